@@ -1,0 +1,50 @@
+"""neuromanifold: computational neuroalgebraic geometry.
+
+A network architecture is a polynomial map mu: theta -> f_theta from parameters to functions;
+its image is the neuromanifold. This package computes mu, its Jacobians, the dimension of the
+neuromanifold, its symmetries and subnetwork strata, with a Rust core.
+
+>>> import neuromanifold as nm
+>>> net = nm.PolynomialNetwork((3, 2, 1), activation=2)
+>>> nm.dimension(net).dim
+5
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._core import NeuromanifoldError, get_num_threads, set_num_threads
+from .architectures import (
+    ConvNetwork,
+    LightningAttention,
+    LinearNetwork,
+    Network,
+    PolynomialNetwork,
+    ReLUNetwork,
+    ResidualLinearNetwork,
+    Subnetwork,
+)
+from .dimension import DimensionReport, dimension, functional_dimension
+from .spec import parse
+
+try:
+    __version__ = version("neuromanifold")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ConvNetwork",
+    "DimensionReport",
+    "LightningAttention",
+    "LinearNetwork",
+    "Network",
+    "NeuromanifoldError",
+    "PolynomialNetwork",
+    "ReLUNetwork",
+    "ResidualLinearNetwork",
+    "Subnetwork",
+    "dimension",
+    "functional_dimension",
+    "get_num_threads",
+    "parse",
+    "set_num_threads",
+]

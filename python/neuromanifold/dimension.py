@@ -1,0 +1,113 @@
+"""Dimensions of neuromanifolds: Jacobian ranks, numerically and exactly over a prime field."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _validate as v
+from .architectures import Network, ReLUNetwork
+
+
+@dataclass(frozen=True)
+class DimensionReport:
+    """Dimension of a neuromanifold M = mu(R^N) in its ambient space R^A.
+
+    ``dim`` is the numerical rank of D mu at random real parameters, resting on the singular-value
+    ``gap`` s[dim-1]/s[dim]; ``exact_rank`` is the rank modulo ``prime`` at random parameters, a
+    certified lower bound; ``expected`` = min(N - dim of the symmetry orbits, A) is an upper bound.
+    ``certified`` means the two bounds meet. ``filling`` answers whether the *real* neuromanifold is
+    all of R^A (None where that is not decided); ``complex_filling`` is dim == A.
+    """
+
+    dim: int
+    gap: float
+    exact_rank: int
+    expected: int
+    ambient: int
+    n_params: int
+    fiber_dim: int
+    filling: bool | None
+    complex_filling: bool
+    defect: int
+    certified: bool
+    prime: int
+    singular_values: npt.NDArray[np.float64] = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (an infinite gap, at full rank, becomes None)."""
+        d = asdict(self)
+        d["singular_values"] = [float(s) for s in self.singular_values]
+        d["gap"] = None if math.isinf(self.gap) else float(self.gap)
+        return d
+
+    def __str__(self) -> str:
+        gap = "full rank" if math.isinf(self.gap) else f"gap {self.gap:.3g}"
+        filling = {True: "yes", False: "no", None: "undecided over the reals"}[self.filling]
+        lines = [
+            f"dimension        {self.dim}   (numerical Jacobian rank, {gap})",
+            f"exact rank       {self.exact_rank}   (mod {self.prime}: certified lower bound)",
+            f"expected         {self.expected}   (parameters minus symmetries, at most the ambient dimension)",
+            f"defect           {self.defect}",
+            f"certified        {'yes' if self.certified else 'no'}",
+            f"ambient          {self.ambient}",
+            f"parameters       {self.n_params}",
+            f"fiber dimension  {self.fiber_dim}",
+            f"filling          {filling} (complex: {'yes' if self.complex_filling else 'no'})",
+        ]
+        return "\n".join(lines)
+
+
+def dimension(net: Network, seed: int = 0) -> DimensionReport:
+    """Dimension report of the neuromanifold of ``net``.
+
+    >>> import neuromanifold as nm
+    >>> r = nm.dimension(nm.PolynomialNetwork((3, 2, 1), activation=2))
+    >>> (r.dim, r.expected, r.defect)
+    (5, 6, 1)
+    """
+    if isinstance(net, ReLUNetwork):
+        raise TypeError("ReLU networks are not algebraic; use functional_dimension(net, X)")
+    if not isinstance(net, Network):
+        raise TypeError(f"expected a network architecture, got {type(net).__name__}")
+    d = net._core.dimension(v.nonnegative_int(seed, "seed"))
+    return DimensionReport(**d)
+
+
+def functional_dimension(
+    net: Network | ReLUNetwork,
+    X: object,
+    theta: object | None = None,
+    seed: int = 0,
+    trials: int = 10,
+) -> int:
+    """Rank of the Jacobian of theta -> f_theta(X) at the input points X (columns).
+
+    With ``theta`` None, the maximum over ``trials`` random parameter draws (for ReLU networks the
+    rank depends on the activation pattern, and the generic value is the largest).
+    """
+    seed = v.nonnegative_int(seed, "seed")
+    trials = v.positive_int(trials, "trials")
+    if theta is not None:
+        thetas = [theta]
+    else:
+        thetas = list(net.random_params(trials, seed))
+    best = 0
+    for t in thetas:
+        if isinstance(net, ReLUNetwork):
+            j = net.jacobian(t, X)
+        elif isinstance(net, Network):
+            x = v.points(X, net.n_inputs)
+            # f(x_p)_o = sum_m mu[o*M+m] x_p^e_m: chain rule through the monomial values
+            mono = np.prod(x.T[:, None, :] ** net.monomials[None, :, :], axis=2)  # (n_points, M)
+            jm = net.jacobian(t).reshape(net.n_outputs, mono.shape[1], net.n_params)
+            j = np.einsum("pm,omk->opk", mono, jm)
+        else:
+            raise TypeError(f"expected a network architecture, got {type(net).__name__}")
+        j = j.reshape(-1, j.shape[-1])
+        best = max(best, int(np.linalg.matrix_rank(j)))
+    return best

@@ -1,0 +1,142 @@
+//! Polynomial-activation MLPs x -> W_L s(... s(W_1 x + b_1) ...) + b_L.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::linear::determinantal_dim;
+use super::{
+    activation_degrees, build_dense, check_coefficients, check_widths, dense_neuron_embedding, join, Activation,
+    Family, Subnetwork,
+};
+use crate::error::Result;
+use crate::poly::{Poly, PolyBuilder};
+use crate::rank::numerical_rank;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolynomialNetwork {
+    widths: Vec<usize>,
+    activation: Activation,
+    bias: bool,
+}
+
+impl PolynomialNetwork {
+    pub fn new(widths: &[usize], activation: Activation, bias: bool) -> Result<Self> {
+        check_widths(widths, "a polynomial network", 2)?;
+        Ok(PolynomialNetwork { widths: widths.to_vec(), activation, bias })
+    }
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+    pub fn activation(&self) -> &Activation {
+        &self.activation
+    }
+    pub fn bias(&self) -> bool {
+        self.bias
+    }
+    fn hidden(&self) -> usize {
+        self.widths[1..self.widths.len() - 1].iter().sum()
+    }
+    /// sigma(z) = c z: the network is linear (affine with biases).
+    fn is_linear(&self) -> bool {
+        self.activation.monomial_degree() == Some(1) || self.widths.len() == 2
+    }
+}
+
+impl Family for PolynomialNetwork {
+    fn n_params(&self) -> usize {
+        self.widths.windows(2).map(|w| w[0] * w[1] + if self.bias { w[1] } else { 0 }).sum()
+    }
+    fn n_inputs(&self) -> usize {
+        self.widths[0]
+    }
+    fn n_outputs(&self) -> usize {
+        *self.widths.last().unwrap()
+    }
+    fn check_size(&self) -> Result<()> {
+        let mut degrees: BTreeSet<usize> = [1].into();
+        let layers = self.widths.len() - 1;
+        for l in 0..layers {
+            if self.bias {
+                degrees.insert(0);
+            }
+            check_coefficients(self.widths[l + 1], self.widths[0], &degrees, &format!("layer {}", l + 1))?;
+            if l + 1 < layers {
+                degrees = activation_degrees(&degrees, &self.activation)?;
+                check_coefficients(self.widths[l + 1], self.widths[0], &degrees, &format!("activation {}", l + 1))?;
+            }
+        }
+        Ok(())
+    }
+    fn build(&self, pb: &mut PolyBuilder) -> Result<Vec<Poly>> {
+        build_dense(pb, &self.widths, self.bias, Some(&self.activation), false)
+    }
+    fn symmetry_dim(&self) -> usize {
+        let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
+        let r = *self.widths.iter().min().unwrap();
+        if self.is_linear() {
+            // linear (affine) maps of rank <= r, plus a free output bias
+            let image = determinantal_dim(dl, d0, r) + if self.bias { dl } else { 0 };
+            return self.n_params().saturating_sub(image);
+        }
+        match self.activation.monomial_degree() {
+            // each hidden neuron can be rescaled: t in, t^-r out
+            Some(_) => self.hidden(),
+            None => 0,
+        }
+    }
+    fn symmetries(&self) -> Vec<String> {
+        let mut s = Vec::new();
+        if self.is_linear() {
+            s.push("GL between layers (the network is linear)".into());
+            return s;
+        }
+        if let Some(r) = self.activation.monomial_degree() {
+            s.push(format!(
+                "rescaling of each hidden neuron: its weights{} times t, its outgoing weights times t^-{r}",
+                if self.bias { " and bias" } else { "" }
+            ));
+        }
+        s.push("permutations of the neurons of each hidden layer (finite)".into());
+        s
+    }
+    fn subnetworks(&self) -> Vec<Subnetwork> {
+        let mut out = Vec::new();
+        for layer in 1..self.widths.len() - 1 {
+            if self.widths[layer] < 2 {
+                continue;
+            }
+            let mut w = self.widths.clone();
+            w[layer] -= 1;
+            out.push(Subnetwork {
+                description: format!("hidden layer {layer} with one neuron switched off"),
+                architecture: PolynomialNetwork { widths: w, activation: self.activation.clone(), bias: self.bias }
+                    .into(),
+                embedding: dense_neuron_embedding(&self.widths, self.bias, layer, self.widths[layer] - 1),
+            });
+        }
+        out
+    }
+    fn real_filling(&self) -> Option<bool> {
+        if self.is_linear() && !self.bias {
+            let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
+            return Some(*self.widths.iter().min().unwrap() == d0.min(dl));
+        }
+        None
+    }
+    fn contains(&self, f: &[f64], tol: f64) -> Result<bool> {
+        if self.is_linear() && !self.bias {
+            let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
+            let (rank, _) = numerical_rank(f, dl, d0, tol)?;
+            return Ok(rank <= *self.widths.iter().min().unwrap());
+        }
+        Err(crate::error::Error::Unsupported(
+            "membership is not implemented for polynomial networks with nonlinear activation".into(),
+        ))
+    }
+}
+
+impl fmt::Display for PolynomialNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "poly:{}^{}{}", join(&self.widths), self.activation, if self.bias { "+bias" } else { "" })
+    }
+}

@@ -1,0 +1,120 @@
+//! Known dimensions and identities of neuromanifolds, checked through the public API.
+
+use neuromanifold::*;
+use proptest::prelude::*;
+
+fn net(spec: &str) -> Network {
+    match parse(spec).unwrap() {
+        Spec::Algebraic(a) => Network::new(a).unwrap(),
+        Spec::Relu(_) => panic!("not algebraic"),
+    }
+}
+
+fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
+        }
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// mu of a linear network is the product matrix and its dimension is r (d0 + dL - r).
+    #[test]
+    fn linear_networks(widths in prop::collection::vec(1usize..5, 2..5), seed in 0u64..1000) {
+        let spec = format!("linear:{}", widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","));
+        let n = net(&spec);
+        let theta = n.random_params(1, seed);
+        let mut off = 0;
+        let mut prod: Vec<f64> = vec![];
+        for l in 0..widths.len() - 1 {
+            let (din, dout) = (widths[l], widths[l + 1]);
+            let w = &theta[off..off + din * dout];
+            off += din * dout;
+            prod = if l == 0 { w.to_vec() } else { matmul(w, &prod, dout, din, widths[0]) };
+        }
+        let mu = n.mu(&theta).unwrap();
+        for (a, b) in mu.iter().zip(&prod) {
+            prop_assert!((a - b).abs() < 1e-9 * (1.0 + b.abs()));
+        }
+        let r = *widths.iter().min().unwrap();
+        let (d0, dl) = (widths[0], *widths.last().unwrap());
+        let rep = dimension(&n, seed).unwrap();
+        prop_assert_eq!(rep.dim, r * (d0 + dl - r));
+        prop_assert_eq!(rep.exact_rank, rep.dim);
+        prop_assert!(rep.certified);
+        prop_assert_eq!(rep.filling, Some(r == d0.min(dl)));
+    }
+
+    /// The exact rank is a lower bound of the numerical rank, itself at most min(N, A).
+    #[test]
+    fn rank_bounds(w in prop::collection::vec(1usize..4, 2..4), r in 1usize..4, bias in any::<bool>()) {
+        let spec = format!("poly:{}^{}{}", w.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","), r, if bias { "+bias" } else { "" });
+        let n = net(&spec);
+        let rep = dimension(&n, 3).unwrap();
+        prop_assert!(rep.exact_rank <= rep.dim);
+        prop_assert!(rep.dim <= rep.n_params.min(rep.ambient));
+        prop_assert!(rep.dim <= rep.expected);
+    }
+
+    /// Jacobians agree with central differences.
+    #[test]
+    fn jacobian_is_the_derivative(seed in 0u64..1000) {
+        for spec in ["poly:2,3,2^(0.5,1,1)+bias", "conv:2,3/2,1^2", "attention:2,2,1,2", "residual:2,2"] {
+            let n = net(spec);
+            let theta = n.random_params(1, seed);
+            let j = n.jacobian(&theta).unwrap();
+            let (a, p) = (n.ambient_dim(), n.n_params());
+            let h = 1e-6;
+            for k in 0..p {
+                let mut tp = theta.clone();
+                let mut tm = theta.clone();
+                tp[k] += h;
+                tm[k] -= h;
+                let (fp, fm) = (n.mu(&tp).unwrap(), n.mu(&tm).unwrap());
+                for i in 0..a {
+                    let fd = (fp[i] - fm[i]) / (2.0 * h);
+                    prop_assert!((fd - j[i * p + k]).abs() < 1e-5 * (1.0 + fd.abs()), "{spec}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sums_of_two_squares_are_defective() {
+    let rep = dimension(&net("poly:3,2,1^2"), 0).unwrap();
+    assert_eq!((rep.dim, rep.expected, rep.ambient, rep.defect), (5, 6, 6, 1));
+    assert_eq!(rep.exact_rank, 5);
+}
+
+#[test]
+fn lightning_attention_is_five_dimensional() {
+    let rep = dimension(&net("attention:2,1,2,2"), 0).unwrap();
+    assert_eq!(rep.dim, 5);
+    assert!(rep.certified);
+}
+
+#[test]
+fn linear_convolution_is_polynomial_multiplication() {
+    // stride 1: end-to-end filter = w1(z) * w2(z)
+    let n = net("conv:2,3");
+    let theta = [1.0, 2.0, 3.0, 4.0, 5.0];
+    assert_eq!(n.mu(&theta).unwrap(), vec![3.0, 10.0, 13.0, 10.0]);
+    // stride 2 on the first layer: w1(z) * w2(z^2)
+    let n = net("conv:2,2/2,1");
+    assert_eq!(n.mu(&[1.0, 2.0, 3.0, 4.0]).unwrap(), vec![3.0, 6.0, 4.0, 8.0]);
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let n = net("linear:2,2");
+    assert!(matches!(n.mu(&[1.0, 2.0]), Err(Error::Shape(_))));
+    assert!(matches!(n.mu(&[1.0, f64::NAN, 0.0, 0.0]), Err(Error::NonFinite(_))));
+    let huge = PolynomialNetwork::new(&[50, 50, 50, 50, 1], Activation::power(5).unwrap(), false).unwrap();
+    assert!(matches!(Network::new(huge), Err(Error::TooLarge(_))));
+}
