@@ -173,13 +173,41 @@ impl PolyBuilder {
         self.linear(&pairs, None)
     }
 
-    /// p^r by repeated multiplication (r >= 0).
-    pub fn power(&mut self, p: &Poly, r: usize) -> Result<Poly> {
-        let mut acc = Poly { terms: vec![(self.monos.unit(), self.slp.one())] };
-        for _ in 0..r {
-            acc = self.mul(&acc, p)?;
+    /// p^2 with each cross term once: sum_i c_i^2 m_i^2 + sum_{i<j} (2 c_i) c_j m_i m_j,
+    /// half the products of p * p (and of its derivative).
+    pub fn square(&mut self, p: &Poly) -> Result<Poly> {
+        let k = p.terms.len();
+        self.check_size(k * (k + 1) / 2 + k)?;
+        let two = self.slp.constant(2.0);
+        let doubled: Vec<Reg> = p.terms.iter().map(|&(_, c)| self.slp.mul(two, c)).collect();
+        let mut acc: BTreeMap<Mono, Vec<(Reg, Reg)>> = BTreeMap::new();
+        for i in 0..k {
+            let (mi, ci) = p.terms[i];
+            let m = self.monos.product(mi, mi);
+            acc.entry(m).or_default().push((ci, ci));
+            for j in i + 1..k {
+                let (mj, cj) = p.terms[j];
+                let m = self.monos.product(mi, mj);
+                acc.entry(m).or_default().push((doubled[i], cj));
+            }
         }
-        Ok(acc)
+        Ok(self.collect(acc))
+    }
+
+    /// p^r (r >= 0), squaring where the exponent allows.
+    pub fn power(&mut self, p: &Poly, r: usize) -> Result<Poly> {
+        match r {
+            0 => Ok(Poly { terms: vec![(self.monos.unit(), self.slp.one())] }),
+            1 => Ok(p.clone()),
+            _ if r % 2 == 0 => {
+                let half = self.power(p, r / 2)?;
+                self.square(&half)
+            }
+            _ => {
+                let rest = self.power(p, r - 1)?;
+                self.mul(&rest, p)
+            }
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! * `f64` gives values, `Complex64` serves homotopy continuation and complex-step checks,
 //! * [`Fp`] (integers modulo the Mersenne prime 2^61 - 1) gives exact ranks,
-//! * [`Dual`] numbers over any of these give Jacobians by forward-mode differentiation.
+//! * [`Dual`] numbers over any of these give Jacobians by forward-mode differentiation,
+//! * [`Lanes`] of any of these run one program for several inputs at once (SIMD).
 
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul, Neg, Sub};
@@ -295,6 +296,76 @@ impl<S: Scalar, const K: usize> Scalar for Dual<S, K> {
     }
     fn is_finite(self) -> bool {
         self.re.is_finite() && self.eps.iter().all(|e| e.is_finite())
+    }
+}
+
+/// `W` independent values computed in lockstep (the product ring S^W): evaluating a program
+/// over `Lanes` runs it for W parameter vectors at once, in SIMD registers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(transparent)]
+pub struct Lanes<S: Scalar, const W: usize>(pub [S; W]);
+
+impl<S: Scalar, const W: usize> Add for Lanes<S, W> {
+    type Output = Self;
+    #[inline(always)]
+    fn add(mut self, o: Self) -> Self {
+        self += o;
+        self
+    }
+}
+impl<S: Scalar, const W: usize> AddAssign for Lanes<S, W> {
+    #[inline(always)]
+    fn add_assign(&mut self, o: Self) {
+        for k in 0..W {
+            self.0[k] += o.0[k];
+        }
+    }
+}
+impl<S: Scalar, const W: usize> Sub for Lanes<S, W> {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(mut self, o: Self) -> Self {
+        for k in 0..W {
+            self.0[k] = self.0[k] - o.0[k];
+        }
+        self
+    }
+}
+impl<S: Scalar, const W: usize> Neg for Lanes<S, W> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(mut self) -> Self {
+        for k in 0..W {
+            self.0[k] = -self.0[k];
+        }
+        self
+    }
+}
+impl<S: Scalar, const W: usize> Mul for Lanes<S, W> {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(mut self, o: Self) -> Self {
+        for k in 0..W {
+            self.0[k] = self.0[k] * o.0[k];
+        }
+        self
+    }
+}
+impl<S: Scalar, const W: usize> Scalar for Lanes<S, W> {
+    #[inline(always)]
+    fn zero() -> Self {
+        Lanes([S::zero(); W])
+    }
+    #[inline(always)]
+    fn one() -> Self {
+        Lanes([S::one(); W])
+    }
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        Lanes([S::from_f64(x); W])
+    }
+    fn is_finite(self) -> bool {
+        self.0.iter().all(|x| x.is_finite())
     }
 }
 

@@ -6,30 +6,30 @@
 //! product of polynomials, a linear layer), so a single instruction kind does the work and
 //! the inner loop runs without dispatch.
 
-use crate::scalar::{Dual, Scalar};
+use std::collections::BTreeMap;
+
+use crate::scalar::{Dual, Lanes, Scalar};
 
 /// Index of a register.
 pub type Reg = u32;
 
-#[derive(Clone, Debug, PartialEq)]
-enum Instr {
-    /// A real constant.
-    Const(f64),
-    /// `sum a * b` over the pairs `pairs[start..end]`.
-    Dot { start: u32, end: u32 },
-}
-
 /// A compiled polynomial map C^n -> C^m.
+///
+/// Registers: the inputs, then the constants, then one per sum of products, each reading only
+/// registers before it. Sum k covers `pairs[ends[k-1]..ends[k]]`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Slp {
     n_inputs: usize,
-    instrs: Vec<Instr>,
+    constants: Vec<f64>,
+    ends: Vec<u32>,
     pairs: Vec<(Reg, Reg)>,
     outputs: Vec<Reg>,
 }
 
-/// Number of tangent directions propagated at once when differentiating.
+/// Number of tangent directions propagated at once when differentiating with dual numbers.
 pub const LANES: usize = 8;
+/// Number of inputs evaluated at once in SIMD lanes by [`Slp::eval_batch`].
+pub const BATCH_LANES: usize = 4;
 
 impl Slp {
     pub fn n_inputs(&self) -> usize {
@@ -39,7 +39,7 @@ impl Slp {
         self.outputs.len()
     }
     pub fn n_registers(&self) -> usize {
-        self.n_inputs + self.instrs.len()
+        self.n_inputs + self.constants.len() + self.ends.len()
     }
     /// Number of multiplications in one evaluation.
     pub fn n_products(&self) -> usize {
@@ -48,28 +48,132 @@ impl Slp {
 
     /// Evaluate into `out` (length `n_outputs`), using `regs` as scratch space.
     pub fn eval_with<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
+        self.eval_inline(input, regs, out)
+    }
+
+    #[inline(always)]
+    fn eval_inline<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
         debug_assert_eq!(input.len(), self.n_inputs);
         debug_assert_eq!(out.len(), self.outputs.len());
         regs.clear();
+        regs.reserve(self.n_registers());
         regs.extend_from_slice(input);
-        for instr in &self.instrs {
-            let v = match *instr {
-                Instr::Const(c) => S::from_f64(c),
-                Instr::Dot { start, end } => {
-                    let mut acc = S::zero();
-                    for &(a, b) in &self.pairs[start as usize..end as usize] {
-                        // SAFETY-free indexing: registers refer only to earlier registers,
-                        // which the builder guarantees.
-                        acc += regs[a as usize] * regs[b as usize];
-                    }
-                    acc
-                }
-            };
-            regs.push(v);
+        regs.extend(self.constants.iter().map(|&c| S::from_f64(c)));
+        let mut start = 0usize;
+        for &end in &self.ends {
+            let pairs = &self.pairs[start..end as usize];
+            start = end as usize;
+            let r = regs.as_slice();
+            debug_assert!(pairs.iter().all(|&(a, b)| (a as usize) < r.len() && (b as usize) < r.len()));
+            // SAFETY: every pair reads registers written before its sum (`SlpBuilder::dot`
+            // asserts it and `finish` keeps the order), and `regs` holds them all.
+            let get = |k: Reg| unsafe { *r.get_unchecked(k as usize) };
+            let mut acc = S::zero();
+            for &(x, y) in pairs {
+                acc += get(x) * get(y);
+            }
+            regs.push(acc);
         }
         for (o, &r) in out.iter_mut().zip(&self.outputs) {
             *o = regs[r as usize];
         }
+    }
+
+    /// The same loop compiled for AVX2, so that [`Lanes`] arithmetic uses 256-bit registers.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn eval_avx2<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
+        self.eval_inline(input, regs, out)
+    }
+
+    /// Evaluate with the widest instruction set the processor has.
+    fn eval_fast<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor supports the features the function was compiled for.
+            unsafe { self.eval_avx2(input, regs, out) };
+            return;
+        }
+        self.eval_inline(input, regs, out)
+    }
+
+    /// Evaluate for a row-major batch of inputs (B x n_inputs) into `out` (B x n_outputs),
+    /// `BATCH_LANES` inputs at a time in SIMD lanes.
+    pub fn eval_batch<S: Scalar>(&self, inputs: &[S], out: &mut [S]) {
+        let (n, m) = (self.n_inputs, self.outputs.len());
+        let b = if n == 0 { out.len() / m.max(1) } else { inputs.len() / n };
+        debug_assert_eq!(out.len(), b * m);
+        let mut regs: Vec<Lanes<S, BATCH_LANES>> = Vec::with_capacity(self.n_registers());
+        let mut lane_in = vec![Lanes::<S, BATCH_LANES>::zero(); n];
+        let mut lane_out = vec![Lanes::<S, BATCH_LANES>::zero(); m];
+        for start in (0..b).step_by(BATCH_LANES) {
+            let count = BATCH_LANES.min(b - start);
+            for l in 0..BATCH_LANES {
+                // short final chunks repeat their last input; the extra lanes are discarded
+                let row = start + l.min(count - 1);
+                for i in 0..n {
+                    lane_in[i].0[l] = inputs[row * n + i];
+                }
+            }
+            self.eval_fast(&lane_in, &mut regs, &mut lane_out);
+            for l in 0..count {
+                let row = &mut out[(start + l) * m..(start + l + 1) * m];
+                for (o, v) in row.iter_mut().zip(&lane_out) {
+                    *o = v.0[l];
+                }
+            }
+        }
+    }
+
+    /// The program computing the Jacobian of this one (outputs row-major, n_outputs x n_inputs),
+    /// by symbolic forward differentiation that keeps only structurally nonzero derivatives.
+    /// `None` if it would need more than `max_products` products.
+    pub fn derivative(&self, max_products: usize) -> Option<Slp> {
+        let n = self.n_inputs;
+        let mut b = SlpBuilder::new(n);
+        let mut val: Vec<Reg> = Vec::with_capacity(self.n_registers());
+        // sparse tangent of each register: (input index, register of the derivative)
+        let mut tan: Vec<Vec<(u32, Reg)>> = Vec::with_capacity(self.n_registers());
+        for i in 0..n {
+            val.push(b.input(i));
+            tan.push(vec![(i as u32, b.one())]);
+        }
+        for &c in &self.constants {
+            val.push(b.constant(c));
+            tan.push(vec![]);
+        }
+        let mut pairs = Vec::new();
+        let mut start = 0usize;
+        for &end in &self.ends {
+            let src = &self.pairs[start..end as usize];
+            start = end as usize;
+            pairs.clear();
+            pairs.extend(src.iter().map(|&(x, y)| (val[x as usize], val[y as usize])));
+            let v = b.dot(&pairs);
+            let mut acc: BTreeMap<u32, Vec<(Reg, Reg)>> = BTreeMap::new();
+            for &(x, y) in src {
+                for &(p, dx) in &tan[x as usize] {
+                    acc.entry(p).or_default().push((dx, val[y as usize]));
+                }
+                for &(p, dy) in &tan[y as usize] {
+                    acc.entry(p).or_default().push((val[x as usize], dy));
+                }
+            }
+            let t: Vec<(u32, Reg)> = acc.into_iter().map(|(p, prs)| (p, b.dot(&prs))).collect();
+            val.push(v);
+            tan.push(t);
+            if b.n_products() > max_products {
+                return None;
+            }
+        }
+        let zero = b.zero();
+        let mut outputs = vec![zero; self.outputs.len() * n];
+        for (o, &r) in self.outputs.iter().enumerate() {
+            for &(p, d) in &tan[r as usize] {
+                outputs[o * n + p as usize] = d;
+            }
+        }
+        Some(b.finish(outputs))
     }
 
     pub fn eval<S: Scalar>(&self, input: &[S]) -> Vec<S> {
@@ -126,10 +230,15 @@ impl Slp {
     }
 }
 
-/// Incremental construction of an [`Slp`]; registers are handed out as instructions are added.
+/// Incremental construction of an [`Slp`]; registers are handed out as values are added
+/// (builder numbering: inputs, then values in order of creation; `finish` moves the
+/// constants in front of the sums).
 #[derive(Debug)]
 pub struct SlpBuilder {
-    slp: Slp,
+    n_inputs: usize,
+    /// For each value after the inputs: `Ok(constant)` or `Err(end of its pairs)`.
+    values: Vec<std::result::Result<f64, u32>>,
+    pairs: Vec<(Reg, Reg)>,
     constants: std::collections::HashMap<u64, Reg>,
     zero: Reg,
     one: Reg,
@@ -138,7 +247,9 @@ pub struct SlpBuilder {
 impl SlpBuilder {
     pub fn new(n_inputs: usize) -> Self {
         let mut b = SlpBuilder {
-            slp: Slp { n_inputs, ..Slp::default() },
+            n_inputs,
+            values: Vec::new(),
+            pairs: Vec::new(),
             constants: Default::default(),
             zero: 0,
             one: 0,
@@ -148,7 +259,7 @@ impl SlpBuilder {
         b
     }
     pub fn input(&self, i: usize) -> Reg {
-        debug_assert!(i < self.slp.n_inputs);
+        debug_assert!(i < self.n_inputs);
         i as Reg
     }
     pub fn zero(&self) -> Reg {
@@ -158,11 +269,10 @@ impl SlpBuilder {
         self.one
     }
     pub fn n_products(&self) -> usize {
-        self.slp.pairs.len()
+        self.pairs.len()
     }
-    fn push(&mut self, instr: Instr) -> Reg {
-        self.slp.instrs.push(instr);
-        (self.slp.n_inputs + self.slp.instrs.len() - 1) as Reg
+    fn next(&self) -> Reg {
+        (self.n_inputs + self.values.len()) as Reg
     }
     pub fn constant(&mut self, c: f64) -> Reg {
         // -0.0 and 0.0 are the same constant
@@ -170,7 +280,8 @@ impl SlpBuilder {
         if let Some(&r) = self.constants.get(&key) {
             return r;
         }
-        let r = self.push(Instr::Const(c));
+        let r = self.next();
+        self.values.push(Ok(c));
         self.constants.insert(key, r);
         r
     }
@@ -181,10 +292,12 @@ impl SlpBuilder {
             [(a, b)] if *b == self.one => *a,
             [(a, b)] if *a == self.one => *b,
             _ => {
-                let start = self.slp.pairs.len() as u32;
-                self.slp.pairs.extend_from_slice(pairs);
-                let end = self.slp.pairs.len() as u32;
-                self.push(Instr::Dot { start, end })
+                // the evaluator relies on this: only registers that already exist are read
+                let next = self.next();
+                assert!(pairs.iter().all(|&(a, b)| a < next && b < next), "operand register out of range");
+                self.pairs.extend_from_slice(pairs);
+                self.values.push(Err(self.pairs.len() as u32));
+                next
             }
         }
     }
@@ -195,9 +308,30 @@ impl SlpBuilder {
         let one = self.one;
         self.dot(&[(a, one), (b, one)])
     }
-    pub fn finish(mut self, outputs: Vec<Reg>) -> Slp {
-        self.slp.outputs = outputs;
-        self.slp
+    pub fn finish(self, outputs: Vec<Reg>) -> Slp {
+        let n = self.n_inputs;
+        let n_const = self.values.iter().filter(|v| v.is_ok()).count();
+        let mut remap: Vec<Reg> = (0..n as Reg).collect();
+        let (mut c, mut d) = (n, n + n_const);
+        let mut constants = Vec::with_capacity(n_const);
+        let mut ends = Vec::new();
+        for v in &self.values {
+            match *v {
+                Ok(x) => {
+                    remap.push(c as Reg);
+                    constants.push(x);
+                    c += 1;
+                }
+                Err(end) => {
+                    remap.push(d as Reg);
+                    ends.push(end);
+                    d += 1;
+                }
+            }
+        }
+        let pairs = self.pairs.iter().map(|&(a, b)| (remap[a as usize], remap[b as usize])).collect();
+        let outputs = outputs.iter().map(|&r| remap[r as usize]).collect();
+        Slp { n_inputs: n, constants, ends, pairs, outputs }
     }
 }
 
@@ -228,6 +362,20 @@ mod tests {
         assert_eq!(c, vec![Complex64::new(2.0, 0.0), Complex64::new(-1.0, 1.0)]);
         let f = p.eval(&[Fp::from_i64(2), Fp::from_i64(5)]);
         assert_eq!(f, vec![Fp::from_i64(23), Fp::from_i64(-3)]);
+    }
+
+    #[test]
+    fn derivative_program_matches_dual_numbers() {
+        let p = sample();
+        let d = p.derivative(usize::MAX).unwrap();
+        assert_eq!(d.eval(&[2.0, 5.0]), p.jacobian(&[2.0, 5.0]));
+        // batches in lanes, with a short final chunk
+        let inputs: Vec<f64> = (0..14).map(|k| k as f64 * 0.5 - 3.0).collect();
+        let mut out = vec![0.0; 7 * 4];
+        d.eval_batch(&inputs, &mut out);
+        for b in 0..7 {
+            assert_eq!(&out[b * 4..b * 4 + 4], &p.jacobian(&inputs[b * 2..b * 2 + 2])[..]);
+        }
     }
 
     #[test]

@@ -118,3 +118,20 @@ fn bad_inputs_are_errors() {
     let huge = PolynomialNetwork::new(&[50, 50, 50, 50, 1], Activation::power(5).unwrap(), false).unwrap();
     assert!(matches!(Network::new(huge), Err(Error::TooLarge(_))));
 }
+
+
+#[test]
+fn jacobian_program_equals_dual_numbers() {
+    for spec in ["poly:3,4,4,2^2", "poly:2,2,2^(1,0.5,0,2)+bias", "attention:2,1,2,2", "conv:3,2^3"] {
+        let n = net(spec);
+        let thetas = n.random_params(9, 5);
+        let batch = n.jacobian_batch(&thetas).unwrap();
+        let k = n.n_params() * n.ambient_dim();
+        for b in 0..9 {
+            let dual = n.program().jacobian(&thetas[b * n.n_params()..(b + 1) * n.n_params()]);
+            for (x, y) in batch[b * k..(b + 1) * k].iter().zip(&dual) {
+                assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{spec}");
+            }
+        }
+    }
+}

@@ -157,8 +157,15 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        let out = py.detach(|| run(|| net.mu_batch(t))).py()?;
-        out.into_pyarray(py).reshape([b, net.ambient_dim()])
+        // numpy allocates the output (large arrays get huge pages); the core fills it.
+        // SAFETY: the `_into` functions write every entry before the array is returned.
+        let out = unsafe { PyArray2::<f64>::new(py, [b, net.ambient_dim()], false) };
+        {
+            let mut view = out.readwrite();
+            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
+            py.detach(|| run(|| net.mu_batch_into(t, o))).py()?;
+        }
+        Ok(out)
     }
     fn mu_complex<'py>(
         &self,
@@ -168,15 +175,29 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        let out = py.detach(|| run(|| net.mu_batch(t))).py()?;
-        out.into_pyarray(py).reshape([b, net.ambient_dim()])
+        // numpy allocates the output (large arrays get huge pages); the core fills it.
+        // SAFETY: the `_into` functions write every entry before the array is returned.
+        let out = unsafe { PyArray2::<Complex64>::new(py, [b, net.ambient_dim()], false) };
+        {
+            let mut view = out.readwrite();
+            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
+            py.detach(|| run(|| net.mu_batch_into(t, o))).py()?;
+        }
+        Ok(out)
     }
     fn jacobian<'py>(&self, py: Python<'py>, theta: PyReadonlyArray2<'py, f64>) -> PyResult<Bound<'py, PyArray3<f64>>> {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        let out = py.detach(|| run(|| net.jacobian_batch(t))).py()?;
-        out.into_pyarray(py).reshape([b, net.ambient_dim(), net.n_params()])
+        // numpy allocates the output (large arrays get huge pages); the core fills it.
+        // SAFETY: the `_into` functions write every entry before the array is returned.
+        let out = unsafe { PyArray3::<f64>::new(py, [b, net.ambient_dim(), net.n_params()], false) };
+        {
+            let mut view = out.readwrite();
+            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
+            py.detach(|| run(|| net.jacobian_batch_into(t, o))).py()?;
+        }
+        Ok(out)
     }
     fn jacobian_complex<'py>(
         &self,
@@ -186,8 +207,15 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        let out = py.detach(|| run(|| net.jacobian_batch(t))).py()?;
-        out.into_pyarray(py).reshape([b, net.ambient_dim(), net.n_params()])
+        // numpy allocates the output (large arrays get huge pages); the core fills it.
+        // SAFETY: the `_into` functions write every entry before the array is returned.
+        let out = unsafe { PyArray3::<Complex64>::new(py, [b, net.ambient_dim(), net.n_params()], false) };
+        {
+            let mut view = out.readwrite();
+            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
+            py.detach(|| run(|| net.jacobian_batch_into(t, o))).py()?;
+        }
+        Ok(out)
     }
     /// f_theta at the columns of x, for a batch of theta: (B, n_outputs, n_points).
     fn evaluate<'py>(

@@ -14,6 +14,7 @@ mod residual;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::OnceLock;
 
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -145,7 +146,12 @@ pub struct Network {
     architecture: Architecture,
     slp: Slp,
     monomials: Vec<Vec<u16>>,
+    /// The Jacobian's own program, compiled on first use (`None`: too large, use dual numbers).
+    jacobian_program: OnceLock<Option<Slp>>,
 }
+
+/// Parameter vectors per parallel task in batched evaluation.
+const CHUNK: usize = 64;
 
 impl Network {
     pub fn new(architecture: impl Into<Architecture>) -> Result<Self> {
@@ -170,7 +176,7 @@ impl Network {
         }
         let monomials = used.iter().map(|&m| pb.monos.exponents(m).to_vec()).collect();
         let slp = pb.slp.finish(regs);
-        Ok(Network { architecture, slp, monomials })
+        Ok(Network { architecture, slp, monomials, jacobian_program: OnceLock::new() })
     }
 
     pub fn architecture(&self) -> &Architecture {
@@ -195,6 +201,12 @@ impl Network {
     /// The compiled parametrization.
     pub fn program(&self) -> &Slp {
         &self.slp
+    }
+    /// The compiled Jacobian (row-major A x N outputs), if it fits the size limit.
+    pub fn jacobian_program(&self) -> Option<&Slp> {
+        self.jacobian_program
+            .get_or_init(|| self.slp.derivative(crate::poly::MAX_PRODUCTS / 8))
+            .as_ref()
     }
     pub fn symmetry_dim(&self) -> usize {
         self.architecture.family().symmetry_dim()
@@ -247,16 +259,23 @@ impl Network {
     /// mu for a row-major batch of parameter vectors (B x N), in parallel.
     pub fn mu_batch<S: Scalar>(&self, thetas: &[S]) -> Result<Vec<S>> {
         let b = self.check_batch(thetas)?;
-        let (n, a) = (self.n_params(), self.ambient_dim());
-        let mut out = vec![S::zero(); b * a];
-        if a == 0 {
-            return Ok(out);
-        }
-        out.par_chunks_mut(a).zip(thetas.par_chunks(n)).for_each_init(
-            || Vec::with_capacity(self.slp.n_registers()),
-            |regs, (o, t)| self.slp.eval_with(t, regs, o),
-        );
+        let mut out = vec![S::zero(); b * self.ambient_dim()];
+        self.mu_batch_into(thetas, &mut out)?;
         Ok(out)
+    }
+
+    /// mu for a batch into a caller's buffer of length B x A (every entry is written).
+    pub fn mu_batch_into<S: Scalar>(&self, thetas: &[S], out: &mut [S]) -> Result<()> {
+        let b = self.check_batch(thetas)?;
+        let (n, a) = (self.n_params(), self.ambient_dim());
+        self.check_len(out.len(), b * a, "output buffer")?;
+        if a == 0 {
+            return Ok(());
+        }
+        out.par_chunks_mut(a * CHUNK)
+            .zip(thetas.par_chunks(n * CHUNK))
+            .for_each(|(o, t)| self.slp.eval_batch(t, o));
+        Ok(())
     }
 
     /// Jacobian of mu (A x N, row-major) at one parameter vector.
@@ -268,16 +287,30 @@ impl Network {
     /// Jacobians for a batch (B x A x N, row-major), in parallel.
     pub fn jacobian_batch<S: Scalar>(&self, thetas: &[S]) -> Result<Vec<S>> {
         let b = self.check_batch(thetas)?;
-        let (n, a) = (self.n_params(), self.ambient_dim());
-        let mut out = vec![S::zero(); b * a * n];
-        if a * n == 0 {
-            return Ok(out);
-        }
-        out.par_chunks_mut(a * n).zip(thetas.par_chunks(n)).for_each_init(
-            || (Vec::<Dual<S, LANES>>::new(), Vec::new(), Vec::new()),
-            |(regs, seeds, outs), (j, t)| self.slp.jacobian_with(t, regs, seeds, outs, None, j),
-        );
+        let mut out = vec![S::zero(); b * self.ambient_dim() * self.n_params()];
+        self.jacobian_batch_into(thetas, &mut out)?;
         Ok(out)
+    }
+
+    /// Jacobians for a batch into a caller's buffer of length B x A x N (every entry is written).
+    pub fn jacobian_batch_into<S: Scalar>(&self, thetas: &[S], out: &mut [S]) -> Result<()> {
+        let b = self.check_batch(thetas)?;
+        let (n, a) = (self.n_params(), self.ambient_dim());
+        self.check_len(out.len(), b * a * n, "output buffer")?;
+        if a * n == 0 {
+            return Ok(());
+        }
+        match self.jacobian_program() {
+            Some(prog) => out
+                .par_chunks_mut(a * n * CHUNK)
+                .zip(thetas.par_chunks(n * CHUNK))
+                .for_each(|(j, t)| prog.eval_batch(t, j)),
+            None => out.par_chunks_mut(a * n).zip(thetas.par_chunks(n)).for_each_init(
+                || (Vec::<Dual<S, LANES>>::new(), Vec::new(), Vec::new()),
+                |(regs, seeds, outs), (j, t)| self.slp.jacobian_with(t, regs, seeds, outs, None, j),
+            ),
+        }
+        Ok(())
     }
 
     /// f_theta at input points: `x` is row-major `n_inputs x n_points` (columns are points);
