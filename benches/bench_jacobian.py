@@ -1,196 +1,375 @@
 """mu and its Jacobian for a batch of parameters: neuromanifold against JAX, PyTorch and numpy.
 
-Workload: PolynomialNetwork((3, 4, 4, 2), activation=2), N = 36 parameters, A = 30 coefficients
-(2 outputs x 15 quartic monomials in 3 variables), B = 20000 random parameter vectors.
-Peers evaluate the network at 15 fixed generic points and apply the inverse Vandermonde matrix
-of the monomial basis, which yields the same coefficients; their Jacobians are forward mode.
+Workload: nm.PolynomialNetwork((3, 4, 4, 2), activation=2), no bias: N = 36 parameters
+(W1 4x3, W2 4x4, W3 2x4, each row-major), A = 30 coefficients (2 outputs x 15 quartic
+monomials in 3 variables, output-major: mu[o*15 + m]), B random parameter vectors.
 
-    python benches/bench_jacobian.py [--batch 20000] [--repeat 5]
+The peers evaluate the network x -> W3 (W2 (W1 x)^2)^2 at 15 fixed generic points and apply
+the inverse Vandermonde matrix of the monomial basis, which gives the same 30 coefficients;
+their Jacobians are forward mode:
+
+  * JAX      jax.jit(jax.vmap(jax.jacfwd(f, has_aux=True)))   (mu returned as aux, one call)
+  * PyTorch  torch.func.vmap(torch.func.jacfwd(f, has_aux=True))
+  * numpy    forward mode vectorised over the batch (values and 36 tangents per point)
+
+Before anything is timed, every peer's mu and Jacobian are compared with neuromanifold's and
+with a central finite difference of a plain numpy mu; the script exits non-zero on any
+disagreement. All arithmetic is float64. Each figure is the best of --repeat runs after a
+warm-up call (JIT compilation excluded).
+
+    python benches/bench_jacobian.py [--batch 20000] [--repeat 5] [--peers-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
 
 import numpy as np
 
-import neuromanifold as nm
-
 WIDTHS = (3, 4, 4, 2)
+N_PARAMS = 36
+N_OUT = 2
+DEGREE = 4
+N_MONO = 15
+A = N_OUT * N_MONO
+SLICES = ((0, 12, (4, 3)), (12, 28, (4, 4)), (28, 36, (2, 4)))
 
 
-def best_of(fn, repeat: int) -> float:
-    fn()  # warm-up (and compilation for the JIT peers)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+class Disagreement(SystemExit):
+    pass
 
 
-def vandermonde(net: nm.Network) -> tuple[np.ndarray, np.ndarray]:
-    """15 fixed points and the inverse of their monomial evaluation matrix."""
-    rng = np.random.default_rng(12345)
-    P = rng.standard_normal((3, net.monomials.shape[0]))
-    V = np.prod(P.T[:, None, :] ** net.monomials[None, :, :], axis=2)  # V[p, m]
-    return P, np.linalg.inv(V)
+# ----------------------------------------------------------------------------- reference
+
+def monomials(n_vars: int = 3, degree: int = DEGREE) -> np.ndarray:
+    """Exponent vectors of the given total degree, lexicographically descending."""
+    exps = [e for e in itertools.product(range(degree, -1, -1), repeat=n_vars) if sum(e) == degree]
+    return np.array(sorted(exps, reverse=True), dtype=np.int64)
 
 
-def split(theta, xp):
-    W1 = theta[0:12].reshape(4, 3)
-    W2 = theta[12:28].reshape(4, 4)
-    W3 = theta[28:36].reshape(2, 4)
-    return W1, W2, W3
+def points_and_inverse_vandermonde(seed: int = 2024) -> tuple[np.ndarray, np.ndarray, float]:
+    """15 fixed generic points on the unit sphere (columns of P) and inv(V), V[p, m] = x_p^m.
+
+    The network is homogeneous of degree 4 in x, so points on the sphere lose nothing; among a
+    few fixed draws the best-conditioned Vandermonde matrix is kept.
+    """
+    mons = monomials()
+    rng = np.random.default_rng(seed)
+    best = None
+    for _ in range(64):
+        P = rng.standard_normal((3, N_MONO))
+        P /= np.linalg.norm(P, axis=0)
+        V = np.prod(P.T[:, None, :] ** mons[None, :, :], axis=2)
+        c = np.linalg.cond(V)
+        if best is None or c < best[2]:
+            best = (P, V, c)
+    P, V, c = best
+    return P, np.linalg.inv(V), c
 
 
-def numpy_mu_jacobian(thetas: np.ndarray, P: np.ndarray, Vinv: np.ndarray, chunk: int = 2000):
-    """Forward mode in numpy, vectorised over the batch: values and 36 tangents."""
+def split(theta):
+    """Weights from a single parameter vector (works for numpy, jax and torch arrays)."""
+    return tuple(theta[a:b].reshape(shape) for a, b, shape in SLICES)
+
+
+def numpy_mu(thetas: np.ndarray) -> np.ndarray:
+    """mu by direct expansion of the polynomial, no points involved: (B, 36) -> (B, 30).
+
+    Expands each hidden unit as a quartic form: the coefficient tensor of (W1 x)^2 is the
+    symmetric outer product, contracted further by W2, squared again and contracted by W3.
+    """
+    mons = monomials()
     B = thetas.shape[0]
-    mus = np.empty((B, 30))
-    jacs = np.empty((B, 30, 36))
-    for s in range(0, B, chunk):
-        th = thetas[s : s + chunk]
-        b = th.shape[0]
-        W1, W2, W3 = th[:, 0:12].reshape(b, 4, 3), th[:, 12:28].reshape(b, 4, 4), th[:, 28:36].reshape(b, 2, 4)
-        eye = np.eye(36)
-        dW1, dW2, dW3 = eye[:, 0:12].reshape(36, 4, 3), eye[:, 12:28].reshape(36, 4, 4), eye[:, 28:36].reshape(36, 2, 4)
-        z1 = np.einsum("bij,jp->bip", W1, P)  # (b, 4, 15)
-        dz1 = np.einsum("kij,jp->kip", dW1, P)  # (36, 4, 15), independent of theta
-        h1 = z1**2
-        dh1 = 2 * z1[:, None] * dz1[None]  # (b, 36, 4, 15)
-        z2 = np.einsum("bij,bjp->bip", W2, h1)
-        dz2 = np.einsum("bij,bkjp->bkip", W2, dh1) + np.einsum("kij,bjp->bkip", dW2, h1)
-        h2 = z2**2
-        dh2 = 2 * z2[:, None] * dz2
-        out = np.einsum("bij,bjp->bip", W3, h2)  # (b, 2, 15)
-        dout = np.einsum("bij,bkjp->bkip", W3, dh2) + np.einsum("kij,bjp->bkip", dW3, h2)
-        mus[s : s + b] = np.einsum("mp,bop->bom", Vinv, out).reshape(b, 30)
-        jacs[s : s + b] = np.einsum("mp,bkop->bomk", Vinv, dout).reshape(b, 30, 36)
-    return mus, jacs
+    W1 = thetas[:, 0:12].reshape(B, 4, 3)
+    W2 = thetas[:, 12:28].reshape(B, 4, 4)
+    W3 = thetas[:, 28:36].reshape(B, 2, 4)
+    q = np.einsum("bia,bic->biac", W1, W1)  # h1_i(x) = x^T q_i x
+    Q = np.einsum("bki,biac->bkac", W2, q)  # z2_k(x) = x^T Q_k x
+    T = np.einsum("bkac,bkde->bkacde", Q, Q)  # h2_k(x) = T_k[x, x, x, x]
+    F = np.einsum("bok,bkacde->boacde", W3, T)  # output quartic forms, full tensors
+    # coefficient of x^e = sum over index tuples whose multiset is e
+    mu = np.zeros((B, N_OUT, N_MONO))
+    index_of = {tuple(e): m for m, e in enumerate(mons)}
+    for idx in itertools.product(range(3), repeat=4):
+        e = tuple(np.bincount(idx, minlength=3))
+        mu[:, :, index_of[e]] += F[(slice(None), slice(None)) + idx]
+    return mu.reshape(B, A)
+
+
+def finite_difference_jacobian(thetas: np.ndarray, h: float = 1e-2) -> np.ndarray:
+    """Central five-point difference of numpy_mu: (B, 36) -> (B, 30, 36).
+
+    mu has degree <= 4 in every single parameter, so the five-point stencil has no truncation
+    error; only rounding remains.
+    """
+    cols = []
+    for k in range(N_PARAMS):
+        e = np.zeros(N_PARAMS)
+        e[k] = h
+        f = lambda s: numpy_mu(thetas + s * e)  # noqa: E731
+        cols.append((f(-2) - 8 * f(-1) + 8 * f(1) - f(2)) / (12 * h))
+    return np.stack(cols, axis=-1)
+
+
+# ----------------------------------------------------------------------------- peers
+
+def numpy_peer(P: np.ndarray, Vinv: np.ndarray, chunk: int = 250):
+    """Forward mode in numpy: values (b, ., 15) and tangents (b, ., 15, 36), chunks of the batch."""
+    E1 = np.eye(N_PARAMS)[0:12].reshape(4, 3, N_PARAMS)
+    dz1 = np.einsum("ijk,jp->ipk", E1, P)  # tangent of W1 x: does not depend on theta
+    idx2 = 12 + np.arange(16).reshape(4, 4)
+    idx3 = 28 + np.arange(8).reshape(2, 4)
+
+    def run(thetas: np.ndarray):
+        B = thetas.shape[0]
+        mus = np.empty((B, A))
+        jacs = np.empty((B, A, N_PARAMS))
+        for s in range(0, B, chunk):
+            t = thetas[s : s + chunk]
+            b = t.shape[0]
+            W1, W2, W3 = t[:, 0:12].reshape(b, 4, 3), t[:, 12:28].reshape(b, 4, 4), t[:, 28:36].reshape(b, 2, 4)
+            z1 = W1 @ P  # (b, 4, 15)
+            h1 = z1 * z1
+            dh1 = (2 * z1)[..., None] * dz1  # (b, 4, 15, 36)
+            z2 = W2 @ h1
+            dz2 = (W2 @ dh1.reshape(b, 4, -1)).reshape(b, 4, N_MONO, N_PARAMS)
+            for i in range(4):  # seed of W2[i, j]: h1[j]
+                dz2[:, i, :, idx2[i]] += h1.transpose(1, 0, 2)
+            h2 = z2 * z2
+            dh2 = (2 * z2)[..., None] * dz2
+            out = W3 @ h2  # (b, 2, 15) values at the points
+            dout = (W3 @ dh2.reshape(b, 4, -1)).reshape(b, N_OUT, N_MONO, N_PARAMS)
+            for o in range(N_OUT):  # seed of W3[o, j]: h2[j]
+                dout[:, o, :, idx3[o]] += h2.transpose(1, 0, 2)
+            mus[s : s + b] = (out @ Vinv.T).reshape(b, A)
+            jacs[s : s + b] = (Vinv @ dout).reshape(b, A, N_PARAMS)
+        return mus, jacs
+
+    return run, np.__version__
 
 
 def jax_peer(P: np.ndarray, Vinv: np.ndarray):
     import jax
-    import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
-    Pj, Vj = jnp.asarray(P), jnp.asarray(Vinv)
+    import jax.numpy as jnp
+
+    Pj, VinvT = jnp.asarray(P), jnp.asarray(Vinv.T)
 
     def f(theta):
-        W1, W2, W3 = split(theta, jnp)
+        W1, W2, W3 = split(theta)
         out = W3 @ (W2 @ (W1 @ Pj) ** 2) ** 2  # (2, 15) values at the points
-        return (out @ Vj.T).reshape(30)  # coefficients
+        mu = (out @ VinvT).reshape(A)
+        return mu, mu
 
-    mu = jax.jit(jax.vmap(f))
-    jac = jax.jit(jax.vmap(jax.jacfwd(f)))
+    jac_and_mu = jax.jit(jax.vmap(jax.jacfwd(f, has_aux=True)))
 
-    def run(thetas):
-        t = jnp.asarray(thetas)
-        return mu(t).block_until_ready(), jac(t).block_until_ready()
+    def run(thetas: np.ndarray):
+        jac, mu = jac_and_mu(jnp.asarray(thetas))
+        return mu.block_until_ready(), jac.block_until_ready()
 
     return run, jax.__version__
+
+
+def jax_chunked_peer(P: np.ndarray, Vinv: np.ndarray, chunk: int = 500):
+    """Supplementary: the same jitted JAX function applied to fixed-size chunks of the batch."""
+    run_full, version = jax_peer(P, Vinv)
+
+    def run(thetas: np.ndarray):
+        parts = [run_full(thetas[s : s + chunk]) for s in range(0, thetas.shape[0], chunk)]
+        return np.concatenate([m for m, _ in parts]), np.concatenate([j for _, j in parts])
+
+    return run, version
 
 
 def torch_peer(P: np.ndarray, Vinv: np.ndarray):
     import torch
     from torch.func import jacfwd, vmap
 
-    torch.set_default_dtype(torch.float64)
-    Pt, Vt = torch.as_tensor(P), torch.as_tensor(Vinv)
+    Pt, VinvT = torch.as_tensor(P, dtype=torch.float64), torch.as_tensor(Vinv.T.copy(), dtype=torch.float64)
 
     def f(theta):
-        W1, W2, W3 = split(theta, torch)
+        W1, W2, W3 = split(theta)
         out = W3 @ (W2 @ (W1 @ Pt) ** 2) ** 2
-        return (out @ Vt.T).reshape(30)
+        mu = (out @ VinvT).reshape(A)
+        return mu, mu
 
-    mu, jac = vmap(f), vmap(jacfwd(f))
+    jac_and_mu = vmap(jacfwd(f, has_aux=True))
 
-    def run(thetas):
-        t = torch.as_tensor(thetas)
+    def run(thetas: np.ndarray):
         with torch.no_grad():
-            return mu(t), jac(t)
+            jac, mu = jac_and_mu(torch.as_tensor(thetas, dtype=torch.float64))
+        return mu, jac
 
     return run, torch.__version__
 
 
-def ours(net: nm.Network):
-    def run(thetas):
+def neuromanifold_peer():
+    import neuromanifold as nm
+
+    net = nm.PolynomialNetwork(WIDTHS, activation=2)
+
+    def run(thetas: np.ndarray):
         return net.mu(thetas), net.jacobian(thetas)
 
-    return run
+    return run, nm.__version__, net
 
 
-def single_thread_figure(batch: int, repeat: int) -> float:
-    """neuromanifold with one thread, in a fresh process."""
+# ----------------------------------------------------------------------------- timing
+
+def best_of(run, thetas: np.ndarray, repeat: int) -> float:
+    run(thetas)  # warm-up, and JIT compilation
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run(thetas)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def make_thetas(batch: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((batch, N_PARAMS))
+
+
+def neuromanifold_single_thread(batch: int, repeat: int) -> tuple[int, float]:
+    """Time neuromanifold in a fresh process with RAYON_NUM_THREADS=1."""
     env = dict(os.environ, RAYON_NUM_THREADS="1")
-    code = (
-        "import sys, json; sys.path.insert(0, %r); import bench_jacobian as b; "
-        "print(json.dumps(b.time_ours(%d, %d)))" % (os.path.dirname(os.path.abspath(__file__)), batch, repeat)
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    cmd = [sys.executable, os.path.abspath(__file__), "--batch", str(batch), "--repeat", str(repeat), "--neuromanifold-only"]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"single-thread run failed:\n{out.stderr}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    return res["threads"], res["seconds"]
 
 
-def time_ours(batch: int, repeat: int) -> float:
-    net = nm.PolynomialNetwork(WIDTHS, activation=2)
-    thetas = net.random_params(batch, seed=0)
-    run = ours(net)
-    return best_of(lambda: run(thetas), repeat)
+def neuromanifold_only(batch: int, repeat: int) -> None:
+    import neuromanifold as nm
+
+    if os.environ.get("RAYON_NUM_THREADS") == "1" and hasattr(nm, "set_num_threads"):
+        nm.set_num_threads(1)
+    run, _, _ = neuromanifold_peer()
+    t = best_of(run, make_thetas(batch), repeat)
+    threads = nm.get_num_threads() if hasattr(nm, "get_num_threads") else int(os.environ.get("RAYON_NUM_THREADS", "0"))
+    print(json.dumps({"threads": threads, "seconds": t}))
+
+
+# ----------------------------------------------------------------------------- checks
+
+def check(name: str, what: str, got, want, rtol: float = 1e-8) -> None:
+    got = np.asarray(got)
+    if got.shape != want.shape:
+        raise Disagreement(f"ABORT: {name}: {what} has shape {got.shape}, expected {want.shape}")
+    atol = rtol * np.abs(want).max()
+    if not np.allclose(got, want, rtol=rtol, atol=atol):
+        err = np.abs(got - want).max()
+        raise Disagreement(f"ABORT: {name}: {what} disagrees (max abs error {err:.3e}, atol {atol:.3e})")
+    print(f"  ok  {name}: {what} (max abs error {np.abs(got - want).max():.1e})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=20000, help="number of parameter vectors (default 20000)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per peer, best one reported (default 5)")
+    parser.add_argument("--check", type=int, default=64, help="parameter vectors used for the agreement checks")
+    parser.add_argument("--peers-only", action="store_true", help="skip neuromanifold (peers are checked against numpy)")
+    parser.add_argument("--neuromanifold-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    net = nm.PolynomialNetwork(WIDTHS, activation=2)
-    assert (net.n_params, net.ambient_dim) == (36, 30)
-    thetas = net.random_params(args.batch, seed=0)
-    P, Vinv = vandermonde(net)
+    if args.neuromanifold_only:
+        neuromanifold_only(args.batch, args.repeat)
+        return
 
-    # every peer must compute the same mu and Jacobian
-    ref_mu, ref_jac = ours(net)(thetas[:200])
-    h = 1e-6
-    fd = np.stack(
-        [(net.mu(thetas[:3] + h * e) - net.mu(thetas[:3] - h * e)) / (2 * h) for e in np.eye(36)], axis=-1
-    )
-    assert np.allclose(ref_jac[:3], fd, rtol=1e-6, atol=1e-6 * np.abs(fd).max()), "neuromanifold Jacobian vs finite differences"
+    thetas = make_thetas(args.batch)
+    sub = thetas[: args.check]
+    P, Vinv, cond = points_and_inverse_vandermonde()
 
-    peers: list[tuple[str, str, object]] = [("numpy forward mode", np.__version__, lambda t: numpy_mu_jacobian(t, P, Vinv))]
-    for name, make in [("JAX jit(vmap(jacfwd))", jax_peer), ("PyTorch vmap(jacfwd)", torch_peer)]:
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"{platform.system()}, Python {platform.python_version()}")
+    print(f"workload: (3, 4, 4, 2), sigma(z) = z^2, no bias, N = {N_PARAMS}, A = {A}, B = {args.batch}, float64")
+    print(f"peers use 15 points on the unit sphere, cond(Vandermonde) = {cond:.1f}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"load average (1 min) at start: {load:.2f}")
+    if load > 0.5:
+        print("WARNING: the machine is busy; timings will be pessimistic and noisy")
+    print()
+
+    # --- reference: direct expansion and finite differences, independent of every peer
+    print(f"agreement checks on {sub.shape[0]} parameter vectors:")
+    ref_mu = numpy_mu(sub)
+    fd_jac = finite_difference_jacobian(sub)
+
+    peers = []  # (name, version, threads, run)
+    if not args.peers_only:
+        try:
+            nm_run, nm_version, net = neuromanifold_peer()
+        except (ImportError, AttributeError) as e:
+            raise SystemExit(f"neuromanifold is not importable ({e}); build it first or pass --peers-only")
+        if not np.array_equal(net.monomials, monomials()) or (net.n_params, net.ambient_dim) != (N_PARAMS, A):
+            raise Disagreement("ABORT: neuromanifold's monomial basis or dimensions differ from the benchmark's")
+        import neuromanifold as nm
+
+        nm_threads = nm.get_num_threads() if hasattr(nm, "get_num_threads") else os.cpu_count()
+        peers.append(("neuromanifold", nm_version, nm_threads, nm_run))
+
+    np_run, np_version = numpy_peer(P, Vinv)
+    peers.append(("numpy forward mode", np_version, None, np_run))
+    for label, make in (
+        ("JAX jit(vmap(jacfwd))", jax_peer),
+        ("PyTorch vmap(jacfwd)", torch_peer),
+        ("JAX, same function on chunks of 500 (supplementary)", jax_chunked_peer),
+    ):
         try:
             run, version = make(P, Vinv)
-            peers.append((name, version, run))
+            peers.append((label, version, None, run))
         except ImportError as e:
-            print(f"{name}: not installed ({e})", file=sys.stderr)
+            print(f"  --  {label}: not installable/importable ({e})")
 
-    for name, _, run in peers:
-        m, j = run(thetas[:200])
-        scale = np.abs(ref_jac).max()
-        assert np.allclose(np.asarray(m), ref_mu, atol=1e-8 * np.abs(ref_mu).max()), f"{name}: mu disagrees"
-        assert np.allclose(np.asarray(j), ref_jac, atol=1e-8 * scale), f"{name}: Jacobian disagrees"
+    results = {}
+    for name, _, _, run in peers:
+        m, j = run(sub)
+        results[name] = (np.asarray(m), np.asarray(j))
+        check(name, "mu vs direct expansion", results[name][0], ref_mu)
+        check(name, "Jacobian vs finite differences", results[name][1], fd_jac, rtol=1e-7)
+    if not args.peers_only:
+        nm_mu, nm_jac = results["neuromanifold"]
+        for name, (m, j) in results.items():
+            if name != "neuromanifold":
+                check(name, "mu vs neuromanifold", m, nm_mu)
+                check(name, "Jacobian vs neuromanifold", j, nm_jac)
+    print()
 
+    # --- timing
     rows = []
-    ours_t = best_of(lambda: ours(net)(thetas), args.repeat)
-    rows.append(("neuromanifold", nm.__version__, nm.get_num_threads(), ours_t))
-    rows.append(("neuromanifold", nm.__version__, 1, single_thread_figure(args.batch, args.repeat)))
-    for name, version, run in peers:
-        rows.append((name, version, "all (2)", best_of(lambda: run(thetas), args.repeat)))
+    for name, version, threads, run in peers:
+        t = best_of(run, thetas, args.repeat)
+        if threads is None:
+            threads = f"all ({os.cpu_count()})"
+        rows.append((name, version, threads, t))
+        print(f"  timed {name}: {t:.4f} s", flush=True)
+        if name == "neuromanifold":
+            st_threads, st = neuromanifold_single_thread(args.batch, args.repeat)
+            rows.append((name, version, st_threads, st))
+            print(f"  timed {name} (RAYON_NUM_THREADS=1): {st:.4f} s", flush=True)
+    print()
 
     jax_t = next((t for n, _, _, t in rows if n.startswith("JAX")), None)
-    print(f"B = {args.batch}, mu and Jacobian of {net.spec} (N = 36, A = 30); best of {args.repeat}\n")
-    print("| implementation | version | threads | seconds | thetas/s | speed-up vs JAX |")
-    print("|---|---|---|---|---|---|")
+    print(f"mu + Jacobian ({args.batch} x {A} x {N_PARAMS}) for B = {args.batch}; best of {args.repeat} after a warm-up\n")
+    print("| peer | version | threads | seconds (B = %d) | thetas/s | ratio to JAX |" % args.batch)
+    print("|---|---|---|---:|---:|---:|")
     for name, version, threads, t in rows:
-        ratio = f"{jax_t / t:.1f}x" if jax_t else "n/a"
+        ratio = f"{jax_t / t:.2f}x" if jax_t else "n/a"
         print(f"| {name} | {version} | {threads} | {t:.4f} | {args.batch / t:,.0f} | {ratio} |")
+    for label in ("JAX jit(vmap(jacfwd))", "PyTorch vmap(jacfwd)"):
+        if not any(n == label for n, *_ in rows):  # an import failed above
+            print(f"| {label} | not installable | | | | |")
+    print("\nratio to JAX = JAX seconds / peer seconds (higher is faster)")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,47 @@ class Subnetwork:
         return out[0] if single else out
 
 
-class Network:
+class _Parametrized:
+    """What algebraic and ReLU architectures share: sizes and random parameters."""
+
+    _core: Any
+
+    @property
+    def spec(self) -> str:
+        """The compact text specification (see :func:`neuromanifold.parse`)."""
+        return self._core.spec
+
+    @property
+    def n_params(self) -> int:
+        """N, the number of parameters."""
+        return self._core.n_params
+
+    @property
+    def n_inputs(self) -> int:
+        return self._core.n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self._core.n_outputs
+
+    def random_params(self, n: int | None = None, seed: int = 0) -> npt.NDArray[np.float64]:
+        """Standard normal parameters: shape (N,) or (n, N)."""
+        seed = v.nonnegative_int(seed, "seed")
+        if n is None:
+            return self._core.random_params(1, seed)[0]
+        return self._core.random_params(v.nonnegative_int(n, "n"), seed)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec}: N={self.n_params}>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.spec == self.spec  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+
+class Network(_Parametrized):
     """Base class of algebraic architectures.
 
     Parameters are laid out layer by layer, each weight matrix row-major, then its bias.
@@ -60,27 +100,9 @@ class Network:
 
     # -- sizes -------------------------------------------------------------------------
     @property
-    def spec(self) -> str:
-        """The compact text specification (see :func:`neuromanifold.parse`)."""
-        return self._core.spec
-
-    @property
-    def n_params(self) -> int:
-        """N, the number of parameters."""
-        return self._core.n_params
-
-    @property
     def ambient_dim(self) -> int:
         """A = n_outputs * len(monomials), the dimension of the space of functions mu lands in."""
         return self._core.ambient_dim
-
-    @property
-    def n_inputs(self) -> int:
-        return self._core.n_inputs
-
-    @property
-    def n_outputs(self) -> int:
-        return self._core.n_outputs
 
     @property
     def monomials(self) -> npt.NDArray[np.int64]:
@@ -103,13 +125,6 @@ class Network:
         return self._core.expected_dim
 
     # -- parametrization ---------------------------------------------------------------
-    def random_params(self, n: int | None = None, seed: int = 0) -> npt.NDArray[np.float64]:
-        """Standard normal parameters: shape (N,) or (n, N)."""
-        seed = v.nonnegative_int(seed, "seed")
-        if n is None:
-            return self._core.random_params(1, seed)[0]
-        return self._core.random_params(v.nonnegative_int(n, "n"), seed)
-
     def mu(self, theta: object) -> np.ndarray:
         """Coefficients of f_theta: (N,) -> (A,), (B, N) -> (B, A); float64 or complex128."""
         arr, single = v.params(theta, self.n_params)
@@ -170,12 +185,6 @@ class Network:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec}: N={self.n_params}, A={self.ambient_dim}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Network) and other.spec == self.spec
-
-    def __hash__(self) -> int:
-        return hash(self.spec)
 
 
 class LinearNetwork(Network):
@@ -268,7 +277,7 @@ class ResidualLinearNetwork(Network):
         super().__init__(_core.Network.residual(self.width, self.layers))
 
 
-class ReLUNetwork:
+class ReLUNetwork(_Parametrized):
     """x -> W_L relu(... relu(W_1 x + b_1) ...) + b_L. Piecewise linear, not algebraic: it is studied
     through its values at input points (see :func:`neuromanifold.functional_dimension`)."""
 
@@ -278,28 +287,6 @@ class ReLUNetwork:
             raise TypeError(f"bias must be a bool, got {bias!r}")
         self.bias = bool(bias)
         self._core = _core.ReluNetwork(list(self.widths), self.bias)
-
-    @property
-    def spec(self) -> str:
-        return self._core.spec
-
-    @property
-    def n_params(self) -> int:
-        return self._core.n_params
-
-    @property
-    def n_inputs(self) -> int:
-        return self._core.n_inputs
-
-    @property
-    def n_outputs(self) -> int:
-        return self._core.n_outputs
-
-    def random_params(self, n: int | None = None, seed: int = 0) -> npt.NDArray[np.float64]:
-        seed = v.nonnegative_int(seed, "seed")
-        if n is None:
-            return self._core.random_params(1, seed)[0]
-        return self._core.random_params(v.nonnegative_int(n, "n"), seed)
 
     def _each(self, theta: object, fn: Any) -> np.ndarray:
         arr, single = v.params(theta, self.n_params)
@@ -317,6 +304,3 @@ class ReLUNetwork:
         """Jacobian of theta -> f_theta(X): (d_L, n_points, N); batched over theta."""
         x = v.points(X, self.n_inputs)
         return self._each(theta, lambda t: self._core.jacobian(t, x))
-
-    def __repr__(self) -> str:
-        return f"<ReLUNetwork {self.spec}: N={self.n_params}>"

@@ -5,13 +5,35 @@ use std::sync::Arc;
 use neuromanifold as core;
 use neuromanifold::{Architecture, Complex64, Spec};
 use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+    IntoPyArray, PyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{to_py, IntoPyResult};
 use crate::threads::run;
+
+/// A numpy array of shape `dims` filled by `f` with the GIL released. numpy allocates it
+/// (large arrays get huge pages, which makes writing them cheap).
+fn computed<'py, T, ID>(
+    py: Python<'py>,
+    dims: ID,
+    f: impl FnOnce(&mut [T]) -> core::Result<()> + Send,
+) -> PyResult<Bound<'py, PyArray<T, ID::Dim>>>
+where
+    T: numpy::Element + Send,
+    ID: numpy::ndarray::IntoDimension,
+{
+    // SAFETY: every `_into` function of the core writes every entry of its output before it
+    // returns Ok; on error the array is dropped unread.
+    let out = unsafe { PyArray::<T, ID::Dim>::new(py, dims, false) };
+    {
+        let mut view = out.readwrite();
+        let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
+        py.detach(|| run(|| f(o))).py()?;
+    }
+    Ok(out)
+}
 
 fn slice<'a, T: numpy::Element>(a: &'a PyReadonlyArray2<'_, T>) -> PyResult<&'a [T]> {
     a.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))
@@ -157,15 +179,7 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        // numpy allocates the output (large arrays get huge pages); the core fills it.
-        // SAFETY: the `_into` functions write every entry before the array is returned.
-        let out = unsafe { PyArray2::<f64>::new(py, [b, net.ambient_dim()], false) };
-        {
-            let mut view = out.readwrite();
-            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
-            py.detach(|| run(|| net.mu_batch_into(t, o))).py()?;
-        }
-        Ok(out)
+        computed(py, [b, net.ambient_dim()], |o| net.mu_batch_into(t, o))
     }
     fn mu_complex<'py>(
         &self,
@@ -175,29 +189,13 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        // numpy allocates the output (large arrays get huge pages); the core fills it.
-        // SAFETY: the `_into` functions write every entry before the array is returned.
-        let out = unsafe { PyArray2::<Complex64>::new(py, [b, net.ambient_dim()], false) };
-        {
-            let mut view = out.readwrite();
-            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
-            py.detach(|| run(|| net.mu_batch_into(t, o))).py()?;
-        }
-        Ok(out)
+        computed(py, [b, net.ambient_dim()], |o| net.mu_batch_into(t, o))
     }
     fn jacobian<'py>(&self, py: Python<'py>, theta: PyReadonlyArray2<'py, f64>) -> PyResult<Bound<'py, PyArray3<f64>>> {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        // numpy allocates the output (large arrays get huge pages); the core fills it.
-        // SAFETY: the `_into` functions write every entry before the array is returned.
-        let out = unsafe { PyArray3::<f64>::new(py, [b, net.ambient_dim(), net.n_params()], false) };
-        {
-            let mut view = out.readwrite();
-            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
-            py.detach(|| run(|| net.jacobian_batch_into(t, o))).py()?;
-        }
-        Ok(out)
+        computed(py, [b, net.ambient_dim(), net.n_params()], |o| net.jacobian_batch_into(t, o))
     }
     fn jacobian_complex<'py>(
         &self,
@@ -207,15 +205,7 @@ impl Network {
         let b = theta.shape()[0];
         let t = slice(&theta)?;
         let net = &self.inner;
-        // numpy allocates the output (large arrays get huge pages); the core fills it.
-        // SAFETY: the `_into` functions write every entry before the array is returned.
-        let out = unsafe { PyArray3::<Complex64>::new(py, [b, net.ambient_dim(), net.n_params()], false) };
-        {
-            let mut view = out.readwrite();
-            let o = view.as_slice_mut().map_err(|_| pyo3::exceptions::PyValueError::new_err("output not contiguous"))?;
-            py.detach(|| run(|| net.jacobian_batch_into(t, o))).py()?;
-        }
-        Ok(out)
+        computed(py, [b, net.ambient_dim(), net.n_params()], |o| net.jacobian_batch_into(t, o))
     }
     /// f_theta at the columns of x, for a batch of theta: (B, n_outputs, n_points).
     fn evaluate<'py>(

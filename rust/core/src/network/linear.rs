@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{build_dense, check_widths, dense_neuron_embedding, join, Family, Subnetwork};
+use super::{build_dense, check_widths, dense_subnetworks, join, Family, Subnetwork};
 use crate::error::Result;
 use crate::poly::{Poly, PolyBuilder};
 use crate::rank::numerical_rank;
@@ -62,20 +62,9 @@ impl Family for LinearNetwork {
             .collect()
     }
     fn subnetworks(&self) -> Vec<Subnetwork> {
-        let mut out = Vec::new();
-        for layer in 1..self.widths.len() - 1 {
-            if self.widths[layer] < 2 {
-                continue;
-            }
-            let mut w = self.widths.clone();
-            w[layer] -= 1;
-            out.push(Subnetwork {
-                description: format!("hidden layer {layer} with one neuron switched off (rank <= {})", w.iter().min().unwrap()),
-                architecture: LinearNetwork { widths: w }.into(),
-                embedding: dense_neuron_embedding(&self.widths, false, layer, self.widths[layer] - 1),
-            });
-        }
-        out
+        dense_subnetworks(&self.widths, false, |w| {
+            (format!(" (rank <= {})", w.iter().min().unwrap()), LinearNetwork { widths: w }.into())
+        })
     }
     fn real_filling(&self) -> Option<bool> {
         let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());

@@ -473,6 +473,28 @@ pub(crate) fn dense_neuron_embedding(widths: &[usize], bias: bool, layer: usize,
     emb
 }
 
+/// One subnetwork per hidden layer of width >= 2: its last neuron switched off (by the
+/// permutation symmetry, any neuron gives the same stratum).
+pub(crate) fn dense_subnetworks(
+    widths: &[usize],
+    bias: bool,
+    make: impl Fn(Vec<usize>) -> (String, Architecture),
+) -> Vec<Subnetwork> {
+    (1..widths.len() - 1)
+        .filter(|&layer| widths[layer] >= 2)
+        .map(|layer| {
+            let mut w = widths.to_vec();
+            w[layer] -= 1;
+            let (detail, architecture) = make(w);
+            Subnetwork {
+                description: format!("hidden layer {layer} with one neuron switched off{detail}"),
+                architecture,
+                embedding: dense_neuron_embedding(widths, bias, layer, widths[layer] - 1),
+            }
+        })
+        .collect()
+}
+
 /// Dense layers on symbolic polynomials: `sigma` after every layer but the last.
 pub(crate) fn build_dense(
     pb: &mut PolyBuilder,

@@ -5,8 +5,8 @@ use std::fmt;
 
 use super::linear::determinantal_dim;
 use super::{
-    activation_degrees, build_dense, check_coefficients, check_widths, dense_neuron_embedding, join, Activation,
-    Family, Subnetwork,
+    activation_degrees, build_dense, check_coefficients, check_widths, dense_subnetworks, join, Activation, Family,
+    Subnetwork,
 };
 use crate::error::Result;
 use crate::poly::{Poly, PolyBuilder};
@@ -100,21 +100,10 @@ impl Family for PolynomialNetwork {
         s
     }
     fn subnetworks(&self) -> Vec<Subnetwork> {
-        let mut out = Vec::new();
-        for layer in 1..self.widths.len() - 1 {
-            if self.widths[layer] < 2 {
-                continue;
-            }
-            let mut w = self.widths.clone();
-            w[layer] -= 1;
-            out.push(Subnetwork {
-                description: format!("hidden layer {layer} with one neuron switched off"),
-                architecture: PolynomialNetwork { widths: w, activation: self.activation.clone(), bias: self.bias }
-                    .into(),
-                embedding: dense_neuron_embedding(&self.widths, self.bias, layer, self.widths[layer] - 1),
-            });
-        }
-        out
+        dense_subnetworks(&self.widths, self.bias, |w| {
+            let sub = PolynomialNetwork { widths: w, activation: self.activation.clone(), bias: self.bias };
+            (String::new(), sub.into())
+        })
     }
     fn real_filling(&self) -> Option<bool> {
         if self.is_linear() && !self.bias {
