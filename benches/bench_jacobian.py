@@ -238,26 +238,52 @@ def make_thetas(batch: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((batch, N_PARAMS))
 
 
-def neuromanifold_single_thread(batch: int, repeat: int) -> tuple[int, float]:
-    """Time neuromanifold in a fresh process with RAYON_NUM_THREADS=1."""
-    env = dict(os.environ, RAYON_NUM_THREADS="1")
-    cmd = [sys.executable, os.path.abspath(__file__), "--batch", str(batch), "--repeat", str(repeat), "--neuromanifold-only"]
+PEERS = {  # key: (label, factory of (run, version)); the order is the table's
+    "neuromanifold": ("neuromanifold", None),
+    "numpy": ("numpy forward mode", numpy_peer),
+    "jax": ("JAX jit(vmap(jacfwd))", jax_peer),
+    "torch": ("PyTorch vmap(jacfwd)", torch_peer),
+    "jax-chunked": ("JAX, same function on chunks of 500 (supplementary)", jax_chunked_peer),
+}
+
+
+def make_peer(key: str, P: np.ndarray, Vinv: np.ndarray):
+    if key == "neuromanifold":
+        run, version, _ = neuromanifold_peer()
+        return run, version
+    return PEERS[key][1](P, Vinv)
+
+
+def time_peer_here(key: str, batch: int, repeat: int) -> None:
+    """Child process: time one peer on the benchmark's thetas and print a JSON line."""
+    thetas = make_thetas(batch)
+    P, Vinv, _ = points_and_inverse_vandermonde()
+    run, version = make_peer(key, P, Vinv)
+    threads = f"all ({os.cpu_count()})"
+    if key == "neuromanifold":
+        import neuromanifold as nm
+
+        if os.environ.get("RAYON_NUM_THREADS") == "1" and hasattr(nm, "set_num_threads"):
+            nm.set_num_threads(1)
+        if hasattr(nm, "get_num_threads"):
+            threads = nm.get_num_threads()
+    seconds = best_of(run, thetas, repeat)
+    print(json.dumps({"seconds": seconds, "version": version, "threads": threads, "thetas": float(thetas.sum())}))
+
+
+def time_peer(key: str, batch: int, repeat: int, single_thread: bool = False) -> dict:
+    """Time one peer in a fresh process, so that no other peer's thread pool is around."""
+    env = {k: v for k, v in os.environ.items() if k != "RAYON_NUM_THREADS"}
+    if single_thread:
+        env["RAYON_NUM_THREADS"] = "1"
+    cmd = [sys.executable, os.path.abspath(__file__), "--batch", str(batch), "--repeat", str(repeat), "--time-peer", key]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
-        raise SystemExit(f"single-thread run failed:\n{out.stderr}")
+        raise SystemExit(f"timing run of {key} failed:\n{out.stderr}")
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    return res["threads"], res["seconds"]
-
-
-def neuromanifold_only(batch: int, repeat: int) -> None:
-    import neuromanifold as nm
-
-    if os.environ.get("RAYON_NUM_THREADS") == "1" and hasattr(nm, "set_num_threads"):
-        nm.set_num_threads(1)
-    run, _, _ = neuromanifold_peer()
-    t = best_of(run, make_thetas(batch), repeat)
-    threads = nm.get_num_threads() if hasattr(nm, "get_num_threads") else int(os.environ.get("RAYON_NUM_THREADS", "0"))
-    print(json.dumps({"threads": threads, "seconds": t}))
+    if res["thetas"] != float(make_thetas(batch).sum()):
+        raise SystemExit(f"timing run of {key} used different parameter vectors")
+    return res
 
 
 # ----------------------------------------------------------------------------- checks
@@ -279,11 +305,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per peer, best one reported (default 5)")
     parser.add_argument("--check", type=int, default=64, help="parameter vectors used for the agreement checks")
     parser.add_argument("--peers-only", action="store_true", help="skip neuromanifold (peers are checked against numpy)")
-    parser.add_argument("--neuromanifold-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--time-peer", choices=list(PEERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.neuromanifold_only:
-        neuromanifold_only(args.batch, args.repeat)
+    if args.time_peer:
+        time_peer_here(args.time_peer, args.batch, args.repeat)
         return
 
     thetas = make_thetas(args.batch)
@@ -300,75 +326,65 @@ def main() -> None:
         print("WARNING: the machine is busy; timings will be pessimistic and noisy")
     print()
 
-    # --- reference: direct expansion and finite differences, independent of every peer
+    # --- agreement checks, before any timing; the reference is independent of every peer
     print(f"agreement checks on {sub.shape[0]} parameter vectors:")
     ref_mu = numpy_mu(sub)
     fd_jac = finite_difference_jacobian(sub)
 
-    peers = []  # (name, version, threads, run)
+    keys = []
     if not args.peers_only:
         try:
-            nm_run, nm_version, net = neuromanifold_peer()
+            _, _, net = neuromanifold_peer()
         except (ImportError, AttributeError) as e:
             raise SystemExit(f"neuromanifold is not importable ({e}); build it first or pass --peers-only")
         if not np.array_equal(net.monomials, monomials()) or (net.n_params, net.ambient_dim) != (N_PARAMS, A):
             raise Disagreement("ABORT: neuromanifold's monomial basis or dimensions differ from the benchmark's")
-        import neuromanifold as nm
-
-        nm_threads = nm.get_num_threads() if hasattr(nm, "get_num_threads") else os.cpu_count()
-        peers.append(("neuromanifold", nm_version, nm_threads, nm_run))
-
-    np_run, np_version = numpy_peer(P, Vinv)
-    peers.append(("numpy forward mode", np_version, None, np_run))
-    for label, make in (
-        ("JAX jit(vmap(jacfwd))", jax_peer),
-        ("PyTorch vmap(jacfwd)", torch_peer),
-        ("JAX, same function on chunks of 500 (supplementary)", jax_chunked_peer),
-    ):
-        try:
-            run, version = make(P, Vinv)
-            peers.append((label, version, None, run))
-        except ImportError as e:
-            print(f"  --  {label}: not installable/importable ({e})")
-
+        keys.append("neuromanifold")
+    missing = []
     results = {}
-    for name, _, _, run in peers:
+    for key in [k for k in PEERS if k != "neuromanifold"]:
+        try:
+            make_peer(key, P, Vinv)
+            keys.append(key)
+        except ImportError as e:
+            missing.append(key)
+            print(f"  --  {PEERS[key][0]}: not installable/importable ({e})")
+    for key in keys:
+        name = PEERS[key][0]
+        run, _ = make_peer(key, P, Vinv)
         m, j = run(sub)
-        results[name] = (np.asarray(m), np.asarray(j))
-        check(name, "mu vs direct expansion", results[name][0], ref_mu)
-        check(name, "Jacobian vs finite differences", results[name][1], fd_jac, rtol=1e-7)
+        results[key] = (np.asarray(m), np.asarray(j))
+        check(name, "mu vs direct expansion", results[key][0], ref_mu)
+        check(name, "Jacobian vs finite differences", results[key][1], fd_jac, rtol=1e-7)
     if not args.peers_only:
         nm_mu, nm_jac = results["neuromanifold"]
-        for name, (m, j) in results.items():
-            if name != "neuromanifold":
-                check(name, "mu vs neuromanifold", m, nm_mu)
-                check(name, "Jacobian vs neuromanifold", j, nm_jac)
+        for key, (m, j) in results.items():
+            if key != "neuromanifold":
+                check(PEERS[key][0], "mu vs neuromanifold", m, nm_mu)
+                check(PEERS[key][0], "Jacobian vs neuromanifold", j, nm_jac)
     print()
 
-    # --- timing
+    # --- timing, each peer in a fresh process on the same parameter vectors
     rows = []
-    for name, version, threads, run in peers:
-        t = best_of(run, thetas, args.repeat)
-        if threads is None:
-            threads = f"all ({os.cpu_count()})"
-        rows.append((name, version, threads, t))
-        print(f"  timed {name}: {t:.4f} s", flush=True)
-        if name == "neuromanifold":
-            st_threads, st = neuromanifold_single_thread(args.batch, args.repeat)
-            rows.append((name, version, st_threads, st))
-            print(f"  timed {name} (RAYON_NUM_THREADS=1): {st:.4f} s", flush=True)
-    print()
+    runs = [(k, False) for k in keys]
+    if "neuromanifold" in keys:
+        runs.insert(1, ("neuromanifold", True))
+    for key, single in runs:
+        res = time_peer(key, args.batch, args.repeat, single_thread=single)
+        rows.append((PEERS[key][0], res["version"], res["threads"], res["seconds"]))
+        print(f"  timed {PEERS[key][0]}{' (RAYON_NUM_THREADS=1)' if single else ''}: {res['seconds']:.4f} s", flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"load average (1 min) at the end: {load:.2f}\n")
 
-    jax_t = next((t for n, _, _, t in rows if n.startswith("JAX")), None)
+    jax_t = next((t for n, _, _, t in rows if n == PEERS["jax"][0]), None)
     print(f"mu + Jacobian ({args.batch} x {A} x {N_PARAMS}) for B = {args.batch}; best of {args.repeat} after a warm-up\n")
     print("| peer | version | threads | seconds (B = %d) | thetas/s | ratio to JAX |" % args.batch)
     print("|---|---|---|---:|---:|---:|")
     for name, version, threads, t in rows:
         ratio = f"{jax_t / t:.2f}x" if jax_t else "n/a"
         print(f"| {name} | {version} | {threads} | {t:.4f} | {args.batch / t:,.0f} | {ratio} |")
-    for label in ("JAX jit(vmap(jacfwd))", "PyTorch vmap(jacfwd)"):
-        if not any(n == label for n, *_ in rows):  # an import failed above
-            print(f"| {label} | not installable | | | | |")
+    for key in missing:
+        print(f"| {PEERS[key][0]} | not installable | | | | |")
     print("\nratio to JAX = JAX seconds / peer seconds (higher is faster)")
 
 

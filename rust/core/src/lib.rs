@@ -15,6 +15,7 @@
 
 pub mod dimension;
 pub mod error;
+pub mod homotopy;
 pub mod network;
 pub mod poly;
 pub mod random;
@@ -22,6 +23,7 @@ pub mod rank;
 pub mod scalar;
 pub mod slp;
 pub mod spec;
+pub mod system;
 
 pub use dimension::{dimension, exact_rank, jacobian_rank, stratum_dimension, DimensionReport};
 pub use error::{Error, Result};
@@ -31,3 +33,5 @@ pub use network::{
 };
 pub use scalar::{Complex64, Dual, Fp, Scalar};
 pub use spec::{parse, Spec};
+pub use system::{System, Term};
+pub use homotopy::{solve, PathResult, PathStatus, SolveOptions};

@@ -129,14 +129,21 @@ impl Slp {
     /// by symbolic forward differentiation that keeps only structurally nonzero derivatives.
     /// `None` if it would need more than `max_products` products.
     pub fn derivative(&self, max_products: usize) -> Option<Slp> {
+        self.derivative_wrt(self.n_inputs, max_products)
+    }
+
+    /// The Jacobian program with respect to the first `k` inputs only (outputs n_outputs x k):
+    /// the remaining inputs are held constant (parameters, coefficients).
+    pub fn derivative_wrt(&self, k: usize, max_products: usize) -> Option<Slp> {
         let n = self.n_inputs;
+        let k = k.min(n);
         let mut b = SlpBuilder::new(n);
         let mut val: Vec<Reg> = Vec::with_capacity(self.n_registers());
         // sparse tangent of each register: (input index, register of the derivative)
         let mut tan: Vec<Vec<(u32, Reg)>> = Vec::with_capacity(self.n_registers());
         for i in 0..n {
             val.push(b.input(i));
-            tan.push(vec![(i as u32, b.one())]);
+            tan.push(if i < k { vec![(i as u32, b.one())] } else { vec![] });
         }
         for &c in &self.constants {
             val.push(b.constant(c));
@@ -167,10 +174,10 @@ impl Slp {
             }
         }
         let zero = b.zero();
-        let mut outputs = vec![zero; self.outputs.len() * n];
+        let mut outputs = vec![zero; self.outputs.len() * k];
         for (o, &r) in self.outputs.iter().enumerate() {
             for &(p, d) in &tan[r as usize] {
-                outputs[o * n + p as usize] = d;
+                outputs[o * k + p as usize] = d;
             }
         }
         Some(b.finish(outputs))

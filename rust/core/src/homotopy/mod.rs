@@ -1,0 +1,347 @@
+//! Homotopy continuation: all isolated complex solutions of a square polynomial system.
+//!
+//! `solve` runs the total-degree homotopy H(z, t) = (1 - t) F^h(z) + gamma t G(z) in
+//! projective coordinates z = (z_0, ..., z_n) on a random affine patch a . z = 1, where
+//! G_i = z_i^{d_i} - z_0^{d_i} has the prod d_i known start solutions and gamma is a random
+//! complex number (the gamma trick: for all but finitely many gamma the paths are regular
+//! for t in (0, 1]). In projective coordinates paths to solutions at infinity stay bounded and
+//! end with z_0 = 0. Paths are tracked from t = 1 to `ENDGAME_START`, then directly to 0 if
+//! the endpoint is regular, else by the Cauchy endgame, which also yields the winding number.
+
+pub mod linalg;
+pub mod tracker;
+
+use std::f64::consts::PI;
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::random::rng_stream;
+use crate::scalar::Complex64;
+use crate::system::System;
+use linalg::{norm, singular_values};
+use tracker::{newton, track, Homotopy, Scratch, TrackerOptions};
+
+type C = Complex64;
+
+/// Where the Cauchy endgame takes over.
+pub const ENDGAME_START: f64 = 0.1;
+
+/// How a path ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathStatus {
+    /// A finite solution where the Jacobian is regular.
+    Nonsingular,
+    /// A finite solution where the Jacobian is singular (a multiple root or a positive-
+    /// dimensional component).
+    Singular,
+    /// The path went to a solution at infinity (z_0 = 0).
+    AtInfinity,
+    /// Tracking failed; the path is reported, never dropped.
+    Failed,
+}
+
+impl PathStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            PathStatus::Nonsingular => "nonsingular",
+            PathStatus::Singular => "singular",
+            PathStatus::AtInfinity => "at_infinity",
+            PathStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The end of one path.
+#[derive(Clone, Debug)]
+pub struct PathResult {
+    pub status: PathStatus,
+    /// Affine solution (meaningful for finite endpoints).
+    pub solution: Vec<C>,
+    /// Projective endpoint on the patch.
+    pub projective: Vec<C>,
+    /// |F(x)| at the solution, relative to the size of the coefficients.
+    pub residual: f64,
+    /// Condition number of dF/dx at the solution (infinite when singular).
+    pub condition: f64,
+    /// Winding number of the path around t = 0 (1 for regular endpoints).
+    pub winding: usize,
+    /// Number of paths ending at this solution (1 for nonsingular ones).
+    pub multiplicity: usize,
+    pub steps: usize,
+}
+
+/// Settings of `solve`.
+#[derive(Clone, Debug)]
+pub struct SolveOptions {
+    pub seed: u64,
+    pub tracker: TrackerOptions,
+    /// Endpoints with |z_0| / |z| below this are at infinity.
+    pub infinity_tolerance: f64,
+    /// Endpoints whose Jacobian has a larger condition number are singular.
+    pub singular_condition: f64,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions {
+            seed: 0,
+            tracker: TrackerOptions::default(),
+            infinity_tolerance: 1e-8,
+            singular_condition: 1e10,
+        }
+    }
+}
+
+struct TotalDegree<'a> {
+    sys: &'a System,
+    params: &'a [C],
+    gamma: C,
+    patch: Vec<C>,
+}
+
+impl Homotopy for TotalDegree<'_> {
+    fn n(&self) -> usize {
+        self.sys.n_vars() + 1
+    }
+    fn eval(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C], hz: &mut [C], ht: &mut [C]) {
+        let n = self.sys.n_vars();
+        let m = n + 1;
+        let (mut f, mut jf) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf));
+        f.resize(n, C::default());
+        jf.resize(n * m, C::default());
+        self.sys.eval_homogeneous(z, self.params, &mut ws.system, &mut f, &mut jf);
+        let one = C::new(1.0, 0.0);
+        let a = one - t;
+        let b = self.gamma * t;
+        for i in 0..n {
+            let d = self.sys.degrees()[i] as i32;
+            let zi = z[i + 1];
+            let z0 = z[0];
+            let g = zi.powi(d) - z0.powi(d);
+            h[i] = a * f[i] + b * g;
+            ht[i] = self.gamma * g - f[i];
+            for j in 0..m {
+                hz[i * m + j] = a * jf[i * m + j];
+            }
+            let dd = C::new(d as f64, 0.0);
+            hz[i * m + i + 1] += b * dd * zi.powi(d - 1);
+            hz[i * m] -= b * dd * z0.powi(d - 1);
+        }
+        // the patch a . z = 1
+        let mut p = C::new(-1.0, 0.0);
+        for j in 0..m {
+            p += self.patch[j] * z[j];
+            hz[n * m + j] = self.patch[j];
+        }
+        h[n] = p;
+        ht[n] = C::default();
+        ws.f = f;
+        ws.jf = jf;
+    }
+}
+
+fn random_unit(rng: &mut impl RngExt) -> C {
+    let a: f64 = rng.random::<f64>() * 2.0 * PI;
+    C::new(a.cos(), a.sin())
+}
+
+/// The start solution number `index` of G(z) = 0 on the patch.
+fn start_point(degrees: &[usize], index: u64, patch: &[C]) -> Vec<C> {
+    let mut z = vec![C::new(1.0, 0.0)];
+    let mut k = index;
+    for &d in degrees {
+        let digit = k % d as u64;
+        k /= d as u64;
+        let angle = 2.0 * PI * digit as f64 / d as f64;
+        z.push(C::new(angle.cos(), angle.sin()));
+    }
+    let s: C = patch.iter().zip(&z).map(|(a, b)| a * b).sum();
+    z.iter().map(|x| x / s).collect()
+}
+
+/// Largest number of paths `solve` accepts.
+pub const MAX_PATHS: f64 = 1e8;
+
+/// All isolated solutions of `sys` at parameters `params` by the total-degree homotopy.
+pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<PathResult>> {
+    sys.check_params(params)?;
+    let paths = sys.bezout_number();
+    if paths > MAX_PATHS {
+        return Err(Error::TooLarge(format!("the total-degree homotopy would track {paths:.3e} paths")));
+    }
+    let mut rng = rng_stream(opts.seed, 7);
+    let gamma = random_unit(&mut rng);
+    let patch: Vec<C> = (0..=sys.n_vars()).map(|_| random_unit(&mut rng)).collect();
+    let hm = TotalDegree { sys, params, gamma, patch };
+    let mut results: Vec<PathResult> = (0..paths as u64)
+        .into_par_iter()
+        .map_init(Scratch::default, |ws, k| {
+            let z = start_point(sys.degrees(), k, &hm.patch);
+            follow(&hm, z, opts, ws)
+        })
+        .collect();
+    count_multiplicities(&mut results);
+    Ok(results)
+}
+
+/// Singular endpoints reached by several paths: each gets the number of paths ending there.
+fn count_multiplicities(results: &mut [PathResult]) {
+    let singular: Vec<usize> = (0..results.len()).filter(|&i| results[i].status == PathStatus::Singular).collect();
+    for &i in &singular {
+        let xi = &results[i].solution;
+        let m = singular
+            .iter()
+            .filter(|&&j| {
+                let d: Vec<C> = xi.iter().zip(&results[j].solution).map(|(a, b)| a - b).collect();
+                norm(&d) <= 1e-5 * (1.0 + norm(xi))
+            })
+            .count();
+        results[i].multiplicity = m;
+    }
+}
+
+/// Track one path from t = 1 to t = 0 and classify its end.
+fn follow(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+    let segment = |s: f64| (C::new(1.0 - s, 0.0), C::new(-1.0, 0.0));
+    let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
+    let mut steps = first.steps;
+    if !first.ok {
+        return failed(z, steps);
+    }
+    // regular endpoints: straight on to t = 0
+    let mut direct = z.clone();
+    let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &opts.tracker, ws);
+    steps += last.steps;
+    if last.ok {
+        let r = classify(hm, &direct, 1, steps, opts, ws);
+        if r.status == PathStatus::Nonsingular {
+            return r;
+        }
+    }
+    // Cauchy endgame: loops around t = 0 at shrinking radii
+    match cauchy_endgame(hm, z, opts, ws, &mut steps) {
+        Some((end, winding)) => classify(hm, &end, winding, steps, opts, ws),
+        None => failed(direct, steps),
+    }
+}
+
+fn failed(z: Vec<C>, steps: usize) -> PathResult {
+    PathResult {
+        status: PathStatus::Failed,
+        solution: vec![],
+        projective: z,
+        residual: f64::NAN,
+        condition: f64::NAN,
+        winding: 0,
+        multiplicity: 0,
+        steps,
+    }
+}
+
+/// Samples per loop of the Cauchy integral (trapezoid rule, exact for low-order Puiseux terms).
+const LOOP_SAMPLES: usize = 16;
+const MAX_WINDING: usize = 16;
+
+/// Cauchy endgame from z at t = ENDGAME_START: at radii r_k = ENDGAME_START * 0.25^k track one
+/// loop after another around t = 0 until the path closes (winding number c); the endpoint is
+/// the mean of z over the c loops. Stops when two radii agree.
+fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> Option<(Vec<C>, usize)> {
+    let mut r = ENDGAME_START;
+    let mut previous: Option<Vec<C>> = None;
+    for _ in 0..10 {
+        let start = z.clone();
+        let mut sum = vec![C::default(); z.len()];
+        let mut samples = 0;
+        let mut winding = 0;
+        'loops: while winding < MAX_WINDING {
+            for k in 0..LOOP_SAMPLES {
+                for (s, zi) in sum.iter_mut().zip(&z) {
+                    *s += *zi;
+                }
+                samples += 1;
+                let theta0 = 2.0 * PI * k as f64 / LOOP_SAMPLES as f64;
+                let dtheta = 2.0 * PI / LOOP_SAMPLES as f64;
+                let circle = |s: f64| {
+                    let th = theta0 + s * dtheta;
+                    let t = C::new(r * th.cos(), r * th.sin());
+                    (t, C::new(0.0, dtheta) * t)
+                };
+                let tr = track(hm, &mut z, &circle, 0.0, 1.0, &opts.tracker, ws);
+                *steps += tr.steps;
+                if !tr.ok {
+                    return None;
+                }
+            }
+            winding += 1;
+            let dist: Vec<C> = z.iter().zip(&start).map(|(a, b)| a - b).collect();
+            if norm(&dist) < 1e-6 * (1.0 + norm(&start)) {
+                break 'loops;
+            }
+        }
+        if winding >= MAX_WINDING {
+            return None;
+        }
+        let estimate: Vec<C> = sum.iter().map(|s| s / samples as f64).collect();
+        if let Some(prev) = &previous {
+            let d: Vec<C> = estimate.iter().zip(prev).map(|(a, b)| a - b).collect();
+            if norm(&d) < 1e-8 * (1.0 + norm(&estimate)) {
+                return Some((estimate, winding));
+            }
+        }
+        previous = Some(estimate);
+        // move inwards along the real axis
+        let r_next = r * 0.25;
+        let radial = |s: f64| (C::new(r - s * (r - r_next), 0.0), C::new(-(r - r_next), 0.0));
+        let tr = track(hm, &mut z, &radial, 0.0, 1.0, &opts.tracker, ws);
+        *steps += tr.steps;
+        if !tr.ok {
+            return None;
+        }
+        r = r_next;
+    }
+    previous.map(|p| (p, 1))
+}
+
+/// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.
+fn classify(hm: &TotalDegree<'_>, z: &[C], winding: usize, steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+    let n = hm.sys.n_vars();
+    let scale = z[1..].iter().map(|x| x.norm()).fold(z[0].norm(), f64::max);
+    if z[0].norm() <= opts.infinity_tolerance * scale {
+        return PathResult {
+            status: PathStatus::AtInfinity,
+            solution: vec![],
+            projective: z.to_vec(),
+            residual: f64::NAN,
+            condition: f64::NAN,
+            winding,
+            multiplicity: 0,
+            steps,
+        };
+    }
+    let mut zz = z.to_vec();
+    if winding == 1 {
+        // polish, keeping the result only where Newton converges (not at singular points)
+        let mut polished = zz.clone();
+        if newton(hm, &mut polished, C::default(), ws, 3, 1e-14).0 {
+            zz = polished;
+        }
+    }
+    let x: Vec<C> = zz[1..].iter().map(|v| v / zz[0]).collect();
+    let f = hm.sys.evaluate(&x, hm.params);
+    let coeff_scale = 1.0 + hm.sys.equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
+    let residual = norm(&f) / coeff_scale;
+    let jac = hm.sys.jacobian(&x, hm.params);
+    let s = singular_values(&jac, n, n);
+    let condition = match (s.first(), s.last()) {
+        (Some(&hi), Some(&lo)) if lo > 0.0 => hi / lo,
+        _ => f64::INFINITY,
+    };
+    let status = if winding > 1 || !(condition < opts.singular_condition) {
+        PathStatus::Singular
+    } else {
+        PathStatus::Nonsingular
+    };
+    PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps }
+}

@@ -1,0 +1,202 @@
+//! Square polynomial systems F(x; p) = 0 with complex coefficients and parameters p,
+//! compiled once into straight-line programs for F and its Jacobian.
+//!
+//! Each system is compiled twice: affine (inputs x, p, coefficients) and homogenized
+//! (inputs z_0, z_1..z_n, p, coefficients, with F_i^h(z) = z_0^{d_i} F_i(z / z_0)), the form
+//! in which homotopy paths stay bounded even when they go to infinity.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::scalar::Complex64;
+use crate::slp::{Reg, Slp, SlpBuilder};
+
+/// c * x^a p^b: `exponents` has one entry per variable, then one per parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    pub coefficient: Complex64,
+    pub exponents: Vec<u32>,
+}
+
+/// A square system: as many equations as variables.
+#[derive(Clone, Debug)]
+pub struct System {
+    n_vars: usize,
+    n_params: usize,
+    equations: Vec<Vec<Term>>,
+    degrees: Vec<usize>,
+    coefficients: Vec<Complex64>,
+    affine: Slp,
+    affine_jac: Slp,
+    homogeneous: Slp,
+    homogeneous_jac: Slp,
+}
+
+/// Largest total degree accepted (exponents of the start system are stored as u32, and the
+/// number of paths grows as the product of the degrees).
+pub const MAX_SYSTEM_DEGREE: usize = 10_000;
+
+fn compile(n_vars: usize, n_params: usize, equations: &[Vec<Term>], homogenize: Option<&[usize]>) -> Slp {
+    // inputs: variables (z_0 first when homogenized), parameters, one coefficient per term
+    let nv = n_vars + usize::from(homogenize.is_some());
+    let n_terms: usize = equations.iter().map(|e| e.len()).sum();
+    let mut b = SlpBuilder::new(nv + n_params + n_terms);
+    let mut memo: HashMap<Vec<u32>, Reg> = HashMap::new();
+    fn monomial(b: &mut SlpBuilder, memo: &mut HashMap<Vec<u32>, Reg>, e: &[u32]) -> Reg {
+        let Some(i) = e.iter().position(|&k| k > 0) else { return b.one() };
+        if let Some(&r) = memo.get(e) {
+            return r;
+        }
+        let mut rest = e.to_vec();
+        rest[i] -= 1;
+        let r0 = monomial(b, memo, &rest);
+        let xi = b.input(i);
+        let r = b.mul(r0, xi);
+        memo.insert(e.to_vec(), r);
+        r
+    }
+    let mut outputs = Vec::with_capacity(equations.len());
+    let mut c = nv + n_params;
+    for (i, eq) in equations.iter().enumerate() {
+        let mut pairs = Vec::with_capacity(eq.len());
+        for t in eq {
+            let e: Vec<u32> = match homogenize {
+                Some(d) => {
+                    let deg: u32 = t.exponents[..n_vars].iter().sum();
+                    std::iter::once(d[i] as u32 - deg).chain(t.exponents.iter().copied()).collect()
+                }
+                None => t.exponents.clone(),
+            };
+            let m = monomial(&mut b, &mut memo, &e);
+            pairs.push((b.input(c), m));
+            c += 1;
+        }
+        outputs.push(b.dot(&pairs));
+    }
+    b.finish(outputs)
+}
+
+impl System {
+    pub fn new(n_vars: usize, n_params: usize, equations: Vec<Vec<Term>>) -> Result<Self> {
+        if n_vars == 0 {
+            return Err(Error::InvalidArchitecture("a system needs at least one variable".into()));
+        }
+        if equations.len() != n_vars {
+            return Err(Error::Shape(format!(
+                "the system is not square: {} equations in {n_vars} variables",
+                equations.len()
+            )));
+        }
+        let mut degrees = Vec::with_capacity(n_vars);
+        // zero terms carry no information and would confuse the degree of the equation
+        let equations: Vec<Vec<Term>> = equations
+            .into_iter()
+            .map(|eq| eq.into_iter().filter(|t| t.coefficient != Complex64::new(0.0, 0.0)).collect())
+            .collect();
+        for (i, eq) in equations.iter().enumerate() {
+            for t in eq {
+                if t.exponents.len() != n_vars + n_params {
+                    return Err(Error::Shape(format!(
+                        "equation {i}: a term has {} exponents, expected {} (variables then parameters)",
+                        t.exponents.len(),
+                        n_vars + n_params
+                    )));
+                }
+                if !(t.coefficient.re.is_finite() && t.coefficient.im.is_finite()) {
+                    return Err(Error::NonFinite(format!("equation {i} has a NaN or infinite coefficient")));
+                }
+            }
+            let d = eq
+                .iter()
+                .map(|t| t.exponents[..n_vars].iter().map(|&k| k as usize).sum::<usize>())
+                .max();
+            match d {
+                None => return Err(Error::InvalidArchitecture(format!("equation {i} is zero"))),
+                Some(0) => {
+                    return Err(Error::InvalidArchitecture(format!(
+                        "equation {i} does not involve the variables"
+                    )))
+                }
+                Some(d) if d > MAX_SYSTEM_DEGREE => {
+                    return Err(Error::TooLarge(format!("equation {i} has degree {d}")));
+                }
+                Some(d) => degrees.push(d),
+            }
+        }
+        let coefficients = equations.iter().flatten().map(|t| t.coefficient).collect();
+        let affine = compile(n_vars, n_params, &equations, None);
+        let homogeneous = compile(n_vars, n_params, &equations, Some(&degrees));
+        let affine_jac = affine.derivative_wrt(n_vars, usize::MAX).expect("no size limit");
+        let homogeneous_jac = homogeneous.derivative_wrt(n_vars + 1, usize::MAX).expect("no size limit");
+        Ok(System { n_vars, n_params, equations, degrees, coefficients, affine, affine_jac, homogeneous, homogeneous_jac })
+    }
+
+    pub fn n_vars(&self) -> usize {
+        self.n_vars
+    }
+    pub fn n_params(&self) -> usize {
+        self.n_params
+    }
+    /// Total degrees of the equations in the variables.
+    pub fn degrees(&self) -> &[usize] {
+        &self.degrees
+    }
+    pub fn equations(&self) -> &[Vec<Term>] {
+        &self.equations
+    }
+    /// Product of the degrees: the number of paths of the total-degree homotopy.
+    pub fn bezout_number(&self) -> f64 {
+        self.degrees.iter().map(|&d| d as f64).product()
+    }
+
+    pub fn check_params(&self, p: &[Complex64]) -> Result<()> {
+        if p.len() != self.n_params {
+            return Err(Error::Shape(format!("the system has {} parameters, got {}", self.n_params, p.len())));
+        }
+        if p.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+            return Err(Error::NonFinite("parameters contain NaN or infinity".into()));
+        }
+        Ok(())
+    }
+
+    fn inputs(&self, x: &[Complex64], p: &[Complex64], buf: &mut Vec<Complex64>) {
+        buf.clear();
+        buf.extend_from_slice(x);
+        buf.extend_from_slice(p);
+        buf.extend_from_slice(&self.coefficients);
+    }
+
+    /// F(x; p).
+    pub fn evaluate(&self, x: &[Complex64], p: &[Complex64]) -> Vec<Complex64> {
+        let mut buf = Vec::new();
+        self.inputs(x, p, &mut buf);
+        self.affine.eval(&buf)
+    }
+    /// dF/dx (row-major n x n).
+    pub fn jacobian(&self, x: &[Complex64], p: &[Complex64]) -> Vec<Complex64> {
+        let mut buf = Vec::new();
+        self.inputs(x, p, &mut buf);
+        self.affine_jac.eval(&buf)
+    }
+
+    /// Homogenized values and Jacobian (n x (n+1)) at z = (z_0, ..., z_n), into scratch space.
+    pub(crate) fn eval_homogeneous(
+        &self,
+        z: &[Complex64],
+        p: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [Complex64],
+        jac: &mut [Complex64],
+    ) {
+        self.inputs(z, p, &mut ws.inputs);
+        self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
+        self.homogeneous_jac.eval_with(&ws.inputs, &mut ws.regs, jac);
+    }
+}
+
+/// Scratch space of one path tracker.
+#[derive(Default, Debug)]
+pub(crate) struct Workspace {
+    inputs: Vec<Complex64>,
+    regs: Vec<Complex64>,
+}

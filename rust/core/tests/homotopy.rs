@@ -1,0 +1,108 @@
+//! Homotopy continuation finds every solution: Bezout counts, known roots, infinity, multiplicity.
+
+use neuromanifold::scalar::Complex64 as C;
+use neuromanifold::*;
+use rand::{RngExt, SeedableRng};
+
+fn dense(n: usize, degree: usize, seed: u64) -> System {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut monos: Vec<Vec<u32>> = vec![vec![]];
+    for _ in 0..n {
+        monos = monos.into_iter().flat_map(|m| (0..=degree as u32).map(move |k| [m.clone(), vec![k]].concat())).collect();
+    }
+    monos.retain(|m| m.iter().sum::<u32>() as usize <= degree);
+    let eqs = (0..n)
+        .map(|_| {
+            monos
+                .iter()
+                .map(|m| Term { coefficient: C::new(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5), exponents: m.clone() })
+                .collect()
+        })
+        .collect();
+    System::new(n, 0, eqs).unwrap()
+}
+
+fn count(r: &[PathResult], s: PathStatus) -> usize {
+    r.iter().filter(|p| p.status == s).count()
+}
+
+#[test]
+fn random_dense_systems_have_bezout_many_solutions() {
+    for (n, d, bezout) in [(2, 2, 4), (3, 3, 27), (4, 2, 16)] {
+        let sys = dense(n, d, 11 + n as u64);
+        let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
+        assert_eq!(res.len(), bezout);
+        assert_eq!(count(&res, PathStatus::Nonsingular), bezout, "{n} equations of degree {d}");
+        for p in &res {
+            assert!(p.residual < 1e-10, "residual {}", p.residual);
+        }
+        // distinct solutions
+        for i in 0..res.len() {
+            for j in 0..i {
+                let d: f64 = res[i].solution.iter().zip(&res[j].solution).map(|(a, b)| (a - b).norm()).sum();
+                assert!(d > 1e-6);
+            }
+        }
+    }
+}
+
+#[test]
+fn deficient_system_reports_solutions_at_infinity() {
+    // x y - 1 = 0, x y + x - 3 = 0: one finite solution (2, 1/2), Bezout number 4
+    let t = |c: f64, e: [u32; 2]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+    let sys = System::new(2, 0, vec![vec![t(1.0, [1, 1]), t(-1.0, [0, 0])], vec![t(1.0, [1, 1]), t(1.0, [1, 0]), t(-3.0, [0, 0])]]).unwrap();
+    let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
+    assert_eq!(res.len(), 4);
+    assert_eq!(count(&res, PathStatus::Nonsingular), 1);
+    assert_eq!(count(&res, PathStatus::AtInfinity), 3);
+    let x = &res.iter().find(|p| p.status == PathStatus::Nonsingular).unwrap().solution;
+    assert!((x[0] - C::new(2.0, 0.0)).norm() < 1e-10 && (x[1] - C::new(0.5, 0.0)).norm() < 1e-10);
+}
+
+#[test]
+fn double_root_is_singular_with_multiplicity_two() {
+    // (x - 1)^2 = 0, y - 2 = 0
+    let t = |c: f64, e: [u32; 2]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+    let sys = System::new(2, 0, vec![vec![t(1.0, [2, 0]), t(-2.0, [1, 0]), t(1.0, [0, 0])], vec![t(1.0, [0, 1]), t(-2.0, [0, 0])]]).unwrap();
+    let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
+    assert_eq!(res.len(), 2);
+    for p in &res {
+        assert_eq!(p.status, PathStatus::Singular);
+        assert_eq!(p.multiplicity, 2, "{:?}", res.iter().map(|q| q.solution.clone()).collect::<Vec<_>>());
+        assert!((p.solution[0] - C::new(1.0, 0.0)).norm() < 1e-6, "{:?}", p.solution);
+        assert!((p.solution[1] - C::new(2.0, 0.0)).norm() < 1e-6);
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let sys = dense(3, 2, 5);
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let a = one.install(|| solve(&sys, &[], &SolveOptions::default()).unwrap());
+    let b = solve(&sys, &[], &SolveOptions::default()).unwrap();
+    for (p, q) in a.iter().zip(&b) {
+        assert_eq!(p.solution, q.solution);
+    }
+}
+
+#[test]
+fn roots_of_a_product_of_linear_factors() {
+    // (x - 1)(x + 2)(x - 3) = 0 and a random linear change of coordinates in two variables:
+    // f1 = (u - 1)(u + 2), f2 = v - 0.5 u with u = x + 2y, v = 3x - y
+    // solutions: u in {1, -2}, v = u / 2
+    let t = |c: f64, e: [u32; 2]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+    // u^2 + u - 2 with u = x + 2y: x^2 + 4xy + 4y^2 + x + 2y - 2
+    let f1 = vec![t(1.0, [2, 0]), t(4.0, [1, 1]), t(4.0, [0, 2]), t(1.0, [1, 0]), t(2.0, [0, 1]), t(-2.0, [0, 0])];
+    // v - u/2 = 3x - y - x/2 - y = 2.5 x - 2 y
+    let f2 = vec![t(2.5, [1, 0]), t(-2.0, [0, 1])];
+    let sys = System::new(2, 0, vec![f1, f2]).unwrap();
+    let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
+    let mut us: Vec<f64> = res
+        .iter()
+        .filter(|p| p.status == PathStatus::Nonsingular)
+        .map(|p| (p.solution[0] + p.solution[1] * 2.0).re)
+        .collect();
+    us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(us.len(), 2);
+    assert!((us[0] + 2.0).abs() < 1e-10 && (us[1] - 1.0).abs() < 1e-10);
+}
