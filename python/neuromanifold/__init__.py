@@ -25,6 +25,7 @@ from .architectures import (
 )
 from .dimension import DimensionReport, dimension, functional_dimension
 from .spec import parse
+from .system import SolveResult, System, solve
 
 try:
     __version__ = version("neuromanifold")
@@ -41,10 +42,13 @@ __all__ = [
     "PolynomialNetwork",
     "ReLUNetwork",
     "ResidualLinearNetwork",
+    "SolveResult",
     "Subnetwork",
+    "System",
     "dimension",
     "functional_dimension",
     "get_num_threads",
     "parse",
     "set_num_threads",
+    "solve",
 ]

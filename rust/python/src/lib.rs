@@ -2,6 +2,7 @@
 
 mod errors;
 mod network;
+mod system;
 mod threads;
 
 use pyo3::prelude::*;
@@ -12,6 +13,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PRIME", neuromanifold::scalar::PRIME)?;
     m.add_class::<network::Network>()?;
     m.add_class::<network::ReluNetwork>()?;
+    m.add_class::<system::System>()?;
     m.add_function(wrap_pyfunction!(network::parse_spec, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

@@ -216,15 +216,60 @@ fn follow(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scr
     steps += last.steps;
     if last.ok {
         let r = classify(hm, &direct, 1, steps, opts, ws);
-        if r.status == PathStatus::Nonsingular {
+        let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
+        if r.status == PathStatus::Nonsingular && finite && r.residual < 1e-8 {
             return r;
         }
     }
-    // Cauchy endgame: loops around t = 0 at shrinking radii
-    match cauchy_endgame(hm, z, opts, ws, &mut steps) {
-        Some((end, winding)) => classify(hm, &end, winding, steps, opts, ws),
-        None => failed(direct, steps),
+    // paths to infinity (often to positive-dimensional sets there) need no endpoint
+    if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
+        return PathResult {
+            status: PathStatus::AtInfinity,
+            solution: vec![],
+            projective: direct,
+            residual: f64::NAN,
+            condition: f64::NAN,
+            winding: 0,
+            multiplicity: 0,
+            steps,
+        };
     }
+    // Cauchy endgame for finite singular endpoints: loops around t = 0 at shrinking radii
+    if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
+        return classify(hm, &end, winding, steps, opts, ws);
+    }
+    failed(direct, steps)
+}
+
+/// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
+/// down to 1e-12 geometrically and looks at the last checkpoints reached: the ratio must be
+/// small and shrink like a positive power of t (its valuation).
+fn goes_to_infinity(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> bool {
+    let decades = (ENDGAME_START / 1e-12f64).ln();
+    let path = |s: f64| {
+        let t = ENDGAME_START * (-s * decades).exp();
+        (C::new(t, 0.0), C::new(-decades * t, 0.0))
+    };
+    let checkpoints = 11;
+    let mut seen: Vec<(f64, f64)> = vec![(ENDGAME_START.ln(), (z[0].norm() / norm(&z)).ln())];
+    for k in 1..checkpoints {
+        let (s0, s1) = ((k - 1) as f64 / (checkpoints - 1) as f64, k as f64 / (checkpoints - 1) as f64);
+        let tr = track(hm, &mut z, &path, s0, s1, &opts.tracker, ws);
+        *steps += tr.steps;
+        if !tr.ok {
+            break;
+        }
+        seen.push((path(s1).0.re.ln(), (z[0].norm() / norm(&z)).ln()));
+    }
+    if seen.len() < 4 {
+        return false;
+    }
+    let slope = |a: (f64, f64), b: (f64, f64)| (b.1 - a.1) / (b.0 - a.0);
+    let k = seen.len();
+    let ratio = seen[k - 1].1.exp();
+    // z_0 / |z| ~ t^v with v > 0 on the last two intervals (a finite endpoint has v -> 0)
+    ratio < opts.infinity_tolerance
+        || (slope(seen[k - 3], seen[k - 2]) > 0.05 && slope(seen[k - 2], seen[k - 1]) > 0.05 && ratio < 0.1)
 }
 
 fn failed(z: Vec<C>, steps: usize) -> PathResult {
@@ -250,6 +295,8 @@ const MAX_WINDING: usize = 16;
 fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> Option<(Vec<C>, usize)> {
     let mut r = ENDGAME_START;
     let mut previous: Option<Vec<C>> = None;
+    // near t = 0 the paths of a cluster come close: smaller corrections keep them apart
+    let loop_opts = TrackerOptions { max_first_correction: 1e-5, max_step: 0.25, ..opts.tracker.clone() };
     for _ in 0..10 {
         let start = z.clone();
         let mut sum = vec![C::default(); z.len()];
@@ -268,7 +315,7 @@ fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: 
                     let t = C::new(r * th.cos(), r * th.sin());
                     (t, C::new(0.0, dtheta) * t)
                 };
-                let tr = track(hm, &mut z, &circle, 0.0, 1.0, &opts.tracker, ws);
+                let tr = track(hm, &mut z, &circle, 0.0, 1.0, &loop_opts, ws);
                 *steps += tr.steps;
                 if !tr.ok {
                     return None;
@@ -286,7 +333,9 @@ fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: 
         let estimate: Vec<C> = sum.iter().map(|s| s / samples as f64).collect();
         if let Some(prev) = &previous {
             let d: Vec<C> = estimate.iter().zip(prev).map(|(a, b)| a - b).collect();
-            if norm(&d) < 1e-8 * (1.0 + norm(&estimate)) {
+            // two radii agree and the estimate solves the target system (a loop that jumped
+            // to another path can agree with itself but does not solve it)
+            if norm(&d) < 1e-8 * (1.0 + norm(&estimate)) && target_residual(hm, &estimate, ws) < 1e-8 {
                 return Some((estimate, winding));
             }
         }
@@ -301,7 +350,21 @@ fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: 
         }
         r = r_next;
     }
-    previous.map(|p| (p, 1))
+    None
+}
+
+/// |F^h(z)| relative to the coefficients and the size of z, at t = 0.
+fn target_residual(hm: &TotalDegree<'_>, z: &[C], ws: &mut Scratch) -> f64 {
+    let n = hm.sys.n_vars();
+    let mut f = vec![C::default(); n];
+    let mut jf = vec![C::default(); n * (n + 1)];
+    hm.sys.eval_homogeneous(z, hm.params, &mut ws.system, &mut f, &mut jf);
+    let zn = norm(z).max(1e-300);
+    let coeffs = 1.0 + hm.sys.equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
+    f.iter()
+        .zip(hm.sys.degrees())
+        .map(|(v, &d)| v.norm() / (coeffs * zn.powi(d as i32)))
+        .fold(0.0, f64::max)
 }
 
 /// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.

@@ -1,0 +1,239 @@
+"""Polynomial systems F(x; p) = 0 and their solution by homotopy continuation."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from . import _validate as v
+
+__all__ = ["System", "SolveResult", "solve"]
+
+
+def _symbols(names: object, what: str) -> list[Any]:
+    import sympy
+
+    if isinstance(names, (str, sympy.Symbol)):
+        names = [names]
+    if not isinstance(names, Sequence):
+        raise TypeError(f"{what} must be a sequence of symbols or names, got {names!r}")
+    out = []
+    for s in names:
+        if isinstance(s, str):
+            s = sympy.Symbol(s)
+        if not isinstance(s, sympy.Symbol):
+            raise TypeError(f"{what} must be symbols or names, got {s!r}")
+        out.append(s)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what} contain a repeated symbol")
+    return out
+
+
+class System:
+    """A square polynomial system F(x; p) = 0 with complex coefficients and parameters p.
+
+    >>> import neuromanifold as nm
+    >>> F = nm.System(["x**2 + y**2 - 5", "x*y - 2"], ["x", "y"])
+    >>> nm.solve(F).summary()["nonsingular"]
+    4
+    """
+
+    def __init__(self, equations: Sequence[object], variables: Sequence[object], parameters: Sequence[object] = ()) -> None:
+        import sympy
+
+        xs = _symbols(variables, "variables")
+        ps = _symbols(parameters, "parameters")
+        if set(xs) & set(ps):
+            raise ValueError("a symbol cannot be both a variable and a parameter")
+        if isinstance(equations, (str, bytes)) or not isinstance(equations, Sequence):
+            raise TypeError("equations must be a sequence of expressions or strings")
+        if len(equations) == 0:
+            raise ValueError("the system has no equations")
+        known = {s.name: s for s in xs + ps}
+        terms = []
+        for i, eq in enumerate(equations):
+            try:
+                expr = sympy.sympify(eq, locals=known) if isinstance(eq, str) else sympy.sympify(eq)
+            except (sympy.SympifyError, SyntaxError, TypeError) as e:
+                raise ValueError(f"equation {i} cannot be parsed: {eq!r}") from e
+            unknown = expr.free_symbols - set(xs) - set(ps)
+            if unknown:
+                names = ", ".join(sorted(str(s) for s in unknown))
+                raise ValueError(f"equation {i} has symbols that are neither variables nor parameters: {names}")
+            try:
+                poly = sympy.Poly(sympy.expand(expr), *(xs + ps))
+            except sympy.PolynomialError as e:
+                raise ValueError(f"equation {i} is not a polynomial in the variables and parameters: {expr}") from e
+            exps, coeffs = [], []
+            for monom, c in poly.terms():
+                value = complex(sympy.N(c))
+                exps.append(monom)
+                coeffs.append(value)
+            terms.append((np.array(coeffs, dtype=np.complex128), np.array(exps, dtype=np.int64).reshape(-1, len(xs) + len(ps))))
+        self._init(terms, len(xs), len(ps))
+        self.variables = tuple(xs)
+        self.parameters = tuple(ps)
+
+    def _init(self, terms: list[tuple[np.ndarray, np.ndarray]], n_vars: int, n_params: int) -> None:
+        if len(terms) != n_vars:
+            raise ValueError(f"the system is not square: {len(terms)} equations in {n_vars} variables")
+        prepared = []
+        for i, (c, e) in enumerate(terms):
+            c = np.ascontiguousarray(c, dtype=np.complex128)
+            e = np.asarray(e)
+            if e.dtype.kind not in "iu":
+                raise TypeError(f"equation {i}: exponents must be integers")
+            if c.ndim != 1 or e.ndim != 2 or e.shape != (c.shape[0], n_vars + n_params):
+                raise ValueError(
+                    f"equation {i}: expected coefficients (T,) and exponents (T, {n_vars + n_params}), "
+                    f"got {c.shape} and {e.shape}"
+                )
+            if (e < 0).any():
+                raise ValueError(f"equation {i}: exponents must be non-negative")
+            if not np.all(np.isfinite(c)):
+                raise ValueError(f"equation {i}: coefficients contain NaN or infinity")
+            prepared.append((c, np.ascontiguousarray(e, dtype=np.uint32)))
+        self._core = _core.System(n_vars, n_params, prepared)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        exponents: Sequence[npt.ArrayLike],
+        coefficients: Sequence[npt.ArrayLike],
+        n_params: int = 0,
+    ) -> "System":
+        """From per-equation arrays: ``exponents[i]`` of shape (T_i, n_vars + n_params) and
+        ``coefficients[i]`` of shape (T_i,) (complex allowed)."""
+        if len(exponents) != len(coefficients):
+            raise ValueError(f"{len(exponents)} exponent arrays but {len(coefficients)} coefficient arrays")
+        n_params = v.nonnegative_int(n_params, "n_params")
+        self = cls.__new__(cls)
+        width = np.asarray(exponents[0]).shape[-1] if len(exponents) else 0
+        self._init([(np.asarray(c), np.asarray(e)) for e, c in zip(exponents, coefficients)], width - n_params, n_params)
+        self.variables = tuple(f"x{i}" for i in range(width - n_params))
+        self.parameters = tuple(f"p{i}" for i in range(n_params))
+        return self
+
+    @property
+    def n_vars(self) -> int:
+        return self._core.n_vars
+
+    @property
+    def n_params(self) -> int:
+        return self._core.n_params
+
+    @property
+    def degrees(self) -> list[int]:
+        return self._core.degrees
+
+    @property
+    def bezout_number(self) -> int:
+        return int(np.prod(self.degrees, dtype=object))
+
+    def _params(self, parameters: object) -> np.ndarray:
+        if parameters is None:
+            if self.n_params:
+                raise ValueError(f"the system has {self.n_params} parameters: give their values")
+            return np.zeros(0, dtype=np.complex128)
+        p = np.ascontiguousarray(np.asarray(parameters, dtype=np.complex128).reshape(-1))
+        if p.shape != (self.n_params,):
+            raise ValueError(f"expected {self.n_params} parameter values, got {p.shape[0]}")
+        return p
+
+    def evaluate(self, x: npt.ArrayLike, parameters: object = None) -> npt.NDArray[np.complex128]:
+        """F(x; p)."""
+        return self._core.evaluate(np.ascontiguousarray(np.asarray(x, dtype=np.complex128).reshape(-1)), self._params(parameters))
+
+    def jacobian(self, x: npt.ArrayLike, parameters: object = None) -> npt.NDArray[np.complex128]:
+        """dF/dx at x, shape (n, n)."""
+        return self._core.jacobian(np.ascontiguousarray(np.asarray(x, dtype=np.complex128).reshape(-1)), self._params(parameters))
+
+    def __repr__(self) -> str:
+        return f"<System of {self.n_vars} equations of degrees {self.degrees}, {self.n_params} parameters>"
+
+
+STATUSES = ("nonsingular", "singular", "at_infinity", "failed")
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Every path of a homotopy, accounted for.
+
+    ``status[k]`` is one of nonsingular, singular, at_infinity, failed; ``endpoints[k]`` the finite
+    solution of path k (NaN for the others); ``solutions`` the finite solutions (nonsingular and
+    singular), ``real`` a mask over ``solutions`` with tolerance ``real_tol``.
+    """
+
+    status: npt.NDArray[np.str_]
+    endpoints: npt.NDArray[np.complex128] = field(repr=False)
+    residual: npt.NDArray[np.float64] = field(repr=False)
+    condition: npt.NDArray[np.float64] = field(repr=False)
+    winding: npt.NDArray[np.int64] = field(repr=False)
+    multiplicity: npt.NDArray[np.int64] = field(repr=False)
+    steps: npt.NDArray[np.int64] = field(repr=False)
+    real_tol: float = 1e-8
+
+    @property
+    def finite(self) -> npt.NDArray[np.bool_]:
+        return (self.status == "nonsingular") | (self.status == "singular")
+
+    @property
+    def solutions(self) -> npt.NDArray[np.complex128]:
+        """Finite solutions (one row per path that ended at one)."""
+        return self.endpoints[self.finite]
+
+    @property
+    def nonsingular_solutions(self) -> npt.NDArray[np.complex128]:
+        return self.endpoints[self.status == "nonsingular"]
+
+    @property
+    def real(self) -> npt.NDArray[np.bool_]:
+        """Mask over ``solutions``: imaginary parts below real_tol * (1 + |x|)."""
+        s = self.solutions
+        if s.size == 0:
+            return np.zeros(len(s), dtype=bool)
+        scale = 1.0 + np.abs(s).max(axis=1)
+        return np.abs(s.imag).max(axis=1) <= self.real_tol * scale
+
+    @property
+    def real_solutions(self) -> npt.NDArray[np.float64]:
+        return self.solutions[self.real].real
+
+    def summary(self) -> dict[str, int]:
+        """Counts of paths by status (they add up to ``paths``) and of real finite solutions."""
+        counts = {s: int((self.status == s).sum()) for s in STATUSES}
+        counts["paths"] = len(self.status)
+        counts["real"] = int(self.real.sum())
+        return counts
+
+
+def solve(system: System, parameters: object = None, seed: int = 0, real_tol: float = 1e-8) -> SolveResult:
+    """All isolated complex solutions of a square system by the total-degree homotopy.
+
+    Tracks prod(deg F_i) paths in parallel (the same result for any thread count) and accounts for
+    every one: nonsingular, singular (with multiplicity), at infinity or failed.
+    """
+    if not isinstance(system, System):
+        raise TypeError(f"expected a System, got {type(system).__name__}")
+    if not isinstance(real_tol, numbers.Real) or real_tol < 0:
+        raise ValueError("real_tol must be a non-negative number")
+    p = system._params(parameters)
+    if not np.all(np.isfinite(p)):
+        raise ValueError("parameters contain NaN or infinity")
+    d = system._core.solve(p, v.nonnegative_int(seed, "seed"))
+    return SolveResult(
+        status=np.array(d["status"], dtype=str),
+        endpoints=d["endpoints"],
+        residual=d["residual"],
+        condition=d["condition"],
+        winding=d["winding"],
+        multiplicity=d["multiplicity"],
+        steps=d["steps"],
+        real_tol=float(real_tol),
+    )

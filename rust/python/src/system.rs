@@ -1,0 +1,127 @@
+//! Polynomial systems and homotopy continuation: numpy in, numpy out, the GIL released.
+
+use neuromanifold as core;
+use neuromanifold::{Complex64, PathStatus};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::IntoPyResult;
+use crate::threads::run;
+
+/// A compiled square polynomial system F(x; p) = 0.
+#[pyclass(frozen, module = "neuromanifold._core")]
+pub struct System {
+    inner: core::System,
+}
+
+fn contiguous<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
+    a: &'a numpy::PyReadonlyArray<'_, T, D>,
+) -> PyResult<&'a [T]> {
+    a.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))
+}
+
+#[pymethods]
+impl System {
+    /// `equations[i] = (coefficients (T,), exponents (T, n_vars + n_params))`.
+    #[new]
+    fn new(
+        n_vars: usize,
+        n_params: usize,
+        equations: Vec<(PyReadonlyArray1<'_, Complex64>, PyReadonlyArray2<'_, u32>)>,
+    ) -> PyResult<Self> {
+        let mut eqs = Vec::with_capacity(equations.len());
+        for (i, (c, e)) in equations.iter().enumerate() {
+            let coeffs = contiguous(c)?;
+            let exps = contiguous(e)?;
+            let width = e.shape()[1];
+            if e.shape()[0] != coeffs.len() {
+                return Err(crate::errors::to_py(core::Error::Shape(format!(
+                    "equation {i}: {} coefficients but {} exponent rows",
+                    coeffs.len(),
+                    e.shape()[0]
+                ))));
+            }
+            let terms = coeffs
+                .iter()
+                .enumerate()
+                .map(|(k, &coefficient)| core::Term { coefficient, exponents: exps[k * width..(k + 1) * width].to_vec() })
+                .collect();
+            eqs.push(terms);
+        }
+        Ok(System { inner: core::System::new(n_vars, n_params, eqs).py()? })
+    }
+    #[getter]
+    fn n_vars(&self) -> usize {
+        self.inner.n_vars()
+    }
+    #[getter]
+    fn n_params(&self) -> usize {
+        self.inner.n_params()
+    }
+    #[getter]
+    fn degrees(&self) -> Vec<usize> {
+        self.inner.degrees().to_vec()
+    }
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, Complex64>,
+        p: PyReadonlyArray1<'py, Complex64>,
+    ) -> PyResult<Bound<'py, PyArray1<Complex64>>> {
+        let (x, p) = (contiguous(&x)?, contiguous(&p)?);
+        self.check(x, p)?;
+        Ok(self.inner.evaluate(x, p).into_pyarray(py))
+    }
+    fn jacobian<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, Complex64>,
+        p: PyReadonlyArray1<'py, Complex64>,
+    ) -> PyResult<Bound<'py, PyArray2<Complex64>>> {
+        let (x, p) = (contiguous(&x)?, contiguous(&p)?);
+        self.check(x, p)?;
+        let n = self.inner.n_vars();
+        self.inner.jacobian(x, p).into_pyarray(py).reshape([n, n])
+    }
+    /// Total-degree homotopy; a dictionary of per-path arrays.
+    fn solve<'py>(&self, py: Python<'py>, p: PyReadonlyArray1<'py, Complex64>, seed: u64) -> PyResult<Bound<'py, PyDict>> {
+        let p = contiguous(&p)?;
+        let opts = core::SolveOptions { seed, ..Default::default() };
+        let sys = &self.inner;
+        let res = py.detach(|| run(|| core::solve(sys, p, &opts))).py()?;
+        let n = sys.n_vars();
+        let d = PyDict::new(py);
+        let status: Vec<&str> = res.iter().map(|r| r.status.name()).collect();
+        let mut sol = vec![Complex64::new(f64::NAN, f64::NAN); res.len() * n];
+        for (k, r) in res.iter().enumerate() {
+            if matches!(r.status, PathStatus::Nonsingular | PathStatus::Singular) {
+                sol[k * n..(k + 1) * n].copy_from_slice(&r.solution);
+            }
+        }
+        d.set_item("status", status)?;
+        d.set_item("endpoints", sol.into_pyarray(py).reshape([res.len(), n])?)?;
+        d.set_item("residual", res.iter().map(|r| r.residual).collect::<Vec<_>>().into_pyarray(py))?;
+        d.set_item("condition", res.iter().map(|r| r.condition).collect::<Vec<_>>().into_pyarray(py))?;
+        d.set_item("winding", res.iter().map(|r| r.winding as i64).collect::<Vec<_>>().into_pyarray(py))?;
+        d.set_item("multiplicity", res.iter().map(|r| r.multiplicity as i64).collect::<Vec<_>>().into_pyarray(py))?;
+        d.set_item("steps", res.iter().map(|r| r.steps as i64).collect::<Vec<_>>().into_pyarray(py))?;
+        Ok(d)
+    }
+}
+
+impl System {
+    fn check(&self, x: &[Complex64], p: &[Complex64]) -> PyResult<()> {
+        if x.len() != self.inner.n_vars() {
+            return Err(crate::errors::to_py(core::Error::Shape(format!(
+                "x has length {}, the system has {} variables",
+                x.len(),
+                self.inner.n_vars()
+            ))));
+        }
+        if x.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+            return Err(crate::errors::to_py(core::Error::NonFinite("x contains NaN or infinity".into())));
+        }
+        self.inner.check_params(p).py()
+    }
+}

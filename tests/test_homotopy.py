@@ -1,0 +1,138 @@
+"""Homotopy continuation: every solution, each path accounted for."""
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+
+
+def dense_system(n: int, degree: int, seed: int) -> nm.System:
+    rng = np.random.default_rng(seed)
+    monos = [m for m in itertools.product(range(degree + 1), repeat=n) if sum(m) <= degree]
+    exps = [np.array(monos)] * n
+    coeffs = [rng.standard_normal(len(monos)) + 1j * rng.standard_normal(len(monos)) for _ in range(n)]
+    return nm.System.from_arrays(exps, coeffs)
+
+
+@pytest.mark.parametrize("n, degree, bezout", [(2, 2, 4), (3, 3, 27), (4, 2, 16)])
+def test_random_dense_systems_reach_the_bezout_number(n: int, degree: int, bezout: int) -> None:
+    system = dense_system(n, degree, seed=n * 10 + degree)
+    result = nm.solve(system)
+    s = result.summary()
+    assert s["paths"] == bezout and s["nonsingular"] == bezout
+    assert (result.residual < 1e-10).all()
+    sols = result.solutions
+    for x in sols:
+        assert np.abs(system.evaluate(x)).max() < 1e-9
+    # pairwise distinct
+    d = np.abs(sols[:, None, :] - sols[None, :, :]).max(axis=2) + np.eye(len(sols))
+    assert d.min() > 1e-6
+
+
+@given(st.lists(st.integers(-5, 5), min_size=2, max_size=4, unique=True), st.integers(0, 1000))
+def test_known_roots_of_products_of_linear_factors(roots: list[int], seed: int) -> None:
+    # prod (u - r) = 0 and v = 0 after a random invertible change of coordinates (u, v) = A (x, y)
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((2, 2)) + 2 * np.eye(2)
+    x, y = sympy.symbols("x y")
+    u = A[0, 0] * x + A[0, 1] * y
+    w = A[1, 0] * x + A[1, 1] * y
+    F = nm.System([sympy.Mul(*[u - r for r in roots]), w], [x, y])
+    result = nm.solve(F, seed=seed)
+    assert result.summary()["nonsingular"] == len(roots)
+    found = sorted(np.round((result.solutions @ A.T)[:, 0].real, 8))
+    assert np.allclose(found, sorted(roots), atol=1e-8)
+    assert result.real.all()
+
+
+def test_solutions_at_infinity_are_accounted_for() -> None:
+    F = nm.System(["x*y - 1", "x*y + x - 3"], ["x", "y"])
+    s = nm.solve(F).summary()
+    assert s == {"nonsingular": 1, "singular": 0, "at_infinity": 3, "failed": 0, "paths": 4, "real": 1}
+    assert np.allclose(nm.solve(F).solutions, [[2, 0.5]])
+
+
+def test_double_root_is_singular_with_multiplicity_two() -> None:
+    F = nm.System(["(x - 1)**2", "y - 2"], ["x", "y"])
+    r = nm.solve(F)
+    assert list(r.status) == ["singular", "singular"]
+    assert (r.multiplicity == 2).all()
+    assert np.allclose(r.solutions, [[1, 2], [1, 2]], atol=1e-6)
+
+
+def rank_one_ed_system() -> nm.System:
+    """Critical points of sum w_ij (u_i v_j - q_ij)^2 over 3x3 matrices u v^T, u_0 = 1."""
+    u = [sympy.Integer(1), *sympy.symbols("u1 u2")]
+    v = list(sympy.symbols("v0 v1 v2"))
+    w = sympy.symbols("w0:9")
+    q = sympy.symbols("q0:9")
+    loss = sum(w[3 * i + j] * (u[i] * v[j] - q[3 * i + j]) ** 2 for i in range(3) for j in range(3))
+    unknowns = u[1:] + v
+    return nm.System([sympy.diff(loss, z) for z in unknowns], unknowns, [*w, *q])
+
+
+def test_eckart_young_three_real_critical_points() -> None:
+    F = rank_one_ed_system()
+    Q = np.random.default_rng(1).standard_normal((3, 3))
+    r = nm.solve(F, np.concatenate([np.ones(9), Q.ravel()]))
+    assert r.summary()["nonsingular"] == 3 and r.real.all()
+    # they are the rank-one truncations sigma_k u_k v_k^T of the SVD
+    U, S, Vt = np.linalg.svd(Q)
+    found = sorted(np.linalg.norm(np.outer([1, *x[:2]], x[2:]).real) for x in r.solutions)
+    assert np.allclose(found, sorted(S))
+
+
+def test_generic_weighted_ed_degree_is_39() -> None:
+    F = rank_one_ed_system()
+    rng = np.random.default_rng(2)
+    params = np.concatenate([rng.uniform(0.5, 2.0, 9), rng.standard_normal(9)])
+    r = nm.solve(F, params)
+    assert r.summary()["nonsingular"] == 39
+
+
+def test_no_lost_solutions_over_seeds() -> None:
+    F = rank_one_ed_system()
+    rng = np.random.default_rng(3)
+    params = np.concatenate([rng.uniform(0.5, 2.0, 9), rng.standard_normal(9)])
+    for seed in range(20):
+        assert nm.solve(F, params, seed=seed).summary()["nonsingular"] == 39, seed
+
+
+def test_same_result_for_any_thread_count() -> None:
+    system = dense_system(3, 2, seed=4)
+    try:
+        nm.set_num_threads(1)
+        one = nm.solve(system, seed=9)
+        nm.set_num_threads(2)
+        two = nm.solve(system, seed=9)
+    finally:
+        nm.set_num_threads(0)
+    assert np.array_equal(one.endpoints, two.endpoints) and np.array_equal(one.status, two.status)
+
+
+def test_malformed_systems() -> None:
+    with pytest.raises(ValueError, match="square"):
+        nm.System(["x + y"], ["x", "y"])
+    with pytest.raises(ValueError, match="neither variables nor parameters: z"):
+        nm.System(["x + z", "y"], ["x", "y"])
+    with pytest.raises(ValueError, match="not a polynomial"):
+        nm.System(["sin(x)", "y"], ["x", "y"])
+    with pytest.raises(ValueError, match="no equations"):
+        nm.System([], [])
+    with pytest.raises(ValueError, match="cannot be parsed"):
+        nm.System(["x +* 2"], ["x"])
+    with pytest.raises(ValueError, match="NaN"):
+        nm.System.from_arrays([np.array([[1], [0]])], [np.array([1.0, np.nan])])
+    with pytest.raises(ValueError, match="zero|involve"):
+        nm.System(["0", "y"], ["x", "y"])
+    with pytest.raises(ValueError, match="parameters"):
+        nm.solve(nm.System(["x - a"], ["x"], ["a"]))
+    with pytest.raises(ValueError, match="NaN"):
+        nm.solve(nm.System(["x - a"], ["x"], ["a"]), [np.nan])
+    with pytest.raises(TypeError):
+        nm.solve("x - 1")  # type: ignore[arg-type]
