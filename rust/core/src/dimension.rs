@@ -8,6 +8,8 @@ use crate::scalar::{Fp, PRIME};
 
 /// Relative singular-value threshold for numerical ranks.
 pub const RANK_TOLERANCE: f64 = 1e-9;
+/// Random points at which the Jacobian rank is computed.
+pub const GENERIC_POINTS: u64 = 3;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DimensionReport {
@@ -34,11 +36,31 @@ pub struct DimensionReport {
     pub certified: bool,
 }
 
-/// Numerical Jacobian rank at `theta`, with the singular values.
+/// Numerical Jacobian rank at `theta`, with the singular values of the equilibrated Jacobian.
 pub fn jacobian_rank(net: &Network, theta: &[f64]) -> Result<(usize, Vec<f64>)> {
-    let j = net.jacobian(theta)?;
+    let mut j = net.jacobian(theta)?;
+    equilibrate(&mut j, net.ambient_dim(), net.n_params());
     let s = singular_values(&j, net.ambient_dim(), net.n_params())?;
     Ok((rank_from_singular_values(&s, RANK_TOLERANCE), s))
+}
+
+/// Scale rows, then columns, to unit largest entry. The rank is unchanged, but coefficients of
+/// monomials of different degrees (whose sizes differ by orders of magnitude) no longer hide
+/// small but genuine singular values below the threshold.
+pub fn equilibrate(a: &mut [f64], rows: usize, cols: usize) {
+    for r in 0..rows {
+        let row = &mut a[r * cols..(r + 1) * cols];
+        let m = row.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if m > 0.0 {
+            row.iter_mut().for_each(|x| *x /= m);
+        }
+    }
+    for c in 0..cols {
+        let m = (0..rows).fold(0.0f64, |m, r| m.max(a[r * cols + c].abs()));
+        if m > 0.0 {
+            (0..rows).for_each(|r| a[r * cols + c] /= m);
+        }
+    }
 }
 
 /// Rank of D mu over the prime field at random parameters from `seed`.
@@ -50,8 +72,22 @@ pub fn exact_rank(net: &Network, seed: u64) -> Result<usize> {
 
 pub fn dimension(net: &Network, seed: u64) -> Result<DimensionReport> {
     let (n, a) = (net.n_params(), net.ambient_dim());
-    let theta = random_normal(n, seed);
-    let (dim, s) = jacobian_rank(net, &theta)?;
+    // the generic rank is the largest rank at any point: take the best of a few random points
+    // (one can land near a degenerate configuration) and keep the clearest singular values
+    let mut best: Option<(usize, Vec<f64>)> = None;
+    for k in 0..GENERIC_POINTS {
+        let theta = random_normal(n, seed.wrapping_add(k.wrapping_mul(0x9E37_79B9)));
+        let (r, s) = jacobian_rank(net, &theta)?;
+        let clarity = |r: usize, s: &[f64]| if r == 0 { 0.0 } else { s[r - 1] / s[0] };
+        let better = match &best {
+            None => true,
+            Some((br, bs)) => r > *br || (r == *br && clarity(r, &s) > clarity(*br, bs)),
+        };
+        if better {
+            best = Some((r, s));
+        }
+    }
+    let (dim, s) = best.expect("at least one point");
     let gap = if dim == 0 || dim >= s.len() {
         f64::INFINITY
     } else if s[dim] == 0.0 {
@@ -98,6 +134,7 @@ pub fn stratum_dimension(net: &Network, sub: &Subnetwork, seed: u64) -> Result<u
             restricted[r * k + c] = j[r * n + p];
         }
     }
+    equilibrate(&mut restricted, a, k);
     let s = singular_values(&restricted, a, k)?;
     Ok(rank_from_singular_values(&s, RANK_TOLERANCE))
 }
