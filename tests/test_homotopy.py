@@ -66,8 +66,10 @@ def test_double_root_is_singular_with_multiplicity_two() -> None:
 
 
 def rank_one_ed_system() -> nm.System:
-    """Critical points of sum w_ij (u_i v_j - q_ij)^2 over 3x3 matrices u v^T, u_0 = 1."""
-    u = [sympy.Integer(1), *sympy.symbols("u1 u2")]
+    """Critical points of sum w_ij (u_i v_j - q_ij)^2 over 3x3 matrices u v^T, on the chart
+    u_0 + c_1 u_1 + c_2 u_2 = 1 (a generic chart keeps every critical point at moderate size)."""
+    u1, u2 = sympy.symbols("u1 u2")
+    u = [1 - sympy.Rational(3, 7) * u1 + sympy.Rational(5, 11) * u2, u1, u2]
     v = list(sympy.symbols("v0 v1 v2"))
     w = sympy.symbols("w0:9")
     q = sympy.symbols("q0:9")
@@ -80,10 +82,11 @@ def test_eckart_young_three_real_critical_points() -> None:
     F = rank_one_ed_system()
     Q = np.random.default_rng(1).standard_normal((3, 3))
     r = nm.solve(F, np.concatenate([np.ones(9), Q.ravel()]))
-    assert r.summary()["nonsingular"] == 3 and r.real.all()
+    assert r.summary()["nonsingular"] == 3 and r.real[r.status[r.finite] == "nonsingular"].all()
     # they are the rank-one truncations sigma_k u_k v_k^T of the SVD
     U, S, Vt = np.linalg.svd(Q)
-    found = sorted(np.linalg.norm(np.outer([1, *x[:2]], x[2:]).real) for x in r.solutions)
+    u0 = lambda x: 1 - 3 / 7 * x[0] + 5 / 11 * x[1]  # noqa: E731
+    found = sorted(np.linalg.norm(np.outer([u0(x), *x[:2]], x[2:]).real) for x in r.nonsingular_solutions)
     assert np.allclose(found, sorted(S))
 
 
@@ -136,3 +139,32 @@ def test_malformed_systems() -> None:
         nm.solve(nm.System(["x - a"], ["x"], ["a"]), [np.nan])
     with pytest.raises(TypeError):
         nm.solve("x - 1")  # type: ignore[arg-type]
+
+
+def test_parameter_homotopy_matches_solving_from_scratch() -> None:
+    F = rank_one_ed_system()
+    rng = np.random.default_rng(5)
+    start_params = rng.standard_normal(18) + 1j * rng.standard_normal(18)
+    start = nm.solve(F, start_params, seed=1)
+    assert start.summary()["nonsingular"] == 39
+    targets = np.concatenate([rng.uniform(0.5, 2.0, (100, 9)), rng.standard_normal((100, 9))], axis=1)
+    tracked = nm.track(F, start.nonsingular_solutions, start_params, targets)
+    assert len(tracked) == 100
+    for k in (0, 37, 99):  # compare a few with a full solve
+        direct = nm.solve(F, targets[k]).nonsingular_solutions
+        found = tracked[k].nonsingular_solutions
+        assert len(found) == len(direct) == 39
+        dist = np.abs(found[:, None, :] - direct[None, :, :]).max(axis=2)
+        assert (dist.min(axis=1) < 1e-7).all() and (dist.min(axis=0) < 1e-7).all()
+    for r in tracked:
+        assert r.summary()["nonsingular"] == 39 and r.summary()["paths"] == 39
+
+
+def test_track_validates_its_input() -> None:
+    F = nm.System(["x**2 - a"], ["x"], ["a"])
+    with pytest.raises(ValueError, match="start_solutions"):
+        nm.track(F, np.zeros((2, 3)), [1.0], [[2.0]])
+    with pytest.raises(ValueError, match="NaN"):
+        nm.track(F, [[1.0]], [1.0], [[np.nan]])
+    (r,) = nm.track(F, [[1.0], [-1.0]], [1.0], [4.0])
+    assert np.allclose(sorted(r.solutions[:, 0].real), [-2.0, 2.0])

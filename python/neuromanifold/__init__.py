@@ -25,7 +25,7 @@ from .architectures import (
 )
 from .dimension import DimensionReport, dimension, functional_dimension
 from .spec import parse
-from .system import SolveResult, System, solve
+from .system import SolveResult, System, solve, track
 
 try:
     __version__ = version("neuromanifold")
@@ -51,4 +51,5 @@ __all__ = [
     "parse",
     "set_num_threads",
     "solve",
+    "track",
 ]

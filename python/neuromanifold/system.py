@@ -13,7 +13,7 @@ import numpy.typing as npt
 from . import _core
 from . import _validate as v
 
-__all__ = ["System", "SolveResult", "solve"]
+__all__ = ["System", "SolveResult", "solve", "track"]
 
 
 def _symbols(names: object, what: str) -> list[Any]:
@@ -226,7 +226,10 @@ def solve(system: System, parameters: object = None, seed: int = 0, real_tol: fl
     p = system._params(parameters)
     if not np.all(np.isfinite(p)):
         raise ValueError("parameters contain NaN or infinity")
-    d = system._core.solve(p, v.nonnegative_int(seed, "seed"))
+    return _result(system._core.solve(p, v.nonnegative_int(seed, "seed")), float(real_tol))
+
+
+def _result(d: dict[str, Any], real_tol: float) -> SolveResult:
     return SolveResult(
         status=np.array(d["status"], dtype=str),
         endpoints=d["endpoints"],
@@ -235,5 +238,37 @@ def solve(system: System, parameters: object = None, seed: int = 0, real_tol: fl
         winding=d["winding"],
         multiplicity=d["multiplicity"],
         steps=d["steps"],
-        real_tol=float(real_tol),
+        real_tol=real_tol,
     )
+
+
+def track(
+    system: System,
+    start_solutions: npt.ArrayLike,
+    start_parameters: npt.ArrayLike,
+    target_parameters: npt.ArrayLike,
+    seed: int = 0,
+    real_tol: float = 1e-8,
+) -> list[SolveResult]:
+    """Parameter homotopy: follow the solutions at (generic, complex) start parameters to each
+    row of ``target_parameters`` (shape (T, n_params), or (n_params,) for one target).
+
+    Tracks only as many paths as there are start solutions, in parallel over all targets;
+    returns one :class:`SolveResult` per target.
+    """
+    if not isinstance(system, System):
+        raise TypeError(f"expected a System, got {type(system).__name__}")
+    starts = np.ascontiguousarray(np.asarray(start_solutions, dtype=np.complex128))
+    if starts.ndim == 1:
+        starts = starts.reshape(1, -1)
+    if starts.ndim != 2 or starts.shape[1] != system.n_vars:
+        raise ValueError(f"start_solutions must have shape (S, {system.n_vars}), got {starts.shape}")
+    p0 = system._params(start_parameters)
+    targets = np.ascontiguousarray(np.asarray(target_parameters, dtype=np.complex128))
+    single = targets.ndim == 1
+    targets = targets.reshape(-1, system.n_params) if system.n_params else targets.reshape(-1, 0)
+    for arr, name in [(starts, "start_solutions"), (p0, "start_parameters"), (targets, "target_parameters")]:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contain NaN or infinity")
+    out = [_result(d, float(real_tol)) for d in system._core.track(starts, p0, targets, v.nonnegative_int(seed, "seed"))]
+    return out[:1] if single else out

@@ -34,4 +34,4 @@ pub use network::{
 pub use scalar::{Complex64, Dual, Fp, Scalar};
 pub use spec::{parse, Spec};
 pub use system::{System, Term};
-pub use homotopy::{solve, PathResult, PathStatus, SolveOptions};
+pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions};

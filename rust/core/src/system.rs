@@ -30,6 +30,8 @@ pub struct System {
     affine_jac: Slp,
     homogeneous: Slp,
     homogeneous_jac: Slp,
+    /// Jacobian of the homogenized system with respect to z and the parameters.
+    homogeneous_jac_zp: Slp,
 }
 
 /// Largest total degree accepted (exponents of the start system are stored as u32, and the
@@ -128,7 +130,19 @@ impl System {
         let homogeneous = compile(n_vars, n_params, &equations, Some(&degrees));
         let affine_jac = affine.derivative_wrt(n_vars, usize::MAX).expect("no size limit");
         let homogeneous_jac = homogeneous.derivative_wrt(n_vars + 1, usize::MAX).expect("no size limit");
-        Ok(System { n_vars, n_params, equations, degrees, coefficients, affine, affine_jac, homogeneous, homogeneous_jac })
+        let homogeneous_jac_zp = homogeneous.derivative_wrt(n_vars + 1 + n_params, usize::MAX).expect("no size limit");
+        Ok(System {
+            n_vars,
+            n_params,
+            equations,
+            degrees,
+            coefficients,
+            affine,
+            affine_jac,
+            homogeneous,
+            homogeneous_jac,
+            homogeneous_jac_zp,
+        })
     }
 
     pub fn n_vars(&self) -> usize {
@@ -191,6 +205,22 @@ impl System {
         self.inputs(z, p, &mut ws.inputs);
         self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
         self.homogeneous_jac.eval_with(&ws.inputs, &mut ws.regs, jac);
+    }
+}
+
+impl System {
+    /// Homogenized values and Jacobian with respect to (z, p): n x (n + 1 + n_params).
+    pub(crate) fn eval_homogeneous_with_params(
+        &self,
+        z: &[Complex64],
+        p: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [Complex64],
+        jac: &mut [Complex64],
+    ) {
+        self.inputs(z, p, &mut ws.inputs);
+        self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
+        self.homogeneous_jac_zp.eval_with(&ws.inputs, &mut ws.regs, jac);
     }
 }
 

@@ -90,24 +90,56 @@ impl System {
         let opts = core::SolveOptions { seed, ..Default::default() };
         let sys = &self.inner;
         let res = py.detach(|| run(|| core::solve(sys, p, &opts))).py()?;
-        let n = sys.n_vars();
-        let d = PyDict::new(py);
-        let status: Vec<&str> = res.iter().map(|r| r.status.name()).collect();
-        let mut sol = vec![Complex64::new(f64::NAN, f64::NAN); res.len() * n];
-        for (k, r) in res.iter().enumerate() {
-            if matches!(r.status, PathStatus::Nonsingular | PathStatus::Singular) {
-                sol[k * n..(k + 1) * n].copy_from_slice(&r.solution);
-            }
-        }
-        d.set_item("status", status)?;
-        d.set_item("endpoints", sol.into_pyarray(py).reshape([res.len(), n])?)?;
-        d.set_item("residual", res.iter().map(|r| r.residual).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("condition", res.iter().map(|r| r.condition).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("winding", res.iter().map(|r| r.winding as i64).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("multiplicity", res.iter().map(|r| r.multiplicity as i64).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("steps", res.iter().map(|r| r.steps as i64).collect::<Vec<_>>().into_pyarray(py))?;
-        Ok(d)
+        paths_to_dict(py, &res, sys.n_vars())
     }
+
+    /// Parameter homotopy from `start_params` to each row of `targets`: one dictionary per target.
+    fn track<'py>(
+        &self,
+        py: Python<'py>,
+        start_solutions: PyReadonlyArray2<'py, Complex64>,
+        start_params: PyReadonlyArray1<'py, Complex64>,
+        targets: PyReadonlyArray2<'py, Complex64>,
+        seed: u64,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let n = self.inner.n_vars();
+        let np = self.inner.n_params();
+        if start_solutions.shape()[1] != n || targets.shape()[1] != np {
+            return Err(crate::errors::to_py(core::Error::Shape(format!(
+                "start solutions must have {n} columns and targets {np} columns"
+            ))));
+        }
+        let starts: Vec<Vec<Complex64>> = contiguous(&start_solutions)?.chunks(n.max(1)).map(|c| c.to_vec()).collect();
+        let tg: Vec<Vec<Complex64>> = if np == 0 {
+            vec![vec![]; targets.shape()[0]]
+        } else {
+            contiguous(&targets)?.chunks(np).map(|c| c.to_vec()).collect()
+        };
+        let p0 = contiguous(&start_params)?;
+        let opts = core::SolveOptions { seed, ..Default::default() };
+        let sys = &self.inner;
+        let res = py.detach(|| run(|| core::track_parameters(sys, &starts, p0, &tg, &opts))).py()?;
+        res.iter().map(|r| paths_to_dict(py, r, n)).collect()
+    }
+}
+
+fn paths_to_dict<'py>(py: Python<'py>, res: &[core::PathResult], n: usize) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let status: Vec<&str> = res.iter().map(|r| r.status.name()).collect();
+    let mut sol = vec![Complex64::new(f64::NAN, f64::NAN); res.len() * n];
+    for (k, r) in res.iter().enumerate() {
+        if matches!(r.status, PathStatus::Nonsingular | PathStatus::Singular) {
+            sol[k * n..(k + 1) * n].copy_from_slice(&r.solution);
+        }
+    }
+    d.set_item("status", status)?;
+    d.set_item("endpoints", sol.into_pyarray(py).reshape([res.len(), n])?)?;
+    d.set_item("residual", res.iter().map(|r| r.residual).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("condition", res.iter().map(|r| r.condition).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("winding", res.iter().map(|r| r.winding as i64).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("multiplicity", res.iter().map(|r| r.multiplicity as i64).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("steps", res.iter().map(|r| r.steps as i64).collect::<Vec<_>>().into_pyarray(py))?;
+    Ok(d)
 }
 
 impl System {

@@ -101,6 +101,21 @@ struct TotalDegree<'a> {
     patch: Vec<C>,
 }
 
+/// A homotopy in projective coordinates whose end (t = 0) is the system at `target()`.
+pub trait ProjectiveHomotopy: Homotopy {
+    fn system(&self) -> &System;
+    fn target(&self) -> &[C];
+}
+
+impl ProjectiveHomotopy for TotalDegree<'_> {
+    fn system(&self) -> &System {
+        self.sys
+    }
+    fn target(&self) -> &[C] {
+        self.params
+    }
+}
+
 impl Homotopy for TotalDegree<'_> {
     fn n(&self) -> usize {
         self.sys.n_vars() + 1
@@ -175,11 +190,12 @@ pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<Path
     let gamma = random_unit(&mut rng);
     let patch: Vec<C> = (0..=sys.n_vars()).map(|_| random_unit(&mut rng)).collect();
     let hm = TotalDegree { sys, params, gamma, patch };
+    let hm = &hm;
     let mut results: Vec<PathResult> = (0..paths as u64)
         .into_par_iter()
         .map_init(Scratch::default, |ws, k| {
             let z = start_point(sys.degrees(), k, &hm.patch);
-            follow(&hm, z, opts, ws)
+            follow(hm, z, opts, ws)
         })
         .collect();
     count_multiplicities(&mut results);
@@ -202,8 +218,130 @@ fn count_multiplicities(results: &mut [PathResult]) {
     }
 }
 
+/// F(z; p(t)) with p(t) = t p_start + (1 - t) p_target on a random patch: tracks the solutions
+/// at generic (complex) start parameters to those at the target parameters.
+struct ParameterHomotopy<'a> {
+    sys: &'a System,
+    start: &'a [C],
+    target: &'a [C],
+    patch: &'a [C],
+}
+
+impl ProjectiveHomotopy for ParameterHomotopy<'_> {
+    fn system(&self) -> &System {
+        self.sys
+    }
+    fn target(&self) -> &[C] {
+        self.target
+    }
+}
+
+impl Homotopy for ParameterHomotopy<'_> {
+    fn n(&self) -> usize {
+        self.sys.n_vars() + 1
+    }
+    fn eval(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C], hz: &mut [C], ht: &mut [C]) {
+        let n = self.sys.n_vars();
+        let (m, np) = (n + 1, self.sys.n_params());
+        let w = m + np;
+        let p: Vec<C> = self.start.iter().zip(self.target).map(|(a, b)| a * t + b * (C::new(1.0, 0.0) - t)).collect();
+        let (mut f, mut jf) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf));
+        f.resize(n, C::default());
+        jf.resize(n * w, C::default());
+        self.sys.eval_homogeneous_with_params(z, &p, &mut ws.system, &mut f, &mut jf);
+        for i in 0..n {
+            h[i] = f[i];
+            hz[i * m..(i + 1) * m].copy_from_slice(&jf[i * w..i * w + m]);
+            let mut d = C::default();
+            for k in 0..np {
+                d += jf[i * w + m + k] * (self.start[k] - self.target[k]);
+            }
+            ht[i] = d;
+        }
+        let mut pz = C::new(-1.0, 0.0);
+        for j in 0..m {
+            pz += self.patch[j] * z[j];
+            hz[n * m + j] = self.patch[j];
+        }
+        h[n] = pz;
+        ht[n] = C::default();
+        ws.f = f;
+        ws.jf = jf;
+    }
+}
+
+/// Parameter homotopy: the solutions `start_solutions` (S x n, affine) of the system at
+/// `start_params` tracked to each row of `targets` (T x n_params). Returns T x S results, row
+/// by row. Start parameters should be generic complex numbers, so that no path meets the
+/// discriminant (probability one).
+pub fn track_parameters(
+    sys: &System,
+    start_solutions: &[Vec<C>],
+    start_params: &[C],
+    targets: &[Vec<C>],
+    opts: &SolveOptions,
+) -> Result<Vec<Vec<PathResult>>> {
+    sys.check_params(start_params)?;
+    for t in targets {
+        sys.check_params(t)?;
+    }
+    let n = sys.n_vars();
+    for x in start_solutions {
+        if x.len() != n {
+            return Err(Error::Shape(format!("a start solution has {} coordinates, expected {n}", x.len())));
+        }
+        if x.iter().any(|z| !(z.re.is_finite() && z.im.is_finite())) {
+            return Err(Error::NonFinite("start solutions contain NaN or infinity".into()));
+        }
+    }
+    let mut rng = rng_stream(opts.seed, 8);
+    let patch: Vec<C> = (0..=n).map(|_| random_unit(&mut rng)).collect();
+    let s = start_solutions.len();
+    let flat: Vec<PathResult> = (0..targets.len() * s)
+        .into_par_iter()
+        .map_init(Scratch::default, |ws, k| {
+            let hm = ParameterHomotopy { sys, start: start_params, target: &targets[k / s], patch: &patch };
+            let x = &start_solutions[k % s];
+            let mut z: Vec<C> = std::iter::once(C::new(1.0, 0.0)).chain(x.iter().copied()).collect();
+            let scale: C = patch.iter().zip(&z).map(|(a, b)| a * b).sum();
+            z.iter_mut().for_each(|v| *v /= scale);
+            follow(&hm, z, opts, ws)
+        })
+        .collect();
+    let mut out: Vec<Vec<PathResult>> = Vec::with_capacity(targets.len());
+    let mut it = flat.into_iter();
+    for _ in 0..targets.len() {
+        let mut row: Vec<PathResult> = it.by_ref().take(s).collect();
+        count_multiplicities(&mut row);
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// Track one path; a path that fails is tracked again with smaller steps and corrections
+/// before it is reported as failed.
+fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+    let first = follow_once(hm, z.clone(), opts, ws);
+    if first.status != PathStatus::Failed {
+        return first;
+    }
+    let careful = SolveOptions {
+        tracker: TrackerOptions {
+            max_first_correction: opts.tracker.max_first_correction * 1e-2,
+            max_step: opts.tracker.max_step * 0.25,
+            initial_step: opts.tracker.initial_step * 0.1,
+            max_steps: opts.tracker.max_steps * 4,
+            ..opts.tracker.clone()
+        },
+        ..opts.clone()
+    };
+    let mut second = follow_once(hm, z, &careful, ws);
+    second.steps += first.steps;
+    second
+}
+
 /// Track one path from t = 1 to t = 0 and classify its end.
-fn follow(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
     let segment = |s: f64| (C::new(1.0 - s, 0.0), C::new(-1.0, 0.0));
     let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
     let mut steps = first.steps;
@@ -244,7 +382,7 @@ fn follow(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scr
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
 /// down to 1e-12 geometrically and looks at the last checkpoints reached: the ratio must be
 /// small and shrink like a positive power of t (its valuation).
-fn goes_to_infinity(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> bool {
+fn goes_to_infinity<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> bool {
     let decades = (ENDGAME_START / 1e-12f64).ln();
     let path = |s: f64| {
         let t = ENDGAME_START * (-s * decades).exp();
@@ -292,7 +430,7 @@ const MAX_WINDING: usize = 16;
 /// Cauchy endgame from z at t = ENDGAME_START: at radii r_k = ENDGAME_START * 0.25^k track one
 /// loop after another around t = 0 until the path closes (winding number c); the endpoint is
 /// the mean of z over the c loops. Stops when two radii agree.
-fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> Option<(Vec<C>, usize)> {
+fn cauchy_endgame<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> Option<(Vec<C>, usize)> {
     let mut r = ENDGAME_START;
     let mut previous: Option<Vec<C>> = None;
     // near t = 0 the paths of a cluster come close: smaller corrections keep them apart
@@ -354,22 +492,41 @@ fn cauchy_endgame(hm: &TotalDegree<'_>, mut z: Vec<C>, opts: &SolveOptions, ws: 
 }
 
 /// |F^h(z)| relative to the coefficients and the size of z, at t = 0.
-fn target_residual(hm: &TotalDegree<'_>, z: &[C], ws: &mut Scratch) -> f64 {
-    let n = hm.sys.n_vars();
+fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> f64 {
+    let n = hm.system().n_vars();
     let mut f = vec![C::default(); n];
     let mut jf = vec![C::default(); n * (n + 1)];
-    hm.sys.eval_homogeneous(z, hm.params, &mut ws.system, &mut f, &mut jf);
+    hm.system().eval_homogeneous(z, hm.target(), &mut ws.system, &mut f, &mut jf);
     let zn = norm(z).max(1e-300);
-    let coeffs = 1.0 + hm.sys.equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
+    let coeffs = 1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
     f.iter()
-        .zip(hm.sys.degrees())
+        .zip(hm.system().degrees())
         .map(|(v, &d)| v.norm() / (coeffs * zn.powi(d as i32)))
         .fold(0.0, f64::max)
 }
 
+/// J[i][j] (1 + |x_j|) / T_i, with T_i = sum over the terms of equation i of |c| (1 + |x|)^a |p|^b,
+/// the size of the equation's terms at x: the Jacobian relative to the scale of x and of F.
+fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
+    let n = sys.n_vars();
+    for (i, eq) in sys.equations().iter().enumerate() {
+        let size: f64 = eq
+            .iter()
+            .map(|t| {
+                let xs: f64 = t.exponents[..n].iter().zip(x).map(|(&a, v)| (1.0 + v.norm()).powi(a as i32)).product();
+                let ps: f64 = t.exponents[n..].iter().zip(p).map(|(&b, v)| v.norm().max(1e-300).powi(b as i32)).product();
+                t.coefficient.norm() * xs * ps
+            })
+            .sum();
+        for j in 0..n {
+            jac[i * n + j] *= (1.0 + x[j].norm()) / size.max(1e-300);
+        }
+    }
+}
+
 /// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.
-fn classify(hm: &TotalDegree<'_>, z: &[C], winding: usize, steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
-    let n = hm.sys.n_vars();
+fn classify<H: ProjectiveHomotopy>(hm: &H, z: &[C], winding: usize, steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+    let n = hm.system().n_vars();
     let scale = z[1..].iter().map(|x| x.norm()).fold(z[0].norm(), f64::max);
     if z[0].norm() <= opts.infinity_tolerance * scale {
         return PathResult {
@@ -392,10 +549,12 @@ fn classify(hm: &TotalDegree<'_>, z: &[C], winding: usize, steps: usize, opts: &
         }
     }
     let x: Vec<C> = zz[1..].iter().map(|v| v / zz[0]).collect();
-    let f = hm.sys.evaluate(&x, hm.params);
-    let coeff_scale = 1.0 + hm.sys.equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
+    let f = hm.system().evaluate(&x, hm.target());
+    let coeff_scale = 1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
     let residual = norm(&f) / coeff_scale;
-    let jac = hm.sys.jacobian(&x, hm.params);
+    let mut jac = hm.system().jacobian(&x, hm.target());
+    // relative condition: a large but regular solution is not singular, a vanishing row is
+    weigh(&mut jac, hm.system(), &x, hm.target());
     let s = singular_values(&jac, n, n);
     let condition = match (s.first(), s.last()) {
         (Some(&hi), Some(&lo)) if lo > 0.0 => hi / lo,
