@@ -168,3 +168,62 @@ def test_track_validates_its_input() -> None:
         nm.track(F, [[1.0]], [1.0], [[np.nan]])
     (r,) = nm.track(F, [[1.0], [-1.0]], [1.0], [4.0])
     assert np.allclose(sorted(r.solutions[:, 0].real), [-2.0, 2.0])
+
+
+def test_export_formats() -> None:
+    F = nm.System(["x**2 + y**2 - a", "(1 + 2*I)*x*y - 2"], ["x", "y"], ["a"])
+    bertini = F.to_bertini([5.0])
+    assert "variable_group x,y;" in bertini and "(1.0+2.0*I)*x*y" in bertini and "(-5.0)" in bertini
+    phc = F.to_phcpack([5.0])
+    assert phc.splitlines()[0] == "2" and "x**2" in phc and "2.0*i" in phc
+    julia = F.to_julia()
+    assert "@var x y a" in julia and "parameters = [a]" in julia and "2.0*im" in julia
+
+
+PHC_OUTPUT = """
+START SOLUTIONS :
+2 2
+solution 1 :
+t :  0.0 0.0
+m : 1
+the solution for t :
+ x :  9.0 0.0
+ y :  9.0 0.0
+== err :  0.0 = rco :  1.0 = res :  0.0 ==
+THE SOLUTIONS :
+2 2
+solution 1 :
+t :  1.0 0.0
+m : 1
+the solution for t :
+ y : -2.00000000000000E+00   1.0E-16
+ x :  1.00000000000000E+00   0.0
+== err :  0.0 = rco :  1.0 = res :  0.0 ==
+solution 2 :
+t :  1.0 0.0
+m : 1
+the solution for t :
+ y :  2.5E-01  -3.0E+00
+ x : -1.0 0.0
+== err :  0.0 = rco :  1.0 = res :  0.0 ==
+"""
+
+
+def test_read_phcpack_solutions() -> None:
+    S = nm.read_phcpack_solutions(PHC_OUTPUT, ["x", "y"])
+    assert np.allclose(S, [[1, -2 + 1e-16j], [-1, 0.25 - 3j]])
+    with pytest.raises(ValueError, match="lacks"):
+        nm.read_phcpack_solutions(PHC_OUTPUT, ["x", "z"])
+
+
+@pytest.mark.skipif(__import__("shutil").which("phc") is None, reason="PHCpack is not installed")
+def test_phcpack_finds_the_same_solutions(tmp_path) -> None:
+    import subprocess
+
+    F = nm.System(["x**2 + y**2 - 5", "(1 + 2*I)*x*y - 2"], ["x", "y"])
+    (tmp_path / "in").write_text(F.to_phcpack())
+    subprocess.run(["phc", "-b", str(tmp_path / "in"), str(tmp_path / "out")], check=True, capture_output=True, timeout=60)
+    theirs = nm.read_phcpack_solutions((tmp_path / "out").read_text(), F.variables)
+    ours = nm.solve(F).solutions
+    assert len(theirs) == len(ours) == 4
+    assert np.abs(theirs[:, None] - ours[None]).max(axis=2).min(axis=1).max() < 1e-8

@@ -25,7 +25,7 @@ from .architectures import (
 )
 from .dimension import DimensionReport, dimension, functional_dimension
 from .spec import parse
-from .system import SolveResult, System, solve, track
+from .system import SolveResult, System, read_phcpack_solutions, solve, track
 
 try:
     __version__ = version("neuromanifold")
@@ -49,6 +49,7 @@ __all__ = [
     "functional_dimension",
     "get_num_threads",
     "parse",
+    "read_phcpack_solutions",
     "set_num_threads",
     "solve",
     "track",

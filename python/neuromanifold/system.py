@@ -13,7 +13,7 @@ import numpy.typing as npt
 from . import _core
 from . import _validate as v
 
-__all__ = ["System", "SolveResult", "solve", "track"]
+__all__ = ["System", "SolveResult", "read_phcpack_solutions", "solve", "track"]
 
 
 def _symbols(names: object, what: str) -> list[Any]:
@@ -100,6 +100,7 @@ class System:
                 raise ValueError(f"equation {i}: coefficients contain NaN or infinity")
             prepared.append((c, np.ascontiguousarray(e, dtype=np.uint32)))
         self._core = _core.System(n_vars, n_params, prepared)
+        self._terms = prepared
 
     @classmethod
     def from_arrays(
@@ -153,6 +154,69 @@ class System:
     def jacobian(self, x: npt.ArrayLike, parameters: object = None) -> npt.NDArray[np.complex128]:
         """dF/dx at x, shape (n, n)."""
         return self._core.jacobian(np.ascontiguousarray(np.asarray(x, dtype=np.complex128).reshape(-1)), self._params(parameters))
+
+    # -- interoperability ---------------------------------------------------------------
+    def _instance_terms(self, parameters: object) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Terms in the variables only, with parameter values substituted (monomials merged)."""
+        p = self._params(parameters)
+        out = []
+        for c, e in self._terms:
+            merged: dict[tuple[int, ...], complex] = {}
+            for coeff, row in zip(c, e):
+                value = coeff * np.prod(p ** row[self.n_vars :]) if self.n_params else coeff
+                key = tuple(int(k) for k in row[: self.n_vars])
+                merged[key] = merged.get(key, 0) + complex(value)
+            keys = [k for k, val in merged.items() if val != 0]
+            out.append((np.array([merged[k] for k in keys]), np.array(keys, dtype=np.int64).reshape(-1, self.n_vars)))
+        return out
+
+    def _format(self, terms: tuple[np.ndarray, np.ndarray], names: Sequence[str], unit: str, power: str) -> str:
+        parts = []
+        for c, row in zip(*terms):
+            re, im = float(np.real(c)), float(np.imag(c))
+            coeff = f"({re!r}{'+' if im >= 0 else '-'}{abs(im)!r}*{unit})" if im else f"({re!r})"
+            mono = [f"{n}{power}{k}" if k > 1 else n for n, k in zip(names, row) if k > 0]
+            parts.append("*".join([coeff, *mono]))
+        return " + ".join(parts) if parts else "0"
+
+    def _names(self) -> list[str]:
+        return [str(v) for v in self.variables]
+
+    def to_bertini(self, parameters: object = None) -> str:
+        """Bertini input file of the instance at ``parameters``."""
+        names = self._names()
+        fs = [f"f{i + 1}" for i in range(self.n_vars)]
+        body = [f"{f} = {self._format(t, names, 'I', '^')};" for f, t in zip(fs, self._instance_terms(parameters))]
+        return "\n".join(
+            ["CONFIG", "END;", "INPUT", f"variable_group {','.join(names)};", f"function {','.join(fs)};", *body, "END;", ""]
+        )
+
+    def to_phcpack(self, parameters: object = None) -> str:
+        """PHCpack input (for ``phc -b``) of the instance at ``parameters``."""
+        names = self._names()
+        bad = {"i", "I", "e", "E"} & set(names)
+        if bad:
+            raise ValueError(f"PHCpack reserves the names {sorted(bad)}; rename these variables")
+        rows = [f"{self._format(t, names, 'i', '**')};" for t in self._instance_terms(parameters)]
+        return "\n".join([str(self.n_vars), *rows, ""])
+
+    def to_julia(self) -> str:
+        """A HomotopyContinuation.jl script defining the system (parameters kept symbolic)."""
+        names = self._names()
+        pnames = [str(p) for p in self.parameters]
+        allnames = names + pnames
+        eqs = []
+        for c, e in self._terms:
+            eqs.append(self._format((c, e), allnames, "im", "^"))
+        lines = [
+            "using HomotopyContinuation",
+            f"@var {' '.join(allnames)}",
+            "F = System([",
+            *[f"    {q}," for q in eqs],
+            f"], variables = [{', '.join(names)}]" + (f", parameters = [{', '.join(pnames)}])" if pnames else ")"),
+            "",
+        ]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<System of {self.n_vars} equations of degrees {self.degrees}, {self.n_params} parameters>"
@@ -272,3 +336,29 @@ def track(
             raise ValueError(f"{name} contain NaN or infinity")
     out = [_result(d, float(real_tol)) for d in system._core.track(starts, p0, targets, v.nonnegative_int(seed, "seed"))]
     return out[:1] if single else out
+
+
+def read_phcpack_solutions(text: str, variables: Sequence[object]) -> npt.NDArray[np.complex128]:
+    """Solutions from PHCpack output (the blocks after "the solution for t :"), as an array
+    (S, n) with columns in the order of ``variables``."""
+    import re
+
+    names = [str(v) for v in variables]
+    number = r"([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)"
+    line = re.compile(r"^\s*(\S+)\s*:\s*" + number + r"\s+" + number + r"\s*$")
+    # the output lists the start solutions first; the final list comes last
+    if "THE SOLUTIONS" in text:
+        text = text.rsplit("THE SOLUTIONS", 1)[1]
+    solutions = []
+    for block in text.split("the solution for t :")[1:]:
+        values: dict[str, complex] = {}
+        for raw in block.splitlines()[1:]:
+            m = line.match(raw)
+            if not m:
+                break
+            values[m.group(1)] = complex(float(m.group(2)), float(m.group(3)))
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise ValueError(f"a PHCpack solution lacks the variables {missing}")
+        solutions.append([values[n] for n in names])
+    return np.array(solutions, dtype=np.complex128).reshape(-1, len(names))
