@@ -227,3 +227,22 @@ def test_phcpack_finds_the_same_solutions(tmp_path) -> None:
     ours = nm.solve(F).solutions
     assert len(theirs) == len(ours) == 4
     assert np.abs(theirs[:, None] - ours[None]).max(axis=2).min(axis=1).max() < 1e-8
+
+
+def test_monodromy_finds_the_same_39() -> None:
+    F = rank_one_ed_system()
+    m = nm.monodromy_solve(F, seed=3)
+    assert len(m) == 39
+    direct = nm.solve(F, m.parameters).nonsingular_solutions
+    dist = np.abs(m.solutions[:, None, :] - direct[None, :, :]).max(axis=2)
+    assert (dist.min(axis=1) < 1e-7).all() and (dist.min(axis=0) < 1e-7).all()
+    # and they start parameter homotopies to real data
+    targets = np.concatenate([np.ones(9), np.random.default_rng(0).standard_normal(9)])
+    (r,) = nm.track(F, m.solutions, m.parameters, targets)
+    assert r.summary()["nonsingular"] == 3  # Eckart-Young for the plain distance
+    assert r.summary()["singular"] + r.summary()["at_infinity"] + r.summary()["failed"] == 36
+
+
+def test_monodromy_needs_parameters() -> None:
+    with pytest.raises(NotImplementedError, match="parameters"):
+        nm.monodromy_solve(nm.System(["x**2 - 1"], ["x"]))

@@ -25,7 +25,7 @@ from .architectures import (
 )
 from .dimension import DimensionReport, dimension, functional_dimension
 from .spec import parse
-from .system import SolveResult, System, read_phcpack_solutions, solve, track
+from .system import MonodromyResult, SolveResult, System, monodromy_solve, read_phcpack_solutions, solve, track
 
 try:
     __version__ = version("neuromanifold")
@@ -37,6 +37,7 @@ __all__ = [
     "DimensionReport",
     "LightningAttention",
     "LinearNetwork",
+    "MonodromyResult",
     "Network",
     "NeuromanifoldError",
     "PolynomialNetwork",
@@ -48,6 +49,7 @@ __all__ = [
     "dimension",
     "functional_dimension",
     "get_num_threads",
+    "monodromy_solve",
     "parse",
     "read_phcpack_solutions",
     "set_num_threads",

@@ -90,3 +90,6 @@ class System:
         targets: npt.NDArray[np.complex128],
         seed: int,
     ) -> list[dict[str, object]]: ...
+    def monodromy(
+        self, seed: int, loops_without_new: int, max_loops: int, target_count: int | None = None
+    ) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128], int]: ...

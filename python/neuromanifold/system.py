@@ -13,7 +13,7 @@ import numpy.typing as npt
 from . import _core
 from . import _validate as v
 
-__all__ = ["System", "SolveResult", "read_phcpack_solutions", "solve", "track"]
+__all__ = ["MonodromyResult", "System", "SolveResult", "monodromy_solve", "read_phcpack_solutions", "solve", "track"]
 
 
 def _symbols(names: object, what: str) -> list[Any]:
@@ -362,3 +362,40 @@ def read_phcpack_solutions(text: str, variables: Sequence[object]) -> npt.NDArra
             raise ValueError(f"a PHCpack solution lacks the variables {missing}")
         solutions.append([values[n] for n in names])
     return np.array(solutions, dtype=np.complex128).reshape(-1, len(names))
+
+
+@dataclass(frozen=True)
+class MonodromyResult:
+    """Solutions of a parametrized system at generic complex ``parameters``, found by monodromy;
+    feed them to :func:`track` to reach other parameters."""
+
+    parameters: npt.NDArray[np.complex128]
+    solutions: npt.NDArray[np.complex128]
+    loops: int
+
+    def __len__(self) -> int:
+        return len(self.solutions)
+
+
+def monodromy_solve(
+    system: System,
+    seed: int = 0,
+    loops_without_new: int = 5,
+    max_loops: int = 500,
+    target_count: int | None = None,
+) -> MonodromyResult:
+    """All solutions at random complex parameters by monodromy.
+
+    Builds a start pair itself (a random point and parameters that make it a solution), then moves
+    the parameters around random triangles; every loop permutes the solutions and reveals new ones.
+    Stops after ``loops_without_new`` loops without a new solution (or at ``target_count``).
+    """
+    if not isinstance(system, System):
+        raise TypeError(f"expected a System, got {type(system).__name__}")
+    params, sols, loops = system._core.monodromy(
+        v.nonnegative_int(seed, "seed"),
+        v.positive_int(loops_without_new, "loops_without_new"),
+        v.positive_int(max_loops, "max_loops"),
+        None if target_count is None else v.positive_int(target_count, "target_count"),
+    )
+    return MonodromyResult(parameters=params, solutions=sols, loops=loops)

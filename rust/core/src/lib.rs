@@ -34,4 +34,5 @@ pub use network::{
 pub use scalar::{Complex64, Dual, Fp, Scalar};
 pub use spec::{parse, Spec};
 pub use system::{System, Term};
+pub use homotopy::monodromy::{monodromy_solve, MonodromyOptions, MonodromyResult};
 pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions};

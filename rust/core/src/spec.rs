@@ -44,7 +44,10 @@ fn ints(spec: &str, s: &str, what: &str) -> Result<Vec<usize>> {
     s.split(',')
         .map(|t| {
             let t = t.trim();
-            t.parse::<usize>().map_err(|_| err(spec, format!("{what}: {t:?} is not a non-negative integer")))
+            t.parse::<usize>().map_err(|e| match e.kind() {
+                std::num::IntErrorKind::PosOverflow => err(spec, format!("{what}: {t} is too large")),
+                _ => err(spec, format!("{what}: {t:?} is not a non-negative integer")),
+            })
         })
         .collect()
 }

@@ -93,6 +93,30 @@ impl System {
         paths_to_dict(py, &res, sys.n_vars())
     }
 
+    /// Monodromy at random complex parameters: (parameters, solutions (S x n), loops).
+    #[pyo3(signature = (seed, loops_without_new, max_loops, target_count=None))]
+    fn monodromy<'py>(
+        &self,
+        py: Python<'py>,
+        seed: u64,
+        loops_without_new: usize,
+        max_loops: usize,
+        target_count: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyArray1<Complex64>>, Bound<'py, PyArray2<Complex64>>, usize)> {
+        let opts = core::MonodromyOptions {
+            solve: core::SolveOptions { seed, ..Default::default() },
+            loops_without_new,
+            max_loops,
+            target_count,
+        };
+        let sys = &self.inner;
+        let res = py.detach(|| run(|| core::monodromy_solve(sys, &opts))).py()?;
+        let n = sys.n_vars();
+        let s = res.solutions.len();
+        let flat: Vec<Complex64> = res.solutions.into_iter().flatten().collect();
+        Ok((res.parameters.into_pyarray(py), flat.into_pyarray(py).reshape([s, n])?, res.loops))
+    }
+
     /// Parameter homotopy from `start_params` to each row of `targets`: one dictionary per target.
     fn track<'py>(
         &self,

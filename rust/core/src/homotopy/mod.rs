@@ -9,6 +9,7 @@
 //! the endpoint is regular, else by the Cauchy endgame, which also yields the winding number.
 
 pub mod linalg;
+pub mod monodromy;
 pub mod tracker;
 
 use std::f64::consts::PI;
