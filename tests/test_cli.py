@@ -4,36 +4,70 @@ import json
 import subprocess
 import sys
 
+import pytest
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "neuromanifold", *args], capture_output=True, text=True, timeout=120)
+import neuromanifold as nm
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "neuromanifold", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_dim_json() -> None:
     out = run("dim", "linear:4,2,3", "--json")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
-    assert d["dim"] == 10 and d["ambient"] == 12 and d["certified"] is True
+    # rank <= 2 matrices of size 3 x 4: 2 (4 + 3 - 2) = 10
+    assert d["dim"] == 10 and d["ambient"] == 12 and d["n_params"] == 14
+    assert d["expected"] == 10 and d["defect"] == 0 and d["fiber_dim"] == 4
+    assert d["filling"] is False and d["complex_filling"] is False
+
+
+@pytest.mark.parametrize("spec", ["poly:3,2,1^2", "conv:2,2,3", "attention:2,1,2,2", "residual:2,2"])
+def test_dim_json_agrees_with_the_python_api(spec: str) -> None:
+    out = run("dim", spec, "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    r = nm.dimension(nm.parse(spec))
+    for key in ("dim", "exact_rank", "expected", "ambient", "n_params", "fiber_dim", "filling", "defect", "certified"):
+        assert d[key] == getattr(r, key), key
 
 
 def test_dim_text() -> None:
     out = run("dim", "poly:3,2,1^2")
-    assert out.returncode == 0 and "defect" in out.stdout
+    assert out.returncode == 0, out.stderr
+    assert "defect" in out.stdout and "5" in out.stdout
 
 
 def test_analyze_default_architecture() -> None:
     out = run("analyze", "--json")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
-    assert d["dimension"]["dim"] <= d["dimension"]["expected"]
+    for key in ("dimension", "symmetries", "subnetworks"):
+        assert key in d
+    dim = d["dimension"]
+    assert dim["exact_rank"] <= dim["dim"] <= dim["expected"] <= min(dim["n_params"], dim["ambient"])
+    assert dim["defect"] == dim["expected"] - dim["dim"]
     assert d["symmetries"] and d["subnetworks"]
     for s in d["subnetworks"]:
-        assert 0 <= s["dim"] <= d["dimension"]["dim"]
+        assert 0 <= s["dim"] <= dim["dim"]
     text = run("analyze")
-    assert text.returncode == 0 and "subnetwork strata" in text.stdout
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.strip()
 
 
-def test_bad_spec_is_a_clean_error() -> None:
-    out = run("dim", "nonsense:1")
-    assert out.returncode == 2
-    assert "unknown family" in out.stderr and "Traceback" not in out.stderr
+def test_analyze_named_architecture() -> None:
+    out = run("analyze", "poly:3,3,1^2", "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["dimension"]["dim"] == 6
+    assert d["subnetworks"] and all(s["dim"] == 5 for s in d["subnetworks"])  # sums of two squares
+
+
+@pytest.mark.parametrize("args", [("dim", "nonsense:1"), ("dim", "linear:3,0"), ("analyze", "poly:2,1^0"), ("dim",)])
+def test_bad_input_is_a_clean_error(args) -> None:
+    out = run(*args)
+    assert out.returncode != 0
+    assert out.stderr.strip() and "Traceback" not in out.stderr

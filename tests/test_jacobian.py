@@ -1,81 +1,164 @@
-"""Jacobians of mu are derivatives: finite differences, complex steps, batches, complex input."""
+"""Jacobians of mu are its derivatives: central differences, complex steps, batches, complex input."""
 
 import numpy as np
-from conftest import algebraic_networks, seeds
-from hypothesis import given
+import pytest
+from conftest import FAMILIES, relu_cases, scale, seeds
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neuromanifold as nm
 
 
-def scale(J: np.ndarray) -> float:
-    return 1.0 + float(np.abs(J).max(initial=0.0))
+def draw_net(data: st.DataObject, family: str):
+    return data.draw(FAMILIES[family], label="architecture").net
 
 
-@given(algebraic_networks, seeds)
-def test_jacobian_equals_central_differences(net: nm.Network, seed: int) -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_jacobian_equals_central_differences(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
     theta = net.random_params(seed=seed)
     J = net.jacobian(theta)
-    assert J.shape == (net.ambient_dim, net.n_params)
+    assert J.shape == (net.ambient_dim, net.n_params) and J.dtype == np.float64
     h = 1e-6
     eye = np.eye(net.n_params)
     fd = (net.mu(theta + h * eye) - net.mu(theta - h * eye)).T / (2 * h)
     assert np.allclose(J, fd, rtol=1e-5, atol=1e-5 * scale(J))
 
 
-@given(algebraic_networks, seeds)
-def test_jacobian_equals_complex_step(net: nm.Network, seed: int) -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_jacobian_equals_complex_step(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
     theta = net.random_params(seed=seed)
     J = net.jacobian(theta)
     h = 1e-20
-    steps = theta[None, :] + 1j * h * np.eye(net.n_params)
-    cs = net.mu(steps).imag.T / h
-    assert np.allclose(J, cs, rtol=1e-10, atol=1e-10 * scale(J))
+    steps = theta[None, :] + 1j * h * np.eye(net.n_params)  # (N, N) complex128 batch
+    out = net.mu(steps)
+    assert out.dtype == np.complex128 and out.shape == (net.n_params, net.ambient_dim)
+    cs = out.imag.T / h
+    assert np.allclose(J, cs, rtol=1e-12, atol=1e-12 * scale(J))
+    # the real part of mu at theta + i h e_k is mu(theta) up to O(h^2)
+    assert np.allclose(out.real, net.mu(theta)[None, :], rtol=1e-12, atol=1e-12 * scale(out.real))
 
 
-@given(algebraic_networks, seeds)
-def test_batches_equal_single_evaluations(net: nm.Network, seed: int) -> None:
-    thetas = net.random_params(5, seed=seed)
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), seed=seeds, batch=st.integers(1, 6))
+def test_batches_equal_single_evaluations(family: str, data: st.DataObject, seed: int, batch: int) -> None:
+    net = draw_net(data, family)
+    thetas = net.random_params(batch, seed=seed)
     mus, Js = net.mu(thetas), net.jacobian(thetas)
-    assert mus.shape == (5, net.ambient_dim) and Js.shape == (5, net.ambient_dim, net.n_params)
+    assert mus.shape == (batch, net.ambient_dim) and Js.shape == (batch, net.ambient_dim, net.n_params)
     for t, m, J in zip(thetas, mus, Js):
         assert np.allclose(net.mu(t), m, rtol=1e-12, atol=1e-12 * scale(m))
         assert np.allclose(net.jacobian(t), J, rtol=1e-12, atol=1e-12 * scale(J))
+    # complex batches as well
+    z = thetas + 1j * np.random.default_rng(seed).standard_normal(thetas.shape)
+    Jz = net.jacobian(z)
+    assert Jz.dtype == np.complex128 and Jz.shape == Js.shape
+    for t, J in zip(z, Jz):
+        assert np.allclose(net.jacobian(t), J, rtol=1e-12, atol=1e-12 * scale(J))
 
 
-@given(algebraic_networks, seeds)
-def test_complex_parameters(net: nm.Network, seed: int) -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_complex_jacobian_of_real_parameters_is_the_real_one(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
     theta = net.random_params(seed=seed)
-    Jc = net.jacobian(theta.astype(complex))
-    assert Jc.dtype == np.complex128
-    assert np.allclose(Jc.real, net.jacobian(theta), atol=1e-12 * scale(Jc)) and not Jc.imag.any()
-    # mu is a polynomial with real coefficients: mu(conj z) = conj mu(z)
-    rng = np.random.default_rng(seed)
-    z = theta + 1j * rng.standard_normal(net.n_params)
-    assert np.allclose(net.mu(z.conj()), net.mu(z).conj(), atol=1e-10 * scale(net.mu(z)))
+    Jc = net.jacobian(theta.astype(np.complex128))
+    J = net.jacobian(theta)
+    assert Jc.dtype == np.complex128 and Jc.shape == J.shape
+    assert np.allclose(Jc.real, J, rtol=1e-12, atol=1e-12 * scale(J))
+    assert np.abs(Jc.imag).max(initial=0.0) <= 1e-12 * scale(J)
+    muc = net.mu(theta.astype(np.complex128))
+    assert muc.dtype == np.complex128
+    assert np.allclose(muc.real, net.mu(theta), rtol=1e-12, atol=1e-12 * scale(muc))
+    # mu has real coefficients: mu(conj z) = conj mu(z)
+    z = theta + 1j * np.random.default_rng(seed).standard_normal(net.n_params)
+    assert np.allclose(net.mu(z.conj()), net.mu(z).conj(), rtol=1e-10, atol=1e-10 * scale(net.mu(z)))
 
 
-@given(algebraic_networks, seeds)
-def test_evaluate_is_the_function_with_coefficients_mu(net: nm.Network, seed: int) -> None:
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_complex_jacobian_is_holomorphic_derivative(family: str, data: st.DataObject, seed: int) -> None:
+    # mu is a polynomial: for complex z, (mu(z + h e_k) - mu(z - h e_k)) / 2h -> J(z) e_k
+    net = draw_net(data, family)
     rng = np.random.default_rng(seed)
+    z = net.random_params(seed=seed) + 1j * rng.standard_normal(net.n_params)
+    J = net.jacobian(z)
+    h = 1e-6
+    eye = np.eye(net.n_params)
+    fd = (net.mu(z + h * eye) - net.mu(z - h * eye)).T / (2 * h)
+    assert np.allclose(J, fd, rtol=1e-5, atol=1e-5 * scale(J))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_results_do_not_depend_on_the_thread_count(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
+    thetas = net.random_params(17, seed=seed)
+    saved = nm.get_num_threads()
+    try:
+        nm.set_num_threads(1)
+        one_mu, one_J = net.mu(thetas), net.jacobian(thetas)
+        nm.set_num_threads(2)
+        two_mu, two_J = net.mu(thetas), net.jacobian(thetas)
+    finally:
+        nm.set_num_threads(saved)
+    assert np.allclose(one_mu, two_mu, rtol=1e-14, atol=1e-14 * scale(one_mu))
+    assert np.allclose(one_J, two_J, rtol=1e-14, atol=1e-14 * scale(one_J))
+
+
+@settings(max_examples=25, deadline=None)
+@given(relu_cases, seeds)
+def test_relu_jacobian_equals_central_differences_at_generic_points(case, seed: int) -> None:
+    net = case.net
     theta = net.random_params(seed=seed)
-    X = rng.standard_normal((net.n_inputs, 4))
-    coeffs = net.mu(theta).reshape(net.n_outputs, -1)
-    monomial_values = np.prod(X.T[:, None, :] ** net.monomials[None, :, :], axis=2)  # (points, M)
-    expected = coeffs @ monomial_values.T
-    assert np.allclose(net.evaluate(theta, X), expected, rtol=1e-9, atol=1e-9 * scale(expected))
+    X = np.random.default_rng(seed + 1).standard_normal((net.n_inputs, 5))
+    J = net.jacobian(theta, X)
+    assert J.shape == (net.n_outputs, 5, net.n_params)
+    h = 1e-6
+    eye = np.eye(net.n_params)
+    # at generic (theta, X) no pre-activation is within h of a kink, so the function is smooth there
+    fd = np.stack(
+        [(case.forward(theta + h * e, X) - case.forward(theta - h * e, X)) / (2 * h) for e in eye], axis=-1
+    )
+    assert np.allclose(J, fd, rtol=1e-5, atol=1e-5 * scale(J))
+    fd_lib = np.stack([(net.evaluate(theta + h * e, X) - net.evaluate(theta - h * e, X)) / (2 * h) for e in eye], axis=-1)
+    assert np.allclose(J, fd_lib, rtol=1e-5, atol=1e-5 * scale(J))
 
 
-def test_polynomial_network_evaluates_like_numpy() -> None:
-    net = nm.PolynomialNetwork((3, 4, 2), activation=(0.5, -1.0, 2.0), bias=True)
-    theta = net.random_params(seed=3)
-    W1, b1 = theta[:12].reshape(4, 3), theta[12:16]
-    W2, b2 = theta[16:24].reshape(2, 4), theta[24:26]
-    X = np.random.default_rng(0).standard_normal((3, 7))
-    Z = W1 @ X + b1[:, None]
-    expected = W2 @ (0.5 - Z + 2 * Z**2) + b2[:, None]
-    assert np.allclose(net.evaluate(theta, X), expected)
+@settings(max_examples=10, deadline=None)
+@given(relu_cases, seeds)
+def test_relu_batches_equal_single_evaluations(case, seed: int) -> None:
+    net = case.net
+    thetas = net.random_params(3, seed=seed)
+    X = np.random.default_rng(seed).standard_normal((net.n_inputs, 4))
+    Jb = net.jacobian(thetas, X)
+    assert Jb.shape == (3, net.n_outputs, 4, net.n_params)
+    for t, J in zip(thetas, Jb):
+        assert np.allclose(net.jacobian(t, X), J, rtol=1e-12, atol=1e-12 * scale(J))
 
 
-def test_monomial_basis_order() -> None:
-    net = nm.PolynomialNetwork((3, 2, 1), activation=2)
-    assert net.monomials.tolist() == [[2, 0, 0], [1, 1, 0], [1, 0, 1], [0, 2, 0], [0, 1, 1], [0, 0, 2]]
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_memory_layout_of_the_input_does_not_matter(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
+    thetas = net.random_params(4, seed=seed)
+    mus, Js = net.mu(thetas), net.jacobian(thetas)
+    fortran = np.asfortranarray(thetas)
+    strided = np.repeat(thetas, 2, axis=0)[::2]  # a non-contiguous view
+    for arr in (fortran, strided, thetas.tolist()):
+        assert np.allclose(net.mu(arr), mus, rtol=1e-14, atol=1e-14 * scale(mus))
+        assert np.allclose(net.jacobian(arr), Js, rtol=1e-14, atol=1e-14 * scale(Js))
+    column = np.stack([thetas[0], thetas[1]], axis=1)[:, 0]  # strided 1-D view
+    assert np.allclose(net.mu(column), mus[0], rtol=1e-14, atol=1e-14 * scale(mus))
+    zc = np.asfortranarray(thetas + 1j * thetas[::-1])
+    assert np.allclose(net.mu(zc), net.mu(np.ascontiguousarray(zc)), rtol=1e-14, atol=1e-14 * scale(mus))
