@@ -202,9 +202,21 @@ impl System {
         values: &mut [Complex64],
         jac: &mut [Complex64],
     ) {
+        self.eval_with_jacobian(&self.homogeneous_jac, z, p, ws, values, jac)
+    }
+
+    fn eval_with_jacobian(
+        &self,
+        jacobian: &Slp,
+        z: &[Complex64],
+        p: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [Complex64],
+        jac: &mut [Complex64],
+    ) {
         self.inputs(z, p, &mut ws.inputs);
         self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
-        self.homogeneous_jac.eval_with(&ws.inputs, &mut ws.regs, jac);
+        jacobian.eval_with(&ws.inputs, &mut ws.regs, jac);
     }
 }
 
@@ -218,9 +230,7 @@ impl System {
         values: &mut [Complex64],
         jac: &mut [Complex64],
     ) {
-        self.inputs(z, p, &mut ws.inputs);
-        self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
-        self.homogeneous_jac_zp.eval_with(&ws.inputs, &mut ws.regs, jac);
+        self.eval_with_jacobian(&self.homogeneous_jac_zp, z, p, ws, values, jac)
     }
 }
 

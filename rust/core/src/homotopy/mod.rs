@@ -245,11 +245,13 @@ impl Homotopy for ParameterHomotopy<'_> {
         let n = self.sys.n_vars();
         let (m, np) = (n + 1, self.sys.n_params());
         let w = m + np;
-        let p: Vec<C> = self.start.iter().zip(self.target).map(|(a, b)| a * t + b * (C::new(1.0, 0.0) - t)).collect();
-        let (mut f, mut jf) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf));
+        let (mut f, mut jf, mut p) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf), std::mem::take(&mut ws.params));
+        p.clear();
+        p.extend(self.start.iter().zip(self.target).map(|(a, b)| a * t + b * (C::new(1.0, 0.0) - t)));
         f.resize(n, C::default());
         jf.resize(n * w, C::default());
         self.sys.eval_homogeneous_with_params(z, &p, &mut ws.system, &mut f, &mut jf);
+        ws.params = p;
         for i in 0..n {
             h[i] = f[i];
             hz[i * m..(i + 1) * m].copy_from_slice(&jf[i * w..i * w + m]);
@@ -362,16 +364,7 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     }
     // paths to infinity (often to positive-dimensional sets there) need no endpoint
     if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
-        return PathResult {
-            status: PathStatus::AtInfinity,
-            solution: vec![],
-            projective: direct,
-            residual: f64::NAN,
-            condition: f64::NAN,
-            winding: 0,
-            multiplicity: 0,
-            steps,
-        };
+        return unfinished(PathStatus::AtInfinity, direct, 0, steps);
     }
     // Cauchy endgame for finite singular endpoints: loops around t = 0 at shrinking radii
     if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
@@ -412,13 +405,18 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOp
 }
 
 fn failed(z: Vec<C>, steps: usize) -> PathResult {
+    unfinished(PathStatus::Failed, z, 0, steps)
+}
+
+/// A path without a finite solution (at infinity or failed).
+fn unfinished(status: PathStatus, projective: Vec<C>, winding: usize, steps: usize) -> PathResult {
     PathResult {
-        status: PathStatus::Failed,
+        status,
         solution: vec![],
-        projective: z,
+        projective,
         residual: f64::NAN,
         condition: f64::NAN,
-        winding: 0,
+        winding,
         multiplicity: 0,
         steps,
     }
@@ -530,16 +528,7 @@ fn classify<H: ProjectiveHomotopy>(hm: &H, z: &[C], winding: usize, steps: usize
     let n = hm.system().n_vars();
     let scale = z[1..].iter().map(|x| x.norm()).fold(z[0].norm(), f64::max);
     if z[0].norm() <= opts.infinity_tolerance * scale {
-        return PathResult {
-            status: PathStatus::AtInfinity,
-            solution: vec![],
-            projective: z.to_vec(),
-            residual: f64::NAN,
-            condition: f64::NAN,
-            winding,
-            multiplicity: 0,
-            steps,
-        };
+        return unfinished(PathStatus::AtInfinity, z.to_vec(), winding, steps);
     }
     let mut zz = z.to_vec();
     if winding == 1 {

@@ -18,6 +18,7 @@ pub struct Scratch {
     pub(crate) system: crate::system::Workspace,
     pub(crate) f: Vec<C>,
     pub(crate) jf: Vec<C>,
+    pub(crate) params: Vec<C>,
     h: Vec<C>,
     hz: Vec<C>,
     ht: Vec<C>,
