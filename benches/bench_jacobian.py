@@ -14,8 +14,9 @@ their Jacobians are forward mode:
 
 Before anything is timed, every peer's mu and Jacobian are compared with neuromanifold's and
 with a central finite difference of a plain numpy mu; the script exits non-zero on any
-disagreement. All arithmetic is float64. Each figure is the best of --repeat runs after a
-warm-up call (JIT compilation excluded).
+disagreement. All arithmetic is float64. Each peer is then timed in a fresh process on the
+same parameter vectors (neuromanifold twice: all threads, and RAYON_NUM_THREADS=1); each figure
+is the best (and the median) of --repeat runs after a warm-up call (JIT compilation excluded).
 
     python benches/bench_jacobian.py [--batch 20000] [--repeat 5] [--peers-only]
 """
@@ -224,14 +225,14 @@ def neuromanifold_peer():
 
 # ----------------------------------------------------------------------------- timing
 
-def best_of(run, thetas: np.ndarray, repeat: int) -> float:
+def timings(run, thetas: np.ndarray, repeat: int) -> list[float]:
     run(thetas)  # warm-up, and JIT compilation
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         run(thetas)
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return times
 
 
 def make_thetas(batch: int, seed: int = 0) -> np.ndarray:
@@ -267,8 +268,8 @@ def time_peer_here(key: str, batch: int, repeat: int) -> None:
             nm.set_num_threads(1)
         if hasattr(nm, "get_num_threads"):
             threads = nm.get_num_threads()
-    seconds = best_of(run, thetas, repeat)
-    print(json.dumps({"seconds": seconds, "version": version, "threads": threads, "thetas": float(thetas.sum())}))
+    times = timings(run, thetas, repeat)
+    print(json.dumps({"seconds": min(times), "median": float(np.median(times)), "version": version, "threads": threads, "thetas": float(thetas.sum())}))
 
 
 def time_peer(key: str, batch: int, repeat: int, single_thread: bool = False) -> dict:
@@ -371,21 +372,21 @@ def main() -> None:
         runs.insert(1, ("neuromanifold", True))
     for key, single in runs:
         res = time_peer(key, args.batch, args.repeat, single_thread=single)
-        rows.append((PEERS[key][0], res["version"], res["threads"], res["seconds"]))
+        rows.append((PEERS[key][0], res["version"], res["threads"], res["seconds"], res["median"]))
         print(f"  timed {PEERS[key][0]}{' (RAYON_NUM_THREADS=1)' if single else ''}: {res['seconds']:.4f} s", flush=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     print(f"load average (1 min) at the end: {load:.2f}\n")
 
-    jax_t = next((t for n, _, _, t in rows if n == PEERS["jax"][0]), None)
+    jax_t = next((t for n, _, _, t, _ in rows if n == PEERS["jax"][0]), None)
     print(f"mu + Jacobian ({args.batch} x {A} x {N_PARAMS}) for B = {args.batch}; best of {args.repeat} after a warm-up\n")
-    print("| peer | version | threads | seconds (B = %d) | thetas/s | ratio to JAX |" % args.batch)
-    print("|---|---|---|---:|---:|---:|")
-    for name, version, threads, t in rows:
+    print("| peer | version | threads | seconds (B = %d, best) | thetas/s | ratio to JAX | median seconds |" % args.batch)
+    print("|---|---|---|---:|---:|---:|---:|")
+    for name, version, threads, t, med in rows:
         ratio = f"{jax_t / t:.2f}x" if jax_t else "n/a"
-        print(f"| {name} | {version} | {threads} | {t:.4f} | {args.batch / t:,.0f} | {ratio} |")
+        print(f"| {name} | {version} | {threads} | {t:.4f} | {args.batch / t:,.0f} | {ratio} | {med:.4f} |")
     for key in missing:
-        print(f"| {PEERS[key][0]} | not installable | | | | |")
-    print("\nratio to JAX = JAX seconds / peer seconds (higher is faster)")
+        print(f"| {PEERS[key][0]} | not installable | | | | | |")
+    print("\nratio to JAX = JAX best seconds / peer best seconds (higher is faster)")
 
 
 if __name__ == "__main__":
