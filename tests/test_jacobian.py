@@ -162,3 +162,21 @@ def test_memory_layout_of_the_input_does_not_matter(family: str, data: st.DataOb
     assert np.allclose(net.mu(column), mus[0], rtol=1e-14, atol=1e-14 * scale(mus))
     zc = np.asfortranarray(thetas + 1j * thetas[::-1])
     assert np.allclose(net.mu(zc), net.mu(np.ascontiguousarray(zc)), rtol=1e-14, atol=1e-14 * scale(mus))
+
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(max_examples=8, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_hessian_matches_central_differences_of_the_jacobian(family: str, data: st.DataObject, seed: int) -> None:
+    net = draw_net(data, family)
+    theta = np.random.default_rng(seed).standard_normal(net.n_params)
+    H = net.hessian(theta)
+    assert H.shape == (net.ambient_dim, net.n_params, net.n_params)
+    assert np.allclose(H, H.transpose(0, 2, 1), atol=1e-10 * (1 + np.abs(H).max()))
+    h = 1e-5
+    for i in range(net.n_params):
+        e = np.zeros(net.n_params)
+        e[i] = h
+        fd = (net.jacobian(theta + e) - net.jacobian(theta - e)) / (2 * h)
+        assert np.allclose(H[:, :, i], fd, rtol=1e-5, atol=1e-6 * (1 + np.abs(fd).max()))

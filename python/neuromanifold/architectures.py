@@ -137,6 +137,14 @@ class Network(_Parametrized):
         out = self._core.jacobian_complex(arr) if arr.dtype.kind == "c" else self._core.jacobian(arr)
         return out[0] if single else out
 
+    def hessian(self, theta: object) -> npt.NDArray[np.float64]:
+        """Exact second derivatives of mu at one real theta: (A, N, N), entry [a, i, j] is
+        d^2 mu_a / d theta_i d theta_j."""
+        arr, single = v.params(theta, self.n_params)
+        if not single or arr.dtype.kind == "c":
+            raise ValueError("hessian takes one real parameter vector of shape (N,)")
+        return self._core.hessian(arr[0])
+
     def evaluate(self, theta: object, X: object) -> npt.NDArray[np.float64]:
         """f_theta at the columns of X (n_inputs, n_points): (n_outputs, n_points), batched over theta."""
         arr, single = v.params(theta, self.n_params)

@@ -207,6 +207,16 @@ impl Network {
         let net = &self.inner;
         computed(py, [b, net.ambient_dim(), net.n_params()], |o| net.jacobian_batch_into(t, o))
     }
+    /// d^2 mu_a / d theta_i d theta_j at one theta: (A, N, N).
+    fn hessian<'py>(&self, py: Python<'py>, theta: PyReadonlyArray1<'py, f64>) -> PyResult<Bound<'py, PyArray3<f64>>> {
+        let t = theta.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))?;
+        let net = &self.inner;
+        let (a, n) = (net.ambient_dim(), net.n_params());
+        computed(py, [a, n, n], |o| {
+            o.copy_from_slice(&net.hessian(t)?);
+            Ok(())
+        })
+    }
     /// f_theta at the columns of x, for a batch of theta: (B, n_outputs, n_points).
     fn evaluate<'py>(
         &self,

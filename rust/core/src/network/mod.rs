@@ -313,6 +313,17 @@ impl Network {
         Ok(())
     }
 
+    /// Second derivatives of mu at one parameter vector: A x N x N, row-major (entry
+    /// [a, i, j] is d^2 mu_a / d theta_i d theta_j), by forward mode through the Jacobian program.
+    pub fn hessian<S: Scalar>(&self, theta: &[S]) -> Result<Vec<S>> {
+        self.check_len(theta.len(), self.n_params(), "parameter vector")?;
+        check_finite(theta, "parameters")?;
+        let prog = self.jacobian_program().ok_or_else(|| {
+            Error::TooLarge("the Jacobian program of this network exceeds the size limit; no Hessian".into())
+        })?;
+        Ok(prog.jacobian(theta))
+    }
+
     /// f_theta at input points: `x` is row-major `n_inputs x n_points` (columns are points);
     /// the result is `n_outputs x n_points`.
     pub fn evaluate<S: Scalar>(&self, theta: &[S], x: &[S], n_points: usize) -> Result<Vec<S>> {
