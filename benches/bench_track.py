@@ -1,6 +1,10 @@
 """Parameter-homotopy throughput: the 39 solutions of the weighted 3x3 rank-one ED problem at
 generic complex parameters, tracked to T random real instances (weights and targets).
 
+Two kinds of start parameters: the random complex ones of `monodromy_solve`, and a complex
+perturbation of a typical instance (weights with positive real parts), whose parameter lines
+stay away from vanishing weights, where solutions escape to infinity.
+
     python benches/bench_track.py [--targets 200]
 """
 
@@ -20,14 +24,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_homotopy import ed_system  # noqa: E402
 
 
-def run(targets: int) -> tuple[float, int, int]:
+def run(targets: int, start_kind: str) -> tuple[float, int, int]:
     F, _ = ed_system()
     start = nm.monodromy_solve(F, seed=0)
+    solutions, parameters = start.solutions, start.parameters
+    if start_kind == "near":
+        rng = np.random.default_rng(5)
+        weights = rng.uniform(0.5, 2.0, 9) + 1j * rng.uniform(-0.5, 0.5, 9)
+        parameters = np.concatenate([weights, rng.standard_normal(9) + 1j * rng.standard_normal(9)])
+        moved = nm.track(F, start.solutions, start.parameters, parameters[None, :])[0]
+        assert moved.summary()["nonsingular"] == len(start)
+        solutions = moved.nonsingular_solutions
     rng = np.random.default_rng(1)
     T = np.concatenate([rng.uniform(0.5, 2.0, (targets, 9)), rng.standard_normal((targets, 9))], axis=1)
-    nm.track(F, start.solutions, start.parameters, T[:5])  # warm-up
+    nm.track(F, solutions, parameters, T[:5])  # warm-up
     t = time.perf_counter()
-    res = nm.track(F, start.solutions, start.parameters, T)
+    res = nm.track(F, solutions, parameters, T)
     elapsed = time.perf_counter() - t
     paths = sum(r.summary()["paths"] for r in res)
     complete = sum(r.summary()["nonsingular"] == len(start) for r in res)
@@ -37,19 +49,21 @@ def run(targets: int) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--targets", type=int, default=200)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["random", "near"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        e, p, c = run(args.targets)
+        e, p, c = run(args.targets, args.child)
         print(f"{e} {p} {c}")
         return
-    print("| threads | targets | paths | seconds | paths/s | instances with all 39 |")
-    print("|---|---|---|---|---|---|")
-    for threads in (1, 2):
-        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-        out = subprocess.run([sys.executable, __file__, "--child", "--targets", str(args.targets)], env=env, capture_output=True, text=True, check=True)
-        e, p, c = out.stdout.split()
-        print(f"| {threads} | {args.targets} | {p} | {float(e):.2f} | {int(p) / float(e):,.0f} | {c} |")
+    print("| start parameters | threads | targets | paths | seconds | paths/s | instances with all 39 |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, label in (("random", "random complex (monodromy)"), ("near", "near the instances")):
+        for threads in (1, 2):
+            env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+            cmd = [sys.executable, __file__, "--child", kind, "--targets", str(args.targets)]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+            e, p, c = out.stdout.split()
+            print(f"| {label} | {threads} | {args.targets} | {p} | {float(e):.2f} | {int(p) / float(e):,.0f} | {c} |")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::network::{random_normal, Network, Subnetwork};
-use crate::rank::{rank_from_singular_values, rank_mod_p, random_field_elements, singular_values};
+use crate::rank::{random_field_elements, rank_from_singular_values, rank_mod_p, singular_values};
 use crate::scalar::{Fp, PRIME};
 
 /// Relative singular-value threshold for numerical ranks.

@@ -27,12 +27,12 @@ pub mod system;
 
 pub use dimension::{dimension, exact_rank, jacobian_rank, stratum_dimension, DimensionReport};
 pub use error::{Error, Result};
+pub use homotopy::monodromy::{monodromy_solve, MonodromyOptions, MonodromyResult};
+pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions};
 pub use network::{
-    Activation, Architecture, ConvNetwork, LightningAttention, LinearNetwork, Network, PolynomialNetwork,
-    ReLUNetwork, ResidualLinearNetwork, Subnetwork,
+    Activation, Architecture, ConvNetwork, LightningAttention, LinearNetwork, Network, PolynomialNetwork, ReLUNetwork,
+    ResidualLinearNetwork, Subnetwork,
 };
 pub use scalar::{Complex64, Dual, Fp, Scalar};
 pub use spec::{parse, Spec};
 pub use system::{System, Term};
-pub use homotopy::monodromy::{monodromy_solve, MonodromyOptions, MonodromyResult};
-pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions};

@@ -56,11 +56,7 @@ impl Monomials {
         if let Some(&m) = self.products.get(&key) {
             return m;
         }
-        let e: Vec<u16> = self.exps[a as usize]
-            .iter()
-            .zip(&self.exps[b as usize])
-            .map(|(x, y)| x + y)
-            .collect();
+        let e: Vec<u16> = self.exps[a as usize].iter().zip(&self.exps[b as usize]).map(|(x, y)| x + y).collect();
         let m = self.intern(e);
         self.products.insert(key, m);
         m
@@ -149,7 +145,9 @@ impl PolyBuilder {
     /// sigma(p) = sum_k a_k p^k for a polynomial activation with real coefficients `a`.
     pub fn activation(&mut self, p: &Poly, a: &[f64]) -> Result<Poly> {
         let degree = a.iter().rposition(|&c| c != 0.0);
-        let Some(degree) = degree else { return Ok(Poly::default()) };
+        let Some(degree) = degree else {
+            return Ok(Poly::default());
+        };
         // a pure power z^r needs no linear combination
         if a[degree] == 1.0 && a[..degree].iter().all(|&c| c == 0.0) {
             return self.power(p, degree);

@@ -42,7 +42,9 @@ pub fn rank_mod_p(mat: &[Fp], rows: usize, cols: usize) -> usize {
         if rank == rows {
             break;
         }
-        let Some(p) = (rank..rows).find(|&r| !a[r * cols + c].is_zero()) else { continue };
+        let Some(p) = (rank..rows).find(|&r| !a[r * cols + c].is_zero()) else {
+            continue;
+        };
         if p != rank {
             for j in 0..cols {
                 a.swap(p * cols + j, rank * cols + j);

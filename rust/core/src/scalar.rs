@@ -193,11 +193,7 @@ impl Scalar for Fp {
         let negative = bits >> 63 == 1;
         let exponent = ((bits >> 52) & 0x7ff) as i64;
         let fraction = bits & ((1u64 << 52) - 1);
-        let (mantissa, e) = if exponent == 0 {
-            (fraction, -1074)
-        } else {
-            (fraction | (1u64 << 52), exponent - 1075)
-        };
+        let (mantissa, e) = if exponent == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), exponent - 1075) };
         let shift = e.rem_euclid(61) as u64;
         let r = Fp::new(mantissa) * Fp(1u64 << shift);
         if negative {

@@ -135,6 +135,17 @@ impl Slp {
     /// The Jacobian program with respect to the first `k` inputs only (outputs n_outputs x k):
     /// the remaining inputs are held constant (parameters, coefficients).
     pub fn derivative_wrt(&self, k: usize, max_products: usize) -> Option<Slp> {
+        self.differentiate(k, max_products, false)
+    }
+
+    /// Values and Jacobian with respect to the first `k` inputs in one program: outputs are
+    /// the `n_outputs` values, then the Jacobian (n_outputs x k, row-major). The values come
+    /// for free, as the derivative program computes them anyway.
+    pub fn value_and_derivative_wrt(&self, k: usize, max_products: usize) -> Option<Slp> {
+        self.differentiate(k, max_products, true)
+    }
+
+    fn differentiate(&self, k: usize, max_products: usize, with_values: bool) -> Option<Slp> {
         let n = self.n_inputs;
         let k = k.min(n);
         let mut b = SlpBuilder::new(n);
@@ -174,10 +185,15 @@ impl Slp {
             }
         }
         let zero = b.zero();
-        let mut outputs = vec![zero; self.outputs.len() * k];
+        let m = self.outputs.len();
+        let offset = if with_values { m } else { 0 };
+        let mut outputs = vec![zero; offset + m * k];
         for (o, &r) in self.outputs.iter().enumerate() {
+            if with_values {
+                outputs[o] = val[r as usize];
+            }
             for &(p, d) in &tan[r as usize] {
-                outputs[o * k + p as usize] = d;
+                outputs[offset + o * k + p as usize] = d;
             }
         }
         Some(b.finish(outputs))
@@ -383,6 +399,14 @@ mod tests {
         for b in 0..7 {
             assert_eq!(&out[b * 4..b * 4 + 4], &p.jacobian(&inputs[b * 2..b * 2 + 2])[..]);
         }
+    }
+
+    #[test]
+    fn values_and_derivative_in_one_program() {
+        let p = sample();
+        let d = p.value_and_derivative_wrt(1, usize::MAX).unwrap();
+        // values, then d/dx only
+        assert_eq!(d.eval(&[2.0, 5.0]), vec![23.0, -3.0, 20.0, 1.0]);
     }
 
     #[test]

@@ -57,11 +57,15 @@ fn activation(spec: &str, s: &str) -> Result<Activation> {
     if let Some(inner) = s.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
         let coeffs: Vec<f64> = inner
             .split(',')
-            .map(|t| t.trim().parse::<f64>().map_err(|_| err(spec, format!("activation coefficient {t:?} is not a number"))))
+            .map(|t| {
+                t.trim().parse::<f64>().map_err(|_| err(spec, format!("activation coefficient {t:?} is not a number")))
+            })
             .collect::<Result<_>>()?;
         Activation::from_coefficients(&coeffs)
     } else {
-        let r = s.parse::<usize>().map_err(|_| err(spec, format!("activation {s:?} is neither a degree nor (a0,a1,...)")))?;
+        let r = s
+            .parse::<usize>()
+            .map_err(|_| err(spec, format!("activation {s:?} is neither a degree nor (a0,a1,...)")))?;
         Activation::power(r)
     }
 }
@@ -104,7 +108,11 @@ pub fn parse(spec: &str) -> Result<Spec> {
                 None => vec![1; filters.len()],
                 Some(s) => {
                     let s = ints(spec, s, "strides")?;
-                    if s.len() == 1 { vec![s[0]; filters.len()] } else { s }
+                    if s.len() == 1 {
+                        vec![s[0]; filters.len()]
+                    } else {
+                        s
+                    }
                 }
             };
             Ok(Spec::Algebraic(ConvNetwork::new(&filters, &strides, act)?.into()))
@@ -155,7 +163,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_specs() {
-        for s in ["", "linear", "linear:", "linear:3,0", "foo:1,2", "poly:3,x", "attention:1,2", "conv:2^0", "poly:2,1^(0)"] {
+        for s in
+            ["", "linear", "linear:", "linear:3,0", "foo:1,2", "poly:3,x", "attention:1,2", "conv:2^0", "poly:2,1^(0)"]
+        {
             assert!(parse(s).is_err(), "{s}");
         }
     }

@@ -28,37 +28,72 @@ pub struct System {
     coefficients: Vec<Complex64>,
     affine: Slp,
     affine_jac: Slp,
-    homogeneous: Slp,
+    /// Homogenized values, then the Jacobian with respect to z.
     homogeneous_jac: Slp,
-    /// Jacobian of the homogenized system with respect to z and the parameters.
+    /// Homogenized values, then the Jacobian with respect to z and the parameters.
     homogeneous_jac_zp: Slp,
+    /// Homogenized values at p = p1 + t dp, then the Jacobian with respect to (z, t).
+    line_jac: Slp,
 }
 
 /// Largest total degree accepted (exponents of the start system are stored as u32, and the
 /// number of paths grows as the product of the degrees).
 pub const MAX_SYSTEM_DEGREE: usize = 10_000;
 
-fn compile(n_vars: usize, n_params: usize, equations: &[Vec<Term>], homogenize: Option<&[usize]>) -> Slp {
-    // inputs: variables (z_0 first when homogenized), parameters, one coefficient per term
+/// How the parameters enter a compiled program.
+#[derive(Clone, Copy, PartialEq)]
+enum ParamInputs {
+    /// The parameters p are inputs.
+    Free,
+    /// Inputs t, p1 (n_params), dp (n_params), and p = p1 + t dp: a line in parameter space,
+    /// so that derivatives with respect to t are cheap directional derivatives.
+    Line,
+}
+
+fn compile(
+    n_vars: usize,
+    n_params: usize,
+    equations: &[Vec<Term>],
+    homogenize: Option<&[usize]>,
+    params: ParamInputs,
+) -> Slp {
+    // inputs: variables (z_0 first when homogenized), parameter inputs, one coefficient per term
     let nv = n_vars + usize::from(homogenize.is_some());
+    let n_param_inputs = match params {
+        ParamInputs::Free => n_params,
+        ParamInputs::Line => 1 + 2 * n_params,
+    };
     let n_terms: usize = equations.iter().map(|e| e.len()).sum();
-    let mut b = SlpBuilder::new(nv + n_params + n_terms);
+    let mut b = SlpBuilder::new(nv + n_param_inputs + n_terms);
+    // the register of each exponent position: variables, then parameters
+    let mut base: Vec<Reg> = (0..nv).map(|i| b.input(i)).collect();
+    match params {
+        ParamInputs::Free => base.extend((0..n_params).map(|k| b.input(nv + k))),
+        ParamInputs::Line => {
+            let (t, one) = (b.input(nv), b.one());
+            for k in 0..n_params {
+                let (p1, dp) = (b.input(nv + 1 + k), b.input(nv + 1 + n_params + k));
+                base.push(b.dot(&[(p1, one), (t, dp)]));
+            }
+        }
+    }
     let mut memo: HashMap<Vec<u32>, Reg> = HashMap::new();
-    fn monomial(b: &mut SlpBuilder, memo: &mut HashMap<Vec<u32>, Reg>, e: &[u32]) -> Reg {
-        let Some(i) = e.iter().position(|&k| k > 0) else { return b.one() };
+    fn monomial(b: &mut SlpBuilder, memo: &mut HashMap<Vec<u32>, Reg>, base: &[Reg], e: &[u32]) -> Reg {
+        let Some(i) = e.iter().position(|&k| k > 0) else {
+            return b.one();
+        };
         if let Some(&r) = memo.get(e) {
             return r;
         }
         let mut rest = e.to_vec();
         rest[i] -= 1;
-        let r0 = monomial(b, memo, &rest);
-        let xi = b.input(i);
-        let r = b.mul(r0, xi);
+        let r0 = monomial(b, memo, base, &rest);
+        let r = b.mul(r0, base[i]);
         memo.insert(e.to_vec(), r);
         r
     }
     let mut outputs = Vec::with_capacity(equations.len());
-    let mut c = nv + n_params;
+    let mut c = nv + n_param_inputs;
     for (i, eq) in equations.iter().enumerate() {
         let mut pairs = Vec::with_capacity(eq.len());
         for t in eq {
@@ -69,7 +104,7 @@ fn compile(n_vars: usize, n_params: usize, equations: &[Vec<Term>], homogenize: 
                 }
                 None => t.exponents.clone(),
             };
-            let m = monomial(&mut b, &mut memo, &e);
+            let m = monomial(&mut b, &mut memo, &base, &e);
             pairs.push((b.input(c), m));
             c += 1;
         }
@@ -108,16 +143,11 @@ impl System {
                     return Err(Error::NonFinite(format!("equation {i} has a NaN or infinite coefficient")));
                 }
             }
-            let d = eq
-                .iter()
-                .map(|t| t.exponents[..n_vars].iter().map(|&k| k as usize).sum::<usize>())
-                .max();
+            let d = eq.iter().map(|t| t.exponents[..n_vars].iter().map(|&k| k as usize).sum::<usize>()).max();
             match d {
                 None => return Err(Error::InvalidArchitecture(format!("equation {i} is zero"))),
                 Some(0) => {
-                    return Err(Error::InvalidArchitecture(format!(
-                        "equation {i} does not involve the variables"
-                    )))
+                    return Err(Error::InvalidArchitecture(format!("equation {i} does not involve the variables")))
                 }
                 Some(d) if d > MAX_SYSTEM_DEGREE => {
                     return Err(Error::TooLarge(format!("equation {i} has degree {d}")));
@@ -126,11 +156,14 @@ impl System {
             }
         }
         let coefficients = equations.iter().flatten().map(|t| t.coefficient).collect();
-        let affine = compile(n_vars, n_params, &equations, None);
-        let homogeneous = compile(n_vars, n_params, &equations, Some(&degrees));
+        let affine = compile(n_vars, n_params, &equations, None, ParamInputs::Free);
+        let homogeneous = compile(n_vars, n_params, &equations, Some(&degrees), ParamInputs::Free);
+        let line = compile(n_vars, n_params, &equations, Some(&degrees), ParamInputs::Line);
         let affine_jac = affine.derivative_wrt(n_vars, usize::MAX).expect("no size limit");
-        let homogeneous_jac = homogeneous.derivative_wrt(n_vars + 1, usize::MAX).expect("no size limit");
-        let homogeneous_jac_zp = homogeneous.derivative_wrt(n_vars + 1 + n_params, usize::MAX).expect("no size limit");
+        let homogeneous_jac = homogeneous.value_and_derivative_wrt(n_vars + 1, usize::MAX).expect("no size limit");
+        let homogeneous_jac_zp =
+            homogeneous.value_and_derivative_wrt(n_vars + 1 + n_params, usize::MAX).expect("no size limit");
+        let line_jac = line.value_and_derivative_wrt(n_vars + 2, usize::MAX).expect("no size limit");
         Ok(System {
             n_vars,
             n_params,
@@ -139,9 +172,9 @@ impl System {
             coefficients,
             affine,
             affine_jac,
-            homogeneous,
             homogeneous_jac,
             homogeneous_jac_zp,
+            line_jac,
         })
     }
 
@@ -202,25 +235,10 @@ impl System {
         values: &mut [Complex64],
         jac: &mut [Complex64],
     ) {
-        self.eval_with_jacobian(&self.homogeneous_jac, z, p, ws, values, jac)
-    }
-
-    fn eval_with_jacobian(
-        &self,
-        jacobian: &Slp,
-        z: &[Complex64],
-        p: &[Complex64],
-        ws: &mut Workspace,
-        values: &mut [Complex64],
-        jac: &mut [Complex64],
-    ) {
         self.inputs(z, p, &mut ws.inputs);
-        self.homogeneous.eval_with(&ws.inputs, &mut ws.regs, values);
-        jacobian.eval_with(&ws.inputs, &mut ws.regs, jac);
+        run(&self.homogeneous_jac, ws, values, jac)
     }
-}
 
-impl System {
     /// Homogenized values and Jacobian with respect to (z, p): n x (n + 1 + n_params).
     pub(crate) fn eval_homogeneous_with_params(
         &self,
@@ -230,8 +248,40 @@ impl System {
         values: &mut [Complex64],
         jac: &mut [Complex64],
     ) {
-        self.eval_with_jacobian(&self.homogeneous_jac_zp, z, p, ws, values, jac)
+        self.inputs(z, p, &mut ws.inputs);
+        run(&self.homogeneous_jac_zp, ws, values, jac)
     }
+
+    /// Homogenized values at p = p1 + t dp and the Jacobian with respect to (z, t):
+    /// n x (n + 2), the last column being the derivative along the parameter line.
+    pub(crate) fn eval_on_line(
+        &self,
+        z: &[Complex64],
+        t: Complex64,
+        p1: &[Complex64],
+        dp: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [Complex64],
+        jac: &mut [Complex64],
+    ) {
+        let buf = &mut ws.inputs;
+        buf.clear();
+        buf.extend_from_slice(z);
+        buf.push(t);
+        buf.extend_from_slice(p1);
+        buf.extend_from_slice(dp);
+        buf.extend_from_slice(&self.coefficients);
+        run(&self.line_jac, ws, values, jac)
+    }
+}
+
+/// Evaluate a values-then-Jacobian program on the inputs in `ws`.
+fn run(prog: &Slp, ws: &mut Workspace, values: &mut [Complex64], jac: &mut [Complex64]) {
+    ws.out.resize(prog.n_outputs(), Complex64::default());
+    prog.eval_with(&ws.inputs, &mut ws.regs, &mut ws.out);
+    let m = values.len();
+    values.copy_from_slice(&ws.out[..m]);
+    jac.copy_from_slice(&ws.out[m..]);
 }
 
 /// Scratch space of one path tracker.
@@ -239,4 +289,5 @@ impl System {
 pub(crate) struct Workspace {
     inputs: Vec<Complex64>,
     regs: Vec<Complex64>,
+    out: Vec<Complex64>,
 }

@@ -8,14 +8,18 @@ fn dense(n: usize, degree: usize, seed: u64) -> System {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let mut monos: Vec<Vec<u32>> = vec![vec![]];
     for _ in 0..n {
-        monos = monos.into_iter().flat_map(|m| (0..=degree as u32).map(move |k| [m.clone(), vec![k]].concat())).collect();
+        monos =
+            monos.into_iter().flat_map(|m| (0..=degree as u32).map(move |k| [m.clone(), vec![k]].concat())).collect();
     }
     monos.retain(|m| m.iter().sum::<u32>() as usize <= degree);
     let eqs = (0..n)
         .map(|_| {
             monos
                 .iter()
-                .map(|m| Term { coefficient: C::new(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5), exponents: m.clone() })
+                .map(|m| Term {
+                    coefficient: C::new(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5),
+                    exponents: m.clone(),
+                })
                 .collect()
         })
         .collect();
@@ -50,7 +54,12 @@ fn random_dense_systems_have_bezout_many_solutions() {
 fn deficient_system_reports_solutions_at_infinity() {
     // x y - 1 = 0, x y + x - 3 = 0: one finite solution (2, 1/2), Bezout number 4
     let t = |c: f64, e: [u32; 2]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
-    let sys = System::new(2, 0, vec![vec![t(1.0, [1, 1]), t(-1.0, [0, 0])], vec![t(1.0, [1, 1]), t(1.0, [1, 0]), t(-3.0, [0, 0])]]).unwrap();
+    let sys = System::new(
+        2,
+        0,
+        vec![vec![t(1.0, [1, 1]), t(-1.0, [0, 0])], vec![t(1.0, [1, 1]), t(1.0, [1, 0]), t(-3.0, [0, 0])]],
+    )
+    .unwrap();
     let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
     assert_eq!(res.len(), 4);
     assert_eq!(count(&res, PathStatus::Nonsingular), 1);
@@ -63,7 +72,12 @@ fn deficient_system_reports_solutions_at_infinity() {
 fn double_root_is_singular_with_multiplicity_two() {
     // (x - 1)^2 = 0, y - 2 = 0
     let t = |c: f64, e: [u32; 2]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
-    let sys = System::new(2, 0, vec![vec![t(1.0, [2, 0]), t(-2.0, [1, 0]), t(1.0, [0, 0])], vec![t(1.0, [0, 1]), t(-2.0, [0, 0])]]).unwrap();
+    let sys = System::new(
+        2,
+        0,
+        vec![vec![t(1.0, [2, 0]), t(-2.0, [1, 0]), t(1.0, [0, 0])], vec![t(1.0, [0, 1]), t(-2.0, [0, 0])]],
+    )
+    .unwrap();
     let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
     assert_eq!(res.len(), 2);
     for p in &res {

@@ -119,7 +119,6 @@ fn bad_inputs_are_errors() {
     assert!(matches!(Network::new(huge), Err(Error::TooLarge(_))));
 }
 
-
 #[test]
 fn jacobian_program_equals_dual_numbers() {
     for spec in ["poly:3,4,4,2^2", "poly:2,2,2^(1,0.5,0,2)+bias", "attention:2,1,2,2", "conv:3,2^3"] {

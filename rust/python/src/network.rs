@@ -5,7 +5,8 @@ use std::sync::Arc;
 use neuromanifold as core;
 use neuromanifold::{Architecture, Complex64, Spec};
 use numpy::{
-    IntoPyArray, PyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+    IntoPyArray, PyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -115,7 +116,12 @@ impl Network {
     }
     #[staticmethod]
     #[pyo3(signature = (filters, strides, coefficients=None))]
-    fn conv(py: Python<'_>, filters: Vec<usize>, strides: Vec<usize>, coefficients: Option<Vec<f64>>) -> PyResult<Self> {
+    fn conv(
+        py: Python<'_>,
+        filters: Vec<usize>,
+        strides: Vec<usize>,
+        coefficients: Option<Vec<f64>>,
+    ) -> PyResult<Self> {
         let arch = coefficients
             .map(activation)
             .transpose()

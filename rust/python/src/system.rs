@@ -2,7 +2,9 @@
 
 use neuromanifold as core;
 use neuromanifold::{Complex64, PathStatus};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -45,7 +47,10 @@ impl System {
             let terms = coeffs
                 .iter()
                 .enumerate()
-                .map(|(k, &coefficient)| core::Term { coefficient, exponents: exps[k * width..(k + 1) * width].to_vec() })
+                .map(|(k, &coefficient)| core::Term {
+                    coefficient,
+                    exponents: exps[k * width..(k + 1) * width].to_vec(),
+                })
                 .collect();
             eqs.push(terms);
         }
@@ -85,7 +90,12 @@ impl System {
         self.inner.jacobian(x, p).into_pyarray(py).reshape([n, n])
     }
     /// Total-degree homotopy; a dictionary of per-path arrays.
-    fn solve<'py>(&self, py: Python<'py>, p: PyReadonlyArray1<'py, Complex64>, seed: u64) -> PyResult<Bound<'py, PyDict>> {
+    fn solve<'py>(
+        &self,
+        py: Python<'py>,
+        p: PyReadonlyArray1<'py, Complex64>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let p = contiguous(&p)?;
         let opts = core::SolveOptions { seed, ..Default::default() };
         let sys = &self.inner;

@@ -29,6 +29,11 @@ type C = Complex64;
 /// Where the Cauchy endgame takes over.
 pub const ENDGAME_START: f64 = 0.1;
 
+/// Largest condition number of an endpoint reached by tracking straight to t = 0 that is
+/// taken as regular without the endgame (near a double root, direct tracking gets to about
+/// the square root of the unit roundoff, where the condition number is about 1e8).
+const DIRECT_CONDITION: f64 = 1e6;
+
 /// How a path ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathStatus {
@@ -86,12 +91,7 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions {
-            seed: 0,
-            tracker: TrackerOptions::default(),
-            infinity_tolerance: 1e-8,
-            singular_condition: 1e10,
-        }
+        SolveOptions { seed: 0, tracker: TrackerOptions::default(), infinity_tolerance: 1e-8, singular_condition: 1e10 }
     }
 }
 
@@ -223,8 +223,9 @@ fn count_multiplicities(results: &mut [PathResult]) {
 /// at generic (complex) start parameters to those at the target parameters.
 struct ParameterHomotopy<'a> {
     sys: &'a System,
-    start: &'a [C],
     target: &'a [C],
+    /// start - target
+    direction: &'a [C],
     patch: &'a [C],
 }
 
@@ -243,23 +244,17 @@ impl Homotopy for ParameterHomotopy<'_> {
     }
     fn eval(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C], hz: &mut [C], ht: &mut [C]) {
         let n = self.sys.n_vars();
-        let (m, np) = (n + 1, self.sys.n_params());
-        let w = m + np;
-        let (mut f, mut jf, mut p) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf), std::mem::take(&mut ws.params));
-        p.clear();
-        p.extend(self.start.iter().zip(self.target).map(|(a, b)| a * t + b * (C::new(1.0, 0.0) - t)));
+        let m = n + 1;
+        let w = m + 1;
+        let (mut f, mut jf) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf));
         f.resize(n, C::default());
         jf.resize(n * w, C::default());
-        self.sys.eval_homogeneous_with_params(z, &p, &mut ws.system, &mut f, &mut jf);
-        ws.params = p;
+        // p(t) = target + t (start - target)
+        self.sys.eval_on_line(z, t, self.target, self.direction, &mut ws.system, &mut f, &mut jf);
         for i in 0..n {
             h[i] = f[i];
             hz[i * m..(i + 1) * m].copy_from_slice(&jf[i * w..i * w + m]);
-            let mut d = C::default();
-            for k in 0..np {
-                d += jf[i * w + m + k] * (self.start[k] - self.target[k]);
-            }
-            ht[i] = d;
+            ht[i] = jf[i * w + m];
         }
         let mut pz = C::new(-1.0, 0.0);
         for j in 0..m {
@@ -300,10 +295,12 @@ pub fn track_parameters(
     let mut rng = rng_stream(opts.seed, 8);
     let patch: Vec<C> = (0..=n).map(|_| random_unit(&mut rng)).collect();
     let s = start_solutions.len();
+    let directions: Vec<Vec<C>> =
+        targets.iter().map(|t| start_params.iter().zip(t).map(|(a, b)| a - b).collect()).collect();
     let flat: Vec<PathResult> = (0..targets.len() * s)
         .into_par_iter()
         .map_init(Scratch::default, |ws, k| {
-            let hm = ParameterHomotopy { sys, start: start_params, target: &targets[k / s], patch: &patch };
+            let hm = ParameterHomotopy { sys, target: &targets[k / s], direction: &directions[k / s], patch: &patch };
             let x = &start_solutions[k % s];
             let mut z: Vec<C> = std::iter::once(C::new(1.0, 0.0)).chain(x.iter().copied()).collect();
             let scale: C = patch.iter().zip(&z).map(|(a, b)| a * b).sum();
@@ -334,6 +331,8 @@ fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mu
             max_step: opts.tracker.max_step * 0.25,
             initial_step: opts.tracker.initial_step * 0.1,
             max_steps: opts.tracker.max_steps * 4,
+            predictor_error: opts.tracker.predictor_error * 1e-3,
+            strict: true,
             ..opts.tracker.clone()
         },
         ..opts.clone()
@@ -352,14 +351,22 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
         return failed(z, steps);
     }
     // regular endpoints: straight on to t = 0
+    // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
     let mut direct = z.clone();
-    let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &opts.tracker, ws);
+    let strict = TrackerOptions { strict: true, ..opts.tracker.clone() };
+    let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
     steps += last.steps;
+    let mut candidate = None;
     if last.ok {
         let r = classify(hm, &direct, 1, steps, opts, ws);
         let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
         if r.status == PathStatus::Nonsingular && finite && r.residual < 1e-8 {
-            return r;
+            if r.condition < DIRECT_CONDITION {
+                return r;
+            }
+            // an ill-conditioned endpoint may be a cluster of paths: the endgame decides, and
+            // if it cannot, the endpoint stands as it is
+            candidate = Some(r);
         }
     }
     // paths to infinity (often to positive-dimensional sets there) need no endpoint
@@ -370,13 +377,22 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
         return classify(hm, &end, winding, steps, opts, ws);
     }
-    failed(direct, steps)
+    match candidate {
+        Some(r) => PathResult { steps, ..r },
+        None => failed(direct, steps),
+    }
 }
 
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
 /// down to 1e-12 geometrically and looks at the last checkpoints reached: the ratio must be
 /// small and shrink like a positive power of t (its valuation).
-fn goes_to_infinity<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> bool {
+fn goes_to_infinity<H: ProjectiveHomotopy>(
+    hm: &H,
+    mut z: Vec<C>,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+    steps: &mut usize,
+) -> bool {
     let decades = (ENDGAME_START / 1e-12f64).ln();
     let path = |s: f64| {
         let t = ENDGAME_START * (-s * decades).exp();
@@ -429,11 +445,17 @@ const MAX_WINDING: usize = 16;
 /// Cauchy endgame from z at t = ENDGAME_START: at radii r_k = ENDGAME_START * 0.25^k track one
 /// loop after another around t = 0 until the path closes (winding number c); the endpoint is
 /// the mean of z over the c loops. Stops when two radii agree.
-fn cauchy_endgame<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch, steps: &mut usize) -> Option<(Vec<C>, usize)> {
+fn cauchy_endgame<H: ProjectiveHomotopy>(
+    hm: &H,
+    mut z: Vec<C>,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+    steps: &mut usize,
+) -> Option<(Vec<C>, usize)> {
     let mut r = ENDGAME_START;
     let mut previous: Option<Vec<C>> = None;
     // near t = 0 the paths of a cluster come close: smaller corrections keep them apart
-    let loop_opts = TrackerOptions { max_first_correction: 1e-5, max_step: 0.25, ..opts.tracker.clone() };
+    let loop_opts = TrackerOptions { max_first_correction: 1e-5, max_step: 0.25, strict: true, ..opts.tracker.clone() };
     for _ in 0..10 {
         let start = z.clone();
         let mut sum = vec![C::default(); z.len()];
@@ -498,10 +520,7 @@ fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> 
     hm.system().eval_homogeneous(z, hm.target(), &mut ws.system, &mut f, &mut jf);
     let zn = norm(z).max(1e-300);
     let coeffs = 1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
-    f.iter()
-        .zip(hm.system().degrees())
-        .map(|(v, &d)| v.norm() / (coeffs * zn.powi(d as i32)))
-        .fold(0.0, f64::max)
+    f.iter().zip(hm.system().degrees()).map(|(v, &d)| v.norm() / (coeffs * zn.powi(d as i32))).fold(0.0, f64::max)
 }
 
 /// J[i][j] (1 + |x_j|) / T_i, with T_i = sum over the terms of equation i of |c| (1 + |x|)^a |p|^b,
@@ -513,7 +532,8 @@ fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
             .iter()
             .map(|t| {
                 let xs: f64 = t.exponents[..n].iter().zip(x).map(|(&a, v)| (1.0 + v.norm()).powi(a as i32)).product();
-                let ps: f64 = t.exponents[n..].iter().zip(p).map(|(&b, v)| v.norm().max(1e-300).powi(b as i32)).product();
+                let ps: f64 =
+                    t.exponents[n..].iter().zip(p).map(|(&b, v)| v.norm().max(1e-300).powi(b as i32)).product();
                 t.coefficient.norm() * xs * ps
             })
             .sum();
@@ -524,7 +544,14 @@ fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
 }
 
 /// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.
-fn classify<H: ProjectiveHomotopy>(hm: &H, z: &[C], winding: usize, steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
+fn classify<H: ProjectiveHomotopy>(
+    hm: &H,
+    z: &[C],
+    winding: usize,
+    steps: usize,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> PathResult {
     let n = hm.system().n_vars();
     let scale = z[1..].iter().map(|x| x.norm()).fold(z[0].norm(), f64::max);
     if z[0].norm() <= opts.infinity_tolerance * scale {

@@ -111,7 +111,8 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         let mut current = known.clone();
         for (a, b) in [(&p0, &p1), (&p1, &p2), (&p2, &p0)] {
             let res = track_parameters(sys, &current, a, std::slice::from_ref(b), &opts.solve)?;
-            current = res[0].iter().filter(|r| r.status == PathStatus::Nonsingular).map(|r| r.solution.clone()).collect();
+            current =
+                res[0].iter().filter(|r| r.status == PathStatus::Nonsingular).map(|r| r.solution.clone()).collect();
             if current.is_empty() {
                 break;
             }

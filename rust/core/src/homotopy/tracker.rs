@@ -1,7 +1,7 @@
 //! Adaptive predictor-corrector tracking of a solution path of H(z, t) = 0 along a path
 //! t(s) in the complex plane: Runge-Kutta 4 predictor, Newton corrector, step-size control.
 
-use super::linalg::{norm, solve_in_place};
+use super::linalg::{lu_factor, lu_solve, norm};
 use crate::scalar::Complex64;
 
 type C = Complex64;
@@ -18,10 +18,14 @@ pub struct Scratch {
     pub(crate) system: crate::system::Workspace,
     pub(crate) f: Vec<C>,
     pub(crate) jf: Vec<C>,
-    pub(crate) params: Vec<C>,
     h: Vec<C>,
+    /// H_z, LU-factored after each evaluation
     hz: Vec<C>,
     ht: Vec<C>,
+    piv: Vec<usize>,
+    /// `hz` and `ht` belong to the current point of the path being tracked (the last Newton
+    /// iterate of the accepted step): the next step's first predictor stage reuses them.
+    factored_here: bool,
     k: [Vec<C>; 4],
 }
 
@@ -36,17 +40,30 @@ pub struct TrackerOptions {
     pub corrector_tolerance: f64,
     /// Largest relative first Newton correction accepted (guards against path jumping).
     pub max_first_correction: f64,
+    /// The step size is chosen so that the predictor's relative error (the first Newton
+    /// correction) is about this.
+    pub predictor_error: f64,
+    /// Newton must reach the corrector tolerance at every step: no acceptance at the noise
+    /// floor or on predicted convergence. Near t = 0 this keeps a path to a singular endpoint
+    /// from passing for a regular one.
+    pub strict: bool,
 }
+
+/// Largest relative Newton correction taken for rounding noise: where H_z is ill-conditioned,
+/// Newton stalls above the tolerance at about cond(H_z) times the unit roundoff.
+const NOISE_FLOOR: f64 = 1e-7;
 
 impl Default for TrackerOptions {
     fn default() -> Self {
         TrackerOptions {
             initial_step: 0.02,
             min_step: 1e-14,
-            max_step: 0.1,
+            max_step: 0.25,
             max_steps: 20_000,
             corrector_tolerance: 1e-10,
             max_first_correction: 1e-3,
+            predictor_error: 1e-3,
+            strict: false,
         }
     }
 }
@@ -58,62 +75,111 @@ pub struct Tracked {
     pub steps: usize,
 }
 
-fn velocity<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, dtds: C, ws: &mut Scratch, out_slot: usize) -> bool {
+/// Evaluate H at (z, t) and factor H_z, into `ws.h`, `ws.hz` (LU) and `ws.ht`.
+fn eval_factored<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, ws: &mut Scratch) -> bool {
     let n = hm.n();
     let (mut h, mut hz, mut ht) = (std::mem::take(&mut ws.h), std::mem::take(&mut ws.hz), std::mem::take(&mut ws.ht));
     h.resize(n, C::default());
     hz.resize(n * n, C::default());
     ht.resize(n, C::default());
     hm.eval(z, t, ws, &mut h, &mut hz, &mut ht);
-    let mut v: Vec<C> = std::mem::take(&mut ws.k[out_slot]);
-    v.clear();
-    v.extend(ht.iter().map(|&x| -x * dtds));
-    let ok = solve_in_place(&mut hz, &mut v, n);
-    ws.k[out_slot] = v;
+    let ok = lu_factor(&mut hz, &mut ws.piv, n);
     ws.h = h;
     ws.hz = hz;
     ws.ht = ht;
     ok
 }
 
-/// Newton's method on H(., t) from z; returns (converged, first correction norm).
+/// dz/ds = -H_z^{-1} H_t dt/ds into `ws.k[slot]`, with the factors in `ws`.
+fn velocity_from_factors(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
+    let mut v = std::mem::take(&mut ws.k[slot]);
+    v.clear();
+    v.extend(ws.ht.iter().map(|&x| -x * dtds));
+    let ok = lu_solve(&ws.hz, &ws.piv, &mut v, n);
+    ws.k[slot] = v;
+    ok
+}
+
+fn velocity<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
+    ws.factored_here = false;
+    eval_factored(hm, z, t, ws) && velocity_from_factors(hm.n(), dtds, ws, slot)
+}
+
+/// Newton's method on H(., t) from z; returns (converged, first correction norm). On
+/// convergence the factors in `ws` are those of the last iterate. Converges only where Newton
+/// reaches `tol` (never at the noise floor), so that it tells regular solutions from singular
+/// ones.
 pub fn newton<Hm: Homotopy>(hm: &Hm, z: &mut [C], t: C, ws: &mut Scratch, iterations: usize, tol: f64) -> (bool, f64) {
+    let mut omega = f64::INFINITY;
+    corrector(hm, z, t, ws, iterations, tol, &mut omega, 0.0)
+}
+
+/// Newton's method that also stops after one iteration when the next correction, predicted
+/// from the contraction `omega` (|second correction| / |first|^2, relative, measured on
+/// earlier steps of the path and updated here), is below the tolerance.
+#[allow(clippy::too_many_arguments)]
+fn corrector<Hm: Homotopy>(
+    hm: &Hm,
+    z: &mut [C],
+    t: C,
+    ws: &mut Scratch,
+    iterations: usize,
+    tol: f64,
+    omega: &mut f64,
+    noise_floor: f64,
+) -> (bool, f64) {
     let n = hm.n();
+    ws.factored_here = false;
     let mut first = f64::INFINITY;
     let mut last = f64::INFINITY;
     for it in 0..iterations {
-        let (mut h, mut hz, mut ht) = (std::mem::take(&mut ws.h), std::mem::take(&mut ws.hz), std::mem::take(&mut ws.ht));
-        h.resize(n, C::default());
-        hz.resize(n * n, C::default());
-        ht.resize(n, C::default());
-        hm.eval(z, t, ws, &mut h, &mut hz, &mut ht);
-        let ok = solve_in_place(&mut hz, &mut h, n);
-        let dn = norm(&h);
-        if ok {
-            for (zi, d) in z.iter_mut().zip(&h) {
-                *zi -= *d;
-            }
+        if !eval_factored(hm, z, t, ws) {
+            return (false, first);
         }
-        ws.h = h;
-        ws.hz = hz;
-        ws.ht = ht;
+        let ok = lu_solve(&ws.hz, &ws.piv, &mut ws.h, n);
+        let dn = norm(&ws.h);
         if !ok || !dn.is_finite() {
             return (false, first);
         }
+        for (zi, d) in z.iter_mut().zip(&ws.h) {
+            *zi -= *d;
+        }
+        let scale = 1.0 + norm(z);
+        let rel = dn / scale;
         if it == 0 {
             first = dn;
-        } else if dn > 0.5 * last && dn > tol * (1.0 + norm(z)) {
-            return (false, first); // not contracting
+        } else if it == 1 {
+            let r0 = first / scale;
+            // a safety factor 2 on the measured contraction
+            if noise_floor > 0.0 {
+                *omega = 2.0 * rel / (r0 * r0);
+            }
         }
-        last = dn;
-        if dn <= tol * (1.0 + norm(z)) {
+        if dn <= tol * scale || (it == 0 && *omega * rel * rel <= tol) {
             return (true, first);
         }
+        if it > 0 && dn > 0.5 * last {
+            // not contracting: either the corrections have reached the rounding noise of an
+            // ill-conditioned point (accept, undoing the noisy update) or Newton diverges
+            if last <= noise_floor * scale && dn <= 2.0 * last {
+                for (zi, d) in z.iter_mut().zip(&ws.h) {
+                    *zi += *d;
+                }
+                return (true, first);
+            }
+            return (false, first);
+        }
+        last = dn;
     }
     (false, first)
 }
 
 /// Track z along t = path(s) for s from s0 to s1 (path returns t and dt/ds).
+///
+/// Each step: a Runge-Kutta 4 predictor on dz/ds = -H_z^{-1} H_t dt/ds (its first stage
+/// reuses the factors of the previous step's last Newton iterate), then Newton's method. The
+/// next step size follows from the size of the first Newton correction, which estimates the
+/// predictor's error (of order h^5).
 pub fn track<Hm: Homotopy>(
     hm: &Hm,
     z: &mut Vec<C>,
@@ -129,18 +195,25 @@ pub fn track<Hm: Homotopy>(
     let dir = if s1 >= s0 { 1.0 } else { -1.0 };
     let mut h = (opts.initial_step * length.max(1e-300)).min(opts.max_step * length.max(1e-300));
     let mut steps = 0;
-    let mut successes = 0;
     let mut trial = vec![C::default(); n];
+    let mut rejected = false;
+    let mut omega = f64::INFINITY;
+    let noise_floor = if opts.strict { 0.0 } else { NOISE_FLOOR };
+    ws.factored_here = false;
     while (s1 - s) * dir > 1e-15 * length.max(1.0) {
         if steps >= opts.max_steps || h < opts.min_step * length.max(1e-300) {
             return Tracked { ok: false, steps };
         }
         steps += 1;
         let step = h.min((s1 - s) * dir);
-        // Runge-Kutta 4 on dz/ds = -H_z^{-1} H_t dt/ds
         let mut ok = true;
         let nodes = [(0.0, 0usize), (0.5, 0), (0.5, 1), (1.0, 2)];
         for (slot, &(c, prev)) in nodes.iter().enumerate() {
+            let (t, dtds) = path(s + c * step * dir);
+            if slot == 0 && ws.factored_here {
+                ok &= velocity_from_factors(n, dtds, ws, 0);
+                continue;
+            }
             trial.clear();
             if slot == 0 {
                 trial.extend_from_slice(z);
@@ -148,12 +221,12 @@ pub fn track<Hm: Homotopy>(
                 let kp = &ws.k[prev];
                 trial.extend(z.iter().zip(kp).map(|(zi, ki)| *zi + *ki * (c * step * dir)));
             }
-            let (t, dtds) = path(s + c * step * dir);
             ok &= velocity(hm, &trial, t, dtds, ws, slot);
             if !ok {
                 break;
             }
         }
+        let mut first = f64::INFINITY;
         if ok {
             trial.clear();
             for i in 0..n {
@@ -161,20 +234,24 @@ pub fn track<Hm: Homotopy>(
                 trial.push(z[i] + incr);
             }
             let (t1, _) = path(s + step * dir);
-            let (conv, first) = newton(hm, &mut trial, t1, ws, 3, opts.corrector_tolerance);
-            ok = conv && first <= opts.max_first_correction * (1.0 + norm(&trial));
+            let (conv, f) = corrector(hm, &mut trial, t1, ws, 3, opts.corrector_tolerance, &mut omega, noise_floor);
+            first = f / (1.0 + norm(&trial));
+            ok = conv && first <= opts.max_first_correction;
         }
         if ok {
             z.copy_from_slice(&trial);
             s += step * dir;
-            successes += 1;
-            if successes >= 2 {
-                h = (h * 2.0).min(opts.max_step * length);
-                successes = 0;
-            }
+            ws.factored_here = true;
+            // error ~ h^5: aim at the target error, within [1/2, 2] times the step
+            // (no growth right after a rejection: the step that failed was only twice as long)
+            let factor = if first > 0.0 { 0.8 * (opts.predictor_error / first).powf(0.2) } else { 2.0 };
+            let grow = if rejected { 1.0 } else { 2.0 };
+            h = (step * factor.clamp(0.5, grow)).min(opts.max_step * length);
+            rejected = false;
         } else {
+            ws.factored_here = false;
             h *= 0.5;
-            successes = 0;
+            rejected = true;
         }
     }
     Tracked { ok: true, steps }

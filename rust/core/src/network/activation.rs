@@ -29,9 +29,7 @@ impl Activation {
             return Err(Error::InvalidArchitecture("activation is the zero polynomial".into()));
         };
         if last == 0 {
-            return Err(Error::InvalidArchitecture(
-                "activation is constant; it must have degree at least 1".into(),
-            ));
+            return Err(Error::InvalidArchitecture("activation is constant; it must have degree at least 1".into()));
         }
         Ok(Activation { coeffs: a[..=last].to_vec() })
     }

@@ -58,7 +58,15 @@ impl Family for LinearNetwork {
     fn symmetries(&self) -> Vec<String> {
         let l = self.widths.len() - 1;
         (1..l)
-            .map(|i| format!("GL({}) between layers {i} and {}: W{i} -> G W{i}, W{} -> W{} G^-1", self.widths[i], i + 1, i + 1, i + 1))
+            .map(|i| {
+                format!(
+                    "GL({}) between layers {i} and {}: W{i} -> G W{i}, W{} -> W{} G^-1",
+                    self.widths[i],
+                    i + 1,
+                    i + 1,
+                    i + 1
+                )
+            })
             .collect()
     }
     fn subnetworks(&self) -> Vec<Subnetwork> {

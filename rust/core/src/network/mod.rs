@@ -165,8 +165,7 @@ impl Network {
         used.sort_unstable();
         used.dedup();
         used.sort_by_key(|&m| pb.monos.order_key(m));
-        let position: std::collections::HashMap<u32, usize> =
-            used.iter().enumerate().map(|(i, &m)| (m, i)).collect();
+        let position: std::collections::HashMap<u32, usize> = used.iter().enumerate().map(|(i, &m)| (m, i)).collect();
         let zero = pb.slp.zero();
         let mut regs = vec![zero; outputs.len() * used.len()];
         for (o, p) in outputs.iter().enumerate() {
@@ -204,9 +203,7 @@ impl Network {
     }
     /// The compiled Jacobian (row-major A x N outputs), if it fits the size limit.
     pub fn jacobian_program(&self) -> Option<&Slp> {
-        self.jacobian_program
-            .get_or_init(|| self.slp.derivative(crate::poly::MAX_PRODUCTS / 8))
-            .as_ref()
+        self.jacobian_program.get_or_init(|| self.slp.derivative(crate::poly::MAX_PRODUCTS / 8)).as_ref()
     }
     pub fn symmetry_dim(&self) -> usize {
         self.architecture.family().symmetry_dim()
@@ -272,9 +269,7 @@ impl Network {
         if a == 0 {
             return Ok(());
         }
-        out.par_chunks_mut(a * CHUNK)
-            .zip(thetas.par_chunks(n * CHUNK))
-            .for_each(|(o, t)| self.slp.eval_batch(t, o));
+        out.par_chunks_mut(a * CHUNK).zip(thetas.par_chunks(n * CHUNK)).for_each(|(o, t)| self.slp.eval_batch(t, o));
         Ok(())
     }
 
@@ -340,10 +335,8 @@ impl Network {
         if a == 0 {
             return Ok(vec![S::zero(); b * per]);
         }
-        let parts: Vec<Vec<S>> = coeffs
-            .par_chunks(a)
-            .map(|c| self.evaluate_coefficients(c, x, n_points))
-            .collect::<Result<_>>()?;
+        let parts: Vec<Vec<S>> =
+            coeffs.par_chunks(a).map(|c| self.evaluate_coefficients(c, x, n_points)).collect::<Result<_>>()?;
         Ok(parts.concat())
     }
 

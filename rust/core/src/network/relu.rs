@@ -132,7 +132,15 @@ impl ReLUNetwork {
                     let seeds: Vec<Dual<f64, LANES>> = theta
                         .iter()
                         .enumerate()
-                        .map(|(j, &v)| if (lo..hi).contains(&j) { Dual::variable(v, j - lo) } else { Dual::constant(v) })
+                        .map(
+                            |(j, &v)| {
+                                if (lo..hi).contains(&j) {
+                                    Dual::variable(v, j - lo)
+                                } else {
+                                    Dual::constant(v)
+                                }
+                            },
+                        )
                         .collect();
                     self.forward(&seeds, &point, &mut buf, &mut next);
                     for o in 0..dl {

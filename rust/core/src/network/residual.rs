@@ -51,7 +51,15 @@ impl Family for ResidualLinearNetwork {
     }
     fn symmetries(&self) -> Vec<String> {
         (1..self.layers)
-            .map(|i| format!("GL({n}) between layers {i} and {}: I+W{i} -> G (I+W{i}), I+W{} -> (I+W{}) G^-1", i + 1, i + 1, i + 1, n = self.width))
+            .map(|i| {
+                format!(
+                    "GL({n}) between layers {i} and {}: I+W{i} -> G (I+W{i}), I+W{} -> (I+W{}) G^-1",
+                    i + 1,
+                    i + 1,
+                    i + 1,
+                    n = self.width
+                )
+            })
             .collect()
     }
     /// A layer switched off (W_i = 0) is the identity: a residual network with one layer less.
