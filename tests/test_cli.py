@@ -41,8 +41,8 @@ def test_dim_text() -> None:
     assert "defect" in out.stdout and "5" in out.stdout
 
 
-def test_analyze_default_architecture() -> None:
-    out = run("analyze", "--json")
+def test_analyze_default_architecture(tmp_path) -> None:
+    out = run("analyze", "--json", "--figures", str(tmp_path / "figs"))
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     for key in ("dimension", "symmetries", "subnetworks"):
@@ -53,13 +53,42 @@ def test_analyze_default_architecture() -> None:
     assert d["symmetries"] and d["subnetworks"]
     for s in d["subnetworks"]:
         assert 0 <= s["dim"] <= dim["dim"]
-    text = run("analyze")
+    assert d["generic_ed_degree"] >= d["ed_degree"] >= 1
+    c = d["critical_points"]
+    assert c["summary"]["real"] == len(c["real"]) >= 1
+    assert sum(p["global_min"] for p in c["real"]) >= 1
+    assert all(p["kind"] in ("minimum", "strict_saddle", "nonstrict_saddle", "maximum", "degenerate") for p in c["real"])
+    for f in d["figures"]:
+        assert (tmp_path / "figs" / f.rsplit("/", 1)[-1]).stat().st_size > 0
+    text = run("analyze", "--figures", str(tmp_path / "figs"))
     assert text.returncode == 0, text.stderr
     assert text.stdout.strip()
 
 
-def test_analyze_named_architecture() -> None:
-    out = run("analyze", "poly:3,3,1^2", "--json")
+def test_analyze_linear_network_reports_eckart_young(tmp_path) -> None:
+    out = run("analyze", "linear:3,1,3", "--json", "--figures", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["ed_degree"] == 3 and d["generic_ed_degree"] == 39
+    pure = [p for p in d["critical_points"]["real"] if p["pure"]]
+    assert len(pure) == 3 and sum(p["kind"] == "minimum" for p in pure) == 1
+
+
+def test_landscape_command_writes_a_heat_map(tmp_path) -> None:
+    png = tmp_path / "map.png"
+    out = run("landscape", "linear:2,1,2", "--samples", "60", "--weights", "euclidean", "--out", str(png), "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["samples"] == 60 and d["complex_critical_points"] == 2
+    assert sum(c["instances"] for c in d["counts"]) + d["failed"] == 60
+    assert all(c["local_minima"] == 1 for c in d["counts"])  # Eckart-Young: one local minimum
+    assert png.stat().st_size > 0
+    text = run("landscape", "linear:2,1,2", "--samples", "20", "--out", str(png))
+    assert text.returncode == 0 and "local minima" in text.stdout
+
+
+def test_analyze_named_architecture(tmp_path) -> None:
+    out = run("analyze", "poly:3,3,1^2", "--json", "--figures", str(tmp_path))
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["dimension"]["dim"] == 6

@@ -2,7 +2,8 @@
 
 A network architecture is a polynomial map mu: theta -> f_theta from parameters to functions;
 its image is the neuromanifold. This package computes mu, its Jacobians, the dimension of the
-neuromanifold, its symmetries and subnetwork strata, with a Rust core.
+neuromanifold, its symmetries and subnetwork strata, all critical points of losses with their
+classification, ED degrees and landscape statistics, with a Rust core.
 
 >>> import neuromanifold as nm
 >>> net = nm.PolynomialNetwork((3, 2, 1), activation=2)
@@ -23,7 +24,12 @@ from .architectures import (
     ResidualLinearNetwork,
     Subnetwork,
 )
+from . import formulas, plot
+from .critical import CriticalPoint, CriticalPoints, classify, critical_points
 from .dimension import DimensionReport, dimension, functional_dimension
+from .ed import ed_degree
+from .landscape import Landscape, landscape
+from .losses import DistanceLoss, Loss, SquaredError
 from .spec import parse
 from .system import MonodromyResult, SolveResult, System, monodromy_solve, read_phcpack_solutions, solve, track
 
@@ -34,7 +40,19 @@ except PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "ConvNetwork",
+    "CriticalPoint",
+    "CriticalPoints",
     "DimensionReport",
+    "DistanceLoss",
+    "Landscape",
+    "Loss",
+    "SquaredError",
+    "classify",
+    "critical_points",
+    "ed_degree",
+    "formulas",
+    "landscape",
+    "plot",
     "LightningAttention",
     "LinearNetwork",
     "MonodromyResult",

@@ -1,4 +1,5 @@
-"""Command line: ``neuromanifold dim SPEC`` and ``neuromanifold analyze [SPEC]``."""
+"""Command line: ``neuromanifold dim SPEC``, ``neuromanifold analyze [SPEC]`` and
+``neuromanifold landscape [SPEC]``."""
 
 from __future__ import annotations
 
@@ -22,8 +23,44 @@ def _algebraic(spec: str) -> Network:
     return net
 
 
-def analyze(spec: str, seed: int = 0) -> dict[str, Any]:
-    """The main job: dimension, symmetries and subnetwork strata of an architecture."""
+def _critical_summary(net: Network, seed: int, figures: str | None) -> dict[str, Any]:
+    """ED degrees and the classified critical points of the distance to random data."""
+    import numpy as np
+
+    from .critical import critical_points
+    from .ed import ed_degree
+    from .losses import DistanceLoss
+
+    target = np.random.default_rng([seed, 0xDA7A]).standard_normal(net.ambient_dim)
+    points = critical_points(net, DistanceLoss(target), seed=seed)
+    out: dict[str, Any] = {
+        "ed_degree": ed_degree(net, seed=seed),
+        "generic_ed_degree": ed_degree(net, weights="generic", seed=seed),
+        "critical_points": {
+            "data": "standard normal target, Euclidean distance",
+            "method": points.method,
+            "paths": points.paths,
+            "summary": points.summary(),
+            "real": [
+                {"loss": float(p.loss), "kind": p.kind, "index": p.index, "pure": p.pure, "reason": p.reason, "global_min": p.global_min}
+                for p in points.real
+            ],
+        },
+        "figures": [],
+    }
+    if figures is not None:
+        import os
+
+        from .plot import critical_values
+
+        os.makedirs(figures, exist_ok=True)
+        out["figures"].append(critical_values(points, os.path.join(figures, "critical_values.png")))
+    return out
+
+
+def analyze(spec: str, seed: int = 0, figures: str | None = None) -> dict[str, Any]:
+    """The main job: dimension, symmetries, subnetwork strata, ED degrees and the classified
+    critical points of the distance to random data; figures go to the folder ``figures``."""
     net = _algebraic(spec)
     report = dimension(net, seed=seed)
     strata = [
@@ -44,6 +81,7 @@ def analyze(spec: str, seed: int = 0) -> dict[str, Any]:
         "symmetries": net.symmetries,
         "symmetry_dim": net.symmetry_dim,
         "subnetworks": strata,
+        **_critical_summary(net, seed, figures),
     }
 
 
@@ -65,6 +103,40 @@ def _print_analysis(result: dict[str, Any]) -> None:
         print("  none")
     for s in result["subnetworks"]:
         print(f"  - {s['description']}: {s['subnetwork']}, dim {s['dim']} (codim {s['codim']})")
+    print(f"ED degree        {result['ed_degree']} (Euclidean)   generic {result['generic_ed_degree']}")
+    c = result["critical_points"]
+    sm = c["summary"]
+    print(f"critical points  of the distance to a random target ({c['method']}, {c['paths']} paths):")
+    print(f"  {sm['points']} complex, {sm['real']} real: {sm['minimum']} minima, {sm['strict_saddle']} strict saddles, "
+          f"{sm['nonstrict_saddle']} non-strict saddles, {sm['maximum']} maxima, {sm['degenerate']} degenerate; "
+          f"{sm['pure']} pure, {sm['spurious']} spurious; {sm['failed_paths']} failed paths")
+    for p in c["real"]:
+        tag = ", global minimum" if p["global_min"] else ""
+        print(f"  - loss {p['loss']:.6g}: {p['kind']} (index {p['index']}), {'pure' if p['pure'] else 'spurious'}: {p['reason']}{tag}")
+    for f in result["figures"]:
+        print(f"figure           {f}")
+
+
+def _landscape(args: argparse.Namespace) -> int:
+    from .landscape import landscape
+    from .plot import landscape_heatmap
+
+    weights = None if args.weights == "euclidean" else args.weights
+    result = landscape(_algebraic(args.spec), samples=args.samples, weights=weights, seed=args.seed, progress=not args.json)
+    png = landscape_heatmap(result, args.out)
+    if args.json:
+        print(json.dumps({
+            "counts": [{"real": r, "local_minima": m, "instances": c} for (r, m), c in result.counts.items()],
+            "table": result.table.tolist(),
+            "samples": result.samples,
+            "failed": result.failed,
+            "complex_critical_points": result.n_complex,
+            "figure": png,
+        }, indent=2))
+    else:
+        print(result)
+        print(f"heat map written to {png}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,18 +152,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_dim = sub.add_parser("dim", help="dimension report of a neuromanifold")
     p_dim.add_argument("spec", help="architecture, e.g. linear:4,2,3")
-    p_an = sub.add_parser("analyze", help="dimension, symmetries and subnetwork strata (the main job)")
+    p_an = sub.add_parser("analyze", help="dimension, symmetries, strata, ED degrees, critical points (the main job)")
     p_an.add_argument("spec", nargs="?", default=DEFAULT_ARCHITECTURE, help=f"architecture (default {DEFAULT_ARCHITECTURE})")
-    for p in (p_dim, p_an):
+    p_an.add_argument("--figures", default="neuromanifold-figures", help="folder for figures (default neuromanifold-figures)")
+    p_ls = sub.add_parser("landscape", help="real critical points and local minima over many random data sets")
+    p_ls.add_argument("spec", nargs="?", default="linear:3,1,3", help="architecture (default linear:3,1,3)")
+    p_ls.add_argument("--samples", type=lambda x: int(float(x)), default=2000, help="number of data sets (default 2000)")
+    p_ls.add_argument("--weights", choices=["generic", "euclidean"], default="generic", help="random weights or the plain distance")
+    p_ls.add_argument("--out", default="landscape.png", help="heat-map PNG (default landscape.png)")
+    for p in (p_dim, p_an, p_ls):
         p.add_argument("--seed", type=int, default=0, help="seed of the random parameters (default 0)")
         p.add_argument("--json", action="store_true", help="print JSON for machines")
     args = parser.parse_args(argv)
     try:
+        if args.command == "landscape":
+            return _landscape(args)
         if args.command == "dim":
             report = dimension(_algebraic(args.spec), seed=args.seed)
             print(json.dumps(report.to_dict(), indent=2) if args.json else report)
         else:
-            result = analyze(args.spec, seed=args.seed)
+            result = analyze(args.spec, seed=args.seed, figures=args.figures)
             if args.json:
                 print(json.dumps(result, indent=2))
             else:

@@ -13,6 +13,9 @@ use crate::scalar::{Dual, Lanes, Scalar};
 /// Index of a register.
 pub type Reg = u32;
 
+/// A sparse polynomial: exponent vector -> coefficient.
+pub type SparsePoly = BTreeMap<Vec<u16>, f64>;
+
 /// A compiled polynomial map C^n -> C^m.
 ///
 /// Registers: the inputs, then the constants, then one per sum of products, each reading only
@@ -199,6 +202,45 @@ impl Slp {
         Some(b.finish(outputs))
     }
 
+    /// The outputs as explicit sparse polynomials in the inputs (exponent vector -> coefficient,
+    /// zero coefficients dropped). `None` if an intermediate polynomial has more than `max_terms`
+    /// terms: expansion can blow up where the program stays small.
+    pub fn expand(&self, max_terms: usize) -> Option<Vec<SparsePoly>> {
+        let n = self.n_inputs;
+        let mut regs: Vec<SparsePoly> = Vec::with_capacity(self.n_registers());
+        for i in 0..n {
+            let mut e = vec![0u16; n];
+            e[i] = 1;
+            regs.push(BTreeMap::from([(e, 1.0)]));
+        }
+        for &c in &self.constants {
+            let mut p = BTreeMap::new();
+            if c != 0.0 {
+                p.insert(vec![0u16; n], c);
+            }
+            regs.push(p);
+        }
+        let mut start = 0usize;
+        for &end in &self.ends {
+            let mut acc: SparsePoly = BTreeMap::new();
+            for &(a, b) in &self.pairs[start..end as usize] {
+                for (ea, ca) in &regs[a as usize] {
+                    for (eb, cb) in &regs[b as usize] {
+                        let e: Vec<u16> = ea.iter().zip(eb).map(|(x, y)| x + y).collect();
+                        *acc.entry(e).or_insert(0.0) += ca * cb;
+                    }
+                }
+                if acc.len() > max_terms {
+                    return None;
+                }
+            }
+            acc.retain(|_, c| *c != 0.0);
+            start = end as usize;
+            regs.push(acc);
+        }
+        Some(self.outputs.iter().map(|&r| regs[r as usize].clone()).collect())
+    }
+
     pub fn eval<S: Scalar>(&self, input: &[S]) -> Vec<S> {
         let mut regs = Vec::with_capacity(self.n_registers());
         let mut out = vec![S::zero(); self.n_outputs()];
@@ -362,6 +404,14 @@ impl SlpBuilder {
 mod tests {
     use super::*;
     use crate::scalar::{Complex64, Fp};
+
+    #[test]
+    fn expansion_gives_the_polynomials_of_the_program() {
+        let polys = sample().expand(100).unwrap();
+        assert_eq!(polys[0], BTreeMap::from([(vec![2, 1], 1.0), (vec![0, 0], 3.0)]));
+        assert_eq!(polys[1], BTreeMap::from([(vec![1, 0], 1.0), (vec![0, 1], -1.0)]));
+        assert!(sample().expand(1).is_none());
+    }
 
     /// f(x, y) = (x^2 y + 3, x - y) as a program.
     fn sample() -> Slp {

@@ -223,6 +223,27 @@ impl Network {
             Ok(())
         })
     }
+    /// mu as explicit polynomials in theta: per ambient coordinate, (exponents (T, N), coefficients (T,)).
+    #[allow(clippy::type_complexity)]
+    fn mu_polynomials<'py>(
+        &self,
+        py: Python<'py>,
+        max_terms: usize,
+    ) -> PyResult<Vec<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray1<f64>>)>> {
+        let net = &self.inner;
+        let polys = py.detach(|| run(|| net.mu_polynomials(max_terms))).py()?;
+        let n = net.n_params();
+        polys
+            .into_iter()
+            .map(|p| {
+                let coeffs: Vec<f64> = p.values().copied().collect();
+                let exps: Vec<i64> = p.keys().flat_map(|e| e.iter().map(|&k| k as i64)).collect();
+                let exps = numpy::ndarray::Array2::from_shape_vec((coeffs.len(), n), exps)
+                    .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+                Ok((exps.into_pyarray(py), coeffs.into_pyarray(py)))
+            })
+            .collect()
+    }
     /// f_theta at the columns of x, for a batch of theta: (B, n_outputs, n_points).
     fn evaluate<'py>(
         &self,

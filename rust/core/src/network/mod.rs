@@ -308,6 +308,17 @@ impl Network {
         Ok(())
     }
 
+    /// mu as explicit polynomials in theta, one per ambient coordinate (at most `max_terms` terms
+    /// in any intermediate polynomial).
+    pub fn mu_polynomials(&self, max_terms: usize) -> Result<Vec<crate::slp::SparsePoly>> {
+        self.slp.expand(max_terms).ok_or_else(|| {
+            Error::TooLarge(format!(
+                "mu of {} has more than {max_terms} terms as explicit polynomials",
+                self.architecture
+            ))
+        })
+    }
+
     /// Second derivatives of mu at one parameter vector: A x N x N, row-major (entry
     /// [a, i, j] is d^2 mu_a / d theta_i d theta_j), by forward mode through the Jacobian program.
     pub fn hessian<S: Scalar>(&self, theta: &[S]) -> Result<Vec<S>> {

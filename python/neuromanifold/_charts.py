@@ -1,0 +1,159 @@
+"""Charts of a neuromanifold and the critical equations of a quadratic loss on them.
+
+A chart is a polynomial map phi: C^n -> C^A onto an open dense part of M (or of one of its
+strata) together with a lift y -> theta into parameter space. Linear networks get charts of
+their rank strata in function space; other architectures a coordinate slice of parameter space
+that cuts every generic fiber in finitely many points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _polynomials as pl
+from .architectures import LinearNetwork, Network, ResidualLinearNetwork
+from .system import System
+
+MAX_TERMS = 200_000
+
+
+@dataclass(frozen=True)
+class Chart:
+    phi: list[pl.Poly]
+    n: int
+    lift: Callable[[np.ndarray], np.ndarray]
+    rank: int | None  # matrix rank of the stratum, for linear networks
+    top: bool  # charts the smooth part of M (not a lower stratum)
+
+    def mu(self, y: npt.ArrayLike) -> np.ndarray:
+        return pl.Evaluator(self.phi, self.n)(y)
+
+
+@dataclass(frozen=True)
+class LinearShape:
+    """A linear network seen as a product of matrices V_L ... V_1 (V_i = I + W_i when residual)."""
+
+    widths: tuple[int, ...]
+    residual: bool
+
+    @property
+    def rows(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def cols(self) -> int:
+        return self.widths[0]
+
+    @property
+    def layers(self) -> int:
+        return len(self.widths) - 1
+
+    @property
+    def rank(self) -> int:
+        return min(self.widths)
+
+    @property
+    def filling(self) -> bool:
+        return self.rank == min(self.rows, self.cols)
+
+    def lift(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """Parameters with product A @ B (A: rows x s, B: s x cols), padded with zeros."""
+        s = A.shape[1]
+        d = self.widths
+        dtype = np.result_type(A, B)
+        if self.layers == 1:
+            mats = [A @ B]
+        else:
+            first = np.zeros((d[1], d[0]), dtype=dtype)
+            first[:s] = B
+            mats = [first]
+            for i in range(2, self.layers):
+                mid = np.zeros((d[i], d[i - 1]), dtype=dtype)
+                mid[:s, :s] = np.eye(s)
+                mats.append(mid)
+            last = np.zeros((d[-1], d[-2]), dtype=dtype)
+            last[:, :s] = A
+            mats.append(last)
+        if self.residual:
+            mats = [m - np.eye(m.shape[0]) for m in mats]
+        return np.concatenate([m.reshape(-1) for m in mats])
+
+
+def linear_shape(net: Network) -> LinearShape | None:
+    if isinstance(net, LinearNetwork):
+        return LinearShape(net.widths, False)
+    if isinstance(net, ResidualLinearNetwork):
+        return LinearShape((net.width,) * (net.layers + 1), True)
+    return None
+
+
+def rank_chart(shape: LinearShape, s: int, seed: int | None) -> Chart:
+    """m x n matrices of rank s as W = P [I; A'] B with a random orthogonal P (so that no
+    particular matrix is special for the chart; P = I, the sparsest chart, for seed None);
+    coordinates (A' row-major, B row-major)."""
+    m, n = shape.rows, shape.cols
+    P = np.eye(m) if seed is None else np.linalg.qr(np.random.default_rng([seed, 0xC4A7, s]).standard_normal((m, m)))[0]
+    nA = (m - s) * s
+    nv = nA + s * n
+    Afull = [[pl.add(pl.constant(P[i, k], nv), *[pl.scale(pl.variable(l * s + k, nv), P[i, s + l]) for l in range(m - s)]) for k in range(s)] for i in range(m)]
+    B = [[pl.variable(nA + k * n + j, nv) for j in range(n)] for k in range(s)]
+    phi = [pl.add(*[pl.mul(Afull[i][k], B[k][j]) for k in range(s)]) for i in range(m) for j in range(n)]
+
+    def lift(y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        A = P[:, :s] + P[:, s:] @ y[:nA].reshape(m - s, s)
+        return shape.lift(A, y[nA:].reshape(s, n))
+
+    return Chart(phi=phi, n=nv, lift=lift, rank=s, top=s == shape.rank)
+
+
+def slice_chart(net: Network, dim: int, seed: int) -> Chart:
+    """Fix all but ``dim`` parameters at random values: the free ones are chosen where D mu has
+    full column rank, so the slice is transverse to the fibers (symmetries fixed)."""
+    import scipy.linalg
+
+    theta0 = net.random_params(seed=seed)
+    J = net.jacobian(theta0)
+    piv = scipy.linalg.qr(J, pivoting=True, mode="r")[1]
+    free = np.sort(piv[:dim])
+    fixed = np.setdiff1d(np.arange(net.n_params), free)
+    phi: list[pl.Poly] = []
+    for exps, coeffs in net._core.mu_polynomials(MAX_TERMS):
+        p: dict[tuple[int, ...], complex] = {}
+        values = coeffs * np.prod(theta0[fixed] ** exps[:, fixed], axis=1)
+        for e, c in zip(exps[:, free], values):
+            key = tuple(int(k) for k in e)
+            p[key] = p.get(key, 0) + c
+        phi.append({e: c for e, c in p.items() if c != 0})
+
+    def lift(y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        theta = theta0.astype(np.result_type(y, np.float64))
+        theta[free] = y
+        return theta
+
+    return Chart(phi=phi, n=len(free), lift=lift, rank=None, top=True)
+
+
+def critical_system(chart: Chart, Q: np.ndarray | None) -> System:
+    """F(y; p) = J_phi(y)^T (Q phi(y) - b): half the gradient of l o phi.
+
+    With Q given the parameters are b (A of them); with Q None they are (w, b) (2A) for the
+    weighted distance sum_a w_a (m_a - u_a)^2 with b = w * u.
+    """
+    A, n = len(chart.phi), chart.n
+    P = A if Q is not None else 2 * A
+    nv = n + P
+    phi = [pl.extend(p, P) for p in chart.phi]
+    if Q is not None:
+        psi = [pl.add(pl.linear_combination((Q[a, c], phi[c]) for c in range(A) if Q[a, c] != 0), pl.scale(pl.variable(n + a, nv), -1)) for a in range(A)]
+    else:
+        psi = [pl.add(pl.mul(pl.variable(n + a, nv), phi[a]), pl.scale(pl.variable(n + A + a, nv), -1)) for a in range(A)]
+    dphi = [[pl.diff(phi[a], k) for a in range(A)] for k in range(n)]
+    equations = [pl.add(*[pl.mul(dphi[k][a], psi[a]) for a in range(A) if dphi[k][a]]) for k in range(n)]
+    arrays = [pl.to_arrays(F, nv) for F in equations]
+    return System.from_arrays([e for e, _ in arrays], [c for _, c in arrays], n_params=P)

@@ -1,0 +1,453 @@
+"""Critical points of a loss L = l o mu: all of them by homotopy continuation, each classified."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _validate as v
+from ._charts import Chart, LinearShape, critical_system, linear_shape, rank_chart, slice_chart
+from .architectures import Network
+from .dimension import dimension
+from .losses import Loss
+from .system import MonodromyResult, SolveResult, System, monodromy_solve, solve, track
+
+__all__ = ["CriticalPoint", "CriticalPoints", "classify", "critical_points"]
+
+KINDS = ("minimum", "strict_saddle", "nonstrict_saddle", "maximum", "degenerate")
+EIG_TOL = 1e-7  # eigenvalues below this (relative to the largest) count as zero
+REAL_TOL = 1e-7
+TOTAL_DEGREE_LIMIT = 200  # slice systems with at most this many total-degree paths track them all
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """One critical point of L = l o mu.
+
+    ``kind`` and ``index`` (the number of negative Hessian eigenvalues; the fiber's tangent
+    directions carry none) are set for real points only. ``pure`` means mu(theta) is a smooth
+    point of M and critical for l on M; ``reason`` says why a point is pure or spurious.
+    ``image_kind`` is the type of mu(theta) as a critical point of l on the smooth part of M
+    (when known). ``rank`` is the rank of the product matrix for linear networks.
+    """
+
+    theta: np.ndarray = field(repr=False)
+    mu: np.ndarray = field(repr=False)
+    loss: float
+    real: bool
+    kind: str | None
+    index: int | None
+    pure: bool
+    reason: str
+    global_min: bool | None
+    image_kind: str | None = None
+    rank: int | None = None
+    gradient_norm: float = 0.0
+
+
+@dataclass(frozen=True)
+class CriticalPoints(Sequence[CriticalPoint]):
+    """Every critical point found, with the accounting of the homotopy paths behind them.
+
+    ``failed`` counts paths that did not reach a finite nonsingular endpoint after retries
+    (their critical points are missing from the list); ``complete`` is ``failed == 0``.
+    """
+
+    points: tuple[CriticalPoint, ...]
+    paths: int
+    failed: int
+    method: str
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.points[i]
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self) -> Iterator[CriticalPoint]:
+        return iter(self.points)
+
+    @property
+    def complete(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def real(self) -> list[CriticalPoint]:
+        return [p for p in self.points if p.real]
+
+    def summary(self) -> dict[str, int]:
+        """Counts: all points, real ones, each kind among the real ones, pure and spurious."""
+        out = {"points": len(self.points), "real": len(self.real)}
+        kinds = Counter(p.kind for p in self.real)
+        out.update({k: kinds.get(k, 0) for k in KINDS})
+        out["pure"] = sum(p.pure for p in self.points)
+        out["spurious"] = len(self.points) - out["pure"]
+        out["failed_paths"] = self.failed
+        return out
+
+    def table(self) -> str:
+        """A text table of the real critical points, by loss."""
+        rows = ["  loss            kind               index  pure   reason"]
+        for p in sorted(self.real, key=lambda p: p.loss):
+            tag = " (global min)" if p.global_min else ""
+            rows.append(f"  {p.loss:<14.8g}  {p.kind:<17}  {p.index!s:>5}  {'yes' if p.pure else 'no':<5}  {p.reason}{tag}")
+        return "\n".join(rows)
+
+
+# -- solving ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _dim(net: Network, seed: int) -> int:
+    return dimension(net, seed=seed).dim
+
+
+def _charts(net: Network, seed: int | None) -> list[Chart | None]:
+    """Charts of the strata holding critical points: for linear networks one per rank
+    s = 0..r (None for the zero matrix; lower ranks only with two or more layers), else one slice.
+    ``seed`` picks the random chart (None: the sparsest one, fine for random data)."""
+    shape = linear_shape(net)
+    if shape is None:
+        return [slice_chart(net, _dim(net, seed or 0), seed or 0)]
+    ranks = range(shape.rank + 1) if shape.layers >= 2 else [shape.rank]
+    return [None if s == 0 else rank_chart(shape, s, seed) for s in ranks]
+
+
+CHART_ATTEMPTS = 3  # a solution near the edge of a chart is ill-conditioned there: try another chart
+
+
+def _random_complex(rng: np.random.Generator, n: int) -> np.ndarray:
+    return (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / math.sqrt(2)
+
+
+def _generic_solutions(system: System, seed: int, loops: int) -> MonodromyResult:
+    return monodromy_solve(system, seed=seed, loops_without_new=loops)
+
+
+def _to_targets(system: System, generic: MonodromyResult, targets: np.ndarray, seed: int) -> tuple[list[SolveResult], int]:
+    """Parameter homotopy to each target; targets with a lost path are retried from other
+    generic parameters. Returns the results and the number of paths still failed."""
+    results = track(system, generic.solutions, generic.parameters, targets, seed=seed)
+    rng = np.random.default_rng([seed, 0xF1])
+    for attempt in range(3):
+        bad = [i for i, r in enumerate(results) if not _complete(r, len(generic))]
+        if not bad:
+            break
+        p1 = _random_complex(rng, system.n_params)
+        moved = track(system, generic.solutions, generic.parameters, p1, seed=seed + attempt + 1)[0]
+        if not _complete(moved, len(generic)):
+            continue
+        retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1)
+        for i, r in zip(bad, retried):
+            if _lost(r) < _lost(results[i]):
+                results[i] = r
+    failed = sum(_lost(r) for r in results)
+    return results, failed
+
+
+def _lost(r: SolveResult) -> int:
+    """Paths that did not end at a distinct nonsingular solution."""
+    good = r.status == "nonsingular"
+    sols = r.endpoints[good]
+    distinct = _distinct(sols)
+    return len(r.status) - len(distinct)
+
+
+def _complete(r: SolveResult, expected: int) -> bool:
+    return _lost(r) == 0 and len(r.status) == expected
+
+
+def _distinct(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
+    """Indices of the first occurrence of each point (up to a relative tolerance)."""
+    sols = np.asarray(sols)
+    if len(sols) == 0:
+        return []
+    scale = 1 + np.abs(sols).max(axis=1)
+    close = np.abs(sols[:, None, :] - sols[None, :, :]).max(axis=2) <= tol * scale[:, None]
+    keep: list[int] = []
+    for i in range(len(sols)):
+        if not close[i, keep].any():
+            keep.append(i)
+    return keep
+
+
+def _is_real(z: np.ndarray) -> bool:
+    return bool(np.abs(np.imag(z)).max(initial=0.0) <= REAL_TOL * (1 + np.abs(z).max(initial=0.0)))
+
+
+# -- classification --------------------------------------------------------------------
+
+
+def _signature(H: np.ndarray, rel_tol: float = EIG_TOL) -> tuple[int, int, int, np.ndarray, np.ndarray]:
+    lam, vec = np.linalg.eigh((H + H.T) / 2)
+    tol = rel_tol * max(1.0, float(np.abs(lam).max(initial=0.0)))
+    neg, pos = int((lam < -tol).sum()), int((lam > tol).sum())
+    return neg, pos, len(lam) - neg - pos, lam, vec[:, np.abs(lam) <= tol]
+
+
+def _image_kind(H: np.ndarray) -> str:
+    """Type of a critical point of l on the smooth part of M from the Hessian of l o phi in a
+    chart (a chart near its edge scales eigenvalues apart: only rounding-level ones count as 0)."""
+    neg, pos, zero, _, _ = _signature(H, 1e-11)
+    if zero:
+        return "degenerate"
+    return "minimum" if neg == 0 else "maximum" if pos == 0 else "strict_saddle"
+
+
+def _probe(net: Network, loss: Loss, theta: np.ndarray, null: np.ndarray, sign: float, seed: int) -> bool:
+    """Does L decrease (sign=-1: increase) along some direction of the Hessian's null space, to
+    higher order? Straight lines from a local minimum never decrease L for small steps."""
+    if null.shape[1] == 0:
+        return False
+    rng = np.random.default_rng([seed, 0x9B])
+    dirs = [null[:, k] for k in range(null.shape[1])]
+    dirs += [null @ rng.standard_normal(null.shape[1]) for _ in range(16)]
+    L0 = float(loss.value(net, theta))
+    scale = 1.0 + float(np.abs(theta).max())
+    noise = 1e-11 * (1.0 + abs(L0))
+    for t in (1e-3, 1e-2):
+        for d in dirs:
+            d = d / np.linalg.norm(d)
+            steps = np.stack([theta + t * scale * d, theta - t * scale * d])
+            change = sign * (np.asarray(loss.value(net, steps)) - L0)
+            if (change < -noise).any():
+                return True
+    return False
+
+
+def _kind(net: Network, loss: Loss, theta: np.ndarray, rank: int, dim: int, at_optimum: bool, seed: int) -> tuple[str, int]:
+    H = loss.hessian(net, theta)
+    neg, pos, zero, _, null = _signature(H)
+    smooth_fiber = rank == dim and zero == net.n_params - rank  # Morse-Bott: zeros only along the fiber
+    if neg and pos:
+        return "strict_saddle", neg
+    if neg:
+        if smooth_fiber:
+            return "maximum", neg
+        return ("strict_saddle" if _probe(net, loss, theta, null, -1.0, seed) else "degenerate"), neg
+    if at_optimum or smooth_fiber:
+        return "minimum", 0
+    return ("nonstrict_saddle" if _probe(net, loss, theta, null, 1.0, seed) else "degenerate"), 0
+
+
+def _purity(net: Network, loss: Loss, theta: np.ndarray, m: np.ndarray, rank: int, dim: int) -> tuple[bool, str]:
+    shape = linear_shape(net)
+    if shape is None:
+        if rank == dim:
+            return True, "D mu has maximal rank"
+        return False, f"D mu is rank-deficient (rank {rank} < dim M = {dim})"
+    W = np.asarray(m).reshape(shape.rows, shape.cols)
+    G = np.asarray(loss.function_gradient(net, m)).reshape(W.shape)
+    U, sv, Vh = np.linalg.svd(W)
+    s = int((np.abs(sv) > 1e-8 * max(1.0, float(np.abs(sv).max(initial=0.0)))).sum())
+    if s < shape.rank and not shape.filling:
+        return False, f"mu(theta) has rank {s} < {shape.rank}: a singular point of M"
+    gscale = 1e-7 * (1.0 + float(np.abs(G).max()) + float(np.abs(W).max()))
+    if s < shape.rank:
+        critical = float(np.abs(G).max()) <= gscale
+    else:
+        Uc, Vc = U[:, :s], Vh[:s].conj().T
+        critical = max(float(np.abs(Uc.conj().T @ G).max()), float(np.abs(G @ Vc).max())) <= gscale
+    if not critical:
+        return False, "mu(theta) is not critical for the loss on M"
+    if rank == dim:
+        return True, "D mu has maximal rank"
+    return True, "mu(theta) is a smooth point of M, critical for the loss on M"
+
+
+def _real_preimage(net: Network, target: np.ndarray, start: np.ndarray, seed: int) -> np.ndarray | None:
+    """Real theta with mu(theta) = target by Levenberg-Marquardt, from ``start`` and then from
+    random points; None if none is found (the function is outside the real neuromanifold)."""
+    rng = np.random.default_rng([seed, 0x2E])
+    tol = 1e-11 * (1.0 + float(np.abs(target).max()))
+    for attempt in range(8):
+        theta = start.copy() if attempt == 0 else rng.standard_normal(net.n_params)
+        lam = 1e-3
+        r = net.mu(theta) - target
+        for _ in range(300):
+            if float(np.abs(r).max()) <= tol:
+                return theta
+            J = net.jacobian(theta)
+            step = np.linalg.solve(J.T @ J + lam * np.eye(net.n_params), J.T @ r)
+            trial = theta - step
+            rt = net.mu(trial) - target
+            if np.linalg.norm(rt) < np.linalg.norm(r):
+                theta, r, lam = trial, rt, max(lam / 3, 1e-15)
+            else:
+                lam *= 4
+                if lam > 1e12:
+                    break
+    return None
+
+
+def classify(net: Network, loss: Loss, theta: object, seed: int = 0, gradient_tol: float = 1e-6) -> CriticalPoint:
+    """Classify a real parameter vector (for instance where gradient descent stopped).
+
+    If the gradient of L is larger than ``gradient_tol`` (relative to the size of the loss's
+    gradient in function space) the kind is ``"not_critical"``. Otherwise the Hessian of L decides
+    minimum / strict saddle / maximum; where it is degenerate beyond the fiber's tangent space,
+    L is probed along the null directions to tell non-strict saddles from undecided points.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"expected an algebraic Network, got {type(net).__name__}")
+    if not isinstance(loss, Loss):
+        raise TypeError(f"expected a Loss, got {type(loss).__name__}")
+    arr, single = v.params(theta, net.n_params)
+    if not single or arr.dtype.kind == "c":
+        raise ValueError("classify takes one real parameter vector of shape (N,)")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("theta contains NaN or infinity")
+    return _point(net, loss, arr[0], seed=v.nonnegative_int(seed, "seed"), gradient_tol=float(gradient_tol))
+
+
+def _point(
+    net: Network,
+    loss: Loss,
+    theta: np.ndarray,
+    seed: int,
+    gradient_tol: float = 1e-6,
+    image_kind: str | None = None,
+    matrix_rank: int | None = None,
+) -> CriticalPoint:
+    dim = _dim(net, seed)
+    real = not np.iscomplexobj(theta) or _is_real(theta)
+    if not real and _is_real(net.mu(theta)):
+        # a real function reached from complex parameters: look for real parameters in its fiber
+        found = _real_preimage(net, net.mu(theta).real, theta.real, seed)
+        if found is not None:
+            theta, real = found, True
+    if real:
+        theta = np.real(theta).astype(np.float64)
+    m = net.mu(theta)
+    Q, b, c = loss.quadratic(net)
+    value = complex(m @ Q @ m - 2 * m @ b + c)
+    J = net.jacobian(theta)
+    g = loss.function_gradient(net, m)
+    grad = J.T @ g
+    gnorm = float(np.abs(grad).max(initial=0.0))
+    if real:
+        rank = net.jacobian_rank(theta)
+        pure, reason = _purity(net, loss, theta, m, rank, dim)
+        at_optimum = float(np.abs(g).max()) <= 1e-9 * (1 + float(np.abs(b).max()))
+        if gnorm > gradient_tol * (1.0 + float(np.abs(g).max()) * (1.0 + float(np.abs(J).max()))):
+            kind, index = "not_critical", None
+        else:
+            kind, index = _kind(net, loss, theta, rank, dim, at_optimum, seed)
+    else:
+        sv = np.linalg.svd(J, compute_uv=False)
+        rank = int((sv > 1e-8 * max(1.0, sv.max(initial=0.0))).sum())
+        pure = rank == dim
+        reason = "D mu has maximal rank" if pure else f"D mu is rank-deficient (rank {rank} < dim M = {dim})"
+        kind, index = None, None
+    return CriticalPoint(
+        theta=theta,
+        mu=m,
+        loss=value.real if real else value,  # type: ignore[arg-type]
+        real=real,
+        kind=kind,
+        index=index,
+        pure=pure,
+        reason=reason,
+        global_min=None,
+        image_kind=image_kind,
+        rank=matrix_rank,
+        gradient_norm=gnorm,
+    )
+
+
+def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8) -> CriticalPoints:
+    """Every critical point of L = l o mu, each with its classification.
+
+    Linear (and residual linear) networks are solved in function space: for each rank s <= r the
+    critical points of l on the rank-s matrices (lower ranks are images of spurious critical points
+    when the network has two or more layers), each lifted to parameters. Other architectures are
+    solved through the parametrization on a slice that fixes the fibers (symmetries). Each system
+    is solved at generic complex data by monodromy (``loops`` loops without a new solution end it),
+    then a parameter homotopy goes to the given data. One parameter vector represents each point
+    of function space; its whole fiber consists of critical points of the same kind.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"expected an algebraic Network, got {type(net).__name__}")
+    if not isinstance(loss, Loss):
+        raise TypeError(f"expected a Loss, got {type(loss).__name__}")
+    seed = v.nonnegative_int(seed, "seed")
+    loops = v.positive_int(loops, "loops")
+    Q, b, _ = loss.quadratic(net)
+    _check_definite(Q)
+    points: list[CriticalPoint] = []
+    paths = failed = 0
+    method = "monodromy + parameter homotopy"
+    charts = list(zip(*[_charts(net, seed + k) for k in range(CHART_ATTEMPTS if linear_shape(net) else 1)]))
+    for alternatives in charts:
+        chart = alternatives[0]
+        if chart is None:  # the zero matrix: theta = 0 is critical for two or more layers
+            points.append(_point(net, loss, np.zeros(net.n_params), seed, matrix_rank=0))
+            continue
+        system = critical_system(chart, Q)
+        if chart.rank is None and system.bezout_number <= TOTAL_DEGREE_LIMIT:
+            # small enough to track every path of the total-degree homotopy: this also finds
+            # critical points off the main component (spurious ones, boundary points)
+            result = solve(system, parameters=b, seed=seed)
+            method = "total degree"
+            paths += len(result.status)
+            failed += int((result.status == "failed").sum())
+            ys = result.endpoints[result.finite & (result.residual < 1e-8)]
+        else:
+            for k, chart in enumerate(alternatives):
+                system = critical_system(chart, Q)
+                generic = _generic_solutions(system, seed, loops)
+                (result,), lost = _to_targets(system, generic, b.astype(np.complex128)[None, :], seed)
+                if lost == 0:
+                    break
+            paths += len(result.status)
+            failed += lost
+            ys = result.endpoints[result.status == "nonsingular"]
+        ys = ys[_distinct(ys)]
+        for y in ys:
+            y_real = _is_real(y)
+            image_kind = _image_kind(system.jacobian(y.real, b).real) if (chart.top and y_real) else None
+            points.append(_point(net, loss, chart.lift(y.real if y_real else y), seed, image_kind=image_kind, matrix_rank=chart.rank))
+    if linear_shape(net) is None:
+        # a slice point where the slice is not transverse to the fiber need not be critical for L
+        points = _distinct_images([p for p in points if p.kind != "not_critical" and _critical(p)])
+    real_losses = [p.loss for p in points if p.real]
+    best = min(real_losses) if real_losses else math.inf
+    tol = 1e-8 * (1 + abs(best))
+    points = [_with_global(p, best, tol) for p in points]
+    points.sort(key=lambda p: (not p.real, p.loss.real if isinstance(p.loss, complex) else p.loss))
+    return CriticalPoints(points=tuple(points), paths=paths, failed=failed, method=method)
+
+
+def _critical(p: CriticalPoint) -> bool:
+    return p.gradient_norm <= 1e-6 * (1.0 + float(np.abs(p.mu).max()))
+
+
+def _with_global(p: CriticalPoint, best: float, tol: float) -> CriticalPoint:
+    import dataclasses
+
+    return dataclasses.replace(p, global_min=bool(p.real and p.loss <= best + tol))
+
+
+def _distinct_images(points: list[CriticalPoint]) -> list[CriticalPoint]:
+    """One representative per point of function space (a slice may cut a fiber several times)."""
+    out: list[CriticalPoint] = []
+    for p in points:
+        if all(np.abs(p.mu - q.mu).max() > 1e-6 * (1 + np.abs(p.mu).max()) for q in out):
+            out.append(p)
+    return out
+
+
+def _check_definite(Q: np.ndarray) -> None:
+    lam = np.linalg.eigvalsh(Q)
+    if lam.min() <= 1e-12 * max(1.0, lam.max()):
+        raise ValueError(
+            "the loss is degenerate on the space of functions (its quadratic form is singular, e.g. "
+            "fewer samples than monomials): critical points are not isolated"
+        )

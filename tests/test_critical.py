@@ -1,0 +1,231 @@
+"""Critical points of losses on neuromanifolds: Eckart-Young, Baldi-Hornik, pure versus spurious,
+ED degrees against closed formulas, Hessians against finite differences, landscapes."""
+
+from itertools import combinations
+from math import comb
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+from neuromanifold.formulas import determinantal_dimension, eckart_young_count, generic_ed_degree_rank_one
+
+
+def fd_hessian(net: nm.Network, loss: nm.Loss, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central differences of the exact gradient."""
+    n = len(theta)
+    H = np.zeros((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        H[:, i] = (loss.gradient(net, theta + e) - loss.gradient(net, theta - e)) / (2 * h)
+    return (H + H.T) / 2
+
+
+def ey_index(sigma: np.ndarray, chosen: tuple[int, ...]) -> int:
+    """Index of the sum of the chosen singular components on the rank-r matrices: one descent
+    direction per pair (i chosen, j not chosen) with sigma_j > sigma_i."""
+    others = [j for j in range(len(sigma)) if j not in chosen]
+    return sum(sigma[j] > sigma[i] for i in chosen for j in others)
+
+
+@pytest.mark.parametrize("widths, seed", [((3, 1, 3), 0), ((3, 2, 4), 1), ((2, 1, 3), 2), ((4, 2, 3), 3)])
+def test_eckart_young(widths: tuple[int, ...], seed: int) -> None:
+    net = nm.LinearNetwork(widths)
+    m, n, r = widths[-1], widths[0], min(widths)
+    U = np.random.default_rng(seed).standard_normal((m, n))
+    u, sigma, vh = np.linalg.svd(U)
+    points = nm.critical_points(net, nm.DistanceLoss(U), seed=seed)
+    assert points.complete
+    pure = [p for p in points if p.pure]
+    assert len(pure) == eckart_young_count(m, n, r) == comb(min(m, n), r)
+    assert all(p.real for p in pure)
+    minima = [p for p in points if p.kind == "minimum"]
+    assert len(minima) == 1 and minima[0].global_min
+    truncated = (u[:, :r] * sigma[:r]) @ vh[:r]
+    assert np.allclose(minima[0].mu.reshape(m, n), truncated, atol=1e-8)
+    # every pure point is a sum of r singular components, with the index the theory predicts
+    expected = {}
+    for chosen in combinations(range(min(m, n)), r):
+        W = (u[:, chosen] * sigma[list(chosen)]) @ vh[list(chosen)]
+        expected[chosen] = (W, ey_index(sigma, chosen))
+    for p in pure:
+        W = p.mu.reshape(m, n)
+        match = [k for k, (Wk, _) in expected.items() if np.allclose(W, Wk, atol=1e-7)]
+        assert len(match) == 1
+        assert p.index == expected[match[0]][1] and p.image_kind == p.kind
+        assert p.kind == ("minimum" if p.index == 0 else "strict_saddle")
+    assert abs(minima[0].loss - (sigma[r:] ** 2).sum()) < 1e-9
+
+
+@pytest.mark.parametrize("widths", [(3, 2, 3), (2, 3, 2), (3, 1, 2), (2, 2, 2, 2), (3, 3, 1, 3)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_baldi_hornik_every_local_minimum_is_global(widths: tuple[int, ...], seed: int) -> None:
+    rng = np.random.default_rng(seed + 10)
+    net = nm.LinearNetwork(widths)
+    X = rng.standard_normal((widths[0], 12))
+    Y = rng.standard_normal((widths[-1], 12))
+    loss = nm.SquaredError(X, Y)
+    points = nm.critical_points(net, loss, seed=seed)
+    assert points.complete
+    real = points.real
+    best = min(p.loss for p in real)
+    minima = [p for p in real if p.kind == "minimum"]
+    assert minima
+    for p in minima:
+        assert p.global_min and abs(p.loss - best) <= 1e-8 * (1 + best)
+    for p in real:
+        assert np.abs(loss.gradient(net, p.theta)).max() < 1e-7
+
+
+def test_pure_and_spurious_points_of_a_deep_linear_network() -> None:
+    net = nm.LinearNetwork((3, 3, 2, 3))  # rank <= 2 inside 3 x 3: not filling
+    dim = nm.dimension(net).dim
+    assert dim == determinantal_dimension(3, 3, 2)
+    U = np.random.default_rng(4).standard_normal((3, 3))
+    points = nm.critical_points(net, nm.DistanceLoss(U))
+    assert points.summary()["spurious"] > 0 and points.summary()["pure"] == 3
+    for p in points:
+        assert p.real
+        rank = np.linalg.matrix_rank(p.mu.reshape(3, 3), tol=1e-8)
+        if rank < 2:
+            assert not p.pure and net.jacobian_rank(p.theta) < dim
+            assert p.kind != "minimum"  # quadratic loss: no spurious local minimum (Baldi-Hornik)
+        else:
+            assert p.pure and net.jacobian_rank(p.theta) == dim
+            assert p.kind == p.image_kind  # pure points have the type of their image
+
+
+def test_kinds_and_indices_agree_with_finite_difference_hessians() -> None:
+    for widths, seed in [((3, 1, 3), 0), ((3, 3, 2, 3), 1), ((2, 2, 2), 2)]:
+        net = nm.LinearNetwork(widths)
+        U = np.random.default_rng(seed).standard_normal((widths[-1], widths[0]))
+        loss = nm.DistanceLoss(U, weights="generic", seed=seed)
+        for p in nm.critical_points(net, loss, seed=seed).real:
+            H = fd_hessian(net, loss, p.theta)
+            assert np.allclose(H, loss.hessian(net, p.theta), atol=1e-5 * (1 + np.abs(H).max()))
+            lam = np.linalg.eigvalsh(H)
+            tol = 1e-5 * max(1.0, np.abs(lam).max())
+            neg, pos = int((lam < -tol).sum()), int((lam > tol).sum())
+            assert p.index == neg
+            if p.kind == "minimum":
+                assert neg == 0
+            elif p.kind == "strict_saddle":
+                assert neg > 0
+            elif p.kind == "maximum":
+                assert pos == 0
+
+
+def test_generic_ed_degree_of_three_by_three_rank_one_is_39() -> None:
+    assert nm.ed_degree(nm.LinearNetwork((3, 1, 3)), weights="generic") == 39 == generic_ed_degree_rank_one(3, 3)
+
+
+@pytest.mark.parametrize("m, n", [(2, 2), (2, 3), (3, 2)])
+def test_ed_degrees_match_closed_formulas(m: int, n: int) -> None:
+    net = nm.LinearNetwork((n, 1, m))
+    assert nm.ed_degree(net, weights="generic", seed=1) == generic_ed_degree_rank_one(m, n)
+    assert nm.ed_degree(net) == eckart_young_count(m, n, 1)
+
+
+def test_rank_two_generic_ed_degree_equals_rank_one_by_duality() -> None:
+    # for square 3 x 3 matrices the rank-2 and rank-1 varieties are dual: equal generic ED degrees
+    assert nm.ed_degree(nm.LinearNetwork((3, 2, 3)), weights="generic") == 39
+
+
+def test_generic_ed_degree_formula_facts() -> None:
+    for n in range(1, 6):
+        assert generic_ed_degree_rank_one(1, n) == 1  # a linear space
+    for m in range(1, 5):
+        for n in range(1, 5):
+            assert generic_ed_degree_rank_one(m, n) == generic_ed_degree_rank_one(n, m)
+            assert generic_ed_degree_rank_one(m, n) >= eckart_young_count(m, n, 1)
+
+
+def test_landscape_generic_weights_have_bad_local_minima_the_plain_distance_never() -> None:
+    net = nm.LinearNetwork((3, 1, 3))
+    plain = nm.landscape(net, samples=150, weights=None, seed=3)
+    assert plain.failed == 0 and plain.counts == {(3, 1): 150}
+    weighted = nm.landscape(net, samples=250, weights="generic", seed=3)
+    assert weighted.n_complex == 39
+    assert sum(weighted.counts.values()) + weighted.failed == 250
+    assert weighted.failed <= 2
+    assert any(m > 1 for (_, m) in weighted.counts)
+    for (r, m), c in weighted.counts.items():
+        assert r % 2 == 1 and 1 <= m <= r  # real points of a generic real instance come in odd number
+        assert weighted.table[m - 1, r - 1] == c
+
+
+def test_classify_where_gradient_descent_stops() -> None:
+    net = nm.LinearNetwork((3, 2, 3))
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((3, 10)), rng.standard_normal((3, 10))
+    loss = nm.SquaredError(X, Y)
+    theta = 0.3 * rng.standard_normal(net.n_params)
+    for _ in range(20000):
+        theta -= 2e-3 * loss.gradient(net, theta)
+    c = nm.classify(net, loss, theta, gradient_tol=1e-3)
+    assert c.kind == "minimum" and c.pure
+    best = min(p.loss for p in nm.critical_points(net, loss).real)
+    assert abs(c.loss - best) < 1e-6
+    assert nm.classify(net, loss, rng.standard_normal(net.n_params)).kind == "not_critical"
+
+
+def test_polynomial_network_critical_points_are_critical() -> None:
+    net = nm.PolynomialNetwork((2, 2, 1), activation=2)
+    rng = np.random.default_rng(0)
+    loss = nm.DistanceLoss(rng.standard_normal(net.ambient_dim), weights="generic")
+    points = nm.critical_points(net, loss)
+    assert points.complete and len(points.real) >= 1
+    for p in points.real:
+        assert np.abs(loss.gradient(net, p.theta)).max() < 1e-7
+        lam = np.linalg.eigvalsh(fd_hessian(net, loss, p.theta))
+        assert p.index == int((lam < -1e-5 * max(1, np.abs(lam).max())).sum())
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000))
+def test_loss_is_constant_on_fibers_and_its_gradient_matches_differences(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    net = nm.LinearNetwork((2, 2, 3))
+    loss = nm.DistanceLoss(rng.standard_normal(6), weights="generic", seed=seed)
+    theta = rng.standard_normal(net.n_params)
+    G = rng.standard_normal((2, 2)) + 3 * np.eye(2)
+    W1, W2 = theta[:4].reshape(2, 2), theta[4:].reshape(3, 2)
+    moved = np.concatenate([(G @ W1).ravel(), (W2 @ np.linalg.inv(G)).ravel()])
+    assert np.isclose(loss.value(net, theta), loss.value(net, moved), rtol=1e-10)
+    e = 1e-6 * rng.standard_normal(net.n_params)
+    fd = (loss.value(net, theta + e) - loss.value(net, theta - e)) / 2
+    assert np.isclose(fd, loss.gradient(net, theta) @ e, rtol=1e-5, atol=1e-12)
+
+
+def test_squared_error_is_the_sum_of_squared_residuals() -> None:
+    rng = np.random.default_rng(2)
+    net = nm.PolynomialNetwork((2, 3, 2), activation=2)
+    X, Y = rng.standard_normal((2, 15)), rng.standard_normal((2, 15))
+    theta = rng.standard_normal(net.n_params)
+    direct = ((net.evaluate(theta, X) - Y) ** 2).sum()
+    assert np.isclose(nm.SquaredError(X, Y).value(net, theta), direct)
+
+
+def test_bad_input_raises_clear_errors() -> None:
+    net = nm.LinearNetwork((3, 1, 3))
+    with pytest.raises(ValueError, match="target has 4 entries"):
+        nm.critical_points(net, nm.DistanceLoss(np.ones(4)))
+    with pytest.raises(ValueError, match="weights must be"):
+        nm.DistanceLoss(np.ones(9), weights="random")
+    with pytest.raises(ValueError, match="positive"):
+        nm.DistanceLoss(np.ones(9), weights=-np.ones(9))
+    with pytest.raises(ValueError, match="NaN"):
+        nm.DistanceLoss(np.full(9, np.nan))
+    with pytest.raises(ValueError, match="not isolated"):
+        nm.critical_points(net, nm.SquaredError(np.ones((3, 2)), np.ones((3, 2))))
+    with pytest.raises(ValueError, match="samples"):
+        nm.SquaredError(np.ones((3, 2)), np.ones((3, 5)))
+    with pytest.raises(TypeError):
+        nm.critical_points(net, "distance")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        nm.ed_degree(net, weights=np.ones(3))
+    with pytest.raises(ValueError):
+        nm.landscape(net, samples=0)
