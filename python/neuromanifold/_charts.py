@@ -28,6 +28,7 @@ class Chart:
     lift: Callable[[np.ndarray], np.ndarray]
     rank: int | None  # matrix rank of the stratum, for linear networks
     top: bool  # charts the smooth part of M (not a lower stratum)
+    matrix_shape: tuple[int, int] | None = None  # (rows, cols) of the product, for linear networks
 
     def mu(self, y: npt.ArrayLike) -> np.ndarray:
         return pl.Evaluator(self.phi, self.n)(y)
@@ -91,24 +92,61 @@ def linear_shape(net: Network) -> LinearShape | None:
     return None
 
 
-def rank_chart(shape: LinearShape, s: int, seed: int | None) -> Chart:
-    """m x n matrices of rank s as W = P [I; A'] B with a random orthogonal P (so that no
-    particular matrix is special for the chart; P = I, the sparsest chart, for seed None);
-    coordinates (A' row-major, B row-major)."""
+def rank_chart(shape: LinearShape, s: int, seed: int) -> Chart:
+    """m x n matrices of rank s as W = A B with B free (s x n) and A (m x s) normalized by
+    [I, L] A = I for a random complex L: A = [I - L A'; A'], coordinates (A' row-major, B
+    row-major). The normalization is generic, so critical points of real data stay at moderate
+    coordinates (a real normalization would put some near its edge); real matrices get complex
+    coordinates, and realness is read off W."""
     m, n = shape.rows, shape.cols
-    P = np.eye(m) if seed is None else np.linalg.qr(np.random.default_rng([seed, 0xC4A7, s]).standard_normal((m, m)))[0]
+    rng = np.random.default_rng([seed, 0xC4A7, s])
+    L = (rng.standard_normal((s, m - s)) + 1j * rng.standard_normal((s, m - s))) / np.sqrt(2 * max(m - s, 1))
     nA = (m - s) * s
     nv = nA + s * n
-    Afull = [[pl.add(pl.constant(P[i, k], nv), *[pl.scale(pl.variable(l * s + k, nv), P[i, s + l]) for l in range(m - s)]) for k in range(s)] for i in range(m)]
+    Aprime = [[pl.variable(l * s + k, nv) for k in range(s)] for l in range(m - s)]
+    top = [[pl.add(pl.constant(float(i == k), nv), *[pl.scale(Aprime[l][k], -L[i, l]) for l in range(m - s)]) for k in range(s)] for i in range(s)]
+    Afull = top + Aprime
     B = [[pl.variable(nA + k * n + j, nv) for j in range(n)] for k in range(s)]
     phi = [pl.add(*[pl.mul(Afull[i][k], B[k][j]) for k in range(s)]) for i in range(m) for j in range(n)]
 
     def lift(y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        A = P[:, :s] + P[:, s:] @ y[:nA].reshape(m - s, s)
+        Ap = y[:nA].reshape(m - s, s)
+        A = np.vstack([np.eye(s) - L @ Ap, Ap])
         return shape.lift(A, y[nA:].reshape(s, n))
 
-    return Chart(phi=phi, n=nv, lift=lift, rank=s, top=s == shape.rank)
+    return Chart(phi=phi, n=nv, lift=lift, rank=s, top=s == shape.rank, matrix_shape=(m, n))
+
+
+def balanced_lift(shape: LinearShape, W: np.ndarray, s: int) -> np.ndarray:
+    """Real parameters with product W (of rank <= s): the factors U sqrt(S), sqrt(S) V^T of
+    the truncated SVD, padded with zeros."""
+    U, S, Vh = np.linalg.svd(W)
+    root = np.sqrt(S[:s])
+    return shape.lift(U[:, :s] * root, root[:, None] * Vh[:s])
+
+
+def rank_stratum_hessian(Q: np.ndarray, b: np.ndarray, W: np.ndarray, s: int) -> np.ndarray:
+    """Hessian of l(m) = m^T Q m - 2 b^T m on the rank-s matrices at a real W of rank s, in the
+    chart (X, B) -> (U_s + U_perp X) B centred at W (orthonormal U: well conditioned); its
+    signature is the type of W as a critical point of l on that stratum."""
+    m, n = W.shape
+    U, S, Vh = np.linalg.svd(W)
+    Us, Up = U[:, :s], U[:, s:]
+    B0 = S[:s, None] * Vh[:s]
+    G = (2 * (Q @ W.reshape(-1) - b)).reshape(m, n)
+    cols = [np.outer(Up[:, k], B0[l]).reshape(-1) for k in range(m - s) for l in range(s)]
+    cols += [np.outer(Us[:, l], np.eye(n)[j]).reshape(-1) for l in range(s) for j in range(n)]
+    J = np.array(cols).T
+    H = 2 * J.T @ Q @ J
+    nX = (m - s) * s
+    cross = Up.T @ G  # d^2 phi / dX_kl dB_lj = U_perp[:, k] e_j^T
+    for k in range(m - s):
+        for l in range(s):
+            for j in range(n):
+                H[k * s + l, nX + l * n + j] += cross[k, j]
+                H[nX + l * n + j, k * s + l] += cross[k, j]
+    return H
 
 
 def slice_chart(net: Network, dim: int, seed: int) -> Chart:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _validate as v
-from ._charts import Chart, LinearShape, critical_system, linear_shape, rank_chart, slice_chart
+from ._charts import Chart, balanced_lift, critical_system, linear_shape, rank_chart, rank_stratum_hessian, slice_chart
 from .architectures import Network
 from .dimension import dimension
 from .losses import Loss
@@ -109,13 +109,13 @@ def _dim(net: Network, seed: int) -> int:
     return dimension(net, seed=seed).dim
 
 
-def _charts(net: Network, seed: int | None) -> list[Chart | None]:
+def _charts(net: Network, seed: int) -> list[Chart | None]:
     """Charts of the strata holding critical points: for linear networks one per rank
     s = 0..r (None for the zero matrix; lower ranks only with two or more layers), else one slice.
-    ``seed`` picks the random chart (None: the sparsest one, fine for random data)."""
+    ``seed`` picks the random chart."""
     shape = linear_shape(net)
     if shape is None:
-        return [slice_chart(net, _dim(net, seed or 0), seed or 0)]
+        return [slice_chart(net, _dim(net, seed), seed)]
     ranks = range(shape.rank + 1) if shape.layers >= 2 else [shape.rank]
     return [None if s == 0 else rank_chart(shape, s, seed) for s in ranks]
 
@@ -192,10 +192,10 @@ def _signature(H: np.ndarray, rel_tol: float = EIG_TOL) -> tuple[int, int, int, 
     return neg, pos, len(lam) - neg - pos, lam, vec[:, np.abs(lam) <= tol]
 
 
-def _image_kind(H: np.ndarray) -> str:
+def _image_kind(H: np.ndarray, rel_tol: float = 1e-9) -> str:
     """Type of a critical point of l on the smooth part of M from the Hessian of l o phi in a
-    chart (a chart near its edge scales eigenvalues apart: only rounding-level ones count as 0)."""
-    neg, pos, zero, _, _ = _signature(H, 1e-11)
+    chart (a chart far from orthonormal scales eigenvalues apart: pass a smaller tolerance)."""
+    neg, pos, zero, _, _ = _signature(H, rel_tol)
     if zero:
         return "degenerate"
     return "minimum" if neg == 0 else "maximum" if pos == 0 else "strict_saddle"
@@ -410,10 +410,22 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8) -> 
             failed += lost
             ys = result.endpoints[result.status == "nonsingular"]
         ys = ys[_distinct(ys)]
+        shape = linear_shape(net)
         for y in ys:
+            if shape is not None:
+                # realness and type are read off the matrix W, independent of the chart
+                W = chart.mu(y).reshape(shape.rows, shape.cols)
+                if _is_real(W):
+                    W = W.real
+                    s = int(chart.rank or 0)
+                    kind = _image_kind(rank_stratum_hessian(Q, b, W, s)) if chart.top else None
+                    points.append(_point(net, loss, balanced_lift(shape, W, s), seed, image_kind=kind, matrix_rank=s))
+                else:
+                    points.append(_point(net, loss, chart.lift(y), seed, matrix_rank=chart.rank))
+                continue
             y_real = _is_real(y)
-            image_kind = _image_kind(system.jacobian(y.real, b).real) if (chart.top and y_real) else None
-            points.append(_point(net, loss, chart.lift(y.real if y_real else y), seed, image_kind=image_kind, matrix_rank=chart.rank))
+            image_kind = _image_kind(system.jacobian(y.real, b).real, 1e-11) if y_real else None
+            points.append(_point(net, loss, chart.lift(y.real if y_real else y), seed, image_kind=image_kind))
     if linear_shape(net) is None:
         # a slice point where the slice is not transverse to the fiber need not be critical for L
         points = _distinct_images([p for p in points if p.kind != "not_critical" and _critical(p)])

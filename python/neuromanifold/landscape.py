@@ -11,12 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _validate as v
-from ._charts import Chart, critical_system
+from ._charts import Chart, critical_system, rank_stratum_hessian
 from .architectures import Network
 from .critical import _charts, _distinct, _generic_solutions, _image_kind, _is_real, _to_targets
 from .ed import _weights
 from .losses import WEIGHT_RANGE
-from .system import SolveResult, System
+from .system import MonodromyResult, SolveResult, System, track
 
 __all__ = ["Landscape", "landscape"]
 
@@ -56,18 +56,42 @@ def _whole(r: SolveResult, expected: int) -> bool:
     return len(ys) == expected and len(_distinct(ys)) == expected
 
 
-def _count(chart: Chart, system: System, r: SolveResult, p: np.ndarray) -> tuple[int, int] | None:
-    """(real critical points, local minima) of one data set; None if a real point's type is not
-    decided in this chart."""
+def _count(chart: Chart, system: System, r: SolveResult, Q: np.ndarray | None, p: np.ndarray) -> tuple[int, int] | None:
+    """(real critical points, local minima) of one data set at parameters p; None if a real
+    point's type is not decided."""
     ys = r.endpoints[r.status == "nonsingular"]
-    real = [y.real for y in ys if _is_real(y)]
-    if chart.rank is None and real:
-        images = chart.mu(np.array(real))
-        real = [real[i] for i in _distinct(np.atleast_2d(images))]
-    kinds = [_image_kind(system.jacobian(y, p.real).real) for y in real]
+    if chart.rank is not None and chart.matrix_shape is not None:
+        # linear networks: realness and type from the matrix itself, in a chart centred there
+        A = len(chart.phi)
+        Qp, b = (np.diag(p[:A].real), p[A:].real) if Q is None else (Q, p.real)
+        real = [m.real.reshape(chart.matrix_shape) for m in chart.mu(ys) if _is_real(m)]
+        kinds = [_image_kind(rank_stratum_hessian(Qp, b, W, chart.rank)) for W in real]
+    else:
+        real_y = [y.real for y in ys if _is_real(y)]
+        if real_y:
+            images = chart.mu(np.array(real_y))
+            real_y = [real_y[i] for i in _distinct(np.atleast_2d(images))]
+        kinds = [_image_kind(system.jacobian(y, p.real).real, 1e-11) for y in real_y]
     if "degenerate" in kinds:
         return None
-    return len(real), kinds.count("minimum")
+    return len(kinds), kinds.count("minimum")
+
+
+def _near_start(system: System, generic: MonodromyResult, weights_free: bool, A: int, seed: int) -> MonodromyResult:
+    """Move the generic solutions to complex parameters near typical data sets (weights with
+    positive real parts): the parameter lines to the data then stay away from vanishing
+    weights, where critical points escape to infinity, and paths are shorter."""
+    if not weights_free:
+        return generic
+    rng = np.random.default_rng([seed, 0x4E])
+    w = rng.uniform(0.5, 1.0, A) + 1j * rng.uniform(-1.0, 1.0, A)
+    u = rng.standard_normal(A) + 1j * rng.standard_normal(A)
+    p = np.concatenate([w, w * u])
+    moved = track(system, generic.solutions, generic.parameters, p, seed=seed)[0]
+    ys = moved.endpoints[moved.status == "nonsingular"]
+    if len(ys) != len(generic) or len(_distinct(ys)) != len(ys):
+        return generic
+    return MonodromyResult(parameters=p, solutions=ys, loops=generic.loops)
 
 
 def landscape(
@@ -102,12 +126,12 @@ def landscape(
         Q = np.diag(w)
         targets = w * U
         label = "euclidean" if weights is None else "fixed"
-    # the sparsest chart first; data sets with a point near its edge are redone in a random one
-    chart = _charts(net, None)[-1]
+    # data sets with a point that is ill-conditioned in the chart are redone in a second one
+    chart = _charts(net, seed)[-1]
     backup = _charts(net, seed + 1)[-1]
     assert chart is not None and backup is not None
     system = critical_system(chart, Q)
-    generic = _generic_solutions(system, seed, 10)
+    generic = _near_start(system, _generic_solutions(system, seed, 10), Q is None, A, seed)
     spare: tuple | None = None
     counts: Counter[tuple[int, int]] = Counter()
     failed = 0
@@ -119,19 +143,25 @@ def landscape(
     for start in chunks:
         block = targets[start : start + CHUNK].astype(np.complex128)
         results, _ = _to_targets(system, generic, block, seed + start)
-        for p, r in zip(block, results):
-            count = _count(chart, system, r, p) if _whole(r, len(generic)) else None
+        redo = []
+        for k, (p, r) in enumerate(zip(block, results)):
+            count = _count(chart, system, r, Q, p) if _whole(r, len(generic)) else None
             if count is None:
-                # a point near the edge of the chart: redo the data set in the random chart
-                if spare is None:
-                    spare_system = critical_system(backup, Q)
-                    spare = (spare_system, _generic_solutions(spare_system, seed + 1, 10))
-                (r,), _ = _to_targets(spare[0], spare[1], p[None, :], seed + start + 1)
-                count = _count(backup, spare[0], r, p) if _whole(r, len(generic)) else None
+                redo.append(k)
+            else:
+                counts[count] += 1
+        if redo:
+            # points near the edge of the chart: redo those data sets in the random chart
+            if spare is None:
+                spare_system = critical_system(backup, Q)
+                spare = (spare_system, _generic_solutions(spare_system, seed + 1, 10))
+            again, _ = _to_targets(spare[0], spare[1], block[redo], seed + start + 1)
+            for p, r in zip(block[redo], again):
+                count = _count(backup, spare[0], r, Q, p) if _whole(r, len(generic)) else None
                 if count is None:
                     failed += 1
-                    continue
-            counts[count] += 1
+                else:
+                    counts[count] += 1
         if progress:
             bar.update(len(block))
     if progress:
