@@ -211,6 +211,8 @@ def test_squared_error_is_the_sum_of_squared_residuals() -> None:
 
 def test_bad_input_raises_clear_errors() -> None:
     net = nm.LinearNetwork((3, 1, 3))
+    with pytest.raises(ValueError, match="method"):
+        nm.critical_points(net, nm.DistanceLoss(np.ones(9)), method="newton")
     with pytest.raises(ValueError, match="target has 4 entries"):
         nm.critical_points(net, nm.DistanceLoss(np.ones(4)))
     with pytest.raises(ValueError, match="weights must be"):
@@ -229,3 +231,43 @@ def test_bad_input_raises_clear_errors() -> None:
         nm.ed_degree(net, weights=np.ones(3))
     with pytest.raises(ValueError):
         nm.landscape(net, samples=0)
+
+
+def test_residual_network_minima_are_global_and_lower_ranks_are_spurious() -> None:
+    net = nm.ResidualLinearNetwork(2, 2)  # (I + W2)(I + W1): every 2 x 2 matrix
+    rng = np.random.default_rng(3)
+    loss = nm.SquaredError(rng.standard_normal((2, 8)), rng.standard_normal((2, 8)))
+    points = nm.critical_points(net, loss)
+    assert points.complete
+    for p in points.real:
+        assert np.abs(loss.gradient(net, p.theta)).max() < 1e-7
+    minima = [p for p in points.real if p.kind == "minimum"]
+    assert len(minima) == 1 and minima[0].global_min and minima[0].pure
+    # the unconstrained least-squares solution
+    Q, b, _ = loss.quadratic(net)
+    assert np.allclose(minima[0].mu, np.linalg.solve(Q, b), atol=1e-8)
+    for p in points:
+        if p.rank is not None and p.rank < 2:
+            assert not p.pure and "not critical" in p.reason
+
+
+@pytest.mark.parametrize("spec", ["conv:2,2", "attention:2,1,1,1", "poly:2,2,1^2", "poly:3,2,1^2", "conv:2,2^2"])
+def test_other_architectures_through_the_parametrization(spec: str) -> None:
+    net = nm.parse(spec)
+    rng = np.random.default_rng(1)
+    # data near the real neuromanifold, so that its nearest points are not only on the boundary
+    target = net.mu(net.random_params(seed=3)) + 0.3 * rng.standard_normal(net.ambient_dim)
+    loss = nm.DistanceLoss(target)
+    points = nm.critical_points(net, loss)
+    assert len(points.real) >= 1
+    assert sum(p.global_min for p in points.real) >= 1
+    for p in points.real:
+        assert np.abs(loss.gradient(net, p.theta)).max() < 1e-6
+        lam = np.linalg.eigvalsh(fd_hessian(net, loss, p.theta))
+        assert p.index == int((lam < -1e-5 * max(1, np.abs(lam).max())).sum())
+        if p.pure:
+            assert net.jacobian_rank(p.theta) == nm.dimension(net).dim or "smooth" in p.reason
+    # no real critical point has a smaller loss than the global minimum found
+    best = min(p.loss for p in points.real)
+    samples = rng.standard_normal((4000, net.n_params))
+    assert (loss.value(net, samples) >= best - 1e-9).all()

@@ -275,11 +275,17 @@ def _real_preimage(net: Network, target: np.ndarray, start: np.ndarray, seed: in
             if float(np.abs(r).max()) <= tol:
                 return theta
             J = net.jacobian(theta)
-            step = np.linalg.solve(J.T @ J + lam * np.eye(net.n_params), J.T @ r)
+            JtJ = J.T @ J
+            damping = lam * max(1.0, float(np.abs(np.diag(JtJ)).max()))
+            try:
+                step = np.linalg.solve(JtJ + damping * np.eye(net.n_params), J.T @ r)
+            except np.linalg.LinAlgError:
+                lam *= 4
+                continue
             trial = theta - step
             rt = net.mu(trial) - target
             if np.linalg.norm(rt) < np.linalg.norm(r):
-                theta, r, lam = trial, rt, max(lam / 3, 1e-15)
+                theta, r, lam = trial, rt, max(lam / 3, 1e-12)
             else:
                 lam *= 4
                 if lam > 1e12:
@@ -362,7 +368,7 @@ def _point(
     )
 
 
-def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8) -> CriticalPoints:
+def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, method: str = "auto") -> CriticalPoints:
     """Every critical point of L = l o mu, each with its classification.
 
     Linear (and residual linear) networks are solved in function space: for each rank s <= r the
@@ -372,7 +378,14 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8) -> 
     is solved at generic complex data by monodromy (``loops`` loops without a new solution end it),
     then a parameter homotopy goes to the given data. One parameter vector represents each point
     of function space; its whole fiber consists of critical points of the same kind.
+
+    Through the parametrization, monodromy finds the critical points on the main component of
+    the critical equations; points off it (spurious ones where D mu drops rank, e.g. on the
+    boundary of a semi-algebraic neuromanifold) need the total-degree homotopy, which
+    ``method="total_degree"`` forces and ``"auto"`` uses when it has at most 200 paths.
     """
+    if method not in ("auto", "monodromy", "total_degree"):
+        raise ValueError(f"method must be 'auto', 'monodromy' or 'total_degree', got {method!r}")
     if not isinstance(net, Network):
         raise TypeError(f"expected an algebraic Network, got {type(net).__name__}")
     if not isinstance(loss, Loss):
@@ -387,11 +400,15 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8) -> 
     charts = list(zip(*[_charts(net, seed + k) for k in range(CHART_ATTEMPTS if linear_shape(net) else 1)]))
     for alternatives in charts:
         chart = alternatives[0]
-        if chart is None:  # the zero matrix: theta = 0 is critical for two or more layers
-            points.append(_point(net, loss, np.zeros(net.n_params), seed, matrix_rank=0))
+        if chart is None:  # the zero product, critical for two or more layers
+            shape = linear_shape(net)
+            assert shape is not None
+            theta0 = balanced_lift(shape, np.zeros((shape.rows, shape.cols)), 0)
+            points.append(_point(net, loss, theta0, seed, matrix_rank=0))
             continue
         system = critical_system(chart, Q)
-        if chart.rank is None and system.bezout_number <= TOTAL_DEGREE_LIMIT:
+        small = system.bezout_number <= TOTAL_DEGREE_LIMIT
+        if chart.rank is None and (method == "total_degree" or (method == "auto" and small)):
             # small enough to track every path of the total-degree homotopy: this also finds
             # critical points off the main component (spurious ones, boundary points)
             result = solve(system, parameters=b, seed=seed)
