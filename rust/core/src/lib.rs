@@ -24,6 +24,7 @@ pub mod scalar;
 pub mod slp;
 pub mod spec;
 pub mod system;
+pub mod voronoi;
 
 pub use dimension::{dimension, exact_rank, jacobian_rank, stratum_dimension, DimensionReport};
 pub use error::{Error, Result};

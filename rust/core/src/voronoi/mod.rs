@@ -1,0 +1,355 @@
+//! Voronoi cells of the strata of a plane curve, by Monte Carlo: the share of random data whose
+//! nearest point on the curve lies in a target (a singular point, all of them, a given point).
+//!
+//! The nearest point is the global one. The critical points of the distance from data (u, v)
+//! to the smooth part of the curve are the real roots of one univariate *critical polynomial*
+//! whose coefficients are polynomials in (u, v), prepared once: for a parametrized curve
+//! t -> (x(t), y(t)) it is (x - u) x' + (y - v) y' in t; for an implicit curve F = 0 it is the
+//! resultant in y of F and (x - u) F_y - (y - v) F_x, in x, and the points over each real root
+//! are the real roots of F(x, .) where the second polynomial vanishes. Every real critical point
+//! is compared with every singular point.
+//!
+//! Samples come in chunks; chunk c draws from its own random stream (seed, c), so counts do not
+//! depend on the number of threads or machines that process the chunks.
+
+pub mod roots;
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::random::rng_stream;
+use roots::{real_roots, RootScratch};
+
+/// A polynomial sum c x^a y^b in two variables.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Poly2 {
+    pub terms: Vec<(u32, u32, f64)>,
+}
+
+impl Poly2 {
+    pub fn eval(&self, x: f64, y: f64) -> f64 {
+        self.terms.iter().map(|&(a, b, c)| c * x.powi(a as i32) * y.powi(b as i32)).sum()
+    }
+    fn degree_in_y(&self) -> usize {
+        self.terms.iter().map(|t| t.1 as usize).max().unwrap_or(0)
+    }
+    /// Coefficients (constant first) of y -> self(x, y).
+    fn in_y(&self, x: f64, out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.degree_in_y() + 1, 0.0);
+        for &(a, b, c) in &self.terms {
+            out[b as usize] += c * x.powi(a as i32);
+        }
+    }
+    fn dx(&self) -> Poly2 {
+        Poly2 { terms: self.terms.iter().filter(|t| t.0 > 0).map(|&(a, b, c)| (a - 1, b, c * a as f64)).collect() }
+    }
+    fn dy(&self) -> Poly2 {
+        Poly2 { terms: self.terms.iter().filter(|t| t.1 > 0).map(|&(a, b, c)| (a, b - 1, c * b as f64)).collect() }
+    }
+}
+
+/// How a root of the critical polynomial becomes points of the curve.
+#[derive(Clone, Debug)]
+pub enum CurveForm {
+    /// t -> (x(t), y(t)), polynomial coefficients from the constant term up.
+    Parametrized { x: Vec<f64>, y: Vec<f64> },
+    /// F(x, y) = 0; the root is x.
+    Implicit { f: Poly2 },
+}
+
+/// The data a Voronoi estimate needs about a plane curve.
+#[derive(Clone, Debug)]
+pub struct PlaneCurveProblem {
+    /// Coefficient k of the critical polynomial as a polynomial in (u, v).
+    critical: Vec<Poly2>,
+    form: CurveForm,
+    fx: Poly2,
+    fy: Poly2,
+    /// The real singular points (the strata besides the smooth part).
+    singular: Vec<[f64; 2]>,
+}
+
+/// Which points of the curve count as hits.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// These singular points (indices into the problem's list).
+    Singular(Vec<usize>),
+    /// A point of the curve.
+    Point([f64; 2]),
+}
+
+/// Where the samples come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Distribution {
+    Gaussian { center: [f64; 2], scale: f64 },
+    UniformBox { low: [f64; 2], high: [f64; 2] },
+}
+
+/// Counts of one chunk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    pub hits: u64,
+    pub failed: u64,
+    pub n: u64,
+}
+
+/// The nearest point of the curve to one sample.
+#[derive(Clone, Copy, Debug)]
+pub struct Nearest {
+    /// Squared distance to the nearest critical point of the smooth part (infinite if none).
+    pub smooth_d2: f64,
+    pub smooth_point: [f64; 2],
+    /// Index and squared distance of the nearest singular point (None if there is none).
+    pub singular: Option<(usize, f64)>,
+}
+
+/// Relative width of the band in which two squared distances count as a tie: the nearest
+/// point is then not decided and the sample is counted as failed.
+pub const TIE_BAND: f64 = 1e-9;
+
+#[derive(Default)]
+struct Scratch {
+    coeffs: Vec<f64>,
+    roots: Vec<f64>,
+    ycoeffs: Vec<f64>,
+    yroots: Vec<f64>,
+    rs: RootScratch,
+    rs_y: RootScratch,
+}
+
+impl PlaneCurveProblem {
+    /// `critical[k]` is the coefficient of s^k of the critical polynomial; `f` is the implicit
+    /// equation (also for parametrized curves: it identifies points with singular points).
+    pub fn new(critical: Vec<Poly2>, form: CurveForm, f: Poly2, singular: Vec<[f64; 2]>) -> Result<Self> {
+        if critical.len() < 2 {
+            return Err(Error::Unsupported("the critical polynomial of the curve is constant".into()));
+        }
+        let finite = |p: &Poly2| p.terms.iter().all(|t| t.2.is_finite());
+        if !critical.iter().all(finite) || !finite(&f) || !singular.iter().all(|p| p[0].is_finite() && p[1].is_finite()) {
+            return Err(Error::NonFinite("curve data contain NaN or infinity".into()));
+        }
+        Ok(PlaneCurveProblem { critical, fx: f.dx(), fy: f.dy(), form, singular })
+    }
+
+    pub fn singular_points(&self) -> &[[f64; 2]] {
+        &self.singular
+    }
+
+    fn near_singular(&self, p: [f64; 2]) -> bool {
+        self.singular.iter().any(|s| (p[0] - s[0]).abs() + (p[1] - s[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs()))
+    }
+
+    /// The nearest critical point of the smooth part and the nearest singular point.
+    fn nearest_with(&self, u: f64, v: f64, s: &mut Scratch) -> Nearest {
+        s.coeffs.clear();
+        s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
+        real_roots(&s.coeffs, &mut s.roots, &mut s.rs);
+        let mut best = (f64::INFINITY, [f64::NAN, f64::NAN]);
+        let mut consider = |p: [f64; 2], best: &mut (f64, [f64; 2])| {
+            if self.near_singular(p) {
+                return;
+            }
+            let d2 = (p[0] - u).powi(2) + (p[1] - v).powi(2);
+            if d2 < best.0 {
+                *best = (d2, p);
+            }
+        };
+        match &self.form {
+            CurveForm::Parametrized { x, y } => {
+                for &t in &s.roots {
+                    let p = [horner(x, t), horner(y, t)];
+                    consider(p, &mut best);
+                }
+            }
+            CurveForm::Implicit { f } => {
+                for &x in &s.roots {
+                    f.in_y(x, &mut s.ycoeffs);
+                    real_roots(&s.ycoeffs, &mut s.yroots, &mut s.rs_y);
+                    for &y in &s.yroots {
+                        // keep the points where the gradient is normal to the data direction
+                        let (fx, fy) = (self.fx.eval(x, y), self.fy.eval(x, y));
+                        let g = (x - u) * fy - (y - v) * fx;
+                        let scale = ((x - u).abs() + (y - v).abs()) * (fx.abs() + fy.abs());
+                        if g.abs() <= 1e-6 * scale.max(1e-300) {
+                            consider([x, y], &mut best);
+                        }
+                    }
+                }
+            }
+        }
+        let singular = self
+            .singular
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, (p[0] - u).powi(2) + (p[1] - v).powi(2)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        Nearest { smooth_d2: best.0, smooth_point: best.1, singular }
+    }
+
+    /// Nearest points for a batch of samples (row-major B x 2).
+    pub fn nearest(&self, samples: &[f64]) -> Vec<Nearest> {
+        samples
+            .par_chunks(2)
+            .map_init(Scratch::default, |s, uv| self.nearest_with(uv[0], uv[1], s))
+            .collect()
+    }
+
+    /// Some(true) if the nearest point of the curve to (u, v) is in the target, Some(false) if
+    /// not, None inside the tie band.
+    fn decide(&self, u: f64, v: f64, target: &Target, s: &mut Scratch) -> Option<bool> {
+        let near = self.nearest_with(u, v, s);
+        match target {
+            Target::Singular(indices) => {
+                let mut t = f64::INFINITY;
+                let mut other = near.smooth_d2;
+                for (i, p) in self.singular.iter().enumerate() {
+                    let d2 = (p[0] - u).powi(2) + (p[1] - v).powi(2);
+                    if indices.contains(&i) {
+                        t = t.min(d2);
+                    } else {
+                        other = other.min(d2);
+                    }
+                }
+                compare(t, other)
+            }
+            Target::Point(q) => {
+                let d2q = (q[0] - u).powi(2) + (q[1] - v).powi(2);
+                let mut other = f64::INFINITY;
+                let far = |p: [f64; 2]| (p[0] - q[0]).abs() + (p[1] - q[1]).abs() > 1e-9 * (1.0 + q[0].abs() + q[1].abs());
+                if far(near.smooth_point) {
+                    other = other.min(near.smooth_d2);
+                }
+                for p in &self.singular {
+                    if far(*p) {
+                        other = other.min((p[0] - u).powi(2) + (p[1] - v).powi(2));
+                    }
+                }
+                compare(d2q, other)
+            }
+        }
+    }
+
+    /// Counts for chunks `chunks` of `chunk_size` samples each (the last chunk of a run of `n`
+    /// samples may be shorter), in parallel; one entry per chunk.
+    pub fn count(
+        &self,
+        target: &Target,
+        dist: &Distribution,
+        seed: u64,
+        chunks: std::ops::Range<u64>,
+        chunk_size: u64,
+        n: u64,
+    ) -> Result<Vec<ChunkCounts>> {
+        if let Target::Singular(ix) = target {
+            if let Some(&i) = ix.iter().find(|&&i| i >= self.singular.len()) {
+                return Err(Error::Shape(format!("singular point {i} does not exist ({} known)", self.singular.len())));
+            }
+        }
+        if chunk_size == 0 {
+            return Err(Error::Shape("chunk size must be positive".into()));
+        }
+        let out = chunks
+            .into_par_iter()
+            .map_init(Scratch::default, |s, c| {
+                let start = c * chunk_size;
+                let len = chunk_size.min(n.saturating_sub(start));
+                let mut rng = rng_stream(seed, c);
+                let mut counts = ChunkCounts { n: len, ..Default::default() };
+                for _ in 0..len {
+                    let (u, v) = sample(dist, &mut rng);
+                    match self.decide(u, v, target, s) {
+                        Some(true) => counts.hits += 1,
+                        Some(false) => {}
+                        None => counts.failed += 1,
+                    }
+                }
+                counts
+            })
+            .collect();
+        Ok(out)
+    }
+}
+
+fn compare(target_d2: f64, other_d2: f64) -> Option<bool> {
+    if target_d2 < other_d2 * (1.0 - TIE_BAND) {
+        Some(true)
+    } else if other_d2 < target_d2 * (1.0 - TIE_BAND) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn horner(p: &[f64], t: f64) -> f64 {
+    p.iter().rev().fold(0.0, |acc, &c| acc * t + c)
+}
+
+fn sample(dist: &Distribution, rng: &mut impl RngExt) -> (f64, f64) {
+    match *dist {
+        Distribution::Gaussian { center, scale } => {
+            let (a, b) = gaussian_pair(rng);
+            (center[0] + scale * a, center[1] + scale * b)
+        }
+        Distribution::UniformBox { low, high } => {
+            let a: f64 = rng.random();
+            let b: f64 = rng.random();
+            (low[0] + (high[0] - low[0]) * a, low[1] + (high[1] - low[1]) * b)
+        }
+    }
+}
+
+/// Two independent standard normal numbers (Box-Muller).
+fn gaussian_pair(rng: &mut impl RngExt) -> (f64, f64) {
+    let u1: f64 = 1.0 - rng.random::<f64>(); // in (0, 1]
+    let u2: f64 = rng.random();
+    let r = (-2.0 * u1.ln()).sqrt();
+    let a = 2.0 * std::f64::consts::PI * u2;
+    (r * a.cos(), r * a.sin())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cusp y^2 = x^3 as t -> (t^2, t^3): critical polynomial
+    /// (t^2 - u) 2t + (t^3 - v) 3t^2 = 3t^5 + 2t^3 - 3v t^2 - 2u t.
+    fn cusp() -> PlaneCurveProblem {
+        let p = |terms: Vec<(u32, u32, f64)>| Poly2 { terms };
+        let critical = vec![
+            p(vec![]),
+            p(vec![(1, 0, -2.0)]),
+            p(vec![(0, 1, -3.0)]),
+            p(vec![(0, 0, 2.0)]),
+            p(vec![]),
+            p(vec![(0, 0, 3.0)]),
+        ];
+        let f = p(vec![(0, 2, 1.0), (3, 0, -1.0)]);
+        let form = CurveForm::Parametrized { x: vec![0.0, 0.0, 1.0], y: vec![0.0, 0.0, 0.0, 1.0] };
+        PlaneCurveProblem::new(critical, form, f, vec![[0.0, 0.0]]).unwrap()
+    }
+
+    #[test]
+    fn points_left_of_the_cusp_are_nearest_to_it() {
+        let c = cusp();
+        let mut s = Scratch::default();
+        // far to the left on the axis: the cusp is the nearest point
+        assert_eq!(c.decide(-1.0, 0.0, &Target::Singular(vec![0]), &mut s), Some(true));
+        // on the right near the curve: a smooth point is nearer
+        assert_eq!(c.decide(1.0, 1.1, &Target::Singular(vec![0]), &mut s), Some(false));
+    }
+
+    #[test]
+    fn counts_do_not_depend_on_the_thread_count() {
+        let c = cusp();
+        let dist = Distribution::UniformBox { low: [-1.0, -1.0], high: [1.0, 1.0] };
+        let t = Target::Singular(vec![0]);
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let a = one.install(|| c.count(&t, &dist, 7, 0..16, 1000, 15_500).unwrap());
+        let b = c.count(&t, &dist, 7, 0..16, 1000, 15_500).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.iter().map(|c| c.n).sum::<u64>(), 15_500);
+        assert!(a.iter().map(|c| c.hits).sum::<u64>() > 0);
+    }
+}
