@@ -51,31 +51,35 @@ impl Slp {
 
     /// Evaluate into `out` (length `n_outputs`), using `regs` as scratch space.
     pub fn eval_with<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
-        self.eval_inline(input, regs, out)
+        self.eval_fast(input, regs, out)
     }
 
     #[inline(always)]
     fn eval_inline<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
         debug_assert_eq!(input.len(), self.n_inputs);
         debug_assert_eq!(out.len(), self.outputs.len());
+        let first = self.n_inputs + self.constants.len();
         regs.clear();
-        regs.reserve(self.n_registers());
         regs.extend_from_slice(input);
         regs.extend(self.constants.iter().map(|&c| S::from_f64(c)));
+        regs.resize(self.n_registers(), S::zero());
+        let r = regs.as_mut_ptr();
         let mut start = 0usize;
-        for &end in &self.ends {
+        for (k, &end) in self.ends.iter().enumerate() {
             let pairs = &self.pairs[start..end as usize];
             start = end as usize;
-            let r = regs.as_slice();
-            debug_assert!(pairs.iter().all(|&(a, b)| (a as usize) < r.len() && (b as usize) < r.len()));
+            debug_assert!(pairs.iter().all(|&(a, b)| (a as usize) < first + k && (b as usize) < first + k));
             // SAFETY: every pair reads registers written before its sum (`SlpBuilder::dot`
-            // asserts it and `finish` keeps the order), and `regs` holds them all.
-            let get = |k: Reg| unsafe { *r.get_unchecked(k as usize) };
-            let mut acc = S::zero();
-            for &(x, y) in pairs {
-                acc += get(x) * get(y);
+            // asserts it and `finish` keeps the order), all within `regs`, and sum k writes
+            // register first + k < n_registers.
+            unsafe {
+                let get = |q: Reg| *r.add(q as usize);
+                let mut acc = S::zero();
+                for &(x, y) in pairs {
+                    acc += get(x) * get(y);
+                }
+                *r.add(first + k) = acc;
             }
-            regs.push(acc);
         }
         for (o, &r) in out.iter_mut().zip(&self.outputs) {
             *o = regs[r as usize];

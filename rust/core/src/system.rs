@@ -92,21 +92,37 @@ fn compile(
         memo.insert(e.to_vec(), r);
         r
     }
+    // F_i = sum over monomials z^a of C_a(p) z^a, with C_a(p) = sum of c p^b over the terms
+    // with that monomial: the derivatives with respect to z and to the parameters then stay
+    // apart (a parameter line moves only the C_a)
     let mut outputs = Vec::with_capacity(equations.len());
     let mut c = nv + n_param_inputs;
     for (i, eq) in equations.iter().enumerate() {
-        let mut pairs = Vec::with_capacity(eq.len());
+        let mut groups: Vec<(Vec<u32>, Vec<(Reg, Reg)>)> = Vec::new();
         for t in eq {
-            let e: Vec<u32> = match homogenize {
+            let mut e: Vec<u32> = match homogenize {
                 Some(d) => {
                     let deg: u32 = t.exponents[..n_vars].iter().sum();
                     std::iter::once(d[i] as u32 - deg).chain(t.exponents.iter().copied()).collect()
                 }
                 None => t.exponents.clone(),
             };
-            let m = monomial(&mut b, &mut memo, &base, &e);
-            pairs.push((b.input(c), m));
+            let mut pe = vec![0u32; e.len()];
+            pe[nv..].copy_from_slice(&e[nv..]);
+            e[nv..].iter_mut().for_each(|k| *k = 0);
+            let pm = monomial(&mut b, &mut memo, &base, &pe);
+            let coefficient = (b.input(c), pm);
             c += 1;
+            match groups.iter_mut().find(|g| g.0 == e) {
+                Some(g) => g.1.push(coefficient),
+                None => groups.push((e, vec![coefficient])),
+            }
+        }
+        let mut pairs = Vec::with_capacity(groups.len());
+        for (e, coefficient) in &groups {
+            let cr = b.dot(coefficient);
+            let m = monomial(&mut b, &mut memo, &base, e);
+            pairs.push((cr, m));
         }
         outputs.push(b.dot(&pairs));
     }

@@ -13,6 +13,7 @@ pub fn solve_in_place(a: &mut [Complex64], b: &mut [Complex64], n: usize) -> boo
 /// swapped with row k at step k. Returns false if A is numerically singular.
 pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
     piv.clear();
+    let a = &mut a[..n * n];
     for col in 0..n {
         let mut p = col;
         let mut best = a[col * n + col].norm_sqr();
@@ -28,20 +29,20 @@ pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
             return false;
         }
         if p != col {
-            for j in 0..n {
-                a.swap(p * n + j, col * n + j);
-            }
+            let (top, bottom) = a.split_at_mut(p * n);
+            top[col * n..col * n + n].swap_with_slice(&mut bottom[..n]);
         }
-        let inv = Complex64::new(1.0, 0.0) / a[col * n + col];
-        for r in col + 1..n {
-            let f = a[r * n + col] * inv;
-            a[r * n + col] = f;
+        let (upper, lower) = a.split_at_mut((col + 1) * n);
+        let pivot_row = &upper[col * n + col..col * n + n];
+        let inv = Complex64::new(1.0, 0.0) / pivot_row[0];
+        for row in lower.chunks_exact_mut(n) {
+            let f = row[col] * inv;
+            row[col] = f;
             if f == Complex64::new(0.0, 0.0) {
                 continue;
             }
-            for j in col + 1..n {
-                let v = a[col * n + j];
-                a[r * n + j] -= f * v;
+            for (x, &v) in row[col + 1..].iter_mut().zip(&pivot_row[1..]) {
+                *x -= f * v;
             }
         }
     }
@@ -50,24 +51,22 @@ pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
 
 /// Solve A x = b in place with the factors of [`lu_factor`].
 pub fn lu_solve(lu: &[Complex64], piv: &[usize], b: &mut [Complex64], n: usize) -> bool {
+    let (lu, b) = (&lu[..n * n], &mut b[..n]);
     // the factorization swapped whole rows, so the multipliers are in the final row order
     for (k, &p) in piv.iter().enumerate() {
         if p != k {
             b.swap(p, k);
         }
     }
-    for k in 0..n {
-        let v = b[k];
-        for r in k + 1..n {
-            b[r] -= lu[r * n + k] * v;
-        }
+    for r in 1..n {
+        let row = &lu[r * n..r * n + r];
+        let acc: Complex64 = row.iter().zip(&b[..r]).map(|(l, x)| l * x).sum();
+        b[r] -= acc;
     }
     for col in (0..n).rev() {
-        let mut acc = b[col];
-        for j in col + 1..n {
-            acc -= lu[col * n + j] * b[j];
-        }
-        b[col] = acc / lu[col * n + col];
+        let row = &lu[col * n..col * n + n];
+        let acc: Complex64 = row[col + 1..].iter().zip(&b[col + 1..]).map(|(u, x)| u * x).sum();
+        b[col] = (b[col] - acc) / row[col];
     }
     b.iter().all(|z| z.re.is_finite() && z.im.is_finite())
 }

@@ -53,6 +53,17 @@ pub struct TrackerOptions {
 /// Newton stalls above the tolerance at about cond(H_z) times the unit roundoff.
 const NOISE_FLOOR: f64 = 1e-7;
 
+/// Corrections below this (relative) may be rounding noise: they do not measure Newton's
+/// contraction.
+const MEASURABLE: f64 = 1e-8;
+/// Newton iterations per step at most (ill-conditioned stretches of a path need more than
+/// well-conditioned ones, where one or two reach the tolerance).
+const CORRECTOR_ITERATIONS: usize = 4;
+/// Largest accepted ratio of the second Newton correction to the first.
+const MAX_CONTRACTION: f64 = 0.25;
+/// The step size aims at this ratio of the second Newton correction to the first.
+const CONTRACTION: f64 = 0.02;
+
 impl Default for TrackerOptions {
     fn default() -> Self {
         TrackerOptions {
@@ -111,7 +122,16 @@ fn velocity<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, dtds: C, ws: &mut Scratch, slo
 /// ones.
 pub fn newton<Hm: Homotopy>(hm: &Hm, z: &mut [C], t: C, ws: &mut Scratch, iterations: usize, tol: f64) -> (bool, f64) {
     let mut omega = f64::INFINITY;
-    corrector(hm, z, t, ws, iterations, tol, &mut omega, 0.0)
+    let c = corrector(hm, z, t, ws, iterations, tol, &mut omega, 0.0);
+    (c.converged, c.first)
+}
+
+/// What one run of the corrector found.
+#[derive(Clone, Copy, Debug)]
+struct Correction {
+    converged: bool,
+    /// Relative size of the first Newton correction: the predictor's error.
+    first: f64,
 }
 
 /// Newton's method that also stops after one iteration when the next correction, predicted
@@ -127,19 +147,21 @@ fn corrector<Hm: Homotopy>(
     tol: f64,
     omega: &mut f64,
     noise_floor: f64,
-) -> (bool, f64) {
+) -> Correction {
     let n = hm.n();
     ws.factored_here = false;
     let mut first = f64::INFINITY;
     let mut last = f64::INFINITY;
+    let mut measured = false;
+    let fail = |first: f64| Correction { converged: false, first };
     for it in 0..iterations {
         if !eval_factored(hm, z, t, ws) {
-            return (false, first);
+            return fail(first);
         }
         let ok = lu_solve(&ws.hz, &ws.piv, &mut ws.h, n);
         let dn = norm(&ws.h);
         if !ok || !dn.is_finite() {
-            return (false, first);
+            return fail(first);
         }
         for (zi, d) in z.iter_mut().zip(&ws.h) {
             *zi -= *d;
@@ -147,16 +169,19 @@ fn corrector<Hm: Homotopy>(
         let scale = 1.0 + norm(z);
         let rel = dn / scale;
         if it == 0 {
-            first = dn;
-        } else if it == 1 {
-            let r0 = first / scale;
-            // a safety factor 2 on the measured contraction
-            if noise_floor > 0.0 {
-                *omega = 2.0 * rel / (r0 * r0);
-            }
+            first = rel;
+        } else if it == 1 && first > MEASURABLE {
+            // the contraction of this step, for the step-size control and early stops
+            *omega = rel / (first * first);
+            measured = true;
         }
-        if dn <= tol * scale || (it == 0 && *omega * rel * rel <= tol) {
-            return (true, first);
+        if rel <= tol || (noise_floor > 0.0 && (it == 0 || measured) && 2.0 * *omega * rel * rel <= tol) {
+            if !measured {
+                // not measured on this step: let an old, large contraction fade, so that one
+                // ill-conditioned stretch does not hold the steps small for the rest of the path
+                *omega *= 0.5;
+            }
+            return Correction { converged: true, first };
         }
         if it > 0 && dn > 0.5 * last {
             // not contracting: either the corrections have reached the rounding noise of an
@@ -165,13 +190,13 @@ fn corrector<Hm: Homotopy>(
                 for (zi, d) in z.iter_mut().zip(&ws.h) {
                     *zi += *d;
                 }
-                return (true, first);
+                return Correction { converged: true, first };
             }
-            return (false, first);
+            return fail(first);
         }
         last = dn;
     }
-    (false, first)
+    fail(first)
 }
 
 /// Track z along t = path(s) for s from s0 to s1 (path returns t and dt/ds).
@@ -227,6 +252,7 @@ pub fn track<Hm: Homotopy>(
             }
         }
         let mut first = f64::INFINITY;
+        let mut converged = false;
         if ok {
             trial.clear();
             for i in 0..n {
@@ -234,23 +260,28 @@ pub fn track<Hm: Homotopy>(
                 trial.push(z[i] + incr);
             }
             let (t1, _) = path(s + step * dir);
-            let (conv, f) = corrector(hm, &mut trial, t1, ws, 3, opts.corrector_tolerance, &mut omega, noise_floor);
-            first = f / (1.0 + norm(&trial));
-            ok = conv && first <= opts.max_first_correction;
+            let c = corrector(hm, &mut trial, t1, ws, CORRECTOR_ITERATIONS, opts.corrector_tolerance, &mut omega, noise_floor);
+            (first, converged) = (c.first, c.converged);
+            // inside Newton's region of quadratic convergence (omega * first is the ratio of
+            // the second correction to the first): no jump to another path
+            ok = converged && first <= opts.max_first_correction && !(omega.is_finite() && omega * first > MAX_CONTRACTION);
         }
+        // error ~ h^5: the step at which the predictor's error meets its target, and the
+        // step at which Newton's contraction meets its target
+        let by_error = if first > 0.0 { (opts.predictor_error / first).powf(0.2) } else { 2.0 };
+        let by_contraction = if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(0.2) } else { 2.0 };
+        let factor = 0.9 * by_error.min(by_contraction);
         if ok {
             z.copy_from_slice(&trial);
             s += step * dir;
             ws.factored_here = true;
-            // error ~ h^5: aim at the target error, within [1/2, 2] times the step
-            // (no growth right after a rejection: the step that failed was only twice as long)
-            let factor = if first > 0.0 { 0.8 * (opts.predictor_error / first).powf(0.2) } else { 2.0 };
+            // no growth right after a rejection: the step that failed was not much longer
             let grow = if rejected { 1.0 } else { 2.0 };
             h = (step * factor.clamp(0.5, grow)).min(opts.max_step * length);
             rejected = false;
         } else {
             ws.factored_here = false;
-            h *= 0.5;
+            h = if converged && factor.is_finite() { step * factor.clamp(0.1, 0.5) } else { step * 0.5 };
             rejected = true;
         }
     }
