@@ -13,6 +13,7 @@
 //! assert_eq!((report.dim, report.expected), (5, 6)); // sums of two squares: defective
 //! ```
 
+pub mod ddouble;
 pub mod dimension;
 pub mod error;
 pub mod homotopy;

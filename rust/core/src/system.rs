@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::ddouble::ComplexDd;
 use crate::error::{Error, Result};
 use crate::scalar::Complex64;
 use crate::slp::{Reg, Slp, SlpBuilder};
@@ -34,6 +35,9 @@ pub struct System {
     homogeneous_jac_zp: Slp,
     /// Homogenized values at p = p1 + t dp, then the Jacobian with respect to (z, t).
     line_jac: Slp,
+    /// Homogenized values alone, and at p = p1 + t dp: residuals in extended precision.
+    homogeneous: Slp,
+    line: Slp,
 }
 
 /// Largest total degree accepted (exponents of the start system are stored as u32, and the
@@ -191,6 +195,8 @@ impl System {
             homogeneous_jac,
             homogeneous_jac_zp,
             line_jac,
+            homogeneous,
+            line,
         })
     }
 
@@ -291,6 +297,39 @@ impl System {
     }
 }
 
+impl System {
+    /// Homogenized values in double-double precision.
+    pub(crate) fn eval_homogeneous_extended(&self, z: &[Complex64], p: &[Complex64], ws: &mut Workspace, values: &mut [ComplexDd]) {
+        let buf = &mut ws.wide_inputs;
+        buf.clear();
+        buf.extend(z.iter().chain(p).chain(&self.coefficients).map(|&c| ComplexDd::new(c)));
+        run_extended(&self.homogeneous, ws, values)
+    }
+
+    /// Homogenized values at p = p1 + t dp in double-double precision.
+    pub(crate) fn eval_on_line_extended(
+        &self,
+        z: &[Complex64],
+        t: Complex64,
+        p1: &[Complex64],
+        dp: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [ComplexDd],
+    ) {
+        let buf = &mut ws.wide_inputs;
+        buf.clear();
+        let inputs = z.iter().chain(std::iter::once(&t)).chain(p1).chain(dp).chain(&self.coefficients);
+        buf.extend(inputs.map(|&c| ComplexDd::new(c)));
+        run_extended(&self.line, ws, values)
+    }
+}
+
+fn run_extended(prog: &Slp, ws: &mut Workspace, values: &mut [ComplexDd]) {
+    ws.wide_out.resize(prog.n_outputs(), ComplexDd::default());
+    prog.eval_with(&ws.wide_inputs, &mut ws.wide_regs, &mut ws.wide_out);
+    values.copy_from_slice(&ws.wide_out[..values.len()]);
+}
+
 /// Evaluate a values-then-Jacobian program on the inputs in `ws`.
 fn run(prog: &Slp, ws: &mut Workspace, values: &mut [Complex64], jac: &mut [Complex64]) {
     ws.out.resize(prog.n_outputs(), Complex64::default());
@@ -306,4 +345,7 @@ pub(crate) struct Workspace {
     inputs: Vec<Complex64>,
     regs: Vec<Complex64>,
     out: Vec<Complex64>,
+    wide_inputs: Vec<ComplexDd>,
+    wide_regs: Vec<ComplexDd>,
+    wide_out: Vec<ComplexDd>,
 }

@@ -120,3 +120,37 @@ fn roots_of_a_product_of_linear_factors() {
     assert_eq!(us.len(), 2);
     assert!((us[0] + 2.0).abs() < 1e-10 && (us[1] - 1.0).abs() < 1e-10);
 }
+
+#[test]
+fn ill_conditioned_roots_are_polished_to_full_accuracy() {
+    // a cubic with roots 0.3, 0.3 + 1e-5 and -2: the two close roots have condition ~ 1e5, where
+    // Newton with residuals in double stalls near 1e-16 * 1e5; double-double residuals reach
+    // them to about the unit roundoff. The reference roots of the (rounded) cubic come from
+    // Newton's method in double-double arithmetic.
+    use neuromanifold::ddouble::DoubleDouble as Dd;
+    let (a, b, c) = (0.3, 0.3 + 1e-5, -2.0);
+    let coeffs = [-a * b * c, a * b + a * c + b * c, -(a + b + c), 1.0];
+    let eq = coeffs.iter().enumerate().map(|(k, &v)| Term { coefficient: C::new(v, 0.0), exponents: vec![k as u32] });
+    let sys = System::new(1, 0, vec![eq.collect()]).unwrap();
+    let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
+    assert_eq!(count(&res, PathStatus::Nonsingular), 3);
+    let exact = |x0: f64| {
+        let mut x = Dd::new(x0);
+        for _ in 0..8 {
+            let (mut f, mut df) = (Dd::new(0.0), Dd::new(0.0));
+            for &cf in coeffs.iter().rev() {
+                df = df * x + f;
+                f = f * x + Dd::new(cf);
+            }
+            // x -= f / df, with the quotient rounded to double (it is tiny near the root)
+            x = x - Dd::new(f.to_f64() / df.to_f64());
+        }
+        x
+    };
+    for r in [a, b, c] {
+        let x = exact(r);
+        let found = res.iter().map(|p| p.solution[0]).min_by(|u, v| (u.re - r).abs().total_cmp(&(v.re - r).abs())).unwrap();
+        let error = ((Dd::new(found.re) - x).to_f64().powi(2) + found.im.powi(2)).sqrt();
+        assert!(error < 1e-14, "root {r}: error {error:e}");
+    }
+}

@@ -17,6 +17,7 @@ use std::f64::consts::PI;
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::ddouble::ComplexDd;
 use crate::error::{Error, Result};
 use crate::random::rng_stream;
 use crate::scalar::Complex64;
@@ -156,6 +157,23 @@ impl Homotopy for TotalDegree<'_> {
         ws.f = f;
         ws.jf = jf;
     }
+    fn residual_extended(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C]) -> bool {
+        let n = self.sys.n_vars();
+        let mut wide = std::mem::take(&mut ws.wide);
+        wide.resize(n, ComplexDd::default());
+        self.sys.eval_homogeneous_extended(z, self.params, &mut ws.system, &mut wide);
+        let one = ComplexDd::new(C::new(1.0, 0.0));
+        let (a, b) = (one - ComplexDd::new(t), ComplexDd::new(self.gamma) * ComplexDd::new(t));
+        let power = |x: C, d: usize| (0..d).fold(one, |acc, _| acc * ComplexDd::new(x));
+        for i in 0..n {
+            let d = self.sys.degrees()[i];
+            let g = power(z[i + 1], d) - power(z[0], d);
+            h[i] = (a * wide[i] + b * g).to_complex();
+        }
+        h[n] = patch_residual(&self.patch, z);
+        ws.wide = wide;
+        true
+    }
 }
 
 fn random_unit(rng: &mut impl RngExt) -> C {
@@ -266,6 +284,27 @@ impl Homotopy for ParameterHomotopy<'_> {
         ws.f = f;
         ws.jf = jf;
     }
+    fn residual_extended(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C]) -> bool {
+        let n = self.sys.n_vars();
+        let mut wide = std::mem::take(&mut ws.wide);
+        wide.resize(n, ComplexDd::default());
+        self.sys.eval_on_line_extended(z, t, self.target, self.direction, &mut ws.system, &mut wide);
+        for (hi, w) in h.iter_mut().zip(&wide) {
+            *hi = w.to_complex();
+        }
+        h[n] = patch_residual(&self.patch, z);
+        ws.wide = wide;
+        true
+    }
+}
+
+/// a . z - 1 in double-double precision.
+fn patch_residual(patch: &[C], z: &[C]) -> C {
+    let mut acc = ComplexDd::new(C::new(-1.0, 0.0));
+    for (a, x) in patch.iter().zip(z) {
+        acc += ComplexDd::new(*a) * ComplexDd::new(*x);
+    }
+    acc.to_complex()
 }
 
 /// Parameter homotopy: the solutions `start_solutions` (S x n, affine) of the system at
@@ -333,6 +372,7 @@ fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mu
             max_steps: opts.tracker.max_steps * 4,
             predictor_error: opts.tracker.predictor_error * 1e-3,
             strict: true,
+            extended: true,
             ..opts.tracker.clone()
         },
         ..opts.clone()

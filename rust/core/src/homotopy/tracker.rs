@@ -10,6 +10,11 @@ type C = Complex64;
 pub trait Homotopy: Sync {
     fn n(&self) -> usize;
     fn eval(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C], hz: &mut [C], ht: &mut [C]);
+    /// H(z, t) evaluated in extended precision and rounded, into `h`; false if the homotopy
+    /// does not offer it.
+    fn residual_extended(&self, _z: &[C], _t: C, _ws: &mut Scratch, _h: &mut [C]) -> bool {
+        false
+    }
 }
 
 /// Per-path scratch buffers.
@@ -18,6 +23,7 @@ pub struct Scratch {
     pub(crate) system: crate::system::Workspace,
     pub(crate) f: Vec<C>,
     pub(crate) jf: Vec<C>,
+    pub(crate) wide: Vec<crate::ddouble::ComplexDd>,
     h: Vec<C>,
     /// H_z, LU-factored after each evaluation
     hz: Vec<C>,
@@ -47,6 +53,9 @@ pub struct TrackerOptions {
     /// floor or on predicted convergence. Near t = 0 this keeps a path to a singular endpoint
     /// from passing for a regular one.
     pub strict: bool,
+    /// Newton's residuals in double-double precision at ill-conditioned points (about ten
+    /// times the cost of an evaluation in double; for paths that failed in double).
+    pub extended: bool,
 }
 
 /// Largest relative Newton correction taken for rounding noise: where H_z is ill-conditioned,
@@ -56,6 +65,8 @@ const NOISE_FLOOR: f64 = 1e-7;
 /// Corrections below this (relative) may be rounding noise: they do not measure Newton's
 /// contraction.
 const MEASURABLE: f64 = 1e-8;
+/// Pivot ratio above which Newton's residuals are computed in double-double precision.
+const EXTENDED_CONDITION: f64 = 1e4;
 /// Newton iterations per step at most (ill-conditioned stretches of a path need more than
 /// well-conditioned ones, where one or two reach the tolerance).
 const CORRECTOR_ITERATIONS: usize = 4;
@@ -75,6 +86,7 @@ impl Default for TrackerOptions {
             max_first_correction: 1e-3,
             predictor_error: 1e-3,
             strict: false,
+            extended: false,
         }
     }
 }
@@ -101,6 +113,18 @@ fn eval_factored<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, ws: &mut Scratch) -> bool
     ok
 }
 
+/// Largest over smallest modulus of the pivots of an LU factorization: a cheap lower bound
+/// on the condition number.
+fn pivot_ratio(lu: &[C], n: usize) -> f64 {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for i in 0..n {
+        let d = lu[i * n + i].norm_sqr();
+        lo = lo.min(d);
+        hi = hi.max(d);
+    }
+    (hi / lo).sqrt()
+}
+
 /// dz/ds = -H_z^{-1} H_t dt/ds into `ws.k[slot]`, with the factors in `ws`.
 fn velocity_from_factors(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
     let mut v = std::mem::take(&mut ws.k[slot]);
@@ -122,7 +146,7 @@ fn velocity<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, dtds: C, ws: &mut Scratch, slo
 /// ones.
 pub fn newton<Hm: Homotopy>(hm: &Hm, z: &mut [C], t: C, ws: &mut Scratch, iterations: usize, tol: f64) -> (bool, f64) {
     let mut omega = f64::INFINITY;
-    let c = corrector(hm, z, t, ws, iterations, tol, &mut omega, 0.0);
+    let c = corrector(hm, z, t, ws, iterations, tol, &mut omega, 0.0, true);
     (c.converged, c.first)
 }
 
@@ -147,6 +171,7 @@ fn corrector<Hm: Homotopy>(
     tol: f64,
     omega: &mut f64,
     noise_floor: f64,
+    extended: bool,
 ) -> Correction {
     let n = hm.n();
     ws.factored_here = false;
@@ -157,6 +182,12 @@ fn corrector<Hm: Homotopy>(
     for it in 0..iterations {
         if !eval_factored(hm, z, t, ws) {
             return fail(first);
+        }
+        if extended && pivot_ratio(&ws.hz, n) > EXTENDED_CONDITION {
+            // rounding in H would stall Newton at about cond * unit roundoff
+            let mut h = std::mem::take(&mut ws.h);
+            hm.residual_extended(z, t, ws, &mut h);
+            ws.h = h;
         }
         let ok = lu_solve(&ws.hz, &ws.piv, &mut ws.h, n);
         let dn = norm(&ws.h);
@@ -260,7 +291,7 @@ pub fn track<Hm: Homotopy>(
                 trial.push(z[i] + incr);
             }
             let (t1, _) = path(s + step * dir);
-            let c = corrector(hm, &mut trial, t1, ws, CORRECTOR_ITERATIONS, opts.corrector_tolerance, &mut omega, noise_floor);
+            let c = corrector(hm, &mut trial, t1, ws, CORRECTOR_ITERATIONS, opts.corrector_tolerance, &mut omega, noise_floor, opts.extended);
             (first, converged) = (c.first, c.converged);
             // inside Newton's region of quadratic convergence (omega * first is the ratio of
             // the second correction to the first): no jump to another path

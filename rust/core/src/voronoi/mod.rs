@@ -147,7 +147,7 @@ impl PlaneCurveProblem {
         s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
         real_roots(&s.coeffs, &mut s.roots, &mut s.rs);
         let mut best = (f64::INFINITY, [f64::NAN, f64::NAN]);
-        let mut consider = |p: [f64; 2], best: &mut (f64, [f64; 2])| {
+        let consider = |p: [f64; 2], best: &mut (f64, [f64; 2])| {
             if self.near_singular(p) {
                 return;
             }
