@@ -52,9 +52,69 @@ def test_known_roots_of_products_of_linear_factors(roots: list[int], seed: int) 
 
 def test_solutions_at_infinity_are_accounted_for() -> None:
     F = nm.System(["x*y - 1", "x*y + x - 3"], ["x", "y"])
-    s = nm.solve(F).summary()
+    s = nm.solve(F, start="total_degree").summary()
     assert s == {"nonsingular": 1, "singular": 0, "at_infinity": 3, "failed": 0, "paths": 4, "real": 1}
+    # bilinear in {x}, {y}: the multihomogeneous start system has 2 paths, one to infinity
+    assert F.best_variable_groups()[1] == 2 == F.multihomogeneous_bezout_number([["x"], ["y"]])
+    s = nm.solve(F).summary()
+    assert s == {"nonsingular": 1, "singular": 0, "at_infinity": 1, "failed": 0, "paths": 2, "real": 1}
     assert np.allclose(nm.solve(F).solutions, [[2, 0.5]])
+
+
+def test_multihomogeneous_start_system_of_the_rank_one_ed_problem() -> None:
+    # degree 1 in u and 2 in v for the u-equations, the reverse for the v-equations:
+    # coefficient of a^2 b^3 in (a + 2b)^2 (2a + b)^3 = 73 paths instead of 3^5 = 243
+    F = rank_one_ed_system()
+    groups, count = F.best_variable_groups()
+    assert count == 73 and F.bezout_number == 243
+    assert sorted(len(g) for g in groups) == [2, 3]
+    rng = np.random.default_rng(2)
+    params = np.concatenate([rng.uniform(0.5, 2.0, 9), rng.standard_normal(9)])
+    auto = nm.solve(F, params)
+    total = nm.solve(F, params, start="total_degree")
+    assert auto.summary()["paths"] == 73 and total.summary()["paths"] == 243
+    assert auto.summary()["nonsingular"] == total.summary()["nonsingular"] == 39
+    a = auto.nonsingular_solutions
+    b = total.nonsingular_solutions
+    assert all(np.abs(b - x).max(axis=1).min() < 1e-8 for x in a)
+
+
+@given(st.integers(0, 10_000), st.sampled_from([(1, 1), (1, 2), (2, 1)]), st.sampled_from([(1, 1), (1, 2), (2, 1)]))
+def test_multihomogeneous_and_total_degree_homotopies_agree(seed: int, d1: tuple[int, int], d2: tuple[int, int]) -> None:
+    # two equations in x (group 1) and y (group 2) with random coefficients and degrees d1, d2
+    rng = np.random.default_rng(seed)
+    exps, coeffs = [], []
+    for dx, dy in (d1, d2):
+        monos = np.array([(a, b) for a in range(dx + 1) for b in range(dy + 1)])
+        exps.append(monos)
+        coeffs.append(rng.standard_normal(len(monos)) + 1j * rng.standard_normal(len(monos)))
+    F = nm.System.from_arrays(exps, coeffs)
+    # Bezout number of the groups {x}, {y}: d1x d2y + d1y d2x
+    expected = d1[0] * d2[1] + d1[1] * d2[0]
+    assert F.multihomogeneous_bezout_number([[0], [1]]) == expected
+    by_groups = nm.solve(F, start="multihomogeneous", groups=[[0], [1]], seed=seed)
+    by_degree = nm.solve(F, start="total_degree", seed=seed)
+    assert by_groups.summary()["paths"] == expected
+    assert by_groups.summary()["failed"] == by_degree.summary()["failed"] == 0
+    a, b = by_groups.nonsingular_solutions, by_degree.nonsingular_solutions
+    assert len(a) == len(b) == expected  # generic coefficients: every solution is finite
+    assert all(np.abs(b - x).max(axis=1).min() < 1e-8 for x in a)
+
+
+def test_start_systems_validate_their_input() -> None:
+    F = nm.System(["x*y - 1", "x*y + x - 3"], ["x", "y"])
+    with pytest.raises(ValueError, match="start must be"):
+        nm.solve(F, start="polyhedral")
+    with pytest.raises(ValueError, match="start='multihomogeneous'"):
+        nm.solve(F, groups=[["x"], ["y"]])
+    with pytest.raises(ValueError, match="not a variable"):
+        nm.solve(F, start="multihomogeneous", groups=[["x"], ["z"]])
+    with pytest.raises(ValueError, match="in no group"):
+        nm.solve(F, start="multihomogeneous", groups=[["x"]])
+    with pytest.raises(ValueError, match="in two groups"):
+        F.multihomogeneous_bezout_number([["x", "y"], ["y"]])
+    with pytest.raises(TypeError):
+        F.multihomogeneous_bezout_number("xy")
 
 
 def test_double_root_is_singular_with_multiplicity_two() -> None:

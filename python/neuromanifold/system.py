@@ -135,7 +135,40 @@ class System:
 
     @property
     def bezout_number(self) -> int:
+        """Number of paths of the total-degree homotopy: the product of the degrees."""
         return int(np.prod(self.degrees, dtype=object))
+
+    def _groups(self, groups: object) -> list[list[int]]:
+        """Variable groups given by index, name or symbol, as lists of indices."""
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
+            raise TypeError("groups must be a sequence of sequences of variables (indices, names or symbols)")
+        names = [str(x) for x in self.variables]
+        out = []
+        for g in groups:
+            if isinstance(g, (str, bytes)) or not isinstance(g, Sequence):
+                raise TypeError(f"each group must be a sequence of variables, got {g!r}")
+            idx = []
+            for x in g:
+                if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+                    idx.append(int(x))
+                elif str(x) in names:
+                    idx.append(names.index(str(x)))
+                else:
+                    raise ValueError(f"{x!r} is not a variable of the system (variables: {', '.join(names)})")
+            out.append(idx)
+        return out
+
+    def multihomogeneous_bezout_number(self, groups: Sequence[Sequence[object]]) -> int:
+        """Number of paths of the multihomogeneous homotopy for a partition of the variables:
+        the coefficient of prod a_j^{n_j} in prod_i (sum_j d_ij a_j), d_ij the degree of
+        equation i in group j (n_j variables)."""
+        return int(self._core.multihomogeneous_bezout_number(self._groups(groups)))
+
+    def best_variable_groups(self) -> tuple[tuple[tuple[object, ...], ...], int]:
+        """The partition of the variables (up to 8 of them; one group beyond) with the smallest
+        multihomogeneous Bezout number, and that number: what ``solve(start="auto")`` uses."""
+        groups, count = self._core.best_variable_groups()
+        return tuple(tuple(self.variables[k] for k in g) for g in groups), int(count)
 
     def _params(self, parameters: object) -> np.ndarray:
         if parameters is None:
@@ -277,11 +310,22 @@ class SolveResult:
         return counts
 
 
-def solve(system: System, parameters: object = None, seed: int = 0, real_tol: float = 1e-8) -> SolveResult:
-    """All isolated complex solutions of a square system by the total-degree homotopy.
+def solve(
+    system: System,
+    parameters: object = None,
+    seed: int = 0,
+    real_tol: float = 1e-8,
+    start: str = "auto",
+    groups: Sequence[Sequence[object]] | None = None,
+) -> SolveResult:
+    """All isolated complex solutions of a square system by homotopy continuation.
 
-    Tracks prod(deg F_i) paths in parallel (the same result for any thread count) and accounts for
-    every one: nonsingular, singular (with multiplicity), at infinity or failed.
+    ``start`` chooses the start system: ``"total_degree"`` (prod deg F_i paths),
+    ``"multihomogeneous"`` (products of random linear forms for the variable partition
+    ``groups``, as many paths as its multihomogeneous Bezout number), or ``"auto"``: the
+    partition with the fewest paths (``System.best_variable_groups``), the total degree when no
+    partition has fewer. Paths are tracked in parallel (the same result for any thread count);
+    every one is accounted for: nonsingular, singular (with multiplicity), at infinity or failed.
     """
     if not isinstance(system, System):
         raise TypeError(f"expected a System, got {type(system).__name__}")
@@ -290,7 +334,12 @@ def solve(system: System, parameters: object = None, seed: int = 0, real_tol: fl
     p = system._params(parameters)
     if not np.all(np.isfinite(p)):
         raise ValueError("parameters contain NaN or infinity")
-    return _result(system._core.solve(p, v.nonnegative_int(seed, "seed")), float(real_tol))
+    if start not in ("auto", "total_degree", "multihomogeneous"):
+        raise ValueError(f"start must be 'auto', 'total_degree' or 'multihomogeneous', got {start!r}")
+    if groups is not None and start != "multihomogeneous":
+        raise ValueError("variable groups are given with start='multihomogeneous'")
+    idx = system._groups(groups) if groups is not None else None
+    return _result(system._core.solve(p, v.nonnegative_int(seed, "seed"), start, idx), float(real_tol))
 
 
 def _result(d: dict[str, Any], real_tol: float) -> SolveResult:

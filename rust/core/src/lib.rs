@@ -30,7 +30,7 @@ pub mod voronoi;
 pub use dimension::{dimension, exact_rank, jacobian_rank, stratum_dimension, DimensionReport};
 pub use error::{Error, Result};
 pub use homotopy::monodromy::{monodromy_solve, MonodromyOptions, MonodromyResult};
-pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions};
+pub use homotopy::{solve, track_parameters, PathResult, PathStatus, SolveOptions, Start};
 pub use network::{
     Activation, Architecture, ConvNetwork, LightningAttention, LinearNetwork, Network, PolynomialNetwork, ReLUNetwork,
     ResidualLinearNetwork, Subnetwork,

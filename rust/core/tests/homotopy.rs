@@ -60,12 +60,53 @@ fn deficient_system_reports_solutions_at_infinity() {
         vec![vec![t(1.0, [1, 1]), t(-1.0, [0, 0])], vec![t(1.0, [1, 1]), t(1.0, [1, 0]), t(-3.0, [0, 0])]],
     )
     .unwrap();
-    let res = solve(&sys, &[], &SolveOptions::default()).unwrap();
-    assert_eq!(res.len(), 4);
-    assert_eq!(count(&res, PathStatus::Nonsingular), 1);
-    assert_eq!(count(&res, PathStatus::AtInfinity), 3);
-    let x = &res.iter().find(|p| p.status == PathStatus::Nonsingular).unwrap().solution;
-    assert!((x[0] - C::new(2.0, 0.0)).norm() < 1e-10 && (x[1] - C::new(0.5, 0.0)).norm() < 1e-10);
+    let total = SolveOptions { start: Start::TotalDegree, ..Default::default() };
+    // the multihomogeneous start system for the groups {x}, {y} has 2 paths, one to infinity
+    for (opts, paths) in [(total, 4), (SolveOptions::default(), 2)] {
+        let res = solve(&sys, &[], &opts).unwrap();
+        assert_eq!(res.len(), paths);
+        assert_eq!(count(&res, PathStatus::Nonsingular), 1);
+        assert_eq!(count(&res, PathStatus::AtInfinity), paths - 1);
+        let x = &res.iter().find(|p| p.status == PathStatus::Nonsingular).unwrap().solution;
+        assert!((x[0] - C::new(2.0, 0.0)).norm() < 1e-10 && (x[1] - C::new(0.5, 0.0)).norm() < 1e-10);
+    }
+}
+
+#[test]
+fn multihomogeneous_start_systems_find_every_solution() {
+    // bilinear systems in groups {x1, x2}, {y1, y2} of random coefficients: the 2-homogeneous
+    // Bezout number (coefficient of a^2 b^2 in (a + b)^4) = 6 solutions, total degree 16
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+    let mut eqs = Vec::new();
+    for _ in 0..4 {
+        let mut eq = Vec::new();
+        for (i, j) in [(0, 2), (0, 3), (1, 2), (1, 3), (0, 4), (1, 4), (4, 2), (4, 3), (4, 4)] {
+            // exponents of x1 x2 y1 y2, index 4 standing for the constant 1 in each group
+            let mut e = vec![0u32; 4];
+            if i < 4 {
+                e[i] += 1;
+            }
+            if j < 4 {
+                e[j] += 1;
+            }
+            eq.push(Term { coefficient: C::new(rng.random::<f64>() - 0.5, rng.random::<f64>() - 0.5), exponents: e });
+        }
+        eqs.push(eq);
+    }
+    let sys = System::new(4, 0, eqs).unwrap();
+    let groups = Start::Multihomogeneous(vec![vec![0, 1], vec![2, 3]]);
+    let by_groups = solve(&sys, &[], &SolveOptions { start: groups, ..Default::default() }).unwrap();
+    let by_degree = solve(&sys, &[], &SolveOptions { start: Start::TotalDegree, ..Default::default() }).unwrap();
+    assert_eq!(by_groups.len(), 6);
+    assert_eq!(by_degree.len(), 16);
+    assert_eq!(count(&by_groups, PathStatus::Nonsingular), 6);
+    assert_eq!(count(&by_degree, PathStatus::Nonsingular), 6);
+    for p in by_groups.iter() {
+        let close = by_degree.iter().filter(|q| q.status == PathStatus::Nonsingular).any(|q| {
+            p.solution.iter().zip(&q.solution).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max) < 1e-8
+        });
+        assert!(close, "a solution of the linear-product homotopy is missing from the total-degree one");
+    }
 }
 
 #[test]

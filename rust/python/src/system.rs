@@ -64,6 +64,16 @@ impl System {
     fn n_params(&self) -> usize {
         self.inner.n_params()
     }
+    /// The multihomogeneous Bezout number of a partition of the variables.
+    fn multihomogeneous_bezout_number(&self, groups: Vec<Vec<usize>>) -> PyResult<f64> {
+        let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        core::homotopy::start::check_partition(&groups, self.inner.n_vars()).map_err(crate::errors::to_py)?;
+        Ok(core::homotopy::start::bezout_number(&core::homotopy::start::multidegrees(&self.inner, &groups), &sizes))
+    }
+    /// The partition with the smallest multihomogeneous Bezout number, and that number.
+    fn best_variable_groups(&self) -> (Vec<Vec<usize>>, f64) {
+        core::homotopy::start::best_partition(&self.inner)
+    }
     #[getter]
     fn degrees(&self) -> Vec<usize> {
         self.inner.degrees().to_vec()
@@ -89,15 +99,20 @@ impl System {
         let n = self.inner.n_vars();
         self.inner.jacobian(x, p).into_pyarray(py).reshape([n, n])
     }
-    /// Total-degree homotopy; a dictionary of per-path arrays.
+    /// Homotopy from a start system ("auto", "total_degree" or "multihomogeneous" with
+    /// variable groups); a dictionary of per-path arrays.
+    #[pyo3(signature = (p, seed, start="auto", groups=None))]
     fn solve<'py>(
         &self,
         py: Python<'py>,
         p: PyReadonlyArray1<'py, Complex64>,
         seed: u64,
+        start: &str,
+        groups: Option<Vec<Vec<usize>>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let p = contiguous(&p)?;
-        let opts = core::SolveOptions { seed, ..Default::default() };
+        let start = start_system(start, groups)?;
+        let opts = core::SolveOptions { seed, start, ..Default::default() };
         let sys = &self.inner;
         let res = py.detach(|| run(|| core::solve(sys, p, &opts))).py()?;
         paths_to_dict(py, &res, sys.n_vars())
@@ -154,6 +169,18 @@ impl System {
         let sys = &self.inner;
         let res = py.detach(|| run(|| core::track_parameters(sys, &starts, p0, &tg, &opts))).py()?;
         res.iter().map(|r| paths_to_dict(py, r, n)).collect()
+    }
+}
+
+fn start_system(start: &str, groups: Option<Vec<Vec<usize>>>) -> PyResult<core::Start> {
+    let unknown = |what: String| crate::errors::to_py(core::Error::Shape(what));
+    match (start, groups) {
+        ("auto", None) => Ok(core::Start::Auto),
+        ("total_degree", None) => Ok(core::Start::TotalDegree),
+        ("multihomogeneous", Some(g)) => Ok(core::Start::Multihomogeneous(g)),
+        ("multihomogeneous", None) => Ok(core::Start::Auto),
+        (s, Some(_)) if s != "multihomogeneous" => Err(unknown(format!("variable groups need start='multihomogeneous', got {s:?}"))),
+        (s, _) => Err(unknown(format!("start must be 'auto', 'total_degree' or 'multihomogeneous', got {s:?}"))),
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod linalg;
 pub mod monodromy;
+pub mod start;
 pub mod tracker;
 
 use std::f64::consts::PI;
@@ -23,12 +24,17 @@ use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::System;
 use linalg::{norm, singular_values};
+use start::StartSystem;
+pub use start::Start;
 use tracker::{newton, track, Homotopy, Scratch, TrackerOptions};
 
 type C = Complex64;
 
 /// Where the Cauchy endgame takes over.
 pub const ENDGAME_START: f64 = 0.1;
+
+/// Steps of a path from a start system straight from t = ENDGAME_START to t = 0.
+const DIRECT_STEPS: usize = 60;
 
 /// Largest condition number of an endpoint reached by tracking straight to t = 0 that is
 /// taken as regular without the endgame (near a double root, direct tracking gets to about
@@ -83,6 +89,8 @@ pub struct PathResult {
 #[derive(Clone, Debug)]
 pub struct SolveOptions {
     pub seed: u64,
+    /// The start system of `solve`.
+    pub start: Start,
     pub tracker: TrackerOptions,
     /// Endpoints with |z_0| / |z| below this are at infinity.
     pub infinity_tolerance: f64,
@@ -92,33 +100,42 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { seed: 0, tracker: TrackerOptions::default(), infinity_tolerance: 1e-8, singular_condition: 1e10 }
+        SolveOptions { seed: 0, start: Start::Auto, tracker: TrackerOptions::default(), infinity_tolerance: 1e-8, singular_condition: 1e10 }
     }
 }
 
-struct TotalDegree<'a> {
+/// H(z, t) = (1 - t) z_0^{e_i} F_i^h(z) + gamma t G_i(z) from a start system G.
+struct StartHomotopy<'a> {
     sys: &'a System,
     params: &'a [C],
     gamma: C,
     patch: Vec<C>,
+    start: StartSystem,
 }
 
 /// A homotopy in projective coordinates whose end (t = 0) is the system at `target()`.
 pub trait ProjectiveHomotopy: Homotopy {
     fn system(&self) -> &System;
     fn target(&self) -> &[C];
+    /// Steps allowed from t = ENDGAME_START straight to t = 0 before the tests for infinity
+    /// and the endgame take over.
+    fn direct_steps(&self) -> usize;
 }
 
-impl ProjectiveHomotopy for TotalDegree<'_> {
+impl ProjectiveHomotopy for StartHomotopy<'_> {
     fn system(&self) -> &System {
         self.sys
+    }
+    fn direct_steps(&self) -> usize {
+        // many paths from a start system go to infinity: decide those early
+        DIRECT_STEPS
     }
     fn target(&self) -> &[C] {
         self.params
     }
 }
 
-impl Homotopy for TotalDegree<'_> {
+impl Homotopy for StartHomotopy<'_> {
     fn n(&self) -> usize {
         self.sys.n_vars() + 1
     }
@@ -132,20 +149,22 @@ impl Homotopy for TotalDegree<'_> {
         let one = C::new(1.0, 0.0);
         let a = one - t;
         let b = self.gamma * t;
+        let mut grad = std::mem::take(&mut ws.grad);
+        grad.resize(m, C::default());
         for i in 0..n {
-            let d = self.sys.degrees()[i] as i32;
-            let zi = z[i + 1];
-            let z0 = z[0];
-            let g = zi.powi(d) - z0.powi(d);
-            h[i] = a * f[i] + b * g;
-            ht[i] = self.gamma * g - f[i];
+            let e = self.start.extra_degree(i);
+            // z_0^e F_i^h and its gradient
+            let (pe, dpe) = if e == 0 { (one, C::default()) } else { (z[0].powi(e as i32), z[0].powi(e as i32 - 1) * e as f64) };
+            let fi = pe * f[i];
+            let g = self.start.eval(i, self.sys.degrees()[i], z, &mut grad);
+            h[i] = a * fi + b * g;
+            ht[i] = self.gamma * g - fi;
             for j in 0..m {
-                hz[i * m + j] = a * jf[i * m + j];
+                hz[i * m + j] = a * pe * jf[i * m + j] + b * grad[j];
             }
-            let dd = C::new(d as f64, 0.0);
-            hz[i * m + i + 1] += b * dd * zi.powi(d - 1);
-            hz[i * m] -= b * dd * z0.powi(d - 1);
+            hz[i * m] += a * dpe * f[i];
         }
+        ws.grad = grad;
         // the patch a . z = 1
         let mut p = C::new(-1.0, 0.0);
         for j in 0..m {
@@ -164,11 +183,10 @@ impl Homotopy for TotalDegree<'_> {
         self.sys.eval_homogeneous_extended(z, self.params, &mut ws.system, &mut wide);
         let one = ComplexDd::new(C::new(1.0, 0.0));
         let (a, b) = (one - ComplexDd::new(t), ComplexDd::new(self.gamma) * ComplexDd::new(t));
-        let power = |x: C, d: usize| (0..d).fold(one, |acc, _| acc * ComplexDd::new(x));
         for i in 0..n {
-            let d = self.sys.degrees()[i];
-            let g = power(z[i + 1], d) - power(z[0], d);
-            h[i] = (a * wide[i] + b * g).to_complex();
+            let pe = (0..self.start.extra_degree(i)).fold(one, |acc, _| acc * ComplexDd::new(z[0]));
+            let g = self.start.eval_extended(i, self.sys.degrees()[i], z);
+            h[i] = (a * pe * wide[i] + b * g).to_complex();
         }
         h[n] = patch_residual(&self.patch, z);
         ws.wide = wide;
@@ -181,40 +199,28 @@ fn random_unit(rng: &mut impl RngExt) -> C {
     C::new(a.cos(), a.sin())
 }
 
-/// The start solution number `index` of G(z) = 0 on the patch.
-fn start_point(degrees: &[usize], index: u64, patch: &[C]) -> Vec<C> {
-    let mut z = vec![C::new(1.0, 0.0)];
-    let mut k = index;
-    for &d in degrees {
-        let digit = k % d as u64;
-        k /= d as u64;
-        let angle = 2.0 * PI * digit as f64 / d as f64;
-        z.push(C::new(angle.cos(), angle.sin()));
-    }
-    let s: C = patch.iter().zip(&z).map(|(a, b)| a * b).sum();
-    z.iter().map(|x| x / s).collect()
-}
-
 /// Largest number of paths `solve` accepts.
 pub const MAX_PATHS: f64 = 1e8;
 
-/// All isolated solutions of `sys` at parameters `params` by the total-degree homotopy.
+/// All isolated solutions of `sys` at parameters `params` by the homotopy from the start
+/// system `opts.start` (total degree or multihomogeneous linear products).
 pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<PathResult>> {
     sys.check_params(params)?;
-    let paths = sys.bezout_number();
-    if paths > MAX_PATHS {
-        return Err(Error::TooLarge(format!("the total-degree homotopy would track {paths:.3e} paths")));
-    }
     let mut rng = rng_stream(opts.seed, 7);
     let gamma = random_unit(&mut rng);
     let patch: Vec<C> = (0..=sys.n_vars()).map(|_| random_unit(&mut rng)).collect();
-    let hm = TotalDegree { sys, params, gamma, patch };
+    let (start, paths) = StartSystem::new(sys, &opts.start, &mut rng)?;
+    if paths > MAX_PATHS {
+        return Err(Error::TooLarge(format!("the homotopy would track {paths:.3e} paths")));
+    }
+    let starts = start.solutions(sys.degrees(), &patch);
+    let hm = StartHomotopy { sys, params, gamma, patch, start };
     let hm = &hm;
-    let mut results: Vec<PathResult> = (0..paths as u64)
+    let mut results: Vec<PathResult> = starts
         .into_par_iter()
-        .map_init(Scratch::default, |ws, k| {
-            let z = start_point(sys.degrees(), k, &hm.patch);
-            follow(hm, z, opts, ws)
+        .map_init(Scratch::default, |ws, z| match z {
+            Some(z) => follow(hm, z, opts, ws),
+            None => failed(vec![], 0),
         })
         .collect();
     count_multiplicities(&mut results);
@@ -250,6 +256,10 @@ struct ParameterHomotopy<'a> {
 impl ProjectiveHomotopy for ParameterHomotopy<'_> {
     fn system(&self) -> &System {
         self.sys
+    }
+    fn direct_steps(&self) -> usize {
+        // generic targets: every path ends at a regular solution, if ill-conditioned
+        usize::MAX
     }
     fn target(&self) -> &[C] {
         self.target
@@ -393,7 +403,9 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     // regular endpoints: straight on to t = 0
     // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
     let mut direct = z.clone();
-    let strict = TrackerOptions { strict: true, ..opts.tracker.clone() };
+    // a regular endpoint takes few steps from here; a path that needs many is going to a
+    // singular endpoint or to infinity, which the tests below decide
+    let strict = TrackerOptions { strict: true, max_steps: hm.direct_steps().min(opts.tracker.max_steps), ..opts.tracker.clone() };
     let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
     steps += last.steps;
     let mut candidate = None;
@@ -409,6 +421,7 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
             candidate = Some(r);
         }
     }
+    let z_end = z.clone();
     // paths to infinity (often to positive-dimensional sets there) need no endpoint
     if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
         return unfinished(PathStatus::AtInfinity, direct, 0, steps);
@@ -417,10 +430,24 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
         return classify(hm, &end, winding, steps, opts, ws);
     }
-    match candidate {
-        Some(r) => PathResult { steps, ..r },
-        None => failed(direct, steps),
+    if let Some(r) = candidate {
+        return PathResult { steps, ..r };
     }
+    if hm.direct_steps() < opts.tracker.max_steps {
+        // neither at infinity nor singular: a regular endpoint that needed more steps
+        let mut direct = z_end.clone();
+        let whole = TrackerOptions { strict: true, ..opts.tracker.clone() };
+        let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &whole, ws);
+        steps += last.steps;
+        if last.ok {
+            let r = classify(hm, &direct, 1, steps, opts, ws);
+            if r.status == PathStatus::Nonsingular && r.residual < 1e-8 {
+                return r;
+            }
+        }
+        return failed(direct, steps);
+    }
+    failed(direct, steps)
 }
 
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
@@ -440,6 +467,7 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(
     };
     let checkpoints = 11;
     let mut seen: Vec<(f64, f64)> = vec![(ENDGAME_START.ln(), (z[0].norm() / norm(&z)).ln())];
+    let slope = |a: (f64, f64), b: (f64, f64)| (b.1 - a.1) / (b.0 - a.0);
     for k in 1..checkpoints {
         let (s0, s1) = ((k - 1) as f64 / (checkpoints - 1) as f64, k as f64 / (checkpoints - 1) as f64);
         let tr = track(hm, &mut z, &path, s0, s1, &opts.tracker, ws);
@@ -448,11 +476,26 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(
             break;
         }
         seen.push((path(s1).0.re.ln(), (z[0].norm() / norm(&z)).ln()));
+        let k = seen.len();
+        // decided early: z_0 / |z| already negligible, or shrinking like a fixed positive power
+        // of t (the valuation) over the last three intervals, three decades of t (a finite
+        // endpoint has valuation 0)
+        if seen[k - 1].1.exp() < opts.infinity_tolerance {
+            return true;
+        }
+        // (and only after z_0 / |z| has shrunk a hundredfold: a large finite endpoint can look
+        // like infinity for a while)
+        if k >= 4 && seen[k - 1].1.exp() < 1e-3 && seen[k - 1].1 < seen[0].1 - 100f64.ln() {
+            let v: Vec<f64> = (1..4).map(|i| slope(seen[k - 1 - i], seen[k - i])).collect();
+            let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+            if lo > 0.1 && hi < 1.25 * lo {
+                return true;
+            }
+        }
     }
     if seen.len() < 4 {
         return false;
     }
-    let slope = |a: (f64, f64), b: (f64, f64)| (b.1 - a.1) / (b.0 - a.0);
     let k = seen.len();
     let ratio = seen[k - 1].1.exp();
     // z_0 / |z| ~ t^v with v > 0 on the last two intervals (a finite endpoint has v -> 0)

@@ -24,6 +24,7 @@ pub struct Scratch {
     pub(crate) f: Vec<C>,
     pub(crate) jf: Vec<C>,
     pub(crate) wide: Vec<crate::ddouble::ComplexDd>,
+    pub(crate) grad: Vec<C>,
     h: Vec<C>,
     /// H_z, LU-factored after each evaluation
     hz: Vec<C>,
