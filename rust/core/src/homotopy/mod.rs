@@ -405,26 +405,38 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     let mut direct = z.clone();
     // a regular endpoint takes few steps from here; a path that needs many is going to a
     // singular endpoint or to infinity, which the tests below decide
-    let strict = TrackerOptions { strict: true, max_steps: hm.direct_steps().min(opts.tracker.max_steps), ..opts.tracker.clone() };
+    let budget = hm.direct_steps().min(opts.tracker.max_steps);
+    let strict = TrackerOptions { strict: true, max_steps: budget, ..opts.tracker.clone() };
     let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
     steps += last.steps;
     let mut candidate = None;
     if last.ok {
-        let r = classify(hm, &direct, 1, steps, opts, ws);
-        let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
-        if r.status == PathStatus::Nonsingular && finite && r.residual < 1e-8 {
-            if r.condition < DIRECT_CONDITION {
-                return r;
-            }
-            // an ill-conditioned endpoint may be a cluster of paths: the endgame decides, and
-            // if it cannot, the endpoint stands as it is
-            candidate = Some(r);
+        match regular_end(hm, &direct, steps, opts, ws) {
+            Regular::Accept(r) => return r,
+            Regular::Candidate(r) => candidate = Some(r),
+            Regular::No => {}
         }
     }
     let z_end = z.clone();
     // paths to infinity (often to positive-dimensional sets there) need no endpoint
     if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
         return unfinished(PathStatus::AtInfinity, direct, 0, steps);
+    }
+    if !last.ok && last.steps >= budget && budget < opts.tracker.max_steps {
+        // the budget ran out on a finite path: a regular endpoint that needs more steps
+        // (close roots make it so) must be told from a singular one before the endgame,
+        // whose loops cannot separate roots closer than its smallest radius
+        let mut whole_path = z_end.clone();
+        let whole = TrackerOptions { strict: true, ..opts.tracker.clone() };
+        let rest = track(hm, &mut whole_path, &segment, 1.0 - ENDGAME_START, 1.0, &whole, ws);
+        steps += rest.steps;
+        if rest.ok {
+            match regular_end(hm, &whole_path, steps, opts, ws) {
+                Regular::Accept(r) => return r,
+                Regular::Candidate(r) => candidate = Some(r),
+                Regular::No => {}
+            }
+        }
     }
     // Cauchy endgame for finite singular endpoints: loops around t = 0 at shrinking radii
     if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
@@ -433,21 +445,28 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     if let Some(r) = candidate {
         return PathResult { steps, ..r };
     }
-    if hm.direct_steps() < opts.tracker.max_steps {
-        // neither at infinity nor singular: a regular endpoint that needed more steps
-        let mut direct = z_end.clone();
-        let whole = TrackerOptions { strict: true, ..opts.tracker.clone() };
-        let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &whole, ws);
-        steps += last.steps;
-        if last.ok {
-            let r = classify(hm, &direct, 1, steps, opts, ws);
-            if r.status == PathStatus::Nonsingular && r.residual < 1e-8 {
-                return r;
-            }
-        }
-        return failed(direct, steps);
-    }
     failed(direct, steps)
+}
+
+enum Regular {
+    /// a well-conditioned finite regular endpoint
+    Accept(PathResult),
+    /// regular but ill-conditioned: it may be a cluster of paths, which the endgame decides
+    Candidate(PathResult),
+    No,
+}
+
+/// Is the end of a direct track to t = 0 a finite regular solution?
+fn regular_end<H: ProjectiveHomotopy>(hm: &H, end: &[C], steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> Regular {
+    let r = classify(hm, end, 1, steps, opts, ws);
+    let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
+    if r.status != PathStatus::Nonsingular || !finite || r.residual >= 1e-8 {
+        Regular::No
+    } else if r.condition < DIRECT_CONDITION {
+        Regular::Accept(r)
+    } else {
+        Regular::Candidate(r)
+    }
 }
 
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START

@@ -57,6 +57,9 @@ pub struct TrackerOptions {
     /// Newton's residuals in double-double precision at ill-conditioned points (about ten
     /// times the cost of an evaluation in double; for paths that failed in double).
     pub extended: bool,
+    /// Predict by cubic Hermite extrapolation through the last two points (no evaluations)
+    /// instead of Runge-Kutta 4 (three evaluations), once two points are known.
+    pub hermite: bool,
 }
 
 /// Largest relative Newton correction taken for rounding noise: where H_z is ill-conditioned,
@@ -84,10 +87,11 @@ impl Default for TrackerOptions {
             max_step: 0.25,
             max_steps: 20_000,
             corrector_tolerance: 1e-10,
-            max_first_correction: 1e-3,
-            predictor_error: 1e-3,
+            max_first_correction: 1e-2,
+            predictor_error: 3e-3,
             strict: false,
             extended: false,
+            hermite: true,
         }
     }
 }
@@ -256,6 +260,10 @@ pub fn track<Hm: Homotopy>(
     let mut rejected = false;
     let mut omega = f64::INFINITY;
     let noise_floor = if opts.strict { 0.0 } else { NOISE_FLOOR };
+    // the last accepted point and its velocity (for the Hermite predictor), and the velocity
+    // at the current point (empty until computed)
+    let (mut previous, mut previous_v, mut here): (Vec<C>, Vec<C>, Vec<C>) = (Vec::new(), Vec::new(), Vec::new());
+    let mut s_previous = s;
     ws.factored_here = false;
     while (s1 - s) * dir > 1e-15 * length.max(1.0) {
         if steps >= opts.max_steps || h < opts.min_step * length.max(1e-300) {
@@ -264,33 +272,52 @@ pub fn track<Hm: Homotopy>(
         steps += 1;
         let step = h.min((s1 - s) * dir);
         let mut ok = true;
-        let nodes = [(0.0, 0usize), (0.5, 0), (0.5, 1), (1.0, 2)];
-        for (slot, &(c, prev)) in nodes.iter().enumerate() {
-            let (t, dtds) = path(s + c * step * dir);
-            if slot == 0 && ws.factored_here {
-                ok &= velocity_from_factors(n, dtds, ws, 0);
-                continue;
+        // the velocity at the current point: from the factors of the last Newton iterate when
+        // the previous step was accepted, kept across rejections
+        if here.is_empty() {
+            let (t, dtds) = path(s);
+            ok = if ws.factored_here { velocity_from_factors(n, dtds, ws, 0) } else { velocity(hm, z, t, dtds, ws, 0) };
+            if ok {
+                here.clear();
+                here.extend_from_slice(&ws.k[0]);
             }
+        }
+        let hermite = opts.hermite && !previous.is_empty();
+        if ok && hermite {
+            // cubic Hermite extrapolation through the last two points and their velocities:
+            // no evaluation at all, error of order h^4
+            let hp = s - s_previous;
+            let tau = (s + step * dir - s_previous) / hp;
+            let (t2, t3) = (tau * tau, tau * tau * tau);
+            let (h00, h10, h01, h11) = (2.0 * t3 - 3.0 * t2 + 1.0, t3 - 2.0 * t2 + tau, -2.0 * t3 + 3.0 * t2, t3 - t2);
             trial.clear();
-            if slot == 0 {
-                trial.extend_from_slice(z);
-            } else {
+            for i in 0..n {
+                trial.push(previous[i] * h00 + previous_v[i] * (h10 * hp) + z[i] * h01 + here[i] * (h11 * hp));
+            }
+        } else if ok {
+            ws.k[0].clone_from(&here);
+            let nodes = [(0.5, 0usize, 1usize), (0.5, 1, 2), (1.0, 2, 3)];
+            for &(c, prev, slot) in &nodes {
+                let (t, dtds) = path(s + c * step * dir);
+                trial.clear();
                 let kp = &ws.k[prev];
                 trial.extend(z.iter().zip(kp).map(|(zi, ki)| *zi + *ki * (c * step * dir)));
+                ok &= velocity(hm, &trial, t, dtds, ws, slot);
+                if !ok {
+                    break;
+                }
             }
-            ok &= velocity(hm, &trial, t, dtds, ws, slot);
-            if !ok {
-                break;
+            if ok {
+                trial.clear();
+                for i in 0..n {
+                    let incr = (ws.k[0][i] + ws.k[1][i] * 2.0 + ws.k[2][i] * 2.0 + ws.k[3][i]) * (step * dir / 6.0);
+                    trial.push(z[i] + incr);
+                }
             }
         }
         let mut first = f64::INFINITY;
         let mut converged = false;
         if ok {
-            trial.clear();
-            for i in 0..n {
-                let incr = (ws.k[0][i] + ws.k[1][i] * 2.0 + ws.k[2][i] * 2.0 + ws.k[3][i]) * (step * dir / 6.0);
-                trial.push(z[i] + incr);
-            }
             let (t1, _) = path(s + step * dir);
             let c = corrector(hm, &mut trial, t1, ws, CORRECTOR_ITERATIONS, opts.corrector_tolerance, &mut omega, noise_floor, opts.extended);
             (first, converged) = (c.first, c.converged);
@@ -300,10 +327,16 @@ pub fn track<Hm: Homotopy>(
         }
         // error ~ h^5: the step at which the predictor's error meets its target, and the
         // step at which Newton's contraction meets its target
-        let by_error = if first > 0.0 { (opts.predictor_error / first).powf(0.2) } else { 2.0 };
-        let by_contraction = if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(0.2) } else { 2.0 };
+        let order = if hermite { 0.25 } else { 0.2 };
+        let by_error = if first > 0.0 { (opts.predictor_error / first).powf(order) } else { 2.0 };
+        let by_contraction =
+            if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(order) } else { 2.0 };
         let factor = 0.9 * by_error.min(by_contraction);
         if ok {
+            previous.clone_from(z);
+            std::mem::swap(&mut previous_v, &mut here);
+            here.clear();
+            s_previous = s;
             z.copy_from_slice(&trial);
             s += step * dir;
             ws.factored_here = true;
