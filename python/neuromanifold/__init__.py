@@ -25,12 +25,14 @@ from .architectures import (
     Subnetwork,
 )
 from . import formulas, plot
+from .curves import PlaneCurve
 from .critical import CriticalPoint, CriticalPoints, classify, critical_points
 from .dimension import DimensionReport, dimension, functional_dimension
 from .ed import ed_degree
 from .landscape import Landscape, landscape
 from .losses import DistanceLoss, Loss, SquaredError
 from .spec import parse
+from .voronoi import Gaussian, UniformBox, VoronoiEstimate, voronoi_mc, voronoi_samples, wilson_interval
 from .system import MonodromyResult, SolveResult, System, monodromy_solve, read_phcpack_solutions, solve, track
 
 try:
@@ -40,6 +42,13 @@ except PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "ConvNetwork",
+    "Gaussian",
+    "PlaneCurve",
+    "UniformBox",
+    "VoronoiEstimate",
+    "voronoi_mc",
+    "voronoi_samples",
+    "wilson_interval",
     "CriticalPoint",
     "CriticalPoints",
     "DimensionReport",

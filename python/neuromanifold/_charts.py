@@ -149,15 +149,21 @@ def rank_stratum_hessian(Q: np.ndarray, b: np.ndarray, W: np.ndarray, s: int) ->
     return H
 
 
-def slice_chart(net: Network, dim: int, seed: int) -> Chart:
+def slice_chart(net: Network, dim: int, seed: int, support: npt.NDArray[np.int64] | None = None) -> Chart:
     """Fix all but ``dim`` parameters at random values: the free ones are chosen where D mu has
-    full column rank, so the slice is transverse to the fibers (symmetries fixed)."""
+    full column rank, so the slice is transverse to the fibers (symmetries fixed).
+
+    With ``support`` (a subnetwork's parameters in the parent) the parameters outside it are
+    zero: a chart of that subnetwork's stratum of the parent's neuromanifold."""
     import scipy.linalg
 
     theta0 = net.random_params(seed=seed)
-    J = net.jacobian(theta0)
+    inside = np.arange(net.n_params) if support is None else np.asarray(support)
+    outside = np.setdiff1d(np.arange(net.n_params), inside)
+    theta0[outside] = 0.0
+    J = net.jacobian(theta0)[:, inside]
     piv = scipy.linalg.qr(J, pivoting=True, mode="r")[1]
-    free = np.sort(piv[:dim])
+    free = np.sort(inside[piv[:dim]])
     fixed = np.setdiff1d(np.arange(net.n_params), free)
     phi: list[pl.Poly] = []
     for exps, coeffs in net._core.mu_polynomials(MAX_TERMS):

@@ -299,7 +299,13 @@ impl System {
 
 impl System {
     /// Homogenized values in double-double precision.
-    pub(crate) fn eval_homogeneous_extended(&self, z: &[Complex64], p: &[Complex64], ws: &mut Workspace, values: &mut [ComplexDd]) {
+    pub(crate) fn eval_homogeneous_extended(
+        &self,
+        z: &[Complex64],
+        p: &[Complex64],
+        ws: &mut Workspace,
+        values: &mut [ComplexDd],
+    ) {
         let buf = &mut ws.wide_inputs;
         buf.clear();
         buf.extend(z.iter().chain(p).chain(&self.coefficients).map(|&c| ComplexDd::new(c)));

@@ -102,9 +102,10 @@ fn multihomogeneous_start_systems_find_every_solution() {
     assert_eq!(count(&by_groups, PathStatus::Nonsingular), 6);
     assert_eq!(count(&by_degree, PathStatus::Nonsingular), 6);
     for p in by_groups.iter() {
-        let close = by_degree.iter().filter(|q| q.status == PathStatus::Nonsingular).any(|q| {
-            p.solution.iter().zip(&q.solution).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max) < 1e-8
-        });
+        let close = by_degree
+            .iter()
+            .filter(|q| q.status == PathStatus::Nonsingular)
+            .any(|q| p.solution.iter().zip(&q.solution).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max) < 1e-8);
         assert!(close, "a solution of the linear-product homotopy is missing from the total-degree one");
     }
 }
@@ -190,7 +191,8 @@ fn ill_conditioned_roots_are_polished_to_full_accuracy() {
     };
     for r in [a, b, c] {
         let x = exact(r);
-        let found = res.iter().map(|p| p.solution[0]).min_by(|u, v| (u.re - r).abs().total_cmp(&(v.re - r).abs())).unwrap();
+        let found =
+            res.iter().map(|p| p.solution[0]).min_by(|u, v| (u.re - r).abs().total_cmp(&(v.re - r).abs())).unwrap();
         let error = ((Dd::new(found.re) - x).to_f64().powi(2) + found.im.powi(2)).sqrt();
         assert!(error < 1e-14, "root {r}: error {error:e}");
     }

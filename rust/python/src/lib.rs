@@ -4,6 +4,7 @@ mod errors;
 mod network;
 mod system;
 mod threads;
+mod voronoi;
 
 use pyo3::prelude::*;
 
@@ -14,6 +15,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::Network>()?;
     m.add_class::<network::ReluNetwork>()?;
     m.add_class::<system::System>()?;
+    m.add_class::<voronoi::PlaneCurve>()?;
+    m.add_function(wrap_pyfunction!(voronoi::voronoi_chunk_samples, m)?)?;
     m.add_function(wrap_pyfunction!(network::parse_spec, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

@@ -179,7 +179,9 @@ fn start_system(start: &str, groups: Option<Vec<Vec<usize>>>) -> PyResult<core::
         ("total_degree", None) => Ok(core::Start::TotalDegree),
         ("multihomogeneous", Some(g)) => Ok(core::Start::Multihomogeneous(g)),
         ("multihomogeneous", None) => Ok(core::Start::Auto),
-        (s, Some(_)) if s != "multihomogeneous" => Err(unknown(format!("variable groups need start='multihomogeneous', got {s:?}"))),
+        (s, Some(_)) if s != "multihomogeneous" => {
+            Err(unknown(format!("variable groups need start='multihomogeneous', got {s:?}")))
+        }
         (s, _) => Err(unknown(format!("start must be 'auto', 'total_degree' or 'multihomogeneous', got {s:?}"))),
     }
 }

@@ -24,8 +24,8 @@ use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::System;
 use linalg::{norm, singular_values};
-use start::StartSystem;
 pub use start::Start;
+use start::StartSystem;
 use tracker::{newton, track, Homotopy, Scratch, TrackerOptions};
 
 type C = Complex64;
@@ -100,7 +100,13 @@ pub struct SolveOptions {
 
 impl Default for SolveOptions {
     fn default() -> Self {
-        SolveOptions { seed: 0, start: Start::Auto, tracker: TrackerOptions::default(), infinity_tolerance: 1e-8, singular_condition: 1e10 }
+        SolveOptions {
+            seed: 0,
+            start: Start::Auto,
+            tracker: TrackerOptions::default(),
+            infinity_tolerance: 1e-8,
+            singular_condition: 1e10,
+        }
     }
 }
 
@@ -154,7 +160,8 @@ impl Homotopy for StartHomotopy<'_> {
         for i in 0..n {
             let e = self.start.extra_degree(i);
             // z_0^e F_i^h and its gradient
-            let (pe, dpe) = if e == 0 { (one, C::default()) } else { (z[0].powi(e as i32), z[0].powi(e as i32 - 1) * e as f64) };
+            let (pe, dpe) =
+                if e == 0 { (one, C::default()) } else { (z[0].powi(e as i32), z[0].powi(e as i32 - 1) * e as f64) };
             let fi = pe * f[i];
             let g = self.start.eval(i, self.sys.degrees()[i], z, &mut grad);
             h[i] = a * fi + b * g;
@@ -457,7 +464,13 @@ enum Regular {
 }
 
 /// Is the end of a direct track to t = 0 a finite regular solution?
-fn regular_end<H: ProjectiveHomotopy>(hm: &H, end: &[C], steps: usize, opts: &SolveOptions, ws: &mut Scratch) -> Regular {
+fn regular_end<H: ProjectiveHomotopy>(
+    hm: &H,
+    end: &[C],
+    steps: usize,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> Regular {
     let r = classify(hm, end, 1, steps, opts, ws);
     let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
     if r.status != PathStatus::Nonsingular || !finite || r.residual >= 1e-8 {

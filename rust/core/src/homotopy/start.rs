@@ -42,7 +42,9 @@ pub fn multidegrees(sys: &System, groups: &[Vec<usize>]) -> Vec<Vec<usize>> {
         .map(|eq| {
             groups
                 .iter()
-                .map(|g| eq.iter().map(|t| g.iter().map(|&k| t.exponents[k] as usize).sum::<usize>()).max().unwrap_or(0))
+                .map(|g| {
+                    eq.iter().map(|t| g.iter().map(|&k| t.exponents[k] as usize).sum::<usize>()).max().unwrap_or(0)
+                })
                 .collect()
         })
         .collect()
@@ -253,7 +255,8 @@ impl StartSystem {
                 power(z[i + 1]) - power(z[0])
             }
             StartSystem::LinearProduct(lp) => lp.forms[i].iter().fold(one, |acc, f| {
-                let v = f.iter().zip(z).fold(ComplexDd::default(), |s, (a, b)| s + ComplexDd::new(*a) * ComplexDd::new(*b));
+                let v =
+                    f.iter().zip(z).fold(ComplexDd::default(), |s, (a, b)| s + ComplexDd::new(*a) * ComplexDd::new(*b));
                 acc * v
             }),
         }
@@ -280,7 +283,14 @@ impl StartSystem {
 
 impl LinearProduct {
     /// Every choice of one form per equation that takes n_j forms from each group j.
-    fn enumerate(&self, i: usize, used: &mut [usize], choice: &mut Vec<usize>, patch: &[C], out: &mut Vec<Option<Vec<C>>>) {
+    fn enumerate(
+        &self,
+        i: usize,
+        used: &mut [usize],
+        choice: &mut Vec<usize>,
+        patch: &[C],
+        out: &mut Vec<Option<Vec<C>>>,
+    ) {
         let n = self.forms.len();
         if i == n {
             let m = n + 1;
@@ -359,8 +369,12 @@ mod tests {
     #[test]
     fn the_best_partition_of_a_bilinear_system_separates_the_variables() {
         // x y - 1, x y + x - 3: total degree 4, groups {x}, {y}: 2
-        let sys = System::new(2, 0, vec![vec![term(&[1, 1]), term(&[0, 0])], vec![term(&[1, 1]), term(&[1, 0]), term(&[0, 0])]])
-            .unwrap();
+        let sys = System::new(
+            2,
+            0,
+            vec![vec![term(&[1, 1]), term(&[0, 0])], vec![term(&[1, 1]), term(&[1, 0]), term(&[0, 0])]],
+        )
+        .unwrap();
         let (groups, count) = best_partition(&sys);
         assert_eq!(count, 2.0);
         assert_eq!(groups.len(), 2);
@@ -368,7 +382,8 @@ mod tests {
 
     #[test]
     fn linear_product_start_solutions_solve_the_start_system() {
-        let sys = System::new(2, 0, vec![vec![term(&[1, 1]), term(&[0, 0])], vec![term(&[1, 2]), term(&[0, 0])]]).unwrap();
+        let sys =
+            System::new(2, 0, vec![vec![term(&[1, 1]), term(&[0, 0])], vec![term(&[1, 2]), term(&[0, 0])]]).unwrap();
         let mut rng = crate::random::rng_stream(3, 0);
         let groups = vec![vec![0], vec![1]];
         let (start, count) = StartSystem::new(&sys, &Start::Multihomogeneous(groups), &mut rng).unwrap();

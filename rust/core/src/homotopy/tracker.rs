@@ -319,11 +319,23 @@ pub fn track<Hm: Homotopy>(
         let mut converged = false;
         if ok {
             let (t1, _) = path(s + step * dir);
-            let c = corrector(hm, &mut trial, t1, ws, CORRECTOR_ITERATIONS, opts.corrector_tolerance, &mut omega, noise_floor, opts.extended);
+            let c = corrector(
+                hm,
+                &mut trial,
+                t1,
+                ws,
+                CORRECTOR_ITERATIONS,
+                opts.corrector_tolerance,
+                &mut omega,
+                noise_floor,
+                opts.extended,
+            );
             (first, converged) = (c.first, c.converged);
             // inside Newton's region of quadratic convergence (omega * first is the ratio of
             // the second correction to the first): no jump to another path
-            ok = converged && first <= opts.max_first_correction && !(omega.is_finite() && omega * first > MAX_CONTRACTION);
+            ok = converged
+                && first <= opts.max_first_correction
+                && !(omega.is_finite() && omega * first > MAX_CONTRACTION);
         }
         // error ~ h^5: the step at which the predictor's error meets its target, and the
         // step at which Newton's contraction meets its target

@@ -87,6 +87,39 @@ pub enum Distribution {
     UniformBox { low: [f64; 2], high: [f64; 2] },
 }
 
+impl Distribution {
+    /// Reject parameters that do not define a distribution.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Distribution::Gaussian { center, scale } => {
+                if !(scale.is_finite() && scale > 0.0) || !center.iter().all(|c| c.is_finite()) {
+                    return Err(Error::Shape(format!("Gaussian scale must be positive and finite, got {scale}")));
+                }
+            }
+            Distribution::UniformBox { low, high } => {
+                if !(0..2).all(|i| low[i].is_finite() && high[i].is_finite() && low[i] < high[i]) {
+                    return Err(Error::Shape(format!("uniform box needs finite low < high, got {low:?} and {high:?}")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The samples of chunk `c` of a run of `n` samples in chunks of `chunk_size` (row-major
+/// pairs): exactly those the counts of that chunk are made of.
+pub fn chunk_samples(dist: &Distribution, seed: u64, c: u64, chunk_size: u64, n: u64) -> Vec<f64> {
+    let len = chunk_size.min(n.saturating_sub(c * chunk_size));
+    let mut rng = rng_stream(seed, c);
+    let mut out = Vec::with_capacity(2 * len as usize);
+    for _ in 0..len {
+        let (u, v) = sample(dist, &mut rng);
+        out.push(u);
+        out.push(v);
+    }
+    out
+}
+
 /// Counts of one chunk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChunkCounts {
@@ -127,7 +160,8 @@ impl PlaneCurveProblem {
             return Err(Error::Unsupported("the critical polynomial of the curve is constant".into()));
         }
         let finite = |p: &Poly2| p.terms.iter().all(|t| t.2.is_finite());
-        if !critical.iter().all(finite) || !finite(&f) || !singular.iter().all(|p| p[0].is_finite() && p[1].is_finite()) {
+        if !critical.iter().all(finite) || !finite(&f) || !singular.iter().all(|p| p[0].is_finite() && p[1].is_finite())
+        {
             return Err(Error::NonFinite("curve data contain NaN or infinity".into()));
         }
         Ok(PlaneCurveProblem { critical, fx: f.dx(), fy: f.dy(), form, singular })
@@ -138,7 +172,9 @@ impl PlaneCurveProblem {
     }
 
     fn near_singular(&self, p: [f64; 2]) -> bool {
-        self.singular.iter().any(|s| (p[0] - s[0]).abs() + (p[1] - s[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs()))
+        self.singular
+            .iter()
+            .any(|s| (p[0] - s[0]).abs() + (p[1] - s[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs()))
     }
 
     /// The nearest critical point of the smooth part and the nearest singular point.
@@ -190,10 +226,39 @@ impl PlaneCurveProblem {
 
     /// Nearest points for a batch of samples (row-major B x 2).
     pub fn nearest(&self, samples: &[f64]) -> Vec<Nearest> {
-        samples
+        samples.par_chunks(2).map_init(Scratch::default, |s, uv| self.nearest_with(uv[0], uv[1], s)).collect()
+    }
+
+    /// Decisions for a batch of samples (row-major B x 2): 1 hit, 0 miss, -1 undecided.
+    pub fn decide_batch(&self, samples: &[f64], target: &Target) -> Result<Vec<i8>> {
+        self.check_target(target)?;
+        Ok(samples
             .par_chunks(2)
-            .map_init(Scratch::default, |s, uv| self.nearest_with(uv[0], uv[1], s))
-            .collect()
+            .map_init(Scratch::default, |s, uv| match self.decide(uv[0], uv[1], target, s) {
+                Some(true) => 1,
+                Some(false) => 0,
+                None => -1,
+            })
+            .collect())
+    }
+
+    fn check_target(&self, target: &Target) -> Result<()> {
+        match target {
+            Target::Singular(ix) => {
+                if let Some(&i) = ix.iter().find(|&&i| i >= self.singular.len()) {
+                    return Err(Error::Shape(format!(
+                        "singular point {i} does not exist ({} known)",
+                        self.singular.len()
+                    )));
+                }
+            }
+            Target::Point(q) => {
+                if !(q[0].is_finite() && q[1].is_finite()) {
+                    return Err(Error::NonFinite("target point must be finite".into()));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Some(true) if the nearest point of the curve to (u, v) is in the target, Some(false) if
@@ -217,7 +282,8 @@ impl PlaneCurveProblem {
             Target::Point(q) => {
                 let d2q = (q[0] - u).powi(2) + (q[1] - v).powi(2);
                 let mut other = f64::INFINITY;
-                let far = |p: [f64; 2]| (p[0] - q[0]).abs() + (p[1] - q[1]).abs() > 1e-9 * (1.0 + q[0].abs() + q[1].abs());
+                let far =
+                    |p: [f64; 2]| (p[0] - q[0]).abs() + (p[1] - q[1]).abs() > 1e-9 * (1.0 + q[0].abs() + q[1].abs());
                 if far(near.smooth_point) {
                     other = other.min(near.smooth_d2);
                 }
@@ -242,11 +308,8 @@ impl PlaneCurveProblem {
         chunk_size: u64,
         n: u64,
     ) -> Result<Vec<ChunkCounts>> {
-        if let Target::Singular(ix) = target {
-            if let Some(&i) = ix.iter().find(|&&i| i >= self.singular.len()) {
-                return Err(Error::Shape(format!("singular point {i} does not exist ({} known)", self.singular.len())));
-            }
-        }
+        self.check_target(target)?;
+        dist.validate()?;
         if chunk_size == 0 {
             return Err(Error::Shape("chunk size must be positive".into()));
         }

@@ -1,0 +1,448 @@
+"""Voronoi cells by Monte Carlo: the probability that a random data point has its nearest point
+on a variety in a target (a singular point, the singular locus, a subnetwork stratum).
+
+A positive probability for a singular stratum is a form of implicit bias: a full-dimensional
+set of data is best approximated there. The nearest point is the global one: every real
+critical point of the distance on the smooth part is compared with the best point of every
+stratum (exhaustively: all critical points come from the homotopy engine, or for plane curves
+from the roots of one critical polynomial).
+
+Samples come in chunks, chunk c from its own random stream derived from (seed, c), so the counts
+are the same for any number of threads, for a run spread over a Dask cluster and for a run
+resumed from a checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from . import _validate as v
+from .curves import PlaneCurve
+
+__all__ = ["Gaussian", "UniformBox", "VoronoiEstimate", "voronoi_mc", "voronoi_samples", "wilson_interval"]
+
+CURVE_CHUNK = 10_000
+NETWORK_CHUNK = 200
+Z95 = 1.959963984540054
+
+
+# -- distributions -----------------------------------------------------------------------
+
+
+def _vector(x: object, name: str) -> tuple[float, ...] | float:
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        if not math.isfinite(float(x)):
+            raise ValueError(f"{name} must be finite, got {x!r}")
+        return float(x)
+    arr = np.asarray(x)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a number or a vector of numbers, got {x!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    return tuple(float(a) for a in arr)
+
+
+def _broadcast(x: tuple[float, ...] | float, dim: int, name: str) -> npt.NDArray[np.float64]:
+    if isinstance(x, float):
+        return np.full(dim, x)
+    if len(x) != dim:
+        raise ValueError(f"{name} has length {len(x)}, but the ambient space has dimension {dim}")
+    return np.array(x)
+
+
+@dataclass(frozen=True)
+class Gaussian:
+    """Independent normal coordinates with standard deviation ``scale`` around ``center`` (0)."""
+
+    scale: float = 1.0
+    center: Union[float, tuple[float, ...]] = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.scale, bool) or not isinstance(self.scale, numbers.Real):
+            raise TypeError(f"scale must be a number, got {self.scale!r}")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"scale must be positive and finite, got {self.scale}")
+        object.__setattr__(self, "center", _vector(self.center, "center"))
+
+    def draw(self, rng: np.random.Generator, n: int, dim: int) -> npt.NDArray[np.float64]:
+        return _broadcast(self.center, dim, "center") + self.scale * rng.standard_normal((n, dim))
+
+    def core_args(self, dim: int) -> tuple[str, list[float], list[float]]:
+        c = _broadcast(self.center, dim, "center")
+        return "gaussian", list(c), [float(self.scale), 0.0]
+
+    def __str__(self) -> str:
+        return f"Gaussian(scale={self.scale:g}, center={self.center})"
+
+
+@dataclass(frozen=True)
+class UniformBox:
+    """The uniform distribution on the box [low, high] (numbers, or one bound per coordinate)."""
+
+    low: Union[float, tuple[float, ...]] = -1.0
+    high: Union[float, tuple[float, ...]] = 1.0
+
+    def __post_init__(self) -> None:
+        lo, hi = _vector(self.low, "low"), _vector(self.high, "high")
+        object.__setattr__(self, "low", lo)
+        object.__setattr__(self, "high", hi)
+        dim = 1 if isinstance(lo, float) and isinstance(hi, float) else len(lo if not isinstance(lo, float) else hi)  # type: ignore[arg-type]
+        if not np.all(_broadcast(lo, dim, "low") < _broadcast(hi, dim, "high")):
+            raise ValueError(f"a uniform box needs low < high in every coordinate, got low={self.low}, high={self.high}")
+
+    def draw(self, rng: np.random.Generator, n: int, dim: int) -> npt.NDArray[np.float64]:
+        lo, hi = _broadcast(self.low, dim, "low"), _broadcast(self.high, dim, "high")  # type: ignore[arg-type]
+        return lo + (hi - lo) * rng.random((n, dim))
+
+    def core_args(self, dim: int) -> tuple[str, list[float], list[float]]:
+        return "uniform_box", list(_broadcast(self.low, dim, "low")), list(_broadcast(self.high, dim, "high"))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"UniformBox(low={self.low}, high={self.high})"
+
+
+Distribution = Union[Gaussian, UniformBox]
+
+
+# -- the estimate ------------------------------------------------------------------------
+
+
+def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion hits / n."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = hits / n
+    d = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    lo = 0.0 if hits == 0 else max(0.0, mid - half)
+    hi = 1.0 if hits == n else min(1.0, mid + half)
+    return (lo, hi)
+
+
+@dataclass(frozen=True)
+class VoronoiEstimate:
+    """P(nearest point in the target) from ``n`` samples: ``hits`` of them had their nearest point
+    in the target, ``n_failed`` could not be decided (a tie within the tolerance band, or a lost
+    path). ``p`` is the proportion among the decided samples; ``ci95`` is a Wilson 95% interval
+    that also holds if every undecided sample went either way. ``exhaustive`` is False for the
+    multistart method, whose nearest points come from local searches: a miss is then proven (a
+    nearer point was found) but a hit is not, so ``p`` and ``ci95[1]`` are upper bounds and
+    ``ci95[0]`` is 0."""
+
+    p: float
+    ci95: tuple[float, float]
+    hits: int
+    n: int
+    n_failed: int
+    target: str
+    variety: str
+    distribution: str
+    seed: int
+    method: str
+    exhaustive: bool
+    chunks: int = field(repr=False)
+
+    def __str__(self) -> str:
+        lo, hi = self.ci95
+        note = "" if self.exhaustive else " (multistart: not exhaustive, an upper bound)"
+        return (
+            f"P(nearest point in {self.target}) = {self.p:.6g}  95% CI [{lo:.6g}, {hi:.6g}]  "
+            f"({self.hits} hits of {self.n} samples, {self.n_failed} undecided){note}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ci95"] = list(self.ci95)
+        return d
+
+
+def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEstimate:
+    hits = sum(c[0] for c in counts.values())
+    failed = sum(c[1] for c in counts.values())
+    n = sum(c[2] for c in counts.values())
+    decided = n - failed
+    p = hits / decided if decided else float("nan")
+    # a local search proves misses only (it found a nearer point), so multistart hits are
+    # upper bounds: no lower bound then
+    lo = wilson_interval(hits, n)[0] if job.exhaustive else 0.0
+    hi = wilson_interval(hits + failed, n)[1]
+    return VoronoiEstimate(
+        p=p,
+        ci95=(lo, hi),
+        hits=hits,
+        n=n,
+        n_failed=failed,
+        target=job.target_name,
+        variety=job.variety_name,
+        distribution=str(job.distribution),
+        seed=job.seed,
+        method=job.method,
+        exhaustive=job.exhaustive,
+        chunks=len(counts),
+    )
+
+
+# -- jobs: what a chunk of samples is counted by ------------------------------------------------
+
+
+class _Job(Protocol):
+    n: int
+    chunk_size: int
+    seed: int
+    method: str
+    exhaustive: bool
+    target_name: str
+    variety_name: str
+    distribution: Distribution
+
+    def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]: ...
+
+    def fingerprint(self) -> dict[str, Any]: ...
+
+
+def _fingerprint(job: _Job) -> dict[str, Any]:
+    return {
+        "variety": job.variety_name,
+        "target": job.target_name,
+        "distribution": str(job.distribution),
+        "seed": job.seed,
+        "n": job.n,
+        "chunk_size": job.chunk_size,
+        "method": job.method,
+    }
+
+
+@dataclass
+class _CurveJob:
+    curve: PlaneCurve
+    indices: list[int] | None
+    point: tuple[float, float] | None
+    target_name: str
+    distribution: Distribution
+    seed: int
+    n: int
+    chunk_size: int
+    method: str = "exhaustive"
+    exhaustive: bool = True
+
+    @property
+    def variety_name(self) -> str:
+        return f"plane curve {self.curve.description}"
+
+    def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
+        kind, a, b = self.distribution.core_args(2)
+        return self.curve._core.count(self.indices, self.point, kind, a, b, self.seed, c0, c1, self.chunk_size, self.n)
+
+    def samples(self, c: int) -> npt.NDArray[np.float64]:
+        kind, a, b = self.distribution.core_args(2)
+        return _core.voronoi_chunk_samples(kind, a, b, self.seed, c, self.chunk_size, self.n)
+
+    def fingerprint(self) -> dict[str, Any]:
+        return _fingerprint(self)
+
+
+def _curve_target(curve: PlaneCurve, target: object) -> tuple[list[int] | None, tuple[float, float] | None, str]:
+    sing = curve.singular_points
+    if isinstance(target, str):
+        if target == "singular":
+            return list(range(len(sing))), None, "the singular points"
+        if target == "boundary":
+            raise ValueError("a plane curve has no boundary target; use 'singular' or a point")
+        raise ValueError(f"unknown target {target!r} for a plane curve: use 'singular' or a point (x, y)")
+    try:
+        q = np.asarray(target, dtype=np.float64).reshape(2)
+    except (TypeError, ValueError):
+        raise TypeError(f"target must be 'singular' or a point (x, y), got {target!r}") from None
+    if not np.all(np.isfinite(q)):
+        raise ValueError(f"target point must be finite, got {target!r}")
+    for i, s in enumerate(sing):
+        if np.abs(s - q).sum() <= 1e-9 * (1 + np.abs(q).sum()):
+            return [i], None, f"the singular point ({s[0]:g}, {s[1]:g})"
+    if not curve.contains(q):
+        raise ValueError(f"target point {tuple(q)} does not lie on the curve {curve.description}")
+    return None, (float(q[0]), float(q[1])), f"the point ({q[0]:g}, {q[1]:g})"
+
+
+def _make_job(variety: object, target: object, distribution: Distribution, seed: int, n: int, method: str, chunk_size: int | None) -> _Job:
+    if isinstance(variety, str):
+        from .spec import parse
+
+        try:
+            variety = parse(variety)
+        except ValueError:
+            variety = PlaneCurve(variety)
+    if isinstance(variety, PlaneCurve):
+        if method not in ("exhaustive", "auto"):
+            raise ValueError(f"plane curves are always solved exhaustively; method {method!r} is not available")
+        indices, point, name = _curve_target(variety, target)
+        return _CurveJob(variety, indices, point, name, distribution, seed, n, chunk_size or CURVE_CHUNK)
+    from .architectures import Network
+    from ._voronoi_networks import NetworkJob
+
+    if isinstance(variety, Network):
+        return NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)
+    raise TypeError(f"variety must be a PlaneCurve, an algebraic Network or a spec/equation string, got {type(variety).__name__}")
+
+
+# -- running chunks: locally, resumably, or on a cluster ----------------------------------------
+
+
+def _count_range(job: _Job, c0: int, c1: int) -> tuple[int, list[list[int]]]:
+    return c0, np.asarray(job.count(c0, c1)).astype(int).tolist()
+
+
+class _Checkpoint:
+    """Finished chunks in a JSON file, written atomically; refuses a file of another run."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, fingerprint: dict[str, Any]) -> None:
+        self.path = None if path is None else os.fspath(path)
+        self.fingerprint = fingerprint
+        self.last = 0.0
+
+    def load(self) -> dict[int, tuple[int, int, int]]:
+        if self.path is None or not os.path.exists(self.path):
+            return {}
+        with open(self.path) as f:
+            try:
+                data = json.load(f)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"checkpoint {self.path} is not a checkpoint file: {e}") from None
+        if data.get("run") != self.fingerprint:
+            raise ValueError(f"checkpoint {self.path} belongs to another run: {data.get('run')} (this run: {self.fingerprint})")
+        return {int(k): (int(c[0]), int(c[1]), int(c[2])) for k, c in data["chunks"].items()}
+
+    def save(self, counts: dict[int, tuple[int, int, int]], force: bool = False) -> None:
+        if self.path is None or (not force and time.monotonic() - self.last < 1.0):
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"run": self.fingerprint, "chunks": {str(k): list(c) for k, c in sorted(counts.items())}}, f)
+        os.replace(tmp, self.path)
+        self.last = time.monotonic()
+
+
+def _ranges(todo: list[int], size: int) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive chunk indices, cut into ranges of at most ``size``."""
+    i = 0
+    while i < len(todo):
+        j = i
+        while j + 1 < len(todo) and todo[j + 1] == todo[j] + 1 and j + 1 - i < size:
+            j += 1
+        yield todo[i], todo[j] + 1
+        i = j + 1
+
+
+def voronoi_mc(
+    variety: object,
+    target: object = "singular",
+    n: int = 100_000,
+    distribution: Distribution | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
+    client: Any = None,
+    method: str = "auto",
+    chunk_size: int | None = None,
+) -> VoronoiEstimate:
+    """Estimate the probability that the nearest point of ``variety`` to a random data point lies
+    in ``target``.
+
+    ``variety``: a :class:`PlaneCurve`, an algebraic network (its neuromanifold in coefficient
+    space, with the Euclidean distance on coefficients), or a spec / curve equation string.
+    ``target``: ``"singular"`` (all singular strata), a point, for networks a subnetwork (or its
+    description, or its index in ``net.subnetworks()``) or ``"boundary"`` (multistart only).
+    ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
+    ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
+    random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available).
+    ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
+    counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
+    range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
+    checkpoint.
+    """
+    n = _count_arg(n)
+    seed = v.nonnegative_int(seed, "seed")
+    if distribution is None:
+        distribution = Gaussian()
+    if not isinstance(distribution, (Gaussian, UniformBox)):
+        raise TypeError(f"distribution must be nm.Gaussian(...) or nm.UniformBox(...), got {distribution!r}")
+    if not isinstance(method, str) or method not in ("auto", "exhaustive", "multistart"):
+        raise ValueError(f"method must be 'auto', 'exhaustive' or 'multistart', got {method!r}")
+    if chunk_size is not None:
+        chunk_size = v.positive_int(chunk_size, "chunk_size")
+    job = _make_job(variety, target, distribution, seed, n, method, chunk_size)
+    store = _Checkpoint(checkpoint, job.fingerprint())
+    counts = store.load()
+    n_chunks = -(-n // job.chunk_size)
+    todo = [c for c in range(n_chunks) if c not in counts]
+    bar = _progress(progress, n, sum(c[2] for c in counts.values()), job)
+
+    def record(c0: int, rows: list[list[int]]) -> None:
+        for k, row in enumerate(rows):
+            counts[c0 + k] = (row[0], row[1], row[2])
+            if bar is not None:
+                bar.update(row[2])
+        store.save(counts)
+
+    try:
+        if client is None:
+            threads = max(1, _core.get_num_threads())
+            # a few chunks per call: Ctrl-C is seen between calls
+            for c0, c1 in _ranges(todo, 2 * threads):
+                record(*_count_range(job, c0, c1))
+        else:
+            _run_on_cluster(client, job, todo, record)
+    finally:
+        store.save(counts, force=True)
+        if bar is not None:
+            bar.close()
+    return _estimate(job, counts)
+
+
+def _run_on_cluster(client: Any, job: _Job, todo: list[int], record: Callable[[int, list[list[int]]], None]) -> None:
+    from distributed import as_completed
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    per_task = max(1, -(-len(todo) // (8 * workers)))
+    remote = client.scatter(job, broadcast=True)
+    futures = [client.submit(_count_range, remote, c0, c1, pure=False) for c0, c1 in _ranges(todo, per_task)]
+    try:
+        for fut in as_completed(futures):
+            record(*fut.result())
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+def _progress(progress: bool, total: int, done: int, job: _Job) -> Any:
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="sample", unit_scale=True, desc=f"voronoi {job.target_name}")
+
+
+def _count_arg(n: object) -> int:
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    return v.positive_int(n, "n")
+
+
+def voronoi_samples(variety: PlaneCurve, n: int, distribution: Distribution | None = None, seed: int = 0, chunk_size: int = CURVE_CHUNK) -> npt.NDArray[np.float64]:
+    """The samples (n, 2) that :func:`voronoi_mc` draws for a plane curve with these arguments."""
+    if not isinstance(variety, PlaneCurve):
+        raise TypeError("voronoi_samples draws the samples of plane-curve runs")
+    n = _count_arg(n)
+    job = _CurveJob(variety, [], None, "", distribution or Gaussian(), v.nonnegative_int(seed, "seed"), n, v.positive_int(chunk_size, "chunk_size"))
+    return np.vstack([job.samples(c) for c in range(-(-n // job.chunk_size))])

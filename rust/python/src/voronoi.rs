@@ -1,0 +1,155 @@
+//! Voronoi cells of plane curves by Monte Carlo: numpy in, numpy out, the GIL released.
+
+use neuromanifold::voronoi::{chunk_samples, CurveForm, Distribution, PlaneCurveProblem, Poly2, Target};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::errors::{to_py, IntoPyResult};
+use crate::threads::run;
+
+/// A plane curve prepared for nearest-point queries.
+#[pyclass(frozen, module = "neuromanifold._core")]
+pub struct PlaneCurve {
+    inner: PlaneCurveProblem,
+}
+
+fn poly(terms: Vec<(u32, u32, f64)>) -> Poly2 {
+    Poly2 { terms }
+}
+
+fn distribution(kind: &str, a: [f64; 2], b: [f64; 2]) -> PyResult<Distribution> {
+    let d = match kind {
+        "gaussian" => Distribution::Gaussian { center: a, scale: b[0] },
+        "uniform_box" => Distribution::UniformBox { low: a, high: b },
+        other => return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown distribution {other:?}"))),
+    };
+    d.validate().py()?;
+    Ok(d)
+}
+
+fn target(indices: Option<Vec<usize>>, point: Option<[f64; 2]>) -> PyResult<Target> {
+    match (indices, point) {
+        (Some(ix), None) => Ok(Target::Singular(ix)),
+        (None, Some(q)) => Ok(Target::Point(q)),
+        _ => Err(pyo3::exceptions::PyValueError::new_err("give singular point indices or a point, not both")),
+    }
+}
+
+fn samples_slice<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> PyResult<&'a [f64]> {
+    if a.shape()[1] != 2 {
+        return Err(to_py(neuromanifold::Error::Shape(format!("samples must have shape (B, 2), got {:?}", a.shape()))));
+    }
+    a.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))
+}
+
+#[pymethods]
+impl PlaneCurve {
+    /// `critical[k]`: terms (a, b, c) of the coefficient of s^k of the critical polynomial as a
+    /// polynomial in the data (u, v); `implicit`: terms of F(x, y); a parametrization
+    /// (x(t), y(t)) by coefficients from the constant term up, or None for an implicit curve.
+    #[new]
+    #[pyo3(signature = (critical, implicit, singular, parametrization=None))]
+    fn new(
+        critical: Vec<Vec<(u32, u32, f64)>>,
+        implicit: Vec<(u32, u32, f64)>,
+        singular: Vec<[f64; 2]>,
+        parametrization: Option<(Vec<f64>, Vec<f64>)>,
+    ) -> PyResult<Self> {
+        let f = poly(implicit);
+        let form = match parametrization {
+            Some((x, y)) => CurveForm::Parametrized { x, y },
+            None => CurveForm::Implicit { f: f.clone() },
+        };
+        let inner = PlaneCurveProblem::new(critical.into_iter().map(poly).collect(), form, f, singular).py()?;
+        Ok(PlaneCurve { inner })
+    }
+
+    #[getter]
+    fn singular_points(&self) -> Vec<[f64; 2]> {
+        self.inner.singular_points().to_vec()
+    }
+
+    /// Counts (hits, undecided, samples) for chunks chunk_start..chunk_end, one row each.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (indices, point, distribution_kind, a, b, seed, chunk_start, chunk_end, chunk_size, n))]
+    fn count<'py>(
+        &self,
+        py: Python<'py>,
+        indices: Option<Vec<usize>>,
+        point: Option<[f64; 2]>,
+        distribution_kind: &str,
+        a: [f64; 2],
+        b: [f64; 2],
+        seed: u64,
+        chunk_start: u64,
+        chunk_end: u64,
+        chunk_size: u64,
+        n: u64,
+    ) -> PyResult<Bound<'py, PyArray2<u64>>> {
+        let t = target(indices, point)?;
+        let d = distribution(distribution_kind, a, b)?;
+        let counts =
+            py.detach(|| run(|| self.inner.count(&t, &d, seed, chunk_start..chunk_end, chunk_size, n))).py()?;
+        let flat: Vec<u64> = counts.iter().flat_map(|c| [c.hits, c.failed, c.n]).collect();
+        let rows = counts.len();
+        Ok(flat.into_pyarray(py).reshape([rows, 3])?)
+    }
+
+    /// Decisions on given samples (B, 2): 1 nearest point in the target, 0 not, -1 undecided.
+    #[pyo3(signature = (samples, indices=None, point=None))]
+    fn decide<'py>(
+        &self,
+        py: Python<'py>,
+        samples: PyReadonlyArray2<'py, f64>,
+        indices: Option<Vec<usize>>,
+        point: Option<[f64; 2]>,
+    ) -> PyResult<Bound<'py, PyArray1<i8>>> {
+        let t = target(indices, point)?;
+        let s = samples_slice(&samples)?;
+        let out = py.detach(|| run(|| self.inner.decide_batch(s, &t))).py()?;
+        Ok(out.into_pyarray(py))
+    }
+
+    /// Nearest points of samples (B, 2): squared distance and point of the nearest critical
+    /// point on the smooth part, index (-1: none) and squared distance of the nearest singular point.
+    #[allow(clippy::type_complexity)]
+    fn nearest<'py>(
+        &self,
+        py: Python<'py>,
+        samples: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray2<f64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let s = samples_slice(&samples)?;
+        let near = py.detach(|| run(|| self.inner.nearest(s)));
+        let d2: Vec<f64> = near.iter().map(|r| r.smooth_d2).collect();
+        let pts: Vec<f64> = near.iter().flat_map(|r| r.smooth_point).collect();
+        let idx: Vec<i64> = near.iter().map(|r| r.singular.map_or(-1, |(i, _)| i as i64)).collect();
+        let sd2: Vec<f64> = near.iter().map(|r| r.singular.map_or(f64::INFINITY, |(_, d)| d)).collect();
+        let rows = near.len();
+        Ok((d2.into_pyarray(py), pts.into_pyarray(py).reshape([rows, 2])?, idx.into_pyarray(py), sd2.into_pyarray(py)))
+    }
+}
+
+/// The samples (B, 2) of chunk `chunk` of a run: those its counts are made of.
+#[pyfunction]
+#[pyo3(signature = (distribution_kind, a, b, seed, chunk, chunk_size, n))]
+#[allow(clippy::too_many_arguments)]
+pub fn voronoi_chunk_samples<'py>(
+    py: Python<'py>,
+    distribution_kind: &str,
+    a: [f64; 2],
+    b: [f64; 2],
+    seed: u64,
+    chunk: u64,
+    chunk_size: u64,
+    n: u64,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let d = distribution(distribution_kind, a, b)?;
+    let out = chunk_samples(&d, seed, chunk, chunk_size, n);
+    let rows = out.len() / 2;
+    Ok(out.into_pyarray(py).reshape([rows, 2])?)
+}

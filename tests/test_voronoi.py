@@ -1,0 +1,273 @@
+"""Voronoi cells by Monte Carlo: decisions against brute force, known probabilities (cusp and
+isolated points positive, nodes and smooth points zero, Eckart-Young), reproducibility across
+threads, clusters and interruptions, and input validation."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial import cKDTree
+
+import neuromanifold as nm
+from neuromanifold._voronoi_networks import NetworkJob
+
+BOX = nm.UniformBox(-1.0, 1.0)
+
+
+def brute_force_singular(samples: np.ndarray, singular: np.ndarray, smooth_points: np.ndarray, band: float):
+    """Decisions by dense sampling of the smooth part: 1 if the singular point is nearer than
+    every sampled smooth point, 0 if not, -1 within the band (where sampling error could decide)."""
+    tree = cKDTree(smooth_points)
+    d_smooth = tree.query(samples)[0] ** 2
+    d_sing = ((samples - singular) ** 2).sum(axis=1)
+    out = np.where(d_sing < d_smooth, 1, 0)
+    return np.where(np.abs(d_sing - d_smooth) <= band, -1, out)
+
+
+def cusp_branch(h: float = 2e-5, gap: float = 1e-3) -> np.ndarray:
+    """Dense points of the cusp's smooth part outside |t| < gap: sampling closer to the cusp
+    would make the margin of every point of its cell smaller than the sampling error."""
+    t = np.arange(-2.0, 2.0 + h / 2, h)
+    t = t[np.abs(t) >= gap]
+    return np.column_stack([t**2, t**3])
+
+
+@pytest.mark.parametrize("curve", [nm.PlaneCurve("y**2 - x**3"), nm.PlaneCurve.parametrized("t**2", "t**3")], ids=["implicit", "parametrized"])
+def test_cusp_decisions_agree_with_brute_force(curve: nm.PlaneCurve) -> None:
+    n = 20_000
+    S = nm.voronoi_samples(curve, n, BOX, seed=3)
+    ours = curve.decide(S, "singular")
+    brute = brute_force_singular(S, np.zeros(2), cusp_branch(), band=1e-8)
+    sure = (brute >= 0) & (ours >= 0)
+    assert (brute < 0).mean() < 0.01
+    assert np.array_equal(ours[sure], brute[sure])
+    est = nm.voronoi_mc(curve, "singular", n, BOX, seed=3, progress=False)
+    assert est.hits == int((ours == 1).sum()) and est.n == n
+    p_brute = (brute == 1).mean()
+    assert est.ci95[0] <= p_brute <= est.ci95[1]
+    assert est.ci95[0] > 0.3  # the cusp attracts a positive share of the box
+
+
+def test_implicit_and_parametrized_cusp_count_the_same() -> None:
+    a = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 200_000, BOX, seed=1, progress=False)
+    b = nm.voronoi_mc(nm.PlaneCurve.parametrized("t**2", "t**3"), "singular", 200_000, BOX, seed=1, progress=False)
+    assert (a.hits, a.n_failed) == (b.hits, b.n_failed)
+
+
+def test_node_and_smooth_points_have_probability_zero() -> None:
+    # at a node the tangent cone is two lines: a nearest point there must be orthogonal to
+    # both, so the Voronoi cell of a node is the node itself
+    node = nm.PlaneCurve("y**2 - x**2*(x + 1)")
+    assert np.allclose(node.singular_points, [[0.0, 0.0]])
+    est = nm.voronoi_mc(node, "singular", 100_000, BOX, seed=0, progress=False)
+    assert est.hits == 0 and est.ci95[1] < 1e-4
+    circle = nm.PlaneCurve("x**2 + y**2 - 1")
+    assert len(circle.singular_points) == 0
+    est = nm.voronoi_mc(circle, (0.6, 0.8), 100_000, nm.Gaussian(1.0), seed=0, progress=False)
+    assert est.hits == 0 and est.ci95[1] < 1e-4
+
+
+def test_isolated_real_point_attracts_its_neighbourhood() -> None:
+    # y^2 = x^2 (x - 1): the branch x >= 1 and the isolated real point 0
+    curve = nm.PlaneCurve("y**2 - x**2*(x - 1)")
+    S = nm.voronoi_samples(curve, 5000, BOX, seed=2)
+    s = np.linspace(0.0, 2.0, 400_001)
+    x = 1 + s**2
+    branch = np.vstack([np.column_stack([x, x * s]), np.column_stack([x, -x * s])])
+    brute = brute_force_singular(S, np.zeros(2), branch, band=1e-7)
+    ours = curve.decide(S)
+    sure = (brute >= 0) & (ours >= 0)
+    assert np.array_equal(ours[sure], brute[sure])
+    est = nm.voronoi_mc(curve, "singular", 5000, BOX, seed=2, progress=False)
+    assert est.ci95[0] <= (brute == 1).mean() <= est.ci95[1]
+    assert est.ci95[0] > 0.5
+
+
+def test_end_point_of_a_parametrization_is_a_stratum() -> None:
+    # t -> (t^2, t^4) is the half parabola x >= 0: its end point attracts the lower left
+    half = nm.PlaneCurve.parametrized("t**2", "t**4")
+    assert np.allclose(half.singular_points, [[0.0, 0.0]])
+    est = nm.voronoi_mc(half, (0, 0), 20_000, BOX, seed=0, progress=False)
+    assert est.ci95[0] > 0.2
+
+
+def test_rank_drop_of_determinantal_variety_has_probability_zero() -> None:
+    # Eckart-Young: the nearest matrix of rank <= 2 to a generic 3 x 3 matrix has rank 2
+    net = nm.LinearNetwork((3, 2, 3))
+    est = nm.voronoi_mc(net, "singular", 400, seed=0, progress=False)
+    assert est.exhaustive and est.hits == 0 and est.n_failed <= 4
+    # the exhaustive nearest distance is the Eckart-Young distance sigma_3^2
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 50, "exhaustive", 50)
+    U = job.samples(0)
+    top = job._exhaustive_distances(0, job.strata[0], U, 0)
+    sigma3 = np.linalg.svd(U.reshape(-1, 3, 3), compute_uv=False)[:, 2]
+    ok = np.isfinite(top)
+    assert ok.mean() > 0.9
+    assert np.allclose(top[ok], sigma3[ok] ** 2, rtol=1e-8)
+    ms = nm.voronoi_mc(net, "singular", 400, seed=0, progress=False, method="multistart")
+    assert not ms.exhaustive and ms.hits == 0 and "not exhaustive" in str(ms)
+
+
+def test_quadratic_mlp_rank_one_stratum_has_probability_zero() -> None:
+    # (3, 2, 1) with z^2: ternary quadratic forms of rank <= 2, a hypersurface whose tangent cone
+    # at a rank-one form is a two-sided quadratic cone: like a node, the stratum attracts nothing
+    net = nm.PolynomialNetwork((3, 2, 1), 2)
+    est = nm.voronoi_mc(net, "singular", 200, seed=0, progress=False)
+    assert est.exhaustive and est.hits == 0 and est.n_failed < 30
+
+
+def test_multistart_misses_are_witnessed_and_bound_the_probability() -> None:
+    # (2, 2, 1) with z^4: binary quartics a l1^4 + b l2^4, semi-algebraic. A local search only
+    # ever proves a miss (it found a point nearer than the stratum's best), so the estimate is
+    # an upper bound; here no sample is a hit of the one-neuron stratum.
+    net = nm.PolynomialNetwork((2, 2, 1), 4)
+    est = nm.voronoi_mc(net, "singular", 1000, seed=0, progress=False)
+    assert not est.exhaustive and est.method == "multistart" and est.ci95[0] == 0.0
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 1000, "multistart", 200)
+    misses = 0
+    for c in range(-(-job.n // job.chunk_size)):
+        U = job.samples(c)
+        D, _ = job._multistart_distances(U, c)
+        miss = job.decide(U, c) == 0
+        # a witness: a parameter vector whose function is nearer than every stratum point
+        assert np.all(D[miss, 0] < D[miss, 1:].min(axis=1))
+        misses += int(miss.sum())
+    assert misses == est.n - est.hits - est.n_failed
+    assert est.hits == 0 and est.ci95[1] < 0.005
+
+
+def test_convolutional_singular_strata_attract_nothing_on_a_small_example() -> None:
+    net = nm.ConvNetwork((3, 2))  # cubics with a real linear factor (filling, semi-algebraic)
+    est = nm.voronoi_mc(net, "singular", 500, seed=0, progress=False)
+    assert not est.exhaustive and est.hits == 0 and est.n_failed == 0
+
+
+def test_counts_do_not_depend_on_the_thread_count() -> None:
+    cusp = nm.PlaneCurve("y**2 - x**3")
+    net = nm.LinearNetwork((2, 1, 2))
+    before = nm.get_num_threads()
+    try:
+        out = []
+        for threads in (1, 2):
+            nm.set_num_threads(threads)
+            a = nm.voronoi_mc(cusp, "singular", 100_000, nm.Gaussian(0.7), seed=4, progress=False)
+            b = nm.voronoi_mc(net, "singular", 300, seed=4, progress=False, chunk_size=100)
+            out.append((a.hits, a.n_failed, b.hits, b.n_failed))
+        assert out[0] == out[1]
+    finally:
+        nm.set_num_threads(before)
+
+
+def test_dask_local_cluster_gives_the_counts_of_a_local_run() -> None:
+    distributed = pytest.importorskip("distributed")
+    cusp = nm.PlaneCurve("y**2 - x**3")
+    net = nm.PolynomialNetwork((2, 2, 1), 4)
+    local = nm.voronoi_mc(cusp, "singular", 300_000, BOX, seed=9, progress=False)
+    local_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = nm.voronoi_mc(cusp, "singular", 300_000, BOX, seed=9, progress=False, client=client)
+            remote_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50, client=client)
+    assert (remote.hits, remote.n_failed, remote.n) == (local.hits, local.n_failed, local.n)
+    assert (remote_net.hits, remote_net.n_failed) == (local_net.hits, local_net.n_failed)
+
+
+RUN = textwrap.dedent(
+    """
+    import sys
+    import neuromanifold as nm
+    nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, nm.UniformBox(-1, 1),
+                  seed=5, progress=False, checkpoint=sys.argv[1], chunk_size=20_000)
+    """
+)
+
+
+def _start_and_wait_for_checkpoint(path: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-c", RUN, path])
+    deadline = time.monotonic() + 60
+    while not os.path.exists(path):
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_resume_after_interruption_gives_the_uninterrupted_counts(tmp_path, how) -> None:
+    path = str(tmp_path / "run.json")
+    proc = _start_and_wait_for_checkpoint(path)
+    proc.send_signal(how)
+    t0 = time.monotonic()
+    proc.wait(timeout=30)
+    if how == signal.SIGINT:
+        assert time.monotonic() - t0 < 5  # stops promptly
+    saved = json.load(open(path))["chunks"]
+    assert 0 < len(saved) < 200
+    args = dict(seed=5, progress=False, chunk_size=20_000)
+    resumed = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, BOX, checkpoint=path, **args)
+    whole = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, BOX, **args)
+    assert (resumed.hits, resumed.n_failed, resumed.n) == (whole.hits, whole.n_failed, whole.n)
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path) -> None:
+    path = tmp_path / "run.json"
+    cusp = nm.PlaneCurve("y**2 - x**3")
+    nm.voronoi_mc(cusp, "singular", 10_000, BOX, seed=0, progress=False, checkpoint=path)
+    with pytest.raises(ValueError, match="another run"):
+        nm.voronoi_mc(cusp, "singular", 10_000, BOX, seed=1, progress=False, checkpoint=path)
+
+
+def test_bad_input_is_refused_clearly() -> None:
+    cusp = nm.PlaneCurve("y**2 - x**3")
+    with pytest.raises(ValueError, match="unknown target"):
+        nm.voronoi_mc(cusp, "cusp", 10, progress=False)
+    with pytest.raises(ValueError, match="does not lie on the curve"):
+        nm.voronoi_mc(cusp, (1.0, 0.0), 10, progress=False)
+    with pytest.raises(ValueError, match="polynomial"):
+        nm.PlaneCurve("sin(x) - y")
+    with pytest.raises(ValueError, match="unknown symbols"):
+        nm.PlaneCurve("y**2 - z**3")
+    with pytest.raises(ValueError, match="positive"):
+        nm.voronoi_mc(cusp, "singular", 0, progress=False)
+    with pytest.raises(TypeError):
+        nm.voronoi_mc(cusp, "singular", "many", progress=False)
+    with pytest.raises(ValueError, match="scale"):
+        nm.Gaussian(-1.0)
+    with pytest.raises(ValueError, match="low < high"):
+        nm.UniformBox(1.0, 0.0)
+    with pytest.raises(ValueError, match="dimension"):
+        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "singular", 10, nm.UniformBox((0, 0), (1, 1)), progress=False)
+    with pytest.raises(ValueError, match="multistart"):
+        nm.voronoi_mc(nm.ConvNetwork((2, 2)), "singular", 10, method="exhaustive", progress=False)
+    with pytest.raises(ValueError, match="unknown target"):
+        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "cusp", 10, progress=False)
+    with pytest.raises(TypeError, match="variety"):
+        nm.voronoi_mc(3.0, "singular", 10, progress=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(hits=st.integers(0, 10_000), extra=st.integers(0, 10_000))
+def test_wilson_interval_contains_the_proportion(hits: int, extra: int) -> None:
+    n = hits + extra
+    lo, hi = nm.wilson_interval(hits, n)
+    assert 0.0 <= lo <= hi <= 1.0
+    if n:
+        assert lo <= hits / n <= hi
+
+
+@settings(max_examples=15, deadline=None)
+@given(a=st.floats(0.2, 3.0), b=st.floats(-0.5, 0.5), seed=st.integers(0, 2**32 - 1))
+def test_smooth_parabola_points_attract_nothing(a: float, b: float, seed: int) -> None:
+    parabola = nm.PlaneCurve(f"y - {a!r}*x**2")
+    est = nm.voronoi_mc(parabola, (b, a * b * b), 2000, nm.Gaussian(1.0), seed=seed, progress=False)
+    assert est.hits == 0
