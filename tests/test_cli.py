@@ -42,7 +42,7 @@ def test_dim_text() -> None:
 
 
 def test_analyze_default_architecture(tmp_path) -> None:
-    out = run("analyze", "--json", "--figures", str(tmp_path / "figs"))
+    out = run("analyze", "--json", "--figures", str(tmp_path / "figs"), "--voronoi-samples", "60")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     for key in ("dimension", "symmetries", "subnetworks"):
@@ -54,6 +54,10 @@ def test_analyze_default_architecture(tmp_path) -> None:
     for s in d["subnetworks"]:
         assert 0 <= s["dim"] <= dim["dim"]
     assert d["generic_ed_degree"] >= d["ed_degree"] >= 1
+    # the strata's Voronoi probabilities: (3, 2, 1) with z^2 is exhaustive, its rank-one
+    # stratum attracts nothing (a two-sided tangent cone)
+    assert [e["n"] for e in d["voronoi"]] == [60] * len(d["voronoi"]) and d["voronoi"]
+    assert all(e["exhaustive"] and e["hits"] == 0 for e in d["voronoi"])
     c = d["critical_points"]
     assert c["summary"]["real"] == len(c["real"]) >= 1
     assert sum(p["global_min"] for p in c["real"]) >= 1
@@ -88,7 +92,7 @@ def test_landscape_command_writes_a_heat_map(tmp_path) -> None:
 
 
 def test_analyze_named_architecture(tmp_path) -> None:
-    out = run("analyze", "poly:3,3,1^2", "--json", "--figures", str(tmp_path))
+    out = run("analyze", "poly:3,3,1^2", "--json", "--figures", str(tmp_path), "--voronoi-samples", "0")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["dimension"]["dim"] == 6

@@ -271,3 +271,25 @@ def test_smooth_parabola_points_attract_nothing(a: float, b: float, seed: int) -
     parabola = nm.PlaneCurve(f"y - {a!r}*x**2")
     est = nm.voronoi_mc(parabola, (b, a * b * b), 2000, nm.Gaussian(1.0), seed=seed, progress=False)
     assert est.hits == 0
+
+
+def test_cli_voronoi_prints_json_and_draws_the_cells(tmp_path, capsys) -> None:
+    from neuromanifold.cli import main
+
+    png = tmp_path / "cusp.png"
+    assert main(["voronoi", "t**2; t**3", "--samples", "2e4", "--distribution", "box", "--quiet", "--json", "--plot", str(png)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    direct = nm.voronoi_mc(nm.PlaneCurve.parametrized("t**2", "t**3"), "singular", 20_000, BOX, progress=False)
+    assert out["hits"] == direct.hits and out["n"] == 20_000 and png.stat().st_size > 0
+    assert main(["voronoi", "sin(x) - y", "--samples", "10", "--quiet"]) == 2
+    assert main(["voronoi", "linear:2,1,2", "--target", "nowhere", "--samples", "10", "--quiet"]) == 2
+
+
+def test_analyze_reports_voronoi_probabilities_of_the_strata() -> None:
+    from neuromanifold.cli import analyze
+
+    result = analyze("linear:2,1,2", voronoi_samples=100)
+    names = [e["target"] for e in result["voronoi"]]
+    assert names == ["zero function"]
+    e = result["voronoi"][0]
+    assert e["n"] == 100 and e["hits"] == 0 and 0 <= e["ci95"][0] <= e["ci95"][1] <= 1

@@ -210,15 +210,25 @@ class NetworkJob:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, A)."""
+        D, deficient = self.distances(U, salt)
+        return self.decide_from(D, deficient, self.targets)
+
+    def distances(self, U: npt.NDArray[np.float64], salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Best squared distance from each row of U to each stratum (B, strata), and whether the
+        smooth part's best point has a rank drop (multistart only)."""
         if self.method == "exhaustive":
             D = np.column_stack([self._exhaustive_distances(i, s, U, salt) for i, s in enumerate(self.strata)])
-            return _compare(D, self.targets, TIE_BAND, TIE_BAND)
-        D, deficient = self._multistart_distances(U, salt)
-        if self.targets == [-1]:
+            return D, np.zeros(len(U), dtype=bool)
+        return self._multistart_distances(U, salt)
+
+    def decide_from(self, D: np.ndarray, deficient: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:
+        if self.method == "exhaustive":
+            return _compare(D, targets, TIE_BAND, TIE_BAND)
+        if targets == [-1]:
             # boundary: the best point is on the smooth chart's edge, not on a stratum
             out = _compare(D, [0], MULTISTART_MATCH, MULTISTART_BEAT)
             return np.where(out == 1, np.where(deficient, 1, 0), out).astype(np.int8)
-        return _compare(D, self.targets, MULTISTART_MATCH, MULTISTART_BEAT)
+        return _compare(D, targets, MULTISTART_MATCH, MULTISTART_BEAT)
 
     def _solved(self, i: int, s: Stratum) -> _Solved:
         key = f"chart{i}"
@@ -349,3 +359,20 @@ def _degree(net: Network) -> int:
     """Degree of mu in theta, roughly (one factor per layer): scales random starts to the data."""
     widths = getattr(net, "widths", None)
     return max(1, len(widths) - 1) if widths is not None else 2
+
+
+def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any = None, method: str = "auto") -> list[Any]:
+    """Voronoi estimates for every lower stratum of ``net`` from one set of ``n`` samples
+    (Gaussian by default): the same distances serve every target."""
+    from .voronoi import Gaussian, _estimate
+
+    job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)
+    U = job.samples(0)
+    D, deficient = job.distances(U, 0)
+    out = []
+    for i, s in enumerate(job.strata[1:], start=1):
+        d = job.decide_from(D, deficient, [i])
+        counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
+        part = NetworkJob(job.spec, [i], s.name, job.distribution, seed, n, n, job.method, job.exhaustive)
+        out.append(_estimate(part, counts))
+    return out

@@ -1,5 +1,5 @@
-"""Command line: ``neuromanifold dim SPEC``, ``neuromanifold analyze [SPEC]`` and
-``neuromanifold landscape [SPEC]``."""
+"""Command line: ``neuromanifold dim SPEC``, ``neuromanifold analyze [SPEC]``,
+``neuromanifold landscape [SPEC]`` and ``neuromanifold voronoi SPEC|CURVE``."""
 
 from __future__ import annotations
 
@@ -58,9 +58,10 @@ def _critical_summary(net: Network, seed: int, figures: str | None) -> dict[str,
     return out
 
 
-def analyze(spec: str, seed: int = 0, figures: str | None = None) -> dict[str, Any]:
-    """The main job: dimension, symmetries, subnetwork strata, ED degrees and the classified
-    critical points of the distance to random data; figures go to the folder ``figures``."""
+def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_samples: int = 300) -> dict[str, Any]:
+    """The main job: dimension, symmetries, subnetwork strata, ED degrees, the classified
+    critical points of the distance to random data and the Voronoi probabilities of the lower
+    strata; figures go to the folder ``figures``."""
     net = _algebraic(spec)
     report = dimension(net, seed=seed)
     strata = [
@@ -73,6 +74,23 @@ def analyze(spec: str, seed: int = 0, figures: str | None = None) -> dict[str, A
         for s in net.subnetworks(seed=seed)
     ]
     return {
+        **_structure(net, report, strata),
+        **_critical_summary(net, seed, figures),
+        "voronoi": _voronoi_summary(net, seed, voronoi_samples),
+    }
+
+
+def _voronoi_summary(net: Network, seed: int, samples: int) -> list[dict[str, Any]]:
+    """Voronoi probabilities of the lower strata for standard normal data."""
+    from ._voronoi_networks import stratum_probabilities
+
+    if samples <= 0:
+        return []
+    return [e.to_dict() for e in stratum_probabilities(net, samples, seed=seed)]
+
+
+def _structure(net: Network, report: Any, strata: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "architecture": net.spec,
         "n_params": net.n_params,
         "ambient_dim": net.ambient_dim,
@@ -81,7 +99,6 @@ def analyze(spec: str, seed: int = 0, figures: str | None = None) -> dict[str, A
         "symmetries": net.symmetries,
         "symmetry_dim": net.symmetry_dim,
         "subnetworks": strata,
-        **_critical_summary(net, seed, figures),
     }
 
 
@@ -113,6 +130,11 @@ def _print_analysis(result: dict[str, Any]) -> None:
     for p in c["real"]:
         tag = ", global minimum" if p["global_min"] else ""
         print(f"  - loss {p['loss']:.6g}: {p['kind']} (index {p['index']}), {'pure' if p['pure'] else 'spurious'}: {p['reason']}{tag}")
+    if result["voronoi"]:
+        print("voronoi          P(nearest point of standard normal data in the stratum), 95% CI")
+    for e in result["voronoi"]:
+        note = "" if e["exhaustive"] else " (multistart: upper bound)"
+        print(f"  - {e['target']}: {e['p']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}] from {e['n']} samples, {e['n_failed']} undecided{note}")
     for f in result["figures"]:
         print(f"figure           {f}")
 
@@ -139,6 +161,65 @@ def _landscape(args: argparse.Namespace) -> int:
     return 0
 
 
+def _voronoi_variety(text: str) -> Any:
+    """An architecture spec, a curve equation F(x, y), or a parametrization 'x(t); y(t)'."""
+    from .curves import PlaneCurve
+
+    if ";" in text:
+        parts = text.split(";")
+        if len(parts) != 2:
+            raise ValueError(f"a parametrized curve is written 'x(t); y(t)', got {text!r}")
+        return PlaneCurve.parametrized(parts[0].strip(), parts[1].strip())
+    if ":" in text:
+        return _algebraic(text)
+    return PlaneCurve(text)
+
+
+def _voronoi_target(text: str) -> Any:
+    if text in ("singular", "boundary"):
+        return text
+    parts = text.split(",")
+    if len(parts) == 2:
+        try:
+            return (float(parts[0]), float(parts[1]))
+        except ValueError:
+            pass
+    if text.isdigit():
+        return int(text)
+    return text
+
+
+def _voronoi(args: argparse.Namespace) -> int:
+    from .curves import PlaneCurve
+    from .voronoi import Gaussian, UniformBox, voronoi_mc
+
+    variety = _voronoi_variety(args.variety)
+    dist = Gaussian(args.scale) if args.distribution == "gaussian" else UniformBox(args.low, args.high)
+    try:
+        est = voronoi_mc(
+            variety, _voronoi_target(args.target), args.samples, dist, seed=args.seed, progress=not args.quiet,
+            checkpoint=args.checkpoint, method=args.method,
+        )
+    except KeyboardInterrupt:
+        kept = f"; finished chunks are kept in {args.checkpoint}" if args.checkpoint else ""
+        print(f"neuromanifold: interrupted{kept}", file=sys.stderr)
+        return 130
+    figure = None
+    if args.plot:
+        if not isinstance(variety, PlaneCurve):
+            raise ValueError("--plot draws plane curves")
+        from .plot import voronoi
+
+        figure = voronoi(variety, args.plot, distribution=dist, seed=args.seed)
+    if args.json:
+        print(json.dumps({**est.to_dict(), "figure": figure}, indent=2))
+    else:
+        print(est)
+        if figure:
+            print(f"figure written to {figure}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="neuromanifold",
@@ -160,18 +241,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_ls.add_argument("--samples", type=lambda x: int(float(x)), default=2000, help="number of data sets (default 2000)")
     p_ls.add_argument("--weights", choices=["generic", "euclidean"], default="generic", help="random weights or the plain distance")
     p_ls.add_argument("--out", default="landscape.png", help="heat-map PNG (default landscape.png)")
-    for p in (p_dim, p_an, p_ls):
+    p_vo = sub.add_parser("voronoi", help="probability that the nearest point of random data lies in a target (Monte Carlo)")
+    p_vo.add_argument("variety", help="architecture spec, curve equation 'y**2 - x**3', or parametrization 't**2; t**3'")
+    p_vo.add_argument("--target", default="singular", help="'singular', 'boundary', a point 'x,y', a stratum name or subnetwork index")
+    p_vo.add_argument("--samples", type=lambda x: int(float(x)), default=100_000, help="number of samples, e.g. 1e7 (default 1e5)")
+    p_vo.add_argument("--distribution", choices=["gaussian", "box"], default="gaussian", help="Gaussian (--scale) or uniform box (--low, --high)")
+    p_vo.add_argument("--scale", type=float, default=1.0)
+    p_vo.add_argument("--low", type=float, default=-1.0)
+    p_vo.add_argument("--high", type=float, default=1.0)
+    p_vo.add_argument("--method", choices=["auto", "exhaustive", "multistart"], default="auto")
+    p_vo.add_argument("--checkpoint", default=None, help="JSON file of finished chunks; a rerun resumes from it")
+    p_vo.add_argument("--plot", default=None, help="PNG of the curve with samples coloured by their nearest stratum")
+    p_vo.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_an.add_argument("--voronoi-samples", type=int, default=300, help="samples per Voronoi estimate of the strata (0: none)")
+    for p in (p_dim, p_an, p_ls, p_vo):
         p.add_argument("--seed", type=int, default=0, help="seed of the random parameters (default 0)")
         p.add_argument("--json", action="store_true", help="print JSON for machines")
     args = parser.parse_args(argv)
     try:
         if args.command == "landscape":
             return _landscape(args)
+        if args.command == "voronoi":
+            return _voronoi(args)
         if args.command == "dim":
             report = dimension(_algebraic(args.spec), seed=args.seed)
             print(json.dumps(report.to_dict(), indent=2) if args.json else report)
         else:
-            result = analyze(args.spec, seed=args.seed, figures=args.figures)
+            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples)
             if args.json:
                 print(json.dumps(result, indent=2))
             else:

@@ -30,6 +30,8 @@ def _sympify(expr: object, names: dict[str, Any], what: str) -> Any:
         out = sympy.sympify(expr, locals=names) if isinstance(expr, str) else sympy.sympify(expr)
     except (sympy.SympifyError, SyntaxError, TypeError) as e:
         raise ValueError(f"cannot parse {what} {expr!r}: {e}") from None
+    # exact coefficients: resultants over floating-point domains break down
+    out = sympy.nsimplify(out, rational=True)
     unknown = out.free_symbols - set(names.values())
     if unknown:
         raise ValueError(f"{what} {expr!r} has unknown symbols {sorted(map(str, unknown))}; expected {sorted(names)}")

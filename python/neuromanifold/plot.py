@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .critical import CriticalPoint
 from .landscape import Landscape
 
-__all__ = ["critical_values", "landscape_heatmap"]
+if TYPE_CHECKING:
+    from .curves import PlaneCurve
+    from .voronoi import Distribution
+
+__all__ = ["critical_values", "landscape_heatmap", "voronoi"]
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -58,6 +63,51 @@ def critical_values(points: Sequence[CriticalPoint], path: str | os.PathLike[str
     ax.set_xlabel("real critical points (o pure, x spurious)")
     ax.set_ylabel("loss")
     ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def voronoi(
+    curve: "PlaneCurve",
+    path: str | os.PathLike[str],
+    samples: int = 20_000,
+    distribution: "Distribution | None" = None,
+    seed: int = 0,
+) -> str:
+    """The curve and random samples coloured by the stratum of their nearest point (the smooth
+    part, or one of the singular points): full-dimensional Voronoi cells show as coloured regions."""
+    from .curves import PlaneCurve
+    from .voronoi import UniformBox, voronoi_samples
+
+    if not isinstance(curve, PlaneCurve):
+        raise TypeError(f"voronoi pictures are drawn for plane curves, got {type(curve).__name__}")
+    distribution = distribution or UniformBox(-1.0, 1.0)
+    S = voronoi_samples(curve, samples, distribution, seed=seed)
+    _, stratum = curve.nearest(S)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    lo, hi = S.min(axis=0), S.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    smooth = stratum < 0
+    ax.scatter(S[smooth, 0], S[smooth, 1], s=1, color="lightgray", label="smooth part", rasterized=True)
+    sing = curve.singular_points
+    palette = ["tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    for i, q in enumerate(sing):
+        mine = stratum == i
+        c = palette[i % len(palette)]
+        ax.scatter(S[mine, 0], S[mine, 1], s=1, color=c, alpha=0.6, rasterized=True, label=f"nearest to ({q[0]:.3g}, {q[1]:.3g}): {mine.mean():.3f}")
+    X, Y = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 600), np.linspace(lo[1] - pad[1], hi[1] + pad[1], 600))
+    Z = curve(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
+    ax.contour(X, Y, Z, levels=[0.0], colors="purple", linewidths=1.5)
+    if len(sing):
+        ax.scatter(sing[:, 0], sing[:, 1], color="black", s=25, zorder=3)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
+    ax.set_aspect("equal")
+    ax.set_title(f"Voronoi cells of {curve.description}")
+    ax.legend(fontsize=7, loc="upper left", markerscale=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
