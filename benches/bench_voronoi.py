@@ -1,0 +1,115 @@
+"""Voronoi Monte Carlo throughput.
+
+1. The cusp t -> (t^2, t^3) with samples uniform on [-1, 1]^2: samples per second of
+   `nm.voronoi_mc` (1 and 2 threads) against a vectorised numpy reference that finds the
+   critical points of the distance as the real eigenvalues of batched companion matrices of
+   the quartic 3t^4 + 2t^2 - 3v t - 2u and compares the best with the cusp. Decisions are
+   checked to agree on the same samples before timing.
+2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
+   samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
+
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import neuromanifold as nm
+
+BOX = nm.UniformBox(-1.0, 1.0)
+
+
+def reference(S: np.ndarray) -> np.ndarray:
+    """1 where the cusp is strictly nearer than every real critical point of the smooth part."""
+    u, v = S[:, 0], S[:, 1]
+    B = len(S)
+    # monic quartic t^4 + (2/3) t^2 - v t - (2/3) u
+    C = np.zeros((B, 4, 4))
+    C[:, 1, 0] = C[:, 2, 1] = C[:, 3, 2] = 1.0
+    C[:, 0, 3] = 2.0 / 3.0 * u
+    C[:, 1, 3] = v
+    C[:, 2, 3] = -2.0 / 3.0
+    t = np.linalg.eigvals(C)
+    real = np.abs(t.imag) <= 1e-9 * (1 + np.abs(t))
+    tr = np.where(real, t.real, np.nan)
+    d = (tr**2 - u[:, None]) ** 2 + (tr**3 - v[:, None]) ** 2
+    smooth = np.nanmin(np.where(np.isnan(d), np.inf, d), axis=1)
+    return (u**2 + v**2 < smooth).astype(np.int8)
+
+
+def best_of(f, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def cusp(samples: int, repeat: int) -> None:
+    curve = nm.PlaneCurve.parametrized("t**2", "t**3")
+    check = nm.voronoi_samples(curve, 200_000, BOX, seed=1)
+    ours = curve.decide(check)
+    ref = reference(check)
+    sure = ours >= 0
+    disagree = int((ours[sure] != ref[sure]).sum())
+    print(f"decisions on 200000 samples: {disagree} disagreements, {int((~sure).sum())} undecided")
+    if disagree > 20:
+        sys.exit("the reference and neuromanifold disagree")
+    S = nm.voronoi_samples(curve, samples, BOX, seed=0)
+    t_ref = best_of(lambda: reference(S), repeat)
+    rows = [("numpy companion-matrix eigenvalues", t_ref)]
+    for threads in (1, 2):
+        nm.set_num_threads(threads)
+        t = best_of(lambda: nm.voronoi_mc(curve, "singular", samples, BOX, seed=0, progress=False), repeat)
+        rows.append((f"neuromanifold, {threads} thread{'s' if threads > 1 else ''}", t))
+    nm.set_num_threads(0)
+    print(f"\ncusp, uniform box, {samples} samples, best of {repeat}\n")
+    print("| estimator | seconds | samples/s | vs numpy |")
+    print("|---|---|---|---|")
+    for name, t in rows:
+        print(f"| {name} | {t:.3f} | {samples / t:,.0f} | {t_ref / t:.1f}x |")
+    print(f"\nthread scaling 1 -> 2: {rows[1][1] / rows[2][1]:.2f}x")
+
+
+def mlp(samples: int) -> None:
+    from distributed import Client, LocalCluster
+
+    net = nm.PolynomialNetwork((2, 2, 1), 4)
+    t0 = time.perf_counter()
+    local = nm.voronoi_mc(net, "singular", samples, seed=0, progress=False)
+    t_local = time.perf_counter() - t0
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+        nm.voronoi_mc(net, "singular", 200, seed=1, progress=False, client=client)  # workers warm
+        t0 = time.perf_counter()
+        remote = nm.voronoi_mc(net, "singular", samples, seed=0, progress=False, client=client)
+        t_dask = time.perf_counter() - t0
+    assert (remote.hits, remote.n_failed) == (local.hits, local.n_failed), "Dask and local counts differ"
+    print(f"\n(2, 2, 1) with z^4, one-neuron stratum, multistart, {samples} samples\n")
+    print("| run | seconds | samples/s |")
+    print("|---|---|---|")
+    print(f"| local | {t_local:.2f} | {samples / t_local:,.0f} |")
+    print(f"| Dask LocalCluster, 1 worker process x 2 threads | {t_dask:.2f} | {samples / t_dask:,.0f} |")
+    print(f"\nDask overhead: {100 * (t_dask / t_local - 1):+.1f}%  (same counts: {local.hits} hits, {local.n_failed} undecided)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
+    ap.add_argument("--mlp-samples", type=lambda x: int(float(x)), default=10_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
+    cusp(args.samples, args.repeat)
+    mlp(args.mlp_samples)
+
+
+if __name__ == "__main__":
+    main()
