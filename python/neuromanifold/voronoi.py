@@ -397,10 +397,7 @@ def voronoi_mc(
 
     try:
         if client is None:
-            threads = max(1, _core.get_num_threads())
-            # a few chunks per call: Ctrl-C is seen between calls
-            for c0, c1 in _ranges(todo, 2 * threads):
-                record(*_count_range(job, c0, c1))
+            _run_locally(job, todo, record)
         else:
             _run_on_cluster(client, job, todo, record)
     finally:
@@ -408,6 +405,25 @@ def voronoi_mc(
         if bar is not None:
             bar.close()
     return _estimate(job, counts)
+
+
+BATCH_SECONDS = 0.25  # Ctrl-C is seen between calls into the core, so calls stay short
+
+
+def _run_locally(job: _Job, todo: list[int], record: Callable[[int, list[list[int]]], None]) -> None:
+    """Consecutive chunks in calls of about BATCH_SECONDS each (at least two per thread)."""
+    least = 2 * max(1, _core.get_num_threads())
+    batch = least
+    i = 0
+    while i < len(todo):
+        j = i + 1
+        while j < len(todo) and j - i < batch and todo[j] == todo[j - 1] + 1:
+            j += 1
+        t0 = time.monotonic()
+        record(*_count_range(job, todo[i], todo[j - 1] + 1))
+        dt = max(time.monotonic() - t0, 1e-6)
+        batch = int(min(max(least, batch * BATCH_SECONDS / dt), 4 * batch, 100_000))
+        i = j
 
 
 def _run_on_cluster(client: Any, job: _Job, todo: list[int], record: Callable[[int, list[list[int]]], None]) -> None:

@@ -23,7 +23,9 @@ pub fn real_roots(p: &[f64], out: &mut Vec<f64>, scratch: &mut RootScratch) {
         let q = &scratch.derivs[k];
         let mut roots = std::mem::take(&mut scratch.found);
         roots.clear();
-        monotone_roots(q, &crit, bound, &mut roots);
+        // roots of derivatives only bound intervals: to 1e-9 they are as good as exact
+        let tol = if k == 0 { 2.0 * f64::EPSILON } else { 1e-9 };
+        monotone_roots(q, &crit, bound, tol, &mut roots);
         crit.clear();
         crit.extend_from_slice(&roots);
         scratch.found = roots;
@@ -67,57 +69,125 @@ impl RootScratch {
     }
 }
 
-fn eval(p: &[f64], x: f64) -> (f64, f64) {
-    // value and derivative by Horner
-    let mut v = 0.0;
-    let mut d = 0.0;
+/// Value and second derivative.
+fn eval2(p: &[f64], x: f64) -> (f64, f64) {
+    let (mut v, mut d, mut dd) = (0.0, 0.0, 0.0);
     for &c in p.iter().rev() {
+        dd = dd * x + 2.0 * d;
         d = d * x + v;
         v = v * x + c;
     }
-    (v, d)
+    (v, dd)
 }
+
 
 /// Roots of q on the intervals between consecutive points of `crit` (where q is monotone),
 /// within [-bound, bound].
-fn monotone_roots(q: &[f64], crit: &[f64], bound: f64, out: &mut Vec<f64>) {
+fn monotone_roots(q: &[f64], crit: &[f64], bound: f64, tol: f64, out: &mut Vec<f64>) {
     if q.len() == 2 {
         out.push(-q[0] / q[1]);
         return;
     }
+    if q.len() == 3 {
+        quadratic_roots(q, out);
+        return;
+    }
+    // the signs at +-bound are those at +-infinity: no evaluation needed there
+    let deg = q.len() - 1;
+    let at_inf = q[deg].signum();
     let mut a = -bound;
-    let mut fa = eval(q, a).0;
+    let mut fa = if deg % 2 == 0 { at_inf } else { -at_inf };
+    let mut dda = 0.0;
     for i in 0..=crit.len() {
-        let b = if i < crit.len() { crit[i] } else { bound };
+        let (b, fb, ddb) = if i < crit.len() {
+            let (v, dd) = eval2(q, crit[i]);
+            (crit[i], v, dd)
+        } else {
+            (bound, at_inf, 0.0)
+        };
         if b <= a {
             continue;
         }
-        let fb = eval(q, b).0;
         if fa == 0.0 {
             if out.last().is_none_or(|&r| r < a) {
                 out.push(a);
             }
         } else if fb != 0.0 && (fa < 0.0) != (fb < 0.0) {
-            out.push(bracketed(q, a, b, fa));
-        } else if fb == 0.0 && i == crit.len() {
-            out.push(b);
+            // a start near the root: next to a critical point c the quadratic Taylor model
+            // q(c) + q''(c) h^2 / 2 has its root at |h| = sqrt(2 |q(c) / q''(c)|); with no
+            // critical point at all, the centroid of the roots
+            let start = if crit.is_empty() {
+                -q[deg - 1] / (deg as f64 * q[deg])
+            } else if i == 0 {
+                b - (2.0 * (fb / ddb).abs()).sqrt()
+            } else if i == crit.len() {
+                a + (2.0 * (fa / dda).abs()).sqrt()
+            } else {
+                a - fa * (b - a) / (fb - fa)
+            };
+            out.push(bracketed(q, a, b, fa, start, tol));
         }
         a = b;
         fa = fb;
+        dda = ddb;
     }
-    // a double root sits exactly at a critical point where q vanishes to rounding
-    let _ = crit;
 }
 
-/// The root of q in [a, b] (q(a) = fa and q(b) of opposite signs): Newton steps, falling back to
-/// bisection whenever a step leaves the bracket or does not shrink it fast enough.
-fn bracketed(q: &[f64], mut a: f64, mut b: f64, fa: f64) -> f64 {
+/// Real roots of c0 + c1 x + c2 x^2 in increasing order (a double root once), by the formula
+/// that avoids cancellation.
+fn quadratic_roots(q: &[f64], out: &mut Vec<f64>) {
+    let (c0, c1, c2) = (q[0], q[1], q[2]);
+    let disc = c1 * c1 - 4.0 * c2 * c0;
+    if disc < 0.0 {
+        return;
+    }
+    let h = -0.5 * (c1 + c1.signum() * disc.sqrt());
+    if h == 0.0 {
+        out.push(0.0);
+        return;
+    }
+    let (r1, r2) = (h / c2, c0 / h);
+    let (lo, hi) = if r1 <= r2 { (r1, r2) } else { (r2, r1) };
+    out.push(lo);
+    if hi > lo {
+        out.push(hi);
+    }
+}
+
+/// The root of q in [a, b] (q(a) = fa and q(b) of opposite signs): Newton steps from `start`, falling back to bisection whenever a step leaves the bracket or does not
+/// shrink it fast enough; stops when a step is at the level of rounding.
+pub static IT: [std::sync::atomic::AtomicUsize; 8] = [const { std::sync::atomic::AtomicUsize::new(0) }; 8];
+pub static CALLS: [std::sync::atomic::AtomicUsize; 8] = [const { std::sync::atomic::AtomicUsize::new(0) }; 8];
+/// Value, first and second derivative, and a bound on the rounding error of the value
+/// (Horner's: the absolute-value polynomial at |x| times 2 n u).
+fn eval_with_error(p: &[f64], x: f64) -> (f64, f64, f64, f64) {
+    let (mut v, mut d, mut dd, mut m) = (0.0, 0.0, 0.0, 0.0);
+    let ax = x.abs();
+    for &c in p.iter().rev() {
+        dd = dd * x + 2.0 * d;
+        d = d * x + v;
+        v = v * x + c;
+        m = m * ax + c.abs();
+    }
+    (v, d, dd, m * (2 * p.len()) as f64 * f64::EPSILON)
+}
+
+/// The root of q in [a, b] (q(a) = fa and q(b) of opposite signs): Halley steps (cubic
+/// convergence) from `start`, falling back to bisection whenever a step leaves the bracket or
+/// does not shrink it fast enough; stops when a step is below `tol` (relative) or the value is
+/// rounding noise.
+fn bracketed(q: &[f64], mut a: f64, mut b: f64, fa: f64, start: f64, tol: f64) -> f64 {
     let neg_at_a = fa < 0.0;
-    let mut x = 0.5 * (a + b);
+    let mut x = start;
+    if !(x > a && x < b) {
+        x = 0.5 * (a + b);
+    }
     for _ in 0..200 {
-        let (v, d) = eval(q, x);
-        if v == 0.0 {
-            return x;
+        let (v, d, dd, err) = eval_with_error(q, x);
+        if v.abs() <= err {
+            // the value is rounding noise: one last Newton step, kept inside the bracket
+            let newton = x - v / d;
+            return if d != 0.0 && newton > a && newton < b { newton } else { x };
         }
         if (v < 0.0) == neg_at_a {
             a = x;
@@ -128,14 +198,16 @@ fn bracketed(q: &[f64], mut a: f64, mut b: f64, fa: f64) -> f64 {
         if width <= 4.0 * f64::EPSILON * x.abs().max(f64::MIN_POSITIVE) {
             return x;
         }
-        let newton = x - v / d;
-        x = if d != 0.0 && newton > a && newton < b && (newton - x).abs() < 0.5 * width {
-            newton
+        let denom = 2.0 * d * d - v * dd;
+        let step = if denom != 0.0 { 2.0 * v * d / denom } else { v / d };
+        let next = x - step;
+        if step.is_finite() && next > a && next < b && step.abs() < 0.5 * width {
+            if step.abs() <= tol * next.abs().max(1.0) {
+                return next;
+            }
+            x = next;
         } else {
-            0.5 * (a + b)
-        };
-        if (x - a).abs() <= f64::EPSILON * x.abs() || (b - x).abs() <= f64::EPSILON * x.abs() {
-            return x;
+            x = 0.5 * (a + b);
         }
     }
     x
