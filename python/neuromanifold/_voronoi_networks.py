@@ -328,31 +328,8 @@ def _least_squares(
     theta[:, : MULTISTART_STARTS, support] = scale * rng.standard_normal((B, MULTISTART_STARTS, k))
     for j, th in enumerate(extra):
         theta[:, MULTISTART_STARTS + j] = th
-    theta = theta.reshape(B * K, N)
-    target = np.repeat(U, K, axis=0)
-    r = net.mu(theta) - target
-    f = (r**2).sum(axis=1)
-    lam = np.full(B * K, 1e-2)
-    for _ in range(MULTISTART_ITERATIONS):
-        J = net.jacobian(theta)[:, :, support]
-        JtJ = np.einsum("bai,baj->bij", J, J)
-        g = np.einsum("bai,ba->bi", J, r)
-        diag = np.einsum("bii->bi", JtJ)
-        A = JtJ + (lam * (diag.max(axis=1) + 1e-12))[:, None, None] * np.eye(k)
-        try:
-            step = np.linalg.solve(A, g[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # a start at a critical point of mu (e.g. theta = 0)
-            step = (np.linalg.pinv(A) @ g[..., None])[..., 0]
-        trial = theta.copy()
-        trial[:, support] -= step
-        rt = net.mu(trial) - target
-        ft = (rt**2).sum(axis=1)
-        better = ft < f
-        theta[better], r[better], f[better] = trial[better], rt[better], ft[better]
-        lam = np.where(better, np.maximum(lam / 3, 1e-12), np.minimum(lam * 4, 1e12))
-    f = f.reshape(B, K)
-    best = f.argmin(axis=1)
-    return f[np.arange(B), best], theta.reshape(B, K, N)[np.arange(B), best]
+    best, params = net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), theta, MULTISTART_ITERATIONS)
+    return best, params
 
 
 def _degree(net: Network) -> int:

@@ -270,6 +270,30 @@ impl Network {
         v.into_pyarray(py).reshape([n, self.inner.n_params()])
     }
     /// (numerical rank, singular values) of the Jacobian at theta.
+    /// Levenberg-Marquardt from starts (B, K, N) towards targets (B, A) over the parameters in
+    /// `support`: best squared distance (B,) and its parameters (B, N).
+    fn local_least_squares<'py>(
+        &self,
+        py: Python<'py>,
+        support: Vec<usize>,
+        targets: PyReadonlyArray2<'py, f64>,
+        starts: numpy::PyReadonlyArray3<'py, f64>,
+        iterations: usize,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+        let (b, k) = (starts.shape()[0], starts.shape()[1]);
+        let t = slice(&targets)?;
+        let st =
+            starts.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))?;
+        let net = &self.inner;
+        let (d, theta) = py
+            .detach(|| run(|| core::voronoi::local::local_least_squares(net, &support, t, st, k, iterations)))
+            .py()?;
+        let n = net.n_params();
+        if targets.shape()[0] != b {
+            return Err(to_py(core::Error::Shape(format!("{} targets but starts for {b}", targets.shape()[0]))));
+        }
+        Ok((d.into_pyarray(py), theta.into_pyarray(py).reshape([b, n])?))
+    }
     fn jacobian_rank<'py>(
         &self,
         py: Python<'py>,

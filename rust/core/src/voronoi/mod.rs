@@ -12,6 +12,7 @@
 //! Samples come in chunks; chunk c draws from its own random stream (seed, c), so counts do not
 //! depend on the number of threads or machines that process the chunks.
 
+pub mod local;
 pub mod roots;
 
 use rand::RngExt;

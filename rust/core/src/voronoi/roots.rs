@@ -80,7 +80,6 @@ fn eval2(p: &[f64], x: f64) -> (f64, f64) {
     (v, dd)
 }
 
-
 /// Roots of q on the intervals between consecutive points of `crit` (where q is monotone),
 /// within [-bound, bound].
 fn monotone_roots(q: &[f64], crit: &[f64], bound: f64, tol: f64, out: &mut Vec<f64>) {
