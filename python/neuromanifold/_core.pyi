@@ -54,6 +54,13 @@ class Network:
     def subnetworks(self) -> list[tuple[str, str, dict[str, object], list[int]]]: ...
     def stratum_dimension(self, embedding: list[int], seed: int) -> int: ...
     def contains(self, f: npt.NDArray[np.float64], tol: float) -> bool: ...
+    def local_least_squares(
+        self,
+        support: list[int],
+        targets: npt.NDArray[np.float64],
+        starts: npt.NDArray[np.float64],
+        iterations: int,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 class ReluNetwork:
     def __init__(self, widths: list[int], bias: bool) -> None: ...
@@ -99,3 +106,40 @@ class System:
     def monodromy(
         self, seed: int, loops_without_new: int, max_loops: int, target_count: int | None = None
     ) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128], int]: ...
+
+class PlaneCurve:
+    def __init__(
+        self,
+        critical: list[list[tuple[int, int, float]]],
+        implicit: list[tuple[int, int, float]],
+        singular: list[tuple[float, float]],
+        parametrization: tuple[list[float], list[float]] | None = None,
+    ) -> None: ...
+    @property
+    def singular_points(self) -> list[list[float]]: ...
+    def count(
+        self,
+        indices: list[int] | None,
+        point: tuple[float, float] | None,
+        distribution_kind: str,
+        a: list[float],
+        b: list[float],
+        seed: int,
+        chunk_start: int,
+        chunk_end: int,
+        chunk_size: int,
+        n: int,
+    ) -> npt.NDArray[np.uint64]: ...
+    def decide(
+        self,
+        samples: npt.NDArray[np.float64],
+        indices: list[int] | None = None,
+        point: tuple[float, float] | None = None,
+    ) -> npt.NDArray[np.int8]: ...
+    def nearest(
+        self, samples: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+
+def voronoi_chunk_samples(
+    distribution_kind: str, a: list[float], b: list[float], seed: int, chunk: int, chunk_size: int, n: int
+) -> npt.NDArray[np.float64]: ...

@@ -411,9 +411,11 @@ BATCH_SECONDS = 0.25  # Ctrl-C is seen between calls into the core, so calls sta
 
 
 def _run_locally(job: _Job, todo: list[int], record: Callable[[int, list[list[int]]], None]) -> None:
-    """Consecutive chunks in calls of about BATCH_SECONDS each (at least two per thread)."""
-    least = 2 * max(1, _core.get_num_threads())
-    batch = least
+    """Consecutive chunks in calls of about BATCH_SECONDS each, a multiple of the thread count
+    (no thread idles at the end of a call)."""
+    threads = max(1, _core.get_num_threads())
+    least = 4 * threads
+    batch = 2 * least
     i = 0
     while i < len(todo):
         j = i + 1
@@ -422,7 +424,7 @@ def _run_locally(job: _Job, todo: list[int], record: Callable[[int, list[list[in
         t0 = time.monotonic()
         record(*_count_range(job, todo[i], todo[j - 1] + 1))
         dt = max(time.monotonic() - t0, 1e-6)
-        batch = int(min(max(least, batch * BATCH_SECONDS / dt), 4 * batch, 100_000))
+        batch = int(min(max(least, batch * BATCH_SECONDS / dt), 4 * batch, 100_000)) // threads * threads
         i = j
 
 
