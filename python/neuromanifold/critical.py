@@ -171,6 +171,8 @@ def _distinct(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
         return []
     scale = 1 + np.abs(sols).max(axis=1)
     close = np.abs(sols[:, None, :] - sols[None, :, :]).max(axis=2) <= tol * scale[:, None]
+    if not np.tril(close, -1).any():
+        return list(range(len(sols)))  # all distinct, the common case
     keep: list[int] = []
     for i in range(len(sols)):
         if not close[i, keep].any():
