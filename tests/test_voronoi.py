@@ -152,6 +152,22 @@ def test_convolutional_singular_strata_attract_nothing_on_a_small_example() -> N
     assert not est.exhaustive and est.hits == 0 and est.n_failed == 0
 
 
+def test_boundary_of_a_semi_algebraic_neuromanifold() -> None:
+    # conv (2, 2): quadratics (a x + b)(c x + d), i.e. those with real roots, a full-dimensional
+    # semi-algebraic set; data outside it (negative discriminant) has its nearest point on the
+    # boundary (double roots, where D mu drops rank), data inside is its own nearest point
+    net = nm.ConvNetwork((2, 2))
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 1000, "multistart", 1000)
+    U = job.samples(0)
+    d = job.decide(U, 0)
+    disc = U[:, 1] ** 2 - 4 * U[:, 0] * U[:, 2]  # coefficients (x^2, x, 1) or reversed: same discriminant
+    outside = disc < 0
+    assert np.mean((d == 1) == outside) > 0.99
+    est = nm.voronoi_mc(net, "boundary", 1000, seed=0, progress=False, chunk_size=1000)
+    assert est.hits == int((d == 1).sum()) and not est.exhaustive
+    assert abs(est.p - outside.mean()) < 0.01
+
+
 def test_counts_do_not_depend_on_the_thread_count() -> None:
     cusp = nm.PlaneCurve("y**2 - x**3")
     net = nm.LinearNetwork((2, 1, 2))
