@@ -309,3 +309,10 @@ def test_analyze_reports_voronoi_probabilities_of_the_strata() -> None:
     assert names == ["zero function"]
     e = result["voronoi"][0]
     assert e["n"] == 100 and e["hits"] == 0 and 0 <= e["ci95"][0] <= e["ci95"][1] <= 1
+
+
+def test_plane_slice_picture_of_a_network(tmp_path) -> None:
+    png = nm.plot.voronoi(nm.ConvNetwork((2, 2)), tmp_path / "conv.png", samples=300)
+    assert os.path.getsize(png) > 0
+    with pytest.raises(TypeError, match="plane curves and networks"):
+        nm.plot.voronoi("y - x", tmp_path / "x.png")

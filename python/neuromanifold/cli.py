@@ -206,11 +206,9 @@ def _voronoi(args: argparse.Namespace) -> int:
         return 130
     figure = None
     if args.plot:
-        if not isinstance(variety, PlaneCurve):
-            raise ValueError("--plot draws plane curves")
         from .plot import voronoi
 
-        figure = voronoi(variety, args.plot, distribution=dist, seed=args.seed)
+        figure = voronoi(variety, args.plot, distribution=dist if isinstance(variety, PlaneCurve) else None, seed=args.seed)
     if args.json:
         print(json.dumps({**est.to_dict(), "figure": figure}, indent=2))
     else:

@@ -12,6 +12,7 @@ from .critical import CriticalPoint
 from .landscape import Landscape
 
 if TYPE_CHECKING:
+    from .architectures import Network
     from .curves import PlaneCurve
     from .voronoi import Distribution
 
@@ -70,19 +71,24 @@ def critical_values(points: Sequence[CriticalPoint], path: str | os.PathLike[str
 
 
 def voronoi(
-    curve: "PlaneCurve",
+    curve: "PlaneCurve | Network",
     path: str | os.PathLike[str],
     samples: int = 20_000,
     distribution: "Distribution | None" = None,
     seed: int = 0,
 ) -> str:
     """The curve and random samples coloured by the stratum of their nearest point (the smooth
-    part, or one of the singular points): full-dimensional Voronoi cells show as coloured regions."""
+    part, or one of the singular points): full-dimensional Voronoi cells show as coloured regions.
+    For a network: samples on a random 2D plane through the origin of its ambient space (the
+    coefficient space), coloured by the stratum of their nearest point on the neuromanifold."""
+    from .architectures import Network
     from .curves import PlaneCurve
     from .voronoi import UniformBox, voronoi_samples
 
+    if isinstance(curve, Network):
+        return _voronoi_slice(curve, path, samples, seed)
     if not isinstance(curve, PlaneCurve):
-        raise TypeError(f"voronoi pictures are drawn for plane curves, got {type(curve).__name__}")
+        raise TypeError(f"voronoi pictures are drawn for plane curves and networks, got {type(curve).__name__}")
     distribution = distribution or UniformBox(-1.0, 1.0)
     S = voronoi_samples(curve, samples, distribution, seed=seed)
     _, stratum = curve.nearest(S)
@@ -108,6 +114,39 @@ def voronoi(
     ax.set_aspect("equal")
     ax.set_title(f"Voronoi cells of {curve.description}")
     ax.legend(fontsize=7, loc="upper left", markerscale=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def _voronoi_slice(net: "Network", path: str | os.PathLike[str], samples: int, seed: int) -> str:
+    from ._voronoi_networks import NetworkJob
+    from .voronoi import Gaussian
+
+    job = NetworkJob.create(net, "singular", Gaussian(), seed, samples, "auto", samples)
+    rng = np.random.default_rng([seed, 0x5E])
+    basis = np.linalg.qr(rng.standard_normal((net.ambient_dim, 2)))[0]
+    xy = rng.uniform(-2.0, 2.0, (samples, 2))
+    U = xy @ basis.T
+    D, deficient = job.distances(U, 0)
+    order = np.sort(D, axis=1)
+    nearest = np.argmin(np.nan_to_num(D, nan=np.inf), axis=1)
+    nearest = np.where((nearest == 0) & deficient, -2, nearest)  # the smooth part's edge: a rank drop
+    nearest = np.where(np.isnan(D).any(axis=1) | (order[:, 1] <= order[:, 0] * (1 + 1e-9)), -1, nearest)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    palette = ["lightgray", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    groups = [(i, s.name, palette[i % len(palette)]) for i, s in enumerate(job.strata)]
+    groups += [(-2, "boundary (rank drop)", "tab:blue"), (-1, "undecided", "black")]
+    for i, name, color in groups:
+        mine = nearest == i
+        if mine.any():
+            ax.scatter(xy[mine, 0], xy[mine, 1], s=2, color=color, rasterized=True, label=f"{name}: {mine.mean():.3f}")
+    ax.set_aspect("equal")
+    note = "" if job.exhaustive else " (multistart)"
+    ax.set_title(f"nearest strata of {net.spec} on a random plane{note}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", markerscale=4)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
