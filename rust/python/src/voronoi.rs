@@ -92,7 +92,7 @@ impl PlaneCurve {
             py.detach(|| run(|| self.inner.count(&t, &d, seed, chunk_start..chunk_end, chunk_size, n))).py()?;
         let flat: Vec<u64> = counts.iter().flat_map(|c| [c.hits, c.failed, c.n]).collect();
         let rows = counts.len();
-        Ok(flat.into_pyarray(py).reshape([rows, 3])?)
+        flat.into_pyarray(py).reshape([rows, 3])
     }
 
     /// Decisions on given samples (B, 2): 1 nearest point in the target, 0 not, -1 undecided.
@@ -151,5 +151,5 @@ pub fn voronoi_chunk_samples<'py>(
     let d = distribution(distribution_kind, a, b)?;
     let out = chunk_samples(&d, seed, chunk, chunk_size, n);
     let rows = out.len() / 2;
-    Ok(out.into_pyarray(py).reshape([rows, 2])?)
+    out.into_pyarray(py).reshape([rows, 2])
 }

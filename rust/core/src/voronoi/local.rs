@@ -21,7 +21,7 @@ pub fn local_least_squares(
     iterations: usize,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let (n, a) = (net.n_params(), net.ambient_dim());
-    if a == 0 || k == 0 || targets.len() % a != 0 {
+    if a == 0 || k == 0 || !targets.len().is_multiple_of(a) {
         return Err(Error::Shape(format!("targets must have shape (B, {a}) and at least one start per target")));
     }
     let b = targets.len() / a;
@@ -181,7 +181,7 @@ fn cholesky_solve(s: &mut [f64], b: &mut [f64], m: usize) -> bool {
         for p in 0..j {
             d -= s[j * m + p] * s[j * m + p];
         }
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return false;
         }
         let d = d.sqrt();

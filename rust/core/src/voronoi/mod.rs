@@ -93,7 +93,7 @@ impl Distribution {
     pub fn validate(&self) -> Result<()> {
         match *self {
             Distribution::Gaussian { center, scale } => {
-                if !(scale.is_finite() && scale > 0.0) || !center.iter().all(|c| c.is_finite()) {
+                if !scale.is_finite() || scale <= 0.0 || !center.iter().all(|c| c.is_finite()) {
                     return Err(Error::Shape(format!("Gaussian scale must be positive and finite, got {scale}")));
                 }
             }

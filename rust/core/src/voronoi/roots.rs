@@ -95,7 +95,7 @@ fn monotone_roots(q: &[f64], crit: &[f64], bound: f64, tol: f64, out: &mut Vec<f
     let deg = q.len() - 1;
     let at_inf = q[deg].signum();
     let mut a = -bound;
-    let mut fa = if deg % 2 == 0 { at_inf } else { -at_inf };
+    let mut fa = if deg.is_multiple_of(2) { at_inf } else { -at_inf };
     let mut dda = 0.0;
     for i in 0..=crit.len() {
         let (b, fb, ddb) = if i < crit.len() {
