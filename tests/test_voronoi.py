@@ -316,3 +316,32 @@ def test_plane_slice_picture_of_a_network(tmp_path) -> None:
     assert os.path.getsize(png) > 0
     with pytest.raises(TypeError, match="plane curves and networks"):
         nm.plot.voronoi("y - x", tmp_path / "x.png")
+
+
+def test_parametrized_variety_decides_like_the_plane_curve() -> None:
+    # the cusp as a polynomial map t -> (t^2, t^3), its critical points in t from the
+    # homotopy engine, against the plane curve's critical polynomial on the same samples
+    from neuromanifold.voronoi import _make_job
+
+    var = nm.ParametrizedVariety(["t**2", "t**3"], ["t"], singular_points=[[0.0, 0.0]])
+    curve = nm.PlaneCurve.parametrized("t**2", "t**3")
+    S = nm.voronoi_samples(curve, 400, BOX, seed=6)
+    job = _make_job(var, "singular", BOX, 0, 400, "auto", 400)
+    ours = job.decide(S)
+    theirs = curve.decide(S)
+    sure = (ours >= 0) & (theirs >= 0)
+    assert sure.mean() > 0.97 and np.array_equal(ours[sure], theirs[sure])
+    est = nm.voronoi_mc(var, (0, 0), 400, BOX, seed=6, progress=False)
+    assert est.exhaustive and est.ci95[0] > 0.3
+
+
+def test_parametrized_variety_input_is_checked() -> None:
+    with pytest.raises(ValueError, match="finite-to-one"):
+        nm.ParametrizedVariety(["s + t", "s + t"], ["s", "t"])
+    with pytest.raises(ValueError, match="unknown symbols"):
+        nm.ParametrizedVariety(["s", "u**2"], ["s"])
+    cubic = nm.ParametrizedVariety(["t", "t**2", "t**3"], ["t"])
+    with pytest.raises(ValueError, match="no singular points"):
+        nm.voronoi_mc(cubic, "singular", 10, progress=False)
+    with pytest.raises(ValueError, match="not one of"):
+        nm.voronoi_mc(cubic, (1.0, 1.0, 1.0), 10, progress=False)

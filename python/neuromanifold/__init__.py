@@ -26,6 +26,7 @@ from .architectures import (
 )
 from . import formulas, plot
 from .curves import PlaneCurve
+from .varieties import ParametrizedVariety
 from .critical import CriticalPoint, CriticalPoints, classify, critical_points
 from .dimension import DimensionReport, dimension, functional_dimension
 from .ed import ed_degree
@@ -43,6 +44,7 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "ConvNetwork",
     "Gaussian",
+    "ParametrizedVariety",
     "PlaneCurve",
     "UniformBox",
     "VoronoiEstimate",

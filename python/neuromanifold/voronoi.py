@@ -253,6 +253,99 @@ class _CurveJob:
         return _fingerprint(self)
 
 
+@dataclass
+class _VarietyJob:
+    """A parametrized variety: all real critical points of the distance in parameter space, by
+    parameter homotopy from generic solutions (built once per process)."""
+
+    variety: Any
+    targets: list[int]  # indices into the strata points (the variety's singular points)
+    target_name: str
+    distribution: Distribution
+    seed: int
+    n: int
+    chunk_size: int
+    method: str = "exhaustive"
+    exhaustive: bool = True
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": {}}
+
+    @property
+    def variety_name(self) -> str:
+        return f"parametrized variety {self.variety.description}"
+
+    def fingerprint(self) -> dict[str, Any]:
+        return _fingerprint(self)
+
+    def samples(self, c: int) -> npt.NDArray[np.float64]:
+        size = min(self.chunk_size, self.n - c * self.chunk_size)
+        return self.distribution.draw(np.random.default_rng([self.seed, c, 0x7B]), size, self.variety.ambient_dim)
+
+    def _solved(self) -> tuple[Any, Any, Any]:
+        if "solved" not in self._cache:
+            from ._charts import Chart, critical_system
+            from .critical import _generic_solutions
+
+            var = self.variety
+            chart = Chart(phi=var._phi, n=var.n_params, lift=lambda y: y, rank=None, top=True)
+            system = critical_system(chart, np.eye(var.ambient_dim))
+            self._cache["solved"] = (chart, system, _generic_solutions(system, self.seed, 10))
+        return self._cache["solved"]
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        """1: nearest point in the target, 0: not, -1: undecided, for data U (B, n)."""
+        from .critical import _complete, _is_real, _to_targets
+
+        chart, system, generic = self._solved()
+        pts = self.variety.singular_points
+        results, _ = _to_targets(system, generic, U.astype(np.complex128), self.seed + 7919 * salt)
+        out = np.full(len(U), -1, dtype=np.int8)
+        mask = np.zeros(len(pts), dtype=bool)
+        mask[self.targets] = True
+        for k, r in enumerate(results):
+            if not _complete(r, len(generic)):
+                continue
+            u = U[k]
+            smooth = np.inf
+            ys = r.endpoints[r.status == "nonsingular"]
+            for y in ys:
+                if not _is_real(y):
+                    continue  # the variety is the image of real parameters
+                m = chart.mu(y.real)
+                if len(pts) and np.abs(pts - m).sum(axis=1).min() <= 1e-7 * (1 + np.abs(m).sum()):
+                    continue  # a stratum point: compared below
+                smooth = min(smooth, float(((m - u) ** 2).sum()))
+            d_pts = ((pts - u) ** 2).sum(axis=1)
+            t = d_pts[mask].min(initial=np.inf)
+            o = min(smooth, d_pts[~mask].min(initial=np.inf))
+            out[k] = 1 if t < o * (1 - 1e-9) else 0 if o < t * (1 - 1e-9) else -1
+        return out
+
+    def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
+        rows = []
+        for c in range(c0, c1):
+            d = self.decide(self.samples(c), c)
+            rows.append((int((d == 1).sum()), int((d == -1).sum()), len(d)))
+        return np.array(rows, dtype=np.uint64).reshape(-1, 3)
+
+
+def _variety_target(variety: Any, target: object) -> tuple[list[int], str]:
+    pts = variety.singular_points
+    if isinstance(target, str):
+        if target == "singular":
+            if not len(pts):
+                raise ValueError("the variety has no singular points given (pass singular_points=...)")
+            return list(range(len(pts))), "the singular points"
+        raise ValueError(f"unknown target {target!r} for a parametrized variety: use 'singular' or one of its singular points")
+    q = np.asarray(target, dtype=np.float64).reshape(-1)
+    for i, p in enumerate(pts):
+        if q.shape == p.shape and np.abs(p - q).sum() <= 1e-9 * (1 + np.abs(q).sum()):
+            return [i], f"the point {tuple(float(x) for x in q)}"
+    raise ValueError(f"target {target!r} is not one of the variety's singular points {pts.tolist()}")
+
+
 def _curve_target(curve: PlaneCurve, target: object) -> tuple[list[int] | None, tuple[float, float] | None, str]:
     sing = curve.singular_points
     if isinstance(target, str):
@@ -290,10 +383,19 @@ def _make_job(variety: object, target: object, distribution: Distribution, seed:
         return _CurveJob(variety, indices, point, name, distribution, seed, n, chunk_size or CURVE_CHUNK)
     from .architectures import Network
     from ._voronoi_networks import NetworkJob
+    from .varieties import ParametrizedVariety
+
+    if isinstance(variety, ParametrizedVariety):
+        if method not in ("exhaustive", "auto"):
+            raise ValueError(f"parametrized varieties are solved exhaustively; method {method!r} is not available")
+        targets, name = _variety_target(variety, target)
+        variety_job = _VarietyJob(variety, targets, name, distribution, seed, n, chunk_size or NETWORK_CHUNK)
+        variety_job.distribution.draw(np.random.default_rng(0), 1, variety.ambient_dim)
+        return variety_job
 
     if isinstance(variety, Network):
         return NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)
-    raise TypeError(f"variety must be a PlaneCurve, an algebraic Network or a spec/equation string, got {type(variety).__name__}")
+    raise TypeError(f"variety must be a PlaneCurve, a ParametrizedVariety, an algebraic Network or a spec/equation string, got {type(variety).__name__}")
 
 
 # -- running chunks: locally, resumably, or on a cluster ----------------------------------------
