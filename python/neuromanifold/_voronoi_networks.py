@@ -29,6 +29,7 @@ MULTISTART_MATCH = 1e-7  # relative: a local search that ends this close to the 
 MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
 MULTISTART_ITERATIONS = 150
+SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
 
 
 @dataclass(frozen=True)
@@ -230,19 +231,22 @@ class NetworkJob:
             return np.where(out == 1, np.where(deficient, 1, 0), out).astype(np.int8)
         return _compare(D, targets, MULTISTART_MATCH, MULTISTART_BEAT)
 
-    def _solved(self, i: int, s: Stratum) -> _Solved:
-        key = f"chart{i}"
+    def _solved(self, i: int, s: Stratum, spare: int = 0) -> _Solved:
+        """The critical equations of stratum i in a chart and their generic solutions; ``spare``
+        picks another random chart (for data whose paths were lost in the first)."""
+        key = f"chart{i}.{spare}"
         if key not in self._cache:
             net = self.net
+            seed = self.seed + i + 1000 * spare
             if s.rank is not None:
                 shape = linear_shape(net)
                 assert shape is not None
-                chart = rank_chart(shape, s.rank, self.seed + i)
+                chart = rank_chart(shape, s.rank, seed)
             else:
                 support = None if s.support is None else np.array(s.support, dtype=np.int64)
-                chart = slice_chart(net, s.dim, self.seed + i, support)
+                chart = slice_chart(net, s.dim, seed, support)
             system = critical_system(chart, np.eye(len(chart.phi)))
-            self._cache[key] = _Solved(chart, system, _generic_solutions(system, self.seed + i, 10))
+            self._cache[key] = _Solved(chart, system, _generic_solutions(system, seed, 10))
         return self._cache[key]
 
     def _exhaustive_distances(self, i: int, s: Stratum, U: np.ndarray, salt: int) -> np.ndarray:
@@ -250,23 +254,27 @@ class NetworkJob:
         (inf if none, nan if a path was lost)."""
         if s.point:
             return (U**2).sum(axis=1)
-        solved = self._solved(i, s)
-        results, _ = _to_targets(solved.system, solved.generic, U.astype(np.complex128), self.seed + 7919 * salt + i)
-        out = np.full(len(U), np.inf)
-        for k, r in enumerate(results):
-            if not _complete(r, len(solved.generic)):
-                out[k] = np.nan
-                continue
-            ys = r.endpoints[r.status == "nonsingular"]
-            images = solved.chart.mu(ys) if len(ys) else np.zeros((0, U.shape[1]))
-            best = np.inf
-            for m in images:
+        out = np.full(len(U), np.nan)
+        todo = np.arange(len(U))
+        for spare in range(SPARE_CHARTS + 1):
+            # data with a lost path are solved again in another random chart
+            solved = self._solved(i, s, spare)
+            seed = self.seed + 7919 * salt + i + 104729 * spare
+            results, _ = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed)
+            lost = []
+            for k, r in zip(todo, results):
+                if not _complete(r, len(solved.generic)):
+                    lost.append(k)
+                    continue
+                ys = r.endpoints[r.status == "nonsingular"]
+                images = solved.chart.mu(ys) if len(ys) else np.zeros((0, U.shape[1]))
                 # a real point of a stratum's closure is a point of the real neuromanifold
                 # for the architectures of the exhaustive method (see _exhaustive_available)
-                if not _is_real(m):
-                    continue
-                best = min(best, float(((m.real - U[k]) ** 2).sum()))
-            out[k] = best
+                real = [m.real for m in images if _is_real(m)]
+                out[k] = min((float(((m - U[k]) ** 2).sum()) for m in real), default=np.inf)
+            todo = np.array(lost, dtype=np.int64)
+            if not len(todo):
+                break
         return out
 
     def _multistart_distances(self, U: np.ndarray, salt: int) -> tuple[np.ndarray, np.ndarray]:
