@@ -386,7 +386,7 @@ fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mu
             max_first_correction: opts.tracker.max_first_correction * 1e-2,
             max_step: opts.tracker.max_step * 0.25,
             initial_step: opts.tracker.initial_step * 0.1,
-            max_steps: opts.tracker.max_steps * 4,
+            max_steps: opts.tracker.max_steps * 25,
             predictor_error: opts.tracker.predictor_error * 1e-3,
             strict: true,
             extended: true,

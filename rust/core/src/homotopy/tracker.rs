@@ -85,7 +85,7 @@ impl Default for TrackerOptions {
             initial_step: 0.02,
             min_step: 1e-14,
             max_step: 0.25,
-            max_steps: 20_000,
+            max_steps: 3_000,
             corrector_tolerance: 1e-10,
             max_first_correction: 1e-2,
             predictor_error: 3e-3,
