@@ -135,9 +135,10 @@ def _to_targets(system: System, generic: MonodromyResult, targets: np.ndarray, s
     """Parameter homotopy to each target; targets with a lost path are retried from other
     generic parameters. Returns the results and the number of paths still failed."""
     results = track(system, generic.solutions, generic.parameters, targets, seed=seed)
+    lost = [_lost(r) for r in results]  # computed once per result: the retries update it
     rng = np.random.default_rng([seed, 0xF1])
     for attempt in range(3):
-        bad = [i for i, r in enumerate(results) if not _complete(r, len(generic))]
+        bad = [i for i, r in enumerate(results) if lost[i] or len(r.status) != len(generic)]
         if not bad:
             break
         p1 = _random_complex(rng, system.n_params)
@@ -146,10 +147,10 @@ def _to_targets(system: System, generic: MonodromyResult, targets: np.ndarray, s
             continue
         retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1)
         for i, r in zip(bad, retried):
-            if _lost(r) < _lost(results[i]):
-                results[i] = r
-    failed = sum(_lost(r) for r in results)
-    return results, failed
+            k = _lost(r)
+            if k < lost[i]:
+                results[i], lost[i] = r, k
+    return results, sum(lost)
 
 
 def _lost(r: SolveResult) -> int:

@@ -13,7 +13,7 @@ import numpy.typing as npt
 from . import _validate as v
 from ._charts import Chart, critical_system, rank_stratum_hessian
 from .architectures import Network
-from .critical import _charts, _distinct, _generic_solutions, _image_kind, _is_real, _to_targets
+from .critical import REAL_TOL, _charts, _distinct, _generic_solutions, _image_kind, _to_targets
 from .ed import _weights
 from .losses import WEIGHT_RANGE
 from .system import MonodromyResult, SolveResult, System, track
@@ -56,6 +56,14 @@ def _whole(r: SolveResult, expected: int) -> bool:
     return len(ys) == expected and len(_distinct(ys)) == expected
 
 
+def _real_rows(z: np.ndarray) -> np.ndarray:
+    """Mask of the rows of z that are real (as `_is_real`, for a whole array at once)."""
+    z = np.atleast_2d(z)
+    if z.size == 0:
+        return np.zeros(len(z), dtype=bool)
+    return np.abs(z.imag).max(axis=1) <= REAL_TOL * (1 + np.abs(z).max(axis=1))
+
+
 def _count(chart: Chart, system: System, r: SolveResult, Q: np.ndarray | None, p: np.ndarray) -> tuple[int, int] | None:
     """(real critical points, local minima) of one data set at parameters p; None if a real
     point's type is not decided."""
@@ -64,10 +72,11 @@ def _count(chart: Chart, system: System, r: SolveResult, Q: np.ndarray | None, p
         # linear networks: realness and type from the matrix itself, in a chart centred there
         A = len(chart.phi)
         Qp, b = (np.diag(p[:A].real), p[A:].real) if Q is None else (Q, p.real)
-        real = [m.real.reshape(chart.matrix_shape) for m in chart.mu(ys) if _is_real(m)]
+        images = chart.mu(ys)
+        real = [m.real.reshape(chart.matrix_shape) for m in images[_real_rows(images)]]
         kinds = [_image_kind(rank_stratum_hessian(Qp, b, W, chart.rank)) for W in real]
     else:
-        real_y = [y.real for y in ys if _is_real(y)]
+        real_y = list(ys[_real_rows(ys)].real)
         if real_y:
             images = chart.mu(np.array(real_y))
             real_y = [real_y[i] for i in _distinct(np.atleast_2d(images))]
