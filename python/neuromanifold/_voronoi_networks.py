@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._chunks import chunk_samples, decided_counts
 from ._charts import Chart, critical_system, linear_shape, rank_chart, slice_chart
 from .architectures import Network, PolynomialNetwork, Subnetwork
 from .critical import _complete, _dim, _distinct, _generic_solutions, _is_real, _to_targets
@@ -195,17 +196,10 @@ class NetworkJob:
         return _fingerprint(self)
 
     def samples(self, c: int) -> npt.NDArray[np.float64]:
-        size = min(self.chunk_size, self.n - c * self.chunk_size)
-        rng = np.random.default_rng([self.seed, c, 0x7A])
-        return self.distribution.draw(rng, size, self.net.ambient_dim)
+        return chunk_samples(self.distribution, self.seed, c, self.chunk_size, self.n, self.net.ambient_dim, 0x7A)
 
     def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
-        rows = []
-        for c in range(c0, c1):
-            U = self.samples(c)
-            d = self.decide(U, c)
-            rows.append((int((d == 1).sum()), int((d == -1).sum()), len(U)))
-        return np.array(rows, dtype=np.uint64).reshape(-1, 3)
+        return decided_counts(self.samples, self.decide, c0, c1)
 
     # -- decisions ---------------------------------------------------------------
 

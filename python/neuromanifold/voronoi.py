@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from . import _core
 from . import _validate as v
+from ._chunks import chunk_samples, decided_counts
 from .curves import PlaneCurve
 
 __all__ = ["Gaussian", "UniformBox", "VoronoiEstimate", "voronoi_mc", "voronoi_samples", "wilson_interval"]
@@ -280,8 +281,7 @@ class _VarietyJob:
         return _fingerprint(self)
 
     def samples(self, c: int) -> npt.NDArray[np.float64]:
-        size = min(self.chunk_size, self.n - c * self.chunk_size)
-        return self.distribution.draw(np.random.default_rng([self.seed, c, 0x7B]), size, self.variety.ambient_dim)
+        return chunk_samples(self.distribution, self.seed, c, self.chunk_size, self.n, self.variety.ambient_dim, 0x7B)
 
     def _solved(self) -> tuple[Any, Any, Any]:
         if "solved" not in self._cache:
@@ -324,11 +324,7 @@ class _VarietyJob:
         return out
 
     def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
-        rows = []
-        for c in range(c0, c1):
-            d = self.decide(self.samples(c), c)
-            rows.append((int((d == 1).sum()), int((d == -1).sum()), len(d)))
-        return np.array(rows, dtype=np.uint64).reshape(-1, 3)
+        return decided_counts(self.samples, self.decide, c0, c1)
 
 
 def _variety_target(variety: Any, target: object) -> tuple[list[int], str]:
@@ -518,16 +514,15 @@ def _run_locally(job: _Job, todo: list[int], record: Callable[[int, list[list[in
     threads = max(1, _core.get_num_threads())
     least = 4 * threads
     batch = 2 * least
-    i = 0
-    while i < len(todo):
-        j = i + 1
-        while j < len(todo) and j - i < batch and todo[j] == todo[j - 1] + 1:
-            j += 1
-        t0 = time.monotonic()
-        record(*_count_range(job, todo[i], todo[j - 1] + 1))
-        dt = max(time.monotonic() - t0, 1e-6)
-        batch = int(min(max(least, batch * BATCH_SECONDS / dt), 4 * batch, 100_000)) // threads * threads
-        i = j
+    for r0, r1 in _ranges(todo, max(1, len(todo))):
+        c = r0
+        while c < r1:
+            end = min(r1, c + batch)
+            t0 = time.monotonic()
+            record(*_count_range(job, c, end))
+            dt = max(time.monotonic() - t0, 1e-6)
+            batch = int(min(max(least, batch * BATCH_SECONDS / dt), 4 * batch, 100_000)) // threads * threads
+            c = end
 
 
 def _run_on_cluster(client: Any, job: _Job, todo: list[int], record: Callable[[int, list[list[int]]], None]) -> None:

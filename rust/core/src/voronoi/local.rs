@@ -60,6 +60,7 @@ struct Scratch {
     outs: Vec<Dual<f64, LANES>>,
     normal: Vec<f64>,
     rhs: Vec<f64>,
+    residual: Vec<f64>,
 }
 
 impl Scratch {
@@ -115,7 +116,9 @@ impl Scratch {
                 }
                 // normal equations on the support: (J^T J + lambda max diag I) step = J^T r
                 let jac = &self.jac[j * a * n..(j + 1) * a * n];
-                let r: Vec<f64> = (0..a).map(|i| self.mu[j * a + i] - u[i]).collect();
+                self.residual.clear();
+                self.residual.extend((0..a).map(|i| self.mu[j * a + i] - u[i]));
+                let r = &self.residual;
                 self.normal.clear();
                 self.normal.resize(m * m, 0.0);
                 self.rhs.clear();
