@@ -54,15 +54,52 @@ impl Slp {
         self.eval_fast(input, regs, out)
     }
 
+    /// The registers holding the outputs, after [`Slp::eval_registers`].
+    pub fn output_registers(&self) -> &[Reg] {
+        &self.outputs
+    }
+
+    /// Evaluate in place: `regs` (at least `n_registers` long) holds the inputs in its first
+    /// `n_inputs` entries; every other register is written before it is read. Callers that
+    /// evaluate often with few changing inputs write only those between calls.
+    pub fn eval_registers<S: Scalar>(&self, regs: &mut [S]) {
+        assert!(regs.len() >= self.n_registers(), "register file too short");
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor supports the features the function was compiled for.
+            unsafe { self.run_avx2(regs) };
+            return;
+        }
+        self.run(regs)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2<S: Scalar>(&self, regs: &mut [S]) {
+        self.run(regs)
+    }
+
     #[inline(always)]
     fn eval_inline<S: Scalar>(&self, input: &[S], regs: &mut Vec<S>, out: &mut [S]) {
         debug_assert_eq!(input.len(), self.n_inputs);
         debug_assert_eq!(out.len(), self.outputs.len());
-        let first = self.n_inputs + self.constants.len();
         regs.clear();
         regs.extend_from_slice(input);
-        regs.extend(self.constants.iter().map(|&c| S::from_f64(c)));
         regs.resize(self.n_registers(), S::zero());
+        self.run(regs);
+        for (o, &r) in out.iter_mut().zip(&self.outputs) {
+            *o = regs[r as usize];
+        }
+    }
+
+    /// The constants and sums of products, over registers holding the inputs.
+    #[inline(always)]
+    fn run<S: Scalar>(&self, regs: &mut [S]) {
+        assert!(regs.len() >= self.n_registers());
+        let first = self.n_inputs + self.constants.len();
+        for (r, &c) in regs[self.n_inputs..first].iter_mut().zip(&self.constants) {
+            *r = S::from_f64(c);
+        }
         let r = regs.as_mut_ptr();
         let mut start = 0usize;
         for (k, &end) in self.ends.iter().enumerate() {
@@ -80,9 +117,6 @@ impl Slp {
                 }
                 *r.add(first + k) = acc;
             }
-        }
-        for (o, &r) in out.iter_mut().zip(&self.outputs) {
-            *o = regs[r as usize];
         }
     }
 

@@ -276,6 +276,10 @@ impl System {
 
     /// Homogenized values at p = p1 + t dp and the Jacobian with respect to (z, t):
     /// n x (n + 2), the last column being the derivative along the parameter line.
+    ///
+    /// The values go to `values`, the derivatives with respect to z to the rows of `jz`
+    /// (`n` rows of `z.len()` entries, `stride` apart) and those along the line to `jt`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn eval_on_line(
         &self,
         z: &[Complex64],
@@ -284,16 +288,35 @@ impl System {
         dp: &[Complex64],
         ws: &mut Workspace,
         values: &mut [Complex64],
-        jac: &mut [Complex64],
+        jz: &mut [Complex64],
+        stride: usize,
+        jt: &mut [Complex64],
     ) {
-        let buf = &mut ws.inputs;
-        buf.clear();
-        buf.extend_from_slice(z);
-        buf.push(t);
-        buf.extend_from_slice(p1);
-        buf.extend_from_slice(dp);
-        buf.extend_from_slice(&self.coefficients);
-        run(&self.line_jac, ws, values, jac)
+        // inputs written straight into the register file (the path tracker's hot loop)
+        let prog = &self.line_jac;
+        let regs = &mut ws.regs;
+        if regs.len() < prog.n_registers() {
+            regs.resize(prog.n_registers(), Complex64::default());
+        }
+        let m = z.len();
+        let (head, rest) = regs.split_at_mut(m);
+        head.copy_from_slice(z);
+        rest[0] = t;
+        let np = p1.len();
+        rest[1..1 + np].copy_from_slice(p1);
+        rest[1 + np..1 + 2 * np].copy_from_slice(dp);
+        rest[1 + 2 * np..1 + 2 * np + self.coefficients.len()].copy_from_slice(&self.coefficients);
+        prog.eval_registers(regs);
+        let out = prog.output_registers();
+        let (n, w) = (values.len(), m + 1);
+        for i in 0..n {
+            values[i] = regs[out[i] as usize];
+            let row = &out[n + i * w..n + (i + 1) * w];
+            for (x, &r) in jz[i * stride..i * stride + m].iter_mut().zip(&row[..m]) {
+                *x = regs[r as usize];
+            }
+            jt[i] = regs[row[m] as usize];
+        }
     }
 }
 

@@ -12,6 +12,26 @@ pub fn solve_in_place(a: &mut [Complex64], b: &mut [Complex64], n: usize) -> boo
 /// LU factorization with partial pivoting in place (A row-major n x n): `piv[k]` is the row
 /// swapped with row k at step k. Returns false if A is numerically singular.
 pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
+    // small sizes compiled with the size known, so that the loops unroll (path tracking
+    // factors thousands of small matrices per second)
+    match n {
+        2 => lu_factor_sized::<2>(a, piv),
+        3 => lu_factor_sized::<3>(a, piv),
+        4 => lu_factor_sized::<4>(a, piv),
+        5 => lu_factor_sized::<5>(a, piv),
+        6 => lu_factor_sized::<6>(a, piv),
+        7 => lu_factor_sized::<7>(a, piv),
+        8 => lu_factor_sized::<8>(a, piv),
+        _ => lu_factor_any(a, piv, n),
+    }
+}
+
+fn lu_factor_sized<const N: usize>(a: &mut [Complex64], piv: &mut Vec<usize>) -> bool {
+    lu_factor_any(a, piv, N)
+}
+
+#[inline(always)]
+fn lu_factor_any(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
     piv.clear();
     let a = &mut a[..n * n];
     for col in 0..n {
@@ -51,6 +71,24 @@ pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
 
 /// Solve A x = b in place with the factors of [`lu_factor`].
 pub fn lu_solve(lu: &[Complex64], piv: &[usize], b: &mut [Complex64], n: usize) -> bool {
+    match n {
+        2 => lu_solve_sized::<2>(lu, piv, b),
+        3 => lu_solve_sized::<3>(lu, piv, b),
+        4 => lu_solve_sized::<4>(lu, piv, b),
+        5 => lu_solve_sized::<5>(lu, piv, b),
+        6 => lu_solve_sized::<6>(lu, piv, b),
+        7 => lu_solve_sized::<7>(lu, piv, b),
+        8 => lu_solve_sized::<8>(lu, piv, b),
+        _ => lu_solve_any(lu, piv, b, n),
+    }
+}
+
+fn lu_solve_sized<const N: usize>(lu: &[Complex64], piv: &[usize], b: &mut [Complex64]) -> bool {
+    lu_solve_any(lu, piv, b, N)
+}
+
+#[inline(always)]
+fn lu_solve_any(lu: &[Complex64], piv: &[usize], b: &mut [Complex64], n: usize) -> bool {
     let (lu, b) = (&lu[..n * n], &mut b[..n]);
     // the factorization swapped whole rows, so the multipliers are in the final row order
     for (k, &p) in piv.iter().enumerate() {

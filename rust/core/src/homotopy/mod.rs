@@ -26,7 +26,7 @@ use crate::system::System;
 use linalg::{norm, singular_values};
 pub use start::Start;
 use start::StartSystem;
-use tracker::{newton, track, Homotopy, Scratch, TrackerOptions};
+use tracker::{newton, track, track_with_checkpoint, Homotopy, Scratch, TrackerOptions};
 
 type C = Complex64;
 
@@ -280,17 +280,8 @@ impl Homotopy for ParameterHomotopy<'_> {
     fn eval(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C], hz: &mut [C], ht: &mut [C]) {
         let n = self.sys.n_vars();
         let m = n + 1;
-        let w = m + 1;
-        let (mut f, mut jf) = (std::mem::take(&mut ws.f), std::mem::take(&mut ws.jf));
-        f.resize(n, C::default());
-        jf.resize(n * w, C::default());
         // p(t) = target + t (start - target)
-        self.sys.eval_on_line(z, t, self.target, self.direction, &mut ws.system, &mut f, &mut jf);
-        for i in 0..n {
-            h[i] = f[i];
-            hz[i * m..(i + 1) * m].copy_from_slice(&jf[i * w..i * w + m]);
-            ht[i] = jf[i * w + m];
-        }
+        self.sys.eval_on_line(z, t, self.target, self.direction, &mut ws.system, &mut h[..n], hz, m, &mut ht[..n]);
         let mut pz = C::new(-1.0, 0.0);
         for j in 0..m {
             pz += self.patch[j] * z[j];
@@ -298,8 +289,6 @@ impl Homotopy for ParameterHomotopy<'_> {
         }
         h[n] = pz;
         ht[n] = C::default();
-        ws.f = f;
-        ws.jf = jf;
     }
     fn residual_extended(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C]) -> bool {
         let n = self.sys.n_vars();
@@ -402,22 +391,44 @@ fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mu
 /// Track one path from t = 1 to t = 0 and classify its end.
 fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
     let segment = |s: f64| (C::new(1.0 - s, 0.0), C::new(-1.0, 0.0));
-    let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
-    let mut steps = first.steps;
-    if !first.ok {
-        return failed(z, steps);
-    }
-    // regular endpoints: straight on to t = 0
-    // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
-    let mut direct = z.clone();
-    // a regular endpoint takes few steps from here; a path that needs many is going to a
-    // singular endpoint or to infinity, which the tests below decide
     let budget = hm.direct_steps().min(opts.tracker.max_steps);
-    let strict = TrackerOptions { strict: true, max_steps: budget, ..opts.tracker.clone() };
-    let last = track(hm, &mut direct, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
-    steps += last.steps;
     let mut candidate = None;
-    if last.ok {
+    let mut steps;
+    let direct;
+    let last_ok;
+    // the step budget from ENDGAME_START ran out on a finite path
+    let mut ran_out = false;
+    if hm.direct_steps() == usize::MAX {
+        // generic targets, where paths end at regular solutions: one pass to t = 0 (no
+        // restart of the step control at ENDGAME_START), keeping the point there for the
+        // tests below in case the end is not regular after all
+        let mut at_endgame = Vec::new();
+        let mut end = z.clone();
+        let checkpoint = Some((1.0 - ENDGAME_START, &mut at_endgame));
+        let whole = track_with_checkpoint(hm, &mut end, &segment, 0.0, 1.0, &opts.tracker, ws, checkpoint);
+        steps = whole.steps;
+        if at_endgame.is_empty() {
+            return failed(end, steps);
+        }
+        (z, direct, last_ok) = (at_endgame, end, whole.ok);
+    } else {
+        let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
+        steps = first.steps;
+        if !first.ok {
+            return failed(z, steps);
+        }
+        // regular endpoints: straight on to t = 0
+        // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
+        let mut end = z.clone();
+        // a regular endpoint takes few steps from here; a path that needs many is going to a
+        // singular endpoint or to infinity, which the tests below decide
+        let strict = TrackerOptions { strict: true, max_steps: budget, ..opts.tracker.clone() };
+        let last = track(hm, &mut end, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
+        steps += last.steps;
+        ran_out = !last.ok && last.steps >= budget && budget < opts.tracker.max_steps;
+        (direct, last_ok) = (end, last.ok);
+    }
+    if last_ok {
         match regular_end(hm, &direct, steps, opts, ws) {
             Regular::Accept(r) => return r,
             Regular::Candidate(r) => candidate = Some(r),
@@ -429,7 +440,7 @@ fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions
     if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
         return unfinished(PathStatus::AtInfinity, direct, 0, steps);
     }
-    if !last.ok && last.steps >= budget && budget < opts.tracker.max_steps {
+    if ran_out {
         // the budget ran out on a finite path: a regular endpoint that needs more steps
         // (close roots make it so) must be told from a singular one before the endgame,
         // whose loops cannot separate roots closer than its smallest radius
@@ -642,14 +653,19 @@ fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> 
 /// the size of the equation's terms at x: the Jacobian relative to the scale of x and of F.
 fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
     let n = sys.n_vars();
+    // the moduli once, and only the exponents that are there
+    let sizes: Vec<f64> = x.iter().map(|v| 1.0 + v.norm()).chain(p.iter().map(|v| v.norm().max(1e-300))).collect();
     for (i, eq) in sys.equations().iter().enumerate() {
         let size: f64 = eq
             .iter()
             .map(|t| {
-                let xs: f64 = t.exponents[..n].iter().zip(x).map(|(&a, v)| (1.0 + v.norm()).powi(a as i32)).product();
-                let ps: f64 =
-                    t.exponents[n..].iter().zip(p).map(|(&b, v)| v.norm().max(1e-300).powi(b as i32)).product();
-                t.coefficient.norm() * xs * ps
+                let mut m = t.coefficient.norm();
+                for (&a, &r) in t.exponents.iter().zip(&sizes) {
+                    if a > 0 {
+                        m *= r.powi(a as i32);
+                    }
+                }
+                m
             })
             .sum();
         for j in 0..n {
@@ -682,7 +698,8 @@ fn classify<H: ProjectiveHomotopy>(
     }
     let x: Vec<C> = zz[1..].iter().map(|v| v / zz[0]).collect();
     let f = hm.system().evaluate(&x, hm.target());
-    let coeff_scale = 1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm()).fold(0.0, f64::max);
+    let coeff_scale =
+        1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm_sqr()).fold(0.0, f64::max).sqrt();
     let residual = norm(&f) / coeff_scale;
     let mut jac = hm.system().jacobian(&x, hm.target());
     // relative condition: a large but regular solution is not singular, a vanishing row is

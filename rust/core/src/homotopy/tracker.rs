@@ -69,6 +69,9 @@ const NOISE_FLOOR: f64 = 1e-7;
 /// Corrections below this (relative) may be rounding noise: they do not measure Newton's
 /// contraction.
 const MEASURABLE: f64 = 1e-8;
+/// Relative accuracy, times the condition number, that Newton must reach while tracking (not
+/// strictly) away from the end of a path.
+const TRACKING_ACCURACY: f64 = 1e-6;
 /// Pivot ratio above which Newton's residuals are computed in double-double precision.
 const EXTENDED_CONDITION: f64 = 1e4;
 /// Newton iterations per step at most (ill-conditioned stretches of a path need more than
@@ -211,6 +214,9 @@ fn corrector<Hm: Homotopy>(
             *omega = rel / (first * first);
             measured = true;
         }
+        // away from t = 0, an accuracy matched to the conditioning: an error e in z moves the
+        // next predictor by about cond * e
+        let tol = if noise_floor > 0.0 { tol.max(TRACKING_ACCURACY / pivot_ratio(&ws.hz, n)) } else { tol };
         if rel <= tol || (noise_floor > 0.0 && (it == 0 || measured) && 2.0 * *omega * rel * rel <= tol) {
             if !measured {
                 // not measured on this step: let an old, large contraction fade, so that one
@@ -250,7 +256,29 @@ pub fn track<Hm: Homotopy>(
     opts: &TrackerOptions,
     ws: &mut Scratch,
 ) -> Tracked {
+    track_with_checkpoint(hm, z, path, s0, s1, opts, ws, None)
+}
+
+/// [`track`] that also lands a step on the checkpoint s = `checkpoint.0` (between s0 and s1)
+/// and stores the point there in `checkpoint.1` (left empty if tracking fails before it).
+#[allow(clippy::too_many_arguments)]
+pub fn track_with_checkpoint<Hm: Homotopy>(
+    hm: &Hm,
+    z: &mut Vec<C>,
+    path: &dyn Fn(f64) -> (C, C),
+    s0: f64,
+    s1: f64,
+    opts: &TrackerOptions,
+    ws: &mut Scratch,
+    mut checkpoint: Option<(f64, &mut Vec<C>)>,
+) -> Tracked {
     let n = hm.n();
+    if let Some((c, saved)) = checkpoint.as_mut() {
+        saved.clear();
+        if (*c - s0) * (s1 - s0) <= 0.0 {
+            saved.extend_from_slice(z);
+        }
+    }
     let mut s = s0;
     let length = (s1 - s0).abs();
     let dir = if s1 >= s0 { 1.0 } else { -1.0 };
@@ -270,7 +298,13 @@ pub fn track<Hm: Homotopy>(
             return Tracked { ok: false, steps };
         }
         steps += 1;
-        let step = h.min((s1 - s) * dir);
+        let mut step = h.min((s1 - s) * dir);
+        let pending = checkpoint.as_ref().filter(|(_, saved)| saved.is_empty()).map(|&(c, _)| (c - s) * dir);
+        if let Some(gap) = pending {
+            if gap > 0.0 && step > gap {
+                step = gap;
+            }
+        }
         let mut ok = true;
         // the velocity at the current point: from the factors of the last Newton iterate when
         // the previous step was accepted, kept across rejections
@@ -351,6 +385,13 @@ pub fn track<Hm: Homotopy>(
             s_previous = s;
             z.copy_from_slice(&trial);
             s += step * dir;
+            if let Some((c, saved)) = checkpoint.as_mut() {
+                if saved.is_empty() && (*c - s) * dir <= 0.0 {
+                    // landed on it (the step was cut to reach it exactly)
+                    s = *c;
+                    saved.extend_from_slice(z);
+                }
+            }
             ws.factored_here = true;
             // no growth right after a rejection: the step that failed was not much longer
             let grow = if rejected { 1.0 } else { 2.0 };
