@@ -365,6 +365,97 @@ impl<S: Scalar, const W: usize> Scalar for Lanes<S, W> {
     }
 }
 
+/// W complex numbers with their real and imaginary parts in separate arrays, so that complex
+/// arithmetic on all of them runs in SIMD registers (W path trackers evaluate at once). Each
+/// lane is rounded exactly as a [`Complex64`] would be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComplexLanes<const W: usize> {
+    pub re: [f64; W],
+    pub im: [f64; W],
+}
+
+impl<const W: usize> ComplexLanes<W> {
+    #[inline(always)]
+    pub fn lane(&self, k: usize) -> Complex64 {
+        Complex64::new(self.re[k], self.im[k])
+    }
+    #[inline(always)]
+    pub fn set_lane(&mut self, k: usize, z: Complex64) {
+        self.re[k] = z.re;
+        self.im[k] = z.im;
+    }
+}
+
+impl<const W: usize> Add for ComplexLanes<W> {
+    type Output = Self;
+    #[inline(always)]
+    fn add(mut self, o: Self) -> Self {
+        self += o;
+        self
+    }
+}
+impl<const W: usize> AddAssign for ComplexLanes<W> {
+    #[inline(always)]
+    fn add_assign(&mut self, o: Self) {
+        for k in 0..W {
+            self.re[k] += o.re[k];
+            self.im[k] += o.im[k];
+        }
+    }
+}
+impl<const W: usize> Sub for ComplexLanes<W> {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(mut self, o: Self) -> Self {
+        for k in 0..W {
+            self.re[k] -= o.re[k];
+            self.im[k] -= o.im[k];
+        }
+        self
+    }
+}
+impl<const W: usize> Neg for ComplexLanes<W> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(mut self) -> Self {
+        for k in 0..W {
+            self.re[k] = -self.re[k];
+            self.im[k] = -self.im[k];
+        }
+        self
+    }
+}
+impl<const W: usize> Mul for ComplexLanes<W> {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        // the operations of Complex64's product, in its order
+        let mut out = self;
+        for k in 0..W {
+            out.re[k] = self.re[k] * o.re[k] - self.im[k] * o.im[k];
+            out.im[k] = self.re[k] * o.im[k] + self.im[k] * o.re[k];
+        }
+        out
+    }
+}
+impl<const W: usize> Scalar for ComplexLanes<W> {
+    #[inline(always)]
+    fn zero() -> Self {
+        ComplexLanes { re: [0.0; W], im: [0.0; W] }
+    }
+    #[inline(always)]
+    fn one() -> Self {
+        ComplexLanes { re: [1.0; W], im: [0.0; W] }
+    }
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        ComplexLanes { re: [x; W], im: [0.0; W] }
+    }
+    fn is_finite(self) -> bool {
+        self.re.iter().chain(&self.im).all(|x| x.is_finite())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +479,24 @@ mod tests {
             // x * y and x + y are exact in f64 for these sizes
             prop_assert_eq!(Fp::from_f64(x * y), Fp::from_f64(x) * Fp::from_f64(y));
             prop_assert_eq!(Fp::from_f64(x + y), Fp::from_f64(x) + Fp::from_f64(y));
+        }
+
+        #[test]
+        fn complex_lanes_round_as_complex64(v in proptest::collection::vec(-1e3f64..1e3, 16)) {
+            // each lane of a product and sum equals Complex64 arithmetic bit for bit
+            let c = |k: usize| Complex64::new(v[2 * k], v[2 * k + 1]);
+            let mut a = ComplexLanes::<2>::zero();
+            let mut b = ComplexLanes::<2>::zero();
+            let mut acc = ComplexLanes::<2>::zero();
+            for l in 0..2 {
+                a.set_lane(l, c(l));
+                b.set_lane(l, c(2 + l));
+                acc.set_lane(l, c(4 + l));
+            }
+            let r = acc + a * b - b;
+            for l in 0..2 {
+                prop_assert_eq!(r.lane(l), c(4 + l) + c(l) * c(2 + l) - c(2 + l));
+            }
         }
 
         #[test]

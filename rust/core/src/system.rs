@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::ddouble::ComplexDd;
 use crate::error::{Error, Result};
-use crate::scalar::Complex64;
+use crate::scalar::{ComplexLanes, Complex64, Scalar};
 use crate::slp::{Reg, Slp, SlpBuilder};
 
 /// c * x^a p^b: `exponents` has one entry per variable, then one per parameter.
@@ -316,6 +316,72 @@ impl System {
                 *x = regs[r as usize];
             }
             jt[i] = regs[row[m] as usize];
+        }
+    }
+}
+
+/// Number of points at which [`System::eval_on_line_lanes`] evaluates at once.
+pub(crate) const LINE_LANES: usize = 4;
+
+/// Register file for evaluations along parameter lines at [`LINE_LANES`] points at once.
+pub(crate) struct LineLanes {
+    regs: Vec<ComplexLanes<LINE_LANES>>,
+}
+
+/// One point of a batched evaluation: z, t and the parameter line p1 + t dp.
+pub(crate) type LinePoint<'a> = (&'a [Complex64], Complex64, &'a [Complex64], &'a [Complex64]);
+
+/// Where one point's values, derivatives with respect to z and along the line go.
+pub(crate) type LineOutput<'a> = (&'a mut [Complex64], &'a mut [Complex64], &'a mut [Complex64]);
+
+impl System {
+    pub(crate) fn line_lanes(&self) -> LineLanes {
+        let prog = &self.line_jac;
+        let mut regs = vec![ComplexLanes::zero(); prog.n_registers()];
+        // the coefficients are the same in every lane and at every point: written once
+        let first = self.n_vars + 2 + 2 * self.n_params;
+        for (r, c) in regs[first..].iter_mut().zip(&self.coefficients) {
+            *r = ComplexLanes { re: [c.re; LINE_LANES], im: [c.im; LINE_LANES] };
+        }
+        LineLanes { regs }
+    }
+
+    /// [`System::eval_on_line`] at up to [`LINE_LANES`] points in one pass over the program,
+    /// rounded exactly as one point at a time: lane k evaluates `points[k]` into `outs[k]`.
+    pub(crate) fn eval_on_line_lanes(
+        &self,
+        points: &[Option<LinePoint>; LINE_LANES],
+        lanes: &mut LineLanes,
+        outs: &mut [Option<LineOutput>; LINE_LANES],
+        stride: usize,
+    ) {
+        let prog = &self.line_jac;
+        let regs = &mut lanes.regs;
+        let (m, np) = (self.n_vars + 1, self.n_params);
+        for (k, point) in points.iter().enumerate() {
+            let Some((z, t, p1, dp)) = point else { continue };
+            for (r, &x) in regs[..m].iter_mut().zip(z.iter()) {
+                r.set_lane(k, x);
+            }
+            regs[m].set_lane(k, *t);
+            for i in 0..np {
+                regs[m + 1 + i].set_lane(k, p1[i]);
+                regs[m + 1 + np + i].set_lane(k, dp[i]);
+            }
+        }
+        prog.eval_registers(regs);
+        let out = prog.output_registers();
+        let (n, w) = (self.n_vars, m + 1);
+        for (k, slot) in outs.iter_mut().enumerate() {
+            let Some((values, jz, jt)) = slot else { continue };
+            for i in 0..n {
+                values[i] = regs[out[i] as usize].lane(k);
+                let row = &out[n + i * w..n + (i + 1) * w];
+                for (x, &r) in jz[i * stride..i * stride + m].iter_mut().zip(&row[..m]) {
+                    *x = regs[r as usize].lane(k);
+                }
+                jt[i] = regs[row[m] as usize].lane(k);
+            }
         }
     }
 }

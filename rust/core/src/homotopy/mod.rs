@@ -22,11 +22,11 @@ use crate::ddouble::ComplexDd;
 use crate::error::{Error, Result};
 use crate::random::rng_stream;
 use crate::scalar::Complex64;
-use crate::system::System;
+use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
 use linalg::{norm, singular_values};
 pub use start::Start;
 use start::StartSystem;
-use tracker::{newton, track, track_with_checkpoint, Homotopy, Scratch, TrackerOptions};
+use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, TrackerOptions, Tracked};
 
 type C = Complex64;
 
@@ -273,6 +273,21 @@ impl ProjectiveHomotopy for ParameterHomotopy<'_> {
     }
 }
 
+impl ParameterHomotopy<'_> {
+    /// The last row of H: the patch a . z = 1.
+    fn patch_row(&self, z: &[C], h: &mut [C], hz: &mut [C], ht: &mut [C]) {
+        let n = self.sys.n_vars();
+        let m = n + 1;
+        let mut pz = C::new(-1.0, 0.0);
+        for j in 0..m {
+            pz += self.patch[j] * z[j];
+            hz[n * m + j] = self.patch[j];
+        }
+        h[n] = pz;
+        ht[n] = C::default();
+    }
+}
+
 impl Homotopy for ParameterHomotopy<'_> {
     fn n(&self) -> usize {
         self.sys.n_vars() + 1
@@ -282,13 +297,7 @@ impl Homotopy for ParameterHomotopy<'_> {
         let m = n + 1;
         // p(t) = target + t (start - target)
         self.sys.eval_on_line(z, t, self.target, self.direction, &mut ws.system, &mut h[..n], hz, m, &mut ht[..n]);
-        let mut pz = C::new(-1.0, 0.0);
-        for j in 0..m {
-            pz += self.patch[j] * z[j];
-            hz[n * m + j] = self.patch[j];
-        }
-        h[n] = pz;
-        ht[n] = C::default();
+        self.patch_row(z, h, hz, ht);
     }
     fn residual_extended(&self, z: &[C], t: C, ws: &mut Scratch, h: &mut [C]) -> bool {
         let n = self.sys.n_vars();
@@ -342,17 +351,28 @@ pub fn track_parameters(
     let s = start_solutions.len();
     let directions: Vec<Vec<C>> =
         targets.iter().map(|t| start_params.iter().zip(t).map(|(a, b)| a - b).collect()).collect();
-    let flat: Vec<PathResult> = (0..targets.len() * s)
-        .into_par_iter()
-        .map_init(Scratch::default, |ws, k| {
-            let hm = ParameterHomotopy { sys, target: &targets[k / s], direction: &directions[k / s], patch: &patch };
-            let x = &start_solutions[k % s];
+    let homotopies: Vec<ParameterHomotopy> = targets
+        .iter()
+        .zip(&directions)
+        .map(|(target, direction)| ParameterHomotopy { sys, target, direction, patch: &patch })
+        .collect();
+    // start points on the patch
+    let starts: Vec<Vec<C>> = start_solutions
+        .iter()
+        .map(|x| {
             let mut z: Vec<C> = std::iter::once(C::new(1.0, 0.0)).chain(x.iter().copied()).collect();
             let scale: C = patch.iter().zip(&z).map(|(a, b)| a * b).sum();
             z.iter_mut().for_each(|v| *v /= scale);
-            follow(&hm, z, opts, ws)
+            z
         })
         .collect();
+    // a split into chunks fixed by the problem, not by the threads: reproducible results
+    let total = targets.len() * s;
+    let chunks: Vec<std::ops::Range<usize>> =
+        (0..total).step_by(LANE_CHUNK).map(|a| a..(a + LANE_CHUNK).min(total)).collect();
+    let per_chunk: Vec<Vec<PathResult>> =
+        chunks.into_par_iter().map(|range| track_in_lanes(sys, &homotopies, &starts, range, opts)).collect();
+    let flat: Vec<PathResult> = per_chunk.into_iter().flatten().collect();
     let mut out: Vec<Vec<PathResult>> = Vec::with_capacity(targets.len());
     let mut it = flat.into_iter();
     for _ in 0..targets.len() {
@@ -367,6 +387,96 @@ pub fn track_parameters(
 /// before it is reported as failed.
 fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
     let first = follow_once(hm, z.clone(), opts, ws);
+    retry_if_failed(hm, z, first, opts, ws)
+}
+
+/// Paths of a parameter homotopy per lane driver (a multiple of the lane count).
+const LANE_CHUNK: usize = 64;
+
+/// The paths `range` (path k: start point k mod S, target k div S) of a parameter homotopy,
+/// tracked [`LINE_LANES`] at a time: every evaluation of their first pass serves all lanes
+/// in one run of the compiled program. A lane whose path is done takes the next one; the
+/// rest of a path (its end, a careful retry) runs alone. Each path takes the steps it would
+/// take alone.
+fn track_in_lanes(
+    sys: &System,
+    homotopies: &[ParameterHomotopy],
+    starts: &[Vec<C>],
+    range: std::ops::Range<usize>,
+    opts: &SolveOptions,
+) -> Vec<PathResult> {
+    let s = starts.len();
+    let m = sys.n_vars() + 1;
+    let mut lanes = sys.line_lanes();
+    let mut scratch: [Scratch; LINE_LANES] = std::array::from_fn(|_| Scratch::default());
+    let mut active: [Option<(usize, PathTracker)>; LINE_LANES] = std::array::from_fn(|_| None);
+    let mut results: Vec<Option<PathResult>> = vec![None; range.len()];
+    let mut next = range.start;
+    loop {
+        for (lane, ws) in active.iter_mut().zip(scratch.iter_mut()) {
+            loop {
+                if let Some((k, tracker)) = lane.take() {
+                    let Some(whole) = tracker.result() else {
+                        *lane = Some((k, tracker));
+                        break;
+                    };
+                    let hm = &homotopies[k / s];
+                    let (end, at_endgame) = tracker.into_points();
+                    let first = finish_one_pass(hm, end, at_endgame, whole, opts, ws);
+                    results[k - range.start] = Some(retry_if_failed(hm, starts[k % s].clone(), first, opts, ws));
+                }
+                if next == range.end {
+                    break;
+                }
+                let k = next;
+                next += 1;
+                let checkpoint = Some(1.0 - ENDGAME_START);
+                let mut tracker = PathTracker::new(starts[k % s].clone(), &segment, 0.0, 1.0, &opts.tracker, checkpoint, ws);
+                tracker.resume(&homotopies[k / s], ws);
+                *lane = Some((k, tracker));
+            }
+        }
+        if active.iter().all(|a| a.is_none()) {
+            break;
+        }
+        {
+            let points: [Option<LinePoint>; LINE_LANES] = std::array::from_fn(|l| {
+                let (k, tracker) = active[l].as_ref()?;
+                let (z, t) = tracker.pending()?;
+                let hm = &homotopies[*k / s];
+                Some((z, t, hm.target, hm.direction))
+            });
+            let mut outs: [Option<LineOutput>; LINE_LANES] = [None, None, None, None];
+            for ((out, ws), point) in outs.iter_mut().zip(scratch.iter_mut()).zip(&points) {
+                if point.is_some() {
+                    let (h, hz, ht) = ws.evaluation(m);
+                    *out = Some((&mut h[..m - 1], hz, &mut ht[..m - 1]));
+                }
+            }
+            sys.eval_on_line_lanes(&points, &mut lanes, &mut outs, m);
+        }
+        for (lane, ws) in active.iter_mut().zip(scratch.iter_mut()) {
+            let Some((k, tracker)) = lane else { continue };
+            let hm = &homotopies[*k / s];
+            if let Some((z, _)) = tracker.pending() {
+                let (h, hz, ht) = ws.evaluation(m);
+                hm.patch_row(z, h, hz, ht);
+                tracker.resume(hm, ws);
+            }
+        }
+    }
+    results.into_iter().map(|r| r.expect("every path of the chunk is tracked")).collect()
+}
+
+/// A failed path tracked again with smaller steps and corrections before it is reported as
+/// failed.
+fn retry_if_failed<H: ProjectiveHomotopy>(
+    hm: &H,
+    z: Vec<C>,
+    first: PathResult,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> PathResult {
     if first.status != PathStatus::Failed {
         return first;
     }
@@ -388,46 +498,71 @@ fn follow<H: ProjectiveHomotopy>(hm: &H, z: Vec<C>, opts: &SolveOptions, ws: &mu
     second
 }
 
+/// The homotopy parameter along a path: t = 1 - s.
+fn segment(s: f64) -> (C, C) {
+    (C::new(1.0 - s, 0.0), C::new(-1.0, 0.0))
+}
+
 /// Track one path from t = 1 to t = 0 and classify its end.
 fn follow_once<H: ProjectiveHomotopy>(hm: &H, mut z: Vec<C>, opts: &SolveOptions, ws: &mut Scratch) -> PathResult {
-    let segment = |s: f64| (C::new(1.0 - s, 0.0), C::new(-1.0, 0.0));
-    let budget = hm.direct_steps().min(opts.tracker.max_steps);
-    let mut candidate = None;
-    let mut steps;
-    let direct;
-    let last_ok;
-    // the step budget from ENDGAME_START ran out on a finite path
-    let mut ran_out = false;
     if hm.direct_steps() == usize::MAX {
         // generic targets, where paths end at regular solutions: one pass to t = 0 (no
         // restart of the step control at ENDGAME_START), keeping the point there for the
         // tests below in case the end is not regular after all
         let mut at_endgame = Vec::new();
-        let mut end = z.clone();
+        let mut end = z;
         let checkpoint = Some((1.0 - ENDGAME_START, &mut at_endgame));
         let whole = track_with_checkpoint(hm, &mut end, &segment, 0.0, 1.0, &opts.tracker, ws, checkpoint);
-        steps = whole.steps;
-        if at_endgame.is_empty() {
-            return failed(end, steps);
-        }
-        (z, direct, last_ok) = (at_endgame, end, whole.ok);
-    } else {
-        let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
-        steps = first.steps;
-        if !first.ok {
-            return failed(z, steps);
-        }
-        // regular endpoints: straight on to t = 0
-        // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
-        let mut end = z.clone();
-        // a regular endpoint takes few steps from here; a path that needs many is going to a
-        // singular endpoint or to infinity, which the tests below decide
-        let strict = TrackerOptions { strict: true, max_steps: budget, ..opts.tracker.clone() };
-        let last = track(hm, &mut end, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
-        steps += last.steps;
-        ran_out = !last.ok && last.steps >= budget && budget < opts.tracker.max_steps;
-        (direct, last_ok) = (end, last.ok);
+        return finish_one_pass(hm, end, at_endgame, whole, opts, ws);
     }
+    let first = track(hm, &mut z, &segment, 0.0, 1.0 - ENDGAME_START, &opts.tracker, ws);
+    if !first.ok {
+        return failed(z, first.steps);
+    }
+    // regular endpoints: straight on to t = 0
+    // strictly: near t = 0 a path to a singular endpoint must not pass for a regular one
+    let mut end = z.clone();
+    // a regular endpoint takes few steps from here; a path that needs many is going to a
+    // singular endpoint or to infinity, which the tests below decide
+    let budget = hm.direct_steps().min(opts.tracker.max_steps);
+    let strict = TrackerOptions { strict: true, max_steps: budget, ..opts.tracker.clone() };
+    let last = track(hm, &mut end, &segment, 1.0 - ENDGAME_START, 1.0, &strict, ws);
+    // the step budget from ENDGAME_START ran out on a finite path
+    let ran_out = !last.ok && last.steps >= budget && budget < opts.tracker.max_steps;
+    finish_path(hm, z, end, last.ok, ran_out, first.steps + last.steps, opts, ws)
+}
+
+/// The end of a path tracked in one pass from t = 1 (to `end`; `at_endgame` is the point at
+/// t = ENDGAME_START, empty if not reached).
+fn finish_one_pass<H: ProjectiveHomotopy>(
+    hm: &H,
+    end: Vec<C>,
+    at_endgame: Vec<C>,
+    whole: Tracked,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> PathResult {
+    if at_endgame.is_empty() {
+        return failed(end, whole.steps);
+    }
+    finish_path(hm, at_endgame, end, whole.ok, false, whole.steps, opts, ws)
+}
+
+/// Classify the end of a path from its point `z` at t = ENDGAME_START and the end `direct` of
+/// its direct track to t = 0 (reached if `last_ok`): a regular end, a path to infinity, or the
+/// endgame for a singular end.
+#[allow(clippy::too_many_arguments)]
+fn finish_path<H: ProjectiveHomotopy>(
+    hm: &H,
+    z: Vec<C>,
+    direct: Vec<C>,
+    last_ok: bool,
+    ran_out: bool,
+    mut steps: usize,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> PathResult {
+    let mut candidate = None;
     if last_ok {
         match regular_end(hm, &direct, steps, opts, ws) {
             Regular::Accept(r) => return r,

@@ -106,19 +106,28 @@ pub struct Tracked {
     pub steps: usize,
 }
 
-/// Evaluate H at (z, t) and factor H_z, into `ws.h`, `ws.hz` (LU) and `ws.ht`.
-fn eval_factored<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, ws: &mut Scratch) -> bool {
+/// Evaluate H at (z, t) into `ws.h`, `ws.hz` and `ws.ht` (H_z not factored).
+fn eval_into<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, ws: &mut Scratch) {
     let n = hm.n();
     let (mut h, mut hz, mut ht) = (std::mem::take(&mut ws.h), std::mem::take(&mut ws.hz), std::mem::take(&mut ws.ht));
     h.resize(n, C::default());
     hz.resize(n * n, C::default());
     ht.resize(n, C::default());
     hm.eval(z, t, ws, &mut h, &mut hz, &mut ht);
-    let ok = lu_factor(&mut hz, &mut ws.piv, n);
     ws.h = h;
     ws.hz = hz;
     ws.ht = ht;
-    ok
+}
+
+impl Scratch {
+    /// The buffers for H, H_z (row-major) and H_t of an n x n homotopy, for evaluations made
+    /// outside the tracker (several paths at once) before [`PathTracker::resume`].
+    pub fn evaluation(&mut self, n: usize) -> (&mut [C], &mut [C], &mut [C]) {
+        self.h.resize(n, C::default());
+        self.hz.resize(n * n, C::default());
+        self.ht.resize(n, C::default());
+        (&mut self.h, &mut self.hz, &mut self.ht)
+    }
 }
 
 /// Largest over smallest modulus of the pivots of an LU factorization: a cheap lower bound
@@ -143,9 +152,10 @@ fn velocity_from_factors(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bo
     ok
 }
 
-fn velocity<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
+/// The velocity at the point whose evaluation is in `ws`: factors H_z, then solves.
+fn velocity_from_evaluation(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
     ws.factored_here = false;
-    eval_factored(hm, z, t, ws) && velocity_from_factors(hm.n(), dtds, ws, slot)
+    lu_factor(&mut ws.hz, &mut ws.piv, n) && velocity_from_factors(n, dtds, ws, slot)
 }
 
 /// Newton's method on H(., t) from z; returns (converged, first correction norm). On
@@ -166,6 +176,24 @@ struct Correction {
     first: f64,
 }
 
+/// Settings of a corrector run and what its iterations have seen so far.
+#[derive(Clone, Copy, Debug)]
+struct CorrectorRun {
+    iterations: usize,
+    tol: f64,
+    noise_floor: f64,
+    extended: bool,
+    first: f64,
+    last: f64,
+    measured: bool,
+}
+
+impl CorrectorRun {
+    fn new(iterations: usize, tol: f64, noise_floor: f64, extended: bool) -> Self {
+        CorrectorRun { iterations, tol, noise_floor, extended, first: f64::INFINITY, last: f64::INFINITY, measured: false }
+    }
+}
+
 /// Newton's method that also stops after one iteration when the next correction, predicted
 /// from the contraction `omega` (|second correction| / |first|^2, relative, measured on
 /// earlier steps of the path and updated here), is below the tolerance.
@@ -181,72 +209,92 @@ fn corrector<Hm: Homotopy>(
     noise_floor: f64,
     extended: bool,
 ) -> Correction {
-    let n = hm.n();
     ws.factored_here = false;
-    let mut first = f64::INFINITY;
-    let mut last = f64::INFINITY;
-    let mut measured = false;
-    let fail = |first: f64| Correction { converged: false, first };
+    let mut run = CorrectorRun::new(iterations, tol, noise_floor, extended);
     for it in 0..iterations {
-        if !eval_factored(hm, z, t, ws) {
-            return fail(first);
+        eval_into(hm, z, t, ws);
+        if let Some(c) = corrector_iteration(hm, z, t, ws, it, omega, &mut run) {
+            return c;
         }
-        if extended && pivot_ratio(&ws.hz, n) > EXTENDED_CONDITION {
-            // rounding in H would stall Newton at about cond * unit roundoff
-            let mut h = std::mem::take(&mut ws.h);
-            hm.residual_extended(z, t, ws, &mut h);
-            ws.h = h;
-        }
-        let ok = lu_solve(&ws.hz, &ws.piv, &mut ws.h, n);
-        let dn = norm(&ws.h);
-        if !ok || !dn.is_finite() {
-            return fail(first);
-        }
-        for (zi, d) in z.iter_mut().zip(&ws.h) {
-            *zi -= *d;
-        }
-        let scale = 1.0 + norm(z);
-        let rel = dn / scale;
-        if it == 0 {
-            first = rel;
-        } else if it == 1 && first > MEASURABLE {
-            // the contraction of this step, for the step-size control and early stops
-            *omega = rel / (first * first);
-            measured = true;
-        }
-        // away from t = 0, an accuracy matched to the conditioning: an error e in z moves the
-        // next predictor by about cond * e
-        let tol = if noise_floor > 0.0 { tol.max(TRACKING_ACCURACY / pivot_ratio(&ws.hz, n)) } else { tol };
-        if rel <= tol || (noise_floor > 0.0 && (it == 0 || measured) && 2.0 * *omega * rel * rel <= tol) {
-            if !measured {
-                // not measured on this step: let an old, large contraction fade, so that one
-                // ill-conditioned stretch does not hold the steps small for the rest of the path
-                *omega *= 0.5;
-            }
-            return Correction { converged: true, first };
-        }
-        if it > 0 && dn > 0.5 * last {
-            // not contracting: either the corrections have reached the rounding noise of an
-            // ill-conditioned point (accept, undoing the noisy update) or Newton diverges
-            if last <= noise_floor * scale && dn <= 2.0 * last {
-                for (zi, d) in z.iter_mut().zip(&ws.h) {
-                    *zi += *d;
-                }
-                return Correction { converged: true, first };
-            }
-            return fail(first);
-        }
-        last = dn;
     }
-    fail(first)
+    Correction { converged: false, first: run.first }
+}
+
+/// Iteration `it` of the corrector at z, whose evaluation is in `ws`: the result once the
+/// corrector has finished, None while it goes on.
+fn corrector_iteration<Hm: Homotopy>(
+    hm: &Hm,
+    z: &mut [C],
+    t: C,
+    ws: &mut Scratch,
+    it: usize,
+    omega: &mut f64,
+    run: &mut CorrectorRun,
+) -> Option<Correction> {
+    let n = hm.n();
+    let fail = |run: &CorrectorRun| Some(Correction { converged: false, first: run.first });
+    if !lu_factor(&mut ws.hz, &mut ws.piv, n) {
+        return fail(run);
+    }
+    if run.extended && pivot_ratio(&ws.hz, n) > EXTENDED_CONDITION {
+        // rounding in H would stall Newton at about cond * unit roundoff
+        let mut h = std::mem::take(&mut ws.h);
+        hm.residual_extended(z, t, ws, &mut h);
+        ws.h = h;
+    }
+    let ok = lu_solve(&ws.hz, &ws.piv, &mut ws.h, n);
+    let dn = norm(&ws.h);
+    if !ok || !dn.is_finite() {
+        return fail(run);
+    }
+    for (zi, d) in z.iter_mut().zip(&ws.h) {
+        *zi -= *d;
+    }
+    let scale = 1.0 + norm(z);
+    let rel = dn / scale;
+    if it == 0 {
+        run.first = rel;
+    } else if it == 1 && run.first > MEASURABLE {
+        // the contraction of this step, for the step-size control and early stops
+        *omega = rel / (run.first * run.first);
+        run.measured = true;
+    }
+    // away from t = 0, an accuracy matched to the conditioning: an error e in z moves the
+    // next predictor by about cond * e
+    let noise_floor = run.noise_floor;
+    let tol = if noise_floor > 0.0 { run.tol.max(TRACKING_ACCURACY / pivot_ratio(&ws.hz, n)) } else { run.tol };
+    if rel <= tol || (noise_floor > 0.0 && (it == 0 || run.measured) && 2.0 * *omega * rel * rel <= tol) {
+        if !run.measured {
+            // not measured on this step: let an old, large contraction fade, so that one
+            // ill-conditioned stretch does not hold the steps small for the rest of the path
+            *omega *= 0.5;
+        }
+        return Some(Correction { converged: true, first: run.first });
+    }
+    if it > 0 && dn > 0.5 * run.last {
+        // not contracting: either the corrections have reached the rounding noise of an
+        // ill-conditioned point (accept, undoing the noisy update) or Newton diverges
+        if run.last <= noise_floor * scale && dn <= 2.0 * run.last {
+            for (zi, d) in z.iter_mut().zip(&ws.h) {
+                *zi += *d;
+            }
+            return Some(Correction { converged: true, first: run.first });
+        }
+        return fail(run);
+    }
+    run.last = dn;
+    if it + 1 >= run.iterations {
+        return fail(run);
+    }
+    None
 }
 
 /// Track z along t = path(s) for s from s0 to s1 (path returns t and dt/ds).
 ///
-/// Each step: a Runge-Kutta 4 predictor on dz/ds = -H_z^{-1} H_t dt/ds (its first stage
-/// reuses the factors of the previous step's last Newton iterate), then Newton's method. The
+/// Each step: a predictor (cubic Hermite extrapolation through the last two points, or
+/// Runge-Kutta 4 on dz/ds = -H_z^{-1} H_t dt/ds at the start), then Newton's method. The
 /// next step size follows from the size of the first Newton correction, which estimates the
-/// predictor's error (of order h^5).
+/// predictor's error, and from Newton's measured contraction.
 pub fn track<Hm: Homotopy>(
     hm: &Hm,
     z: &mut Vec<C>,
@@ -270,138 +318,340 @@ pub fn track_with_checkpoint<Hm: Homotopy>(
     s1: f64,
     opts: &TrackerOptions,
     ws: &mut Scratch,
-    mut checkpoint: Option<(f64, &mut Vec<C>)>,
+    checkpoint: Option<(f64, &mut Vec<C>)>,
 ) -> Tracked {
-    let n = hm.n();
-    if let Some((c, saved)) = checkpoint.as_mut() {
-        saved.clear();
-        if (*c - s0) * (s1 - s0) <= 0.0 {
-            saved.extend_from_slice(z);
-        }
+    let (at, saved) = match checkpoint {
+        Some((c, saved)) => (Some(c), Some(saved)),
+        None => (None, None),
+    };
+    let mut tracker = PathTracker::new(std::mem::take(z), path, s0, s1, opts, at, ws);
+    tracker.resume(hm, ws);
+    while let Some((point, t)) = tracker.pending() {
+        eval_into(hm, point, t, ws);
+        tracker.resume(hm, ws);
     }
-    let mut s = s0;
-    let length = (s1 - s0).abs();
-    let dir = if s1 >= s0 { 1.0 } else { -1.0 };
-    let mut h = (opts.initial_step * length.max(1e-300)).min(opts.max_step * length.max(1e-300));
-    let mut steps = 0;
-    let mut trial = vec![C::default(); n];
-    let mut rejected = false;
-    let mut omega = f64::INFINITY;
-    let noise_floor = if opts.strict { 0.0 } else { NOISE_FLOOR };
+    let result = tracker.result().expect("the tracker runs until it is done");
+    let (end, at_checkpoint) = tracker.into_points();
+    *z = end;
+    if let Some(saved) = saved {
+        *saved = at_checkpoint;
+    }
+    result
+}
+
+/// Where a [`PathTracker`] is in its step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// a new step begins (no evaluation pending)
+    Begin,
+    /// waiting for the evaluation at the current point, for its velocity
+    Velocity,
+    /// waiting for the evaluation at a Runge-Kutta stage
+    Stage(usize),
+    /// waiting for the evaluation for Newton iteration k
+    Correct(usize),
+    Done(bool),
+}
+
+/// Runge-Kutta 4 stages after the first: (fraction of the step, slope used, slot written).
+const STAGES: [(f64, usize, usize); 3] = [(0.5, 0, 1), (0.5, 1, 2), (1.0, 2, 3)];
+
+/// One path being tracked, as a machine that stops wherever it needs an evaluation of the
+/// homotopy: [`PathTracker::pending`] names the point, the caller evaluates it into the
+/// path's [`Scratch`] (alone, or together with other paths), and [`PathTracker::resume`]
+/// goes on. Every path takes the same steps whichever way it is evaluated.
+pub struct PathTracker<'p> {
+    path: &'p dyn Fn(f64) -> (C, C),
+    opts: &'p TrackerOptions,
+    s1: f64,
+    length: f64,
+    dir: f64,
+    noise_floor: f64,
+    checkpoint: Option<f64>,
+    saved: Vec<C>,
+    z: Vec<C>,
+    s: f64,
+    h: f64,
+    steps: usize,
+    trial: Vec<C>,
+    rejected: bool,
+    omega: f64,
     // the last accepted point and its velocity (for the Hermite predictor), and the velocity
     // at the current point (empty until computed)
-    let (mut previous, mut previous_v, mut here): (Vec<C>, Vec<C>, Vec<C>) = (Vec::new(), Vec::new(), Vec::new());
-    let mut s_previous = s;
-    ws.factored_here = false;
-    while (s1 - s) * dir > 1e-15 * length.max(1.0) {
-        if steps >= opts.max_steps || h < opts.min_step * length.max(1e-300) {
-            return Tracked { ok: false, steps };
-        }
-        steps += 1;
-        let mut step = h.min((s1 - s) * dir);
-        let pending = checkpoint.as_ref().filter(|(_, saved)| saved.is_empty()).map(|&(c, _)| (c - s) * dir);
-        if let Some(gap) = pending {
-            if gap > 0.0 && step > gap {
-                step = gap;
+    previous: Vec<C>,
+    previous_v: Vec<C>,
+    here: Vec<C>,
+    s_previous: f64,
+    // the step under way
+    step: f64,
+    hermite: bool,
+    t_eval: C,
+    run: CorrectorRun,
+    first: f64,
+    converged: bool,
+    phase: Phase,
+}
+
+impl<'p> PathTracker<'p> {
+    pub fn new(
+        z: Vec<C>,
+        path: &'p dyn Fn(f64) -> (C, C),
+        s0: f64,
+        s1: f64,
+        opts: &'p TrackerOptions,
+        checkpoint: Option<f64>,
+        ws: &mut Scratch,
+    ) -> Self {
+        let length = (s1 - s0).abs();
+        let dir = if s1 >= s0 { 1.0 } else { -1.0 };
+        let mut saved = Vec::new();
+        if let Some(c) = checkpoint {
+            if (c - s0) * (s1 - s0) <= 0.0 {
+                saved.extend_from_slice(&z);
             }
         }
-        let mut ok = true;
-        // the velocity at the current point: from the factors of the last Newton iterate when
-        // the previous step was accepted, kept across rejections
-        if here.is_empty() {
-            let (t, dtds) = path(s);
-            ok = if ws.factored_here { velocity_from_factors(n, dtds, ws, 0) } else { velocity(hm, z, t, dtds, ws, 0) };
-            if ok {
-                here.clear();
-                here.extend_from_slice(&ws.k[0]);
+        ws.factored_here = false;
+        let noise_floor = if opts.strict { 0.0 } else { NOISE_FLOOR };
+        let n = z.len();
+        PathTracker {
+            path,
+            opts,
+            s1,
+            length,
+            dir,
+            noise_floor,
+            checkpoint,
+            saved,
+            z,
+            s: s0,
+            h: (opts.initial_step * length.max(1e-300)).min(opts.max_step * length.max(1e-300)),
+            steps: 0,
+            trial: vec![C::default(); n],
+            rejected: false,
+            omega: f64::INFINITY,
+            previous: Vec::new(),
+            previous_v: Vec::new(),
+            here: Vec::new(),
+            s_previous: s0,
+            step: 0.0,
+            hermite: false,
+            t_eval: C::default(),
+            run: CorrectorRun::new(CORRECTOR_ITERATIONS, opts.corrector_tolerance, noise_floor, opts.extended),
+            first: f64::INFINITY,
+            converged: false,
+            phase: Phase::Begin,
+        }
+    }
+
+    /// The point (z, t) whose evaluation the tracker waits for; None once it is done.
+    pub fn pending(&self) -> Option<(&[C], C)> {
+        match self.phase {
+            Phase::Velocity => Some((&self.z, self.t_eval)),
+            Phase::Stage(_) | Phase::Correct(_) => Some((&self.trial, self.t_eval)),
+            Phase::Begin | Phase::Done(_) => None,
+        }
+    }
+
+    /// Whether tracking reached s1, once done.
+    pub fn result(&self) -> Option<Tracked> {
+        match self.phase {
+            Phase::Done(ok) => Some(Tracked { ok, steps: self.steps }),
+            _ => None,
+        }
+    }
+
+    /// The last point reached, and the point at the checkpoint (empty if not reached).
+    pub fn into_points(self) -> (Vec<C>, Vec<C>) {
+        (self.z, self.saved)
+    }
+
+    /// Go on after the evaluation at [`PathTracker::pending`] has been written into `ws`
+    /// (or at the start, with nothing pending), up to the next evaluation needed or the end.
+    pub fn resume<Hm: Homotopy>(&mut self, hm: &Hm, ws: &mut Scratch) {
+        let n = hm.n();
+        loop {
+            match self.phase {
+                Phase::Done(_) => return,
+                Phase::Begin => {
+                    if !self.begin_step() {
+                        return;
+                    }
+                    if self.here.is_empty() {
+                        let (t, dtds) = (self.path)(self.s);
+                        if !ws.factored_here {
+                            // no factors at this point: evaluate it
+                            self.t_eval = t;
+                            self.phase = Phase::Velocity;
+                            return;
+                        }
+                        if !velocity_from_factors(n, dtds, ws, 0) {
+                            self.end_step(false, ws);
+                            continue;
+                        }
+                        self.here.clone_from(&ws.k[0]);
+                    }
+                    if self.predict(ws) {
+                        return;
+                    }
+                }
+                Phase::Velocity => {
+                    let (_, dtds) = (self.path)(self.s);
+                    if !velocity_from_evaluation(n, dtds, ws, 0) {
+                        self.end_step(false, ws);
+                        continue;
+                    }
+                    self.here.clone_from(&ws.k[0]);
+                    if self.predict(ws) {
+                        return;
+                    }
+                }
+                Phase::Stage(i) => {
+                    let (c, _, slot) = STAGES[i];
+                    let (_, dtds) = (self.path)(self.s + c * self.step * self.dir);
+                    if !velocity_from_evaluation(n, dtds, ws, slot) {
+                        self.end_step(false, ws);
+                        continue;
+                    }
+                    if i + 1 < STAGES.len() {
+                        self.stage(i + 1, ws);
+                    } else {
+                        let (z, k) = (&self.z, &ws.k);
+                        let w = self.step * self.dir / 6.0;
+                        self.trial.clear();
+                        for i in 0..n {
+                            self.trial.push(z[i] + (k[0][i] + k[1][i] * 2.0 + k[2][i] * 2.0 + k[3][i]) * w);
+                        }
+                        self.start_correction(ws);
+                    }
+                    return;
+                }
+                Phase::Correct(it) => {
+                    let t = self.t_eval;
+                    match corrector_iteration(hm, &mut self.trial, t, ws, it, &mut self.omega, &mut self.run) {
+                        None => {
+                            self.phase = Phase::Correct(it + 1);
+                            return;
+                        }
+                        Some(c) => {
+                            (self.first, self.converged) = (c.first, c.converged);
+                            // inside Newton's region of quadratic convergence (omega * first is
+                            // the ratio of the second correction to the first): no jump to
+                            // another path
+                            let ok = c.converged
+                                && c.first <= self.opts.max_first_correction
+                                && !(self.omega.is_finite() && self.omega * c.first > MAX_CONTRACTION);
+                            self.end_step(ok, ws);
+                        }
+                    }
+                }
             }
         }
-        let hermite = opts.hermite && !previous.is_empty();
-        if ok && hermite {
+    }
+
+    /// Start a step: false (and done) at the end of the path or out of steps.
+    fn begin_step(&mut self) -> bool {
+        let (s1, s, dir) = (self.s1, self.s, self.dir);
+        if (s1 - s) * dir <= 1e-15 * self.length.max(1.0) {
+            self.phase = Phase::Done(true);
+            return false;
+        }
+        if self.steps >= self.opts.max_steps || self.h < self.opts.min_step * self.length.max(1e-300) {
+            self.phase = Phase::Done(false);
+            return false;
+        }
+        self.steps += 1;
+        self.step = self.h.min((s1 - s) * dir);
+        if let Some(c) = self.checkpoint {
+            let gap = (c - s) * dir;
+            if self.saved.is_empty() && gap > 0.0 && self.step > gap {
+                self.step = gap;
+            }
+        }
+        self.first = f64::INFINITY;
+        self.converged = false;
+        true
+    }
+
+    /// The predictor, from the velocity `here`: true when it waits for an evaluation.
+    fn predict(&mut self, ws: &mut Scratch) -> bool {
+        self.hermite = self.opts.hermite && !self.previous.is_empty();
+        if self.hermite {
             // cubic Hermite extrapolation through the last two points and their velocities:
             // no evaluation at all, error of order h^4
-            let hp = s - s_previous;
-            let tau = (s + step * dir - s_previous) / hp;
+            let hp = self.s - self.s_previous;
+            let tau = (self.s + self.step * self.dir - self.s_previous) / hp;
             let (t2, t3) = (tau * tau, tau * tau * tau);
             let (h00, h10, h01, h11) = (2.0 * t3 - 3.0 * t2 + 1.0, t3 - 2.0 * t2 + tau, -2.0 * t3 + 3.0 * t2, t3 - t2);
-            trial.clear();
-            for i in 0..n {
-                trial.push(previous[i] * h00 + previous_v[i] * (h10 * hp) + z[i] * h01 + here[i] * (h11 * hp));
+            self.trial.clear();
+            for i in 0..self.z.len() {
+                self.trial.push(
+                    self.previous[i] * h00
+                        + self.previous_v[i] * (h10 * hp)
+                        + self.z[i] * h01
+                        + self.here[i] * (h11 * hp),
+                );
             }
-        } else if ok {
-            ws.k[0].clone_from(&here);
-            let nodes = [(0.5, 0usize, 1usize), (0.5, 1, 2), (1.0, 2, 3)];
-            for &(c, prev, slot) in &nodes {
-                let (t, dtds) = path(s + c * step * dir);
-                trial.clear();
-                let kp = &ws.k[prev];
-                trial.extend(z.iter().zip(kp).map(|(zi, ki)| *zi + *ki * (c * step * dir)));
-                ok &= velocity(hm, &trial, t, dtds, ws, slot);
-                if !ok {
-                    break;
-                }
-            }
-            if ok {
-                trial.clear();
-                for i in 0..n {
-                    let incr = (ws.k[0][i] + ws.k[1][i] * 2.0 + ws.k[2][i] * 2.0 + ws.k[3][i]) * (step * dir / 6.0);
-                    trial.push(z[i] + incr);
-                }
-            }
+            self.start_correction(ws);
+        } else {
+            ws.k[0].clone_from(&self.here);
+            self.stage(0, ws);
         }
-        let mut first = f64::INFINITY;
-        let mut converged = false;
-        if ok {
-            let (t1, _) = path(s + step * dir);
-            let c = corrector(
-                hm,
-                &mut trial,
-                t1,
-                ws,
-                CORRECTOR_ITERATIONS,
-                opts.corrector_tolerance,
-                &mut omega,
-                noise_floor,
-                opts.extended,
-            );
-            (first, converged) = (c.first, c.converged);
-            // inside Newton's region of quadratic convergence (omega * first is the ratio of
-            // the second correction to the first): no jump to another path
-            ok = converged
-                && first <= opts.max_first_correction
-                && !(omega.is_finite() && omega * first > MAX_CONTRACTION);
-        }
-        // error ~ h^5: the step at which the predictor's error meets its target, and the
-        // step at which Newton's contraction meets its target
-        let order = if hermite { 0.25 } else { 0.2 };
-        let by_error = if first > 0.0 { (opts.predictor_error / first).powf(order) } else { 2.0 };
+        true
+    }
+
+    /// Runge-Kutta stage i: its point, waiting for its evaluation.
+    fn stage(&mut self, i: usize, ws: &mut Scratch) {
+        let (c, prev, _) = STAGES[i];
+        let h = c * self.step * self.dir;
+        self.t_eval = (self.path)(self.s + h).0;
+        self.trial.clear();
+        let kp = &ws.k[prev];
+        self.trial.extend(self.z.iter().zip(kp).map(|(zi, ki)| *zi + *ki * h));
+        ws.factored_here = false;
+        self.phase = Phase::Stage(i);
+    }
+
+    fn start_correction(&mut self, ws: &mut Scratch) {
+        ws.factored_here = false;
+        self.t_eval = (self.path)(self.s + self.step * self.dir).0;
+        self.run = CorrectorRun::new(CORRECTOR_ITERATIONS, self.opts.corrector_tolerance, self.noise_floor, self.opts.extended);
+        self.phase = Phase::Correct(0);
+    }
+
+    /// Accept or reject the step and size the next one.
+    fn end_step(&mut self, ok: bool, ws: &mut Scratch) {
+        let (first, omega, step) = (self.first, self.omega, self.step);
+        // error ~ h^5 (h^4 for Hermite): the step at which the predictor's error meets its
+        // target, and the step at which Newton's contraction meets its target
+        let order = if self.hermite { 0.25 } else { 0.2 };
+        let by_error = if first > 0.0 { (self.opts.predictor_error / first).powf(order) } else { 2.0 };
         let by_contraction =
             if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(order) } else { 2.0 };
         let factor = 0.9 * by_error.min(by_contraction);
         if ok {
-            previous.clone_from(z);
-            std::mem::swap(&mut previous_v, &mut here);
-            here.clear();
-            s_previous = s;
-            z.copy_from_slice(&trial);
-            s += step * dir;
-            if let Some((c, saved)) = checkpoint.as_mut() {
-                if saved.is_empty() && (*c - s) * dir <= 0.0 {
+            std::mem::swap(&mut self.previous, &mut self.z);
+            std::mem::swap(&mut self.previous_v, &mut self.here);
+            self.here.clear();
+            self.s_previous = self.s;
+            self.z.clone_from(&self.trial);
+            self.s += step * self.dir;
+            if let Some(c) = self.checkpoint {
+                if self.saved.is_empty() && (c - self.s) * self.dir <= 0.0 {
                     // landed on it (the step was cut to reach it exactly)
-                    s = *c;
-                    saved.extend_from_slice(z);
+                    self.s = c;
+                    self.saved.extend_from_slice(&self.z);
                 }
             }
             ws.factored_here = true;
             // no growth right after a rejection: the step that failed was not much longer
-            let grow = if rejected { 1.0 } else { 2.0 };
-            h = (step * factor.clamp(0.5, grow)).min(opts.max_step * length);
-            rejected = false;
+            let grow = if self.rejected { 1.0 } else { 2.0 };
+            self.h = (step * factor.clamp(0.5, grow)).min(self.opts.max_step * self.length);
+            self.rejected = false;
         } else {
             ws.factored_here = false;
-            h = if converged && factor.is_finite() { step * factor.clamp(0.1, 0.5) } else { step * 0.5 };
-            rejected = true;
+            self.h = if self.converged && factor.is_finite() { step * factor.clamp(0.1, 0.5) } else { step * 0.5 };
+            self.rejected = true;
         }
+        self.phase = Phase::Begin;
     }
-    Tracked { ok: true, steps }
 }
