@@ -1,5 +1,7 @@
 //! Adaptive predictor-corrector tracking of a solution path of H(z, t) = 0 along a path
-//! t(s) in the complex plane: Runge-Kutta 4 predictor, Newton corrector, step-size control.
+//! t(s) in the complex plane: cubic Hermite predictor (Runge-Kutta 4 for the first step),
+//! Newton corrector, step-size control. A path is a machine that stops at every evaluation
+//! it needs, so that several paths can share one evaluation pass.
 
 use super::linalg::{lu_factor, lu_solve, norm};
 use crate::scalar::Complex64;
