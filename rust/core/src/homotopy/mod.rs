@@ -446,7 +446,7 @@ fn track_in_lanes(
                 let hm = &homotopies[*k / s];
                 Some((z, t, hm.target, hm.direction))
             });
-            let mut outs: [Option<LineOutput>; LINE_LANES] = [None, None, None, None];
+            let mut outs: [Option<LineOutput>; LINE_LANES] = std::array::from_fn(|_| None);
             for ((out, ws), point) in outs.iter_mut().zip(scratch.iter_mut()).zip(&points) {
                 if point.is_some() {
                     let (h, hz, ht) = ws.evaluation(m);
