@@ -638,8 +638,9 @@ impl<'p> PathTracker<'p> {
             self.z.clone_from(&self.trial);
             self.s += step * self.dir;
             if let Some(c) = self.checkpoint {
-                if self.saved.is_empty() && (c - self.s) * self.dir <= 0.0 {
-                    // landed on it (the step was cut to reach it exactly)
+                // landed on it: the step was cut to reach it, up to rounding of s (a gap of a
+                // few ulps left over would cut the next step to nothing)
+                if self.saved.is_empty() && (c - self.s) * self.dir <= 1e-12 * self.length.max(1.0) {
                     self.s = c;
                     self.saved.extend_from_slice(&self.z);
                 }
@@ -647,7 +648,10 @@ impl<'p> PathTracker<'p> {
             ws.factored_here = true;
             // no growth right after a rejection: the step that failed was not much longer
             let grow = if self.rejected { 1.0 } else { 2.0 };
-            self.h = (step * factor.clamp(0.5, grow)).min(self.opts.max_step * self.length);
+            // a step cut short (to land on the checkpoint or the end) says little about the
+            // planned one, which is kept unless the short step's error was already too large
+            let next = if step < self.h { self.h * factor.clamp(0.5, 1.0) } else { step * factor.clamp(0.5, grow) };
+            self.h = next.min(self.opts.max_step * self.length);
             self.rejected = false;
         } else {
             ws.factored_here = false;
