@@ -197,3 +197,38 @@ fn ill_conditioned_roots_are_polished_to_full_accuracy() {
         assert!(error < 1e-14, "root {r}: error {error:e}");
     }
 }
+
+#[test]
+fn parameter_homotopy_tells_a_double_root_from_two_close_roots() {
+    // (x - 1)^2 - a = 0, y - 2 = 0: roots x = 1 +- sqrt(a), which meet at a = 0
+    let t = |c: f64, e: [u32; 3]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+    let sys = System::new(
+        2,
+        1,
+        vec![
+            vec![t(1.0, [2, 0, 0]), t(-2.0, [1, 0, 0]), t(1.0, [0, 0, 0]), t(-1.0, [0, 0, 1])],
+            vec![t(1.0, [0, 1, 0]), t(-2.0, [0, 0, 0])],
+        ],
+    )
+    .unwrap();
+    let a0 = C::new(0.37, -0.81);
+    let r = a0.sqrt();
+    let starts = vec![vec![C::new(1.0, 0.0) + r, C::new(2.0, 0.0)], vec![C::new(1.0, 0.0) - r, C::new(2.0, 0.0)]];
+    let targets: Vec<Vec<C>> = [0.0, 0.64, 1e-12, 1e-16].iter().map(|&a| vec![C::new(a, 0.0)]).collect();
+    let res = track_parameters(&sys, &starts, &[a0], &targets, &SolveOptions::default()).unwrap();
+    // a = 0 and a = 1e-16 (roots 1e-8 apart, one root in double precision): a double root
+    for row in [&res[0], &res[3]] {
+        for p in row {
+            assert_eq!(p.status, PathStatus::Singular, "condition {}", p.condition);
+            assert_eq!(p.multiplicity, 2);
+            assert!((p.solution[0] - C::new(1.0, 0.0)).norm() < 1e-6, "{:?}", p.solution);
+        }
+    }
+    // a = 0.64 and a = 1e-12: two regular roots 1 +- sqrt(a), however close
+    for (row, sqrt_a) in [(&res[1], 0.8), (&res[2], 1e-6)] {
+        assert!(row.iter().all(|p| p.status == PathStatus::Nonsingular));
+        let mut xs: Vec<f64> = row.iter().map(|p| p.solution[0].re).collect();
+        xs.sort_by(f64::total_cmp);
+        assert!((xs[0] - (1.0 - sqrt_a)).abs() < 1e-12 && (xs[1] - (1.0 + sqrt_a)).abs() < 1e-12, "{xs:?}");
+    }
+}

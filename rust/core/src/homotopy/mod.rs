@@ -370,9 +370,31 @@ pub fn track_parameters(
     let total = targets.len() * s;
     let chunks: Vec<std::ops::Range<usize>> =
         (0..total).step_by(LANE_CHUNK).map(|a| a..(a + LANE_CHUNK).min(total)).collect();
-    let per_chunk: Vec<Vec<PathResult>> =
+    let per_chunk: Vec<Vec<(PathResult, Option<Deferred>)>> =
         chunks.into_par_iter().map(|range| track_in_lanes(sys, &homotopies, &starts, range, opts)).collect();
-    let flat: Vec<PathResult> = per_chunk.into_iter().flatten().collect();
+    let (mut flat, deferred): (Vec<PathResult>, Vec<Option<Deferred>>) = per_chunk.into_iter().flatten().unzip();
+    // the ill-conditioned regular ends that another path of the same target shares (paths
+    // that jumped, or a cluster at a singular endpoint) go through the endgame after all
+    let revisit: Vec<(usize, Deferred)> = deferred
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, d)| Some((k, d?)))
+        .filter(|(k, _)| {
+            let row = &flat[k - k % s..k - k % s + s];
+            near_another_end(row, k % s)
+        })
+        .collect();
+    let revisited: Vec<(usize, PathResult)> = revisit
+        .into_par_iter()
+        .map_init(Scratch::default, |ws, (k, d)| {
+            let hm = &homotopies[k / s];
+            let first = finish_one_pass(hm, d.end, d.at_endgame, d.whole, opts, ws);
+            (k, retry_if_failed(hm, starts[k % s].clone(), first, opts, ws))
+        })
+        .collect();
+    for (k, r) in revisited {
+        flat[k] = r;
+    }
     let mut out: Vec<Vec<PathResult>> = Vec::with_capacity(targets.len());
     let mut it = flat.into_iter();
     for _ in 0..targets.len() {
@@ -381,6 +403,31 @@ pub fn track_parameters(
         out.push(row);
     }
     Ok(out)
+}
+
+/// A path whose end was accepted as regular though ill-conditioned, kept to be finished in
+/// full if its end turns out to be shared.
+struct Deferred {
+    end: Vec<C>,
+    at_endgame: Vec<C>,
+    whole: Tracked,
+}
+
+/// Does another path of the row end at the end of path i, up to the accuracy of that end
+/// (its condition number times the rounding of the polished point)? Paths jumping onto each
+/// other end there, as do the paths of a cluster at a singular endpoint, which the endgame
+/// tells apart. A regular endpoint reached by one path alone is what it looks like, however
+/// close the next root: there the endgame, whose loops cannot separate roots closer than its
+/// smallest radius, would see one singular root instead of two.
+fn near_another_end(row: &[PathResult], i: usize) -> bool {
+    let x = &row[i].solution;
+    let tolerance = (row[i].condition * 1e-13).clamp(1e-12, 1e-3) * (1.0 + norm(x));
+    row.iter().enumerate().any(|(j, r)| {
+        j != i && r.solution.len() == x.len() && {
+            let d: Vec<C> = x.iter().zip(&r.solution).map(|(a, b)| a - b).collect();
+            norm(&d) <= tolerance
+        }
+    })
 }
 
 /// Track one path; a path that fails is tracked again with smaller steps and corrections
@@ -404,13 +451,13 @@ fn track_in_lanes(
     starts: &[Vec<C>],
     range: std::ops::Range<usize>,
     opts: &SolveOptions,
-) -> Vec<PathResult> {
+) -> Vec<(PathResult, Option<Deferred>)> {
     let s = starts.len();
     let m = sys.n_vars() + 1;
     let mut lanes = sys.line_lanes();
     let mut scratch: [Scratch; LINE_LANES] = std::array::from_fn(|_| Scratch::default());
     let mut active: [Option<(usize, PathTracker)>; LINE_LANES] = std::array::from_fn(|_| None);
-    let mut results: Vec<Option<PathResult>> = vec![None; range.len()];
+    let mut results: Vec<Option<(PathResult, Option<Deferred>)>> = (0..range.len()).map(|_| None).collect();
     let mut next = range.start;
     loop {
         for (lane, ws) in active.iter_mut().zip(scratch.iter_mut()) {
@@ -422,8 +469,8 @@ fn track_in_lanes(
                     };
                     let hm = &homotopies[k / s];
                     let (end, at_endgame) = tracker.into_points();
-                    let first = finish_one_pass(hm, end, at_endgame, whole, opts, ws);
-                    results[k - range.start] = Some(retry_if_failed(hm, starts[k % s].clone(), first, opts, ws));
+                    let (first, deferred) = finish_one_pass_deferring(hm, end, at_endgame, whole, opts, ws);
+                    results[k - range.start] = Some((retry_if_failed(hm, starts[k % s].clone(), first, opts, ws), deferred));
                 }
                 if next == range.end {
                     break;
@@ -548,6 +595,27 @@ fn finish_one_pass<H: ProjectiveHomotopy>(
     finish_path(hm, at_endgame, end, whole.ok, false, whole.steps, opts, ws)
 }
 
+/// [`finish_one_pass`], except that an ill-conditioned regular end is accepted for now, with
+/// what it takes to finish it in full later.
+fn finish_one_pass_deferring<H: ProjectiveHomotopy>(
+    hm: &H,
+    end: Vec<C>,
+    at_endgame: Vec<C>,
+    whole: Tracked,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> (PathResult, Option<Deferred>) {
+    if at_endgame.is_empty() || !whole.ok {
+        return (finish_one_pass(hm, end, at_endgame, whole, opts, ws), None);
+    }
+    match regular_end(hm, &end, whole.steps, opts, ws) {
+        Regular::Accept(r) => (r, None),
+        Regular::Candidate(r) => (r, Some(Deferred { end, at_endgame, whole })),
+        // (the end is not regular: no need to ask again)
+        Regular::No => (finish_path(hm, at_endgame, end, false, false, whole.steps, opts, ws), None),
+    }
+}
+
 /// Classify the end of a path from its point `z` at t = ENDGAME_START and the end `direct` of
 /// its direct track to t = 0 (reached if `last_ok`): a regular end, a path to infinity, or the
 /// endgame for a singular end.
@@ -617,9 +685,12 @@ fn regular_end<H: ProjectiveHomotopy>(
     opts: &SolveOptions,
     ws: &mut Scratch,
 ) -> Regular {
-    let r = classify(hm, end, 1, steps, opts, ws);
+    let (r, backward_error) = classify_with_backward_error(hm, end, 1, steps, opts, ws);
     let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
-    if r.status != PathStatus::Nonsingular || !finite || r.residual >= 1e-8 {
+    // a large solution has a residual large against the coefficients alone, but not against
+    // the size of the equations' terms there (its backward error)
+    let solves = r.residual < 1e-8 || backward_error < 1e-8;
+    if r.status != PathStatus::Nonsingular || !finite || !solves {
         Regular::No
     } else if r.condition < DIRECT_CONDITION {
         Regular::Accept(r)
@@ -786,10 +857,12 @@ fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> 
 
 /// J[i][j] (1 + |x_j|) / T_i, with T_i = sum over the terms of equation i of |c| (1 + |x|)^a |p|^b,
 /// the size of the equation's terms at x: the Jacobian relative to the scale of x and of F.
-fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
+/// Returns the sizes T_i.
+fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) -> Vec<f64> {
     let n = sys.n_vars();
     // the moduli once, and only the exponents that are there
     let sizes: Vec<f64> = x.iter().map(|v| 1.0 + v.norm()).chain(p.iter().map(|v| v.norm().max(1e-300))).collect();
+    let mut sizes_of_terms = Vec::with_capacity(sys.equations().len());
     for (i, eq) in sys.equations().iter().enumerate() {
         let size: f64 = eq
             .iter()
@@ -806,7 +879,9 @@ fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) {
         for j in 0..n {
             jac[i * n + j] *= (1.0 + x[j].norm()) / size.max(1e-300);
         }
+        sizes_of_terms.push(size);
     }
+    sizes_of_terms
 }
 
 /// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.
@@ -818,10 +893,23 @@ fn classify<H: ProjectiveHomotopy>(
     opts: &SolveOptions,
     ws: &mut Scratch,
 ) -> PathResult {
+    classify_with_backward_error(hm, z, winding, steps, opts, ws).0
+}
+
+/// [`classify`], and the backward error max_i |f_i(x)| / T_i of a finite endpoint (the relative
+/// change of the coefficients that makes x exact; infinite at infinity).
+fn classify_with_backward_error<H: ProjectiveHomotopy>(
+    hm: &H,
+    z: &[C],
+    winding: usize,
+    steps: usize,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> (PathResult, f64) {
     let n = hm.system().n_vars();
     let scale = z[1..].iter().map(|x| x.norm()).fold(z[0].norm(), f64::max);
     if z[0].norm() <= opts.infinity_tolerance * scale {
-        return unfinished(PathStatus::AtInfinity, z.to_vec(), winding, steps);
+        return (unfinished(PathStatus::AtInfinity, z.to_vec(), winding, steps), f64::INFINITY);
     }
     let mut zz = z.to_vec();
     if winding == 1 {
@@ -838,7 +926,8 @@ fn classify<H: ProjectiveHomotopy>(
     let residual = norm(&f) / coeff_scale;
     let mut jac = hm.system().jacobian(&x, hm.target());
     // relative condition: a large but regular solution is not singular, a vanishing row is
-    weigh(&mut jac, hm.system(), &x, hm.target());
+    let sizes = weigh(&mut jac, hm.system(), &x, hm.target());
+    let backward_error = f.iter().zip(&sizes).map(|(v, t)| v.norm() / t.max(1e-300)).fold(0.0, f64::max);
     let s = singular_values(&jac, n, n);
     let condition = match (s.first(), s.last()) {
         (Some(&hi), Some(&lo)) if lo > 0.0 => hi / lo,
@@ -849,5 +938,5 @@ fn classify<H: ProjectiveHomotopy>(
     } else {
         PathStatus::Nonsingular
     };
-    PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps }
+    (PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps }, backward_error)
 }
