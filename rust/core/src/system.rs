@@ -241,6 +241,19 @@ impl System {
         self.inputs(x, p, &mut buf);
         self.affine.eval(&buf)
     }
+    /// The size of each equation's terms at x: T_i = sum over the terms of |c| (1 + |x|)^a |p|^b,
+    /// the scale against which F_i(x; p) is small or not (its backward error is |F_i| / T_i).
+    pub fn term_sizes(&self, x: &[Complex64], p: &[Complex64]) -> Vec<f64> {
+        // the program is a sum of products of its inputs: at moduli it gives the sum of the
+        // moduli of the terms
+        let input: Vec<f64> = x
+            .iter()
+            .map(|v| 1.0 + v.norm())
+            .chain(p.iter().map(|v| v.norm()))
+            .chain(self.coefficients.iter().map(|c| c.norm()))
+            .collect();
+        self.affine.eval(&input)
+    }
     /// dF/dx (row-major n x n).
     pub fn jacobian(&self, x: &[Complex64], p: &[Complex64]) -> Vec<Complex64> {
         let mut buf = Vec::new();
@@ -326,6 +339,10 @@ pub(crate) const LINE_LANES: usize = 4;
 /// Register file for evaluations along parameter lines at [`LINE_LANES`] points at once.
 pub(crate) struct LineLanes {
     regs: Vec<ComplexLanes<LINE_LANES>>,
+    /// The parameter line (addresses of p1 and dp) whose values each lane holds: a path
+    /// keeps its line for all of its evaluations, which then load only z and t. Lines are
+    /// told apart by address, so they must not change while these lanes are in use.
+    lines: [Option<(usize, usize)>; LINE_LANES],
 }
 
 /// One point of a batched evaluation: z, t and the parameter line p1 + t dp.
@@ -343,7 +360,7 @@ impl System {
         for (r, c) in regs[first..].iter_mut().zip(&self.coefficients) {
             *r = ComplexLanes { re: [c.re; LINE_LANES], im: [c.im; LINE_LANES] };
         }
-        LineLanes { regs }
+        LineLanes { regs, lines: [None; LINE_LANES] }
     }
 
     /// [`System::eval_on_line`] at up to [`LINE_LANES`] points in one pass over the program,
@@ -364,9 +381,13 @@ impl System {
                 r.set_lane(k, x);
             }
             regs[m].set_lane(k, *t);
-            for i in 0..np {
-                regs[m + 1 + i].set_lane(k, p1[i]);
-                regs[m + 1 + np + i].set_lane(k, dp[i]);
+            let line = (p1.as_ptr() as usize, dp.as_ptr() as usize);
+            if lanes.lines[k] != Some(line) {
+                for i in 0..np {
+                    regs[m + 1 + i].set_lane(k, p1[i]);
+                    regs[m + 1 + np + i].set_lane(k, dp[i]);
+                }
+                lanes.lines[k] = Some(line);
             }
         }
         prog.eval_registers(regs);

@@ -10,7 +10,9 @@ pub fn solve_in_place(a: &mut [Complex64], b: &mut [Complex64], n: usize) -> boo
 }
 
 /// LU factorization with partial pivoting in place (A row-major n x n): `piv[k]` is the row
-/// swapped with row k at step k. Returns false if A is numerically singular.
+/// swapped with row k at step k; the multipliers are stored below the diagonal, U above it
+/// and the reciprocals of the pivots on it (so that solving divides by nothing). Returns
+/// false if A is numerically singular.
 pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
     // small sizes compiled with the size known, so that the loops unroll (path tracking
     // factors thousands of small matrices per second)
@@ -53,11 +55,14 @@ fn lu_factor_any(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
             top[col * n..col * n + n].swap_with_slice(&mut bottom[..n]);
         }
         let (upper, lower) = a.split_at_mut((col + 1) * n);
-        let pivot_row = &upper[col * n + col..col * n + n];
+        let pivot_row = &mut upper[col * n + col..col * n + n];
         let inv = Complex64::new(1.0, 0.0) / pivot_row[0];
+        pivot_row[0] = inv;
+        let pivot_row = &upper[col * n + col..col * n + n];
         for row in lower.chunks_exact_mut(n) {
             let f = row[col] * inv;
             row[col] = f;
+            // (Jacobians of sparse systems have many zeros)
             if f == Complex64::new(0.0, 0.0) {
                 continue;
             }
@@ -91,22 +96,40 @@ fn lu_solve_sized<const N: usize>(lu: &[Complex64], piv: &[usize], b: &mut [Comp
 fn lu_solve_any(lu: &[Complex64], piv: &[usize], b: &mut [Complex64], n: usize) -> bool {
     let (lu, b) = (&lu[..n * n], &mut b[..n]);
     // the factorization swapped whole rows, so the multipliers are in the final row order
-    for (k, &p) in piv.iter().enumerate() {
+    for (k, &p) in piv.iter().enumerate().take(n) {
         if p != k {
             b.swap(p, k);
         }
     }
     for r in 1..n {
-        let row = &lu[r * n..r * n + r];
-        let acc: Complex64 = row.iter().zip(&b[..r]).map(|(l, x)| l * x).sum();
-        b[r] -= acc;
+        let mut acc = b[r];
+        for (l, x) in lu[r * n..r * n + r].iter().zip(&b[..r]) {
+            acc -= l * x;
+        }
+        b[r] = acc;
     }
     for col in (0..n).rev() {
         let row = &lu[col * n..col * n + n];
-        let acc: Complex64 = row[col + 1..].iter().zip(&b[col + 1..]).map(|(u, x)| u * x).sum();
-        b[col] = (b[col] - acc) / row[col];
+        let mut acc = b[col];
+        for (u, x) in row[col + 1..].iter().zip(&b[col + 1..]) {
+            acc -= u * x;
+        }
+        b[col] = acc * row[col];
     }
     b.iter().all(|z| z.re.is_finite() && z.im.is_finite())
+}
+
+/// Largest over smallest modulus of the pivots of an LU factorization from [`lu_factor`]
+/// (whose diagonal holds their reciprocals): a cheap estimate of the condition number (a lower
+/// bound on that of U).
+pub fn pivot_ratio(lu: &[Complex64], n: usize) -> f64 {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for i in 0..n {
+        let d = lu[i * n + i].norm_sqr();
+        lo = lo.min(d);
+        hi = hi.max(d);
+    }
+    (hi / lo).sqrt()
 }
 
 pub fn norm(v: &[Complex64]) -> f64 {
@@ -123,6 +146,42 @@ pub fn singular_values(a: &[Complex64], rows: usize, cols: usize) -> Vec<f64> {
         faer::c64::new(z.re, z.im)
     });
     m.singular_values().unwrap_or_default()
+}
+
+/// Condition number (largest over smallest singular value) of a square matrix after its rows
+/// and columns are scaled to balance (Ruiz's iteration: divide each by the square root of its
+/// largest modulus until all are near 1): close to the smallest condition number over all such
+/// scalings, so it measures how near the matrix is to a singular one, not how badly its
+/// unknowns or equations are scaled. A zero row or column stays zero (infinite condition).
+pub fn equilibrated_condition(mut a: Vec<Complex64>, n: usize) -> f64 {
+    // largest squared moduli of the rows and columns
+    let (mut rows, mut cols) = (vec![0.0f64; n], vec![0.0f64; n]);
+    for _ in 0..30 {
+        rows.iter_mut().chain(cols.iter_mut()).for_each(|x| *x = 0.0);
+        for (i, row) in a.chunks_exact(n).enumerate() {
+            for (j, z) in row.iter().enumerate() {
+                let m = z.norm_sqr();
+                rows[i] = rows[i].max(m);
+                cols[j] = cols[j].max(m);
+            }
+        }
+        if rows.iter().chain(&cols).all(|&x| x == 0.0 || (0.25..=4.0).contains(&x)) {
+            break;
+        }
+        for (i, row) in a.chunks_exact_mut(n).enumerate() {
+            for (j, z) in row.iter_mut().enumerate() {
+                let s = (rows[i] * cols[j]).sqrt().sqrt();
+                if s > 0.0 {
+                    *z /= s;
+                }
+            }
+        }
+    }
+    let s = singular_values(&a, n, n);
+    match (s.first(), s.last()) {
+        (Some(&hi), Some(&lo)) if lo > 0.0 => hi / lo,
+        _ => f64::INFINITY,
+    }
 }
 
 #[cfg(test)]
@@ -142,6 +201,59 @@ mod tests {
         for i in 0..n {
             let r: Complex64 = (0..n).map(|j| a[i * n + j] * x[j]).sum();
             assert!((r - b[i]).norm() < 1e-12);
+        }
+    }
+
+    fn random_matrix(n: usize, seed: u64) -> Vec<Complex64> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        (0..n * n).map(|_| Complex64::new(next(), next())).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lu_solves_every_size(n in 1usize..11, seed in 0u64..1000) {
+            let a = random_matrix(n, seed);
+            let b: Vec<Complex64> = (0..n).map(|k| Complex64::new(1.0 + k as f64, -0.5)).collect();
+            let (mut lu, mut piv, mut x) = (a.clone(), Vec::new(), b.clone());
+            proptest::prop_assert!(lu_factor(&mut lu, &mut piv, n) && lu_solve(&lu, &piv, &mut x, n));
+            let scale = 1.0 + norm(&x);
+            for i in 0..n {
+                let r: Complex64 = (0..n).map(|j| a[i * n + j] * x[j]).sum();
+                proptest::prop_assert!((r - b[i]).norm() < 1e-10 * scale, "residual {}", (r - b[i]).norm());
+            }
+            // the pivots' ratio bounds the condition number of U from below (its eigenvalues
+            // are the pivots), and that of A up to the growth of L's inverse
+            let s = singular_values(&a, n, n);
+            proptest::prop_assert!(pivot_ratio(&lu, n) <= s[0] / s[n - 1] * 2f64.powi(n as i32));
+        }
+
+        #[test]
+        fn equilibrated_condition_ignores_scales(seed in 0u64..1000, e in -8i32..8) {
+            // scaling the rows and columns of a matrix changes its condition number but not
+            // its distance to the singular ones
+            let n = 5;
+            let a = random_matrix(n, seed);
+            let mut scaled = a.clone();
+            for i in 0..n {
+                for j in 0..n {
+                    scaled[i * n + j] *= 10f64.powi(e * (i as i32 - 2)) * 10f64.powi(-e * (j as i32 - 2));
+                }
+            }
+            let (plain, rescaled) = (equilibrated_condition(a, n), equilibrated_condition(scaled.clone(), n));
+            proptest::prop_assert!(rescaled < plain * 1e3 && plain < rescaled * 1e3, "{plain} {rescaled}");
+            // ... while the condition number itself grows like the spread of the scales
+            let s = singular_values(&scaled, n, n);
+            if e.abs() >= 2 {
+                proptest::prop_assert!(s[0] / s[n - 1] > 1e6 * rescaled);
+            }
+            let mut singular = random_matrix(n, seed + 1);
+            let row: Vec<Complex64> = singular[..n].iter().map(|z| z * 3.0).collect();
+            singular[n..2 * n].copy_from_slice(&row);
+            proptest::prop_assert!(equilibrated_condition(singular, n) > 1e13);
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
-use linalg::{norm, singular_values};
+use linalg::{equilibrated_condition, norm, singular_values};
 pub use start::Start;
 use start::StartSystem;
 use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, TrackerOptions, Tracked};
@@ -230,12 +230,31 @@ pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<Path
             None => failed(vec![], 0),
         })
         .collect();
-    count_multiplicities(&mut results);
+    count_multiplicities(&mut results, sys, params, opts);
     Ok(results)
 }
 
 /// Singular endpoints reached by several paths: each gets the number of paths ending there.
-fn count_multiplicities(results: &mut [PathResult]) {
+/// An isolated singular solution attracts as many paths as its multiplicity, so a singular
+/// end reached by one path with winding number 1 whose Jacobian is regular after scaling is
+/// a regular solution, only badly scaled in the chart (large and small coordinates); it is
+/// reported as nonsingular. (Points of positive-dimensional solution sets stay singular:
+/// their Jacobians are singular at any scaling.)
+fn count_multiplicities(results: &mut [PathResult], sys: &System, params: &[C], opts: &SolveOptions) {
+    count_coinciding(results);
+    for r in results.iter_mut() {
+        if r.status == PathStatus::Singular
+            && r.winding == 1
+            && r.multiplicity == 1
+            && equilibrated_condition(sys.jacobian(&r.solution, params), sys.n_vars()) < opts.singular_condition
+        {
+            r.status = PathStatus::Nonsingular;
+        }
+    }
+}
+
+/// The number of singular endpoints at each singular endpoint.
+fn count_coinciding(results: &mut [PathResult]) {
     let singular: Vec<usize> = (0..results.len()).filter(|&i| results[i].status == PathStatus::Singular).collect();
     for &i in &singular {
         let xi = &results[i].solution;
@@ -399,7 +418,7 @@ pub fn track_parameters(
     let mut it = flat.into_iter();
     for _ in 0..targets.len() {
         let mut row: Vec<PathResult> = it.by_ref().take(s).collect();
-        count_multiplicities(&mut row);
+        count_multiplicities(&mut row, sys, &targets[out.len()], opts);
         out.push(row);
     }
     Ok(out)
@@ -690,13 +709,25 @@ fn regular_end<H: ProjectiveHomotopy>(
     // a large solution has a residual large against the coefficients alone, but not against
     // the size of the equations' terms there (its backward error)
     let solves = r.residual < 1e-8 || backward_error < 1e-8;
-    if r.status != PathStatus::Nonsingular || !finite || !solves {
-        Regular::No
-    } else if r.condition < DIRECT_CONDITION {
-        Regular::Accept(r)
-    } else {
-        Regular::Candidate(r)
+    if !finite || !solves || r.winding != 1 || r.solution.is_empty() {
+        return Regular::No;
     }
+    if r.status == PathStatus::Nonsingular && r.condition < DIRECT_CONDITION {
+        return Regular::Accept(r);
+    }
+    // ill-conditioned: a cluster of paths at a singular end, or a regular end badly scaled in
+    // the chart (large and small coordinates), which its scale-free condition tells apart
+    if r.status == PathStatus::Nonsingular || scale_free_condition(hm, &r.solution) < opts.singular_condition {
+        Regular::Candidate(PathResult { status: PathStatus::Nonsingular, ..r })
+    } else {
+        Regular::No
+    }
+}
+
+/// The condition number of dF/dx at x after the best scaling of its rows and columns: large
+/// only near a singular solution, whatever the scales of the unknowns and equations.
+fn scale_free_condition<H: ProjectiveHomotopy>(hm: &H, x: &[C]) -> f64 {
+    equilibrated_condition(hm.system().jacobian(x, hm.target()), hm.system().n_vars())
 }
 
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
@@ -855,33 +886,17 @@ fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> 
     f.iter().zip(hm.system().degrees()).map(|(v, &d)| v.norm() / (coeffs * zn.powi(d as i32))).fold(0.0, f64::max)
 }
 
-/// J[i][j] (1 + |x_j|) / T_i, with T_i = sum over the terms of equation i of |c| (1 + |x|)^a |p|^b,
-/// the size of the equation's terms at x: the Jacobian relative to the scale of x and of F.
-/// Returns the sizes T_i.
+/// J[i][j] (1 + |x_j|) / T_i, with T_i the size of the terms of equation i at x
+/// ([`System::term_sizes`]): the Jacobian relative to the scale of x and of F. Returns the T_i.
 fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) -> Vec<f64> {
     let n = sys.n_vars();
-    // the moduli once, and only the exponents that are there
-    let sizes: Vec<f64> = x.iter().map(|v| 1.0 + v.norm()).chain(p.iter().map(|v| v.norm().max(1e-300))).collect();
-    let mut sizes_of_terms = Vec::with_capacity(sys.equations().len());
-    for (i, eq) in sys.equations().iter().enumerate() {
-        let size: f64 = eq
-            .iter()
-            .map(|t| {
-                let mut m = t.coefficient.norm();
-                for (&a, &r) in t.exponents.iter().zip(&sizes) {
-                    if a > 0 {
-                        m *= r.powi(a as i32);
-                    }
-                }
-                m
-            })
-            .sum();
+    let sizes = sys.term_sizes(x, p);
+    for (i, &size) in sizes.iter().enumerate() {
         for j in 0..n {
             jac[i * n + j] *= (1.0 + x[j].norm()) / size.max(1e-300);
         }
-        sizes_of_terms.push(size);
     }
-    sizes_of_terms
+    sizes
 }
 
 /// Classify a projective endpoint at t = 0, polishing regular finite ones by Newton's method.

@@ -3,7 +3,7 @@
 //! Newton corrector, step-size control. A path is a machine that stops at every evaluation
 //! it needs, so that several paths can share one evaluation pass.
 
-use super::linalg::{lu_factor, lu_solve, norm};
+use super::linalg::{lu_factor, lu_solve, norm, pivot_ratio};
 use crate::scalar::Complex64;
 
 type C = Complex64;
@@ -130,18 +130,6 @@ impl Scratch {
         self.ht.resize(n, C::default());
         (&mut self.h, &mut self.hz, &mut self.ht)
     }
-}
-
-/// Largest over smallest modulus of the pivots of an LU factorization: a cheap lower bound
-/// on the condition number.
-fn pivot_ratio(lu: &[C], n: usize) -> f64 {
-    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
-    for i in 0..n {
-        let d = lu[i * n + i].norm_sqr();
-        lo = lo.min(d);
-        hi = hi.max(d);
-    }
-    (hi / lo).sqrt()
 }
 
 /// dz/ds = -H_z^{-1} H_t dt/ds into `ws.k[slot]`, with the factors in `ws`.
