@@ -104,3 +104,73 @@ def test_bad_input_is_a_clean_error(args) -> None:
     out = run(*args)
     assert out.returncode != 0
     assert out.stderr.strip() and "Traceback" not in out.stderr
+
+
+def test_voronoi_of_a_polynomial_map_with_strata(capsys) -> None:
+    from neuromanifold.cli import main
+
+    umbrella = nm.ParametrizedVariety(
+        ["s*t", "s", "t**2"], ["s", "t"], strata={"handle": (["0", "0", "t**2"], ["t"])}, singular_points=[[0, 0, 0]]
+    )
+    args = ["voronoi", "s*t; s; t**2", "--parameters", "s,t", "--stratum", "handle=0; 0; t**2", "--singular-point", "0,0,0"]
+    for target, api_target in [("handle", "handle"), ("0,0,0", (0, 0, 0)), ("singular", "singular")]:
+        assert main([*args, "--target", target, "--samples", "200", "--seed", "2", "--quiet", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        direct = nm.voronoi_mc(umbrella, api_target, 200, seed=2, progress=False)
+        assert {k: out[k] for k in ("hits", "n", "n_failed", "target", "variety")} == {
+            "hits": direct.hits, "n": 200, "n_failed": direct.n_failed, "target": direct.target, "variety": direct.variety
+        }
+        assert out["hits"] == 0 and out["figure"] is None  # the handle is a crossing of two sheets
+
+
+def test_voronoi_of_a_half_plane_edge_from_the_command_line(capsys) -> None:
+    # parameters default to the map's symbols; the edge {y = 0} of the half-plane (s, t^2, 0)
+    # is nearest for the data with y < 0
+    from neuromanifold.cli import main
+
+    assert main(["voronoi", "s; t**2; 0", "--stratum", "edge=r; 0; 0", "--target", "edge", "--samples", "400", "--quiet", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ci95"][0] <= 0.5 <= out["ci95"][1] and out["n_failed"] == 0
+    assert "(s, t**2, 0) in s, t" in out["variety"] and "edge = (r, 0, 0) in r" in out["variety"]
+    assert main(["voronoi", "s; t**2; 0", "--stratum", "edge=r; 0; 0", "--samples", "100", "--quiet"]) == 0
+    assert "P(nearest point in the singular locus)" in capsys.readouterr().out
+
+
+def test_voronoi_plane_curve_syntax_is_unchanged(capsys) -> None:
+    # 'x(t); y(t)' alone is a plane curve (exact critical polynomial); with --parameters it is
+    # solved as a parametrized variety; both decide the same samples
+    from neuromanifold.cli import _voronoi_variety
+
+    assert isinstance(_voronoi_variety("t**2; t**3"), nm.PlaneCurve)
+    assert isinstance(_voronoi_variety("u**2; u**3"), nm.PlaneCurve)
+    assert isinstance(_voronoi_variety("t**2; t**3", parameters="t"), nm.ParametrizedVariety)
+    assert isinstance(_voronoi_variety("t; t**2; t**3"), nm.ParametrizedVariety)
+    assert isinstance(_voronoi_variety("t**3", parameters="t"), nm.ParametrizedVariety)
+    origin = _voronoi_variety("t**2; t**3", strata=["cusp=0; 0"])
+    assert isinstance(origin, nm.ParametrizedVariety) and list(origin.strata["cusp"]) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["s*t; s; t**2", "--stratum", "handle=0; t**2"], "2 components"),
+        (["s*t; s; t**2", "--stratum", "handle"], "NAME="),
+        (["s*t; s; t**2", "--stratum", "a=0; 0; t**2", "--stratum", "a=0; 0; 0"], "more than once: a"),
+        (["s*t; s; t**2", "--stratum", "handle=0; 0; sin(t)"], "polynomial"),
+        (["s*t; s; t**2", "--parameters", "s"], "unknown symbols"),
+        (["s*t; s; t**2", "--parameters", "s t"], "names separated by commas"),
+        (["s*t; ; t**2"], "empty component"),
+        (["s*t; s; t**2", "--singular-point", "0,zero,0"], "coordinates"),
+        (["s*t; s; t**2", "--target", "handle"], "unknown target"),
+        (["s*t; s; t**2"], "no singular points or strata"),
+        (["y**2 - x**3", "--stratum", "edge=t; 0"], "parametrized variety"),
+        (["linear:2,1,2", "--singular-point", "0,0,0,0"], "parametrized variety"),
+        (["s*t; s; t**2", "--singular-point", "0,0,0", "--plot", "x.png"], "--plot"),
+    ],
+)
+def test_voronoi_bad_maps_are_clean_errors(args, message, capsys) -> None:
+    from neuromanifold.cli import main
+
+    assert main(["voronoi", *args, "--samples", "10", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("neuromanifold: error:") and message in err

@@ -1,6 +1,7 @@
 """Voronoi cells by Monte Carlo: decisions against brute force, known probabilities (cusp and
-isolated points positive, nodes and smooth points zero, Eckart-Young), reproducibility across
-threads, clusters and interruptions, and input validation."""
+isolated points positive, nodes and smooth points zero, Eckart-Young; for parametrized
+varieties edges positive, crossings of sheets and curves on smooth surfaces zero),
+reproducibility across threads, clusters and interruptions, and input validation."""
 
 from __future__ import annotations
 
@@ -345,3 +346,255 @@ def test_parametrized_variety_input_is_checked() -> None:
         nm.voronoi_mc(cubic, "singular", 10, progress=False)
     with pytest.raises(ValueError, match="not one of"):
         nm.voronoi_mc(cubic, (1.0, 1.0, 1.0), 10, progress=False)
+
+
+# -- parametrized varieties with positive-dimensional strata ---------------------------------
+
+UMBRELLA = (["s*t", "s", "t**2"], ["s", "t"])  # Whitney umbrella x^2 = y^2 z, z >= 0
+
+
+def umbrella_map(Y: np.ndarray) -> np.ndarray:
+    s, t = Y[..., 0], Y[..., 1]
+    return np.stack([s * t, s, t**2], axis=-1)
+
+
+def umbrella_jacobian(Y: np.ndarray) -> np.ndarray:
+    s, t = Y[..., 0], Y[..., 1]
+    zero, one = np.zeros_like(s), np.ones_like(s)
+    return np.stack([np.stack([t, s], -1), np.stack([one, zero], -1), np.stack([zero, 2 * t], -1)], axis=-2)
+
+
+def sheared_edge_map(Y: np.ndarray) -> np.ndarray:
+    s, t = Y[..., 0], Y[..., 1]
+    return np.stack([s, t**2, t**3 + s * t**2], axis=-1)
+
+
+def sheared_edge_jacobian(Y: np.ndarray) -> np.ndarray:
+    s, t = Y[..., 0], Y[..., 1]
+    zero, one = np.zeros_like(s), np.ones_like(s)
+    return np.stack([np.stack([one, zero], -1), np.stack([zero, 2 * t], -1), np.stack([t**2, 3 * t**2 + 2 * s * t], -1)], axis=-2)
+
+
+def brute_force_nearest(phi, jac, U: np.ndarray, s_range: float, t_range: float, gap: float = 0.0):
+    """Squared distance from each row of U to the surface phi(s, t) (|t| >= gap, |s| <= s_range,
+    |t| <= t_range), independently of the library: the nearest points of a grid on each side of
+    t = 0 start Levenberg-Marquardt descents in numpy; descents ending within the gap of t = 0 are
+    dropped (that curve is the stratum, compared exactly)."""
+    s = np.arange(-s_range, s_range + 1e-9, 0.02)
+    best = np.full(len(U), np.inf)
+    for sign in (1.0, -1.0):
+        t = sign * np.arange(max(gap, 0.01), t_range + 1e-9, 0.02)
+        grid = np.stack(np.meshgrid(s, t, indexing="ij"), axis=-1).reshape(-1, 2)
+        _, idx = cKDTree(phi(grid)).query(U, k=4)
+        Y = grid[idx]  # (B, 4, 2) starts
+        target = U[:, None, :]
+        f = ((phi(Y) - target) ** 2).sum(-1)
+        lam = np.full(f.shape, 1e-3)
+        for _ in range(200):
+            r, J = phi(Y) - target, jac(Y)
+            H = np.einsum("bsnk,bsnl->bskl", J, J) + lam[..., None, None] * np.eye(2)
+            step = -np.linalg.solve(H, np.einsum("bsnk,bsn->bsk", J, r)[..., None])[..., 0]
+            f_new = ((phi(Y + step) - target) ** 2).sum(-1)
+            better = f_new < f
+            Y = np.where(better[..., None], Y + step, Y)
+            f = np.where(better, f_new, f)
+            lam = np.where(better, lam / 3, lam * 4)
+        f = np.where(np.abs(Y[..., 1]) >= gap, f, np.inf)
+        best = np.minimum(best, f.min(axis=1))
+    return best
+
+
+def decisions_against(d_target: np.ndarray, d_rest: np.ndarray, band: float) -> np.ndarray:
+    """1 if the target is nearer than the rest by the band, 0 if the rest is nearer, else -1."""
+    out = np.where(d_target < d_rest, 1, 0)
+    return np.where(np.abs(d_target - d_rest) <= band * (1 + d_target), -1, out)
+
+
+def test_whitney_umbrella_handle_attracts_nothing_like_brute_force() -> None:
+    # two sheets of the umbrella cross transversally along the handle {(0, 0, z): z >= 0}: at a
+    # point of it that is nearest to u, u - p is normal to both sheets, so u lies on a line, and
+    # the handle's Voronoi cell has measure zero (like a node's). Every miss is witnessed by a
+    # point of the surface, found without the library, nearer than the handle.
+    from neuromanifold.voronoi import _make_job
+
+    var = nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "t**2"], ["t"])}, singular_points=[[0, 0, 0]])
+    n = 400
+    for target, d_target in [
+        ("handle", lambda U: U[:, 0] ** 2 + U[:, 1] ** 2 + np.minimum(U[:, 2], 0) ** 2),
+        ("singular", lambda U: U[:, 0] ** 2 + U[:, 1] ** 2 + np.minimum(U[:, 2], 0) ** 2),
+        ((0, 0, 0), lambda U: (U**2).sum(axis=1)),
+    ]:
+        job = _make_job(var, target, BOX, 11, n, "auto", n)
+        U = job.samples(0)
+        ours = job.decide(U)
+        brute = decisions_against(d_target(U), brute_force_nearest(umbrella_map, umbrella_jacobian, U, 2.5, 1.8), 1e-7)
+        sure = (brute >= 0) & (ours >= 0)
+        assert sure.mean() > 0.97
+        assert np.array_equal(ours[sure], brute[sure]) and not ours[sure].any()
+        est = nm.voronoi_mc(var, target, n, BOX, seed=11, progress=False, chunk_size=n)
+        assert est.hits == 0 and est.exhaustive and est.n_failed == int((ours < 0).sum())
+
+
+def test_cuspidal_edge_decisions_agree_with_brute_force() -> None:
+    # (s, t^2, t^3 + s t^2): a cusp in every plane x = s, sheared along the edge {(s, 0, 0)};
+    # the edge attracts the data whose nearest point has t = 0, a positive proportion
+    from neuromanifold.voronoi import _make_job
+
+    var = nm.ParametrizedVariety(["s", "t**2", "t**3 + s*t**2"], ["s", "t"], strata={"edge": (["s", "0", "0"], ["s"])})
+    n = 600
+    job = _make_job(var, "edge", BOX, 5, n, "auto", n)
+    U = job.samples(0)
+    ours = job.decide(U)
+    d_edge = U[:, 1] ** 2 + U[:, 2] ** 2  # nearest edge point (u1, 0, 0)
+    d_smooth = brute_force_nearest(sheared_edge_map, sheared_edge_jacobian, U, 3.0, 1.8, gap=1e-3)
+    brute = decisions_against(d_edge, d_smooth, 1e-6)
+    sure = (brute >= 0) & (ours >= 0)
+    assert sure.mean() > 0.97
+    assert np.array_equal(ours[sure], brute[sure])
+    assert 0.2 < (ours == 1).mean() < 0.8  # both outcomes are exercised
+    est = nm.voronoi_mc(var, "edge", n, BOX, seed=5, progress=False, chunk_size=n)
+    assert est.hits == int((ours == 1).sum()) and est.ci95[0] > 0.2
+
+
+def test_edge_of_a_half_plane_attracts_half_of_a_gaussian() -> None:
+    # (s, t^2, 0) is the half-plane {y >= 0, z = 0}; its boundary line {y = 0, z = 0} is nearest
+    # exactly for the data with y < 0: probability 1/2 for a centred Gaussian. The variety's
+    # own critical points include the boundary (t = 0 is critical for all data): they lie on
+    # the target and must not compete with it. A point stratum on the edge attracts nothing.
+    from neuromanifold.voronoi import _make_job
+
+    half = nm.ParametrizedVariety(["s", "t**2", "0"], ["s", "t"], strata={"edge": (["s", "0", "0"], ["s"]), "origin": [0, 0, 0]})
+    n = 2000
+    gauss = nm.Gaussian(1.0)
+    job = _make_job(half, "edge", gauss, 0, n, "auto", n)
+    U = job.samples(0)
+    ours = job.decide(U)
+    clear = np.abs(U[:, 1]) > 1e-6
+    assert np.array_equal(ours[clear], (U[clear, 1] < 0).astype(np.int8))
+    est = nm.voronoi_mc(half, "edge", n, gauss, seed=0, progress=False, chunk_size=n)
+    assert est.hits == int((U[:, 1] < 0).sum()) and est.n_failed == 0
+    assert est.ci95[0] <= 0.5 <= est.ci95[1]
+    union = nm.voronoi_mc(half, "singular", n, gauss, seed=0, progress=False, chunk_size=n)
+    assert (union.hits, union.n_failed) == (est.hits, est.n_failed)
+    origin = nm.voronoi_mc(half, "origin", n, gauss, seed=0, progress=False, chunk_size=n)
+    by_point = nm.voronoi_mc(half, (0, 0, 0), n, gauss, seed=0, progress=False, chunk_size=n)
+    assert origin.hits == by_point.hits == 0 and origin.n_failed == by_point.n_failed == 0
+
+
+vectors = st.tuples(*[st.floats(-2.0, 2.0, allow_nan=False)] * 3)
+tenths = st.integers(-10, 10).map(lambda k: k / 10)
+
+
+@settings(max_examples=8, deadline=None)
+@given(a=vectors, b=vectors, c=vectors)
+def test_edge_of_any_half_plane_is_nearest_exactly_behind_it(a, b, c) -> None:
+    # the half-plane {c + s a + r b : r >= 0} (r = t^2) in R^3: its edge c + s a is the nearest
+    # point exactly when u - c has a negative component along b made orthogonal to a
+    from hypothesis import assume
+
+    from neuromanifold.voronoi import _make_job
+
+    a, b, c = np.array(a), np.array(b), np.array(c)
+    assume(np.linalg.norm(np.cross(a, b)) > 0.3 * max(np.linalg.norm(a) * np.linalg.norm(b), 1e-3))
+    half = nm.ParametrizedVariety(
+        [f"{c[i]:.17g} + {a[i]:.17g}*s + {b[i]:.17g}*t**2" for i in range(3)], ["s", "t"],
+        strata={"edge": ([f"{c[i]:.17g} + {a[i]:.17g}*s" for i in range(3)], ["s"])},
+    )
+    n = 200
+    job = _make_job(half, "edge", nm.Gaussian(1.0), 1, n, "auto", n)
+    U = job.samples(0)
+    ours = job.decide(U)
+    b_perp = b - (b @ a) / (a @ a) * a
+    side = (U - c) @ b_perp / np.linalg.norm(b_perp)
+    clear = np.abs(side) > 1e-6
+    assert (ours[clear] >= 0).mean() > 0.98
+    decided = clear & (ours >= 0)
+    assert np.array_equal(ours[decided], (side[decided] < 0).astype(np.int8))
+
+
+@settings(max_examples=8, deadline=None)
+@given(p=tenths, q=tenths, w=tenths, m=tenths.map(lambda x: 2 * x), k=tenths, seed=st.integers(0, 2**16))
+def test_a_curve_on_a_smooth_surface_attracts_nothing(p, q, w, m, k, seed) -> None:
+    # the graph of z = p s^2 + q t^2 + w s t is smooth; the curve over the line t = m s + k on it
+    # is a stratum of dimension 1 inside the smooth part: the nearest point of a generic data
+    # point is a critical point of the surface, where the data is normal to the surface, and
+    # the data normal to the surface along a curve form a set of measure zero
+    line = f"({m}*r + {k})"
+    surface = nm.ParametrizedVariety(
+        ["s", "t", f"{p}*s**2 + {q}*t**2 + {w}*s*t"], ["s", "t"],
+        strata={"curve": (["r", line, f"{p}*r**2 + {q}*{line}**2 + {w}*r*{line}"], ["r"])},
+    )
+    est = nm.voronoi_mc(surface, "curve", 150, nm.Gaussian(1.0), seed=seed, progress=False, chunk_size=150)
+    assert est.hits == 0 and est.n_failed <= 2
+
+
+def test_strata_critical_points_are_exhaustive() -> None:
+    # the handle t -> (0, 0, t^2): its critical equation 2 t (t^2 - u3) = 0 has the root t = 0
+    # for all data (off the main component, which monodromy alone would miss); its nearest
+    # point is (0, 0, max(u3, 0))
+    from neuromanifold.voronoi import _make_job
+
+    var = nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "t**2"], ["t"])})
+    job = _make_job(var, "handle", nm.Gaussian(1.0), 3, 200, "auto", 200)
+    U = job.samples(0)
+    top, (handle,) = job.candidates(U)
+    for u, pts in zip(U, handle):
+        assert pts is not None
+        nearest = ((pts - u) ** 2).sum(axis=1).min()
+        assert np.isclose(nearest, u[0] ** 2 + u[1] ** 2 + min(u[2], 0.0) ** 2, rtol=1e-9, atol=1e-12)
+    # the umbrella itself: the best real critical point is never farther than the handle
+    for u, pts, h in zip(U, top, handle):
+        assert ((pts - u) ** 2).sum(axis=1).min() <= ((h - u) ** 2).sum(axis=1).min() * (1 + 1e-9)
+
+
+def test_strata_are_given_in_several_forms() -> None:
+    from neuromanifold.voronoi import _make_job
+
+    handle = nm.ParametrizedVariety(["0", "0", "t**2"], ["t"])
+    a = nm.ParametrizedVariety(*UMBRELLA, strata={"handle": handle, "origin": (["0", "0", "0"], [])})
+    b = nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "u**2"], ["u"]), "origin": [0.0, 0.0, 0.0]})
+    assert a.strata["handle"] is handle and isinstance(b.strata["handle"], nm.ParametrizedVariety)
+    assert np.array_equal(a.strata["origin"], np.zeros(3)) and np.array_equal(b.strata["origin"], np.zeros(3))
+    assert "handle" in repr(a)
+    U = nm.Gaussian(1.0).draw(np.random.default_rng(0), 50, 3)
+    for target in ("handle", "origin", (0, 0, 0), "singular"):
+        da = _make_job(a, target, BOX, 0, 50, "auto", 50).decide(U)
+        db = _make_job(b, target, BOX, 0, 50, "auto", 50).decide(U)
+        assert np.array_equal(da, db)
+
+
+def test_strata_input_is_checked() -> None:
+    with pytest.raises(ValueError, match="2 components, but the variety lies in R\\^3"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "t**2"], ["t"])})
+    with pytest.raises(ValueError, match="stratum 'handle'.*unknown symbols"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "s**2"], ["t"])})
+    with pytest.raises(ValueError, match="stratum 'handle'.*polynomial"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "sin(t)"], ["t"])})
+    with pytest.raises(ValueError, match="stratum 'handle'.*finite-to-one"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "s*t"], ["s", "t"])})
+    with pytest.raises(ValueError, match="unknown symbols"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"origin": (["0", "0", "t"], [])})
+    with pytest.raises(ValueError, match="reserved"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"singular": [0, 0, 0]})
+    with pytest.raises(ValueError, match="3 components|R\\^3"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"origin": [0, 0]})
+    with pytest.raises(ValueError, match="finite"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"origin": [0, np.nan, 0]})
+    with pytest.raises(ValueError, match="strata of its own"):
+        inner = nm.ParametrizedVariety(["0", "0", "t**2"], ["t"], singular_points=[[0, 0, 0]])
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": inner})
+    with pytest.raises(TypeError, match="mapping"):
+        nm.ParametrizedVariety(*UMBRELLA, strata=[(["0", "0", "t**2"], ["t"])])
+    with pytest.raises(TypeError, match="names"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={1: [0, 0, 0]})
+    with pytest.raises(TypeError, match="string"):
+        nm.ParametrizedVariety(*UMBRELLA, strata={"handle": "0; 0; t**2"})
+    with pytest.raises(ValueError, match="distinct"):
+        nm.ParametrizedVariety(["s", "t"], ["s", "s"])
+    with pytest.raises(ValueError, match="singular points must have 3 coordinates"):
+        nm.ParametrizedVariety(*UMBRELLA, singular_points=[0, 0])
+    var = nm.ParametrizedVariety(*UMBRELLA, strata={"handle": (["0", "0", "t**2"], ["t"])})
+    with pytest.raises(ValueError, match="unknown target 'edge'.*'handle'"):
+        nm.voronoi_mc(var, "edge", 10, progress=False)
+    with pytest.raises(ValueError, match="not one of"):
+        nm.voronoi_mc(var, (0, 0, 1), 10, progress=False)

@@ -1,5 +1,5 @@
 """Command line: ``neuromanifold dim SPEC``, ``neuromanifold analyze [SPEC]``,
-``neuromanifold landscape [SPEC]`` and ``neuromanifold voronoi SPEC|CURVE``."""
+``neuromanifold landscape [SPEC]`` and ``neuromanifold voronoi SPEC|CURVE|MAP``."""
 
 from __future__ import annotations
 
@@ -161,27 +161,84 @@ def _landscape(args: argparse.Namespace) -> int:
     return 0
 
 
-def _voronoi_variety(text: str) -> Any:
-    """An architecture spec, a curve equation F(x, y), or a parametrization 'x(t); y(t)'."""
-    from .curves import PlaneCurve
+def _voronoi_variety(text: str, parameters: str | None = None, strata: Sequence[str] = (), points: Sequence[str] = ()) -> Any:
+    """An architecture spec ('linear:2,1,2'), a curve equation F(x, y), or a polynomial map
+    'phi_1; ...; phi_n' (components separated by ';').
 
-    if ";" in text:
-        parts = text.split(";")
-        if len(parts) != 2:
-            raise ValueError(f"a parametrized curve is written 'x(t); y(t)', got {text!r}")
-        return PlaneCurve.parametrized(parts[0].strip(), parts[1].strip())
-    if ":" in text:
-        return _algebraic(text)
-    return PlaneCurve(text)
+    A map is a parametrized variety in the parameters ``parameters`` ('s,t'; by default its
+    symbols in alphabetical order), with strata 'NAME=phi_1; ...; phi_n' (in their own
+    symbols; constant components make a point) and singular points 'x,y,...'. A map 'x(t); y(t)'
+    in one parameter without any of these options is a plane curve, solved through its critical
+    polynomial."""
+    from .curves import PlaneCurve
+    from .varieties import ParametrizedVariety
+
+    options = parameters is not None or bool(strata) or bool(points)
+    if ";" not in text and parameters is None:
+        if options:
+            raise ValueError(f"--stratum and --singular-point need a parametrized variety 'phi_1; ...; phi_n', got {text!r}")
+        return _algebraic(text) if ":" in text else PlaneCurve(text)
+    components = _components(text)
+    names = _names(parameters) if parameters is not None else _symbols(components)
+    if not options and len(components) == 2 and len(names) == 1:
+        return PlaneCurve.parametrized(components[0], components[1], names[0])
+    named = [_stratum(s) for s in strata]
+    repeated = sorted({name for name, _ in named if sum(n == name for n, _ in named) > 1})
+    if repeated:
+        raise ValueError(f"strata named more than once: {', '.join(repeated)}")
+    return ParametrizedVariety(components, names, singular_points=[_coordinates(p) for p in points] or None, strata=dict(named))
+
+
+def _components(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(";")]
+    if not all(parts):
+        raise ValueError(f"a polynomial map is written 'phi_1; ...; phi_n' with no empty component, got {text!r}")
+    return parts
+
+
+def _names(text: str) -> list[str]:
+    names = [p.strip() for p in text.split(",")]
+    if not all(n.isidentifier() for n in names):
+        raise ValueError(f"parameters are names separated by commas, e.g. 's,t', got {text!r}")
+    return names
+
+
+def _symbols(components: Sequence[str]) -> list[str]:
+    """The symbols of the components, in alphabetical order."""
+    import sympy
+
+    found: set[str] = set()
+    for c in components:
+        try:
+            found |= {str(x) for x in sympy.sympify(c).free_symbols}
+        except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, NameError) as e:
+            raise ValueError(f"cannot parse component {c!r}: {e}") from None
+    return sorted(found)
+
+
+def _stratum(text: str) -> tuple[str, tuple[list[str], list[str]]]:
+    """'NAME=phi_1; ...; phi_n' as (name, (components, parameters))."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"a stratum is written NAME='phi_1; ...; phi_n', e.g. handle='0; 0; t**2', got {text!r}")
+    components = _components(value)
+    return name.strip(), (components, _symbols(components))
+
+
+def _coordinates(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"a point is written as coordinates 'x,y,...', got {text!r}") from None
 
 
 def _voronoi_target(text: str) -> Any:
     if text in ("singular", "boundary"):
         return text
     parts = text.split(",")
-    if len(parts) == 2:
+    if len(parts) >= 2:
         try:
-            return (float(parts[0]), float(parts[1]))
+            return tuple(float(p) for p in parts)
         except ValueError:
             pass
     if text.isdigit():
@@ -191,9 +248,12 @@ def _voronoi_target(text: str) -> Any:
 
 def _voronoi(args: argparse.Namespace) -> int:
     from .curves import PlaneCurve
+    from .varieties import ParametrizedVariety
     from .voronoi import Gaussian, UniformBox, voronoi_mc
 
-    variety = _voronoi_variety(args.variety)
+    variety = _voronoi_variety(args.variety, args.parameters, args.stratum, args.singular_point)
+    if args.plot and isinstance(variety, ParametrizedVariety):
+        raise ValueError("--plot draws plane curves and networks, not parametrized varieties")
     dist = Gaussian(args.scale) if args.distribution == "gaussian" else UniformBox(args.low, args.high)
     try:
         est = voronoi_mc(
@@ -240,8 +300,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_ls.add_argument("--weights", choices=["generic", "euclidean"], default="generic", help="random weights or the plain distance")
     p_ls.add_argument("--out", default="landscape.png", help="heat-map PNG (default landscape.png)")
     p_vo = sub.add_parser("voronoi", help="probability that the nearest point of random data lies in a target (Monte Carlo)")
-    p_vo.add_argument("variety", help="architecture spec, curve equation 'y**2 - x**3', or parametrization 't**2; t**3'")
-    p_vo.add_argument("--target", default="singular", help="'singular', 'boundary', a point 'x,y', a stratum name or subnetwork index")
+    p_vo.add_argument(
+        "variety",
+        help="architecture spec, curve equation 'y**2 - x**3', plane curve 't**2; t**3', or polynomial map 's*t; s; t**2' (any dimension)",
+    )
+    p_vo.add_argument("--target", default="singular", help="'singular', 'boundary', a point 'x,y,...', a stratum name or subnetwork index")
+    p_vo.add_argument("--parameters", default=None, help="parameters of a polynomial map, e.g. 's,t' (default: its symbols, alphabetically)")
+    p_vo.add_argument(
+        "--stratum", action="append", default=[], metavar="NAME=MAP",
+        help="a named stratum of a polynomial map, e.g. handle='0; 0; t**2' (constants: a point); repeatable",
+    )
+    p_vo.add_argument("--singular-point", action="append", default=[], metavar="X,Y,...", help="a singular point of a polynomial map; repeatable")
     p_vo.add_argument("--samples", type=lambda x: int(float(x)), default=100_000, help="number of samples, e.g. 1e7 (default 1e5)")
     p_vo.add_argument("--distribution", choices=["gaussian", "box"], default="gaussian", help="Gaussian (--scale) or uniform box (--low, --high)")
     p_vo.add_argument("--scale", type=float, default=1.0)

@@ -28,7 +28,7 @@ def _sympify(expr: object, names: dict[str, Any], what: str) -> Any:
 
     try:
         out = sympy.sympify(expr, locals=names) if isinstance(expr, str) else sympy.sympify(expr)
-    except (sympy.SympifyError, SyntaxError, TypeError) as e:
+    except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, NameError) as e:
         raise ValueError(f"cannot parse {what} {expr!r}: {e}") from None
     # exact coefficients: resultants over floating-point domains break down
     out = sympy.nsimplify(out, rational=True)

@@ -256,11 +256,26 @@ class _CurveJob:
 
 @dataclass
 class _VarietyJob:
-    """A parametrized variety: all real critical points of the distance in parameter space, by
-    parameter homotopy from generic solutions (built once per process)."""
+    """A parametrized variety: all real critical points of the distance in parameter space, for
+    the variety's parametrization and for every stratum's own, by parameter homotopy from the
+    solutions at generic data (solved once per process).
+
+    Decision for a data point u and a target T (a union of strata; a point stratum is its own
+    only critical point): every real critical point found is a *candidate*, a point of M. The
+    target candidates are those of T's strata; every other candidate that coincides with one of
+    them (relative distance below ``SAME_POINT``) lies on T and is dropped, since the variety's
+    own critical points include the points of T that are critical for it, such as the edge
+    t = 0 of (s, t) -> (s, t^2, 0). The sample is a hit when the best target candidate is nearer
+    than every remaining candidate by the relative band ``TIE_BAND``, a miss when a remaining
+    candidate is nearer by the band, undecided otherwise. This decides whether the nearest point
+    of M lies in T, i.e. dist(u, T) = dist(u, M): a nearest point of M (when attained) is a
+    critical point of the variety's parametrization, and when it lies on T it is also T's
+    nearest point, hence a critical point of T's parametrization; a miss is witnessed by a
+    point of M nearer than T.
+    """
 
     variety: Any
-    targets: list[int]  # indices into the strata points (the variety's singular points)
+    targets: list[int]  # indices into _variety_strata(variety)
     target_name: str
     distribution: Distribution
     seed: int
@@ -275,7 +290,8 @@ class _VarietyJob:
 
     @property
     def variety_name(self) -> str:
-        return f"parametrized variety {self.variety.description}"
+        strata = self.variety.strata_description()
+        return f"parametrized variety {self.variety.description}" + (f"; strata: {strata}" if strata else "")
 
     def fingerprint(self) -> dict[str, Any]:
         return _fingerprint(self)
@@ -283,63 +299,88 @@ class _VarietyJob:
     def samples(self, c: int) -> npt.NDArray[np.float64]:
         return chunk_samples(self.distribution, self.seed, c, self.chunk_size, self.n, self.variety.ambient_dim, 0x7B)
 
-    def _solved(self) -> tuple[Any, Any, Any]:
+    def _solved(self) -> list[Any]:
+        """Critical equations of the variety's parametrization, then of each stratum's."""
         if "solved" not in self._cache:
-            from ._charts import Chart, critical_system
-            from .critical import _generic_solutions
+            from .varieties import CriticalEquations, ParametrizedVariety
 
-            var = self.variety
-            chart = Chart(phi=var._phi, n=var.n_params, lift=lambda y: y, rank=None, top=True)
-            system = critical_system(chart, np.eye(var.ambient_dim))
-            self._cache["solved"] = (chart, system, _generic_solutions(system, self.seed, 10))
+            maps = [self.variety] + [s for s in _variety_strata(self.variety) if isinstance(s, ParametrizedVariety)]
+            self._cache["solved"] = [CriticalEquations.solve(m, self.seed, stream) for stream, m in enumerate(maps)]
         return self._cache["solved"]
+
+    def candidates(self, U: npt.NDArray[np.float64], salt: int = 0) -> tuple[list[Any], list[list[Any]]]:
+        """Per data point: the images of the variety's real critical points (or None when a
+        path was lost), and per stratum of ``_variety_strata`` its real critical images (a point
+        stratum: the point itself)."""
+        from .varieties import ParametrizedVariety
+
+        solved = self._solved()
+        seed = self.seed + 7919 * salt
+        images = [eq.real_images(U, seed + 104_729 * i) for i, eq in enumerate(solved)]
+        top, maps = images[0], iter(images[1:])
+        strata = [next(maps) if isinstance(s, ParametrizedVariety) else [s[None, :]] * len(U) for s in _variety_strata(self.variety)]
+        return top, strata
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, n)."""
-        from .critical import _complete, _is_real, _to_targets
-
-        chart, system, generic = self._solved()
-        pts = self.variety.singular_points
-        results, _ = _to_targets(system, generic, U.astype(np.complex128), self.seed + 7919 * salt)
+        top, strata = self.candidates(U, salt)
+        inside = set(self.targets)
         out = np.full(len(U), -1, dtype=np.int8)
-        mask = np.zeros(len(pts), dtype=bool)
-        mask[self.targets] = True
-        for k, r in enumerate(results):
-            if not _complete(r, len(generic)):
+        for k, u in enumerate(U):
+            found = [top[k]] + [s[k] for s in strata]
+            if any(f is None for f in found):
                 continue
-            u = U[k]
-            smooth = np.inf
-            ys = r.endpoints[r.status == "nonsingular"]
-            for y in ys:
-                if not _is_real(y):
-                    continue  # the variety is the image of real parameters
-                m = chart.mu(y.real)
-                if len(pts) and np.abs(pts - m).sum(axis=1).min() <= 1e-7 * (1 + np.abs(m).sum()):
-                    continue  # a stratum point: compared below
-                smooth = min(smooth, float(((m - u) ** 2).sum()))
-            d_pts = ((pts - u) ** 2).sum(axis=1)
-            t = d_pts[mask].min(initial=np.inf)
-            o = min(smooth, d_pts[~mask].min(initial=np.inf))
-            out[k] = 1 if t < o * (1 - 1e-9) else 0 if o < t * (1 - 1e-9) else -1
+            target = [strata[j][k] for j in range(len(strata)) if j in inside]
+            others = [top[k]] + [strata[j][k] for j in range(len(strata)) if j not in inside]
+            out[k] = _nearest_in_target(u, np.vstack(target), np.vstack(others))
         return out
 
     def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
         return decided_counts(self.samples, self.decide, c0, c1)
 
 
+TIE_BAND = 1e-9  # squared distances this close (relatively) are a tie: the sample is undecided
+SAME_POINT = 1e-7  # computed points this close (relative L1 distance) are one point
+
+
+def _nearest_in_target(u: npt.NDArray[np.float64], target: npt.NDArray[np.float64], others: npt.NDArray[np.float64]) -> int:
+    """1 if the best target point is nearer to u than every other point by the tie band, 0 if
+    another point is nearer by the band, -1 otherwise; other points on the target don't count."""
+    if len(target) and len(others):
+        gap = np.abs(others[:, None, :] - target[None, :, :]).sum(axis=2).min(axis=1)
+        others = others[gap > SAME_POINT * (1 + np.abs(others).sum(axis=1))]
+    d_target = ((target - u) ** 2).sum(axis=1).min(initial=np.inf)
+    d_other = ((others - u) ** 2).sum(axis=1).min(initial=np.inf)
+    if d_target < d_other * (1 - TIE_BAND):
+        return 1
+    return 0 if d_other < d_target * (1 - TIE_BAND) else -1
+
+
+def _variety_strata(variety: Any) -> list[Any]:
+    """The named strata (parametrizations or points), then the unnamed singular points."""
+    return list(variety.strata.values()) + list(variety.singular_points)
+
+
 def _variety_target(variety: Any, target: object) -> tuple[list[int], str]:
-    pts = variety.singular_points
+    strata = _variety_strata(variety)
     if isinstance(target, str):
         if target == "singular":
-            if not len(pts):
-                raise ValueError("the variety has no singular points given (pass singular_points=...)")
-            return list(range(len(pts))), "the singular points"
-        raise ValueError(f"unknown target {target!r} for a parametrized variety: use 'singular' or one of its singular points")
-    q = np.asarray(target, dtype=np.float64).reshape(-1)
-    for i, p in enumerate(pts):
-        if q.shape == p.shape and np.abs(p - q).sum() <= 1e-9 * (1 + np.abs(q).sum()):
+            if not strata:
+                raise ValueError("the variety has no singular points or strata given (pass singular_points=... or strata=...)")
+            return list(range(len(strata))), "the singular points" if not variety.strata else "the singular locus"
+        if target in variety.strata:
+            return [list(variety.strata).index(target)], f"the stratum {target}"
+        names = ", ".join(repr(n) for n in variety.strata) or "none given"
+        raise ValueError(f"unknown target {target!r} for a parametrized variety: use 'singular', a stratum name ({names}) or a point stratum's coordinates")
+    try:
+        q = np.asarray(target, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"target must be 'singular', a stratum name or a point, got {target!r}") from None
+    for i, s in enumerate(strata):
+        if isinstance(s, np.ndarray) and q.shape == s.shape and np.abs(s - q).sum() <= 1e-9 * (1 + np.abs(q).sum()):
             return [i], f"the point {tuple(float(x) for x in q)}"
-    raise ValueError(f"target {target!r} is not one of the variety's singular points {pts.tolist()}")
+    points = [s.tolist() for s in strata if isinstance(s, np.ndarray)]
+    raise ValueError(f"target {target!r} is not one of the variety's singular points or point strata {points}")
 
 
 def _curve_target(curve: PlaneCurve, target: object) -> tuple[list[int] | None, tuple[float, float] | None, str]:
@@ -457,10 +498,12 @@ def voronoi_mc(
     """Estimate the probability that the nearest point of ``variety`` to a random data point lies
     in ``target``.
 
-    ``variety``: a :class:`PlaneCurve`, an algebraic network (its neuromanifold in coefficient
-    space, with the Euclidean distance on coefficients), or a spec / curve equation string.
-    ``target``: ``"singular"`` (all singular strata), a point, for networks a subnetwork (or its
-    description, or its index in ``net.subnetworks()``) or ``"boundary"`` (multistart only).
+    ``variety``: a :class:`PlaneCurve`, a :class:`ParametrizedVariety`, an algebraic network (its
+    neuromanifold in coefficient space, with the Euclidean distance on coefficients), or a spec /
+    curve equation string.
+    ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
+    name of one of their strata, for networks a subnetwork (or its description, or its index in
+    ``net.subnetworks()``) or ``"boundary"`` (multistart only).
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
     random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available).
@@ -468,6 +511,12 @@ def voronoi_mc(
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
     checkpoint.
+
+    The nearest point lies in the target when the distance to the target equals the distance to
+    the variety: a point where the target meets the rest of the variety (the boundary line of a
+    half-plane, a curve along which two sheets cross) counts for the target. A sample is
+    undecided (``n_failed``) when the target and some point off it are equally near within a
+    relative band of 1e-9, or when a path of the homotopy was lost.
     """
     n = _count_arg(n)
     seed = v.nonnegative_int(seed, "seed")
