@@ -1,6 +1,7 @@
 //! Adaptive predictor-corrector tracking of a solution path of H(z, t) = 0 along a path
-//! t(s) in the complex plane: cubic Hermite predictor (Runge-Kutta 4 for the first step),
-//! Newton corrector, step-size control. A path is a machine that stops at every evaluation
+//! t(s) in the complex plane: Hermite predictor through the last accepted points and their
+//! tangents (Runge-Kutta 4 for the first step, cubic for the second, quintic after), Newton
+//! corrector, step-size control. A path is a machine that stops at every evaluation
 //! it needs, so that several paths can share one evaluation pass.
 
 use super::linalg::{lu_factor, lu_solve, norm, pivot_ratio};
@@ -251,9 +252,13 @@ fn corrector_iteration<Hm: Homotopy>(
     }
     // away from t = 0, an accuracy matched to the conditioning: an error e in z moves the
     // next predictor by about cond * e
+    // Convergence predicted from the contraction only once it has been measured on this step:
+    // the next step's tangent comes from the factors of the last iterate, and after a single
+    // iteration they belong to the predicted point, whose error would spoil the next prediction
+    // (and shorten the steps more than the saved evaluation gains).
     let noise_floor = run.noise_floor;
     let tol = if noise_floor > 0.0 { run.tol.max(TRACKING_ACCURACY / pivot_ratio(&ws.hz, n)) } else { run.tol };
-    if rel <= tol || (noise_floor > 0.0 && (it == 0 || run.measured) && 2.0 * *omega * rel * rel <= tol) {
+    if rel <= tol || (noise_floor > 0.0 && run.measured && 2.0 * *omega * rel * rel <= tol) {
         if !run.measured {
             // not measured on this step: let an old, large contraction fade, so that one
             // ill-conditioned stretch does not hold the steps small for the rest of the path
@@ -343,6 +348,24 @@ enum Phase {
     Done(bool),
 }
 
+/// The polynomial of degree 5 through three points with their derivatives (nodes x doubled:
+/// x[0] = x[1], x[2] = x[3], x[4] = x[5]), at `at`: Newton's divided differences, where a
+/// difference on a doubled node is the derivative there.
+fn hermite_quintic(x: &[f64; 6], points: &[C; 3], velocities: &[C; 3], at: f64) -> C {
+    let mut d = [C::default(); 6];
+    for k in 1..6 {
+        d[k] = if k % 2 == 1 { velocities[k / 2] } else { (points[k / 2] - points[k / 2 - 1]) / (x[k] - x[k - 1]) };
+    }
+    let mut coefficients = [points[0], d[1], C::default(), C::default(), C::default(), C::default()];
+    for j in 2..6 {
+        for k in (j..6).rev() {
+            d[k] = (d[k] - d[k - 1]) / (x[k] - x[k - j]);
+        }
+        coefficients[j] = d[j];
+    }
+    coefficients[..5].iter().zip(&x[..5]).rev().fold(coefficients[5], |acc, (&c, &xj)| acc * (at - xj) + c)
+}
+
 /// Runge-Kutta 4 stages after the first: (fraction of the step, slope used, slot written).
 const STAGES: [(f64, usize, usize); 3] = [(0.5, 0, 1), (0.5, 1, 2), (1.0, 2, 3)];
 
@@ -370,6 +393,11 @@ pub struct PathTracker<'p> {
     // at the current point (empty until computed)
     previous: Vec<C>,
     previous_v: Vec<C>,
+    // the accepted point before the last one and its velocity (quintic Hermite predictor)
+    older: Vec<C>,
+    older_v: Vec<C>,
+    s_older: f64,
+    quintic: bool,
     here: Vec<C>,
     s_previous: f64,
     // the step under way
@@ -421,6 +449,10 @@ impl<'p> PathTracker<'p> {
             omega: f64::INFINITY,
             previous: Vec::new(),
             previous_v: Vec::new(),
+            older: Vec::new(),
+            older_v: Vec::new(),
+            s_older: s0,
+            quintic: false,
             here: Vec::new(),
             s_previous: s0,
             step: 0.0,
@@ -565,7 +597,20 @@ impl<'p> PathTracker<'p> {
     /// The predictor, from the velocity `here`: true when it waits for an evaluation.
     fn predict(&mut self, ws: &mut Scratch) -> bool {
         self.hermite = self.opts.hermite && !self.previous.is_empty();
-        if self.hermite {
+        self.quintic = self.hermite && !self.older.is_empty();
+        if self.quintic {
+            // quintic Hermite extrapolation through the last three points and their
+            // velocities: error of order h^6, still without evaluations
+            let x = [self.s_older, self.s_older, self.s_previous, self.s_previous, self.s, self.s];
+            let target = self.s + self.step * self.dir;
+            self.trial.clear();
+            for i in 0..self.z.len() {
+                let points = [self.older[i], self.previous[i], self.z[i]];
+                let velocities = [self.older_v[i], self.previous_v[i], self.here[i]];
+                self.trial.push(hermite_quintic(&x, &points, &velocities, target));
+            }
+            self.start_correction(ws);
+        } else if self.hermite {
             // cubic Hermite extrapolation through the last two points and their velocities:
             // no evaluation at all, error of order h^4
             let hp = self.s - self.s_previous;
@@ -613,12 +658,15 @@ impl<'p> PathTracker<'p> {
         let (first, omega, step) = (self.first, self.omega, self.step);
         // error ~ h^5 (h^4 for Hermite): the step at which the predictor's error meets its
         // target, and the step at which Newton's contraction meets its target
-        let order = if self.hermite { 0.25 } else { 0.2 };
+        let order = if self.quintic { 1.0 / 6.0 } else if self.hermite { 0.25 } else { 0.2 };
         let by_error = if first > 0.0 { (self.opts.predictor_error / first).powf(order) } else { 2.0 };
         let by_contraction =
             if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(order) } else { 2.0 };
         let factor = 0.9 * by_error.min(by_contraction);
         if ok {
+            std::mem::swap(&mut self.older, &mut self.previous);
+            std::mem::swap(&mut self.older_v, &mut self.previous_v);
+            self.s_older = self.s_previous;
             std::mem::swap(&mut self.previous, &mut self.z);
             std::mem::swap(&mut self.previous_v, &mut self.here);
             self.here.clear();
@@ -647,5 +695,29 @@ impl<'p> PathTracker<'p> {
             self.rejected = true;
         }
         self.phase = Phase::Begin;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn quintic_hermite_is_exact_for_quintics(
+            c in proptest::collection::vec(-2.0f64..2.0, 12),
+            gaps in proptest::collection::vec(0.05f64..1.0, 3),
+        ) {
+            // p(s) = sum c_k s^k (complex coefficients) from its values and derivatives at
+            // three nodes, extrapolated one step further
+            let coef: Vec<C> = c.chunks(2).map(|w| C::new(w[0], w[1])).collect();
+            let p = |s: f64| coef.iter().rev().fold(C::default(), |acc, &ck| acc * s + ck);
+            let dp = |s: f64| coef.iter().enumerate().skip(1).rev().fold(C::default(), |acc, (k, &ck)| acc * s + ck * k as f64);
+            let (a, b, c) = (-gaps[0] - gaps[1], -gaps[1], 0.0);
+            let x = [a, a, b, b, c, c];
+            let at = gaps[2];
+            let got = hermite_quintic(&x, &[p(a), p(b), p(c)], &[dp(a), dp(b), dp(c)], at);
+            proptest::prop_assert!((got - p(at)).norm() < 1e-8 * (1.0 + p(at).norm()), "{} vs {}", got, p(at));
+        }
     }
 }
