@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
-use linalg::{equilibrated_condition, norm, singular_values};
+use linalg::{condition_number, equilibrated_condition, norm};
 pub use start::Start;
 use start::StartSystem;
 use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, TrackerOptions, Tracked};
@@ -943,11 +943,7 @@ fn classify_with_backward_error<H: ProjectiveHomotopy>(
     // relative condition: a large but regular solution is not singular, a vanishing row is
     let sizes = weigh(&mut jac, hm.system(), &x, hm.target());
     let backward_error = f.iter().zip(&sizes).map(|(v, t)| v.norm() / t.max(1e-300)).fold(0.0, f64::max);
-    let s = singular_values(&jac, n, n);
-    let condition = match (s.first(), s.last()) {
-        (Some(&hi), Some(&lo)) if lo > 0.0 => hi / lo,
-        _ => f64::INFINITY,
-    };
+    let condition = condition_number(jac, n);
     let status = if winding > 1 || !(condition < opts.singular_condition) {
         PathStatus::Singular
     } else {
