@@ -264,7 +264,10 @@ class SolveResult:
 
     ``status[k]`` is one of nonsingular, singular, at_infinity, failed; ``endpoints[k]`` the finite
     solution of path k (NaN for the others); ``solutions`` the finite solutions (nonsingular and
-    singular), ``real`` a mask over ``solutions`` with tolerance ``real_tol``.
+    singular), ``real`` a mask over ``solutions`` with tolerance ``real_tol``. ``condition[k]`` is
+    the condition number of the Jacobian at the solution relative to the sizes of the equations'
+    terms and of the unknowns (1 + |x_j|), in the 1-norm; ``residual[k]`` is |F(x)| relative to
+    the coefficients.
     """
 
     status: npt.NDArray[np.str_]

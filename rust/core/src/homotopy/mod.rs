@@ -76,7 +76,8 @@ pub struct PathResult {
     pub projective: Vec<C>,
     /// |F(x)| at the solution, relative to the size of the coefficients.
     pub residual: f64,
-    /// Condition number of dF/dx at the solution (infinite when singular).
+    /// Condition number of dF/dx at the solution, relative to the scales of the equations'
+    /// terms and of the unknowns (1 + |x_j|), in the 1-norm (infinite when singular).
     pub condition: f64,
     /// Winding number of the path around t = 0 (1 for regular endpoints).
     pub winding: usize,
@@ -891,9 +892,10 @@ fn target_residual<H: ProjectiveHomotopy>(hm: &H, z: &[C], ws: &mut Scratch) -> 
 fn weigh(jac: &mut [C], sys: &System, x: &[C], p: &[C]) -> Vec<f64> {
     let n = sys.n_vars();
     let sizes = sys.term_sizes(x, p);
-    for (i, &size) in sizes.iter().enumerate() {
-        for j in 0..n {
-            jac[i * n + j] *= (1.0 + x[j].norm()) / size.max(1e-300);
+    let columns: Vec<f64> = x.iter().map(|v| 1.0 + v.norm()).collect();
+    for (row, &size) in jac.chunks_exact_mut(n).zip(&sizes) {
+        for (v, &c) in row.iter_mut().zip(&columns) {
+            *v *= c / size.max(1e-300);
         }
     }
     sizes
