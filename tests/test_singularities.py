@@ -9,8 +9,9 @@ data u with nearest point p must satisfy u - p = 0: every point of the stratum h
 cell of one point, and the stratum (of lower dimension) attracts data with probability zero.
 The tests check that the hull is the whole space for one hidden layer, with and without bias
 and for several activations: there the implicit bias of subnetworks (they are critical points
-of the loss for all data) is not a Voronoi effect. With two hidden layers the first-order
-argument does not decide it (see the last tests).
+of the loss for all data) is not a Voronoi effect. With two hidden layers the outgoing weights
+of a first-layer neuron give too few lines, and lines of second order complete the hull (see the
+last test).
 """
 
 from __future__ import annotations
@@ -82,14 +83,32 @@ def test_a_one_sided_tangent_cone_has_a_cell_of_positive_measure() -> None:
     assert est.ci95[0] > 0.25
 
 
-def test_two_hidden_layers_leave_the_first_order_argument_open() -> None:
-    # (2, 2, 2, 1) with z^2 gives the binary quartics a l1^4 + b l1^2 l2^2 + c l2^4. With a
-    # neuron of the first layer off the point is c l^4, and the first-order lines span only
-    # l^2 times the binary quadratics (3 of 5 dimensions): the normal cone is decided by higher
-    # order terms. Local searches find a nearer point than that stratum for every sample, so
-    # its probability is bounded by the (one-sided) interval of the multistart estimate.
+def test_two_hidden_layers_need_second_order_lines() -> None:
+    # (2, 2, 2, 1) with z^2 gives the binary quartics a l1^4 + b l1^2 l2^2 + c l2^4. At a point
+    # c x^4 of the stratum "a neuron of the first layer off" the lines through the outgoing
+    # weights span only x^2 times the binary quadratics (3 of 5 dimensions). But M also holds
+    # x^4 + t m^4 for every m and both signs of t (second-layer neurons of opposite output
+    # signs cancel the x^2 m^2 term), and with those lines the hull is everything again.
     net = nm.parse("poly:2,2,2,1^2")
     first = [s for s in net.subnetworks() if "layer 1" in s.description]
     assert first and tangent_hull_rank(net, first[0]) == 3
-    est = nm.voronoi_mc(net, first[0], 300, seed=0, progress=False)
-    assert not est.exhaustive and est.hits == 0 and est.ci95[1] < 0.02
+    rng = np.random.default_rng(1)
+    x4 = np.array([1.0, 0, 0, 0, 0])
+    lines = []
+    for _ in range(5):
+        m = rng.standard_normal(2)
+        m4 = np.array([m[0] ** 4, 4 * m[0] ** 3 * m[1], 6 * m[0] ** 2 * m[1] ** 2, 4 * m[0] * m[1] ** 3, m[1] ** 4])
+        e, r = rng.uniform(0.2, 1.0, 2)
+        # W1 rows x and m; second layer (A11, A12; A21, A22); output weights v
+        plus = np.array([1, 0, *m, 1, e, 1, -e, 0.5, 0.5])  # x^4 + e^2 m^4
+        c, s_ = np.cosh(r), np.sinh(r)
+        minus = np.array([1, 0, *m, c, e * s_, s_, e * c, 1.0, -1.0])  # x^4 - e^2 m^4
+        for theta, sign in ((plus, 1.0), (minus, -1.0)):
+            f = net.mu(theta)
+            assert np.allclose(f, x4 + sign * e**2 * m4)
+        lines.append(m4)
+    theta = np.array([1, 0, 0, 0, 1, 0, 1, 0, 0.5, 0.5])  # x^4 with the second neuron off
+    assert np.allclose(net.mu(theta), x4)
+    hull = np.column_stack([net.jacobian(theta), *lines])
+    sv = np.linalg.svd(hull, compute_uv=False)
+    assert (sv > 1e-8 * sv[0]).sum() == net.ambient_dim
