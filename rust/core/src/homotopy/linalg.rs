@@ -29,43 +29,7 @@ pub fn lu_factor(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
 }
 
 fn lu_factor_sized<const N: usize>(a: &mut [Complex64], piv: &mut Vec<usize>) -> bool {
-    // the matrix as an array of known size: the loops unroll, the bounds checks go
-    let Ok(m): Result<&mut [[Complex64; N]; N], _> = a[..N * N].as_chunks_mut::<N>().0.try_into() else {
-        return lu_factor_any(a, piv, N);
-    };
-    piv.clear();
-    for col in 0..N {
-        let mut p = col;
-        let mut best = m[col][col].norm_sqr();
-        for (r, row) in m.iter().enumerate().skip(col + 1) {
-            let v = row[col].norm_sqr();
-            if v > best {
-                best = v;
-                p = r;
-            }
-        }
-        piv.push(p);
-        if best == 0.0 || !best.is_finite() {
-            return false;
-        }
-        m.swap(col, p);
-        let inv = Complex64::new(1.0, 0.0) / m[col][col];
-        m[col][col] = inv;
-        let (upper, lower) = m.split_at_mut(col + 1);
-        let pivot_row = &upper[col];
-        for row in lower.iter_mut() {
-            let f = row[col] * inv;
-            row[col] = f;
-            // (Jacobians of sparse systems have many zeros)
-            if f == Complex64::new(0.0, 0.0) {
-                continue;
-            }
-            for j in col + 1..N {
-                row[j] -= f * pivot_row[j];
-            }
-        }
-    }
-    true
+    lu_factor_any(a, piv, N)
 }
 
 #[inline(always)]
