@@ -147,13 +147,7 @@ def test_multistart_misses_are_witnessed_and_bound_the_probability() -> None:
     assert est.hits == 0 and est.ci95[1] < 0.005
 
 
-def test_convolutional_singular_strata_attract_nothing_on_a_small_example() -> None:
-    net = nm.ConvNetwork((3, 2))  # cubics with a real linear factor (filling, semi-algebraic)
-    est = nm.voronoi_mc(net, "singular", 500, seed=0, progress=False)
-    assert not est.exhaustive and est.hits == 0 and est.n_failed == 0
-
-
-def test_boundary_of_a_semi_algebraic_neuromanifold() -> None:
+def test_boundary_of_a_semi_algebraic_neuromanifold_by_local_searches() -> None:
     # conv (2, 2): quadratics (a x + b)(c x + d), i.e. those with real roots, a full-dimensional
     # semi-algebraic set; data outside it (negative discriminant) has its nearest point on the
     # boundary (double roots, where D mu drops rank), data inside is its own nearest point
@@ -164,7 +158,7 @@ def test_boundary_of_a_semi_algebraic_neuromanifold() -> None:
     disc = U[:, 1] ** 2 - 4 * U[:, 0] * U[:, 2]  # coefficients (x^2, x, 1) or reversed: same discriminant
     outside = disc < 0
     assert np.mean((d == 1) == outside) > 0.99
-    est = nm.voronoi_mc(net, "boundary", 1000, seed=0, progress=False, chunk_size=1000)
+    est = nm.voronoi_mc(net, "boundary", 1000, seed=0, progress=False, chunk_size=1000, method="multistart")
     assert est.hits == int((d == 1).sum()) and not est.exhaustive
     assert abs(est.p - outside.mean()) < 0.01
 
@@ -264,8 +258,10 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.UniformBox(1.0, 0.0)
     with pytest.raises(ValueError, match="dimension"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "singular", 10, nm.UniformBox((0, 0), (1, 1)), progress=False)
-    with pytest.raises(ValueError, match="multistart"):
-        nm.voronoi_mc(nm.ConvNetwork((2, 2)), "singular", 10, method="exhaustive", progress=False)
+    with pytest.raises(ValueError, match="activation.*multistart"):
+        nm.voronoi_mc(nm.ConvNetwork((2, 2), activation=2), "singular", 10, method="exhaustive", progress=False)
+    with pytest.raises(ValueError, match="boundary.*linear convolutional"):
+        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "boundary", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="unknown target"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "cusp", 10, progress=False)
     with pytest.raises(TypeError, match="variety"):

@@ -29,6 +29,7 @@ class Chart:
     rank: int | None  # matrix rank of the stratum, for linear networks
     top: bool  # charts the smooth part of M (not a lower stratum)
     matrix_shape: tuple[int, int] | None = None  # (rows, cols) of the product, for linear networks
+    coordinates: Callable[[np.ndarray], np.ndarray] | None = None  # real coordinates of real parameters (up to the fibers)
 
     def mu(self, y: npt.ArrayLike) -> np.ndarray:
         return pl.Evaluator(self.phi, self.n)(y)
@@ -157,13 +158,70 @@ def slice_chart(net: Network, dim: int, seed: int, support: npt.NDArray[np.int64
     zero: a chart of that subnetwork's stratum of the parent's neuromanifold."""
     import scipy.linalg
 
-    theta0 = net.random_params(seed=seed)
-    inside = np.arange(net.n_params) if support is None else np.asarray(support)
-    outside = np.setdiff1d(np.arange(net.n_params), inside)
-    theta0[outside] = 0.0
+    theta0, inside = _base_point(net, seed, support)
     J = net.jacobian(theta0)[:, inside]
     piv = scipy.linalg.qr(J, pivoting=True, mode="r")[1]
-    free = np.sort(inside[piv[:dim]])
+    return _slice(net, theta0, np.sort(inside[piv[:dim]]))
+
+
+def filter_cone_chart(net: Network, blocks: npt.NDArray[np.int64], dim: int, seed: int, support: npt.NDArray[np.int64] | None = None, end: str = "first") -> Chart:
+    """A chart of the image of a map linear in each block of parameters (the filters of a linear
+    convolutional network; ``blocks[j]`` is the block of parameter j): theta = (t w_1, w_2, ...,
+    w_L) where every w_i has its ``end`` ("first" or "last") tap in the support fixed at a random
+    real value c_i; the coordinates are t and the other taps of the support.
+
+    mu(l_1 w_1, ..., l_L w_L) = (l_1 ... l_L) mu(w), so a real theta whose fixed taps are nonzero
+    has the real coordinates w_i = theta_i c_i / theta_ij, t = prod theta_ij / c_i (see
+    ``coordinates``): every real point of the image with such a representative is the image of
+    real coordinates. One whose representatives all vanish at a fixed tap lies in the image of the
+    subnetwork with that end tap switched off. The chart is phi(t, w) = t m(w), zero only at t = 0
+    (no filter vanishes), which ``cone_critical_system`` uses. It is a chart (finitely many points
+    per fiber) when the fibers are no larger than the rescalings: checked as dim = number of
+    coordinates and a Jacobian of full column rank."""
+    if end not in ("first", "last"):
+        raise ValueError(f"end must be 'first' or 'last', got {end!r}")
+    theta0, inside = _base_point(net, seed, support)
+    present = np.unique(blocks[inside])
+    fixed = np.array([inside[blocks[inside] == b][0 if end == "first" else -1] for b in present], dtype=np.int64)
+    free = np.setdiff1d(inside, fixed)
+    if 1 + len(free) != dim:
+        raise ValueError(
+            f"{net.spec}: a stratum of dimension {dim} has {len(inside)} parameters in {len(present)} filters; "
+            "its fibers are larger than the rescalings of the filters"
+        )
+    J = np.column_stack([net.mu(theta0), net.jacobian(theta0)[:, free]])
+    sv = np.linalg.svd(J, compute_uv=False)
+    if sv[-1] <= 1e-8 * sv[0]:
+        raise ValueError(f"{net.spec}: the chart fixing one tap per filter is not transverse to the fibers")
+    m = _slice(net, theta0, free)
+    scaled = blocks == present[0]  # mu is linear in this block: mu(t w_1, ...) = t mu(w)
+    phi = [{(1,) + e: c for e, c in p.items()} for p in m.phi]
+
+    def lift(y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        theta = m.lift(y[..., 1:])
+        theta[..., scaled] *= y[..., :1]
+        return theta
+
+    def coordinates(theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta)
+        factors = theta0[fixed] / theta[..., fixed]  # l_i: filter i rescaled to its fixed tap
+        w = theta * factors[..., np.searchsorted(present, blocks)]
+        return np.concatenate([1.0 / np.prod(factors, axis=-1, keepdims=True), w[..., free]], axis=-1)
+
+    return Chart(phi=phi, n=1 + len(free), lift=lift, rank=None, top=True, coordinates=coordinates)
+
+
+def _base_point(net: Network, seed: int, support: npt.NDArray[np.int64] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Random real parameters, zero outside ``support``, and the parameters inside it."""
+    theta0 = net.random_params(seed=seed)
+    inside = np.arange(net.n_params) if support is None else np.asarray(support, dtype=np.int64)
+    theta0[np.setdiff1d(np.arange(net.n_params), inside)] = 0.0
+    return theta0, inside
+
+
+def _slice(net: Network, theta0: np.ndarray, free: npt.NDArray[np.int64]) -> Chart:
+    """The chart y -> mu(theta) with theta = theta0 except theta[free] = y."""
     fixed = np.setdiff1d(np.arange(net.n_params), free)
     phi: list[pl.Poly] = []
     for exps, coeffs in net._core.mu_polynomials(MAX_TERMS):
@@ -176,8 +234,8 @@ def slice_chart(net: Network, dim: int, seed: int, support: npt.NDArray[np.int64
 
     def lift(y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        theta = theta0.astype(np.result_type(y, np.float64))
-        theta[free] = y
+        theta = np.broadcast_to(theta0, y.shape[:-1] + theta0.shape).astype(np.result_type(y, np.float64))
+        theta[..., free] = y
         return theta
 
     return Chart(phi=phi, n=len(free), lift=lift, rank=None, top=True)
@@ -189,6 +247,25 @@ def critical_system(chart: Chart, Q: np.ndarray | None) -> System:
     With Q given the parameters are b (A of them); with Q None they are (w, b) (2A) for the
     weighted distance sum_a w_a (m_a - u_a)^2 with b = w * u.
     """
+    equations, nv, P = _critical_equations(chart, Q)
+    return _system(equations, nv, P)
+
+
+def cone_critical_system(chart: Chart) -> System:
+    """The critical equations of the distance |phi(t, w) - u|^2 on a chart phi = t m(w) (see
+    ``filter_cone_chart``), parameters u: m . (t m - u) = 0 and, divided by t, D m^T (t m - u) = 0.
+    Without the factor t, the points t = 0 (image 0) would be critical wherever m(w) . u = 0, a
+    positive-dimensional set; with it divided out they must satisfy m . u = 0 and D m^T u = 0,
+    more equations than unknowns, which generic data do not. For t != 0 nothing changes."""
+    equations, nv, P = _critical_equations(chart, np.eye(len(chart.phi)))
+    divided = [equations[0]]
+    for F in equations[1:]:
+        assert all(e[0] >= 1 for e in F), "the chart is not of the form t m(w)"
+        divided.append({(e[0] - 1,) + e[1:]: c for e, c in F.items()})
+    return _system(divided, nv, P)
+
+
+def _critical_equations(chart: Chart, Q: np.ndarray | None) -> tuple[list[pl.Poly], int, int]:
     A, n = len(chart.phi), chart.n
     P = A if Q is not None else 2 * A
     nv = n + P
@@ -198,6 +275,9 @@ def critical_system(chart: Chart, Q: np.ndarray | None) -> System:
     else:
         psi = [pl.add(pl.mul(pl.variable(n + a, nv), phi[a]), pl.scale(pl.variable(n + A + a, nv), -1)) for a in range(A)]
     dphi = [[pl.diff(phi[a], k) for a in range(A)] for k in range(n)]
-    equations = [pl.add(*[pl.mul(dphi[k][a], psi[a]) for a in range(A) if dphi[k][a]]) for k in range(n)]
+    return [pl.add(*[pl.mul(dphi[k][a], psi[a]) for a in range(A) if dphi[k][a]]) for k in range(n)], nv, P
+
+
+def _system(equations: list[pl.Poly], nv: int, P: int) -> System:
     arrays = [pl.to_arrays(F, nv) for F in equations]
     return System.from_arrays([e for e, _ in arrays], [c for _, c in arrays], n_params=P)

@@ -7,9 +7,14 @@ point is in the target when the best point of the target strata beats the best p
 other stratum:
 
 * exhaustive: every real critical point of the distance on each stratum, by parameter homotopy
-  from generic solutions found once by monodromy (in a chart of the stratum);
+  from generic solutions found once (in a chart of the stratum): by monodromy, or for linear
+  convolutional networks by a start-system homotopy (see ``_exhaustive_available`` for when
+  the real critical points give the nearest point, and which of them are points of M);
 * multistart: Levenberg-Marquardt on each stratum's parameters from several random starts, a
   local search whose result is marked as not exhaustive.
+
+The target "boundary" is the edge of a semi-algebraic M: the sample's nearest point is a point
+of the smooth part where D mu drops rank (and no other real parameters of it have full rank).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ._chunks import chunk_samples, decided_counts
-from ._charts import Chart, critical_system, linear_shape, rank_chart, slice_chart
-from .architectures import Network, PolynomialNetwork, Subnetwork
-from .critical import _complete, _dim, _distinct, _generic_solutions, _is_real, _to_targets
+from ._charts import Chart, cone_critical_system, critical_system, filter_cone_chart, linear_shape, rank_chart, slice_chart
+from .architectures import ConvNetwork, Network, PolynomialNetwork, Subnetwork
+from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
+from .system import MonodromyResult, System, solve, track
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
 MULTISTART_MATCH = 1e-7  # relative: a local search that ends this close to the target's best did not beat it
@@ -31,6 +37,13 @@ MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
 MULTISTART_ITERATIONS = 150
 SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
+GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before giving up
+RANK_GAP = 1e-6  # D mu drops rank where sigma_dim / sigma_1 is below this (exhaustive boundary)
+RANK_BAND = 100.0  # ... and the rank is undecided within this factor of RANK_GAP
+ZERO_DISTANCE = 1e-18  # squared distances below this times |u|^2 are zero (data on M)
+
+# rank of D mu at the smooth part's best point
+RANK_DROP, RANK_FULL, RANK_UNKNOWN = 1, 0, -1
 
 
 @dataclass(frozen=True)
@@ -109,18 +122,80 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
     raise TypeError(f"target must be 'singular', 'boundary', a stratum name, a Subnetwork or its index, got {target!r}")
 
 
+def is_linear_conv(net: Network) -> bool:
+    """A linear convolutional network (any strides, no activation): mu is linear in each filter."""
+    return isinstance(net, ConvNetwork) and net.activation is None
+
+
+def filter_blocks(net: ConvNetwork) -> npt.NDArray[np.int64]:
+    """The filter of each parameter (parameters are laid out filter by filter)."""
+    return np.repeat(np.arange(len(net.filters)), net.filters)
+
+
+def balanced_filters(thetas: np.ndarray, blocks: npt.NDArray[np.int64]) -> np.ndarray:
+    """The rescaling of each row of thetas (B, N) with filters of equal norm (their product kept):
+    singular values of D mu are compared there, since a rescaling of the filters with product 1
+    keeps mu but moves the singular values of D mu apart."""
+    out = np.array(thetas, dtype=np.float64)
+    norms = np.stack([np.linalg.norm(out[:, blocks == b], axis=1) for b in range(blocks.max() + 1)], axis=1)
+    if (norms == 0).any():
+        return out  # mu = 0 there: nothing to balance
+    target = np.exp(np.log(norms).mean(axis=1, keepdims=True))
+    return out * (target / norms)[:, blocks]
+
+
+def _check_rescaling_fibers(net: Network, all_strata: list[Stratum]) -> None:
+    """The charts of linear convolutions fix one tap per filter and scale the product: a chart
+    when the generic fibers of every stratum are the rescalings of the filters (up to finitely
+    many), i.e. dim = parameters - filters + 1."""
+    assert isinstance(net, ConvNetwork)
+    filters = len(net.filters)
+    for s in all_strata:
+        if s.point:
+            continue
+        size = net.n_params if s.support is None else len(s.support)
+        if s.dim != size - filters + 1:
+            raise ValueError(
+                f"the stratum {s.name!r} of {net.spec} has dimension {s.dim}, not {size - filters + 1}: its fibers are "
+                "larger than the rescalings of the filters, so the exhaustive charts do not apply; use method='multistart'"
+            )
+
+
 def _exhaustive_available(net: Network) -> str | None:
     """Why the exhaustive method does not apply, or None.
 
-    It needs the real neuromanifold to be the real part of its closure, so that the nearest
-    point is a critical point of a stratum: true for linear networks (determinantal varieties)
-    and for one hidden layer with activation z^2 and no bias (real quadratic forms of bounded
-    rank, signs absorbed by the output weights). Elsewhere the real neuromanifold may have a
-    boundary that is no stratum (binary quartics of real rank 2, polynomials with real factors)."""
-    if linear_shape(net) is not None:
+    The nearest point must be a real critical point of some stratum's chart, and the
+    candidates must be points of the real neuromanifold. Two cases:
+
+    * the real neuromanifold is the real part of its closure, so every real image of a complex
+      critical point is a candidate: linear networks (determinantal varieties) and one hidden
+      layer with activation z^2 and no bias (real quadratic forms of bounded rank, signs
+      absorbed by the output weights);
+    * linear convolutional networks (any strides): mu is linear in each filter, so mu(w) =
+      (prod |w_i|) mu(w_1 / |w_1|, ...), and the real image is the cone over the compact image
+      of a product of spheres, which avoids 0 (a product of nonzero polynomials is nonzero): it
+      is closed. So the nearest point is mu(theta*) for a real global minimizer theta*. The
+      chart (t w_1, w_2, ...) with one end tap of every filter fixed (``filter_cone_chart``)
+      holds real coordinates of a rescaling of theta* (or theta* lies on the subnetwork with
+      that tap switched off, a stratum of its own), a global minimizer there too, so a real
+      critical point of the chart. The candidates are the images of real critical points y,
+      not all real images: a real image of complex filters need not be in M (conv (2, 2) gives
+      exactly the quadratics with real roots). The same holds for every subnetwork stratum
+      (still linear in each filter). The critical points on the edge of M (where D mu drops
+      rank) are a component of the critical equations of their own, so the generic solutions
+      come from start-system homotopies, not monodromy (``_isolated_solutions``).
+
+    Elsewhere the real neuromanifold may have a boundary that is no stratum (binary quartics of
+    real rank 2)."""
+    if linear_shape(net) is not None or is_linear_conv(net):
         return None
     if isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and not net.bias:
         return None
+    if isinstance(net, ConvNetwork):
+        return (
+            f"{net.spec} has an activation, so mu is not linear in each filter and its real image need not be "
+            "closed: critical points alone need not give the nearest point; use method='multistart'"
+        )
     return (
         f"the real neuromanifold of {net.spec} may be semi-algebraic with a boundary that is not a stratum, "
         "so critical points alone need not give the nearest point; use method='multistart'"
@@ -150,6 +225,7 @@ class NetworkJob:
     @classmethod
     def create(cls, net: Network, target: object, distribution: Any, seed: int, n: int, method: str, chunk_size: int) -> "NetworkJob":
         why = _exhaustive_available(net)
+        automatic = method == "auto"
         if method == "auto":
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
@@ -157,9 +233,17 @@ class NetworkJob:
         all_strata = strata(net, seed)
         if len(all_strata) == 1:
             raise ValueError(f"{net.spec} has no singular strata to target")
+        if method == "exhaustive" and is_linear_conv(net):
+            _check_rescaling_fibers(net, all_strata)
         targets, name = _resolve_target(net, all_strata, target, seed)
-        if targets == [-1] and method == "exhaustive":
-            raise ValueError("the boundary target needs method='multistart'")
+        if targets == [-1] and method == "exhaustive" and not is_linear_conv(net):
+            if automatic:
+                method = "multistart"
+            else:
+                raise ValueError(
+                    "the boundary target with method='exhaustive' needs a linear convolutional network "
+                    "(the rank of D mu at exact critical points); use method='multistart'"
+                )
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
         job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive")
@@ -205,25 +289,33 @@ class NetworkJob:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, A)."""
-        D, deficient = self.distances(U, salt)
-        return self.decide_from(D, deficient, self.targets)
+        D, rank_drop = self.distances(U, salt)
+        return self.decide_from(D, rank_drop, self.targets)
 
     def distances(self, U: npt.NDArray[np.float64], salt: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Best squared distance from each row of U to each stratum (B, strata), and whether the
-        smooth part's best point has a rank drop (multistart only)."""
-        if self.method == "exhaustive":
-            D = np.column_stack([self._exhaustive_distances(i, s, U, salt) for i, s in enumerate(self.strata)])
-            return D, np.zeros(len(U), dtype=bool)
-        return self._multistart_distances(U, salt)
+        """Best squared distance from each row of U to each stratum (B, strata), and whether D mu
+        drops rank at the smooth part's best point (RANK_DROP, RANK_FULL or RANK_UNKNOWN; exhaustive
+        methods without parameters of their own say RANK_FULL)."""
+        if self.method == "multistart":
+            return self._multistart_distances(U, salt)
+        cols, rank_drop = [], np.full(len(U), RANK_FULL, dtype=np.int8)
+        for i, s in enumerate(self.strata):
+            if s.point:
+                cols.append((U**2).sum(axis=1))
+                continue
+            found = self._real_critical_points(i, s, U, salt)
+            cols.append(np.array([_best_distance(c, u) for c, u in zip(found, U)]))
+            if i == 0 and is_linear_conv(self.net):
+                rank_drop = np.array([self._rank_drop(c, u) for c, u in zip(found, U)], dtype=np.int8)
+        return np.column_stack(cols), rank_drop
 
-    def decide_from(self, D: np.ndarray, deficient: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:
-        if self.method == "exhaustive":
-            return _compare(D, targets, TIE_BAND, TIE_BAND)
+    def decide_from(self, D: np.ndarray, rank_drop: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:
+        match, beat = (TIE_BAND, TIE_BAND) if self.method == "exhaustive" else (MULTISTART_MATCH, MULTISTART_BEAT)
         if targets == [-1]:
-            # boundary: the best point is on the smooth chart's edge, not on a stratum
-            out = _compare(D, [0], MULTISTART_MATCH, MULTISTART_BEAT)
-            return np.where(out == 1, np.where(deficient, 1, 0), out).astype(np.int8)
-        return _compare(D, targets, MULTISTART_MATCH, MULTISTART_BEAT)
+            # boundary: the best point is on the smooth part's edge (a rank drop), not on a stratum
+            out = _compare(D, [0], match, beat)
+            return np.where(out == 1, rank_drop, out).astype(np.int8)
+        return _compare(D, targets, match, beat)
 
     def _solved(self, i: int, s: Stratum, spare: int = 0) -> _Solved:
         """The critical equations of stratum i in a chart and their generic solutions; ``spare``
@@ -232,15 +324,25 @@ class NetworkJob:
         if key not in self._cache:
             net = self.net
             seed = self.seed + i + 1000 * spare
+            support = None if s.support is None else np.array(s.support, dtype=np.int64)
             if s.rank is not None:
                 shape = linear_shape(net)
                 assert shape is not None
                 chart = rank_chart(shape, s.rank, seed)
+            elif is_linear_conv(net):
+                assert isinstance(net, ConvNetwork)
+                # spare charts fix the other end taps: a point with a tiny first tap is far out in
+                # the first chart but not in the second
+                chart = filter_cone_chart(net, filter_blocks(net), s.dim, seed, support, "first" if spare % 2 == 0 else "last")
             else:
-                support = None if s.support is None else np.array(s.support, dtype=np.int64)
                 chart = slice_chart(net, s.dim, seed, support)
-            system = critical_system(chart, np.eye(len(chart.phi)))
-            self._cache[key] = _Solved(chart, system, _generic_solutions(system, seed, 10))
+            if is_linear_conv(net):
+                system = cone_critical_system(chart)
+                generic = _isolated_solutions(system, seed, f"stratum {s.name!r} of {net.spec}")
+            else:
+                system = critical_system(chart, np.eye(len(chart.phi)))
+                generic = _generic_solutions(system, seed, 10)
+            self._cache[key] = _Solved(chart, system, generic)
         return self._cache[key]
 
     def _exhaustive_distances(self, i: int, s: Stratum, U: np.ndarray, salt: int) -> np.ndarray:
@@ -248,8 +350,15 @@ class NetworkJob:
         (inf if none, nan if a path was lost)."""
         if s.point:
             return (U**2).sum(axis=1)
-        out = np.full(len(U), np.nan)
+        return np.array([_best_distance(c, u) for c, u in zip(self._real_critical_points(i, s, U, salt), U)])
+
+    def _real_critical_points(self, i: int, s: Stratum, U: np.ndarray, salt: int) -> list[_Candidates | None]:
+        """For each row of U the candidates of stratum s: its real critical points of the distance
+        that are points of the real neuromanifold; None if in every chart a path was lost or a
+        critical point was too close to real to tell."""
+        out: list[_Candidates | None] = [None] * len(U)
         todo = np.arange(len(U))
+        real_parameters = is_linear_conv(self.net)
         for spare in range(SPARE_CHARTS + 1):
             # data with a lost path are solved again in another random chart
             solved = self._solved(i, s, spare)
@@ -261,20 +370,38 @@ class NetworkJob:
                     lost.append(k)
                     continue
                 ys = r.endpoints[r.status == "nonsingular"]
-                images = solved.chart.mu(ys) if len(ys) else np.zeros((0, U.shape[1]))
-                # a real point of a stratum's closure is a point of the real neuromanifold
-                # for the architectures of the exhaustive method (see _exhaustive_available)
-                real = [m.real for m in images if _is_real(m)]
-                out[k] = min((float(((m - U[k]) ** 2).sum()) for m in real), default=np.inf)
+                out[k] = _real_parameter_candidates(solved.chart, ys) if real_parameters else _real_image_candidates(solved.chart, ys)
+                if out[k] is None:
+                    lost.append(k)  # a point far out in this chart, maybe not in the next
             todo = np.array(lost, dtype=np.int64)
             if not len(todo):
                 break
         return out
 
+    def _rank_drop(self, c: _Candidates | None, u: np.ndarray) -> int:
+        """Does D mu drop rank at every nearest candidate of the smooth part? RANK_UNKNOWN when
+        the candidates are unknown or a singular value ratio is within RANK_BAND of RANK_GAP."""
+        if c is None:
+            return RANK_UNKNOWN
+        if not len(c.images):
+            return RANK_FULL  # no real point: the smooth part is not the nearest stratum anyway
+        d = ((c.images - u) ** 2).sum(axis=1)
+        near = d <= d.min() * (1 + TIE_BAND) + ZERO_DISTANCE * float(u @ u)
+        net = self.net
+        assert isinstance(net, ConvNetwork)
+        sv = np.linalg.svd(net.jacobian(balanced_filters(c.thetas[near], filter_blocks(net))), compute_uv=False)
+        ratio = sv[:, self.strata[0].dim - 1] / sv[:, 0]
+        if (ratio < RANK_GAP / RANK_BAND).all():
+            return RANK_DROP
+        if (ratio > RANK_GAP * RANK_BAND).all():
+            return RANK_FULL
+        return RANK_UNKNOWN
+
     def _multistart_distances(self, U: np.ndarray, salt: int) -> tuple[np.ndarray, np.ndarray]:
         """Best squared distances per stratum by local searches; the smooth part's searches also
         start next to every lower stratum's best point, so a stratum counts as nearest only if no
-        descent leads away from it. Also whether the smooth part's best point has a rank drop."""
+        descent leads away from it. Also whether D mu drops rank at the smooth part's best point
+        (RANK_DROP or RANK_FULL)."""
         net = self.net
         cols: list[np.ndarray] = [np.empty(0)] * len(self.strata)
         starts = []
@@ -293,8 +420,89 @@ class NetworkJob:
         cols[0], theta = _least_squares(net, np.arange(net.n_params), U, rng, near)
         sv = np.linalg.svd(net.jacobian(theta), compute_uv=False)
         dim = self.strata[0].dim
-        deficient = sv[:, dim - 1] <= 1e-3 * sv[:, 0]
-        return np.column_stack(cols), deficient
+        rank_drop = np.where(sv[:, dim - 1] <= 1e-3 * sv[:, 0], RANK_DROP, RANK_FULL).astype(np.int8)
+        return np.column_stack(cols), rank_drop
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Real critical points of one stratum for one data point: images (k, A) and, when known,
+    real parameters (k, N) of each."""
+
+    images: np.ndarray
+    thetas: np.ndarray
+
+
+def _real_image_candidates(chart: Chart, ys: np.ndarray) -> _Candidates:
+    """Critical points with a real image: points of the real neuromanifold when it is the real
+    part of its closure (linear networks, z^2 with one hidden layer)."""
+    images = chart.mu(ys) if len(ys) else np.zeros((0, len(chart.phi)))
+    real = np.array([m.real for m in images if _is_real(m)]).reshape(-1, len(chart.phi))
+    return _Candidates(real, np.zeros((len(real), 0)))
+
+
+def _real_parameter_candidates(chart: Chart, ys: np.ndarray) -> _Candidates | None:
+    """Real critical points y (linear convolutions: a real image of complex filters need not be
+    in M); None when a point is neither real within REAL_TOL nor paired with its conjugate (the
+    critical points of real data are real or come in conjugate pairs, so that is a point too
+    close to real to tell, whatever the scales of the coordinates)."""
+    ys = ys.reshape(-1, chart.n)
+    imag = np.abs(ys.imag).max(axis=1, initial=0.0)
+    real = imag <= REAL_TOL * (1.0 + np.abs(ys).max(axis=1, initial=0.0))
+    if not real.all():
+        gap = np.abs(ys[:, None, :] - ys.conj()[None, :, :]).max(axis=2, initial=0.0)
+        np.fill_diagonal(gap, np.inf)
+        if (gap.min(axis=1)[~real] > 1e-3 * imag[~real]).any():
+            return None
+    y = ys[real].real
+    return _Candidates(chart.mu(y).reshape(-1, len(chart.phi)), chart.lift(y))
+
+
+def _best_distance(c: _Candidates | None, u: np.ndarray) -> float:
+    if c is None:
+        return np.nan
+    return float(((c.images - u) ** 2).sum(axis=1).min(initial=np.inf))
+
+
+def _isolated_solutions(system: System, seed: int, what: str) -> MonodromyResult:
+    """All isolated solutions at generic complex data, by start-system homotopies: monodromy
+    from a generic point only finds the critical points of the main component, and the points
+    of the edge of a semi-algebraic image (where the chart drops rank) form a component of the
+    critical equations of their own (conv (2, 2): the quadratics with a double root).
+
+    A path of a start-system homotopy can end in the wrong place (at infinity, or at a point
+    that is no solution), which would lose a critical point for every data point. So the
+    solutions of independent runs at other generic data are moved to the first and united,
+    until two runs in a row add nothing."""
+    from ._core import NeuromanifoldError
+
+    rng = np.random.default_rng([seed, 0x15C7])
+    p0: np.ndarray | None = None
+    known = np.zeros((0, system.n_vars), dtype=np.complex128)
+    quiet = 0
+    for attempt in range(GENERIC_ATTEMPTS):
+        p = _random_complex(rng, system.n_params)
+        result = solve(system, parameters=p, seed=seed + attempt)
+        if ((result.status == "singular") & (result.residual < 1e-8)).any():
+            # a positive-dimensional set of critical points could hold the nearest point
+            raise NeuromanifoldError(f"the critical equations of the distance on the {what} have a positive-dimensional solution set; use method='multistart'")
+        ys = result.endpoints[result.status == "nonsingular"]
+        ys = ys[_distinct(ys)]
+        if not len(ys):
+            continue  # no solution at generic data: a failed run
+        if p0 is None:
+            p0, known = p, ys
+            continue
+        moved = track(system, ys, p, p0, seed=seed + attempt)[0]
+        if not _complete(moved, len(ys)):
+            continue  # this run's paths to the first generic point were not all followed
+        united = np.concatenate([known, moved.endpoints])
+        keep = _distinct(united)
+        quiet = quiet + 1 if len(keep) == len(known) else 0
+        known = united[keep]
+        if quiet == 2:
+            return MonodromyResult(parameters=p0, solutions=known, loops=0)
+    raise NeuromanifoldError(f"the critical equations of the distance on the {what} gave different solutions at {GENERIC_ATTEMPTS} generic data points; try another seed")
 
 
 def _compare(D: np.ndarray, targets: list[int], match: float, beat: float) -> np.ndarray:
@@ -347,10 +555,10 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
 
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)
     U = job.samples(0)
-    D, deficient = job.distances(U, 0)
+    D, rank_drop = job.distances(U, 0)
     out = []
     for i, s in enumerate(job.strata[1:], start=1):
-        d = job.decide_from(D, deficient, [i])
+        d = job.decide_from(D, rank_drop, [i])
         counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
         part = NetworkJob(job.spec, [i], s.name, job.distribution, seed, n, n, job.method, job.exhaustive)
         out.append(_estimate(part, counts))

@@ -129,11 +129,12 @@ def _voronoi_slice(net: "Network", path: str | os.PathLike[str], samples: int, s
     basis = np.linalg.qr(rng.standard_normal((net.ambient_dim, 2)))[0]
     xy = rng.uniform(-2.0, 2.0, (samples, 2))
     U = xy @ basis.T
-    D, deficient = job.distances(U, 0)
+    D, rank_drop = job.distances(U, 0)
     order = np.sort(D, axis=1)
     nearest = np.argmin(np.nan_to_num(D, nan=np.inf), axis=1)
-    nearest = np.where((nearest == 0) & deficient, -2, nearest)  # the smooth part's edge: a rank drop
-    nearest = np.where(np.isnan(D).any(axis=1) | (order[:, 1] <= order[:, 0] * (1 + 1e-9)), -1, nearest)
+    nearest = np.where((nearest == 0) & (rank_drop == 1), -2, nearest)  # the smooth part's edge: a rank drop
+    unknown = np.isnan(D).any(axis=1) | (order[:, 1] <= order[:, 0] * (1 + 1e-9)) | ((nearest == 0) & (rank_drop == -1))
+    nearest = np.where(unknown, -1, nearest)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
     palette = ["lightgray", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]

@@ -503,10 +503,12 @@ def voronoi_mc(
     curve equation string.
     ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
     name of one of their strata, for networks a subnetwork (or its description, or its index in
-    ``net.subnetworks()``) or ``"boundary"`` (multistart only).
+    ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part
+    where D mu drops rank: exhaustive for linear convolutional networks, else multistart).
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
-    random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available).
+    random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available:
+    linear networks, one hidden layer with z^2 and no bias, linear convolutional networks).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
