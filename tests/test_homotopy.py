@@ -5,18 +5,21 @@ import itertools
 import numpy as np
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
 
 
-def dense_system(n: int, degree: int, seed: int) -> nm.System:
+def _coefficients(n: int, degree: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
+    size = sum(1 for m in itertools.product(range(degree + 1), repeat=n) if sum(m) <= degree)
+    return [rng.standard_normal(size) + 1j * rng.standard_normal(size) for _ in range(n)]
+
+
+def dense_system(n: int, degree: int, seed: int) -> nm.System:
     monos = [m for m in itertools.product(range(degree + 1), repeat=n) if sum(m) <= degree]
-    exps = [np.array(monos)] * n
-    coeffs = [rng.standard_normal(len(monos)) + 1j * rng.standard_normal(len(monos)) for _ in range(n)]
-    return nm.System.from_arrays(exps, coeffs)
+    return nm.System.from_arrays([np.array(monos)] * n, _coefficients(n, degree, seed))
 
 
 @pytest.mark.parametrize("n, degree, bezout", [(2, 2, 4), (3, 3, 27), (4, 2, 16)])
@@ -48,6 +51,26 @@ def test_known_roots_of_products_of_linear_factors(roots: list[int], seed: int) 
     found = sorted(np.round((result.solutions @ A.T)[:, 0].real, 8))
     assert np.allclose(found, sorted(roots), atol=1e-8)
     assert result.real.all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(-4, 4), min_size=3, max_size=3), st.integers(0, 1000))
+def test_badly_scaled_unknowns_lose_no_solution(logs: list[int], seed: int) -> None:
+    # F(x) = G(x / D) for a dense cubic system G and D = diag(10^k): the solutions of F are D
+    # times those of G, all 27 of them, even when their coordinates differ in size by 1e8
+    # (unscaled, such solutions lie near infinity in the homotopy's projective coordinates)
+    G = dense_system(3, 3, seed)
+    D = 10.0 ** np.array(logs)
+    monos = np.array([m for m in itertools.product(range(4), repeat=3) if sum(m) <= 3])
+    F = nm.System.from_arrays([monos] * 3, [c / np.prod(D**monos, axis=1) for c in _coefficients(3, 3, seed)])
+    expected = nm.solve(G, seed=seed).solutions * D
+    for start in ("total_degree", "auto"):
+        result = nm.solve(F, seed=seed, start=start)
+        assert result.summary()["nonsingular"] == 27
+        found = result.solutions
+        # each expected solution is found, relative to the size of each coordinate
+        rel = np.abs(found[:, None, :] - expected[None, :, :]) / (np.abs(expected[None, :, :]) + 1e-12 * D)
+        assert (rel.max(axis=2).min(axis=0) < 1e-8).all()
 
 
 def test_solutions_at_infinity_are_accounted_for() -> None:
@@ -115,6 +138,8 @@ def test_start_systems_validate_their_input() -> None:
         F.multihomogeneous_bezout_number([["x", "y"], ["y"]])
     with pytest.raises(TypeError):
         F.multihomogeneous_bezout_number("xy")
+    with pytest.raises(TypeError, match="scale must be True or False"):
+        nm.solve(F, scale="yes")  # type: ignore[arg-type]
 
 
 def test_double_root_is_singular_with_multiplicity_two() -> None:

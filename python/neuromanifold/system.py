@@ -320,6 +320,7 @@ def solve(
     real_tol: float = 1e-8,
     start: str = "auto",
     groups: Sequence[Sequence[object]] | None = None,
+    scale: bool = True,
 ) -> SolveResult:
     """All isolated complex solutions of a square system by homotopy continuation.
 
@@ -329,6 +330,14 @@ def solve(
     partition with the fewest paths (``System.best_variable_groups``), the total degree when no
     partition has fewer. Paths are tracked in parallel (the same result for any thread count);
     every one is accounted for: nonsingular, singular (with multiplicity), at infinity or failed.
+
+    ``scale``: first rescale the unknowns and equations so that the coefficients at these
+    parameters have sizes near 1 (least squares on their logarithms), when that moves some
+    unknown by more than a factor 4. Solutions whose coordinates differ much in size (one near
+    100, the others near 0.3) lie close to infinity in the homotopy's projective coordinates,
+    where paths to them can end at infinity instead; scaled, they do not. Solutions,
+    residuals and endpoints are reported in the original unknowns, condition numbers in the
+    scaled ones.
     """
     if not isinstance(system, System):
         raise TypeError(f"expected a System, got {type(system).__name__}")
@@ -341,8 +350,10 @@ def solve(
         raise ValueError(f"start must be 'auto', 'total_degree' or 'multihomogeneous', got {start!r}")
     if groups is not None and start != "multihomogeneous":
         raise ValueError("variable groups are given with start='multihomogeneous'")
+    if not isinstance(scale, bool):
+        raise TypeError(f"scale must be True or False, got {type(scale).__name__}")
     idx = system._groups(groups) if groups is not None else None
-    return _result(system._core.solve(p, v.nonnegative_int(seed, "seed"), start, idx), float(real_tol))
+    return _result(system._core.solve(p, v.nonnegative_int(seed, "seed"), start, idx, scale), float(real_tol))
 
 
 def _result(d: dict[str, Any], real_tol: float) -> SolveResult:

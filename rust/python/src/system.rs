@@ -100,8 +100,9 @@ impl System {
         self.inner.jacobian(x, p).into_pyarray(py).reshape([n, n])
     }
     /// Homotopy from a start system ("auto", "total_degree" or "multihomogeneous" with
-    /// variable groups); a dictionary of per-path arrays.
-    #[pyo3(signature = (p, seed, start="auto", groups=None))]
+    /// variable groups), in unknowns scaled by the coefficients' sizes if `scale`; a
+    /// dictionary of per-path arrays.
+    #[pyo3(signature = (p, seed, start="auto", groups=None, scale=true))]
     fn solve<'py>(
         &self,
         py: Python<'py>,
@@ -109,10 +110,11 @@ impl System {
         seed: u64,
         start: &str,
         groups: Option<Vec<Vec<usize>>>,
+        scale: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
         let p = contiguous(&p)?;
         let start = start_system(start, groups)?;
-        let opts = core::SolveOptions { seed, start, ..Default::default() };
+        let opts = core::SolveOptions { seed, start, scale, ..Default::default() };
         let sys = &self.inner;
         let res = py.detach(|| run(|| core::solve(sys, p, &opts))).py()?;
         paths_to_dict(py, &res, sys.n_vars())

@@ -10,6 +10,7 @@
 
 pub mod linalg;
 pub mod monodromy;
+pub mod scaling;
 pub mod start;
 pub mod tracker;
 
@@ -24,6 +25,7 @@ use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
 use linalg::{condition_number, equilibrated_condition, norm};
+use scaling::Scaling;
 pub use start::Start;
 use start::StartSystem;
 use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, TrackerOptions, Tracked};
@@ -97,6 +99,9 @@ pub struct SolveOptions {
     pub infinity_tolerance: f64,
     /// Endpoints whose Jacobian has a larger condition number are singular.
     pub singular_condition: f64,
+    /// `solve` scales the unknowns and equations by the sizes of the coefficients first
+    /// ([`scaling`]) when that changes the unknowns by more than a factor 4.
+    pub scale: bool,
 }
 
 impl Default for SolveOptions {
@@ -107,6 +112,7 @@ impl Default for SolveOptions {
             tracker: TrackerOptions::default(),
             infinity_tolerance: 1e-8,
             singular_condition: 1e10,
+            scale: true,
         }
     }
 }
@@ -211,9 +217,50 @@ fn random_unit(rng: &mut impl RngExt) -> C {
 pub const MAX_PATHS: f64 = 1e8;
 
 /// All isolated solutions of `sys` at parameters `params` by the homotopy from the start
-/// system `opts.start` (total degree or multihomogeneous linear products).
+/// system `opts.start` (total degree or multihomogeneous linear products), in scaled unknowns
+/// where the coefficients call for it (`opts.scale`); the results are in the original ones.
 pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<PathResult>> {
     sys.check_params(params)?;
+    if opts.scale {
+        let scaling = Scaling::of(sys, params);
+        if !scaling.is_negligible() {
+            let scaled = scaling.apply(sys, params)?;
+            // (a coefficient that vanishes at these parameters could lower a degree: then the
+            // instance is not the system whose paths were asked for)
+            if scaled.degrees() == sys.degrees() {
+                let mut results = solve_unscaled(&scaled, &[], opts)?;
+                for r in &mut results {
+                    unscale(r, sys, params, &scaling.variables);
+                }
+                return Ok(results);
+            }
+        }
+    }
+    solve_unscaled(sys, params, opts)
+}
+
+/// A path's end in the unknowns x = s * y of the original system; its residual is that of
+/// the original system, its condition number the one in the unknowns it was solved in.
+fn unscale(r: &mut PathResult, sys: &System, params: &[C], s: &[f64]) {
+    for (x, &k) in r.solution.iter_mut().zip(s) {
+        *x *= k;
+    }
+    if r.projective.len() == s.len() + 1 {
+        for (z, &k) in r.projective[1..].iter_mut().zip(s) {
+            *z *= k;
+        }
+    }
+    if !r.solution.is_empty() {
+        r.residual = norm(&sys.evaluate(&r.solution, params)) / coefficient_scale(sys);
+    }
+}
+
+/// 1 + the largest coefficient: the residual reported for an endpoint is |F(x; p)| over it.
+fn coefficient_scale(sys: &System) -> f64 {
+    1.0 + sys.equations().iter().flatten().map(|t| t.coefficient.norm_sqr()).fold(0.0, f64::max).sqrt()
+}
+
+fn solve_unscaled(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<PathResult>> {
     let mut rng = rng_stream(opts.seed, 7);
     let gamma = random_unit(&mut rng);
     let patch: Vec<C> = (0..=sys.n_vars()).map(|_| random_unit(&mut rng)).collect();
@@ -938,9 +985,7 @@ fn classify_with_backward_error<H: ProjectiveHomotopy>(
     }
     let x: Vec<C> = zz[1..].iter().map(|v| v / zz[0]).collect();
     let f = hm.system().evaluate(&x, hm.target());
-    let coeff_scale =
-        1.0 + hm.system().equations().iter().flatten().map(|t| t.coefficient.norm_sqr()).fold(0.0, f64::max).sqrt();
-    let residual = norm(&f) / coeff_scale;
+    let residual = norm(&f) / coefficient_scale(hm.system());
     let mut jac = hm.system().jacobian(&x, hm.target());
     // relative condition: a large but regular solution is not singular, a vanishing row is
     let sizes = weigh(&mut jac, hm.system(), &x, hm.target());
