@@ -112,3 +112,71 @@ def test_two_hidden_layers_need_second_order_lines() -> None:
     hull = np.column_stack([net.jacobian(theta), *lines])
     sv = np.linalg.svd(hull, compute_uv=False)
     assert (sv > 1e-8 * sv[0]).sum() == net.ambient_dim
+
+
+def subnetwork_optimum(net, support: tuple[int, ...], u: np.ndarray, seed: int) -> np.ndarray:
+    """The best parameters of the subnetwork (zero outside ``support``) for data u, by local
+    searches from random starts, polished by scipy's trust-region least squares; checked to be a
+    critical point of the subnetwork's loss."""
+    from scipy.optimize import least_squares
+
+    from neuromanifold._voronoi_networks import _least_squares
+
+    idx = np.array(support, dtype=np.int64)
+    _, theta = _least_squares(net, idx, u[None, :], np.random.default_rng(seed))
+    theta = np.asarray(theta).reshape(-1, net.n_params)[0].copy()
+    assert np.all(theta[np.setdiff1d(np.arange(net.n_params), idx)] == 0.0)
+
+    def embed(y: np.ndarray) -> np.ndarray:
+        full = np.zeros(net.n_params)
+        full[idx] = y
+        return full
+
+    fit = least_squares(lambda y: net.mu(embed(y)) - u, theta[idx], jac=lambda y: net.jacobian(embed(y))[:, idx], method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    theta = embed(fit.x)
+    J = net.jacobian(theta)[:, idx]
+    residual = net.mu(theta) - u
+    assert np.linalg.norm(J.T @ residual) <= 1e-7 * (1 + np.linalg.norm(u)) ** 2
+    return theta
+
+
+@pytest.mark.parametrize("spec", ["poly:3,2,1^2", "poly:2,2,2,1^2", "poly:3,2,1^3"])
+def test_subnetwork_optima_are_critical_points_of_the_whole_mlp(spec: str) -> None:
+    # the implicit bias of MLP subnetworks: with a neuron switched off (outgoing weights zero)
+    # and sigma(0) = sigma'(0) = 0 (incoming weights zero too), the derivatives of mu along that
+    # neuron's weights vanish, so every critical point of the subnetwork's loss is one of the
+    # whole network's loss, for all data (a set of positive measure, unlike the Voronoi cells)
+    net = nm.parse(spec)
+    rng = np.random.default_rng(7)
+    sub = next(s for s in net.subnetworks() if "one neuron switched off" in s.description)
+    from neuromanifold._voronoi_networks import NetworkJob
+
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 1, "multistart", 1)
+    stratum = next(s for s in job.strata if s.name == sub.description)
+    for k in range(5):
+        u = rng.standard_normal(net.ambient_dim)
+        theta = subnetwork_optimum(net, stratum.support, u, k)
+        point = nm.classify(net, nm.DistanceLoss(u), theta)
+        assert point.kind != "not_critical" 
+        assert point.real and not point.pure  # mu(theta) lies on the singular stratum
+
+
+def test_subnetwork_optima_of_convolutions_are_not_critical_points() -> None:
+    # conv (2, 2): a filter with an end tap switched off. mu is linear in each filter, and the
+    # derivative along the switched-off tap is z^k times the other filter: not orthogonal to
+    # the residual for generic data, so the subnetwork's optimum is no critical point of the
+    # whole network's loss (the seed notes' "CNN singularities don't" bias)
+    net = nm.ConvNetwork((2, 2))
+    from neuromanifold._voronoi_networks import NetworkJob
+
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 1, "multistart", 1)
+    rng = np.random.default_rng(3)
+    for stratum in [s for s in job.strata if not s.point and s.support is not None and len(s.support) == 3]:
+        for k in range(5):
+            u = rng.standard_normal(net.ambient_dim)
+            theta = subnetwork_optimum(net, stratum.support, u, k)
+            off = np.setdiff1d(np.arange(net.n_params), stratum.support)
+            gradient = 2 * net.jacobian(theta).T @ (net.mu(theta) - u)
+            assert np.abs(gradient[off]).max() > 1e-3 * (1 + np.linalg.norm(u))
+            point = nm.classify(net, nm.DistanceLoss(u), theta)
+            assert point.kind == "not_critical"
