@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::ddouble::ComplexDd;
 use crate::error::{Error, Result};
-use crate::scalar::{ComplexLanes, Complex64, Scalar};
+use crate::scalar::{Complex64, ComplexLanes, Scalar};
 use crate::slp::{Reg, Slp, SlpBuilder};
 
 /// c * x^a p^b: `exponents` has one entry per variable, then one per parameter.

@@ -152,7 +152,8 @@ pub fn singular_values(a: &[Complex64], rows: usize, cols: usize) -> Vec<f64> {
 /// with the inverse from one LU factorization: cheap for the small Jacobians at the ends of
 /// paths, and within a factor n of the 2-norm condition number.
 pub fn condition_number(a: Vec<Complex64>, n: usize) -> f64 {
-    let column_sums = |m: &[Complex64]| (0..n).map(|j| (0..n).map(|i| m[i * n + j].norm()).sum::<f64>()).fold(0.0, f64::max);
+    let column_sums =
+        |m: &[Complex64]| (0..n).map(|j| (0..n).map(|i| m[i * n + j].norm()).sum::<f64>()).fold(0.0, f64::max);
     let norm_a = column_sums(&a);
     let (mut lu, mut piv) = (a, Vec::with_capacity(n));
     if !lu_factor(&mut lu, &mut piv, n) {
@@ -168,7 +169,11 @@ pub fn condition_number(a: Vec<Complex64>, n: usize) -> f64 {
         inverse_norm = inverse_norm.max(e.iter().map(|z| z.norm()).sum());
     }
     let c = norm_a * inverse_norm;
-    if c.is_finite() { c } else { f64::INFINITY }
+    if c.is_finite() {
+        c
+    } else {
+        f64::INFINITY
+    }
 }
 
 /// Condition number (largest over smallest singular value) of a square matrix after its rows

@@ -28,7 +28,7 @@ use linalg::{condition_number, equilibrated_condition, norm};
 use scaling::Scaling;
 pub use start::Start;
 use start::StartSystem;
-use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, TrackerOptions, Tracked};
+use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, Tracked, TrackerOptions};
 
 type C = Complex64;
 
@@ -537,7 +537,8 @@ fn track_in_lanes(
                     let hm = &homotopies[k / s];
                     let (end, at_endgame) = tracker.into_points();
                     let (first, deferred) = finish_one_pass_deferring(hm, end, at_endgame, whole, opts, ws);
-                    results[k - range.start] = Some((retry_if_failed(hm, starts[k % s].clone(), first, opts, ws), deferred));
+                    results[k - range.start] =
+                        Some((retry_if_failed(hm, starts[k % s].clone(), first, opts, ws), deferred));
                 }
                 if next == range.end {
                     break;
@@ -545,7 +546,8 @@ fn track_in_lanes(
                 let k = next;
                 next += 1;
                 let checkpoint = Some(1.0 - ENDGAME_START);
-                let mut tracker = PathTracker::new(starts[k % s].clone(), &segment, 0.0, 1.0, &opts.tracker, checkpoint, ws);
+                let mut tracker =
+                    PathTracker::new(starts[k % s].clone(), &segment, 0.0, 1.0, &opts.tracker, checkpoint, ws);
                 tracker.resume(&homotopies[k / s], ws);
                 *lane = Some((k, tracker));
             }
@@ -996,5 +998,8 @@ fn classify_with_backward_error<H: ProjectiveHomotopy>(
     } else {
         PathStatus::Nonsingular
     };
-    (PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps }, backward_error)
+    (
+        PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps },
+        backward_error,
+    )
 }

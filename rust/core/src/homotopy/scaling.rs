@@ -100,7 +100,10 @@ impl Scaling {
         if logs.iter().any(|v| !v.is_finite()) {
             return identity;
         }
-        Scaling { variables: logs[..n].iter().map(|v| v.exp()).collect(), equations: logs[n..].iter().map(|v| v.exp()).collect() }
+        Scaling {
+            variables: logs[..n].iter().map(|v| v.exp()).collect(),
+            equations: logs[n..].iter().map(|v| v.exp()).collect(),
+        }
     }
 
     /// Are the variables' factors all within a factor [`NEGLIGIBLE`] of 1? (The equations'

@@ -181,7 +181,15 @@ struct CorrectorRun {
 
 impl CorrectorRun {
     fn new(iterations: usize, tol: f64, noise_floor: f64, extended: bool) -> Self {
-        CorrectorRun { iterations, tol, noise_floor, extended, first: f64::INFINITY, last: f64::INFINITY, measured: false }
+        CorrectorRun {
+            iterations,
+            tol,
+            noise_floor,
+            extended,
+            first: f64::INFINITY,
+            last: f64::INFINITY,
+            measured: false,
+        }
     }
 }
 
@@ -649,7 +657,12 @@ impl<'p> PathTracker<'p> {
     fn start_correction(&mut self, ws: &mut Scratch) {
         ws.factored_here = false;
         self.t_eval = (self.path)(self.s + self.step * self.dir).0;
-        self.run = CorrectorRun::new(CORRECTOR_ITERATIONS, self.opts.corrector_tolerance, self.noise_floor, self.opts.extended);
+        self.run = CorrectorRun::new(
+            CORRECTOR_ITERATIONS,
+            self.opts.corrector_tolerance,
+            self.noise_floor,
+            self.opts.extended,
+        );
         self.phase = Phase::Correct(0);
     }
 
@@ -658,7 +671,13 @@ impl<'p> PathTracker<'p> {
         let (first, omega, step) = (self.first, self.omega, self.step);
         // error ~ h^5 (h^4 for Hermite): the step at which the predictor's error meets its
         // target, and the step at which Newton's contraction meets its target
-        let order = if self.quintic { 1.0 / 6.0 } else if self.hermite { 0.25 } else { 0.2 };
+        let order = if self.quintic {
+            1.0 / 6.0
+        } else if self.hermite {
+            0.25
+        } else {
+            0.2
+        };
         let by_error = if first > 0.0 { (self.opts.predictor_error / first).powf(order) } else { 2.0 };
         let by_contraction =
             if omega.is_finite() && omega * first > 0.0 { (CONTRACTION / (omega * first)).powf(order) } else { 2.0 };
