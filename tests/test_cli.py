@@ -123,7 +123,7 @@ def test_voronoi_of_a_polynomial_map_with_strata(capsys) -> None:
         assert out["hits"] == 0 and out["figure"] is None  # the handle is a crossing of two sheets
 
 
-def test_voronoi_of_a_half_plane_edge_from_the_command_line(capsys) -> None:
+def test_voronoi_of_a_half_plane_edge_from_the_command_line(capsys, tmp_path) -> None:
     # parameters default to the map's symbols; the edge {y = 0} of the half-plane (s, t^2, 0)
     # is nearest for the data with y < 0
     from neuromanifold.cli import main
@@ -134,6 +134,11 @@ def test_voronoi_of_a_half_plane_edge_from_the_command_line(capsys) -> None:
     assert "(s, t**2, 0) in s, t" in out["variety"] and "edge = (r, 0, 0) in r" in out["variety"]
     assert main(["voronoi", "s; t**2; 0", "--stratum", "edge=r; 0; 0", "--samples", "100", "--quiet"]) == 0
     assert "P(nearest point in the singular locus)" in capsys.readouterr().out
+    # with a picture: samples on a random plane, coloured by their nearest stratum
+    png = tmp_path / "edge.png"
+    assert main(["voronoi", "s; t**2; 0", "--stratum", "edge=r; 0; 0", "--samples", "300", "--quiet", "--json", "--plot", str(png)]) == 0
+    assert json.loads(capsys.readouterr().out)["figure"] == str(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_voronoi_plane_curve_syntax_is_unchanged(capsys) -> None:
@@ -165,7 +170,6 @@ def test_voronoi_plane_curve_syntax_is_unchanged(capsys) -> None:
         (["s*t; s; t**2"], "no singular points or strata"),
         (["y**2 - x**3", "--stratum", "edge=t; 0"], "parametrized variety"),
         (["linear:2,1,2", "--singular-point", "0,0,0,0"], "parametrized variety"),
-        (["s*t; s; t**2", "--singular-point", "0,0,0", "--plot", "x.png"], "--plot"),
     ],
 )
 def test_voronoi_bad_maps_are_clean_errors(args, message, capsys) -> None:

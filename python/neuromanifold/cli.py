@@ -252,8 +252,6 @@ def _voronoi(args: argparse.Namespace) -> int:
     from .voronoi import Gaussian, UniformBox, voronoi_mc
 
     variety = _voronoi_variety(args.variety, args.parameters, args.stratum, args.singular_point)
-    if args.plot and isinstance(variety, ParametrizedVariety):
-        raise ValueError("--plot draws plane curves and networks, not parametrized varieties")
     dist = Gaussian(args.scale) if args.distribution == "gaussian" else UniformBox(args.low, args.high)
     try:
         est = voronoi_mc(
@@ -268,7 +266,10 @@ def _voronoi(args: argparse.Namespace) -> int:
     if args.plot:
         from .plot import voronoi
 
-        figure = voronoi(variety, args.plot, distribution=dist if isinstance(variety, PlaneCurve) else None, seed=args.seed)
+        # plane curves and parametrized varieties: samples from the run's distribution (for a
+        # map into more than two dimensions, the coordinates on a random plane)
+        drawn = dist if isinstance(variety, (PlaneCurve, ParametrizedVariety)) else None
+        figure = voronoi(variety, args.plot, samples=min(20_000, int(args.samples)), distribution=drawn, seed=args.seed)
     if args.json:
         print(json.dumps({**est.to_dict(), "figure": figure}, indent=2))
     else:
@@ -318,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_vo.add_argument("--high", type=float, default=1.0)
     p_vo.add_argument("--method", choices=["auto", "exhaustive", "multistart"], default="auto")
     p_vo.add_argument("--checkpoint", default=None, help="JSON file of finished chunks; a rerun resumes from it")
-    p_vo.add_argument("--plot", default=None, help="PNG of the curve with samples coloured by their nearest stratum")
+    p_vo.add_argument("--plot", default=None, help="PNG of the samples coloured by the stratum of their nearest point (for maps into more than two dimensions, on a random plane)")
     p_vo.add_argument("--quiet", action="store_true", help="no progress bar")
     p_an.add_argument("--voronoi-samples", type=int, default=300, help="samples per Voronoi estimate of the strata (0: none)")
     for p in (p_dim, p_an, p_ls, p_vo):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from .landscape import Landscape
 if TYPE_CHECKING:
     from .architectures import Network
     from .curves import PlaneCurve
+    from .varieties import ParametrizedVariety
     from .voronoi import Distribution
 
 __all__ = ["critical_values", "landscape_heatmap", "voronoi"]
@@ -71,7 +72,7 @@ def critical_values(points: Sequence[CriticalPoint], path: str | os.PathLike[str
 
 
 def voronoi(
-    curve: "PlaneCurve | Network",
+    curve: "PlaneCurve | Network | ParametrizedVariety",
     path: str | os.PathLike[str],
     samples: int = 20_000,
     distribution: "Distribution | None" = None,
@@ -80,15 +81,23 @@ def voronoi(
     """The curve and random samples coloured by the stratum of their nearest point (the smooth
     part, or one of the singular points): full-dimensional Voronoi cells show as coloured regions.
     For a network: samples on a random 2D plane through the origin of its ambient space (the
-    coefficient space), coloured by the stratum of their nearest point on the neuromanifold."""
+    coefficient space), coloured by the stratum of their nearest point on the neuromanifold.
+    For a :class:`ParametrizedVariety`: in the plane, the samples of ``voronoi_mc`` with these
+    arguments and the curve; in R^n, n > 2, samples on a random plane through the origin (its two
+    coordinates drawn from ``distribution``); colours by the nearest stratum (the smooth part,
+    each named stratum, each singular point; undecided black), decided as ``voronoi_mc`` does.
+    ``distribution`` defaults to ``UniformBox(-1, 1)`` (ignored for networks)."""
     from .architectures import Network
     from .curves import PlaneCurve
+    from .varieties import ParametrizedVariety
     from .voronoi import UniformBox, voronoi_samples
 
     if isinstance(curve, Network):
         return _voronoi_slice(curve, path, samples, seed)
+    if isinstance(curve, ParametrizedVariety):
+        return _voronoi_variety(curve, path, samples, distribution or UniformBox(-1.0, 1.0), seed)
     if not isinstance(curve, PlaneCurve):
-        raise TypeError(f"voronoi pictures are drawn for plane curves and networks, got {type(curve).__name__}")
+        raise TypeError(f"voronoi pictures are drawn for plane curves and networks and for parametrized varieties, got {type(curve).__name__}")
     distribution = distribution or UniformBox(-1.0, 1.0)
     S = voronoi_samples(curve, samples, distribution, seed=seed)
     _, stratum = curve.nearest(S)
@@ -152,3 +161,99 @@ def _voronoi_slice(net: "Network", path: str | os.PathLike[str], samples: int, s
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return str(path)
+
+
+STRATUM_COLORS = ["tab:orange", "tab:green", "tab:red", "tab:cyan", "tab:brown", "tab:pink", "tab:olive"]
+CURVE_POINTS = 20_001  # parameter values of a drawn curve: a smooth line in a 5 inch figure
+
+
+def _variety_samples(
+    variety: "ParametrizedVariety", samples: int, distribution: "Distribution", seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xy, U, labels): plotted coordinates (B, 2), the data U (B, n) and the labels of
+    ``nearest_strata`` (the decisions of ``voronoi_mc``). In the plane U = xy are the samples of
+    ``voronoi_mc`` with these arguments; in R^n, n > 2, U lies on a random plane through the
+    origin, xy its coordinates in an orthonormal basis, drawn from ``distribution``."""
+    from .voronoi import _count_arg, nearest_strata
+
+    if variety.ambient_dim == 2:
+        U, labels = nearest_strata(variety, samples, distribution, seed)
+        return U, U, labels
+    rng = np.random.default_rng([seed, 0x5E])
+    basis = np.linalg.qr(rng.standard_normal((variety.ambient_dim, 2)))[0]
+    try:
+        xy = distribution.draw(rng, _count_arg(samples), 2)
+    except ValueError as e:
+        raise ValueError(f"on a random plane the distribution draws the two plane coordinates: {e}") from None
+    U = xy @ basis.T
+    return xy, U, nearest_strata(variety, U, seed=seed)[1]
+
+
+def _voronoi_variety(variety: "ParametrizedVariety", path: str | os.PathLike[str], samples: int, distribution: "Distribution", seed: int) -> str:
+    from .varieties import ParametrizedVariety
+    from .voronoi import _variety_strata, stratum_names
+
+    xy, _, labels = _variety_samples(variety, samples, distribution, seed)
+    plane = variety.ambient_dim == 2
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    names = stratum_names(variety)
+    colors = ["lightgray", *(STRATUM_COLORS[i % len(STRATUM_COLORS)] for i in range(len(names) - 1))]
+    groups = list(zip(range(len(names)), names, colors))
+    if (labels == -1).any():
+        groups.append((-1, "undecided", "black"))
+    for i, name, color in groups:
+        mine = labels == i
+        ax.scatter(xy[mine, 0], xy[mine, 1], s=1, color=color, alpha=1.0 if i <= 0 else 0.6, rasterized=True, label=f"{name}: {mine.mean():.3f}")
+    if plane:
+        # only curves are drawn: the image of two parameters is a region, which the samples show
+        strata = _variety_strata(variety)
+        if variety.n_params == 1:
+            _draw_curve(ax, variety, lo, hi, color="purple", linewidth=1.5)
+        for s, color in zip(strata, colors[1:]):
+            if isinstance(s, ParametrizedVariety) and s.n_params == 1:
+                _draw_curve(ax, s, lo, hi, color=color, linewidth=2.0)
+        points = np.array([s for s in strata if not isinstance(s, ParametrizedVariety)]).reshape(-1, 2)
+        ax.scatter(points[:, 0], points[:, 1], color="black", s=25, zorder=3)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_title(f"Voronoi cells of {variety.description}", fontsize=9)
+    else:
+        ax.set_title(f"nearest strata of {variety.description} on a random plane", fontsize=9)
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, loc="upper left", markerscale=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def _draw_curve(ax: Any, curve: "ParametrizedVariety", lo: np.ndarray, hi: np.ndarray, **style: Any) -> None:
+    """The image of a one-parameter map over all parameters that can land in the box [lo, hi];
+    matplotlib clips it to the axes."""
+    T = _parameter_bound(curve, lo, hi)
+    t = np.linspace(-T, T, CURVE_POINTS)
+    xy = np.asarray(curve(t[:, None]), dtype=np.float64).reshape(-1, 2)
+    ax.plot(xy[:, 0], xy[:, 1], **style)
+
+
+def _parameter_bound(curve: "ParametrizedVariety", lo: np.ndarray, hi: np.ndarray) -> float:
+    """T with phi(t) outside the box for |t| > T. Beyond every root of phi_i - lo_i and
+    phi_i - hi_i a non-constant phi_i stays on one side of both bounds and, being unbounded,
+    ends outside them; complex roots are included, so near-double real roots are not lost."""
+    radius = 0.0
+    for i, p in enumerate(curve._phi):
+        degree = max((e[0] for e in p), default=0)
+        if degree == 0:
+            continue
+        coefficients = np.zeros(degree + 1)
+        for e, c in p.items():
+            coefficients[degree - e[0]] += c
+        for bound in (lo[i], hi[i]):
+            shifted = coefficients.copy()
+            shifted[-1] -= bound
+            radius = max(radius, float(np.abs(np.roots(shifted)).max(initial=0.0)))
+    return 1.01 * radius + 1e-9  # a little past the box edge, so the curve reaches it

@@ -19,7 +19,7 @@ import math
 import numbers
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, Union
 
@@ -31,7 +31,7 @@ from . import _validate as v
 from ._chunks import chunk_samples, decided_counts
 from .curves import PlaneCurve
 
-__all__ = ["Gaussian", "UniformBox", "VoronoiEstimate", "voronoi_mc", "voronoi_samples", "wilson_interval"]
+__all__ = ["Gaussian", "UniformBox", "VoronoiEstimate", "nearest_strata", "stratum_names", "voronoi_mc", "voronoi_samples", "wilson_interval"]
 
 CURVE_CHUNK = 10_000
 NETWORK_CHUNK = 200
@@ -321,19 +321,45 @@ class _VarietyJob:
         strata = [next(maps) if isinstance(s, ParametrizedVariety) else [s[None, :]] * len(U) for s in _variety_strata(self.variety)]
         return top, strata
 
+    def decisions(
+        self, U: npt.NDArray[np.float64], salt: int, groups: Sequence[Collection[int]]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int8]]:
+        """For data U (B, n): whether every path reached the sample, and per group of strata
+        (indices into ``_variety_strata``) 1 if the nearest point lies in the group, 0 if not,
+        -1 undecided (B, len(groups)). All groups are decided on one set of candidates."""
+        top, strata = self.candidates(U, salt)
+        complete = np.array([top[k] is not None and all(s[k] is not None for s in strata) for k in range(len(U))], dtype=bool)
+        out = np.full((len(U), len(groups)), -1, dtype=np.int8)
+        for k in np.flatnonzero(complete):
+            for g, group in enumerate(groups):
+                inside = set(group)
+                target = [strata[j][k] for j in range(len(strata)) if j in inside]
+                others = [top[k]] + [strata[j][k] for j in range(len(strata)) if j not in inside]
+                out[k, g] = _nearest_in_target(U[k], np.vstack(target), np.vstack(others))
+        return complete, out
+
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, n)."""
-        top, strata = self.candidates(U, salt)
-        inside = set(self.targets)
-        out = np.full(len(U), -1, dtype=np.int8)
-        for k, u in enumerate(U):
-            found = [top[k]] + [s[k] for s in strata]
-            if any(f is None for f in found):
-                continue
-            target = [strata[j][k] for j in range(len(strata)) if j in inside]
-            others = [top[k]] + [strata[j][k] for j in range(len(strata)) if j not in inside]
-            out[k] = _nearest_in_target(u, np.vstack(target), np.vstack(others))
-        return out
+        return self.decisions(U, salt, [self.targets])[1][:, 0]
+
+    def nearest_strata(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int64]:
+        """Per row of U the index into ``stratum_names``: 0 the smooth part (the nearest point
+        lies on no stratum), 1 + i stratum i of ``_variety_strata``, -1 undecided. A nearest
+        point where strata meet gets the one of least dimension (a point before a curve): the
+        estimator counts it for each of them, so its hits come from ``decisions`` directly."""
+        from .varieties import ParametrizedVariety
+
+        strata = _variety_strata(self.variety)
+        complete, d = self.decisions(U, salt, [[j] for j in range(len(strata))])
+        labels = np.where(complete & (d == 0).all(axis=1), 0, -1).astype(np.int64)
+
+        def size(j: int) -> tuple[int, int]:
+            return (strata[j].n_params if isinstance(strata[j], ParametrizedVariety) else 0, j)
+
+        # largest first, so that a smaller stratum (or an earlier one) overwrites it
+        for j in sorted(range(len(strata)), key=size, reverse=True):
+            labels[d[:, j] == 1] = j + 1
+        return labels
 
     def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
         return decided_counts(self.samples, self.decide, c0, c1)
@@ -359,6 +385,42 @@ def _nearest_in_target(u: npt.NDArray[np.float64], target: npt.NDArray[np.float6
 def _variety_strata(variety: Any) -> list[Any]:
     """The named strata (parametrizations or points), then the unnamed singular points."""
     return list(variety.strata.values()) + list(variety.singular_points)
+
+
+def stratum_names(variety: Any) -> list[str]:
+    """Names of the labels of :func:`nearest_strata` from 0: the smooth part, the named strata,
+    then the unnamed singular points."""
+    from .varieties import _point_description
+
+    return ["smooth part", *variety.strata, *(_point_description(p) for p in variety.singular_points)]
+
+
+def nearest_strata(
+    variety: Any, samples: int | npt.ArrayLike, distribution: Distribution | None = None, seed: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """(U, labels) for a :class:`ParametrizedVariety`: data U (B, n) and per row the index of the
+    stratum of its nearest point in ``stratum_names(variety)`` (0 the smooth part), or -1 when
+    undecided. ``samples``: a count, for the samples ``voronoi_mc(variety, ..., samples,
+    distribution, seed)`` draws and decides (its default chunk size), or the data as rows."""
+    from .varieties import ParametrizedVariety
+
+    if not isinstance(variety, ParametrizedVariety):
+        raise TypeError(f"nearest_strata labels samples of a ParametrizedVariety, got {type(variety).__name__}")
+    seed = v.nonnegative_int(seed, "seed")
+    if isinstance(samples, numbers.Real) and not isinstance(samples, bool):
+        n = _count_arg(samples)
+        job = _VarietyJob(variety, [], "", distribution or Gaussian(), seed, n, NETWORK_CHUNK)
+        chunks = [job.samples(c) for c in range(-(-n // NETWORK_CHUNK))]
+    else:
+        U = np.asarray(samples, dtype=np.float64)
+        if U.ndim != 2 or U.shape[1] != variety.ambient_dim or not np.all(np.isfinite(U)):
+            raise ValueError(f"samples must be finite rows of {variety.ambient_dim} coordinates, got an array of shape {U.shape}")
+        job = _VarietyJob(variety, [], "", distribution or Gaussian(), seed, len(U), NETWORK_CHUNK)
+        chunks = [U[i : i + NETWORK_CHUNK] for i in range(0, len(U), NETWORK_CHUNK)]
+    # chunk c with salt c, as voronoi_mc decides it: the same homotopy seeds, the same labels
+    labels = [job.nearest_strata(Uc, c) for c, Uc in enumerate(chunks)]
+    dim = variety.ambient_dim
+    return np.vstack(chunks) if chunks else np.zeros((0, dim)), np.concatenate(labels) if labels else np.zeros(0, dtype=np.int64)
 
 
 def _variety_target(variety: Any, target: object) -> tuple[list[int], str]:
