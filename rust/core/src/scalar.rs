@@ -384,6 +384,18 @@ impl<const W: usize> ComplexLanes<W> {
         self.re[k] = z.re;
         self.im[k] = z.im;
     }
+    /// Lane k of `a` where `first[k]`, else of `b`.
+    #[inline(always)]
+    pub fn select(first: [bool; W], a: Self, b: Self) -> Self {
+        let mut out = b;
+        for k in 0..W {
+            if first[k] {
+                out.re[k] = a.re[k];
+                out.im[k] = a.im[k];
+            }
+        }
+        out
+    }
 }
 
 impl<const W: usize> Add for ComplexLanes<W> {

@@ -1,6 +1,6 @@
 //! Small dense complex linear algebra for path tracking (no allocation in the hot loop).
 
-use crate::scalar::Complex64;
+use crate::scalar::{Complex64, ComplexLanes, Scalar};
 
 /// Solve A x = b in place (A row-major n x n, destroyed). Returns false if A is
 /// numerically singular.
@@ -72,6 +72,120 @@ fn lu_factor_any(a: &mut [Complex64], piv: &mut Vec<usize>, n: usize) -> bool {
         }
     }
     true
+}
+
+/// Largest size factored in lanes (larger ones: one lane after another).
+const LANE_LU_MAX: usize = 8;
+
+/// [`lu_factor`] of up to `W` matrices at once (`mats[l]` row-major n x n, None for an idle
+/// lane), their entries interleaved so that the elimination runs on all lanes in one vector
+/// operation: the tracker factors a Jacobian per path and step. Each lane pivots on its own
+/// and rounds exactly as `lu_factor` does, so a path's factors do not depend on its lane.
+/// Returns `lu_factor`'s result per lane (false for idle lanes).
+pub fn lu_factor_lanes<const W: usize>(
+    mats: &mut [Option<&mut [Complex64]>; W],
+    pivs: &mut [Option<&mut Vec<usize>>; W],
+    n: usize,
+) -> [bool; W] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports the features the function was compiled for.
+        return unsafe { lu_factor_lanes_avx2(mats, pivs, n) };
+    }
+    lu_factor_lanes_any(mats, pivs, n)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lu_factor_lanes_avx2<const W: usize>(
+    mats: &mut [Option<&mut [Complex64]>; W],
+    pivs: &mut [Option<&mut Vec<usize>>; W],
+    n: usize,
+) -> [bool; W] {
+    lu_factor_lanes_any(mats, pivs, n)
+}
+
+#[inline(always)]
+fn lu_factor_lanes_any<const W: usize>(
+    mats: &mut [Option<&mut [Complex64]>; W],
+    pivs: &mut [Option<&mut Vec<usize>>; W],
+    n: usize,
+) -> [bool; W] {
+    if n > LANE_LU_MAX {
+        return std::array::from_fn(|l| match (mats[l].as_mut(), pivs[l].as_mut()) {
+            (Some(m), Some(p)) => lu_factor(m, p, n),
+            _ => false,
+        });
+    }
+    let zero = Complex64::new(0.0, 0.0);
+    let mut store = [ComplexLanes::<W>::zero(); LANE_LU_MAX * LANE_LU_MAX];
+    let a = &mut store[..n * n];
+    let mut live = [false; W];
+    for (l, m) in mats.iter().enumerate() {
+        if let Some(m) = m {
+            live[l] = true;
+            for (x, &v) in a.iter_mut().zip(m.iter()) {
+                x.set_lane(l, v);
+            }
+        }
+    }
+    for p in pivs.iter_mut().flatten() {
+        p.clear();
+    }
+    let mut ok = live;
+    for col in 0..n {
+        let mut inv = ComplexLanes::<W>::zero();
+        for l in 0..W {
+            if !ok[l] {
+                continue;
+            }
+            let mut p = col;
+            let mut best = a[col * n + col].lane(l).norm_sqr();
+            for r in col + 1..n {
+                let v = a[r * n + col].lane(l).norm_sqr();
+                if v > best {
+                    best = v;
+                    p = r;
+                }
+            }
+            if let Some(piv) = pivs[l].as_mut() {
+                piv.push(p);
+            }
+            if best == 0.0 || !best.is_finite() {
+                ok[l] = false;
+                continue;
+            }
+            if p != col {
+                for j in 0..n {
+                    let (x, y) = (a[col * n + j].lane(l), a[p * n + j].lane(l));
+                    a[col * n + j].set_lane(l, y);
+                    a[p * n + j].set_lane(l, x);
+                }
+            }
+            let i = Complex64::new(1.0, 0.0) / a[col * n + col].lane(l);
+            inv.set_lane(l, i);
+            a[col * n + col].set_lane(l, i);
+        }
+        for r in col + 1..n {
+            let f = a[r * n + col] * inv;
+            a[r * n + col] = f;
+            // lanes whose multiplier is zero keep their row as it is, as in `lu_factor`
+            let skip: [bool; W] = std::array::from_fn(|l| !ok[l] || f.lane(l) == zero);
+            for j in col + 1..n {
+                let updated = a[r * n + j] - f * a[col * n + j];
+                let old = a[r * n + j];
+                a[r * n + j] = ComplexLanes::select(skip, old, updated);
+            }
+        }
+    }
+    for (l, m) in mats.iter_mut().enumerate() {
+        if let Some(m) = m {
+            for (x, v) in m.iter_mut().zip(a.iter()) {
+                *x = v.lane(l);
+            }
+        }
+    }
+    ok
 }
 
 /// Solve A x = b in place with the factors of [`lu_factor`].
@@ -272,6 +386,66 @@ mod tests {
             // are the pivots), and that of A up to the growth of L's inverse
             let s = singular_values(&a, n, n);
             proptest::prop_assert!(pivot_ratio(&lu, n) <= s[0] / s[n - 1] * 2f64.powi(n as i32));
+        }
+
+        #[test]
+        fn lanes_factor_exactly_as_one_matrix_at_a_time(
+            n in 1usize..10,
+            seed in 0u64..1000,
+            idle in 0usize..5,
+            zeros in proptest::collection::vec(0usize..100, 0..12),
+            singular in 0usize..5,
+        ) {
+            // four matrices (one lane idle, some entries zero, one lane singular): the lanes'
+            // factors, pivots and verdicts are bit for bit those of `lu_factor`
+            let mut mats: Vec<Vec<Complex64>> = (0..4).map(|l| random_matrix(n, seed * 4 + l as u64)).collect();
+            for (l, m) in mats.iter_mut().enumerate() {
+                for &z in &zeros {
+                    if z % 4 == l {
+                        m[(z / 4) % (n * n)] = Complex64::new(0.0, 0.0);
+                    }
+                }
+            }
+            if singular < 4 && n > 1 {
+                let row: Vec<Complex64> = mats[singular][..n].to_vec();
+                mats[singular][n..2 * n].copy_from_slice(&row);
+                mats[singular][..n].iter_mut().for_each(|x| *x = Complex64::new(0.0, 0.0));
+            }
+            let expected: Vec<(bool, Vec<Complex64>, Vec<usize>)> = mats
+                .iter()
+                .map(|m| {
+                    let (mut lu, mut piv) = (m.clone(), Vec::new());
+                    let ok = lu_factor(&mut lu, &mut piv, n);
+                    (ok, lu, piv)
+                })
+                .collect();
+            let mut lanes = mats.clone();
+            let mut pivs: Vec<Vec<usize>> = vec![Vec::new(); 4];
+            let ok = {
+                let mut it = lanes.iter_mut();
+                let mut ms: [Option<&mut [Complex64]>; 4] = std::array::from_fn(|_| it.next().map(|m| m.as_mut_slice()));
+                let mut ip = pivs.iter_mut();
+                let mut ps: [Option<&mut Vec<usize>>; 4] = std::array::from_fn(|_| ip.next());
+                if idle < 4 {
+                    ms[idle] = None;
+                    ps[idle] = None;
+                }
+                lu_factor_lanes(&mut ms, &mut ps, n)
+            };
+            for l in 0..4 {
+                if l == idle {
+                    proptest::prop_assert!(!ok[l]);
+                    proptest::prop_assert_eq!(&lanes[l], &mats[l]);
+                    continue;
+                }
+                let (e_ok, e_lu, e_piv) = &expected[l];
+                proptest::prop_assert_eq!(ok[l], *e_ok);
+                if *e_ok {
+                    let bits = |v: &[Complex64]| v.iter().map(|z| (z.re.to_bits(), z.im.to_bits())).collect::<Vec<_>>();
+                    proptest::prop_assert_eq!(bits(&lanes[l]), bits(e_lu));
+                    proptest::prop_assert_eq!(&pivs[l], e_piv);
+                }
+            }
         }
 
         #[test]

@@ -28,7 +28,9 @@ use linalg::{condition_number, equilibrated_condition, norm};
 use scaling::Scaling;
 pub use start::Start;
 use start::StartSystem;
-use tracker::{newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, Tracked, TrackerOptions};
+use tracker::{
+    factor_in_lanes, newton, track, track_with_checkpoint, Homotopy, PathTracker, Scratch, Tracked, TrackerOptions,
+};
 
 type C = Complex64;
 
@@ -571,13 +573,19 @@ fn track_in_lanes(
             }
             sys.eval_on_line_lanes(&points, &mut lanes, &mut outs, m);
         }
-        for (lane, ws) in active.iter_mut().zip(scratch.iter_mut()) {
+        let mut pending = [false; LINE_LANES];
+        for ((lane, ws), p) in active.iter_mut().zip(scratch.iter_mut()).zip(pending.iter_mut()) {
             let Some((k, tracker)) = lane else { continue };
-            let hm = &homotopies[*k / s];
             if let Some((z, _)) = tracker.pending() {
                 let (h, hz, ht) = ws.evaluation(m);
-                hm.patch_row(z, h, hz, ht);
-                tracker.resume(hm, ws);
+                homotopies[*k / s].patch_row(z, h, hz, ht);
+                *p = true;
+            }
+        }
+        factor_in_lanes(&mut scratch, pending, m);
+        for ((lane, ws), &p) in active.iter_mut().zip(scratch.iter_mut()).zip(&pending) {
+            if let (Some((k, tracker)), true) = (lane, p) {
+                tracker.resume(&homotopies[*k / s], ws);
             }
         }
     }

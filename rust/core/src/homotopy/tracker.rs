@@ -4,7 +4,7 @@
 //! corrector, step-size control. A path is a machine that stops at every evaluation
 //! it needs, so that several paths can share one evaluation pass.
 
-use super::linalg::{lu_factor, lu_solve, norm, pivot_ratio};
+use super::linalg::{lu_factor, lu_factor_lanes, lu_solve, norm, pivot_ratio};
 use crate::scalar::Complex64;
 
 type C = Complex64;
@@ -36,6 +36,9 @@ pub struct Scratch {
     /// `hz` and `ht` belong to the current point of the path being tracked (the last Newton
     /// iterate of the accepted step): the next step's first predictor stage reuses them.
     factored_here: bool,
+    /// `hz` was factored, with this verdict, together with other paths' (see
+    /// [`factor_in_lanes`]) after the evaluation now in `ws`: the next factorization is done.
+    prefactored: Option<bool>,
     k: [Vec<C>; 4],
 }
 
@@ -120,6 +123,35 @@ fn eval_into<Hm: Homotopy>(hm: &Hm, z: &[C], t: C, ws: &mut Scratch) {
     ws.h = h;
     ws.hz = hz;
     ws.ht = ht;
+    ws.prefactored = None;
+}
+
+/// LU-factor H_z in `ws` after its evaluation: already done if it was factored in lanes.
+fn factor_evaluation(ws: &mut Scratch, n: usize) -> bool {
+    match ws.prefactored.take() {
+        Some(ok) => ok,
+        None => lu_factor(&mut ws.hz, &mut ws.piv, n),
+    }
+}
+
+/// Factor the H_z of the scratches marked in `pending` (n x n each, written with
+/// [`Scratch::evaluation`]) in one run over all lanes; the trackers' next factorization then
+/// takes these factors.
+pub fn factor_in_lanes<const W: usize>(scratch: &mut [Scratch; W], pending: [bool; W], n: usize) {
+    let mut mats: [Option<&mut [C]>; W] = std::array::from_fn(|_| None);
+    let mut pivs: [Option<&mut Vec<usize>>; W] = std::array::from_fn(|_| None);
+    for (l, ws) in scratch.iter_mut().enumerate() {
+        if pending[l] {
+            mats[l] = Some(&mut ws.hz[..n * n]);
+            pivs[l] = Some(&mut ws.piv);
+        }
+    }
+    let ok = lu_factor_lanes(&mut mats, &mut pivs, n);
+    for (l, ws) in scratch.iter_mut().enumerate() {
+        if pending[l] {
+            ws.prefactored = Some(ok[l]);
+        }
+    }
 }
 
 impl Scratch {
@@ -129,6 +161,7 @@ impl Scratch {
         self.h.resize(n, C::default());
         self.hz.resize(n * n, C::default());
         self.ht.resize(n, C::default());
+        self.prefactored = None;
         (&mut self.h, &mut self.hz, &mut self.ht)
     }
 }
@@ -146,7 +179,7 @@ fn velocity_from_factors(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bo
 /// The velocity at the point whose evaluation is in `ws`: factors H_z, then solves.
 fn velocity_from_evaluation(n: usize, dtds: C, ws: &mut Scratch, slot: usize) -> bool {
     ws.factored_here = false;
-    lu_factor(&mut ws.hz, &mut ws.piv, n) && velocity_from_factors(n, dtds, ws, slot)
+    factor_evaluation(ws, n) && velocity_from_factors(n, dtds, ws, slot)
 }
 
 /// Newton's method on H(., t) from z; returns (converged, first correction norm). On
@@ -232,7 +265,7 @@ fn corrector_iteration<Hm: Homotopy>(
 ) -> Option<Correction> {
     let n = hm.n();
     let fail = |run: &CorrectorRun| Some(Correction { converged: false, first: run.first });
-    if !lu_factor(&mut ws.hz, &mut ws.piv, n) {
+    if !factor_evaluation(ws, n) {
         return fail(run);
     }
     if run.extended && pivot_ratio(&ws.hz, n) > EXTENDED_CONDITION {
