@@ -171,10 +171,15 @@ fn lu_factor_lanes_any<const W: usize>(
             a[r * n + col] = f;
             // lanes whose multiplier is zero keep their row as it is, as in `lu_factor`
             let skip: [bool; W] = std::array::from_fn(|l| !ok[l] || f.lane(l) == zero);
-            for j in col + 1..n {
-                let updated = a[r * n + j] - f * a[col * n + j];
-                let old = a[r * n + j];
-                a[r * n + j] = ComplexLanes::select(skip, old, updated);
+            if skip.iter().any(|&k| k) {
+                for j in col + 1..n {
+                    let updated = a[r * n + j] - f * a[col * n + j];
+                    a[r * n + j] = ComplexLanes::select(skip, a[r * n + j], updated);
+                }
+            } else {
+                for j in col + 1..n {
+                    a[r * n + j] = a[r * n + j] - f * a[col * n + j];
+                }
             }
         }
     }
