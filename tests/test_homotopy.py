@@ -73,6 +73,22 @@ def test_badly_scaled_unknowns_lose_no_solution(logs: list[int], seed: int) -> N
         assert (rel.max(axis=2).min(axis=0) < 1e-8).all()
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 1000), st.lists(st.sampled_from([1e-19, 1e-250, 2.2e-311]), min_size=1, max_size=4))
+def test_coefficients_at_noise_level_do_not_spoil_the_scaling(seed: int, tiny: list[float]) -> None:
+    # critical equations built numerically carry terms of size 1e-19 where exact arithmetic
+    # gives 0 (and sympy may hand over subnormal ones): a dense cubic system with some such
+    # coefficients still has its 27 solutions, each solving it
+    monos = np.array([m for m in itertools.product(range(4), repeat=3) if sum(m) <= 3])
+    coeffs = _coefficients(3, 3, seed)
+    rng = np.random.default_rng(seed)
+    for c in tiny:
+        coeffs[rng.integers(3)][rng.integers(len(monos))] = c
+    F = nm.System.from_arrays([monos] * 3, coeffs)
+    result = nm.solve(F, seed=seed)
+    assert result.summary()["nonsingular"] == 27 and (result.residual[result.finite] < 1e-10).all()
+
+
 def test_solutions_at_infinity_are_accounted_for() -> None:
     F = nm.System(["x*y - 1", "x*y + x - 3"], ["x", "y"])
     s = nm.solve(F, start="total_degree").summary()

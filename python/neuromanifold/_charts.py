@@ -164,52 +164,145 @@ def slice_chart(net: Network, dim: int, seed: int, support: npt.NDArray[np.int64
     return _slice(net, theta0, np.sort(inside[piv[:dim]]))
 
 
-def filter_cone_chart(net: Network, blocks: npt.NDArray[np.int64], dim: int, seed: int, support: npt.NDArray[np.int64] | None = None, end: str = "first") -> Chart:
-    """A chart of the image of a map linear in each block of parameters (the filters of a linear
-    convolutional network; ``blocks[j]`` is the block of parameter j): theta = (t w_1, w_2, ...,
-    w_L) where every w_i has its ``end`` ("first" or "last") tap in the support fixed at a random
-    real value c_i; the coordinates are t and the other taps of the support.
+@dataclass(frozen=True)
+class BlockForm:
+    """A slice of parameter space on which mu is linear in each block of parameters (the filters
+    of a linear convolution; V, k, q or V, M of lightning attention, see ``_blocks.py``)."""
 
-    mu(l_1 w_1, ..., l_L w_L) = (l_1 ... l_L) mu(w), so a real theta whose fixed taps are nonzero
+    labels: npt.NDArray[np.int64]  # block of each parameter; -1: off the blocks, held at ``base``
+    base: npt.NDArray[np.float64] | None = None
+    mixed: bool = False  # fix a random linear functional of each block instead of an end entry
+    reduce: Callable[[np.ndarray], np.ndarray] | None = None  # real parameters -> real ones on the slice, same mu
+
+
+def filter_cone_chart(
+    net: Network, blocks: npt.NDArray[np.int64] | BlockForm, dim: int, seed: int, support: npt.NDArray[np.int64] | None = None, end: str = "first"
+) -> Chart:
+    """A chart of the image of a map linear in each block of parameters (the filters of a linear
+    convolutional network; ``blocks[j]`` is the block of parameter j, or a ``BlockForm``): theta =
+    (t w_1, w_2, ..., w_L) where every w_i has its ``end`` ("first" or "last") entry in the support
+    fixed at a random real value c_i; the coordinates are t and the other entries of the support.
+    A mixed form fixes that entry of w_i in a random orthonormal basis of its block instead.
+
+    mu(l_1 w_1, ..., l_L w_L) = (l_1 ... l_L) mu(w), so a real theta whose fixed entries are nonzero
     has the real coordinates w_i = theta_i c_i / theta_ij, t = prod theta_ij / c_i (see
     ``coordinates``): every real point of the image with such a representative is the image of
-    real coordinates. One whose representatives all vanish at a fixed tap lies in the image of the
-    subnetwork with that end tap switched off. The chart is phi(t, w) = t m(w), zero only at t = 0
-    (no filter vanishes), which ``cone_critical_system`` uses. It is a chart (finitely many points
-    per fiber) when the fibers are no larger than the rescalings: checked as dim = number of
-    coordinates and a Jacobian of full column rank."""
+    real coordinates. For filters, one whose representatives all vanish at a fixed tap lies in the
+    image of the subnetwork with that end tap switched off. The chart is phi(t, w) = t m(w), zero
+    only at t = 0 (no block vanishes), which ``cone_critical_system`` uses. It is a chart (finitely
+    many points per fiber) when the fibers are no larger than the rescalings: checked as dim =
+    number of coordinates and a Jacobian of full column rank."""
     if end not in ("first", "last"):
         raise ValueError(f"end must be 'first' or 'last', got {end!r}")
+    form = blocks if isinstance(blocks, BlockForm) else BlockForm(np.asarray(blocks, dtype=np.int64))
     theta0, inside = _base_point(net, seed, support)
-    present = np.unique(blocks[inside])
-    fixed = np.array([inside[blocks[inside] == b][0 if end == "first" else -1] for b in present], dtype=np.int64)
-    free = np.setdiff1d(inside, fixed)
-    if 1 + len(free) != dim:
+    held = inside[form.labels[inside] < 0]
+    if len(held):
+        assert form.base is not None, "parameters off the blocks need base values"
+        theta0[held] = form.base[held]
+    inside = np.sort(inside[form.labels[inside] >= 0])
+    present = np.unique(form.labels[inside])
+    members = [inside[form.labels[inside] == b] for b in present]
+    if 1 + sum(len(m) - 1 for m in members) != dim:
         raise ValueError(
-            f"{net.spec}: a stratum of dimension {dim} has {len(inside)} parameters in {len(present)} filters; "
-            "its fibers are larger than the rescalings of the filters"
+            f"{net.spec}: a stratum of dimension {dim} has {len(inside)} parameters in {len(present)} blocks; "
+            "its fibers are larger than the rescalings of the blocks"
         )
-    J = np.column_stack([net.mu(theta0), net.jacobian(theta0)[:, free]])
+    rng = np.random.default_rng([seed, 0xB10C])
+    bases = [_rotation(rng, len(m)) if form.mixed else np.eye(len(m)) for m in members]
+    fixed = [0 if end == "first" else len(m) - 1 for m in members]
+    c = [float((theta0[m] @ R)[f]) for m, R, f in zip(members, bases, fixed)]
+    offsets = np.cumsum([1] + [len(m) - 1 for m in members])
+    # transversal to the fibers: the tangent vectors of the coordinates are independent
+    directions = np.zeros((net.n_params, offsets[-1] - 1))
+    for m, R, f, o in zip(members, bases, fixed, offsets):
+        directions[m, o - 1 : o - 1 + len(m) - 1] = np.delete(R, f, axis=1)
+    J = np.column_stack([net.mu(theta0), net.jacobian(theta0) @ directions])
     sv = np.linalg.svd(J, compute_uv=False)
     if sv[-1] <= 1e-8 * sv[0]:
-        raise ValueError(f"{net.spec}: the chart fixing one tap per filter is not transverse to the fibers")
-    m = _slice(net, theta0, free)
-    scaled = blocks == present[0]  # mu is linear in this block: mu(t w_1, ...) = t mu(w)
-    phi = [{(1,) + e: c for e, c in p.items()} for p in m.phi]
+        raise ValueError(f"{net.spec}: the chart fixing one entry per block is not transverse to the fibers")
+    out, index, coef = _block_terms(_slice(net, theta0, inside).phi, inside, members)
+    if form.mixed:
+        out, index, coef = _rotate_terms(out, index, coef, bases, net.ambient_dim)
+    phi = _cone_polynomials(out, index, coef, fixed, c, offsets, net.ambient_dim)
 
     def lift(y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        theta = m.lift(y[..., 1:])
-        theta[..., scaled] *= y[..., :1]
+        theta = np.broadcast_to(theta0, y.shape[:-1] + theta0.shape).astype(np.result_type(y, np.float64))
+        for b, (m, R, f, o) in enumerate(zip(members, bases, fixed, offsets)):
+            w = np.insert(y[..., o : o + len(m) - 1], f, c[b], axis=-1) @ R.T
+            theta[..., m] = w * y[..., :1] if b == 0 else w  # mu is linear in the first block: t m(w)
         return theta
 
     def coordinates(theta: np.ndarray) -> np.ndarray:
-        theta = np.asarray(theta)
-        factors = theta0[fixed] / theta[..., fixed]  # l_i: filter i rescaled to its fixed tap
-        w = theta * factors[..., np.searchsorted(present, blocks)]
-        return np.concatenate([1.0 / np.prod(factors, axis=-1, keepdims=True), w[..., free]], axis=-1)
+        theta = np.asarray(theta, dtype=np.float64)
+        if form.reduce is not None:
+            theta = form.reduce(theta)
+        ws = [theta[..., m] @ R for m, R in zip(members, bases)]
+        factors = np.stack([cb / w[..., f] for cb, w, f in zip(c, ws, fixed)], axis=-1)  # l_i: block i rescaled to c_i
+        parts = [np.delete(w * factors[..., b : b + 1], f, axis=-1) for b, (w, f) in enumerate(zip(ws, fixed))]
+        return np.concatenate([1.0 / np.prod(factors, axis=-1, keepdims=True)] + parts, axis=-1)
 
-    return Chart(phi=phi, n=1 + len(free), lift=lift, rank=None, top=True, coordinates=coordinates)
+    return Chart(phi=phi, n=int(offsets[-1]), lift=lift, rank=None, top=True, coordinates=coordinates)
+
+
+def _rotation(rng: np.random.Generator, k: int) -> np.ndarray:
+    """A random orthogonal k x k matrix (Haar)."""
+    q, r = np.linalg.qr(rng.standard_normal((k, k)))
+    return q * np.sign(np.diag(r))
+
+
+def _block_terms(phi: list[pl.Poly], inside: np.ndarray, members: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The terms of polynomials linear in each block (variables ``inside``): output, position of
+    the variable of each block (terms, blocks), coefficient."""
+    block = np.zeros(len(inside), dtype=np.int64)
+    position = np.zeros(len(inside), dtype=np.int64)
+    for b, m in enumerate(members):
+        at = np.searchsorted(inside, m)
+        block[at], position[at] = b, np.arange(len(m))
+    out, index, coef = [], [], []
+    for a, p in enumerate(phi):
+        if not p:
+            continue
+        exps = np.array(list(p.keys()), dtype=np.int64).reshape(-1, len(inside))
+        rows, cols = np.nonzero(exps)
+        idx = np.full((len(exps), len(members)), -1, dtype=np.int64)
+        idx[rows, block[cols]] = position[cols]
+        # one variable of degree 1 from every block in every term
+        if (exps[rows, cols] != 1).any() or (np.bincount(rows, minlength=len(exps)) != len(members)).any() or (idx < 0).any():
+            raise ValueError("mu is not linear in each block of parameters")
+        out.append(np.full(len(exps), a))
+        index.append(idx)
+        coef.append(np.array(list(p.values()), dtype=np.complex128))
+    if not out:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, len(members)), dtype=np.int64), np.zeros(0, dtype=np.complex128)
+    return np.concatenate(out), np.concatenate(index), np.concatenate(coef)
+
+
+def _rotate_terms(out: np.ndarray, index: np.ndarray, coef: np.ndarray, bases: list[np.ndarray], A: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same multilinear map in the coordinates w_i = R_i w'_i: a dense tensor (A, k_1, ...)."""
+    T = np.zeros((A,) + tuple(len(R) for R in bases), dtype=np.complex128)
+    np.add.at(T, (out,) + tuple(index.T), coef)
+    for b, R in enumerate(bases):
+        T = np.moveaxis(np.tensordot(T, R, axes=([1 + b], [0])), -1, 1 + b)
+    nz = np.nonzero(T)
+    return nz[0], np.stack(nz[1:], axis=1), T[nz]
+
+
+def _cone_polynomials(out: np.ndarray, index: np.ndarray, coef: np.ndarray, fixed: list[int], c: list[float], offsets: np.ndarray, A: int) -> list[pl.Poly]:
+    """phi_a(t, w) = t m_a(w) with the fixed entry of block i at c_i, the others coordinates."""
+    exps = np.zeros((len(out), int(offsets[-1])), dtype=np.int64)
+    exps[:, 0] = 1
+    coef = coef.copy()
+    for b, (f, o) in enumerate(zip(fixed, offsets)):
+        free = index[:, b] != f
+        exps[free, o + index[free, b] - (index[free, b] > f)] = 1
+        coef[~free] *= c[b]
+    phi: list[pl.Poly] = [{} for _ in range(A)]
+    for a, e, v in zip(out, map(tuple, exps.tolist()), coef):
+        if v != 0:
+            phi[a][e] = v
+    return phi
 
 
 def _base_point(net: Network, seed: int, support: npt.NDArray[np.int64] | None) -> tuple[np.ndarray, np.ndarray]:

@@ -7,9 +7,10 @@ point is in the target when the best point of the target strata beats the best p
 other stratum:
 
 * exhaustive: every real critical point of the distance on each stratum, by parameter homotopy
-  from generic solutions found once (in a chart of the stratum): by monodromy, or for linear
-  convolutional networks by a start-system homotopy (see ``_exhaustive_available`` for when
-  the real critical points give the nearest point, and which of them are points of M);
+  from generic solutions found once (in a chart of the stratum): by monodromy, or for networks
+  linear in blocks of parameters (linear convolutions, some lightning attention) by a
+  start-system homotopy (see ``_exhaustive_available`` for when the real critical points give
+  the nearest point, and which of them are points of M);
 * multistart: Levenberg-Marquardt on each stratum's parameters from several random starts, a
   local search whose result is marked as not exhaustive.
 
@@ -25,9 +26,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
-from ._charts import Chart, cone_critical_system, critical_system, filter_cone_chart, linear_shape, rank_chart, slice_chart
-from .architectures import ConvNetwork, Network, PolynomialNetwork, Subnetwork
+from ._charts import BlockForm, Chart, cone_critical_system, critical_system, filter_cone_chart, linear_shape, rank_chart, slice_chart
+from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve, track
 
@@ -38,6 +40,7 @@ MULTISTART_STARTS = 8
 MULTISTART_ITERATIONS = 150
 SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
 GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before giving up
+AUTO_START_PATHS = 5000  # "auto" runs no exhaustive method whose start systems have more paths
 RANK_GAP = 1e-6  # D mu drops rank where sigma_dim / sigma_1 is below this (exhaustive boundary)
 RANK_BAND = 100.0  # ... and the rank is undecided within this factor of RANK_GAP
 ZERO_DISTANCE = 1e-18  # squared distances below this times |u|^2 are zero (data on M)
@@ -122,46 +125,7 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
     raise TypeError(f"target must be 'singular', 'boundary', a stratum name, a Subnetwork or its index, got {target!r}")
 
 
-def is_linear_conv(net: Network) -> bool:
-    """A linear convolutional network (any strides, no activation): mu is linear in each filter."""
-    return isinstance(net, ConvNetwork) and net.activation is None
-
-
-def filter_blocks(net: ConvNetwork) -> npt.NDArray[np.int64]:
-    """The filter of each parameter (parameters are laid out filter by filter)."""
-    return np.repeat(np.arange(len(net.filters)), net.filters)
-
-
-def balanced_filters(thetas: np.ndarray, blocks: npt.NDArray[np.int64]) -> np.ndarray:
-    """The rescaling of each row of thetas (B, N) with filters of equal norm (their product kept):
-    singular values of D mu are compared there, since a rescaling of the filters with product 1
-    keeps mu but moves the singular values of D mu apart."""
-    out = np.array(thetas, dtype=np.float64)
-    norms = np.stack([np.linalg.norm(out[:, blocks == b], axis=1) for b in range(blocks.max() + 1)], axis=1)
-    if (norms == 0).any():
-        return out  # mu = 0 there: nothing to balance
-    target = np.exp(np.log(norms).mean(axis=1, keepdims=True))
-    return out * (target / norms)[:, blocks]
-
-
-def _check_rescaling_fibers(net: Network, all_strata: list[Stratum]) -> None:
-    """The charts of linear convolutions fix one tap per filter and scale the product: a chart
-    when the generic fibers of every stratum are the rescalings of the filters (up to finitely
-    many), i.e. dim = parameters - filters + 1."""
-    assert isinstance(net, ConvNetwork)
-    filters = len(net.filters)
-    for s in all_strata:
-        if s.point:
-            continue
-        size = net.n_params if s.support is None else len(s.support)
-        if s.dim != size - filters + 1:
-            raise ValueError(
-                f"the stratum {s.name!r} of {net.spec} has dimension {s.dim}, not {size - filters + 1}: its fibers are "
-                "larger than the rescalings of the filters, so the exhaustive charts do not apply; use method='multistart'"
-            )
-
-
-def _exhaustive_available(net: Network) -> str | None:
+def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None:
     """Why the exhaustive method does not apply, or None.
 
     The nearest point must be a real critical point of some stratum's chart, and the
@@ -171,35 +135,66 @@ def _exhaustive_available(net: Network) -> str | None:
       critical point is a candidate: linear networks (determinantal varieties) and one hidden
       layer with activation z^2 and no bias (real quadratic forms of bounded rank, signs
       absorbed by the output weights);
-    * linear convolutional networks (any strides): mu is linear in each filter, so mu(w) =
-      (prod |w_i|) mu(w_1 / |w_1|, ...), and the real image is the cone over the compact image
-      of a product of spheres, which avoids 0 (a product of nonzero polynomials is nonzero): it
-      is closed. So the nearest point is mu(theta*) for a real global minimizer theta*. The
-      chart (t w_1, w_2, ...) with one end tap of every filter fixed (``filter_cone_chart``)
-      holds real coordinates of a rescaling of theta* (or theta* lies on the subnetwork with
-      that tap switched off, a stratum of its own), a global minimizer there too, so a real
-      critical point of the chart. The candidates are the images of real critical points y,
-      not all real images: a real image of complex filters need not be in M (conv (2, 2) gives
-      exactly the quadratics with real roots). The same holds for every subnetwork stratum
-      (still linear in each filter). The critical points on the edge of M (where D mu drops
-      rank) are a component of the critical equations of their own, so the generic solutions
-      come from start-system homotopies, not monodromy (``_isolated_solutions``).
+    * on every stratum, mu is linear in each block of parameters of a slice (``_blocks.py``):
+      the filters of linear convolutions (any strides); V, k, q of lightning attention with one
+      key/query dimension; V and M = K^T Q with a >= d key/query dimensions (then M is any real
+      d x d matrix, realized as K = [I; 0], Q = [M; 0]). Then mu(w) = (prod |w_i|) mu(w_1 /
+      |w_1|, ...), and the real image is the cone over the compact image of a product of spheres,
+      which avoids 0: a product of nonzero polynomials is nonzero, and for attention with t >= 2
+      tokens the entry (p, 1) at X = [x, y, 0, ...] is (v.x)(x^T M x) + (v.y)(y^T M x), nonzero
+      when the row v of V and M are (the second term alone has degree 2 in y). So the image is
+      closed and the nearest point is mu(w*) for a real global minimizer w*. The cone chart
+      (t w_1, w_2, ...) fixes one entry of every block (``filter_cone_chart``); a rescaling of
+      w* lies in it when those entries of w* are nonzero, and is a global minimizer there too,
+      so a real critical point of the chart. Filters with a zero end tap lie on the subnetwork
+      with that tap switched off, a stratum of its own. Attention blocks with a zero entry lie on
+      no stratum, so their charts fix a random linear functional of each block: for each data
+      point the set of functionals vanishing on its w* is null, so by Fubini, for almost every
+      chart, almost every data point has its minimizer in the chart. The charts are charts (the
+      fibers are the rescalings of the blocks, up to finitely many points) when the stratum's
+      dimension is the number of chart coordinates (``chart_dim``). The candidates are the
+      images of real critical points, not all real images: a real image of complex blocks need
+      not be in M (conv (2, 2) gives exactly the quadratics with real roots; attention with
+      d = 2, d_out = 1 and V = w^T, K^T Q = conj(w) lambda^T for complex w has a real image
+      holding the definite form (w.x)(conj(w).x), where real parameters give products of real
+      linear forms). The critical points on the edge of M (where D mu drops rank) are a
+      component of the critical equations of their own, so the generic solutions come from
+      start-system homotopies, not monodromy (``_isolated_solutions``).
 
-    Elsewhere the real neuromanifold may have a boundary that is no stratum (binary quartics of
-    real rank 2)."""
-    if linear_shape(net) is not None or is_linear_conv(net):
+    Attention with 1 < a' < d key/query dimensions on some stratum (d >= 3, a >= 2) has K^T Q of
+    rank a' < d, no free block; with a > d the subnetwork with a - 1 dimensions has the same
+    image as the network (K^T Q is any d x d matrix either way), and with t = 1 token only the
+    symmetric part of M counts: multistart there. Elsewhere the real neuromanifold may have a
+    boundary that is no stratum (binary quartics of real rank 2)."""
+    if linear_shape(net) is not None:
         return None
     if isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and not net.bias:
         return None
-    if isinstance(net, ConvNetwork):
+    top = multilinear_form(net)
+    if isinstance(top, str):
+        if isinstance(net, (ConvNetwork, LightningAttention)):
+            return top
         return (
-            f"{net.spec} has an activation, so mu is not linear in each filter and its real image need not be "
-            "closed: critical points alone need not give the nearest point; use method='multistart'"
+            f"the real neuromanifold of {net.spec} may be semi-algebraic with a boundary that is not a stratum, "
+            "so critical points alone need not give the nearest point; use method='multistart'"
         )
-    return (
-        f"the real neuromanifold of {net.spec} may be semi-algebraic with a boundary that is not a stratum, "
-        "so critical points alone need not give the nearest point; use method='multistart'"
-    )
+    for s in all_strata:
+        if s.point:
+            continue
+        form = multilinear_form(net, s.support)
+        if isinstance(form, str):
+            return form
+        if s.dim != chart_dim(form, s.support):
+            return (
+                f"the stratum {s.name!r} of {net.spec} has dimension {s.dim}, not {chart_dim(form, s.support)}: its fibers are "
+                "larger than the rescalings of the blocks of parameters, so the exhaustive charts do not apply; use method='multistart'"
+            )
+        if s.support is not None and s.dim == all_strata[0].dim:
+            return (
+                f"the stratum {s.name!r} of {net.spec} has the dimension of the smooth part (with a > d both are the "
+                "images of V and any M = K^T Q), so their exhaustive distances would tie; use method='multistart'"
+            )
+    return None
 
 
 @dataclass
@@ -224,25 +219,28 @@ class NetworkJob:
 
     @classmethod
     def create(cls, net: Network, target: object, distribution: Any, seed: int, n: int, method: str, chunk_size: int) -> "NetworkJob":
-        why = _exhaustive_available(net)
+        all_strata = strata(net, seed)
+        if len(all_strata) == 1:
+            raise ValueError(f"{net.spec} has no singular strata to target")
+        why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
+        if automatic and why is None and _start_paths(net, all_strata, seed) > AUTO_START_PATHS:
+            # (attention:3,1,1,2 has 16,333 paths per generic solve: many minutes before the first
+            # sample)
+            why = f"{net.spec}: the exhaustive method's start systems have over {AUTO_START_PATHS} paths"
         if method == "auto":
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
             raise ValueError(why)
-        all_strata = strata(net, seed)
-        if len(all_strata) == 1:
-            raise ValueError(f"{net.spec} has no singular strata to target")
-        if method == "exhaustive" and is_linear_conv(net):
-            _check_rescaling_fibers(net, all_strata)
         targets, name = _resolve_target(net, all_strata, target, seed)
-        if targets == [-1] and method == "exhaustive" and not is_linear_conv(net):
+        if targets == [-1] and method == "exhaustive" and not is_multilinear(net):
             if automatic:
                 method = "multistart"
             else:
                 raise ValueError(
-                    "the boundary target with method='exhaustive' needs a linear convolutional network "
-                    "(the rank of D mu at exact critical points); use method='multistart'"
+                    "the boundary target with method='exhaustive' needs a network linear in blocks of parameters "
+                    "(linear convolutional networks, lightning attention with a = 1 or a = d): the rank of D mu "
+                    "at exact critical points; use method='multistart'"
                 )
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
@@ -305,7 +303,7 @@ class NetworkJob:
                 continue
             found = self._real_critical_points(i, s, U, salt)
             cols.append(np.array([_best_distance(c, u) for c, u in zip(found, U)]))
-            if i == 0 and is_linear_conv(self.net):
+            if i == 0 and is_multilinear(self.net):
                 rank_drop = np.array([self._rank_drop(c, u) for c, u in zip(found, U)], dtype=np.int8)
         return np.column_stack(cols), rank_drop
 
@@ -322,26 +320,11 @@ class NetworkJob:
         picks another random chart (for data whose paths were lost in the first)."""
         key = f"chart{i}.{spare}"
         if key not in self._cache:
-            net = self.net
-            seed = self.seed + i + 1000 * spare
-            support = None if s.support is None else np.array(s.support, dtype=np.int64)
-            if s.rank is not None:
-                shape = linear_shape(net)
-                assert shape is not None
-                chart = rank_chart(shape, s.rank, seed)
-            elif is_linear_conv(net):
-                assert isinstance(net, ConvNetwork)
-                # spare charts fix the other end taps: a point with a tiny first tap is far out in
-                # the first chart but not in the second
-                chart = filter_cone_chart(net, filter_blocks(net), s.dim, seed, support, "first" if spare % 2 == 0 else "last")
+            chart, system, cone = _chart_system(self.net, s, self.seed + i + 1000 * spare, spare)
+            if cone:
+                generic = _isolated_solutions(system, self.seed + i + 1000 * spare, f"stratum {s.name!r} of {self.net.spec}")
             else:
-                chart = slice_chart(net, s.dim, seed, support)
-            if is_linear_conv(net):
-                system = cone_critical_system(chart)
-                generic = _isolated_solutions(system, seed, f"stratum {s.name!r} of {net.spec}")
-            else:
-                system = critical_system(chart, np.eye(len(chart.phi)))
-                generic = _generic_solutions(system, seed, 10)
+                generic = _generic_solutions(system, self.seed + i + 1000 * spare, 10)
             self._cache[key] = _Solved(chart, system, generic)
         return self._cache[key]
 
@@ -358,7 +341,7 @@ class NetworkJob:
         critical point was too close to real to tell."""
         out: list[_Candidates | None] = [None] * len(U)
         todo = np.arange(len(U))
-        real_parameters = is_linear_conv(self.net)
+        real_parameters = is_multilinear(self.net)
         for spare in range(SPARE_CHARTS + 1):
             # data with a lost path are solved again in another random chart
             solved = self._solved(i, s, spare)
@@ -380,16 +363,25 @@ class NetworkJob:
 
     def _rank_drop(self, c: _Candidates | None, u: np.ndarray) -> int:
         """Does D mu drop rank at every nearest candidate of the smooth part? RANK_UNKNOWN when
-        the candidates are unknown or a singular value ratio is within RANK_BAND of RANK_GAP."""
+        the candidates are unknown or a singular value ratio is within RANK_BAND of RANK_GAP.
+
+        The rank is that of D mu in the blocks, at blocks of equal norms. For attention with
+        a >= d that is D of (V, M) -> mu on the slice K = [I; 0]: at any parameters with K^T Q =
+        M the image of D mu lies in its image, so a drop there is a drop at every real parameter
+        of the point. The rule is needed for attention too: with d = 2, d_out = 1 its real image
+        is not the real part of its closure (see ``_exhaustive_available``), and with a = 1 its
+        edge (v parallel to k: (v.x)(k.x) a square) attracts data with positive probability."""
         if c is None:
             return RANK_UNKNOWN
         if not len(c.images):
             return RANK_FULL  # no real point: the smooth part is not the nearest stratum anyway
         d = ((c.images - u) ** 2).sum(axis=1)
         near = d <= d.min() * (1 + TIE_BAND) + ZERO_DISTANCE * float(u @ u)
-        net = self.net
-        assert isinstance(net, ConvNetwork)
-        sv = np.linalg.svd(net.jacobian(balanced_filters(c.thetas[near], filter_blocks(net))), compute_uv=False)
+        form = multilinear_form(self.net)
+        assert isinstance(form, BlockForm)
+        thetas = c.thetas[near] if form.reduce is None else form.reduce(c.thetas[near])
+        blocks = form.labels >= 0  # not the held K
+        sv = np.linalg.svd(self.net.jacobian(balanced_blocks(thetas, form.labels))[:, :, blocks], compute_uv=False)
         ratio = sv[:, self.strata[0].dim - 1] / sv[:, 0]
         if (ratio < RANK_GAP / RANK_BAND).all():
             return RANK_DROP
@@ -462,6 +454,38 @@ def _best_distance(c: _Candidates | None, u: np.ndarray) -> float:
     if c is None:
         return np.nan
     return float(((c.images - u) ** 2).sum(axis=1).min(initial=np.inf))
+
+
+def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[Chart, System, bool]:
+    """A chart of stratum s, the critical equations of the distance on it, and whether it is a
+    cone chart (whose generic solutions need start-system homotopies)."""
+    support = None if s.support is None else np.array(s.support, dtype=np.int64)
+    form = multilinear_form(net, s.support)
+    if s.rank is not None:
+        shape = linear_shape(net)
+        assert shape is not None
+        chart = rank_chart(shape, s.rank, seed)
+    elif isinstance(form, BlockForm):
+        # spare charts fix the other end entries: a point with a tiny first tap is far out in
+        # the first chart but not in the second
+        chart = filter_cone_chart(net, form, s.dim, seed, support, "first" if spare % 2 == 0 else "last")
+    else:
+        chart = slice_chart(net, s.dim, seed, support)
+    if isinstance(form, BlockForm):
+        return chart, cone_critical_system(chart), True
+    return chart, critical_system(chart, np.eye(len(chart.phi))), False
+
+
+def _start_paths(net: Network, all_strata: list[Stratum], seed: int) -> float:
+    """Paths of the largest start-system homotopy the exhaustive method would run (cone charts;
+    each runs at several generic data points): what decides whether "auto" can afford it."""
+    most = 0.0
+    for i, s in enumerate(all_strata):
+        if not s.point and s.rank is None:
+            _, system, cone = _chart_system(net, s, seed + i)
+            if cone:
+                most = max(most, float(system.best_variable_groups()[1]))
+    return most
 
 
 def _isolated_solutions(system: System, seed: int, what: str) -> MonodromyResult:

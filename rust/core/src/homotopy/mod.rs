@@ -234,12 +234,19 @@ pub fn solve(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec<Path
                 for r in &mut results {
                     unscale(r, sys, params, &scaling.variables);
                 }
-                return Ok(results);
+                // an end that does not solve the given system means the scaled one lost
+                // accuracy (coefficients spread too far apart): solve the system as given
+                if results.iter().all(|r| r.solution.is_empty() || r.residual <= SCALED_RESIDUAL) {
+                    return Ok(results);
+                }
             }
         }
     }
     solve_unscaled(sys, params, opts)
 }
+
+/// Largest residual in the original system of an end found in scaled unknowns.
+const SCALED_RESIDUAL: f64 = 1e-6;
 
 /// A path's end in the unknowns x = s * y of the original system; its residual is that of
 /// the original system, its condition number the one in the unknowns it was solved in.

@@ -21,6 +21,12 @@ type C = Complex64;
 /// Scalings whose factors all lie within this ratio of 1 change nothing worth a new system.
 const NEGLIGIBLE: f64 = 4.0;
 
+/// Terms smaller than this times the largest of their equation do not enter the fit.
+const NOISE: f64 = 1e-10;
+
+/// The unknowns' factors stay within 1e-8 and 1e8.
+const LARGEST_LOG: f64 = 18.420680743952367;
+
 /// x = variables * y, equation i times equations[i].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scaling {
@@ -65,9 +71,12 @@ impl Scaling {
         let mut rows = 0usize;
         let mut row = vec![0.0; m];
         for (i, eq) in instance_terms(sys, p).iter().enumerate() {
+            // terms far below the equation's largest are rounding noise (or nearly cancelled):
+            // their sizes say nothing about the scales of the unknowns
+            let largest = eq.iter().map(|(_, c)| c.norm()).fold(0.0, f64::max);
             for (a, c) in eq {
                 let size = c.norm();
-                if !(size > 0.0 && size.is_finite()) {
+                if !(size > NOISE * largest && size.is_finite()) {
                     continue;
                 }
                 row.iter_mut().for_each(|v| *v = 0.0);
@@ -100,8 +109,10 @@ impl Scaling {
         if logs.iter().any(|v| !v.is_finite()) {
             return identity;
         }
+        // (factors beyond 1e8 would trade one imbalance for another in double precision)
+        let factor = |v: &f64| v.clamp(-LARGEST_LOG, LARGEST_LOG).exp();
         Scaling {
-            variables: logs[..n].iter().map(|v| v.exp()).collect(),
+            variables: logs[..n].iter().map(factor).collect(),
             equations: logs[n..].iter().map(|v| v.exp()).collect(),
         }
     }
@@ -177,5 +188,16 @@ mod tests {
         )
         .unwrap();
         assert!(Scaling::of(&sys, &[C::new(0.7, -0.3)]).is_negligible());
+        // terms at the level of rounding noise (or subnormal) do not move the scales
+        let noisy = System::new(
+            2,
+            1,
+            vec![
+                vec![term(1.0, &[2, 0, 0]), term(-2.0, &[0, 1, 1]), term(0.5, &[0, 0, 0]), term(8e-19, &[1, 1, 0])],
+                vec![term(1.5, &[1, 1, 0]), term(-1.0, &[0, 0, 1]), term(2.2e-311, &[0, 2, 0])],
+            ],
+        )
+        .unwrap();
+        assert!(Scaling::of(&noisy, &[C::new(0.7, -0.3)]).is_negligible());
     }
 }
