@@ -244,3 +244,19 @@ def test_exhaustive_convolution_counts_do_not_depend_on_threads_or_ranges() -> N
     whole = job.count(0, 4)
     split = np.vstack([job.count(0, 1), job.count(1, 4)])
     assert np.array_equal(whole, split) and int(whole[:, 0].sum()) == out[0][0]
+
+
+def test_the_analysis_reports_the_edge_of_the_neuromanifold() -> None:
+    # `neuromanifold analyze` lists the strata and, for a semi-algebraic neuromanifold, its
+    # edge: for conv (2, 2) exactly the data with complex roots, from the same samples
+    from neuromanifold._voronoi_networks import stratum_probabilities
+
+    net = nm.ConvNetwork((2, 2))
+    estimates = stratum_probabilities(net, 300, seed=4)
+    edge = estimates[-1]
+    assert edge.target == "boundary" and edge.exhaustive and edge.n_failed == 0
+    U = NetworkJob.create(net, "singular", nm.Gaussian(), 4, 300, "auto", 300).samples(0)
+    assert edge.hits == int((U[:, 1] ** 2 < 4 * U[:, 0] * U[:, 2]).sum())
+    assert all(e.hits == 0 for e in estimates[:-1])  # the strata attract nothing
+    # the real part of its closure: no edge to report
+    assert all(e.target != "boundary" for e in stratum_probabilities(nm.LinearNetwork((2, 1, 2)), 50))

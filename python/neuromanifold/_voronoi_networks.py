@@ -574,16 +574,23 @@ def _degree(net: Network) -> int:
 
 def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any = None, method: str = "auto") -> list[Any]:
     """Voronoi estimates for every lower stratum of ``net`` from one set of ``n`` samples
-    (Gaussian by default): the same distances serve every target."""
+    (Gaussian by default): the same distances serve every target. Where the real
+    neuromanifold can have an edge that is no stratum (semi-algebraic: networks linear in
+    blocks, or any network under local searches), the edge's estimate ("boundary") comes last;
+    linear networks and one hidden layer with z^2 have none (their real neuromanifold is the
+    real part of its closure)."""
     from .voronoi import Gaussian, _estimate
 
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
+    targets = [([i], s.name) for i, s in enumerate(job.strata[1:], start=1)]
+    if job.method == "multistart" or is_multilinear(net):
+        targets.append(([-1], "boundary"))
     out = []
-    for i, s in enumerate(job.strata[1:], start=1):
-        d = job.decide_from(D, rank_drop, [i])
+    for target, name in targets:
+        d = job.decide_from(D, rank_drop, target)
         counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
-        part = NetworkJob(job.spec, [i], s.name, job.distribution, seed, n, n, job.method, job.exhaustive)
+        part = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, job.method, job.exhaustive)
         out.append(_estimate(part, counts))
     return out
