@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import neuromanifold as nm
 from neuromanifold._blocks import multilinear_form
-from neuromanifold._charts import BlockForm, filter_cone_chart
+from neuromanifold._charts import BlockForm, block_cone_chart
 from neuromanifold._voronoi_networks import RANK_DROP, RANK_FULL, NetworkJob, _Candidates, _least_squares
 
 
@@ -79,7 +79,7 @@ def test_real_parameters_have_real_chart_coordinates(spec: str, seed: int) -> No
         on = np.ones(net.n_params) if s.support is None else np.isin(np.arange(net.n_params), s.support).astype(float)
         theta = rng.standard_normal((4, net.n_params)) * on
         for end in ("first", "last"):
-            chart = filter_cone_chart(net, form, s.dim, seed, None if s.support is None else np.array(s.support), end)
+            chart = block_cone_chart(net, form, s.dim, seed, None if s.support is None else np.array(s.support), end)
             y = chart.coordinates(theta) if chart.coordinates is not None else None
             assert chart.n == s.dim and y is not None and y.dtype == np.float64 and y.shape == (4, s.dim)
             for image in (chart.mu(y), net.mu(chart.lift(y))):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._charts import filter_cone_chart
+from neuromanifold._charts import block_cone_chart
 from neuromanifold._voronoi_networks import (
     RANK_DROP,
     RANK_FULL,
@@ -191,7 +191,7 @@ def test_real_filters_have_real_coordinates_in_the_chart(layers, seed: int, end:
     positive = [s for s in job.strata if not s.point]
     s = positive[pick % len(positive)]
     support = None if s.support is None else np.array(s.support, dtype=np.int64)
-    chart = filter_cone_chart(net, filter_blocks(net), s.dim, seed, support, end)
+    chart = block_cone_chart(net, filter_blocks(net), s.dim, seed, support, end)
     assert chart.n == s.dim and chart.coordinates is not None
     theta = np.random.default_rng(seed).standard_normal((5, net.n_params))
     if support is not None:

@@ -175,7 +175,7 @@ class BlockForm:
     reduce: Callable[[np.ndarray], np.ndarray] | None = None  # real parameters -> real ones on the slice, same mu
 
 
-def filter_cone_chart(
+def block_cone_chart(
     net: Network, blocks: npt.NDArray[np.int64] | BlockForm, dim: int, seed: int, support: npt.NDArray[np.int64] | None = None, end: str = "first"
 ) -> Chart:
     """A chart of the image of a map linear in each block of parameters (the filters of a linear
@@ -346,7 +346,7 @@ def critical_system(chart: Chart, Q: np.ndarray | None) -> System:
 
 def cone_critical_system(chart: Chart) -> System:
     """The critical equations of the distance |phi(t, w) - u|^2 on a chart phi = t m(w) (see
-    ``filter_cone_chart``), parameters u: m . (t m - u) = 0 and, divided by t, D m^T (t m - u) = 0.
+    ``block_cone_chart``), parameters u: m . (t m - u) = 0 and, divided by t, D m^T (t m - u) = 0.
     Without the factor t, the points t = 0 (image 0) would be critical wherever m(w) . u = 0, a
     positive-dimensional set; with it divided out they must satisfy m . u = 0 and D m^T u = 0,
     more equations than unknowns, which generic data do not. For t != 0 nothing changes."""

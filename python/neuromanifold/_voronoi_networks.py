@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
-from ._charts import BlockForm, Chart, cone_critical_system, critical_system, filter_cone_chart, linear_shape, rank_chart, slice_chart
+from ._charts import BlockForm, Chart, cone_critical_system, critical_system, block_cone_chart, linear_shape, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve, track
@@ -144,7 +144,7 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
       tokens the entry (p, 1) at X = [x, y, 0, ...] is (v.x)(x^T M x) + (v.y)(y^T M x), nonzero
       when the row v of V and M are (the second term alone has degree 2 in y). So the image is
       closed and the nearest point is mu(w*) for a real global minimizer w*. The cone chart
-      (t w_1, w_2, ...) fixes one entry of every block (``filter_cone_chart``); a rescaling of
+      (t w_1, w_2, ...) fixes one entry of every block (``block_cone_chart``); a rescaling of
       w* lies in it when those entries of w* are nonzero, and is a global minimizer there too,
       so a real critical point of the chart. Filters with a zero end tap lie on the subnetwork
       with that tap switched off, a stratum of its own. Attention blocks with a zero entry lie on
@@ -224,7 +224,8 @@ class NetworkJob:
             raise ValueError(f"{net.spec} has no singular strata to target")
         why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
-        if automatic and why is None and _start_paths(net, all_strata, seed) > AUTO_START_PATHS:
+        built: dict[int, tuple[Chart, System, bool]] = {}
+        if automatic and why is None and _start_paths(net, all_strata, seed, built) > AUTO_START_PATHS:
             # (attention:3,1,1,2 has 16,333 paths per generic solve: many minutes before the first
             # sample)
             why = f"{net.spec}: the exhaustive method's start systems have over {AUTO_START_PATHS} paths"
@@ -247,6 +248,7 @@ class NetworkJob:
         job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive")
         job._cache["net"] = net
         job._cache["strata"] = all_strata
+        job._cache["built"] = built  # the first charts' systems, counted above: not built again
         return job
 
     def __getstate__(self) -> dict[str, Any]:
@@ -320,7 +322,8 @@ class NetworkJob:
         picks another random chart (for data whose paths were lost in the first)."""
         key = f"chart{i}.{spare}"
         if key not in self._cache:
-            chart, system, cone = _chart_system(self.net, s, self.seed + i + 1000 * spare, spare)
+            built = self._cache.get("built", {}).pop(i, None) if spare == 0 else None
+            chart, system, cone = built or _chart_system(self.net, s, self.seed + i + 1000 * spare, spare)
             if cone:
                 generic = _isolated_solutions(system, self.seed + i + 1000 * spare, f"stratum {s.name!r} of {self.net.spec}")
             else:
@@ -377,7 +380,9 @@ class NetworkJob:
             return RANK_FULL  # no real point: the smooth part is not the nearest stratum anyway
         d = ((c.images - u) ** 2).sum(axis=1)
         near = d <= d.min() * (1 + TIE_BAND) + ZERO_DISTANCE * float(u @ u)
-        form = multilinear_form(self.net)
+        if "form" not in self._cache:  # (asked for every sample)
+            self._cache["form"] = multilinear_form(self.net)
+        form = self._cache["form"]
         assert isinstance(form, BlockForm)
         thetas = c.thetas[near] if form.reduce is None else form.reduce(c.thetas[near])
         blocks = form.labels >= 0  # not the held K
@@ -468,7 +473,7 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
     elif isinstance(form, BlockForm):
         # spare charts fix the other end entries: a point with a tiny first tap is far out in
         # the first chart but not in the second
-        chart = filter_cone_chart(net, form, s.dim, seed, support, "first" if spare % 2 == 0 else "last")
+        chart = block_cone_chart(net, form, s.dim, seed, support, "first" if spare % 2 == 0 else "last")
     else:
         chart = slice_chart(net, s.dim, seed, support)
     if isinstance(form, BlockForm):
@@ -476,15 +481,16 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
     return chart, critical_system(chart, np.eye(len(chart.phi))), False
 
 
-def _start_paths(net: Network, all_strata: list[Stratum], seed: int) -> float:
+def _start_paths(net: Network, all_strata: list[Stratum], seed: int, built: dict[int, tuple[Chart, System, bool]]) -> float:
     """Paths of the largest start-system homotopy the exhaustive method would run (cone charts;
-    each runs at several generic data points): what decides whether "auto" can afford it."""
+    each runs at several generic data points): what decides whether "auto" can afford it. The
+    charts and systems of stratum i (seed + i, the first chart) go into ``built``."""
     most = 0.0
     for i, s in enumerate(all_strata):
         if not s.point and s.rank is None:
-            _, system, cone = _chart_system(net, s, seed + i)
-            if cone:
-                most = max(most, float(system.best_variable_groups()[1]))
+            built[i] = _chart_system(net, s, seed + i)
+            if built[i][2]:
+                most = max(most, float(built[i][1].best_variable_groups()[1]))
     return most
 
 

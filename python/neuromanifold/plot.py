@@ -129,13 +129,19 @@ def voronoi(
     return str(path)
 
 
+def _random_plane(dim: int, seed: int) -> tuple[np.random.Generator, np.ndarray]:
+    """An orthonormal basis (dim, 2) of a random plane through the origin, and the random
+    stream that drew it (which then draws the samples' coordinates on it)."""
+    rng = np.random.default_rng([seed, 0x5E])
+    return rng, np.linalg.qr(rng.standard_normal((dim, 2)))[0]
+
+
 def _voronoi_slice(net: "Network", path: str | os.PathLike[str], samples: int, seed: int) -> str:
     from ._voronoi_networks import NetworkJob
     from .voronoi import Gaussian
 
     job = NetworkJob.create(net, "singular", Gaussian(), seed, samples, "auto", samples)
-    rng = np.random.default_rng([seed, 0x5E])
-    basis = np.linalg.qr(rng.standard_normal((net.ambient_dim, 2)))[0]
+    rng, basis = _random_plane(net.ambient_dim, seed)
     xy = rng.uniform(-2.0, 2.0, (samples, 2))
     U = xy @ basis.T
     D, rank_drop = job.distances(U, 0)
@@ -179,8 +185,7 @@ def _variety_samples(
     if variety.ambient_dim == 2:
         U, labels = nearest_strata(variety, samples, distribution, seed)
         return U, U, labels
-    rng = np.random.default_rng([seed, 0x5E])
-    basis = np.linalg.qr(rng.standard_normal((variety.ambient_dim, 2)))[0]
+    rng, basis = _random_plane(variety.ambient_dim, seed)
     try:
         xy = distribution.draw(rng, _count_arg(samples), 2)
     except ValueError as e:
