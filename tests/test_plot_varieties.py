@@ -10,7 +10,8 @@ from scipy.spatial import cKDTree
 
 import neuromanifold as nm
 from neuromanifold.plot import _parameter_bound, _variety_samples
-from neuromanifold.voronoi import _make_job, nearest_strata, stratum_names
+from neuromanifold import nearest_strata, stratum_names
+from neuromanifold.voronoi import _make_job
 
 BOX = nm.UniformBox(-1.0, 1.0)
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -33,7 +33,7 @@ from .ed import ed_degree
 from .landscape import Landscape, landscape
 from .losses import DistanceLoss, Loss, SquaredError
 from .spec import parse
-from .voronoi import Gaussian, UniformBox, VoronoiEstimate, voronoi_mc, voronoi_samples, wilson_interval
+from .voronoi import Gaussian, UniformBox, VoronoiEstimate, nearest_strata, stratum_names, voronoi_mc, voronoi_samples, wilson_interval
 from .system import MonodromyResult, SolveResult, System, monodromy_solve, read_phcpack_solutions, solve, track
 
 try:
@@ -48,6 +48,8 @@ __all__ = [
     "PlaneCurve",
     "UniformBox",
     "VoronoiEstimate",
+    "nearest_strata",
+    "stratum_names",
     "voronoi_mc",
     "voronoi_samples",
     "wilson_interval",
