@@ -2,7 +2,9 @@
 filters of linear convolutions, and lightning self-attention X -> V X X^T K^T Q X, which depends
 on V and M = K^T Q only: with one key/query dimension (a = 1) it is linear in V, k and q; with
 a >= d, M is any real d x d matrix and (V, M) -> V X X^T M X is bilinear, realized on the slice
-K = [I_d; 0], Q = [M; 0] of parameter space. The exhaustive Voronoi method needs such a form on
+K = [I_d; 0], Q = [M; 0] of parameter space. With one token (t = 1) the function x -> (V x)
+(x^T M x) sees only the symmetric part of M, which an upper triangular M gives once: the slice
+then holds the entries of Q below the diagonal at 0. The exhaustive Voronoi method needs such a form on
 every stratum (``_voronoi_networks._exhaustive_available`` says why that suffices)."""
 
 from __future__ import annotations
@@ -75,10 +77,12 @@ def _attention_form(net: LightningAttention, support: tuple[int, ...] | None) ->
     labels = np.full(n, -1, dtype=np.int64)
     labels[v] = 0
     if len(heads) >= d:
-        # M = K^T Q is any d x d matrix: K = [I_d; 0] held, Q = [M; 0] free
+        # M = K^T Q is any d x d matrix: K = [I_d; 0] held, Q = [M; 0] free (upper triangular
+        # with one token: x^T M x is x^T (M + M^T)/2 x)
+        symmetric = net.t == 1
         base = np.zeros(n)
         for i, r in enumerate(heads[:d]):
-            labels[q_row[r]] = 1
+            labels[q_row[r][i if symmetric else 0 :]] = 1
             base[k_row[r]] = np.eye(d)[i]
 
         def reduce(theta: np.ndarray) -> np.ndarray:
@@ -86,6 +90,8 @@ def _attention_form(net: LightningAttention, support: tuple[int, ...] | None) ->
             Q = theta[..., : a * d].reshape(theta.shape[:-1] + (a, d))
             K = theta[..., a * d : 2 * a * d].reshape(theta.shape[:-1] + (a, d))
             M = np.swapaxes(K, -1, -2) @ Q
+            if symmetric:
+                M = np.triu(M + np.swapaxes(M, -1, -2)) - np.tril(np.triu(M))  # same quadratic form
             out = np.array(np.broadcast_to(base, theta.shape))
             out[..., v] = theta[..., v]
             for i, r in enumerate(heads[:d]):

@@ -43,6 +43,7 @@ GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before gi
 AUTO_START_PATHS = 5000  # "auto" runs no exhaustive method whose start systems have more paths
 RANK_GAP = 1e-6  # D mu drops rank where sigma_dim / sigma_1 is below this (exhaustive boundary)
 RANK_BAND = 100.0  # ... and the rank is undecided within this factor of RANK_GAP
+CONTAIN_BAND = 1e-6  # relative: a full stratum this much farther than M's best does not hold the nearest point
 ZERO_DISTANCE = 1e-18  # squared distances below this times |u|^2 are zero (data on M)
 
 # rank of D mu at the smooth part's best point
@@ -56,6 +57,7 @@ class Stratum:
     support: tuple[int, ...] | None = None  # parameters of a subnetwork (None: all)
     rank: int | None = None  # matrix rank, for linear networks
     point: bool = False  # the zero function
+    full: bool = False  # a subnetwork of the dimension of M: a part of M, not a singular stratum
 
 
 def strata(net: Network, seed: int) -> list[Stratum]:
@@ -87,7 +89,7 @@ def strata(net: Network, seed: int) -> list[Stratum]:
             seen.add(key)
             name = s.description if not prefix else f"{prefix}, then {s.description}"
             if s.dim > 0:
-                out.append(Stratum(name, s.dim, support=key))
+                out.append(Stratum(name, s.dim, support=key, full=s.dim == top.dim))
             walk(s.network, np.array(key, dtype=np.int64), name)
 
     walk(net, None, "")
@@ -100,7 +102,10 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
     names = [s.name for s in all_strata]
     if isinstance(target, str):
         if target == "singular":
-            return list(range(1, len(all_strata))), "the singular strata"
+            lower = [i for i, s in enumerate(all_strata) if i and not s.full]
+            if not lower:
+                raise ValueError(f"{net.spec} has no singular strata to target: its subnetworks have the dimension of M")
+            return lower, "the singular strata"
         if target == "boundary":
             return [-1], "the boundary"
         if target in names[1:]:
@@ -138,11 +143,13 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
     * on every stratum, mu is linear in each block of parameters of a slice (``_blocks.py``):
       the filters of linear convolutions (any strides); V, k, q of lightning attention with one
       key/query dimension; V and M = K^T Q with a >= d key/query dimensions (then M is any real
-      d x d matrix, realized as K = [I; 0], Q = [M; 0]). Then mu(w) = (prod |w_i|) mu(w_1 /
+      d x d matrix, realized as K = [I; 0], Q = [M; 0]; with one token, t = 1, only the symmetric
+      part of M counts and M is upper triangular). Then mu(w) = (prod |w_i|) mu(w_1 /
       |w_1|, ...), and the real image is the cone over the compact image of a product of spheres,
       which avoids 0: a product of nonzero polynomials is nonzero, and for attention with t >= 2
       tokens the entry (p, 1) at X = [x, y, 0, ...] is (v.x)(x^T M x) + (v.y)(y^T M x), nonzero
-      when the row v of V and M are (the second term alone has degree 2 in y). So the image is
+      when the row v of V and M are (the second term alone has degree 2 in y); with one token it
+      is (v.x)(x^T M x), and an upper triangular M != 0 has a nonzero quadratic form. So the image is
       closed and the nearest point is mu(w*) for a real global minimizer w*. The cone chart
       (t w_1, w_2, ...) fixes one entry of every block (``block_cone_chart``); a rescaling of
       w* lies in it when those entries of w* are nonzero, and is a global minimizer there too,
@@ -161,10 +168,13 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
       component of the critical equations of their own, so the generic solutions come from
       start-system homotopies, not monodromy (``_isolated_solutions``).
 
+    A subnetwork of the dimension of M is a part of M, not a singular stratum (``Stratum.full``):
+    with a > d the subnetworks with at least d key/query dimensions have the image of the
+    network (and its chart); with t = 1 and d = 2, one key/query dimension gives the forms
+    (V x)(x^T S x) whose quadratic form has real linear factors, a full-dimensional part of M.
+
     Attention with 1 < a' < d key/query dimensions on some stratum (d >= 3, a >= 2) has K^T Q of
-    rank a' < d, no free block; with a > d the subnetwork with a - 1 dimensions has the same
-    image as the network (K^T Q is any d x d matrix either way), and with t = 1 token only the
-    symmetric part of M counts: multistart there. Elsewhere the real neuromanifold may have a
+    rank a' < d, no free block: multistart there. Elsewhere the real neuromanifold may have a
     boundary that is no stratum (binary quartics of real rank 2)."""
     if linear_shape(net) is not None:
         return None
@@ -189,12 +199,19 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
                 f"the stratum {s.name!r} of {net.spec} has dimension {s.dim}, not {chart_dim(form, s.support)}: its fibers are "
                 "larger than the rescalings of the blocks of parameters, so the exhaustive charts do not apply; use method='multistart'"
             )
-        if s.support is not None and s.dim == all_strata[0].dim:
-            return (
-                f"the stratum {s.name!r} of {net.spec} has the dimension of the smooth part (with a > d both are the "
-                "images of V and any M = K^T Q), so their exhaustive distances would tie; use method='multistart'"
-            )
     return None
+
+
+def _charted_like_top(net: Network, s: Stratum) -> bool:
+    """Does the stratum have the smooth part's chart (attention with a > d: the subnetworks with
+    at least d key/query dimensions have the same image, realized on the same slice)?"""
+    if not s.full:
+        return False
+    top, form = multilinear_form(net), multilinear_form(net, s.support)
+    if not isinstance(top, BlockForm) or not isinstance(form, BlockForm):
+        return False
+    same_base = (top.base is None and form.base is None) or (top.base is not None and form.base is not None and np.array_equal(top.base, form.base))
+    return bool(np.array_equal(top.labels, form.labels) and same_base)
 
 
 @dataclass
@@ -240,7 +257,7 @@ class NetworkJob:
             else:
                 raise ValueError(
                     "the boundary target with method='exhaustive' needs a network linear in blocks of parameters "
-                    "(linear convolutional networks, lightning attention with a = 1 or a = d): the rank of D mu "
+                    "(linear convolutional networks, lightning attention with a = 1 or d <= 2): the rank of D mu "
                     "at exact critical points; use method='multistart'"
                 )
         # the distribution must fit the ambient space
@@ -303,6 +320,9 @@ class NetworkJob:
             if s.point:
                 cols.append((U**2).sum(axis=1))
                 continue
+            if i and _charted_like_top(self.net, s):
+                cols.append(cols[0])
+                continue
             found = self._real_critical_points(i, s, U, salt)
             cols.append(np.array([_best_distance(c, u) for c, u in zip(found, U)]))
             if i == 0 and is_multilinear(self.net):
@@ -310,7 +330,15 @@ class NetworkJob:
         return np.column_stack(cols), rank_drop
 
     def decide_from(self, D: np.ndarray, rank_drop: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:
-        match, beat = (TIE_BAND, TIE_BAND) if self.method == "exhaustive" else (MULTISTART_MATCH, MULTISTART_BEAT)
+        exhaustive = self.method == "exhaustive"
+        match, beat = (TIE_BAND, TIE_BAND) if exhaustive else (MULTISTART_MATCH, MULTISTART_BEAT)
+        full = [i for i, s in enumerate(self.strata) if s.full]
+        if full and targets != [-1] and set(targets) <= set(full):
+            zero = [i for i, s in enumerate(self.strata) if s.point]
+            return _contains(D, targets, *((TIE_BAND, CONTAIN_BAND) if exhaustive else (MULTISTART_MATCH, MULTISTART_BEAT)), zero)
+        # a full stratum is a part of the smooth part, never nearer than it: no competitor
+        keep = [i for i in range(D.shape[1]) if i not in full]
+        D, targets = D[:, keep], [keep.index(i) if i >= 0 else i for i in targets]
         if targets == [-1]:
             # boundary: the best point is on the smooth part's edge (a rank drop), not on a stratum
             out = _compare(D, [0], match, beat)
@@ -487,7 +515,7 @@ def _start_paths(net: Network, all_strata: list[Stratum], seed: int, built: dict
     charts and systems of stratum i (seed + i, the first chart) go into ``built``."""
     most = 0.0
     for i, s in enumerate(all_strata):
-        if not s.point and s.rank is None:
+        if not s.point and s.rank is None and not (i and _charted_like_top(net, s)):
             built[i] = _chart_system(net, s, seed + i)
             if built[i][2]:
                 most = max(most, float(built[i][1].best_variable_groups()[1]))
@@ -551,6 +579,19 @@ def _compare(D: np.ndarray, targets: list[int], match: float, beat: float) -> np
     miss = ~hit & (o < t * (1 - beat))
     out = np.where(hit, 1, np.where(miss, 0, -1))
     return np.where(bad, -1, out).astype(np.int8)
+
+
+def _contains(D: np.ndarray, targets: list[int], match: float, beat: float, zero: list[int]) -> np.ndarray:
+    """Decisions for strata of the dimension of M (parts of M, which a nearest point can share
+    with the smooth part): hit if the targets' best is the overall best within ``match``, miss if
+    it is worse by more than ``beat``, undecided in between or when a distance is unknown. Data on
+    M (distance 0) are compared up to ZERO_DISTANCE times |u|^2 (the zero function's distance)."""
+    t = D[:, targets].min(axis=1)
+    best = D.min(axis=1)
+    scale = D[:, zero].max(axis=1) if zero else np.where(np.isfinite(D), D, 0.0).max(axis=1)
+    slack = ZERO_DISTANCE * scale
+    out = np.where(t <= best * (1 + match) + slack, 1, np.where(t > best * (1 + beat) + slack, 0, -1))
+    return np.where(np.isnan(D).any(axis=1), -1, out).astype(np.int8)
 
 
 def _least_squares(

@@ -567,13 +567,14 @@ def voronoi_mc(
     name of one of their strata, for networks a subnetwork (or its description, or its index in
     ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part
     where D mu drops rank: exhaustive for linear convolutional networks and lightning attention
-    with a = 1, or a = d = 2 and t >= 2, else multistart).
+    with a = 1 or d <= 2, else multistart). A subnetwork of the dimension of M is no singular
+    stratum (``"singular"`` leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
     random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available:
     linear networks, one hidden layer with z^2 and no bias, linear convolutional networks,
-    lightning attention with a = 1, or a = d = 2 and t >= 2: mu linear in V, k, q or in V and
-    K^T Q; not where its start systems would exceed 5,000 paths).
+    lightning attention with a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where
+    its start systems would exceed 5,000 paths).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
