@@ -141,6 +141,24 @@ def test_voronoi_of_a_half_plane_edge_from_the_command_line(capsys, tmp_path) ->
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_voronoi_of_a_relu_network_at_input_points(capsys, tmp_path) -> None:
+    # --inputs K draws K standard normal points from the seed; a file gives them as rows of
+    # coordinates (one column per point); both runs equal the Python API's
+    import numpy as np
+
+    from neuromanifold.cli import main
+
+    X = np.random.default_rng([3, 0x1A9]).standard_normal((1, 5))
+    path = tmp_path / "points.txt"
+    np.savetxt(path, X)
+    direct = nm.voronoi_mc(nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X), "boundary", 150, seed=3, progress=False)
+    for inputs in ("5", str(path)):
+        assert main(["voronoi", "relu:1,2,1", "--inputs", inputs, "--target", "boundary", "--samples", "150", "--seed", "3", "--quiet", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert (out["hits"], out["n_failed"], out["exhaustive"]) == (direct.hits, direct.n_failed, False)
+        assert "relu:1,2,1 at 5 input points" in out["variety"]
+
+
 def test_voronoi_plane_curve_syntax_is_unchanged(capsys) -> None:
     # 'x(t); y(t)' alone is a plane curve (exact critical polynomial); with --parameters it is
     # solved as a parametrized variety; both decide the same samples
@@ -170,6 +188,9 @@ def test_voronoi_plane_curve_syntax_is_unchanged(capsys) -> None:
         (["s*t; s; t**2"], "no singular points or strata"),
         (["y**2 - x**3", "--stratum", "edge=t; 0"], "parametrized variety"),
         (["linear:2,1,2", "--singular-point", "0,0,0,0"], "parametrized variety"),
+        (["relu:1,3,1"], "--inputs K"),
+        (["relu:1,3,1", "--inputs", "no-such-file.txt"], "cannot read input points"),
+        (["linear:2,1,2", "--inputs", "4"], "ReLU network"),
     ],
 )
 def test_voronoi_bad_maps_are_clean_errors(args, message, capsys) -> None:

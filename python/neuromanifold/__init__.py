@@ -29,6 +29,7 @@ from .curves import PlaneCurve
 from .varieties import ParametrizedVariety
 from .critical import CriticalPoint, CriticalPoints, classify, critical_points
 from .dimension import DimensionReport, dimension, functional_dimension
+from .evaluation import NeuromanifoldAt
 from .ed import ed_degree
 from .landscape import Landscape, landscape
 from .losses import DistanceLoss, Loss, SquaredError
@@ -70,6 +71,7 @@ __all__ = [
     "LinearNetwork",
     "MonodromyResult",
     "Network",
+    "NeuromanifoldAt",
     "NeuromanifoldError",
     "PolynomialNetwork",
     "ReLUNetwork",

@@ -30,6 +30,7 @@ from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, 
 from ._chunks import chunk_samples, decided_counts
 from ._charts import BlockForm, Chart, cone_critical_system, critical_system, block_cone_chart, linear_shape, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
+from .evaluation import NeuromanifoldAt
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve, track
 
@@ -37,6 +38,7 @@ TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undec
 MULTISTART_MATCH = 1e-7  # relative: a local search that ends this close to the target's best did not beat it
 MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
+RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
 MULTISTART_ITERATIONS = 150
 SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
 GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before giving up
@@ -63,7 +65,7 @@ class Stratum:
 def strata(net: Network, seed: int) -> list[Stratum]:
     """The smooth part first, then the lower strata."""
     shape = linear_shape(net)
-    top = Stratum("smooth part", _dim(net, seed))
+    top = Stratum("smooth part", net.dim(seed) if isinstance(net, NeuromanifoldAt) else _dim(net, seed))
     if shape is not None:
         m, n = shape.rows, shape.cols
         # a subnetwork of each rank (for local searches): switch off neurons one by one
@@ -93,6 +95,9 @@ def strata(net: Network, seed: int) -> list[Stratum]:
             walk(s.network, np.array(key, dtype=np.int64), name)
 
     walk(net, None, "")
+    constants = net.constants() if isinstance(net, NeuromanifoldAt) else None
+    if constants is not None:
+        out.append(Stratum("constant functions (a hidden layer switched off)", len(constants), support=tuple(int(i) for i in constants)))
     if np.allclose(net.mu(np.zeros(net.n_params)), 0.0):
         out.append(Stratum("zero function", 0, point=True))
     return out
@@ -176,6 +181,11 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
     Attention with 1 < a' < d key/query dimensions on some stratum (d >= 3, a >= 2) has K^T Q of
     rank a' < d, no free block: multistart there. Elsewhere the real neuromanifold may have a
     boundary that is no stratum (binary quartics of real rank 2)."""
+    if isinstance(net, NeuromanifoldAt):
+        return (
+            f"{net.spec} is piecewise linear: its image at the input points is a union of images of polynomial maps, "
+            "one per activation pattern, with edges that are no stratum; use method='multistart'"
+        )
     if linear_shape(net) is not None:
         return None
     if isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and not net.bias:
@@ -232,6 +242,7 @@ class NetworkJob:
     chunk_size: int
     method: str
     exhaustive: bool
+    inputs: list[list[float]] | None = None  # input points of a ReLU network (NeuromanifoldAt)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -262,7 +273,8 @@ class NetworkJob:
                 )
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
-        job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive")
+        inputs = net.X.tolist() if isinstance(net, NeuromanifoldAt) else None
+        job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive", inputs)
         job._cache["net"] = net
         job._cache["strata"] = all_strata
         job._cache["built"] = built  # the first charts' systems, counted above: not built again
@@ -275,6 +287,8 @@ class NetworkJob:
 
     @property
     def variety_name(self) -> str:
+        if self.inputs is not None:
+            return f"neuromanifold of {self.net.description}"
         return f"neuromanifold of {self.spec}"
 
     @property
@@ -282,7 +296,8 @@ class NetworkJob:
         if "net" not in self._cache:
             from .spec import parse
 
-            self._cache["net"] = parse(self.spec)
+            net = parse(self.spec)
+            self._cache["net"] = net if self.inputs is None else NeuromanifoldAt(net, np.array(self.inputs))
         return self._cache["net"]
 
     @property
@@ -598,19 +613,44 @@ def _least_squares(
     net: Network, support: np.ndarray, U: np.ndarray, rng: np.random.Generator, extra: list[np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """min over theta (zero outside support) of |mu(theta) - u|^2 for each row u of U, by
-    batched Levenberg-Marquardt from MULTISTART_STARTS random starts (and the given extra
-    starts, one (B, N) array each): best value and parameters."""
+    batched Levenberg-Marquardt from MULTISTART_STARTS random starts (RELU_STARTS for ReLU
+    networks) and the given extra starts, one (B, N) array each: best value and parameters."""
     extra = extra or []
+    relu = isinstance(net, NeuromanifoldAt)
+    starts = RELU_STARTS if relu else MULTISTART_STARTS
     B, N = len(U), net.n_params
-    K = MULTISTART_STARTS + len(extra)
+    K = starts + len(extra)
     k = len(support)
     scale = float(np.sqrt(np.mean(U**2)) + 1e-12) ** (1.0 / max(1, _degree(net)))
     theta = np.zeros((B, K, N))
-    theta[:, : MULTISTART_STARTS, support] = scale * rng.standard_normal((B, MULTISTART_STARTS, k))
+    theta[:, :starts, support] = scale * rng.standard_normal((B, starts, k))
     for j, th in enumerate(extra):
-        theta[:, MULTISTART_STARTS + j] = th
+        theta[:, starts + j] = th
+    if relu:
+        _anchor_kinks(net, theta[:, : starts // 2], support, rng)
+        return net.local_least_squares(support, U, theta, MULTISTART_ITERATIONS)
     best, params = net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), theta, MULTISTART_ITERATIONS)
     return best, params
+
+
+def _anchor_kinks(net: NeuromanifoldAt, theta: np.ndarray, support: np.ndarray, rng: np.random.Generator) -> None:
+    """Move the first layer's biases of starts (B, K, N) so that every unit's kink passes through
+    an input point or a random point between two: a unit whose kink starts outside the data has
+    no gradient to bring it in, and minima often have kinks at input points (biases in the
+    support only)."""
+    if not net.net.bias:
+        return
+    d0, d1 = net.widths[0], net.widths[1]
+    X = net.X
+    B, K, _ = theta.shape
+    for r in range(d1):
+        bias = d0 * d1 + r
+        if bias not in support:
+            continue
+        a, b = rng.integers(0, X.shape[1], (2, B, K))
+        lam = np.where(rng.random((B, K, 1)) < 0.5, 1.0, rng.random((B, K, 1)))  # half through an input point
+        anchor = lam * X.T[a] + (1 - lam) * X.T[b]  # (B, K, d0)
+        theta[:, :, bias] = -(theta[:, :, r * d0 : (r + 1) * d0] * anchor).sum(axis=2)
 
 
 def _degree(net: Network) -> int:

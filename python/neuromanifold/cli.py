@@ -161,9 +161,14 @@ def _landscape(args: argparse.Namespace) -> int:
     return 0
 
 
-def _voronoi_variety(text: str, parameters: str | None = None, strata: Sequence[str] = (), points: Sequence[str] = ()) -> Any:
-    """An architecture spec ('linear:2,1,2'), a curve equation F(x, y), or a polynomial map
-    'phi_1; ...; phi_n' (components separated by ';').
+def _voronoi_variety(
+    text: str, parameters: str | None = None, strata: Sequence[str] = (), points: Sequence[str] = (), inputs: str | None = None, seed: int = 0
+) -> Any:
+    """An architecture spec ('linear:2,1,2'; a ReLU spec with ``inputs``), a curve equation
+    F(x, y), or a polynomial map 'phi_1; ...; phi_n' (components separated by ';').
+
+    ``inputs`` are the input points of a ReLU network: a count K (K standard normal points from
+    ``seed``) or a text file of d_0 rows (one column per point, as numpy.loadtxt reads it).
 
     A map is a parametrized variety in the parameters ``parameters`` ('s,t'; by default its
     symbols in alphabetical order), with strata 'NAME=phi_1; ...; phi_n' (in their own
@@ -173,6 +178,10 @@ def _voronoi_variety(text: str, parameters: str | None = None, strata: Sequence[
     from .curves import PlaneCurve
     from .varieties import ParametrizedVariety
 
+    if ":" in text and ";" not in text and isinstance(parse(text), ReLUNetwork):
+        return _relu_at_inputs(text, inputs, seed)
+    if inputs is not None:
+        raise ValueError(f"--inputs are the input points of a ReLU network, not of {text!r}")
     options = parameters is not None or bool(strata) or bool(points)
     if ";" not in text and parameters is None:
         if options:
@@ -187,6 +196,25 @@ def _voronoi_variety(text: str, parameters: str | None = None, strata: Sequence[
     if repeated:
         raise ValueError(f"strata named more than once: {', '.join(repeated)}")
     return ParametrizedVariety(components, names, singular_points=[_coordinates(p) for p in points] or None, strata=dict(named))
+
+
+def _relu_at_inputs(spec: str, inputs: str | None, seed: int) -> Any:
+    import numpy as np
+
+    from .evaluation import NeuromanifoldAt
+
+    net = parse(spec)
+    assert isinstance(net, ReLUNetwork)
+    if inputs is None:
+        raise ValueError(f"{spec} is a ReLU network, seen through its values at input points: give --inputs K (random points) or --inputs FILE")
+    if inputs.isdigit():
+        X = np.random.default_rng([seed, 0x1A9]).standard_normal((net.n_inputs, int(inputs)))
+    else:
+        try:
+            X = np.loadtxt(inputs, ndmin=2)
+        except OSError as e:
+            raise ValueError(f"cannot read input points from {inputs!r}: {e}") from None
+    return NeuromanifoldAt(net, X)
 
 
 def _components(text: str) -> list[str]:
@@ -251,7 +279,7 @@ def _voronoi(args: argparse.Namespace) -> int:
     from .varieties import ParametrizedVariety
     from .voronoi import Gaussian, UniformBox, voronoi_mc
 
-    variety = _voronoi_variety(args.variety, args.parameters, args.stratum, args.singular_point)
+    variety = _voronoi_variety(args.variety, args.parameters, args.stratum, args.singular_point, args.inputs, args.seed)
     dist = Gaussian(args.scale) if args.distribution == "gaussian" else UniformBox(args.low, args.high)
     try:
         est = voronoi_mc(
@@ -312,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a named stratum of a polynomial map, e.g. handle='0; 0; t**2' (constants: a point); repeatable",
     )
     p_vo.add_argument("--singular-point", action="append", default=[], metavar="X,Y,...", help="a singular point of a polynomial map; repeatable")
+    p_vo.add_argument("--inputs", default=None, metavar="K|FILE", help="input points of a ReLU network: K random ones, or a file of d_0 rows")
     p_vo.add_argument("--samples", type=lambda x: int(float(x)), default=100_000, help="number of samples, e.g. 1e7 (default 1e5)")
     p_vo.add_argument("--distribution", choices=["gaussian", "box"], default="gaussian", help="Gaussian (--scale) or uniform box (--low, --high)")
     p_vo.add_argument("--scale", type=float, default=1.0)

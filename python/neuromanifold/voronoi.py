@@ -480,8 +480,9 @@ def _make_job(variety: object, target: object, distribution: Distribution, seed:
             raise ValueError(f"plane curves are always solved exhaustively; method {method!r} is not available")
         indices, point, name = _curve_target(variety, target)
         return _CurveJob(variety, indices, point, name, distribution, seed, n, chunk_size or CURVE_CHUNK)
-    from .architectures import Network
+    from .architectures import Network, ReLUNetwork
     from ._voronoi_networks import NetworkJob
+    from .evaluation import NeuromanifoldAt
     from .varieties import ParametrizedVariety
 
     if isinstance(variety, ParametrizedVariety):
@@ -492,9 +493,13 @@ def _make_job(variety: object, target: object, distribution: Distribution, seed:
         variety_job.distribution.draw(np.random.default_rng(0), 1, variety.ambient_dim)
         return variety_job
 
-    if isinstance(variety, Network):
-        return NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)
-    raise TypeError(f"variety must be a PlaneCurve, a ParametrizedVariety, an algebraic Network or a spec/equation string, got {type(variety).__name__}")
+    if isinstance(variety, (Network, NeuromanifoldAt)):
+        return NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)  # type: ignore[arg-type]
+    if isinstance(variety, ReLUNetwork):
+        raise TypeError(f"a ReLU network is seen through its values at input points: pass nm.NeuromanifoldAt({variety.spec!r} network, X)")
+    raise TypeError(
+        f"variety must be a PlaneCurve, a ParametrizedVariety, an algebraic Network, a NeuromanifoldAt or a spec/equation string, got {type(variety).__name__}"
+    )
 
 
 # -- running chunks: locally, resumably, or on a cluster ----------------------------------------
@@ -561,8 +566,9 @@ def voronoi_mc(
     in ``target``.
 
     ``variety``: a :class:`PlaneCurve`, a :class:`ParametrizedVariety`, an algebraic network (its
-    neuromanifold in coefficient space, with the Euclidean distance on coefficients), or a spec /
-    curve equation string.
+    neuromanifold in coefficient space, with the Euclidean distance on coefficients), a
+    :class:`NeuromanifoldAt` (a ReLU network's values at input points; local searches only), or
+    a spec / curve equation string.
     ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
     name of one of their strata, for networks a subnetwork (or its description, or its index in
     ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part

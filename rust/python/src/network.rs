@@ -286,7 +286,7 @@ impl Network {
             starts.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))?;
         let net = &self.inner;
         let (d, theta) = py
-            .detach(|| run(|| core::voronoi::local::local_least_squares(net, &support, t, st, k, iterations)))
+            .detach(|| run(|| core::voronoi::local::local_least_squares(net.as_ref(), &support, t, st, k, iterations)))
             .py()?;
         let n = net.n_params();
         if targets.shape()[0] != b {
@@ -408,5 +408,39 @@ impl ReluNetwork {
         let net = &self.inner;
         let out = py.detach(|| run(|| net.jacobian(t, xs, n_points))).py()?;
         out.into_pyarray(py).reshape([net.n_outputs(), n_points, net.n_params()])
+    }
+    /// (hidden layer, widths, parameter positions) of each subnetwork with one neuron off.
+    fn subnetworks(&self) -> Vec<(usize, Vec<usize>, Vec<usize>)> {
+        self.inner.subnetworks().into_iter().map(|(layer, sub, emb)| (layer, sub.widths().to_vec(), emb)).collect()
+    }
+    /// Levenberg-Marquardt on |f_theta(X) - u|^2 (values at the columns of X, row-major d_L x
+    /// n_points) from starts (B, K, N) over the parameters in `support`: best squared distance
+    /// (B,) and its parameters (B, N).
+    fn local_least_squares<'py>(
+        &self,
+        py: Python<'py>,
+        support: Vec<usize>,
+        x: PyReadonlyArray2<'py, f64>,
+        targets: PyReadonlyArray2<'py, f64>,
+        starts: numpy::PyReadonlyArray3<'py, f64>,
+        iterations: usize,
+    ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>)> {
+        let (b, k) = (starts.shape()[0], starts.shape()[1]);
+        if targets.shape()[0] != b {
+            return Err(to_py(core::Error::Shape(format!("{} targets but starts for {b}", targets.shape()[0]))));
+        }
+        let (n_points, xs, t) = (x.shape()[1], slice(&x)?, slice(&targets)?);
+        let st =
+            starts.as_slice().map_err(|_| pyo3::exceptions::PyValueError::new_err("array must be C-contiguous"))?;
+        let net = &self.inner;
+        let (d, theta) = py
+            .detach(|| {
+                run(|| {
+                    let model = core::voronoi::local::ValuesAtPoints::new(net, xs, n_points)?;
+                    core::voronoi::local::local_least_squares(&model, &support, t, st, k, iterations)
+                })
+            })
+            .py()?;
+        Ok((d.into_pyarray(py), theta.into_pyarray(py).reshape([b, net.n_params()])?))
     }
 }

@@ -25,6 +25,7 @@ pub use conv::ConvNetwork;
 pub use linear::LinearNetwork;
 pub use polynomial::PolynomialNetwork;
 pub use relu::ReLUNetwork;
+pub(crate) use relu::ReluScratch;
 pub use residual::ResidualLinearNetwork;
 
 use crate::error::{Error, Result};

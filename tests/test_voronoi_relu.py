@@ -1,0 +1,164 @@
+"""Voronoi cells of ReLU networks seen at input points (nm.NeuromanifoldAt): the image of
+theta -> f_theta(X) is a finite union of images of polynomial maps (one per activation pattern),
+searched locally (multistart, an upper bound).
+
+One hidden neuron on inputs x_1 < ... < x_n is solved in closed form: x -> a relu(w x + b) + c
+takes the values c + alpha (x - t)_+ (w > 0) or c + alpha (t - x)_+ (w < 0), so M is the union
+over kinks t of the planes span{1, r_t}. On an interval between input points r_t is affine in t,
+and the best t is the one stationary point of a ratio of quadratics, or an end (a kink at an
+input point). Where t leaves the data (an affine function) or only one extreme point is active
+(a spike), D mu drops rank: those pieces are the edges of M, and they are nearest for a positive
+share of the data."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+from neuromanifold._voronoi_networks import NetworkJob, _least_squares, strata
+
+X1 = np.array([-1.3, -0.4, 0.2, 0.9, 1.7])
+
+
+def exact_one_neuron(U: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Squared distance from each row of U to M of relu:1,1,1 at the points x, and the best
+    squared projections of the centred data onto the edges (affine functions, spikes at an
+    extreme point) and onto the other pieces."""
+    n = len(x)
+    xs = np.sort(x)
+    Uc = U - U.mean(axis=1, keepdims=True)
+
+    def gain(r: np.ndarray) -> np.ndarray:
+        rc = r - r.mean()
+        norm = rc @ rc
+        return np.zeros(len(U)) if norm < 1e-14 else (Uc @ rc) ** 2 / norm
+
+    edge = gain(x)  # affine functions
+    for p in (np.argmin(x), np.argmax(x)):
+        edge = np.maximum(edge, gain(np.eye(n)[p]))
+    inner = np.zeros(len(U))
+    for sign in (1, -1):
+        for t in xs[1:-1]:  # kinks at inner input points
+            r = np.maximum(sign * (x - t), 0)
+            if (r > 0).sum() >= 2:
+                inner = np.maximum(inner, gain(r))
+        for lo, hi in zip(xs[:-1], xs[1:]):
+            active = x > lo if sign == 1 else x < hi
+            if active.sum() < 2:
+                continue  # a spike: the whole interval gives one edge plane
+            # r_t = sign (v - t e) on the active points; the stationary t of <u, r>^2 / |r|^2
+            e = active.astype(float)
+            v, e = x * e - (x * e).mean(), e - e.mean()
+            a0, a1 = Uc @ v, Uc @ e
+            q0, q1, q2 = v @ v, v @ e, e @ e
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (a1 * q0 - a0 * q1) / (a1 * q1 - a0 * q2)
+                value = (a0 - t * a1) ** 2 / (q0 - 2 * t * q1 + t**2 * q2)
+            inner = np.maximum(inner, np.where((t > lo) & (t < hi), value, 0.0))
+    return (Uc**2).sum(axis=1) - np.maximum(edge, inner), edge, inner
+
+
+def one_neuron_job(target: str = "boundary", n: int = 400, seed: int = 0) -> NetworkJob:
+    return NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), X1[None, :]), target, nm.Gaussian(), seed, n, "auto", n)
+
+
+def test_one_neuron_distances_and_edges_match_the_closed_form() -> None:
+    j = one_neuron_job()
+    assert j.method == "multistart" and not j.exhaustive
+    assert [(s.name, s.dim) for s in j.strata] == [("smooth part", 3), ("constant functions (a hidden layer switched off)", 1), ("zero function", 0)]
+    U = j.samples(0)
+    D, rank_drop = j.distances(U, 0)
+    dist, edge, inner = exact_one_neuron(U, X1)
+    # a local search's value is attained by its parameters, so never below the minimum; with
+    # kinks anchored at the data and the stalls at kinks polished, it finds the minimum
+    assert np.all(D[:, 0] >= dist * (1 - 1e-9) - 1e-12)
+    assert np.mean(D[:, 0] <= dist * (1 + 1e-7) + 1e-12) >= 0.99
+    # the edges (affine functions, spikes) are nearest for a positive share of the data
+    d = j.decide_from(D, rank_drop, [-1])
+    clear = np.abs(edge - inner) > 1e-3 * (edge + inner)
+    on_edge = edge > inner
+    decided = clear & (d >= 0)
+    assert decided.mean() > 0.9
+    assert np.mean((d[decided] == 1) == on_edge[decided]) >= 0.98
+    assert 0.1 < on_edge.mean() < 0.9
+    # the constants lie in every piece: nearest only for data orthogonal to all of them
+    assert (j.decide_from(D, rank_drop, [1]) == 1).sum() == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    widths=st.sampled_from([(1, 2, 1), (2, 2, 1), (1, 3, 1), (2, 2, 2), (1, 2, 2, 1)]),
+    bias=st.booleans(),
+    n_points=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_local_search_values_are_attained_and_beat_random_parameters(widths: tuple[int, ...], bias: bool, n_points: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    M = nm.NeuromanifoldAt(nm.ReLUNetwork(widths, bias=bias), rng.standard_normal((widths[0], n_points)))
+    U = rng.standard_normal((5, M.ambient_dim))
+    support = np.arange(M.n_params)
+    best, theta = _least_squares(M, support, U, rng)  # type: ignore[arg-type]
+    assert np.allclose(((M.mu(theta) - U) ** 2).sum(axis=1), best, rtol=1e-9, atol=1e-12)
+    random = ((M.mu(rng.standard_normal((200, M.n_params)))[None, :, :] - U[:, None, :]) ** 2).sum(axis=2).min(axis=1)
+    assert np.all(best <= random * (1 + 1e-9) + 1e-12)
+
+
+def test_strata_are_subnetworks_at_the_same_points() -> None:
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2, 6))
+    M = nm.NeuromanifoldAt(nm.parse("relu:2,3,1"), X)
+    assert M.ambient_dim == 6 and M.dim() == nm.functional_dimension(M.net, X)
+    subs = M.subnetworks()
+    assert [s.description for s in subs] == ["hidden layer 1 with one neuron switched off"]
+    sub = subs[0]
+    assert isinstance(sub.network, nm.NeuromanifoldAt) and sub.network.net.widths == (2, 2, 1)
+    theta = rng.standard_normal((4, sub.network.n_params))
+    assert np.allclose(M.mu(sub.embed(theta)), sub.network.mu(theta))
+    names = [s.name for s in strata(M, 0)]  # type: ignore[arg-type]
+    assert names[0] == "smooth part" and "constant functions (a hidden layer switched off)" in names and names[-1] == "zero function"
+    no_bias = nm.NeuromanifoldAt(nm.parse("relu:2,3,1+nobias"), X)
+    assert no_bias.constants() is None and "constant functions (a hidden layer switched off)" not in [s.name for s in strata(no_bias, 0)]  # type: ignore[arg-type]
+
+
+def test_relu_counts_do_not_depend_on_threads_and_survive_pickling() -> None:
+    M = nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :])
+    before = nm.get_num_threads()
+    try:
+        out = []
+        for threads in (1, 2):
+            nm.set_num_threads(threads)
+            est = nm.voronoi_mc(M, "boundary", 120, seed=2, progress=False, chunk_size=40)
+            assert est.method == "multistart" and not est.exhaustive and "an upper bound" in str(est)
+            out.append((est.hits, est.n_failed))
+        assert out[0] == out[1]
+    finally:
+        nm.set_num_threads(before)
+    job = NetworkJob.create(M, "singular", nm.Gaussian(), 1, 60, "auto", 30)
+    copy = pickle.loads(pickle.dumps(job))
+    assert copy.net == M and np.array_equal(copy.count(0, 2), job.count(0, 2))
+    other = NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :] + 0.1), "singular", nm.Gaussian(), 1, 60, "auto", 30)
+    assert other.fingerprint() != job.fingerprint()
+
+
+def test_relu_bad_input() -> None:
+    net = nm.parse("relu:1,2,1")
+    with pytest.raises(TypeError, match="NeuromanifoldAt"):
+        nm.voronoi_mc(net, "singular", 10, progress=False)
+    with pytest.raises(TypeError, match="takes a ReLUNetwork"):
+        nm.NeuromanifoldAt(nm.parse("linear:2,1,2"), np.zeros((2, 3)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="shape"):
+        nm.NeuromanifoldAt(net, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="at least one input point"):
+        nm.NeuromanifoldAt(net, np.zeros((1, 0)))
+    with pytest.raises(ValueError, match="NaN"):
+        nm.NeuromanifoldAt(net, np.array([[0.0, np.nan]]))
+    M = nm.NeuromanifoldAt(net, X1[None, :])
+    with pytest.raises(ValueError, match="piecewise linear"):
+        nm.voronoi_mc(M, "singular", 10, progress=False, method="exhaustive")
+    with pytest.raises(ValueError, match="unknown target"):
+        nm.voronoi_mc(M, "cusp", 10, progress=False)
