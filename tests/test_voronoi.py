@@ -259,7 +259,7 @@ def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="dimension"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "singular", 10, nm.UniformBox((0, 0), (1, 1)), progress=False)
     with pytest.raises(ValueError, match="activation.*multistart"):
-        nm.voronoi_mc(nm.ConvNetwork((2, 2), activation=2), "singular", 10, method="exhaustive", progress=False)
+        nm.voronoi_mc(nm.ConvNetwork((2, 2), activation=(0, 1, 1)), "singular", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="boundary.*linear convolutional"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "boundary", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="unknown target"):

@@ -1,5 +1,6 @@
-"""Networks whose mu is linear in each block of parameters on a slice of parameter space: the
-filters of linear convolutions, and lightning self-attention X -> V X X^T K^T Q X, which depends
+"""Networks whose mu is linear (or homogeneous) in each block of parameters on a slice of
+parameter space: the filters of linear convolutions (homogeneous of degree k^(L - 1 - l) in
+filter l with the activation z^k), and lightning self-attention X -> V X X^T K^T Q X, which depends
 on V and M = K^T Q only: with one key/query dimension (a = 1) it is linear in V, k and q; with
 a >= d, M is any real d x d matrix and (V, M) -> V X X^T M X is bilinear, realized on the slice
 K = [I_d; 0], Q = [M; 0] of parameter space. With one token (t = 1) the function x -> (V x)
@@ -24,12 +25,17 @@ def filter_blocks(net: ConvNetwork) -> npt.NDArray[np.int64]:
 def multilinear_form(net: Network, support: tuple[int, ...] | None = None) -> BlockForm | str:
     """The blocks of the stratum with parameters ``support`` (None: all), or why there are none."""
     if isinstance(net, ConvNetwork):
-        if net.activation is not None:
+        if net.activation is None:
+            return BlockForm(filter_blocks(net))
+        k = len(net.activation) - 1
+        if any(net.activation[:-1]):
             return (
-                f"{net.spec} has an activation, so mu is not linear in each filter and its real image need not be "
-                "closed: critical points alone need not give the nearest point; use method='multistart'"
+                f"{net.spec} has an activation that is not a power z^k, so mu is not homogeneous in each filter and "
+                "its real image need not be closed: critical points alone need not give the nearest point; use method='multistart'"
             )
-        return BlockForm(filter_blocks(net))
+        # z^k after every layer but the last: degree k^(L - 1 - l) in filter l
+        L = len(net.filters)
+        return BlockForm(filter_blocks(net), degrees=tuple(k ** (L - 1 - l) for l in range(L)))
     if isinstance(net, LightningAttention):
         return _attention_form(net, support)
     return f"mu of {net.spec} is not linear in blocks of parameters"
@@ -48,16 +54,18 @@ def chart_dim(form: BlockForm, support: tuple[int, ...] | None) -> int:
     return len(labels) - len(np.unique(labels)) + 1
 
 
-def balanced_blocks(thetas: np.ndarray, labels: npt.NDArray[np.int64]) -> np.ndarray:
-    """The rescaling of each row of thetas (B, N) with blocks of equal norm (their product kept;
-    parameters off the blocks unchanged): singular values of D mu are compared there, since a
-    rescaling of the blocks with product 1 keeps mu but moves the singular values of D mu apart."""
+def balanced_blocks(thetas: np.ndarray, labels: npt.NDArray[np.int64], degrees: tuple[int, ...] | None = None) -> np.ndarray:
+    """The rescaling of each row of thetas (B, N) with blocks of equal norm that keeps mu (factors
+    l_i with prod l_i^d_i = 1 for mu of degree d_i in block i; parameters off the blocks
+    unchanged): singular values of D mu are compared there, since such a rescaling keeps mu but
+    moves the singular values of D mu apart."""
     out = np.array(thetas, dtype=np.float64)
     present = np.unique(labels[labels >= 0])
+    d = np.array([1 if degrees is None else degrees[b] for b in present], dtype=np.float64)
     norms = np.stack([np.linalg.norm(out[:, labels == b], axis=1) for b in present], axis=1)
     if (norms == 0).any():
         return out  # mu = 0 there: nothing to balance
-    factors = np.exp(np.log(norms).mean(axis=1, keepdims=True)) / norms
+    factors = np.exp((np.log(norms) * d).sum(axis=1, keepdims=True) / d.sum()) / norms
     for k, b in enumerate(present):
         out[:, labels == b] *= factors[:, k : k + 1]
     return out

@@ -173,6 +173,10 @@ class BlockForm:
     base: npt.NDArray[np.float64] | None = None
     mixed: bool = False  # fix a random linear functional of each block instead of an end entry
     reduce: Callable[[np.ndarray], np.ndarray] | None = None  # real parameters -> real ones on the slice, same mu
+    degrees: tuple[int, ...] | None = None  # degree of mu in each block (None: linear in each)
+
+    def degree(self, block: int) -> int:
+        return 1 if self.degrees is None else self.degrees[block]
 
 
 def block_cone_chart(
@@ -221,17 +225,27 @@ def block_cone_chart(
     sv = np.linalg.svd(J, compute_uv=False)
     if sv[-1] <= 1e-8 * sv[0]:
         raise ValueError(f"{net.spec}: the chart fixing one entry per block is not transverse to the fibers")
-    out, index, coef = _block_terms(_slice(net, theta0, inside).phi, inside, members)
-    if form.mixed:
-        out, index, coef = _rotate_terms(out, index, coef, bases, net.ambient_dim)
-    phi = _cone_polynomials(out, index, coef, fixed, c, offsets, net.ambient_dim)
+    degrees = np.array([form.degree(int(b)) for b in present])
+    linear = bool((degrees == 1).all())
+    if not linear and form.mixed:
+        raise ValueError("a mixed form needs mu linear in each block")
+    if (degrees != 1).all():
+        raise ValueError(f"{net.spec}: mu has degree 1 in no block, so the chart has no scale t")
+    scale = int(np.argmax(degrees == 1))  # the scale t multiplies a block of degree 1
+    if linear:
+        out, index, coef = _block_terms(_slice(net, theta0, inside).phi, inside, members)
+        if form.mixed:
+            out, index, coef = _rotate_terms(out, index, coef, bases, net.ambient_dim)
+        phi = _cone_polynomials(out, index, coef, fixed, c, offsets, net.ambient_dim)
+    else:
+        phi = _homogeneous_cone_polynomials(_slice(net, theta0, inside).phi, inside, members, degrees, scale, fixed, c, offsets)
 
     def lift(y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
         theta = np.broadcast_to(theta0, y.shape[:-1] + theta0.shape).astype(np.result_type(y, np.float64))
         for b, (m, R, f, o) in enumerate(zip(members, bases, fixed, offsets)):
             w = np.insert(y[..., o : o + len(m) - 1], f, c[b], axis=-1) @ R.T
-            theta[..., m] = w * y[..., :1] if b == 0 else w  # mu is linear in the first block: t m(w)
+            theta[..., m] = w * y[..., :1] if b == scale else w  # mu is linear in that block: t m(w)
         return theta
 
     def coordinates(theta: np.ndarray) -> np.ndarray:
@@ -241,7 +255,8 @@ def block_cone_chart(
         ws = [theta[..., m] @ R for m, R in zip(members, bases)]
         factors = np.stack([cb / w[..., f] for cb, w, f in zip(c, ws, fixed)], axis=-1)  # l_i: block i rescaled to c_i
         parts = [np.delete(w * factors[..., b : b + 1], f, axis=-1) for b, (w, f) in enumerate(zip(ws, fixed))]
-        return np.concatenate([1.0 / np.prod(factors, axis=-1, keepdims=True)] + parts, axis=-1)
+        # mu(l_1 w_1, ...) = prod l_i^d_i mu(w): t undoes that product
+        return np.concatenate([1.0 / np.prod(factors**degrees, axis=-1, keepdims=True)] + parts, axis=-1)
 
     return Chart(phi=phi, n=int(offsets[-1]), lift=lift, rank=None, top=True, coordinates=coordinates)
 
@@ -303,6 +318,37 @@ def _cone_polynomials(out: np.ndarray, index: np.ndarray, coef: np.ndarray, fixe
         if v != 0:
             phi[a][e] = v
     return phi
+
+
+def _homogeneous_cone_polynomials(
+    phi: list[pl.Poly], inside: np.ndarray, members: list[np.ndarray], degrees: np.ndarray, scale: int, fixed: list[int], c: list[float], offsets: np.ndarray
+) -> list[pl.Poly]:
+    """phi_a(t, w) = t m_a(w) for mu homogeneous of degree d_i in block i (d = 1 in block
+    ``scale``, which t multiplies): the fixed entry of block i at c_i, the others coordinates."""
+    block = np.zeros(len(inside), dtype=np.int64)
+    position = np.zeros(len(inside), dtype=np.int64)
+    for b, m in enumerate(members):
+        at = np.searchsorted(inside, m)
+        block[at], position[at] = b, np.arange(len(m))
+    out: list[pl.Poly] = []
+    for p in phi:
+        q: pl.Poly = {}
+        for e, v in p.items():
+            exps = np.array(e, dtype=np.int64)
+            if not all(exps[block == b].sum() == d for b, d in enumerate(degrees)):
+                raise ValueError("mu is not homogeneous of the given degree in each block of parameters")
+            new = np.zeros(int(offsets[-1]), dtype=np.int64)
+            new[0] = 1
+            for j in np.nonzero(exps)[0]:
+                b, k = block[j], position[j]
+                if k == fixed[b]:
+                    v = v * c[b] ** int(exps[j])
+                else:
+                    new[offsets[b] + k - (k > fixed[b])] = exps[j]
+            key = tuple(int(x) for x in new)
+            q[key] = q.get(key, 0) + v
+        out.append({e: v for e, v in q.items() if v != 0})
+    return out
 
 
 def _base_point(net: Network, seed: int, support: npt.NDArray[np.int64] | None) -> tuple[np.ndarray, np.ndarray]:

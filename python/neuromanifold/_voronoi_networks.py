@@ -146,17 +146,22 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
       layer with activation z^2 and no bias (real quadratic forms of bounded rank, signs
       absorbed by the output weights);
     * on every stratum, mu is linear in each block of parameters of a slice (``_blocks.py``):
-      the filters of linear convolutions (any strides); V, k, q of lightning attention with one
+      the filters of linear convolutions (any strides), or homogeneous of degree k^(L - 1 - l)
+      in filter l with the activation z^k; V, k, q of lightning attention with one
       key/query dimension; V and M = K^T Q with a >= d key/query dimensions (then M is any real
       d x d matrix, realized as K = [I; 0], Q = [M; 0]; with one token, t = 1, only the symmetric
       part of M counts and M is upper triangular). Then mu(w) = (prod |w_i|) mu(w_1 /
       |w_1|, ...), and the real image is the cone over the compact image of a product of spheres,
-      which avoids 0: a product of nonzero polynomials is nonzero, and for attention with t >= 2
+      which avoids 0: a product of nonzero polynomials is nonzero; with z^k, a filter applied to
+      the k-th powers of the shifted copies of a nonzero polynomial is nonzero (in lex order the
+      shift moves the leading monomial, so the powers have distinct leading monomials and are
+      linearly independent); for attention with t >= 2
       tokens the entry (p, 1) at X = [x, y, 0, ...] is (v.x)(x^T M x) + (v.y)(y^T M x), nonzero
       when the row v of V and M are (the second term alone has degree 2 in y); with one token it
       is (v.x)(x^T M x), and an upper triangular M != 0 has a nonzero quadratic form. So the image is
       closed and the nearest point is mu(w*) for a real global minimizer w*. The cone chart
-      (t w_1, w_2, ...) fixes one entry of every block (``block_cone_chart``); a rescaling of
+      (t w_1, w_2, ...) fixes one entry of every block (``block_cone_chart``; t scales a block of
+      degree 1, the last filter); a rescaling of
       w* lies in it when those entries of w* are nonzero, and is a global minimizer there too,
       so a real critical point of the chart. Filters with a zero end tap lie on the subnetwork
       with that tap switched off, a stratum of its own. Attention blocks with a zero entry lie on
@@ -267,8 +272,8 @@ class NetworkJob:
                 method = "multistart"
             else:
                 raise ValueError(
-                    "the boundary target with method='exhaustive' needs a network linear in blocks of parameters "
-                    "(linear convolutional networks, lightning attention with a = 1 or d <= 2): the rank of D mu "
+                    "the boundary target with method='exhaustive' needs a network linear (or homogeneous) in blocks of parameters "
+                    "(linear convolutional networks or with z^k, lightning attention with a = 1 or d <= 2): the rank of D mu "
                     "at exact critical points; use method='multistart'"
                 )
         # the distribution must fit the ambient space
@@ -278,6 +283,18 @@ class NetworkJob:
         job._cache["net"] = net
         job._cache["strata"] = all_strata
         job._cache["built"] = built  # the first charts' systems, counted above: not built again
+        form = multilinear_form(net) if job.exhaustive and automatic else None
+        if isinstance(form, BlockForm) and form.degrees is not None and any(d > 1 for d in form.degrees):
+            # higher degrees give critical points far out in the charts, whose paths a generic
+            # solve can lose: "auto" solves every stratum now and takes local searches if one fails
+            from ._core import NeuromanifoldError
+
+            try:
+                for i, s in enumerate(all_strata):
+                    if not s.point and not (i and _charted_like_top(net, s)):
+                        job._solved(i, s)
+            except NeuromanifoldError:
+                return cls.create(net, target, distribution, seed, n, "multistart", chunk_size)
         return job
 
     def __getstate__(self) -> dict[str, Any]:
@@ -429,7 +446,7 @@ class NetworkJob:
         assert isinstance(form, BlockForm)
         thetas = c.thetas[near] if form.reduce is None else form.reduce(c.thetas[near])
         blocks = form.labels >= 0  # not the held K
-        sv = np.linalg.svd(self.net.jacobian(balanced_blocks(thetas, form.labels))[:, :, blocks], compute_uv=False)
+        sv = np.linalg.svd(self.net.jacobian(balanced_blocks(thetas, form.labels, form.degrees))[:, :, blocks], compute_uv=False)
         ratio = sv[:, self.strata[0].dim - 1] / sv[:, 0]
         if (ratio < RANK_GAP / RANK_BAND).all():
             return RANK_DROP
