@@ -32,7 +32,7 @@ from ._charts import BlockForm, Chart, cone_critical_system, critical_system, bl
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
-from .system import MonodromyResult, System, solve, track
+from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
 MULTISTART_MATCH = 1e-7  # relative: a local search that ends this close to the target's best did not beat it
@@ -561,38 +561,29 @@ def _isolated_solutions(system: System, seed: int, what: str) -> MonodromyResult
     critical equations of their own (conv (2, 2): the quadratics with a double root).
 
     A path of a start-system homotopy can end in the wrong place (at infinity, or at a point
-    that is no solution), which would lose a critical point for every data point. So the
-    solutions of independent runs at other generic data are moved to the first and united,
-    until two runs in a row add nothing."""
+    that is no solution), which would lose a critical point for every data point. So runs with
+    other random start systems at the same generic data are united until two runs in a row add
+    nothing. (Moving the solutions of runs at other generic data by parameter homotopies would
+    do too, but loses paths to critical points far out in the chart: conv (2, 2, 2) with z^2
+    has some at 1e8.)"""
     from ._core import NeuromanifoldError
 
     rng = np.random.default_rng([seed, 0x15C7])
-    p0: np.ndarray | None = None
+    p0 = _random_complex(rng, system.n_params)
     known = np.zeros((0, system.n_vars), dtype=np.complex128)
     quiet = 0
     for attempt in range(GENERIC_ATTEMPTS):
-        p = _random_complex(rng, system.n_params)
-        result = solve(system, parameters=p, seed=seed + attempt)
+        result = solve(system, parameters=p0, seed=seed + attempt)
         if ((result.status == "singular") & (result.residual < 1e-8)).any():
             # a positive-dimensional set of critical points could hold the nearest point
             raise NeuromanifoldError(f"the critical equations of the distance on the {what} have a positive-dimensional solution set; use method='multistart'")
-        ys = result.endpoints[result.status == "nonsingular"]
-        ys = ys[_distinct(ys)]
-        if not len(ys):
-            continue  # no solution at generic data: a failed run
-        if p0 is None:
-            p0, known = p, ys
-            continue
-        moved = track(system, ys, p, p0, seed=seed + attempt)[0]
-        if not _complete(moved, len(ys)):
-            continue  # this run's paths to the first generic point were not all followed
-        united = np.concatenate([known, moved.endpoints])
+        united = np.concatenate([known, result.endpoints[result.status == "nonsingular"]])
         keep = _distinct(united)
-        quiet = quiet + 1 if len(keep) == len(known) else 0
+        quiet = quiet + 1 if len(keep) == len(known) and len(known) else 0
         known = united[keep]
         if quiet == 2:
             return MonodromyResult(parameters=p0, solutions=known, loops=0)
-    raise NeuromanifoldError(f"the critical equations of the distance on the {what} gave different solutions at {GENERIC_ATTEMPTS} generic data points; try another seed")
+    raise NeuromanifoldError(f"the critical equations of the distance on the {what} gave different solutions in {GENERIC_ATTEMPTS} runs; try another seed")
 
 
 def _compare(D: np.ndarray, targets: list[int], match: float, beat: float) -> np.ndarray:
