@@ -280,3 +280,13 @@ def test_one_token_two_outputs_real_factors_decide_the_full_stratum() -> None:
     clear = (de >= 0) & (np.abs(signs) > 1e-6)
     assert clear.mean() > 0.9 and np.array_equal(de[clear] == 1, signs[clear] < 0)
     assert 0 < (de == 1).sum() < n
+
+
+def test_the_analysis_marks_parts_of_m_of_its_dimension() -> None:
+    # attention:2,1,3,2: the subnetwork with a = 2 is M itself, so it holds every nearest point
+    from neuromanifold._voronoi_networks import stratum_probabilities
+
+    estimates = stratum_probabilities(nm.parse("attention:2,1,3,2"), 40, seed=1)
+    full = [e for e in estimates if e.target.endswith("(a part of M of its dimension)")]
+    assert len(full) == 1 and full[0].hits == 40 and full[0].n_failed == 0
+    assert [e.target for e in estimates if e not in full][-1] == "boundary"

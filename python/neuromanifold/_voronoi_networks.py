@@ -679,7 +679,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
-    targets = [([i], s.name) for i, s in enumerate(job.strata[1:], start=1)]
+    targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
     if job.method == "multistart" or is_multilinear(net):
         targets.append(([-1], "boundary"))
     out = []
