@@ -7,8 +7,11 @@
    checked to agree on the same samples before timing.
 2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
    samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
+3. The network estimators (exhaustive convolutions and attention, ReLU local searches):
+   samples per second on 1 and 2 threads, same counts.
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000]
+    (0 skips a part)
 """
 
 from __future__ import annotations
@@ -100,15 +103,49 @@ def mlp(samples: int) -> None:
     print(f"\nDask overhead: {100 * (t_dask / t_local - 1):+.1f}%  (same counts: {local.hits} hits, {local.n_failed} undecided)")
 
 
+def networks(samples: int) -> None:
+    """Samples per second of the network estimators, 1 and 2 threads, same counts."""
+    inputs = np.array([[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]])
+    cases = [
+        ("conv:2,2^2", "boundary", nm.parse("conv:2,2^2")),
+        ("conv:2,2,2", "boundary", nm.parse("conv:2,2,2")),
+        ("attention:2,2,2,1", "one dimension of the key/query space switched off", nm.parse("attention:2,2,2,1")),
+        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),
+    ]
+    before = nm.get_num_threads()
+    print(f"\nNetwork estimators, {samples} samples per row, standard normal data\n")
+    print("| variety | target | method | 1 thread samples/s | 2 threads samples/s | speed-up |")
+    print("|---|---|---|---|---|---|")
+    try:
+        for name, target, variety in cases:
+            nm.voronoi_mc(variety, target, 20, seed=1, progress=False)  # generic solutions, caches
+            rates, counts = [], []
+            for threads in (1, 2):
+                nm.set_num_threads(threads)
+                t0 = time.perf_counter()
+                est = nm.voronoi_mc(variety, target, samples, seed=0, progress=False)
+                rates.append(samples / (time.perf_counter() - t0))
+                counts.append((est.hits, est.n_failed))
+            assert counts[0] == counts[1], f"{name}: counts differ between thread counts"
+            print(f"| {name} | {target} | {est.method} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[1] / rates[0]:.2f}x |")
+    finally:
+        nm.set_num_threads(before)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
     ap.add_argument("--mlp-samples", type=lambda x: int(float(x)), default=10_000)
+    ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
-    cusp(args.samples, args.repeat)
-    mlp(args.mlp_samples)
+    if args.samples:
+        cusp(args.samples, args.repeat)
+    if args.mlp_samples:
+        mlp(args.mlp_samples)
+    if args.network_samples:
+        networks(args.network_samples)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,14 @@ pub trait Parametrization: Sync {
     fn values(&self, thetas: &[f64], out: &mut [f64], s: &mut Buffers);
     /// D mu at k parameter vectors into `out` (k x A x N).
     fn jacobians(&self, thetas: &[f64], out: &mut [f64], s: &mut Buffers);
+    /// `values` and `jacobians` where only the vectors flagged in `active` are needed (the
+    /// others may be left as they are): maps evaluated in batches compute them all.
+    fn active_values(&self, thetas: &[f64], _active: &[bool], out: &mut [f64], s: &mut Buffers) {
+        self.values(thetas, out, s);
+    }
+    fn active_jacobians(&self, thetas: &[f64], _active: &[bool], out: &mut [f64], s: &mut Buffers) {
+        self.jacobians(thetas, out, s);
+    }
     /// A last step from the best point of the search (its squared distance `value`), moving
     /// only the parameters in `support`; returns the new squared distance. Smooth maps keep it.
     fn polish(&self, _u: &[f64], _support: &[usize], _theta: &mut [f64], value: f64, _s: &mut Buffers) -> f64 {
@@ -76,6 +84,9 @@ impl<'a> ValuesAtPoints<'a> {
         Ok(ValuesAtPoints { net, points, n_points })
     }
 }
+
+/// Ends of local searches with squared distances up to this factor of the best are polished.
+const POLISH_RANGE: f64 = 1.5;
 
 /// Relative size below which a hidden pre-activation is at its kink (a search that ends there
 /// has the kink at a data point, where ReLU is not differentiable).
@@ -206,6 +217,18 @@ impl Parametrization for ValuesAtPoints<'_> {
     fn polish(&self, u: &[f64], support: &[usize], theta: &mut [f64], value: f64, s: &mut Buffers) -> f64 {
         self.polish_on_kinks(u, support, theta, value, &mut s.relu)
     }
+    fn active_values(&self, thetas: &[f64], active: &[bool], out: &mut [f64], s: &mut Buffers) {
+        let (n, a) = (self.n_params(), self.ambient_dim());
+        for ((theta, mu), _) in thetas.chunks(n).zip(out.chunks_mut(a)).zip(active).filter(|(_, &on)| on) {
+            self.net.values_into(theta, self.points, self.n_points, mu, &mut s.relu);
+        }
+    }
+    fn active_jacobians(&self, thetas: &[f64], active: &[bool], out: &mut [f64], s: &mut Buffers) {
+        let (n, a) = (self.n_params(), self.ambient_dim());
+        for ((theta, jac), _) in thetas.chunks(n).zip(out.chunks_mut(a * n)).zip(active).filter(|(_, &on)| on) {
+            self.net.jacobian_into(theta, self.points, self.n_points, jac, &mut s.relu);
+        }
+    }
 }
 
 /// Best squared distance (B) and its parameters (B x N) for targets (B x A) and starts
@@ -284,7 +307,8 @@ impl Scratch {
                 break;
             }
             self.jac.resize(k * a * n, 0.0);
-            net.jacobians(&self.theta, &mut self.jac, &mut self.buffers);
+            let active: Vec<bool> = done.iter().map(|&d| !d).collect();
+            net.active_jacobians(&self.theta, &active, &mut self.jac, &mut self.buffers);
             self.trial.clear();
             self.trial.extend_from_slice(&self.theta);
             for j in 0..k {
@@ -325,7 +349,7 @@ impl Scratch {
                     self.trial[j * n + sp] -= self.rhs[p];
                 }
             }
-            net.values(&self.trial, &mut self.mu_trial, &mut self.buffers);
+            net.active_values(&self.trial, &active, &mut self.mu_trial, &mut self.buffers);
             for j in 0..k {
                 if done[j] {
                     continue;
@@ -348,10 +372,14 @@ impl Scratch {
                 }
             }
         }
-        // every start's end is polished (a ReLU search can stall next to a kink with a value
-        // above that of another start's end that polishing does not improve)
+        // the ends within a factor POLISH_RANGE of the best are polished (a ReLU search can
+        // stall next to a kink with a value above that of another start's end that polishing
+        // does not improve)
+        let least = f.iter().copied().fold(f64::INFINITY, f64::min);
         for (j, fj) in f.iter_mut().enumerate() {
-            *fj = net.polish(u, support, &mut self.theta[j * n..(j + 1) * n], *fj, &mut self.buffers);
+            if *fj <= POLISH_RANGE * least {
+                *fj = net.polish(u, support, &mut self.theta[j * n..(j + 1) * n], *fj, &mut self.buffers);
+            }
         }
         let best = (0..k).min_by(|&x, &y| f[x].total_cmp(&f[y])).unwrap_or(0);
         (f[best], self.theta[best * n..(best + 1) * n].to_vec())
