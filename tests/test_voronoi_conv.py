@@ -131,13 +131,11 @@ def test_cubics_fill_so_every_datum_is_its_own_nearest_point() -> None:
     assert est.exhaustive and est.hits == 0 and est.n_failed == 0
 
 
-def test_strided_convolution_is_exhaustive_and_bounded_by_local_searches() -> None:
-    # strides (2, 1): w_1(z) w_2(z^2), a 4-dimensional cone in R^6. Every local search ends at
-    # a real point of a stratum, so its distance bounds the exhaustive one from above, stratum
-    # by stratum; where it finds the same distances and decides, the decisions agree
-    net = nm.parse("conv:2,3/2,1")
-    assert isinstance(net, nm.ConvNetwork) and net.filters == (2, 3) and net.strides == (2, 1)
-    n = 120
+def exhaustive_against_local_searches(net: nm.ConvNetwork, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exhaustive and multistart distances of the same samples ("singular"): every local search
+    ends at a real point of a stratum, so its distance bounds the exhaustive one from above,
+    stratum by stratum. Returns the exhaustive distances, where both found the same ones, and
+    both methods' decisions."""
     exhaustive = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "auto", n)
     multistart = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "multistart", n)
     assert exhaustive.method == "exhaustive"
@@ -146,11 +144,18 @@ def test_strided_convolution_is_exhaustive_and_bounded_by_local_searches() -> No
     Dm, rm = multistart.distances(U, 0)
     assert not np.isnan(De).any()
     assert np.all(De <= Dm * (1 + 1e-9) + 1e-12)
-    assert np.all(De[:, 0] > 1e-6)  # a proper subset of R^6: generic data lie off it
     same = np.all(np.abs(De - Dm) <= 1e-7 * (1 + Dm), axis=1)
+    return De, same, exhaustive.decide_from(De, re, exhaustive.targets), multistart.decide_from(Dm, rm, multistart.targets)
+
+
+def test_strided_convolution_is_exhaustive_and_bounded_by_local_searches() -> None:
+    # strides (2, 1): w_1(z) w_2(z^2), a 4-dimensional cone in R^6; where the local searches find
+    # the same distances and decide, the decisions agree
+    net = nm.parse("conv:2,3/2,1")
+    assert isinstance(net, nm.ConvNetwork) and net.filters == (2, 3) and net.strides == (2, 1)
+    De, same, de, dm = exhaustive_against_local_searches(net, 120)
+    assert np.all(De[:, 0] > 1e-6)  # a proper subset of R^6: generic data lie off it
     assert same.mean() > 0.9
-    de = exhaustive.decide_from(De, re, exhaustive.targets)
-    dm = multistart.decide_from(Dm, rm, multistart.targets)
     both = same & (dm >= 0)
     assert both.mean() > 0.9 and np.array_equal(de[both], dm[both]) and (de >= 0).all()
 
@@ -311,18 +316,9 @@ def test_polynomial_convolution_is_decided_exhaustively_and_its_strata_attract_n
 @pytest.mark.parametrize("spec", ["conv:2,3^2", "conv:2,2/2,1^2", "conv:2,2^3"])
 def test_polynomial_convolution_exhaustive_distances_bound_local_searches(spec: str) -> None:
     net = nm.parse(spec)
-    n = 30
-    exhaustive = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "auto", n)
-    multistart = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "multistart", n)
-    assert exhaustive.method == "exhaustive"
-    U = exhaustive.samples(0)
-    De, re = exhaustive.distances(U, 0)
-    Dm, rm = multistart.distances(U, 0)
-    assert not np.isnan(De).any() and np.all(De <= Dm * (1 + 1e-9) + 1e-12)
-    same = np.all(np.abs(De - Dm) <= 1e-7 * (1 + Dm), axis=1)
+    assert isinstance(net, nm.ConvNetwork)
+    _, same, de, dm = exhaustive_against_local_searches(net, 30)
     assert same.mean() > 0.85
-    de = exhaustive.decide_from(De, re, exhaustive.targets)
-    dm = multistart.decide_from(Dm, rm, multistart.targets)
     both = same & (dm >= 0) & (de >= 0)
     assert np.array_equal(de[both], dm[both])
 

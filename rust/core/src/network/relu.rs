@@ -126,7 +126,14 @@ impl ReLUNetwork {
     }
 
     /// Hidden pre-activations at every point (n_points x hidden units) into `pre`.
-    pub(crate) fn preactivations_into(&self, theta: &[f64], x: &[f64], n_points: usize, pre: &mut Vec<f64>, s: &mut ReluScratch) {
+    pub(crate) fn preactivations_into(
+        &self,
+        theta: &[f64],
+        x: &[f64],
+        n_points: usize,
+        pre: &mut Vec<f64>,
+        s: &mut ReluScratch,
+    ) {
         let (d0, h) = (self.n_inputs(), self.hidden_units());
         pre.clear();
         s.point.resize(d0, 0.0);
@@ -161,20 +168,19 @@ impl ReLUNetwork {
         let (n, d0, dl, h) = (self.n_params(), self.n_inputs(), self.n_outputs(), self.hidden_units());
         let mut pre: Vec<Dual<f64, LANES>> = Vec::with_capacity(h);
         for p in 0..n_points {
-            s.dual_point.clear();
-            s.dual_point.extend((0..d0).map(|i| Dual::constant(x[i * n_points + p])));
+            dual_point(x, n_points, p, d0, &mut s.dual_point);
             let flags = &pattern[p * h..(p + 1) * h];
             for lo in (0..n).step_by(LANES) {
                 let hi = (lo + LANES).min(n);
-                s.seeds.clear();
-                s.seeds.extend(theta.iter().enumerate().map(|(j, &v)| {
-                    if (lo..hi).contains(&j) {
-                        Dual::variable(v, j - lo)
-                    } else {
-                        Dual::constant(v)
-                    }
-                }));
-                self.forward_with(&s.seeds, &s.dual_point, &mut s.dual_buf, &mut s.dual_next, Some(flags), Some(&mut pre));
+                seed_lanes(theta, lo, hi, &mut s.seeds);
+                self.forward_with(
+                    &s.seeds,
+                    &s.dual_point,
+                    &mut s.dual_buf,
+                    &mut s.dual_next,
+                    Some(flags),
+                    Some(&mut pre),
+                );
                 for o in 0..dl {
                     values[o * n_points + p] = s.dual_buf[o].re;
                     let row = (o * n_points + p) * n;
@@ -234,20 +240,20 @@ impl ReLUNetwork {
 
     /// The Jacobian rows of one point (d_L x N, row-major) into `block`, by dual numbers in
     /// chunks of LANES parameters.
-    fn point_jacobian(&self, theta: &[f64], x: &[f64], n_points: usize, p: usize, block: &mut [f64], s: &mut ReluScratch) {
+    fn point_jacobian(
+        &self,
+        theta: &[f64],
+        x: &[f64],
+        n_points: usize,
+        p: usize,
+        block: &mut [f64],
+        s: &mut ReluScratch,
+    ) {
         let (n, d0, dl) = (self.n_params(), self.n_inputs(), self.n_outputs());
-        s.dual_point.clear();
-        s.dual_point.extend((0..d0).map(|i| Dual::constant(x[i * n_points + p])));
+        dual_point(x, n_points, p, d0, &mut s.dual_point);
         for lo in (0..n).step_by(LANES) {
             let hi = (lo + LANES).min(n);
-            s.seeds.clear();
-            s.seeds.extend(theta.iter().enumerate().map(|(j, &v)| {
-                if (lo..hi).contains(&j) {
-                    Dual::variable(v, j - lo)
-                } else {
-                    Dual::constant(v)
-                }
-            }));
+            seed_lanes(theta, lo, hi, &mut s.seeds);
             self.forward(&s.seeds, &s.dual_point, &mut s.dual_buf, &mut s.dual_next);
             for o in 0..dl {
                 block[o * n + lo..o * n + hi].copy_from_slice(&s.dual_buf[o].eps[..hi - lo]);
@@ -256,7 +262,14 @@ impl ReLUNetwork {
     }
 
     /// `jacobian` into `out` ((d_L n_points) x N) without checks, on the calling thread.
-    pub(crate) fn jacobian_into(&self, theta: &[f64], x: &[f64], n_points: usize, out: &mut [f64], s: &mut ReluScratch) {
+    pub(crate) fn jacobian_into(
+        &self,
+        theta: &[f64],
+        x: &[f64],
+        n_points: usize,
+        out: &mut [f64],
+        s: &mut ReluScratch,
+    ) {
         let (n, dl) = (self.n_params(), self.n_outputs());
         let mut block = std::mem::take(&mut s.block);
         block.resize(dl * n, 0.0);
@@ -311,6 +324,24 @@ impl ReLUNetwork {
         }
         Ok(jac)
     }
+}
+
+/// Input point p of `x` (row-major d_0 x n_points) as dual constants.
+fn dual_point(x: &[f64], n_points: usize, p: usize, d0: usize, out: &mut Vec<Dual<f64, LANES>>) {
+    out.clear();
+    out.extend((0..d0).map(|i| Dual::constant(x[i * n_points + p])));
+}
+
+/// The parameters as dual numbers whose derivative lanes are those of parameters lo..hi.
+fn seed_lanes(theta: &[f64], lo: usize, hi: usize, out: &mut Vec<Dual<f64, LANES>>) {
+    out.clear();
+    out.extend(theta.iter().enumerate().map(|(j, &v)| {
+        if (lo..hi).contains(&j) {
+            Dual::variable(v, j - lo)
+        } else {
+            Dual::constant(v)
+        }
+    }));
 }
 
 impl fmt::Display for ReLUNetwork {

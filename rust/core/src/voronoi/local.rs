@@ -132,7 +132,18 @@ impl ValuesAtPoints<'_> {
         let mut best = value;
         let mut lambda = 1e-6;
         for _ in 0..POLISH_STEPS {
-            self.net.pattern_jacobians(theta, self.points, np, &pattern, &kinks, &mut values, &mut jac, &mut kv, &mut kj, s);
+            self.net.pattern_jacobians(
+                theta,
+                self.points,
+                np,
+                &pattern,
+                &kinks,
+                &mut values,
+                &mut jac,
+                &mut kv,
+                &mut kj,
+                s,
+            );
             let size = m + k;
             let mut kkt = faer::Mat::<f64>::zeros(size, size);
             let mut rhs = faer::Mat::<f64>::zeros(size, 1);
@@ -169,7 +180,8 @@ impl ValuesAtPoints<'_> {
                 trial[sp] += step[(pi, 0)];
             }
             self.net.preactivations_into(&trial, self.points, np, &mut trial_pre, s);
-            let kept = (0..np * h).all(|i| kinks.contains(&(i / h, i % h)) || (trial_pre[i] > 0.0) == pattern[i] && trial_pre[i] != 0.0);
+            let kept = (0..np * h)
+                .all(|i| kinks.contains(&(i / h, i % h)) || (trial_pre[i] > 0.0) == pattern[i] && trial_pre[i] != 0.0);
             let f = if kept {
                 self.net.values_into(&trial, self.points, np, &mut trial_values, s);
                 trial_values.iter().zip(u).map(|(x, y)| (x - y) * (x - y)).sum::<f64>()
@@ -276,6 +288,7 @@ struct Scratch {
     mu: Vec<f64>,
     mu_trial: Vec<f64>,
     jac: Vec<f64>,
+    active: Vec<bool>, // the starts still running
     buffers: Buffers,
     normal: Vec<f64>,
     rhs: Vec<f64>,
@@ -307,8 +320,9 @@ impl Scratch {
                 break;
             }
             self.jac.resize(k * a * n, 0.0);
-            let active: Vec<bool> = done.iter().map(|&d| !d).collect();
-            net.active_jacobians(&self.theta, &active, &mut self.jac, &mut self.buffers);
+            self.active.clear();
+            self.active.extend(done.iter().map(|&d| !d));
+            net.active_jacobians(&self.theta, &self.active, &mut self.jac, &mut self.buffers);
             self.trial.clear();
             self.trial.extend_from_slice(&self.theta);
             for j in 0..k {
@@ -349,7 +363,7 @@ impl Scratch {
                     self.trial[j * n + sp] -= self.rhs[p];
                 }
             }
-            net.active_values(&self.trial, &active, &mut self.mu_trial, &mut self.buffers);
+            net.active_values(&self.trial, &self.active, &mut self.mu_trial, &mut self.buffers);
             for j in 0..k {
                 if done[j] {
                     continue;
@@ -482,7 +496,11 @@ mod tests {
             for (&i, &v) in emb.iter().zip(&theta_sub) {
                 theta[i] = v;
             }
-            assert_eq!(net.evaluate(&theta, &points, 3).unwrap(), sub.evaluate(&theta_sub, &points, 3).unwrap(), "layer {layer}");
+            assert_eq!(
+                net.evaluate(&theta, &points, 3).unwrap(),
+                sub.evaluate(&theta_sub, &points, 3).unwrap(),
+                "layer {layer}"
+            );
         }
         assert_eq!(net.subnetworks().len(), 2);
     }
