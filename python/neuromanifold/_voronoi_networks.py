@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
-from ._charts import BlockForm, Chart, cone_critical_system, critical_system, block_cone_chart, linear_shape, rank_chart, slice_chart
+from ._charts import BlockForm, Chart, biased_quadratic_chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
@@ -143,8 +143,18 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
 
     * the real neuromanifold is the real part of its closure, so every real image of a complex
       critical point is a candidate: linear networks (determinantal varieties) and one hidden
-      layer with activation z^2 and no bias (real quadratic forms of bounded rank, signs
-      absorbed by the output weights);
+      layer with activation z^2 and one output (real quadratic forms of bounded rank, signs
+      absorbed by the output weights). With biases the output is [x; 1]^T S [x; 1] + c with S
+      symmetric of rank <= r, so the real image is the set of real (A, b) with the constant term
+      free that admit an S = [[A, b], [b^T, s]] of rank <= r: rank A <= r - 2, or rank A <= r
+      with b in the column space of A. Its closure is rank [A | b] <= r, the real part of the
+      Zariski closure; the rest, rank A = r - 1 with b outside its column space, is a smooth
+      hypersurface of it (the nearest point lies there for a null set of data only) and is not
+      in the complex image either. A real point of the complex image is in the real image: the
+      minors of S are affine in its one entry s, so a complex s that works forces a real one.
+      With two or more outputs the real image is not the real part of its closure: the outputs
+      of poly:2,2,2^2 are pencils of binary quadratics with real simultaneous diagonalization,
+      and (x^2 - y^2, xy) is none;
     * on every stratum, mu is linear in each block of parameters of a slice (``_blocks.py``):
       the filters of linear convolutions (any strides), or homogeneous of degree k^(L - 1 - l)
       in filter l with the activation z^k; V, k, q of lightning attention with one
@@ -193,7 +203,7 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
         )
     if linear_shape(net) is not None:
         return None
-    if isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and not net.bias:
+    if isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and net.widths[2] == 1:
         return None
     top = multilinear_form(net)
     if isinstance(top, str):
@@ -534,11 +544,24 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
         # spare charts fix the other end entries: a point with a tiny first tap is far out in
         # the first chart but not in the second
         chart = block_cone_chart(net, form, s.dim, seed, support, "first" if spare % 2 == 0 else "last")
+    elif _biased_quadratic(net):
+        # a chart of the closure: a parameter slice of poly:3,2,1^2+bias has 356 critical
+        # points, some far out towards the points of the closure that no parameters give, whose
+        # paths get lost; the closure has 71
+        d0, r = net.widths[0], net.widths[1]
+        neurons = r if support is None else int(((support >= r * d0 + r) & (support < r * d0 + 2 * r)).sum())
+        chart = biased_quadratic_chart(net, min(neurons, d0), seed)
+        assert chart.n == s.dim, (chart.n, s.dim)
     else:
         chart = slice_chart(net, s.dim, seed, support)
     if isinstance(form, BlockForm):
         return chart, cone_critical_system(chart), True
     return chart, critical_system(chart, np.eye(len(chart.phi))), False
+
+
+def _biased_quadratic(net: Network) -> bool:
+    """One hidden layer with z^2, biases and one output (``biased_quadratic_chart``)."""
+    return isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and net.bias and net.widths[2] == 1
 
 
 def _start_paths(net: Network, all_strata: list[Stratum], seed: int, built: dict[int, tuple[Chart, System, bool]]) -> float:
@@ -672,8 +695,8 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     (Gaussian by default): the same distances serve every target. Where the real
     neuromanifold can have an edge that is no stratum (semi-algebraic: networks linear in
     blocks, or any network under local searches), the edge's estimate ("boundary") comes last;
-    linear networks and one hidden layer with z^2 have none (their real neuromanifold is the
-    real part of its closure)."""
+    linear networks and one hidden layer with z^2 and one output have none (their real
+    neuromanifold is the real part of its closure, up to a null set of it with biases)."""
     from .voronoi import Gaussian, _estimate
 
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)

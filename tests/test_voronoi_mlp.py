@@ -1,0 +1,146 @@
+"""Voronoi decisions for polynomial MLPs with one hidden layer and z^2: with biases the
+exhaustive distances equal the distances to the closure of the real neuromanifold, a union of
+linear spaces over a sphere (checked by minimizing over the sphere); with two outputs the real
+neuromanifold has an edge, so critical points alone do not give the nearest point."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import neuromanifold as nm
+from neuromanifold._voronoi_networks import NetworkJob, stratum_probabilities
+
+
+def quadratic_coefficients(monomials: np.ndarray, A: np.ndarray, b: np.ndarray, c: np.ndarray | float) -> np.ndarray:
+    """Coefficients of x^T A x + 2 b.x + c in the network's monomial basis (batched over the
+    leading axes of A (..., n, n), b (..., n) and c)."""
+    A, b = np.asarray(A), np.asarray(b)
+    out = np.zeros(A.shape[:-2] + (len(monomials),))
+    for k, e in enumerate(monomials):
+        idx = np.flatnonzero(e)
+        if e.sum() == 2:
+            i, j = (idx[0], idx[0]) if len(idx) == 1 else (idx[0], idx[1])
+            out[..., k] = A[..., i, j] if i == j else 2 * A[..., i, j]
+        elif e.sum() == 1:
+            out[..., k] = 2 * b[..., idx[0]]
+        else:
+            out[..., k] = c
+    return out
+
+
+def sphere_directions(n: int, k: int) -> np.ndarray:
+    """k points spread over the unit sphere in R^n (n = 2 or 3; a half sphere is enough: the
+    spaces below depend on the direction up to sign)."""
+    if n == 2:
+        phi = np.linspace(0, np.pi, k, endpoint=False)
+        return np.column_stack([np.cos(phi), np.sin(phi)])
+    i = np.arange(k) + 0.5
+    z, phi = i / k, np.pi * (1 + 5**0.5) * i
+    r = np.sqrt(1 - z**2)
+    return np.column_stack([r * np.cos(phi), r * np.sin(phi), z])
+
+
+def rank_one_space(monomials: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """For unit directions W (K, n): rows (K, 3, A) spanning {a (w.x)^2 + 2 beta (w.x) + c},
+    the quadratics with rank [A | b] <= 1 whose rows are multiples of w."""
+    K, n = W.shape
+    zA, zb, zc = np.zeros((K, n, n)), np.zeros((K, n)), np.zeros(K)
+    return np.stack(
+        [
+            quadratic_coefficients(monomials, W[:, :, None] * W[:, None, :], zb, zc),
+            quadratic_coefficients(monomials, zA, W, zc),
+            quadratic_coefficients(monomials, zA, zb, np.ones(K)),
+        ],
+        axis=1,
+    )
+
+
+def corank_one_space(monomials: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """For unit directions V (K, n): rows spanning the quadratics with A v = 0 and b.v = 0, i.e.
+    rank [A | b] <= n - 1 with left kernel v."""
+    K, n = V.shape
+    Q = np.linalg.svd(V[:, None, :])[2][:, 1:, :]  # (K, n - 1, n): orthonormal rows, complement of v
+    zA, zb, zc = np.zeros((K, n, n)), np.zeros((K, n)), np.zeros(K)
+    rows = []
+    for i in range(n - 1):
+        for j in range(i, n - 1):
+            A = Q[:, i, :, None] * Q[:, j, None, :]
+            rows.append(quadratic_coefficients(monomials, A + A.transpose(0, 2, 1), zb, zc))
+        rows.append(quadratic_coefficients(monomials, zA, Q[:, i], zc))
+    rows.append(quadratic_coefficients(monomials, zA, zb, np.ones(K)))
+    return np.stack(rows, axis=1)
+
+
+def distance_to_union(u: np.ndarray, space, n: int) -> float:
+    """min over unit directions d of the squared distance from u to the linear space space(d):
+    a dense sweep of the sphere, then a local refinement of the best directions."""
+
+    def dist(D: np.ndarray) -> np.ndarray:
+        D = D / np.linalg.norm(D, axis=-1, keepdims=True)
+        Q = np.linalg.qr(space(D).transpose(0, 2, 1))[0]  # (K, A, k): orthonormal basis of each space
+        return float(u @ u) - (np.einsum("kai,a->ki", Q, u) ** 2).sum(axis=1)
+
+    dirs = sphere_directions(n, 1000 if n == 2 else 6000)
+    values = dist(dirs)
+    refined = [minimize(lambda d: dist(d[None, :])[0], dirs[i], method="BFGS", options={"gtol": 1e-10}).fun for i in np.argsort(values)[:4]]
+    return float(min(min(refined), values.min()))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_biased_one_neuron_distances_equal_the_closure(n: int) -> None:
+    # poly:n,1,1^2+bias: a (w.x + b)^2 + c, whose closure is rank [A | b] <= 1: the union over
+    # unit w of the linear spaces {a (w.x)^2 + 2 beta (w.x) + c}
+    net = nm.PolynomialNetwork((n, 1, 1), 2, bias=True)
+    job = NetworkJob.create(net, "zero function", nm.Gaussian(), 0, 12, "auto", 12)
+    assert job.exhaustive
+    U = job.samples(0)
+    top = job._exhaustive_distances(0, job.strata[0], U, 0)
+    mono = net.monomials
+    ok = np.isfinite(top)
+    assert ok.mean() > 0.9
+    for u, d in zip(U[ok], top[ok]):
+        assert d == pytest.approx(distance_to_union(u, lambda w: rank_one_space(mono, w), n), rel=1e-6, abs=1e-12)
+
+
+def test_biased_two_neuron_distances_equal_the_closure_on_both_strata() -> None:
+    # poly:3,2,1^2+bias: the closure is rank [A | b] <= 2, the union over unit v of {A v = 0,
+    # b.v = 0}; the one-neuron subnetwork is rank [A | b] <= 1
+    net = nm.PolynomialNetwork((3, 2, 1), 2, bias=True)
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 8, "auto", 8)
+    assert job.exhaustive and job.strata[1].name == "hidden layer 1 with one neuron switched off"
+    U = job.samples(0)
+    D, _ = job.distances(U, 0)
+    mono = net.monomials
+    ok = np.isfinite(D).all(axis=1)
+    assert ok.mean() > 0.7
+    for u, d in zip(U[ok], D[ok]):
+        assert d[0] == pytest.approx(distance_to_union(u, lambda v: corank_one_space(mono, v), 3), rel=1e-6, abs=1e-12)
+        assert d[1] == pytest.approx(distance_to_union(u, lambda w: rank_one_space(mono, w), 3), rel=1e-6, abs=1e-12)
+
+
+def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
+    # poly:2,2,2^2: pairs (q1, q2) = (a11 l1^2 + a12 l2^2, a21 l1^2 + a22 l2^2). Over C every pair
+    # is one (the map fills), over R exactly those whose Jacobian det d(q1, q2)/d(x, y), a binary
+    # quadratic (a multiple of l1 l2), has real roots: (x^2 - y^2, xy) has 2x^2 + 2y^2 and is no
+    # real network. Data outside has its nearest point on the edge, where D mu drops rank.
+    net = nm.PolynomialNetwork((2, 2, 2), 2)
+    with pytest.raises(ValueError, match="semi-algebraic"):
+        NetworkJob.create(net, "singular", nm.Gaussian(), 0, 10, "exhaustive", 10)
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "auto", 400)
+    assert job.method == "multistart"
+    U = job.samples(0)
+    index = {tuple(e): k for k, e in enumerate(net.monomials.tolist())}
+    m = len(index)
+    (a1, b1, c1), (a2, b2, c2) = ([U[:, o * m + index[e]] for e in [(2, 0), (1, 1), (0, 2)]] for o in range(2))
+    outside = (a1 * c2 - a2 * c1) ** 2 < (a1 * b2 - a2 * b1) * (b1 * c2 - b2 * c1)
+    assert 0.05 < outside.mean() < 0.95
+    D, rank_drop = job._multistart_distances(U, 0)
+    on_M = D[:, 0] < 1e-12 * (U**2).sum(axis=1)
+    assert np.mean(on_M == ~outside) > 0.99
+    assert np.mean((job.decide_from(D, rank_drop, [-1]) == 1) == outside) > 0.97
+    # the subnetwork (q1, q2 multiples of one square) is on the edge but attracts nothing
+    assert (job.decide_from(D, rank_drop, [1]) != 1).all()
+    est = stratum_probabilities(net, 400, seed=0)
+    assert [e.target for e in est][-1] == "boundary" and abs(est[-1].p - outside.mean()) < 0.03
