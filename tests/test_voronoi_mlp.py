@@ -106,7 +106,7 @@ def test_biased_one_neuron_distances_equal_the_closure(n: int) -> None:
 
 def test_biased_two_neuron_distances_equal_the_closure_on_both_strata() -> None:
     # poly:3,2,1^2+bias: the closure is rank [A | b] <= 2, the union over unit v of {A v = 0,
-    # b.v = 0}; the one-neuron subnetwork is rank [A | b] <= 1
+    # b.v = 0}; the one-neuron subnetwork is rank [A | b] <= 1; the constants are A = 0, b = 0
     net = nm.PolynomialNetwork((3, 2, 1), 2, bias=True)
     job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 8, "auto", 8)
     assert job.exhaustive and job.strata[1].name == "hidden layer 1 with one neuron switched off"
@@ -115,9 +115,12 @@ def test_biased_two_neuron_distances_equal_the_closure_on_both_strata() -> None:
     mono = net.monomials
     ok = np.isfinite(D).all(axis=1)
     assert ok.mean() > 0.7
+    constant = int(np.flatnonzero(mono.sum(axis=1) == 0)[0])
+    assert [s.name for s in job.strata[2:]] == ["constant functions (a hidden layer switched off)", "zero function"]
     for u, d in zip(U[ok], D[ok]):
         assert d[0] == pytest.approx(distance_to_union(u, lambda v: corank_one_space(mono, v), 3), rel=1e-6, abs=1e-12)
         assert d[1] == pytest.approx(distance_to_union(u, lambda w: rank_one_space(mono, w), 3), rel=1e-6, abs=1e-12)
+        assert d[2] == pytest.approx(u @ u - u[constant] ** 2, rel=1e-9)  # the constants: drop the rest
 
 
 def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:

@@ -2,7 +2,7 @@
 coefficient vector mu(theta)).
 
 The strata are the network's smooth part, its subnetworks (recursively: a subnetwork's own
-subnetworks too) and the zero function; for linear networks the rank strata. A sample's nearest
+subnetworks too), with biases the constant functions, and the zero function; for linear networks the rank strata. A sample's nearest
 point is in the target when the best point of the target strata beats the best point of every
 other stratum:
 
@@ -95,12 +95,20 @@ def strata(net: Network, seed: int) -> list[Stratum]:
             walk(s.network, np.array(key, dtype=np.int64), name)
 
     walk(net, None, "")
-    constants = net.constants() if isinstance(net, NeuromanifoldAt) else None
+    constants = net.constants() if isinstance(net, NeuromanifoldAt) else _output_biases(net)
     if constants is not None:
         out.append(Stratum("constant functions (a hidden layer switched off)", len(constants), support=tuple(int(i) for i in constants)))
     if np.allclose(net.mu(np.zeros(net.n_params)), 0.0):
         out.append(Stratum("zero function", 0, point=True))
     return out
+
+
+def _output_biases(net: Network) -> npt.NDArray[np.int64] | None:
+    """With biases, a hidden layer switched off leaves the constant functions, the output biases
+    (the last parameters): the most singular stratum, with the zero function inside it."""
+    if not (isinstance(net, PolynomialNetwork) and net.bias):
+        return None
+    return np.arange(net.n_params - net.n_outputs, net.n_params)
 
 
 def _resolve_target(net: Network, all_strata: list[Stratum], target: object, seed: int) -> tuple[list[int], str]:
