@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 import neuromanifold as nm
+from neuromanifold._charts import quadratic_closure_chart
 from neuromanifold._voronoi_networks import NetworkJob, stratum_probabilities
 
 
@@ -86,6 +89,28 @@ def distance_to_union(u: np.ndarray, space, n: int) -> float:
     values = dist(dirs)
     refined = [minimize(lambda d: dist(d[None, :])[0], dirs[i], method="BFGS", options={"gtol": 1e-10}).fun for i in np.argsort(values)[:4]]
     return float(min(min(refined), values.min()))
+
+
+@settings(max_examples=12, deadline=None)
+@given(shape=st.sampled_from([(2, 1), (3, 1), (3, 2), (4, 2), (3, 3)]), bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_closure_chart_points_are_networks(shape: tuple[int, int], bias: bool, seed: int) -> None:
+    # a generic (complex) chart point is the function of the parameters its lift gives:
+    # sum_i a_i (w_i.x + b_i)^2 + c, expanded by hand
+    n, r = shape
+    net = nm.PolynomialNetwork((n, r, 1), 2, bias=bias)
+    chart = quadratic_closure_chart(net, r, seed)
+    assert chart.n == nm.dimension(net).dim  # a chart: as many coordinates as the dimension of M
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal(chart.n) + 1j * rng.standard_normal(chart.n)
+    theta = chart.lift(y)
+    W = theta[: r * n].reshape(r, n)
+    b = theta[r * n : r * n + r] if bias else np.zeros(r)
+    a = theta[r * n + r : r * n + 2 * r] if bias else theta[r * n :]
+    c = theta[-1] if bias else 0.0
+    A = (W.T * a) @ W
+    expected = quadratic_coefficients(net.monomials, A.real, (W.T @ (a * b)).real, (a @ b**2 + c).real)
+    expected = expected + 1j * quadratic_coefficients(net.monomials, A.imag, (W.T @ (a * b)).imag, (a @ b**2 + c).imag)
+    assert np.allclose(chart.mu(y), expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
 
 
 @pytest.mark.parametrize("n", [2, 3])

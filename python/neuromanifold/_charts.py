@@ -119,27 +119,28 @@ def rank_chart(shape: LinearShape, s: int, seed: int) -> Chart:
     return Chart(phi=phi, n=nv, lift=lift, rank=s, top=s == shape.rank, matrix_shape=(m, n))
 
 
-def biased_quadratic_chart(net: Network, r: int, seed: int) -> Chart:
-    """One hidden layer with z^2, biases and one output: x^T A x + 2 b.x + c with
-    rank [A | b] <= r (the closure of the neuromanifold of r neurons, see
-    ``_exhaustive_available``). The column space of [A | b] is spanned by P (n x r), normalized
-    by [I, L] P = I for a random complex L as in ``rank_chart``; A = P C P^T with C symmetric,
-    b = P d, and c free. Coordinates: P' (the last n - r rows of P, row-major), C (upper
-    triangle, row-major), d, c. A chart of the variety, not of parameter space: its critical
-    points are the critical points of the distance on the closure, including the points that
-    no parameters give (rank A = r - 1, b outside its column space), which generic data never
+def quadratic_closure_chart(net: Network, r: int, seed: int) -> Chart:
+    """One hidden layer with z^2 and one output, r neurons: x^T A x with rank A <= r, or with
+    biases x^T A x + 2 b.x + c with rank [A | b] <= r (the closure of the neuromanifold, see
+    ``_exhaustive_available``). The column space of A (or [A | b]) is spanned by P (n x r),
+    normalized by [I, L] P = I for a random complex L as in ``rank_chart``; A = P C P^T with C
+    symmetric, b = P d, and c free. Coordinates: P' (the last n - r rows of P, row-major), C
+    (upper triangle, row-major), then with biases d and c. A chart of the variety, not of
+    parameter space: its critical points are those of the distance on the closure (each once,
+    where a parameter slice meets a fiber several times), with biases including points that no
+    parameters give (rank A = r - 1, b outside its column space), which generic data never
     have as nearest point."""
-    n = net.n_inputs
+    n, bias = net.n_inputs, net.bias
     rng = np.random.default_rng([seed, 0xB1A5, r])
     L = (rng.standard_normal((r, n - r)) + 1j * rng.standard_normal((r, n - r))) / np.sqrt(2 * max(n - r, 1))
     nP, nC = (n - r) * r, r * (r + 1) // 2
-    nv = nP + nC + r + 1
+    nv = nP + nC + (r + 1 if bias else 0)
     lower = [[pl.variable(i * r + k, nv) for k in range(r)] for i in range(n - r)]
     top = [[pl.add(pl.constant(float(i == k), nv), *[pl.scale(lower[l][k], -L[i, l]) for l in range(n - r)]) for k in range(r)] for i in range(r)]
     P = top + lower
     upper = [(k, m) for k in range(r) for m in range(k, r)]
     C = [[pl.variable(nP + upper.index((min(k, m), max(k, m))), nv) for m in range(r)] for k in range(r)]
-    d = [pl.variable(nP + nC + k, nv) for k in range(r)]
+    d = [pl.variable(nP + nC + k, nv) for k in range(r)] if bias else []
     PC = [[pl.add(*[pl.mul(P[i][k], C[k][m]) for k in range(r)]) for m in range(r)] for i in range(n)]
 
     def entry(i: int, j: int) -> pl.Poly:
@@ -157,26 +158,29 @@ def biased_quadratic_chart(net: Network, r: int, seed: int) -> Chart:
             phi.append(pl.variable(nv - 1, nv))
 
     def lift(y: np.ndarray) -> np.ndarray:
-        """Parameters (complex: the normalization is) of chart points with C invertible:
-        [A, b; b^T, s] = G S' G^T with G = diag(P, 1) and S' = [C, d; d^T, d^T C^-1 d] of rank
-        r = Q diag(lambda) Q^T (Q^T Q = I, generic for a complex symmetric S'): the columns of
-        G Q are the neurons (w_i, b_i), lambda the output weights, c - s the output bias."""
+        """Parameters (complex: the normalization is) of chart points with C invertible: A = P C
+        P^T, or with biases [A, b; b^T, s] = G S' G^T with G = diag(P, 1) and S' = [C, d; d^T,
+        d^T C^-1 d] of rank r; S' = Q diag(lambda) Q^T (Q^T Q = I, generic for a complex
+        symmetric S'): the columns of G Q are the neurons (w_i and b_i), lambda the output
+        weights, c - s the output bias."""
         y = np.asarray(y, dtype=np.complex128)
         if y.ndim > 1:
             return np.array([lift(row) for row in y])
         lo = y[:nP].reshape(n - r, r)
-        Pm = np.vstack([np.eye(r) - L @ lo, lo])
-        Cm = np.zeros((r, r), dtype=np.complex128)
+        G = np.vstack([np.eye(r) - L @ lo, lo])
+        S = np.zeros((r, r), dtype=np.complex128)
         for k, (a, m) in enumerate(upper):
-            Cm[a, m] = Cm[m, a] = y[nP + k]
-        dv = y[nP + nC : nP + nC + r]
-        S = np.block([[Cm, dv[:, None]], [dv[None, :], np.array([[dv @ np.linalg.solve(Cm, dv)]])]])
+            S[a, m] = S[m, a] = y[nP + k]
+        if bias:
+            dv = y[nP + nC : nP + nC + r]
+            S = np.block([[S, dv[:, None]], [dv[None, :], np.array([[dv @ np.linalg.solve(S, dv)]])]])
+            G = np.block([[G, np.zeros((n, 1))], [np.zeros((1, r)), np.ones((1, 1))]])
         lam, Q = np.linalg.eig(S)
         keep = np.argsort(-np.abs(lam))[:r]
         Q = Q[:, keep] / np.sqrt((Q[:, keep] ** 2).sum(axis=0))
-        G = np.zeros((n + 1, r + 1), dtype=np.complex128)
-        G[:n, :r], G[n, r] = Pm, 1.0
-        V = G @ Q  # (n + 1, r): columns (w_i, b_i)
+        V = G @ Q  # columns (w_i) or (w_i, b_i)
+        if not bias:
+            return np.concatenate([V.T.reshape(-1), lam[keep]])
         return np.concatenate([V[:n].T.reshape(-1), V[n], lam[keep], [y[-1] - S[r, r]]])
 
     return Chart(phi=phi, n=nv, lift=lift, rank=None, top=r == net.widths[1])
