@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 
 import neuromanifold as nm
 from neuromanifold._charts import quadratic_closure_chart
-from neuromanifold._voronoi_networks import NetworkJob, stratum_probabilities
+from neuromanifold._voronoi_networks import AUTO_CHART_DIM, NetworkJob, stratum_probabilities
 
 
 def quadratic_coefficients(monomials: np.ndarray, A: np.ndarray, b: np.ndarray, c: np.ndarray | float) -> np.ndarray:
@@ -172,3 +172,14 @@ def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
     assert (job.decide_from(D, rank_drop, [1]) != 1).all()
     est = stratum_probabilities(net, 400, seed=0)
     assert [e.target for e in est][-1] == "boundary" and abs(est[-1].p - outside.mean()) < 0.03
+
+
+def test_auto_takes_local_searches_where_mlp_charts_are_large() -> None:
+    # charts of more than AUTO_CHART_DIM coordinates need minutes of monodromy before the first
+    # sample: "auto" takes local searches there, and "exhaustive" still insists
+    small = NetworkJob.create(nm.PolynomialNetwork((3, 2, 1), 2, bias=True), "singular", nm.Gaussian(), 0, 4, "auto", 4)
+    assert small.exhaustive and max(s.dim for s in small.strata) <= AUTO_CHART_DIM
+    net = nm.PolynomialNetwork((4, 3, 1), 2)
+    assert nm.dimension(net).dim > AUTO_CHART_DIM
+    assert NetworkJob.create(net, "singular", nm.Gaussian(), 0, 4, "auto", 4).method == "multistart"
+    assert NetworkJob.create(net, "singular", nm.Gaussian(), 0, 4, "exhaustive", 4).exhaustive
