@@ -2,9 +2,9 @@
 coefficient vector mu(theta)).
 
 The strata are the network's smooth part, its subnetworks (recursively: a subnetwork's own
-subnetworks too), with biases the constant functions, and the zero function; for linear networks the rank strata. A sample's nearest
-point is in the target when the best point of the target strata beats the best point of every
-other stratum:
+subnetworks too), with biases the constant functions, and the zero function; for linear
+networks the rank strata. A sample's nearest point is in the target when the best point of the
+target strata beats the best point of every other stratum:
 
 * exhaustive: every real critical point of the distance on each stratum, by parameter homotopy
   from generic solutions found once (in a chart of the stratum): by monodromy, or for networks
@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
-from ._charts import BlockForm, Chart, quadratic_closure_chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, rank_chart, slice_chart
+from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
 from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets

@@ -578,9 +578,10 @@ def voronoi_mc(
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
     random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available:
-    linear networks, one hidden layer with z^2 and no bias, linear convolutional networks,
-    lightning attention with a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where
-    its start systems would exceed 5,000 paths).
+    linear networks, one hidden layer with z^2 and one output (with or without biases),
+    convolutional networks that are linear or have the activation z^k, lightning attention with
+    a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where its start systems would
+    exceed 5,000 paths, nor for MLP charts of more than 8 coordinates).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
