@@ -58,6 +58,10 @@ def test_analyze_default_architecture(tmp_path) -> None:
     # stratum attracts nothing (a two-sided tangent cone)
     assert [e["n"] for e in d["voronoi"]] == [60] * len(d["voronoi"]) and d["voronoi"]
     assert all(e["exhaustive"] and e["hits"] == 0 for e in d["voronoi"])
+    # ... and the two-sided directions of a switched-off neuron prove it for every point
+    cells = d["voronoi_cells"]
+    assert [b["stratum"] for b in cells] == [e["target"] for e in d["voronoi"]]
+    assert all(b["null"] and b["everywhere"] and b["cell_dim"] < b["ambient_dim"] for b in cells)
     c = d["critical_points"]
     assert c["summary"]["real"] == len(c["real"]) >= 1
     assert sum(p["global_min"] for p in c["real"]) >= 1

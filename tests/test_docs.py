@@ -10,7 +10,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", ["neuromanifold", "neuromanifold.dimension", "neuromanifold.spec", "neuromanifold.system", "neuromanifold.curves", "neuromanifold.varieties"])
+@pytest.mark.parametrize("name", ["neuromanifold", "neuromanifold.dimension", "neuromanifold.spec", "neuromanifold.system", "neuromanifold.curves", "neuromanifold.varieties", "neuromanifold._voronoi_cells"])
 def test_docstring_examples(name: str) -> None:
     failures, _ = doctest.testmod(importlib.import_module(name), raise_on_error=False)
     assert failures == 0

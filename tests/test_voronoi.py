@@ -130,9 +130,11 @@ def test_quadratic_mlp_rank_one_stratum_has_probability_zero() -> None:
 def test_multistart_misses_are_witnessed_and_bound_the_probability() -> None:
     # (2, 2, 1) with z^4: binary quartics a l1^4 + b l2^4, semi-algebraic. A local search only
     # ever proves a miss (it found a point nearer than the stratum's best), so the estimate is
-    # an upper bound; here no sample is a hit of the one-neuron stratum.
+    # an upper bound; here no sample is a hit of the one-neuron stratum, as the certificate of
+    # null cells ("auto" here) proves.
     net = nm.PolynomialNetwork((2, 2, 1), 4)
-    est = nm.voronoi_mc(net, "singular", 1000, seed=0, progress=False)
+    assert nm.voronoi_mc(net, "singular", 1000, seed=0, progress=False).method == "certificate"
+    est = nm.voronoi_mc(net, "singular", 1000, seed=0, progress=False, method="multistart")
     assert not est.exhaustive and est.method == "multistart" and est.ci95[0] == 0.0
     job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 1000, "multistart", 200)
     misses = 0

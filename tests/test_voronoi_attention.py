@@ -45,8 +45,10 @@ def test_method_choice_for_attention() -> None:
     for spec in ("attention:2,1,2,2", "attention:2,1,1,2", "attention:2,1,1,1"):
         assert job(spec).method == "exhaustive" and job(spec, "boundary").method == "exhaustive", spec
     # a = 1 with d = 3 is linear in blocks too, but its start systems have 16,333 paths: "auto"
-    # takes local searches, and "exhaustive" is there when asked for
-    assert job("attention:3,1,1,2").method == "multistart"
+    # takes local searches (for its only lower stratum, the zero function, the certificate of a
+    # null cell), and "exhaustive" is there when asked for
+    assert job("attention:3,1,1,2", "boundary").method == "multistart"
+    assert job("attention:3,1,1,2").method == "certificate"
     assert job("attention:3,1,1,2", method="exhaustive").method == "exhaustive"
     # 1 < a < d: K^T Q of rank a < d, no free block; a = d = 3 has such a stratum (a = 2)
     for spec in ("attention:3,1,2,2", "attention:3,1,3,2"):

@@ -138,10 +138,10 @@ def test_relu_counts_do_not_depend_on_threads_and_survive_pickling() -> None:
         assert out[0] == out[1]
     finally:
         nm.set_num_threads(before)
-    job = NetworkJob.create(M, "singular", nm.Gaussian(), 1, 60, "auto", 30)
+    job = NetworkJob.create(M, "singular", nm.Gaussian(), 1, 60, "multistart", 30)
     copy = pickle.loads(pickle.dumps(job))
     assert copy.net == M and np.array_equal(copy.count(0, 2), job.count(0, 2))
-    other = NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :] + 0.1), "singular", nm.Gaussian(), 1, 60, "auto", 30)
+    other = NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :] + 0.1), "singular", nm.Gaussian(), 1, 60, "multistart", 30)
     assert other.fingerprint() != job.fingerprint()
 
 

@@ -34,6 +34,7 @@ from .ed import ed_degree
 from .landscape import Landscape, landscape
 from .losses import DistanceLoss, Loss, SquaredError
 from .spec import parse
+from ._voronoi_cells import VoronoiCellBound, voronoi_cell_bounds
 from .voronoi import Gaussian, UniformBox, VoronoiEstimate, nearest_strata, stratum_names, voronoi_mc, voronoi_samples, wilson_interval
 from .system import MonodromyResult, SolveResult, System, monodromy_solve, read_phcpack_solutions, solve, track
 
@@ -48,7 +49,9 @@ __all__ = [
     "ParametrizedVariety",
     "PlaneCurve",
     "UniformBox",
+    "VoronoiCellBound",
     "VoronoiEstimate",
+    "voronoi_cell_bounds",
     "nearest_strata",
     "stratum_names",
     "voronoi_mc",

@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
+from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -102,6 +103,17 @@ def strata(net: Network, seed: int) -> list[Stratum]:
     if np.allclose(net.mu(np.zeros(net.n_params)), 0.0):
         out.append(Stratum("zero function", 0, point=True))
     return out
+
+
+def _variety_name(net: Network) -> str:
+    return f"neuromanifold of {net.description if isinstance(net, NeuromanifoldAt) else net.spec}"
+
+
+def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int], seed: int) -> tuple[str, str]:
+    """A certificate that the target's strata have null Voronoi cells at every point, or why not."""
+    if any(all_strata[i].full for i in targets):
+        return "", "a target stratum has the dimension of M: a part of M with a full-dimensional Voronoi cell"
+    return null_certificate(net, [cell_bound(net, s.name, s.dim, s.support, s.point, seed) for s in (all_strata[i] for i in targets)])
 
 
 def _output_biases(net: Network) -> npt.NDArray[np.int64] | None:
@@ -270,10 +282,24 @@ class NetworkJob:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def create(cls, net: Network, target: object, distribution: Any, seed: int, n: int, method: str, chunk_size: int) -> "NetworkJob":
+    def create(
+        cls, net: Network, target: object, distribution: Any, seed: int, n: int, method: str, chunk_size: int, certify: bool = True
+    ) -> "NetworkJob | NullCellJob":
+        """The job for ``voronoi_mc``; "auto" takes the certificate of null Voronoi cells when the
+        exhaustive method does not apply (``certify=False``: never)."""
         all_strata = strata(net, seed)
         if len(all_strata) == 1:
             raise ValueError(f"{net.spec} has no singular strata to target")
+        # the distribution must fit the ambient space
+        distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
+        targets, name = _resolve_target(net, all_strata, target, seed)
+        if method == "certificate":
+            if targets == [-1]:
+                raise ValueError("the boundary has no certificate of a null Voronoi cell (where M has an edge, its cell is full-dimensional); use method='auto'")
+            certificate, why_not = _null_certificate(net, all_strata, targets, seed)
+            if not certificate:
+                raise ValueError(f"{net.spec}, target {name!r}: {why_not}")
+            return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
         why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
         built: dict[int, tuple[Chart, System, bool]] = {}
@@ -286,11 +312,14 @@ class NetworkJob:
             largest = max(s.dim for s in all_strata if not s.point and not s.full)
             if largest > AUTO_CHART_DIM:
                 why = f"{net.spec}: the exhaustive method's charts have {largest} coordinates, over {AUTO_CHART_DIM}: its generic solve takes minutes (method='exhaustive' insists)"
+        if automatic and why and certify and targets != [-1]:
+            certificate, _ = _null_certificate(net, all_strata, targets, seed)
+            if certificate:
+                return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
         if method == "auto":
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
             raise ValueError(why)
-        targets, name = _resolve_target(net, all_strata, target, seed)
         if targets == [-1] and method == "exhaustive" and not is_multilinear(net):
             if automatic:
                 method = "multistart"
@@ -300,8 +329,6 @@ class NetworkJob:
                     "(linear convolutional networks or with z^k, lightning attention with a = 1 or d <= 2): the rank of D mu "
                     "at exact critical points; use method='multistart'"
                 )
-        # the distribution must fit the ambient space
-        distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
         inputs = net.X.tolist() if isinstance(net, NeuromanifoldAt) else None
         job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive", inputs)
         job._cache["net"] = net
@@ -328,9 +355,7 @@ class NetworkJob:
 
     @property
     def variety_name(self) -> str:
-        if self.inputs is not None:
-            return f"neuromanifold of {self.net.description}"
-        return f"neuromanifold of {self.spec}"
+        return _variety_name(self.net)
 
     @property
     def net(self) -> Network:
@@ -716,7 +741,8 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     neuromanifold is the real part of its closure, up to a null set of it with biases)."""
     from .voronoi import Gaussian, _estimate
 
-    job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n)
+    job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n, certify=False)
+    assert isinstance(job, NetworkJob)
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
@@ -724,6 +750,13 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
         targets.append(([-1], "boundary"))
     out = []
     for target, name in targets:
+        if job.method == "multistart" and target != [-1]:
+            # local searches bound from above; a proven null cell is exact
+            certificate, _ = _null_certificate(net, job.strata, target, seed)
+            if certificate:
+                null = NullCellJob(job.variety_name, name, job.distribution, seed, n, n, certificate)
+                out.append(_estimate(null, {0: (0, 0, n)}))
+                continue
         d = job.decide_from(D, rank_drop, target)
         counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
         part = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, job.method, job.exhaustive)

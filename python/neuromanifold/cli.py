@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 
 from .architectures import Network, ReLUNetwork
+from ._voronoi_cells import voronoi_cell_bounds
 from .dimension import dimension
 from .spec import SPEC_HELP, parse
 
@@ -76,6 +77,7 @@ def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_sample
     return {
         **_structure(net, report, strata),
         **_critical_summary(net, seed, figures),
+        "voronoi_cells": [b.to_dict() for b in voronoi_cell_bounds(net, seed)],
         "voronoi": _voronoi_summary(net, seed, voronoi_samples),
     }
 
@@ -130,10 +132,18 @@ def _print_analysis(result: dict[str, Any]) -> None:
     for p in c["real"]:
         tag = ", global minimum" if p["global_min"] else ""
         print(f"  - loss {p['loss']:.6g}: {p['kind']} (index {p['index']}), {'pure' if p['pure'] else 'spurious'}: {p['reason']}{tag}")
+    if result["voronoi_cells"]:
+        print("voronoi cells    dimension bounds from the two-sided tangent directions of the real fibers")
+    for b in result["voronoi_cells"]:
+        if b["null"]:
+            where = "every point" if b["everywhere"] else "generic points"
+            print(f"  - {b['stratum']}: dim <= {b['cell_dim']} < {b['ambient_dim']} at {where}: probability 0")
+        else:
+            print(f"  - {b['stratum']}: no bound (directions span {b['two_sided_dim']} = dim of the stratum)")
     if result["voronoi"]:
         print("voronoi          P(nearest point of standard normal data in the stratum), 95% CI")
     for e in result["voronoi"]:
-        note = "" if e["exhaustive"] else " (multistart: upper bound)"
+        note = " (certified)" if e["certificate"] else "" if e["exhaustive"] else " (multistart: upper bound)"
         print(f"  - {e['target']}: {e['p']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}] from {e['n']} samples, {e['n_failed']} undecided{note}")
     for f in result["figures"]:
         print(f"figure           {f}")
@@ -346,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_vo.add_argument("--scale", type=float, default=1.0)
     p_vo.add_argument("--low", type=float, default=-1.0)
     p_vo.add_argument("--high", type=float, default=1.0)
-    p_vo.add_argument("--method", choices=["auto", "exhaustive", "multistart"], default="auto")
+    p_vo.add_argument("--method", choices=["auto", "exhaustive", "multistart", "certificate"], default="auto")
     p_vo.add_argument("--checkpoint", default=None, help="JSON file of finished chunks; a rerun resumes from it")
     p_vo.add_argument("--plot", default=None, help="PNG of the samples coloured by the stratum of their nearest point (for maps into more than two dimensions, on a random plane)")
     p_vo.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -140,7 +140,9 @@ class VoronoiEstimate:
     that also holds if every undecided sample went either way. ``exhaustive`` is False for the
     multistart method, whose nearest points come from local searches: a miss is then proven (a
     nearer point was found) but a hit is not, so ``p`` and ``ci95[1]`` are upper bounds and
-    ``ci95[0]`` is 0."""
+    ``ci95[0]`` is 0. ``certificate`` is set when the target's Voronoi cell is proven null
+    (``method="certificate"``, see :func:`voronoi_cell_bounds`): then p = 0 exactly, with
+    ci95 = (0, 0), and the samples count as decided misses without being drawn."""
 
     p: float
     ci95: tuple[float, float]
@@ -154,10 +156,13 @@ class VoronoiEstimate:
     method: str
     exhaustive: bool
     chunks: int = field(repr=False)
+    certificate: str = ""
 
     def __str__(self) -> str:
         lo, hi = self.ci95
         note = "" if self.exhaustive else " (multistart: not exhaustive, an upper bound)"
+        if self.certificate:
+            note = f" (certified: {self.certificate})"
         return (
             f"P(nearest point in {self.target}) = {self.p:.6g}  95% CI [{lo:.6g}, {hi:.6g}]  "
             f"({self.hits} hits of {self.n} samples, {self.n_failed} undecided){note}"
@@ -179,6 +184,9 @@ def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEs
     # upper bounds: no lower bound then
     lo = wilson_interval(hits, n)[0] if job.exhaustive else 0.0
     hi = wilson_interval(hits + failed, n)[1]
+    certificate = getattr(job, "certificate", "")
+    if certificate:
+        lo = hi = 0.0  # proven: the cell is null
     return VoronoiEstimate(
         p=p,
         ci95=(lo, hi),
@@ -192,6 +200,7 @@ def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEs
         method=job.method,
         exhaustive=job.exhaustive,
         chunks=len(counts),
+        certificate=certificate,
     )
 
 
@@ -481,6 +490,7 @@ def _make_job(variety: object, target: object, distribution: Distribution, seed:
         indices, point, name = _curve_target(variety, target)
         return _CurveJob(variety, indices, point, name, distribution, seed, n, chunk_size or CURVE_CHUNK)
     from .architectures import Network, ReLUNetwork
+    from ._voronoi_cells import NullCellJob
     from ._voronoi_networks import NetworkJob
     from .evaluation import NeuromanifoldAt
     from .varieties import ParametrizedVariety
@@ -494,7 +504,10 @@ def _make_job(variety: object, target: object, distribution: Distribution, seed:
         return variety_job
 
     if isinstance(variety, (Network, NeuromanifoldAt)):
-        return NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)  # type: ignore[arg-type]
+        job = NetworkJob.create(variety, target, distribution, seed, n, method, chunk_size or NETWORK_CHUNK)  # type: ignore[arg-type]
+        if isinstance(job, NullCellJob) and chunk_size is None:
+            job.chunk_size = n  # nothing is drawn: one chunk
+        return job
     if isinstance(variety, ReLUNetwork):
         raise TypeError(f"a ReLU network is seen through its values at input points: pass nm.NeuromanifoldAt({variety.spec!r} network, X)")
     raise TypeError(
@@ -581,7 +594,12 @@ def voronoi_mc(
     linear networks, one hidden layer with z^2 and one output (with or without biases),
     convolutional networks that are linear or have the activation z^k, lightning attention with
     a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where its start systems would
-    exceed 5,000 paths, nor for MLP charts of more than 8 coordinates).
+    exceed 5,000 paths, nor for MLP charts of more than 8 coordinates; there it takes the
+    certificate where one exists, else local searches) or ``"certificate"`` (networks: a proof
+    that every target stratum has a null Voronoi cell at every point, from the two-sided tangent
+    directions of the real fibers of mu, see :func:`voronoi_cell_bounds`; it holds for the
+    lower strata of networks with one hidden layer, whatever the activation, outputs and
+    biases. Then p = 0 exactly and no sample is drawn).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
@@ -599,8 +617,8 @@ def voronoi_mc(
         distribution = Gaussian()
     if not isinstance(distribution, (Gaussian, UniformBox)):
         raise TypeError(f"distribution must be nm.Gaussian(...) or nm.UniformBox(...), got {distribution!r}")
-    if not isinstance(method, str) or method not in ("auto", "exhaustive", "multistart"):
-        raise ValueError(f"method must be 'auto', 'exhaustive' or 'multistart', got {method!r}")
+    if not isinstance(method, str) or method not in ("auto", "exhaustive", "multistart", "certificate"):
+        raise ValueError(f"method must be 'auto', 'exhaustive', 'multistart' or 'certificate', got {method!r}")
     if chunk_size is not None:
         chunk_size = v.positive_int(chunk_size, "chunk_size")
     job = _make_job(variety, target, distribution, seed, n, method, chunk_size)
@@ -608,7 +626,7 @@ def voronoi_mc(
     counts = store.load()
     n_chunks = -(-n // job.chunk_size)
     todo = [c for c in range(n_chunks) if c not in counts]
-    bar = _progress(progress, n, sum(c[2] for c in counts.values()), job)
+    bar = _progress(progress and not getattr(job, "certificate", ""), n, sum(c[2] for c in counts.values()), job)
 
     def record(c0: int, rows: list[list[int]]) -> None:
         for k, row in enumerate(rows):

@@ -1,0 +1,213 @@
+"""Upper bounds on the dimension of the Voronoi cell of a stratum of a neuromanifold, from the
+two-sided tangent directions that the real fibers of mu give at its points.
+
+If p = mu(theta) is the nearest point of M = mu(R^N) to data u, then for every real theta with
+mu(theta) = p and every v the curve e -> mu(theta + e v) lies in M and passes p at e = 0 from
+both sides, so the derivative of |u - mu(theta + e v)|^2 at e = 0 vanishes: u - p is orthogonal
+to D mu(theta) v. Hence u - p is orthogonal to W_p, the span of the images of D mu at all real
+points of the fiber of p, and the Voronoi cell of a stratum S (the data whose nearest point lies
+on S) is contained in {p + w : p in S, w orthogonal to W_p}, of dimension at most
+dim S + A - dim W_p (A the ambient dimension). It is null (probability 0 for data with a
+density) when dim W_p > dim S.
+
+A cusp or an edge has no two-sided directions beyond its own (W_p = T_p S), and there the bound
+says nothing, as it should: those cells can be full-dimensional. At a subnetwork the fiber holds
+the parameters of the switched-off neuron with its outgoing weights zero and its incoming
+weights anything; the outgoing weights then move p in the directions of the neuron's function,
+both ways. With one hidden layer mu is a sum over neurons, so these directions do not depend on
+p, and the bound holds at every point of S; for deeper networks they do, and the bound is
+computed at random (generic) points of S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .architectures import Network
+from .evaluation import NeuromanifoldAt
+
+RANK_TOL = 1e-8  # relative: singular values below this times the largest are zero
+SAME_IMAGE = 1e-9  # relative: a fill of switched-off parameters that moves mu less stays in the fiber
+STALE = 4  # fiber points in a row that add no direction end the search at a point of the stratum
+TRIALS = 2  # random points of the stratum
+
+
+@dataclass(frozen=True)
+class VoronoiCellBound:
+    """What the two-sided tangent directions of M at the points of a stratum say about its
+    Voronoi cell. ``two_sided_dim`` is dim W_p (the span of the images of D mu over the real
+    fiber of p, as far as found); ``cell_dim`` = min(A, stratum_dim + A - two_sided_dim) bounds
+    the dimension of the cell; ``null`` says cell_dim < A, so the stratum is nearest for a null
+    set of data. ``everywhere``: the bound holds at every point of the stratum (mu separates
+    into the stratum's parameters and the switched-off ones, as with one hidden layer), not
+    only at the generic points of a random draw."""
+
+    stratum: str
+    stratum_dim: int
+    ambient_dim: int
+    two_sided_dim: int
+    cell_dim: int
+    null: bool
+    everywhere: bool
+
+    def __str__(self) -> str:
+        if not self.null:
+            return (
+                f"{self.stratum}: no bound (two-sided directions span {self.two_sided_dim}, the stratum has dimension "
+                f"{self.stratum_dim}); its Voronoi cell may be full-dimensional"
+            )
+        where, what = ("at every point", "probability 0") if self.everywhere else ("at generic points", "probability 0 off a lower-dimensional part of the stratum")
+        return (
+            f"{self.stratum}: Voronoi cell of dimension <= {self.cell_dim} < {self.ambient_dim} ({where}: two-sided "
+            f"directions span {self.two_sided_dim} > {self.stratum_dim} = dim of the stratum), {what}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Span:
+    """An orthonormal basis of the span of the blocks of directions added so far; each block is
+    scaled to norm 1 first, since the fiber points give derivatives of any size."""
+
+    def __init__(self, dim: int) -> None:
+        self.basis = np.zeros((dim, 0))
+
+    def add(self, block: npt.NDArray[np.float64]) -> bool:
+        """Add the columns of ``block``; True when the span grew."""
+        norm = np.abs(block).max(initial=0.0)
+        if norm == 0.0:
+            return False
+        U, sv, _ = np.linalg.svd(np.hstack([self.basis, block / norm]), full_matrices=False)
+        rank = int((sv > RANK_TOL * sv[0]).sum())
+        grew = rank > self.basis.shape[1]
+        self.basis = U[:, :rank]
+        return grew
+
+    @property
+    def dim(self) -> int:
+        return self.basis.shape[1]
+
+
+def _fiber_point(net: Any, theta0: npt.NDArray[np.float64], p: npt.NDArray[np.float64], off: npt.NDArray[np.int64], rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """A real point of the fiber of p = mu(theta0): the switched-off parameters filled with
+    random values one at a time in a random order, each kept when mu does not move (mu is
+    polynomial, so a random value that keeps it keeps it for every value, given the ones
+    filled before)."""
+    scale = 1.0 + np.abs(p).max(initial=0.0)
+    theta = theta0.copy()
+    for j in rng.permutation(off):
+        theta[j] = rng.standard_normal()
+        if np.abs(net.mu(theta) - p).max(initial=0.0) > SAME_IMAGE * scale:
+            theta[j] = 0.0
+    return theta
+
+
+def _separates(net: Any, on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], rng: np.random.Generator) -> bool:
+    """Is mu(theta) = g(theta_on) + h(theta_off)? Then the directions that the switched-off
+    parameters give at the fiber points do not depend on the point of the stratum. For a
+    polynomial mu the mixed second derivatives vanish identically when they vanish at a random
+    point; ReLU networks with one hidden layer are sums over their neurons."""
+    if isinstance(net, NeuromanifoldAt):
+        return len(net.widths) == 3
+    if not isinstance(net, Network) or not len(on) or not len(off):
+        return True
+    H = net.hessian(rng.standard_normal(net.n_params))
+    mixed = H[:, on][:, :, off]
+    return bool(np.abs(mixed).max(initial=0.0) <= 1e-10 * (1.0 + np.abs(H).max(initial=0.0)))
+
+
+def cell_bound(net: Any, name: str, dim: int, support: tuple[int, ...] | None, point: bool, seed: int) -> VoronoiCellBound | None:
+    """The bound for one stratum (``support``: its parameters; a point stratum: the zero
+    function), or None when the stratum has no parameters of the network (rank strata of
+    linear networks)."""
+    if support is None and not point:
+        return None
+    A = net.ambient_dim
+    on = np.array(support or (), dtype=np.int64)
+    off = np.setdiff1d(np.arange(net.n_params), on)
+    rng = np.random.default_rng([seed, 0x5EC7, len(on)])
+    best, best_switched = 0, 0
+    for _ in range(TRIALS):
+        # W_p at one random point p of the stratum: the largest over the trials is the generic value
+        two_sided, switched = _Span(A), _Span(A)
+        theta0 = np.zeros(net.n_params)
+        theta0[on] = rng.standard_normal(len(on))
+        p = net.mu(theta0)
+        two_sided.add(net.jacobian(theta0))
+        stale = 0  # fiber points in a row that added no direction
+        while stale < STALE and (two_sided.dim < A or switched.dim < A):
+            J = net.jacobian(_fiber_point(net, theta0, p, off, rng))
+            # the switched-off parameters' own directions: W_p holds them at every point of S when mu separates
+            grew = switched.add(J[:, off])
+            stale = 0 if two_sided.add(J) or grew else stale + 1
+        best, best_switched = max(best, two_sided.dim), max(best_switched, switched.dim)
+    everywhere = best_switched > dim and _separates(net, on, off, rng)
+    rank = best_switched if everywhere else best
+    cell = min(A, dim + A - rank)
+    return VoronoiCellBound(name, dim, A, rank, cell, cell < A, everywhere)
+
+
+def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
+    """Bounds on the Voronoi cells of the lower strata of a network's neuromanifold (subnetworks,
+    constant functions, the zero function), in the order of the strata of ``voronoi_mc``.
+
+    >>> import neuromanifold as nm
+    >>> b = nm.voronoi_cell_bounds(nm.PolynomialNetwork((3, 2, 1), activation=3))[0]
+    >>> (b.null, b.everywhere, b.two_sided_dim == b.ambient_dim)
+    (True, True, True)
+    """
+    from . import _validate as v
+    from ._voronoi_networks import strata
+
+    if not isinstance(net, (Network, NeuromanifoldAt)):
+        raise TypeError(f"voronoi_cell_bounds takes an algebraic Network or a NeuromanifoldAt, got {type(net).__name__}")
+    seed = v.nonnegative_int(seed, "seed")
+    out = []
+    for s in strata(net, seed)[1:]:
+        b = cell_bound(net, s.name, s.dim, s.support, s.point, seed)
+        if b is not None:
+            out.append(b)
+    return out
+
+
+def null_certificate(net: Any, bounds: list[VoronoiCellBound | None]) -> tuple[str, str]:
+    """(certificate, "") when every stratum of a target has a null Voronoi cell at every point,
+    else ("", why not)."""
+    for b in bounds:
+        if b is None:
+            return "", "a target stratum is no image of the network's parameters (a rank stratum), so its fibers are unknown"
+        if not (b.null and b.everywhere):
+            return "", f"no certificate for {b}" if not b.null else f"the bound for {b.stratum!r} holds at generic points only (mu does not separate into its parameters and the switched-off ones)"
+    worst = max(b.cell_dim for b in bounds if b is not None)
+    return f"Voronoi cells of dimension <= {worst} < {net.ambient_dim} at every point of the target (two-sided tangent directions of switched-off neurons)", ""
+
+
+@dataclass
+class NullCellJob:
+    """Counts for a target whose strata have null Voronoi cells at every point: the nearest point
+    of a sample lies off the target with probability one, so every chunk counts its samples
+    as decided misses without drawing them."""
+
+    variety_name: str
+    target_name: str
+    distribution: Any
+    seed: int
+    n: int
+    chunk_size: int
+    certificate: str
+    method: str = "certificate"
+    exhaustive: bool = True
+
+    def count(self, c0: int, c1: int) -> npt.NDArray[np.uint64]:
+        sizes = [min(self.chunk_size, self.n - c * self.chunk_size) for c in range(c0, c1)]
+        return np.array([(0, 0, s) for s in sizes], dtype=np.uint64).reshape(-1, 3)
+
+    def fingerprint(self) -> dict[str, Any]:
+        from .voronoi import _fingerprint
+
+        return _fingerprint(self)

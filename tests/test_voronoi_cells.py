@@ -1,0 +1,137 @@
+"""Bounds on Voronoi cells from two-sided tangent directions: if p is the nearest point of M to
+u, then u - p is orthogonal to the image of D mu at every real point of the fiber of p. At a
+subnetwork the switched-off neuron moves p both ways in the directions of its own function, so
+the lower strata of a network with one hidden layer have null Voronoi cells at every point,
+whatever the activation; full-dimensional parts of M get no bound."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+from neuromanifold._voronoi_cells import _separates
+from neuromanifold._voronoi_networks import strata
+
+
+def neuron_span(n: int, activation: tuple[float, ...], bias: bool) -> int:
+    """dim span {s(w.x + b)} for s(z) = sum a_j z^j: rescaling (w, b) separates the homogeneous
+    parts, and the j-th powers of affine (linear) forms span all polynomials of degree <= j
+    (all forms of degree j)."""
+    degrees = [j for j, a in enumerate(activation) if a != 0]
+    if bias:
+        return comb(n + max(degrees), max(degrees))
+    return sum(comb(n + j - 1, j) for j in degrees)
+
+
+@st.composite
+def one_hidden_layer(draw: st.DrawFn) -> tuple[nm.PolynomialNetwork, tuple[float, ...]]:
+    n, r, m = draw(st.integers(1, 3)), draw(st.integers(2, 3)), draw(st.integers(1, 2))
+    k = draw(st.integers(1, 3))
+    lower = draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -0.5]), min_size=k, max_size=k))
+    activation = tuple(lower) + (draw(st.sampled_from([1.0, 2.0, -1.0])),)
+    bias = draw(st.booleans())
+    return nm.PolynomialNetwork((n, r, m), activation=activation, bias=bias), activation
+
+
+@settings(max_examples=25, deadline=None)
+@given(one_hidden_layer())
+def test_one_hidden_layer_strata_have_null_cells_everywhere(case) -> None:
+    net, activation = case
+    n, m = net.widths[0], net.widths[-1]
+    D = m * neuron_span(n, activation, net.bias)
+    lower = strata(net, 0)[1:]
+    bounds = nm.voronoi_cell_bounds(net)
+    assert [b.stratum for b in bounds] == [s.name for s in lower]
+    for s, b in zip(lower, bounds):
+        # M lies in the span of the neurons' functions (and the constants), so a stratum of
+        # lower dimension than M is exceeded by it
+        assert b.null == (not s.full)
+        if b.null:
+            assert b.everywhere and b.two_sided_dim == D
+            assert b.cell_dim == b.stratum_dim + b.ambient_dim - D
+
+
+def test_linear_rank_strata_are_their_own_cells() -> None:
+    # Eckart-Young: data whose nearest matrix of rank <= 2 has rank 1 have rank 1 themselves
+    (b1, b0) = nm.voronoi_cell_bounds(nm.LinearNetwork((3, 2, 3)))
+    assert (b1.stratum, b1.null, b1.everywhere, b1.two_sided_dim, b1.cell_dim) == ("rank <= 1", True, True, 9, 5)
+    assert (b0.stratum, b0.cell_dim) == ("zero function", 0)
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,2,1^2", "poly:3,3,2,1^2", "conv:3,2^2"])
+def test_deeper_networks_get_bounds_at_generic_points_only(spec: str) -> None:
+    net = nm.parse(spec)
+    for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
+        assert b.null
+        assert b.everywhere == s.point  # the zero function is one point: its bound is its own
+    with pytest.raises(ValueError, match="generic points only"):
+        nm.voronoi_mc(net, "singular", 10, method="certificate", progress=False)
+
+
+def test_separation_of_mu() -> None:
+    rng = np.random.default_rng(0)
+    one = nm.parse("poly:3,2,1^2+bias")
+    s = strata(one, 0)[1]
+    on = np.array(s.support)
+    off = np.setdiff1d(np.arange(one.n_params), on)
+    assert _separates(one, on, off, rng)
+    deep = nm.parse("poly:2,2,2,1^2")
+    s = strata(deep, 0)[1]
+    on = np.array(s.support)
+    assert not _separates(deep, on, np.setdiff1d(np.arange(deep.n_params), on), rng)
+
+
+def test_full_dimensional_parts_get_no_bound() -> None:
+    # attention with t = 1, d = 2 and a >= d: a subnetwork with d key/query dimensions has the
+    # image of the network
+    att = nm.parse("attention:2,1,3,1")
+    for s, b in zip(strata(att, 0)[1:], nm.voronoi_cell_bounds(att)):
+        assert b.null == (not s.full)
+    with pytest.raises(ValueError, match="dimension of M"):
+        nm.voronoi_mc(att, 0, 10, method="certificate", progress=False)
+    # a ReLU subnetwork that fills the space of values at 6 points: data on it are their own nearest points
+    X = np.random.default_rng(0).standard_normal((2, 6))
+    relu = nm.NeuromanifoldAt(nm.parse("relu:2,3,1"), X)
+    first = nm.voronoi_cell_bounds(relu)[0]
+    assert first.stratum_dim == relu.ambient_dim and not first.null
+
+
+def test_certificate_is_exact_and_draws_nothing(tmp_path) -> None:
+    net = nm.parse("poly:2,2,2^2")  # two outputs: no exhaustive method, local searches otherwise
+    est = nm.voronoi_mc(net, "singular", 10**9, seed=3, progress=False)
+    assert est.method == "certificate" and est.exhaustive and est.certificate
+    assert (est.p, est.ci95, est.hits, est.n, est.n_failed) == (0.0, (0.0, 0.0), 0, 10**9, 0)
+    assert est.to_dict()["certificate"] == est.certificate
+    # checkpointed and resumed, the counts stay
+    path = tmp_path / "cp.json"
+    a = nm.voronoi_mc(net, 0, 1000, seed=1, progress=False, checkpoint=path, chunk_size=100)
+    b = nm.voronoi_mc(net, 0, 1000, seed=1, progress=False, checkpoint=path, chunk_size=100)
+    assert (a.hits, a.n, a.chunks) == (b.hits, b.n, b.chunks) == (0, 1000, 10)
+    # a one-hidden-layer ReLU network at input points, otherwise local searches only
+    X = np.random.default_rng(1).standard_normal((2, 5))
+    relu = nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), X)
+    r = nm.voronoi_mc(relu, "singular", 500, progress=False)
+    assert r.method == "certificate" and r.p == 0.0
+
+
+def test_certificate_agrees_with_local_searches() -> None:
+    # z^3 and two outputs: no exhaustive method; local searches prove misses, and find no hit
+    net = nm.parse("poly:2,2,2^3")
+    cert = nm.voronoi_mc(net, "singular", 200, seed=0, progress=False)
+    ms = nm.voronoi_mc(net, "singular", 200, seed=0, progress=False, method="multistart")
+    assert cert.method == "certificate" and cert.hits == 0
+    assert ms.hits == 0
+
+
+def test_certificate_refuses_what_it_cannot_prove() -> None:
+    with pytest.raises(ValueError, match="boundary"):
+        nm.voronoi_mc(nm.parse("conv:3,2"), "boundary", 10, method="certificate", progress=False)
+    with pytest.raises(ValueError, match="certificate"):
+        nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 10, method="certificate", progress=False)
+    with pytest.raises(TypeError, match="Network"):
+        nm.voronoi_cell_bounds(nm.PlaneCurve("y**2 - x**3"))
