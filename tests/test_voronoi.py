@@ -105,7 +105,7 @@ def test_end_point_of_a_parametrization_is_a_stratum() -> None:
 def test_rank_drop_of_determinantal_variety_has_probability_zero() -> None:
     # Eckart-Young: the nearest matrix of rank <= 2 to a generic 3 x 3 matrix has rank 2
     net = nm.LinearNetwork((3, 2, 3))
-    est = nm.voronoi_mc(net, "singular", 400, seed=0, progress=False)
+    est = nm.voronoi_mc(net, "singular", 400, seed=0, progress=False, method="exhaustive")
     assert est.exhaustive and est.hits == 0 and est.n_failed <= 4
     # the exhaustive nearest distance is the Eckart-Young distance sigma_3^2
     job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 50, "exhaustive", 50)
@@ -123,7 +123,7 @@ def test_quadratic_mlp_rank_one_stratum_has_probability_zero() -> None:
     # (3, 2, 1) with z^2: ternary quadratic forms of rank <= 2, a hypersurface whose tangent cone
     # at a rank-one form is a two-sided quadratic cone: like a node, the stratum attracts nothing
     net = nm.PolynomialNetwork((3, 2, 1), 2)
-    est = nm.voronoi_mc(net, "singular", 200, seed=0, progress=False)
+    est = nm.voronoi_mc(net, "singular", 200, seed=0, progress=False, method="exhaustive")
     assert est.exhaustive and est.hits == 0 and est.n_failed <= 4
 
 
@@ -174,7 +174,7 @@ def test_counts_do_not_depend_on_the_thread_count() -> None:
         for threads in (1, 2):
             nm.set_num_threads(threads)
             a = nm.voronoi_mc(cusp, "singular", 100_000, nm.Gaussian(0.7), seed=4, progress=False)
-            b = nm.voronoi_mc(net, "singular", 300, seed=4, progress=False, chunk_size=100)
+            b = nm.voronoi_mc(net, "singular", 300, seed=4, progress=False, chunk_size=100, method="exhaustive")
             out.append((a.hits, a.n_failed, b.hits, b.n_failed))
         assert out[0] == out[1]
     finally:
@@ -186,11 +186,11 @@ def test_dask_local_cluster_gives_the_counts_of_a_local_run() -> None:
     cusp = nm.PlaneCurve("y**2 - x**3")
     net = nm.PolynomialNetwork((2, 2, 1), 4)
     local = nm.voronoi_mc(cusp, "singular", 300_000, BOX, seed=9, progress=False)
-    local_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50)
+    local_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50, method="multistart")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             remote = nm.voronoi_mc(cusp, "singular", 300_000, BOX, seed=9, progress=False, client=client)
-            remote_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50, client=client)
+            remote_net = nm.voronoi_mc(net, "singular", 300, seed=9, progress=False, chunk_size=50, client=client, method="multistart")
     assert (remote.hits, remote.n_failed, remote.n) == (local.hits, local.n_failed, local.n)
     assert (remote_net.hits, remote_net.n_failed) == (local_net.hits, local_net.n_failed)
 

@@ -37,7 +37,7 @@ def test_parameters_are_q_k_v_and_mu_depends_on_v_and_k_transpose_q() -> None:
 
 
 def job(spec: str, target: str = "singular", method: str = "auto", n: int = 10, seed: int = 0) -> NetworkJob:
-    return NetworkJob.create(nm.parse(spec), target, nm.Gaussian(), seed, n, method, n)
+    return NetworkJob.create(nm.parse(spec), target, nm.Gaussian(), seed, n, method, n, certify=False)
 
 
 def test_method_choice_for_attention() -> None:
@@ -48,7 +48,7 @@ def test_method_choice_for_attention() -> None:
     # takes local searches (for its only lower stratum, the zero function, the certificate of a
     # null cell), and "exhaustive" is there when asked for
     assert job("attention:3,1,1,2", "boundary").method == "multistart"
-    assert job("attention:3,1,1,2").method == "certificate"
+    assert NetworkJob.create(nm.parse("attention:3,1,1,2"), "singular", nm.Gaussian(), 0, 10, "auto", 10).method == "certificate"
     assert job("attention:3,1,1,2", method="exhaustive").method == "exhaustive"
     # 1 < a < d: K^T Q of rank a < d, no free block; a = d = 3 has such a stratum (a = 2)
     for spec in ("attention:3,1,2,2", "attention:3,1,3,2"):

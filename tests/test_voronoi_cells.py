@@ -135,3 +135,13 @@ def test_certificate_refuses_what_it_cannot_prove() -> None:
         nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 10, method="certificate", progress=False)
     with pytest.raises(TypeError, match="Network"):
         nm.voronoi_cell_bounds(nm.PlaneCurve("y**2 - x**3"))
+
+
+@pytest.mark.parametrize("spec", ["linear:3,2,2,3", "linear:4,2,3,4", "residual:3,2"])
+def test_rank_strata_of_any_depth_are_null_everywhere(spec: str) -> None:
+    # M is the determinantal variety whatever the depth: a matrix of lower rank plus any
+    # rank-one matrix stays in M, so the cell of a rank stratum is the stratum itself
+    net = nm.parse(spec)
+    for b in nm.voronoi_cell_bounds(net):
+        assert b.null and b.everywhere and b.two_sided_dim == b.ambient_dim and b.cell_dim == b.stratum_dim
+    assert nm.voronoi_mc(net, "singular", 100, progress=False).method == "certificate"

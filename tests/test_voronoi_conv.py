@@ -78,7 +78,7 @@ def test_quadratics_nearest_point_is_on_the_boundary_exactly_without_real_roots(
     net = nm.ConvNetwork((2, 2))
     quadratic_coefficients_are_filter_products(net)
     n = 600
-    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, n, "auto", n)
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, n, "auto", n, certify=False)
     assert job.method == "exhaustive"
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
@@ -117,7 +117,7 @@ def test_cubics_fill_so_every_datum_is_its_own_nearest_point() -> None:
     # strata (taps switched off: hypersurfaces) are farther for every sample
     net = nm.ConvNetwork((3, 2))
     n = 200
-    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, n, "auto", n)
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, n, "auto", n, certify=False)
     assert job.method == "exhaustive"
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
@@ -136,7 +136,7 @@ def exhaustive_against_local_searches(net: nm.ConvNetwork, n: int) -> tuple[np.n
     ends at a real point of a stratum, so its distance bounds the exhaustive one from above,
     stratum by stratum. Returns the exhaustive distances, where both found the same ones, and
     both methods' decisions."""
-    exhaustive = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "auto", n)
+    exhaustive = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "auto", n, certify=False)
     multistart = NetworkJob.create(net, "singular", nm.Gaussian(), 2, n, "multistart", n)
     assert exhaustive.method == "exhaustive"
     U = exhaustive.samples(0)
@@ -172,7 +172,7 @@ def test_exhaustive_distance_is_never_beaten_by_real_filters(layers, seed: int) 
     # random ones, and those where local searches from random starts end
     net = nm.ConvNetwork([k for k, _ in layers], [s for _, s in layers])
     n = 12
-    job = NetworkJob.create(net, "singular", nm.Gaussian(), seed, n, "auto", n)
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), seed, n, "auto", n, certify=False)
     assert job.method == "exhaustive"
     U = job.samples(0)
     top = job._exhaustive_distances(0, job.strata[0], U, 0)
@@ -222,12 +222,12 @@ def test_rank_drop_is_decided_with_a_band_and_free_of_rescalings() -> None:
 
 def test_method_choice_for_convolutions() -> None:
     linear = nm.ConvNetwork((2, 2))
-    assert NetworkJob.create(linear, "singular", nm.Gaussian(), 0, 10, "auto", 10).method == "exhaustive"
+    assert NetworkJob.create(linear, "singular", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "exhaustive"
     # z^k keeps mu homogeneous in each filter; other activations do not
     with_power = nm.ConvNetwork((2, 2), activation=2)
-    assert NetworkJob.create(with_power, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "exhaustive"
+    assert NetworkJob.create(with_power, "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "exhaustive"
     with_activation = nm.ConvNetwork((2, 2), activation=(0, 1, 1))
-    job = NetworkJob.create(with_activation, "singular", nm.Gaussian(), 0, 10, "auto", 10)
+    job = NetworkJob.create(with_activation, "singular", nm.Gaussian(), 0, 10, "auto", 10, certify=False)
     assert job.method == "multistart" and not job.exhaustive
     with pytest.raises(ValueError, match="not a power z\\^k.*not homogeneous in each filter.*multistart"):
         NetworkJob.create(with_activation, "singular", nm.Gaussian(), 0, 10, "exhaustive", 10)
@@ -241,12 +241,12 @@ def test_method_choice_for_convolutions() -> None:
     real = vn._isolated_solutions
     vn._isolated_solutions = failing  # type: ignore[assignment]
     try:
-        assert NetworkJob.create(with_power, "singular", nm.Gaussian(), 2, 10, "auto", 10).method == "multistart"
+        assert NetworkJob.create(with_power, "singular", nm.Gaussian(), 2, 10, "auto", 10, certify=False).method == "multistart"
     finally:
         vn._isolated_solutions = real
     # the boundary is decided exhaustively only for linear convolutions
-    assert NetworkJob.create(linear, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "exhaustive"
-    assert NetworkJob.create(nm.LinearNetwork((2, 1, 2)), "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
+    assert NetworkJob.create(linear, "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "exhaustive"
+    assert NetworkJob.create(nm.LinearNetwork((2, 1, 2)), "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "multistart"
 
 
 def test_exhaustive_convolution_counts_do_not_depend_on_threads_or_ranges() -> None:
@@ -261,7 +261,7 @@ def test_exhaustive_convolution_counts_do_not_depend_on_threads_or_ranges() -> N
         assert out[0] == out[1]
     finally:
         nm.set_num_threads(before)
-    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, 200, "auto", 50)
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, 200, "auto", 50, certify=False)
     whole = job.count(0, 4)
     split = np.vstack([job.count(0, 1), job.count(1, 4)])
     assert np.array_equal(whole, split) and int(whole[:, 0].sum()) == out[0][0]
@@ -276,7 +276,7 @@ def test_the_analysis_reports_the_edge_of_the_neuromanifold() -> None:
     estimates = stratum_probabilities(net, 300, seed=4)
     edge = estimates[-1]
     assert edge.target == "boundary" and edge.exhaustive and edge.n_failed == 0
-    U = NetworkJob.create(net, "singular", nm.Gaussian(), 4, 300, "auto", 300).samples(0)
+    U = NetworkJob.create(net, "singular", nm.Gaussian(), 4, 300, "auto", 300, certify=False).samples(0)
     assert edge.hits == int((U[:, 1] ** 2 < 4 * U[:, 0] * U[:, 2]).sum())
     assert all(e.hits == 0 for e in estimates[:-1])  # the strata attract nothing
     # the real part of its closure: no edge to report
@@ -292,7 +292,7 @@ def test_polynomial_convolution_is_decided_exhaustively_and_its_strata_attract_n
     net = nm.ConvNetwork((2, 2), activation=2)
     assert [tuple(m) for m in net.monomials] == [(2, 0, 0), (1, 1, 0), (0, 2, 0), (0, 1, 1), (0, 0, 2)]
     n = 400
-    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, n, "auto", n)
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, n, "auto", n, certify=False)
     assert job.method == "exhaustive" and job.exhaustive
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)

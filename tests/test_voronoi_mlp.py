@@ -118,7 +118,7 @@ def test_biased_one_neuron_distances_equal_the_closure(n: int) -> None:
     # poly:n,1,1^2+bias: a (w.x + b)^2 + c, whose closure is rank [A | b] <= 1: the union over
     # unit w of the linear spaces {a (w.x)^2 + 2 beta (w.x) + c}
     net = nm.PolynomialNetwork((n, 1, 1), 2, bias=True)
-    job = NetworkJob.create(net, "zero function", nm.Gaussian(), 0, 12, "auto", 12)
+    job = NetworkJob.create(net, "zero function", nm.Gaussian(), 0, 12, "auto", 12, certify=False)
     assert job.exhaustive
     U = job.samples(0)
     top = job._exhaustive_distances(0, job.strata[0], U, 0)
@@ -133,7 +133,7 @@ def test_biased_two_neuron_distances_equal_the_closure_on_both_strata() -> None:
     # poly:3,2,1^2+bias: the closure is rank [A | b] <= 2, the union over unit v of {A v = 0,
     # b.v = 0}; the one-neuron subnetwork is rank [A | b] <= 1; the constants are A = 0, b = 0
     net = nm.PolynomialNetwork((3, 2, 1), 2, bias=True)
-    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 8, "auto", 8)
+    job = NetworkJob.create(net, "singular", nm.Gaussian(), 0, 8, "auto", 8, certify=False)
     assert job.exhaustive and job.strata[1].name == "hidden layer 1 with one neuron switched off"
     U = job.samples(0)
     D, _ = job.distances(U, 0)
@@ -156,7 +156,7 @@ def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
     net = nm.PolynomialNetwork((2, 2, 2), 2)
     with pytest.raises(ValueError, match="semi-algebraic"):
         NetworkJob.create(net, "singular", nm.Gaussian(), 0, 10, "exhaustive", 10)
-    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "auto", 400)
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "auto", 400, certify=False)
     assert job.method == "multistart"
     U = job.samples(0)
     index = {tuple(e): k for k, e in enumerate(net.monomials.tolist())}
@@ -177,7 +177,7 @@ def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
 def test_auto_takes_local_searches_where_mlp_charts_are_large() -> None:
     # charts of more than AUTO_CHART_DIM coordinates need minutes of monodromy before the first
     # sample: "auto" takes local searches there, and "exhaustive" still insists
-    small = NetworkJob.create(nm.PolynomialNetwork((3, 2, 1), 2, bias=True), "singular", nm.Gaussian(), 0, 4, "auto", 4)
+    small = NetworkJob.create(nm.PolynomialNetwork((3, 2, 1), 2, bias=True), "singular", nm.Gaussian(), 0, 4, "auto", 4, certify=False)
     assert small.exhaustive and max(s.dim for s in small.strata) <= AUTO_CHART_DIM
     net = nm.PolynomialNetwork((4, 3, 1), 2)
     assert nm.dimension(net).dim > AUTO_CHART_DIM

@@ -64,7 +64,7 @@ def exact_one_neuron(U: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def one_neuron_job(target: str = "boundary", n: int = 400, seed: int = 0) -> NetworkJob:
-    return NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), X1[None, :]), target, nm.Gaussian(), seed, n, "auto", n)
+    return NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), X1[None, :]), target, nm.Gaussian(), seed, n, "auto", n, certify=False)
 
 
 def test_one_neuron_distances_and_edges_match_the_closed_form() -> None:

@@ -121,13 +121,18 @@ def _separates(net: Any, on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], 
     return bool(np.abs(mixed).max(initial=0.0) <= 1e-10 * (1.0 + np.abs(H).max(initial=0.0)))
 
 
-def cell_bound(net: Any, name: str, dim: int, support: tuple[int, ...] | None, point: bool, seed: int) -> VoronoiCellBound | None:
+def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
     """The bound for one stratum (``support``: its parameters; a point stratum: the zero
-    function), or None when the stratum has no parameters of the network (rank strata of
-    linear networks)."""
+    function), or None when the stratum has no parameters of the network."""
+    name, dim, support, point = stratum.name, stratum.dim, stratum.support, stratum.point
+    A = net.ambient_dim
+    if stratum.rank is not None:
+        # M is a determinantal variety (the matrices of rank <= r; residual linear networks:
+        # all square matrices): at a matrix of rank below r, M holds the line through it in
+        # every rank-one direction, and those span all matrices
+        return VoronoiCellBound(name, dim, A, A, dim, dim < A, True)
     if support is None and not point:
         return None
-    A = net.ambient_dim
     on = np.array(support or (), dtype=np.int64)
     off = np.setdiff1d(np.arange(net.n_params), on)
     rng = np.random.default_rng([seed, 0x5EC7, len(on)])
@@ -169,7 +174,7 @@ def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
     seed = v.nonnegative_int(seed, "seed")
     out = []
     for s in strata(net, seed)[1:]:
-        b = cell_bound(net, s.name, s.dim, s.support, s.point, seed)
+        b = cell_bound(net, s, seed)
         if b is not None:
             out.append(b)
     return out
@@ -180,7 +185,7 @@ def null_certificate(net: Any, bounds: list[VoronoiCellBound | None]) -> tuple[s
     else ("", why not)."""
     for b in bounds:
         if b is None:
-            return "", "a target stratum is no image of the network's parameters (a rank stratum), so its fibers are unknown"
+            return "", "a target stratum is no image of the network's parameters, so its fibers are unknown"
         if not (b.null and b.everywhere):
             return "", f"no certificate for {b}" if not b.null else f"the bound for {b.stratum!r} holds at generic points only (mu does not separate into its parameters and the switched-off ones)"
     worst = max(b.cell_dim for b in bounds if b is not None)

@@ -113,7 +113,7 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
     """A certificate that the target's strata have null Voronoi cells at every point, or why not."""
     if any(all_strata[i].full for i in targets):
         return "", "a target stratum has the dimension of M: a part of M with a full-dimensional Voronoi cell"
-    return null_certificate(net, [cell_bound(net, s.name, s.dim, s.support, s.point, seed) for s in (all_strata[i] for i in targets)])
+    return null_certificate(net, [cell_bound(net, all_strata[i], seed) for i in targets])
 
 
 def _output_biases(net: Network) -> npt.NDArray[np.int64] | None:
@@ -285,14 +285,19 @@ class NetworkJob:
     def create(
         cls, net: Network, target: object, distribution: Any, seed: int, n: int, method: str, chunk_size: int, certify: bool = True
     ) -> "NetworkJob | NullCellJob":
-        """The job for ``voronoi_mc``; "auto" takes the certificate of null Voronoi cells when the
-        exhaustive method does not apply (``certify=False``: never)."""
+        """The job for ``voronoi_mc``; "auto" takes the certificate of null Voronoi cells where
+        there is one (``certify=False``: never), else the exhaustive method where it applies."""
         all_strata = strata(net, seed)
         if len(all_strata) == 1:
             raise ValueError(f"{net.spec} has no singular strata to target")
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
         targets, name = _resolve_target(net, all_strata, target, seed)
+        if method == "auto" and certify and targets != [-1]:
+            # a proof beats an estimate, and costs no samples
+            certificate, _ = _null_certificate(net, all_strata, targets, seed)
+            if certificate:
+                return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
         if method == "certificate":
             if targets == [-1]:
                 raise ValueError("the boundary has no certificate of a null Voronoi cell (where M has an edge, its cell is full-dimensional); use method='auto'")
@@ -312,10 +317,6 @@ class NetworkJob:
             largest = max(s.dim for s in all_strata if not s.point and not s.full)
             if largest > AUTO_CHART_DIM:
                 why = f"{net.spec}: the exhaustive method's charts have {largest} coordinates, over {AUTO_CHART_DIM}: its generic solve takes minutes (method='exhaustive' insists)"
-        if automatic and why and certify and targets != [-1]:
-            certificate, _ = _null_certificate(net, all_strata, targets, seed)
-            if certificate:
-                return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
         if method == "auto":
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:

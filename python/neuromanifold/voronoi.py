@@ -590,12 +590,13 @@ def voronoi_mc(
     stratum (``"singular"`` leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
-    random starts: fast, not exhaustive, and said so) or ``"auto"`` (exhaustive where available:
+    random starts: fast, not exhaustive, and said so) or ``"auto"`` (the certificate below where
+    one exists, else exhaustive where available:
     linear networks, one hidden layer with z^2 and one output (with or without biases),
     convolutional networks that are linear or have the activation z^k, lightning attention with
     a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where its start systems would
-    exceed 5,000 paths, nor for MLP charts of more than 8 coordinates; there it takes the
-    certificate where one exists, else local searches) or ``"certificate"`` (networks: a proof
+    exceed 5,000 paths, nor for MLP charts of more than 8 coordinates; else local searches) or
+    ``"certificate"`` (networks: a proof
     that every target stratum has a null Voronoi cell at every point, from the two-sided tangent
     directions of the real fibers of mu, see :func:`voronoi_cell_bounds`; it holds for the
     lower strata of networks with one hidden layer, whatever the activation, outputs and
