@@ -134,7 +134,7 @@ def test_certificate_refuses_what_it_cannot_prove() -> None:
     with pytest.raises(ValueError, match="certificate"):
         nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 10, method="certificate", progress=False)
     with pytest.raises(TypeError, match="Network"):
-        nm.voronoi_cell_bounds(nm.PlaneCurve("y**2 - x**3"))
+        nm.voronoi_cell_bounds("y**2 - x**3")
 
 
 @pytest.mark.parametrize("spec", ["linear:3,2,2,3", "linear:4,2,3,4", "residual:3,2"])
@@ -145,3 +145,29 @@ def test_rank_strata_of_any_depth_are_null_everywhere(spec: str) -> None:
     for b in nm.voronoi_cell_bounds(net):
         assert b.null and b.everywhere and b.two_sided_dim == b.ambient_dim and b.cell_dim == b.stratum_dim
     assert nm.voronoi_mc(net, "singular", 100, progress=False).method == "certificate"
+
+
+@pytest.mark.parametrize("a", [-1.5, -0.7, -0.3, 0.3, 0.7, 1.5])
+@settings(max_examples=2, deadline=None)
+@given(seed=st.integers(0, 1000))
+def test_curve_bounds_agree_with_the_exact_estimator(a: float, seed: int) -> None:
+    # y^2 = x^2 (x + a): a node for a > 0 (two real branches, Morse), an isolated real point
+    # for a < 0; the exact estimator finds the node's cell empty and the isolated point's not
+    curve = nm.PlaneCurve(f"y**2 - x**2*(x + ({a}))")
+    (b,) = nm.voronoi_cell_bounds(curve)
+    assert b.null == (a > 0) and b.everywhere
+    est = nm.voronoi_mc(curve, "singular", 20_000, nm.UniformBox(-1, 1), seed=seed, progress=False)
+    assert (est.hits == 0) == b.null
+
+
+def test_parametrized_curve_bounds_use_the_real_fiber() -> None:
+    # the node of t -> (t^2 - 1, t^3 - t) is reached at t = 1 and t = -1 with directions
+    # (2, 2) and (-2, 2); the cusp and the end point of (t^2, t^4) at t = 0 only, where the
+    # derivative vanishes; the implicit node (x^2 + y^2)^2 = 2 (x^2 - y^2) is a lemniscate's crossing
+    (node,) = nm.voronoi_cell_bounds(nm.PlaneCurve.parametrized("t**2 - 1", "t**3 - t"))
+    assert node.null and node.two_sided_dim == 2 and node.cell_dim == 0
+    for x, y in (("t**2", "t**3"), ("t**2", "t**4")):
+        (b,) = nm.voronoi_cell_bounds(nm.PlaneCurve.parametrized(x, y))
+        assert not b.null and b.two_sided_dim == 0
+    (lemniscate,) = nm.voronoi_cell_bounds(nm.PlaneCurve("(x**2 + y**2)**2 - 2*(x**2 - y**2)"))
+    assert lemniscate.null

@@ -157,9 +157,45 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
     return VoronoiCellBound(name, dim, A, rank, cell, cell < A, everywhere)
 
 
+DEGENERATE = 1e-9  # relative: a Hessian determinant this small is zero (no Morse point)
+
+
+def _curve_bounds(curve: Any) -> list[VoronoiCellBound]:
+    """Singular points of a plane curve. A parametrized curve's real fiber over a point is the
+    set of real t mapping to it, each giving the two-sided direction (x'(t), y'(t)). On an
+    implicit curve a singular point with an indefinite Hessian of F is, by the Morse lemma, the
+    crossing of two smooth real branches with distinct tangents (a node): two-sided directions
+    spanning the plane. A definite Hessian is an isolated real point, and a degenerate one (a cusp,
+    a tacnode, ...) is not resolved here: no bound either way."""
+    import sympy
+
+    x, y = curve._x, curve._y
+    F = curve.equation
+    H = sympy.lambdify((x, y), sympy.hessian(F, (x, y)), "numpy")
+    out = []
+    for px, py in curve.singular_points:
+        name = f"the singular point ({px:g}, {py:g})"
+        directions: list[npt.NDArray[np.float64]] = []
+        if curve.is_parametrized:
+            cx, cy = (np.polynomial.Polynomial(c) for c in curve._param)
+            for t in (cx - px).roots():
+                if abs(t.imag) <= 1e-7 * (1 + abs(t)) and abs(cy(t.real) - py) <= 1e-7 * (1 + abs(py)):
+                    directions.append(np.array([cx.deriv()(t.real), cy.deriv()(t.real)]))
+        else:
+            h = np.array(H(px, py), dtype=np.float64)
+            if np.linalg.det(h) < -DEGENERATE * max(np.abs(h).max(), 1e-300) ** 2:
+                directions = list(np.eye(2))  # two transversal smooth branches
+        span = _Span(2)
+        for d in directions:
+            span.add(d[:, None])
+        out.append(VoronoiCellBound(name, 0, 2, span.dim, 2 - span.dim, span.dim > 0, True))
+    return out
+
+
 def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
     """Bounds on the Voronoi cells of the lower strata of a network's neuromanifold (subnetworks,
-    constant functions, the zero function), in the order of the strata of ``voronoi_mc``.
+    constant functions, the zero function), in the order of the strata of ``voronoi_mc``, or of
+    the singular points of a :class:`PlaneCurve`.
 
     >>> import neuromanifold as nm
     >>> b = nm.voronoi_cell_bounds(nm.PolynomialNetwork((3, 2, 1), activation=3))[0]
@@ -169,8 +205,12 @@ def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
     from . import _validate as v
     from ._voronoi_networks import strata
 
+    from .curves import PlaneCurve
+
+    if isinstance(net, PlaneCurve):
+        return _curve_bounds(net)
     if not isinstance(net, (Network, NeuromanifoldAt)):
-        raise TypeError(f"voronoi_cell_bounds takes an algebraic Network or a NeuromanifoldAt, got {type(net).__name__}")
+        raise TypeError(f"voronoi_cell_bounds takes an algebraic Network, a NeuromanifoldAt or a PlaneCurve, got {type(net).__name__}")
     seed = v.nonnegative_int(seed, "seed")
     out = []
     for s in strata(net, seed)[1:]:
