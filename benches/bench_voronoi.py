@@ -114,6 +114,8 @@ def networks(samples: int) -> None:
         ("conv:2,2,2", "boundary", nm.parse("conv:2,2,2")),
         ("attention:2,2,2,1", "one dimension of the key/query space switched off", nm.parse("attention:2,2,2,1")),
         ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),
+        ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3")),
+        ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
     ]
     before = nm.get_num_threads()
     print(f"\nNetwork estimators, {samples} samples per row, standard normal data; setup = a run with one sample\n")

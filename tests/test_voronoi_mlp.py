@@ -156,8 +156,7 @@ def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
     net = nm.PolynomialNetwork((2, 2, 2), 2)
     with pytest.raises(ValueError, match="semi-algebraic"):
         NetworkJob.create(net, "singular", nm.Gaussian(), 0, 10, "exhaustive", 10)
-    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "auto", 400, certify=False)
-    assert job.method == "multistart"
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "multistart", 400)
     U = job.samples(0)
     index = {tuple(e): k for k, e in enumerate(net.monomials.tolist())}
     m = len(index)
@@ -170,8 +169,12 @@ def test_two_outputs_have_an_edge_that_critical_points_miss() -> None:
     assert np.mean((job.decide_from(D, rank_drop, [-1]) == 1) == outside) > 0.97
     # the subnetwork (q1, q2 multiples of one square) is on the edge but attracts nothing
     assert (job.decide_from(D, rank_drop, [1]) != 1).all()
+    # the map fills, so the edge is exactly where data have no real preimage ("auto": exhaustive)
+    exact = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "auto", 400)
+    assert exact.method == "exhaustive"
+    assert np.array_equal(exact.decide(U, 0) == 1, outside)
     est = stratum_probabilities(net, 400, seed=0)
-    assert [e.target for e in est][-1] == "boundary" and abs(est[-1].p - outside.mean()) < 0.03
+    assert [e.target for e in est][-1] == "boundary" and est[-1].exhaustive and est[-1].hits == outside.sum()
 
 
 def test_auto_takes_local_searches_where_mlp_charts_are_large() -> None:

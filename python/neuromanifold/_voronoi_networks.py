@@ -29,6 +29,7 @@ import numpy.typing as npt
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
+from ._voronoi_membership import membership, membership_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -305,6 +306,11 @@ class NetworkJob:
             if not certificate:
                 raise ValueError(f"{net.spec}, target {name!r}: {why_not}")
             return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
+        if targets == [-1] and method in ("auto", "exhaustive") and membership_available(net, all_strata[0].dim) is None:
+            # a filling M: the edge is hit exactly by the data with no real preimage
+            job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
+            job._cache.update(net=net, strata=all_strata)
+            return job
         why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
         built: dict[int, tuple[Chart, System, bool]] = {}
@@ -388,6 +394,8 @@ class NetworkJob:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, A)."""
+        if self.targets == [-1] and self.method == "exhaustive" and membership_available(self.net, self.strata[0].dim) is None:
+            return membership(self.net, self.seed, self._cache).decide(U, salt)
         D, rank_drop = self.distances(U, salt)
         return self.decide_from(D, rank_drop, self.targets)
 
@@ -747,10 +755,17 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
-    if job.method == "multistart" or is_multilinear(net):
+    filling = membership_available(net, job.strata[0].dim) is None
+    if job.method == "multistart" or is_multilinear(net) or filling:
         targets.append(([-1], "boundary"))
     out = []
     for target, name in targets:
+        if target == [-1] and filling:
+            edge = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, "exhaustive", True)
+            edge._cache.update(net=net, strata=job.strata)
+            d = edge.decide(U, 0)
+            out.append(_estimate(edge, {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}))
+            continue
         if job.method == "multistart" and target != [-1]:
             # local searches bound from above; a proven null cell is exact
             certificate, _ = _null_certificate(net, job.strata, target, seed)

@@ -586,7 +586,9 @@ def voronoi_mc(
     name of one of their strata, for networks a subnetwork (or its description, or its index in
     ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part
     where D mu drops rank: exhaustive for linear convolutional networks and lightning attention
-    with a = 1 or d <= 2, else multistart). A subnetwork of the dimension of M is no singular
+    with a = 1 or d <= 2, for polynomial MLPs with z^k that fill the ambient space with finite
+    fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
+    preimage), else multistart). A subnetwork of the dimension of M is no singular
     stratum (``"singular"`` leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from

@@ -1,0 +1,115 @@
+"""The edge of a filling neuromanifold, decided by real membership.
+
+When M has the ambient dimension A, data u in the real image M = mu(R^N) are their own nearest
+points, and D mu has full rank there for almost all u (the critical values of mu are a null
+set): not the edge. Data outside M have their nearest point on the boundary of its closure,
+where D mu drops rank (a point of M where D mu has full rank is interior: mu is open there).
+So the boundary target is hit exactly when u has no real preimage.
+
+Preimages come from the square system mu(y) = u on a slice that fixes one incoming weight of
+every hidden neuron at a random real value. With the activation z^k, rescaling a neuron's
+incoming weights (and bias) by any real lambda != 0 and its outgoing weights by lambda^-k keeps
+mu, so every real theta whose fixed weights are nonzero has a real point of the slice in its
+fiber (the rest is a null set of M). When the neuron rescalings are the only symmetries and
+N - (number of hidden neurons) = A, the slice meets the fibers in finitely many points: all
+complex solutions come from a parameter homotopy from generic ones found once by monodromy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _polynomials as pl
+from ._charts import _slice, _system
+from .architectures import PolynomialNetwork
+from .critical import _complete, _generic_solutions, _to_targets
+from .system import MonodromyResult, System
+
+REAL = 1e-7  # relative imaginary part of a real solution
+COMPLEX = 1e-5  # ... and of one that is surely not real; in between the sample is undecided
+SPARE_SLICES = 1  # more random slices for data with a lost path
+
+
+def incoming_weights(net: PolynomialNetwork) -> list[int]:
+    """One incoming weight of every hidden neuron (the parameters are W_1, b_1, W_2, b_2, ...,
+    each W_l row-major, one row per neuron of layer l)."""
+    out, offset, w = [], 0, net.widths
+    for layer in range(1, len(w)):
+        if layer < len(w) - 1:
+            out.extend(offset + i * w[layer - 1] for i in range(w[layer]))
+        offset += w[layer] * w[layer - 1] + (w[layer] if net.bias else 0)
+    return out
+
+
+def membership_available(net: object, dim: int) -> str | None:
+    """Why real membership does not decide the edge of ``net`` (of dimension ``dim``), or None."""
+    if not isinstance(net, PolynomialNetwork):
+        return "real membership decides the edge of polynomial MLPs only"
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    if len(degrees) != 1 or degrees[0] < 2:
+        return f"{net.spec}: the activation is no power z^k (k >= 2), so neurons have no real rescalings"
+    hidden = sum(net.widths[1:-1])
+    if dim != net.ambient_dim or net.n_params - hidden != dim or net.symmetry_dim != hidden:
+        return f"{net.spec}: M is not filling with finite fibers up to the neuron rescalings"
+    return None
+
+
+@dataclass
+class _Slice:
+    system: System
+    generic: MonodromyResult
+
+
+class Membership:
+    """Does data u have a real preimage? 1: no (the nearest point is on the edge), 0: yes, -1:
+    undecided (a lost path, or a solution too close to real to tell)."""
+
+    def __init__(self, net: PolynomialNetwork, seed: int) -> None:
+        self.net, self.seed = net, seed
+        self._slices: dict[int, _Slice] = {}
+
+    def _slice(self, spare: int) -> _Slice:
+        if spare not in self._slices:
+            rng = np.random.default_rng([self.seed, 0x3E3B, spare])
+            fixed = incoming_weights(self.net)
+            theta0 = np.zeros(self.net.n_params)
+            theta0[fixed] = rng.standard_normal(len(fixed))
+            chart = _slice(self.net, theta0, np.setdiff1d(np.arange(self.net.n_params), fixed))
+            A, n = len(chart.phi), chart.n
+            nv = n + A
+            equations = [pl.add(pl.extend(p, A), pl.scale(pl.variable(n + a, nv), -1)) for a, p in enumerate(chart.phi)]
+            system = _system(equations, nv, A)
+            self._slices[spare] = _Slice(system, _generic_solutions(system, self.seed + 7 * spare, 10))
+        return self._slices[spare]
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
+        out = np.full(len(U), -1, dtype=np.int8)
+        todo = np.arange(len(U))
+        for spare in range(SPARE_SLICES + 1):
+            s = self._slice(spare)
+            results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), self.seed + 7919 * salt + 104729 * spare)
+            lost = []
+            for k, r in zip(todo, results):
+                if not _complete(r, len(s.generic)):
+                    lost.append(k)
+                    continue
+                y = r.endpoints[r.status == "nonsingular"]
+                if len(y) < len(s.generic):
+                    lost.append(k)  # a singular endpoint: u on the edge, or a lost path
+                    continue
+                ratio = np.abs(y.imag).max(axis=1) / (1 + np.abs(y).max(axis=1))
+                out[k] = 0 if (ratio <= REAL).any() else 1 if (ratio >= COMPLEX).all() else -1
+            todo = np.array(lost, dtype=np.int64)
+            if not len(todo):
+                break
+        return out
+
+
+def membership(net: Any, seed: int, cache: dict[str, Any]) -> Membership:
+    if "membership" not in cache:
+        cache["membership"] = Membership(net, seed)
+    return cache["membership"]
