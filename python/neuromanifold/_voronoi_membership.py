@@ -17,6 +17,7 @@ complex solutions come from a parameter homotopy from generic ones found once by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,25 +89,34 @@ class Membership:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
         out = np.full(len(U), -1, dtype=np.int8)
-        todo = np.arange(len(U))
-        for spare in range(SPARE_SLICES + 1):
-            s = self._slice(spare)
-            results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), self.seed + 7919 * salt + 104729 * spare)
-            lost = []
-            for k, r in zip(todo, results):
-                if not _complete(r, len(s.generic)):
-                    lost.append(k)
-                    continue
-                y = r.endpoints[r.status == "nonsingular"]
-                if len(y) < len(s.generic):
-                    lost.append(k)  # a singular endpoint: u on the edge, or a lost path
-                    continue
-                ratio = np.abs(y.imag).max(axis=1) / (1 + np.abs(y).max(axis=1))
-                out[k] = 0 if (ratio <= REAL).any() else 1 if (ratio >= COMPLEX).all() else -1
-            todo = np.array(lost, dtype=np.int64)
-            if not len(todo):
-                break
+
+        def record(k: int, y: np.ndarray, solved: _Slice) -> bool:
+            if len(y) < len(solved.generic):
+                return False  # a singular endpoint: u on the edge, or a lost path
+            ratio = np.abs(y.imag).max(axis=1) / (1 + np.abs(y).max(axis=1))
+            out[k] = 0 if (ratio <= REAL).any() else 1 if (ratio >= COMPLEX).all() else -1
+            return True
+
+        endpoints_in_spares(lambda spare: self._slice(spare), U, self.seed + 7919 * salt, SPARE_SLICES, record)
         return out
+
+
+def endpoints_in_spares(
+    solved: Callable[[int], Any], U: npt.NDArray[np.float64], seed: int, spares: int, record: Callable[[int, np.ndarray, Any], bool]
+) -> None:
+    """Track the generic solutions of ``solved(spare)`` (with .system and .generic) to each row
+    of U; ``record(k, nonsingular endpoints, solved)`` takes row k's endpoints and says whether
+    they settle it. Rows with a lost path, or not settled, go to the next spare chart."""
+    todo = np.arange(len(U))
+    for spare in range(spares + 1):
+        s = solved(spare)
+        results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare)
+        todo = np.array(
+            [k for k, r in zip(todo, results) if not (_complete(r, len(s.generic)) and record(k, r.endpoints[r.status == "nonsingular"], s))],
+            dtype=np.int64,
+        )
+        if not len(todo):
+            break
 
 
 def membership(net: Any, seed: int, cache: dict[str, Any]) -> Membership:

@@ -30,6 +30,7 @@ from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, 
 from ._chunks import chunk_samples, decided_counts
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
+from ._voronoi_tangent import tangent_edge, tangent_edge_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -311,6 +312,11 @@ class NetworkJob:
             job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
             job._cache.update(net=net, strata=all_strata)
             return job
+        if targets == [-1] and method == "exhaustive" and tangent_edge_available(net) is None:
+            # two quadratic neurons with several outputs: the edge is the tangential variety
+            job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
+            job._cache.update(net=net, strata=all_strata)
+            return job
         why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
         built: dict[int, tuple[Chart, System, bool]] = {}
@@ -394,8 +400,11 @@ class NetworkJob:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, A)."""
-        if self.targets == [-1] and self.method == "exhaustive" and membership_available(self.net, self.strata[0].dim) is None:
-            return membership(self.net, self.seed, self._cache).decide(U, salt)
+        if self.targets == [-1] and self.method == "exhaustive":
+            if membership_available(self.net, self.strata[0].dim) is None:
+                return membership(self.net, self.seed, self._cache).decide(U, salt)
+            if tangent_edge_available(self.net) is None:
+                return tangent_edge(self.net, self.seed, self._cache).decide(U, salt)
         D, rank_drop = self.distances(U, salt)
         return self.decide_from(D, rank_drop, self.targets)
 
