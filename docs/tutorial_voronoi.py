@@ -1,0 +1,44 @@
+"""Tutorial: Voronoi cells of singular points and strata, estimated and proven.
+
+Run: python docs/tutorial_voronoi.py
+"""
+
+import numpy as np
+
+import neuromanifold as nm
+
+# 1. The cusp y^2 = x^3 is the nearest point of the curve for a positive share of the plane;
+# the node y^2 = x^2 (x + 1) is not: its two smooth real branches pass it from both sides.
+box = nm.UniformBox(-1, 1)
+cusp = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 200_000, box, progress=False)
+node = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**2*(x + 1)"), "singular", 200_000, box, progress=False)
+print(cusp)
+print(node)
+assert cusp.ci95[0] > 0 and node.hits == 0
+(bound,) = nm.voronoi_cell_bounds(nm.PlaneCurve("y**2 - x**2*(x + 1)"))
+print(bound)  # the Morse lemma: a null cell
+
+# 2. A subnetwork of a network with one hidden layer: switching the neuron back on moves its
+# points both ways, in directions spanning every quadratic form, so no data have their nearest
+# point there except the stratum's own points. That is a proof, and voronoi_mc returns it.
+net = nm.PolynomialNetwork((3, 2, 1), activation=2)
+for b in nm.voronoi_cell_bounds(net):
+    print(b)
+proof = nm.voronoi_mc(net, "singular", 10**9, progress=False)
+assert proof.method == "certificate" and proof.ci95 == (0.0, 0.0)
+# ... and the exhaustive estimator, which samples, agrees
+sampled = nm.voronoi_mc(net, "singular", 40, progress=False, method="exhaustive")
+print(sampled)
+assert sampled.hits == 0
+
+# 3. The edge of a semi-algebraic neuromanifold does attract data. Binary cubics
+# c1 (w1.x)^3 + c2 (w2.x)^3 fill the space over C, but over R they miss the cubics with three
+# real roots; those data have their nearest point on the edge (a double root).
+cubics = nm.parse("poly:2,2,1^3")
+edge = nm.voronoi_mc(cubics, "boundary", 4000, seed=1, progress=False)
+print(edge)
+U = nm.Gaussian().draw(np.random.default_rng(0), 100_000, 4)
+a, b, c, d = U.T  # coefficients of x^3, x^2 y, x y^2, y^3
+three_real_roots = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d > 0
+print("share of Gaussian cubics with three real roots:", three_real_roots.mean())
+assert edge.ci95[0] < three_real_roots.mean() < edge.ci95[1]
