@@ -171,3 +171,21 @@ def test_parametrized_curve_bounds_use_the_real_fiber() -> None:
         assert not b.null and b.two_sided_dim == 0
     (lemniscate,) = nm.voronoi_cell_bounds(nm.PlaneCurve("(x**2 + y**2)**2 - 2*(x**2 - y**2)"))
     assert lemniscate.null
+
+
+def test_point_strata_of_parametrized_varieties() -> None:
+    # real preimages found by local searches: the node of (t^2 - 1, t^3 - t) at t = +-1 spans
+    # the plane; a cusp, an end point and an isolated point (complex preimages only) get no
+    # bound; on the half-plane (s, t^2, 0) the corner (0, 0, 0) of its edge sees the edge's
+    # direction only (its cell: the data below the edge line's point, a plane)
+    node = nm.ParametrizedVariety(["t**2 - 1", "t**3 - t"], ["t"], singular_points=[[0, 0]])
+    (b,) = nm.voronoi_cell_bounds(node)
+    assert b.null and b.two_sided_dim == 2
+    for x, y in (("t**2", "t**3"), ("t**2", "t**4"), ("t**2 + 1", "t**3 + t")):
+        (b,) = nm.voronoi_cell_bounds(nm.ParametrizedVariety([x, y], ["t"], singular_points=[[0, 0]]))
+        assert not b.null and b.two_sided_dim == 0
+    half = nm.ParametrizedVariety(["s", "t**2", "0"], ["s", "t"], strata={"edge": (["r", "0", "0"], ["r"]), "origin": [0, 0, 0]})
+    (origin,) = nm.voronoi_cell_bounds(half)
+    assert (origin.stratum, origin.two_sided_dim, origin.cell_dim) == ("origin", 1, 2)
+    est = nm.voronoi_mc(half, "origin", 2000, nm.Gaussian(1.0), seed=0, progress=False)
+    assert est.hits == 0

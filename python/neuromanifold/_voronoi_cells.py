@@ -192,10 +192,45 @@ def _curve_bounds(curve: Any) -> list[VoronoiCellBound]:
     return out
 
 
+FIBER_STARTS = 48  # local searches for real preimages of a point of a parametrized variety
+ON_POINT = 1e-10  # relative: a preimage must map this close to the point
+DIRECTION = 1e-4  # relative to D phi at random parameters: smaller singular values at a preimage are zero
+
+
+def _variety_point_bounds(variety: Any, seed: int) -> list[VoronoiCellBound]:
+    """Point strata of a :class:`ParametrizedVariety` (named ones, then the singular points).
+    Real preimages come from local least-squares searches from random starts: every preimage
+    found adds its directions, so the bound holds whichever are missed (it may only be weaker).
+    A search ends near a preimage, not on it: where D phi vanishes to order m - 1 (a cusp), the
+    residual 1e-10 leaves D phi of size about 1e-10^((m - 1) / m) <= 1e-5, so only singular
+    directions of D phi above DIRECTION times its size at random parameters count."""
+    from scipy.optimize import least_squares
+
+    from .varieties import _point_description
+
+    named = [(name, s) for name, s in variety.strata.items() if isinstance(s, np.ndarray)]
+    points = named + [(_point_description(q), q) for q in variety.singular_points]
+    rng = np.random.default_rng([seed, 0xF1BE])
+    typical = np.median([np.linalg.norm(variety.jacobian(t), 2) for t in rng.standard_normal((16, variety.n_params))])
+    out = []
+    for name, q in points:
+        span = _Span(variety.ambient_dim)
+        for i in range(FIBER_STARTS):
+            start = rng.standard_normal(variety.n_params) * (0.3, 1.0, 3.0)[i % 3]
+            fit = least_squares(lambda t: variety(t) - q, start, jac=variety.jacobian, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+            if np.abs(variety(fit.x) - q).max() <= ON_POINT * (1 + np.abs(q).max()):
+                U, sv, _ = np.linalg.svd(variety.jacobian(fit.x), full_matrices=False)
+                span.add(U[:, sv > DIRECTION * typical])
+        A = variety.ambient_dim
+        out.append(VoronoiCellBound(name, 0, A, span.dim, A - span.dim, span.dim > 0, True))
+    return out
+
+
 def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
     """Bounds on the Voronoi cells of the lower strata of a network's neuromanifold (subnetworks,
-    constant functions, the zero function), in the order of the strata of ``voronoi_mc``, or of
-    the singular points of a :class:`PlaneCurve`.
+    constant functions, the zero function), in the order of the strata of ``voronoi_mc``, of
+    the singular points of a :class:`PlaneCurve`, or of the point strata of a
+    :class:`ParametrizedVariety` (named ones, then its singular points).
 
     >>> import neuromanifold as nm
     >>> b = nm.voronoi_cell_bounds(nm.PolynomialNetwork((3, 2, 1), activation=3))[0]
@@ -206,12 +241,17 @@ def voronoi_cell_bounds(net: object, seed: int = 0) -> list[VoronoiCellBound]:
     from ._voronoi_networks import strata
 
     from .curves import PlaneCurve
+    from .varieties import ParametrizedVariety
 
+    seed = v.nonnegative_int(seed, "seed")
     if isinstance(net, PlaneCurve):
         return _curve_bounds(net)
+    if isinstance(net, ParametrizedVariety):
+        return _variety_point_bounds(net, seed)
     if not isinstance(net, (Network, NeuromanifoldAt)):
-        raise TypeError(f"voronoi_cell_bounds takes an algebraic Network, a NeuromanifoldAt or a PlaneCurve, got {type(net).__name__}")
-    seed = v.nonnegative_int(seed, "seed")
+        raise TypeError(
+            f"voronoi_cell_bounds takes an algebraic Network, a NeuromanifoldAt, a PlaneCurve or a ParametrizedVariety, got {type(net).__name__}"
+        )
     out = []
     for s in strata(net, seed)[1:]:
         b = cell_bound(net, s, seed)
