@@ -32,7 +32,7 @@ from .evaluation import NeuromanifoldAt
 
 RANK_TOL = 1e-8  # relative: singular values below this times the largest are zero
 SAME_IMAGE = 1e-9  # relative: a fill of switched-off parameters that moves mu less stays in the fiber
-STALE = 4  # fiber points in a row that add no direction end the search at a point of the stratum
+STALE = 12  # fiber points in a row that add no direction end the search at a point of the stratum
 TRIALS = 2  # random points of the stratum
 
 
@@ -151,10 +151,25 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
             grew = switched.add(J[:, off])
             stale = 0 if two_sided.add(J) or grew else stale + 1
         best, best_switched = max(best, two_sided.dim), max(best_switched, switched.dim)
-    everywhere = best_switched > dim and _separates(net, on, off, rng)
+    # the dimension of a ReLU stratum is a largest rank over random draws; the bound takes one
+    # that holds for every piece: parameters less one positive rescaling per hidden neuron
+    top = _relu_dimension_bound(net, on) if isinstance(net, NeuromanifoldAt) else dim
+    everywhere = best_switched > top and _separates(net, on, off, rng)
     rank = best_switched if everywhere else best
-    cell = min(A, dim + A - rank)
+    cell = min(A, top + A - rank)
     return VoronoiCellBound(name, dim, A, rank, cell, cell < A, everywhere)
+
+
+def _relu_dimension_bound(net: NeuromanifoldAt, on: npt.NDArray[np.int64]) -> int:
+    """An upper bound for the dimension of the image of the parameters ``on`` (the others
+    zero) that holds on every activation pattern: their number less one per hidden neuron kept
+    (relu(l z) = l relu(z) for l > 0)."""
+    kept, offset, w = set(int(i) for i in on), 0, net.widths
+    neurons = 0
+    for layer in range(1, len(w) - 1):
+        neurons += sum(offset + i * w[layer - 1] in kept for i in range(w[layer]))
+        offset += w[layer] * w[layer - 1] + (w[layer] if net.net.bias else 0)
+    return min(net.ambient_dim, len(on) - neurons)
 
 
 DEGENERATE = 1e-9  # relative: a Hessian determinant this small is zero (no Morse point)
