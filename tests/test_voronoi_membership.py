@@ -87,7 +87,7 @@ def test_rescaling_the_fixed_weights_keeps_mu(spec: str, seed: int) -> None:
     k = int(np.flatnonzero(net.activation)[0])
     rng = np.random.default_rng(seed)
     theta = rng.standard_normal(net.n_params)
-    fixed = incoming_weights(net)
+    fixed = incoming_weights(net.widths, net.bias)
     assert len(fixed) == sum(net.widths[1:-1])
     w, offset, neuron = net.widths, 0, 0
     for layer in range(1, len(w) - 1):

@@ -164,11 +164,10 @@ def _relu_dimension_bound(net: NeuromanifoldAt, on: npt.NDArray[np.int64]) -> in
     """An upper bound for the dimension of the image of the parameters ``on`` (the others
     zero) that holds on every activation pattern: their number less one per hidden neuron kept
     (relu(l z) = l relu(z) for l > 0)."""
-    kept, offset, w = set(int(i) for i in on), 0, net.widths
-    neurons = 0
-    for layer in range(1, len(w) - 1):
-        neurons += sum(offset + i * w[layer - 1] in kept for i in range(w[layer]))
-        offset += w[layer] * w[layer - 1] + (w[layer] if net.net.bias else 0)
+    from ._voronoi_membership import incoming_weights
+
+    kept = set(int(i) for i in on)
+    neurons = sum(i in kept for i in incoming_weights(net.widths, net.net.bias))
     return min(net.ambient_dim, len(on) - neurons)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _polynomials as pl
-from ._charts import _slice, _system
+from ._charts import Chart, _slice, _system
 from .architectures import PolynomialNetwork
 from .critical import _complete, _generic_solutions, _to_targets
 from .system import MonodromyResult, System
@@ -35,15 +35,24 @@ COMPLEX = 1e-5  # ... and of one that is surely not real; in between the sample 
 SPARE_SLICES = 1  # more random slices for data with a lost path
 
 
-def incoming_weights(net: PolynomialNetwork) -> list[int]:
-    """One incoming weight of every hidden neuron (the parameters are W_1, b_1, W_2, b_2, ...,
-    each W_l row-major, one row per neuron of layer l)."""
-    out, offset, w = [], 0, net.widths
-    for layer in range(1, len(w)):
-        if layer < len(w) - 1:
-            out.extend(offset + i * w[layer - 1] for i in range(w[layer]))
-        offset += w[layer] * w[layer - 1] + (w[layer] if net.bias else 0)
+def incoming_weights(widths: tuple[int, ...], bias: bool) -> list[int]:
+    """One incoming weight of every hidden neuron of an MLP (polynomial or ReLU): the
+    parameters are W_1, b_1, W_2, b_2, ..., each W_l row-major, one row per neuron of layer l."""
+    out, offset = [], 0
+    for layer in range(1, len(widths)):
+        if layer < len(widths) - 1:
+            out.extend(offset + i * widths[layer - 1] for i in range(widths[layer]))
+        offset += widths[layer] * widths[layer - 1] + (widths[layer] if bias else 0)
     return out
+
+
+def incoming_weight_slice(net: PolynomialNetwork, rng: np.random.Generator) -> tuple[Chart, npt.NDArray[np.float64], list[int]]:
+    """The slice fixing one incoming weight of every hidden neuron at a random real value:
+    its chart, base point and fixed parameters."""
+    fixed = incoming_weights(net.widths, net.bias)
+    theta0 = np.zeros(net.n_params)
+    theta0[fixed] = rng.standard_normal(len(fixed))
+    return _slice(net, theta0, np.setdiff1d(np.arange(net.n_params), fixed)), theta0, fixed
 
 
 def membership_available(net: object, dim: int) -> str | None:
@@ -73,13 +82,9 @@ class Membership:
         self.net, self.seed = net, seed
         self._slices: dict[int, _Slice] = {}
 
-    def _slice(self, spare: int) -> _Slice:
+    def _solved(self, spare: int) -> _Slice:
         if spare not in self._slices:
-            rng = np.random.default_rng([self.seed, 0x3E3B, spare])
-            fixed = incoming_weights(self.net)
-            theta0 = np.zeros(self.net.n_params)
-            theta0[fixed] = rng.standard_normal(len(fixed))
-            chart = _slice(self.net, theta0, np.setdiff1d(np.arange(self.net.n_params), fixed))
+            chart = incoming_weight_slice(self.net, np.random.default_rng([self.seed, 0x3E3B, spare]))[0]
             A, n = len(chart.phi), chart.n
             nv = n + A
             equations = [pl.add(pl.extend(p, A), pl.scale(pl.variable(n + a, nv), -1)) for a, p in enumerate(chart.phi)]
@@ -97,7 +102,7 @@ class Membership:
             out[k] = 0 if (ratio <= REAL).any() else 1 if (ratio >= COMPLEX).all() else -1
             return True
 
-        endpoints_in_spares(lambda spare: self._slice(spare), U, self.seed + 7919 * salt, SPARE_SLICES, record)
+        endpoints_in_spares(self._solved, U, self.seed + 7919 * salt, SPARE_SLICES, record)
         return out
 
 

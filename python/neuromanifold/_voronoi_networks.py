@@ -20,6 +20,7 @@ of the smooth part where D mu drops rank (and no other real parameters of it hav
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,19 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
     if any(all_strata[i].full for i in targets):
         return "", "a target stratum has the dimension of M: a part of M with a full-dimensional Voronoi cell"
     return null_certificate(net, [cell_bound(net, all_strata[i], seed) for i in targets])
+
+
+def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
+    """The exact decision of the boundary target that applies to ``net`` under ``method``: real
+    membership when M fills the ambient space ("auto" too), the tangential variety of two
+    merging quadratic neurons when asked for ("exhaustive": seconds per sample)."""
+    if method not in ("auto", "exhaustive"):
+        return None
+    if membership_available(net, dim) is None:
+        return membership
+    if method == "exhaustive" and tangent_edge_available(net) is None:
+        return tangent_edge
+    return None
 
 
 def _output_biases(net: Network) -> npt.NDArray[np.int64] | None:
@@ -295,25 +309,16 @@ class NetworkJob:
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
         targets, name = _resolve_target(net, all_strata, target, seed)
-        if method == "auto" and certify and targets != [-1]:
+        if method == "certificate" and targets == [-1]:
+            raise ValueError("the boundary has no certificate of a null Voronoi cell (where M has an edge, its cell is full-dimensional); use method='auto'")
+        if method == "certificate" or (method == "auto" and certify and targets != [-1]):
             # a proof beats an estimate, and costs no samples
-            certificate, _ = _null_certificate(net, all_strata, targets, seed)
+            certificate, why_not = _null_certificate(net, all_strata, targets, seed)
             if certificate:
                 return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
-        if method == "certificate":
-            if targets == [-1]:
-                raise ValueError("the boundary has no certificate of a null Voronoi cell (where M has an edge, its cell is full-dimensional); use method='auto'")
-            certificate, why_not = _null_certificate(net, all_strata, targets, seed)
-            if not certificate:
+            if method == "certificate":
                 raise ValueError(f"{net.spec}, target {name!r}: {why_not}")
-            return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
-        if targets == [-1] and method in ("auto", "exhaustive") and membership_available(net, all_strata[0].dim) is None:
-            # a filling M: the edge is hit exactly by the data with no real preimage
-            job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
-            job._cache.update(net=net, strata=all_strata)
-            return job
-        if targets == [-1] and method == "exhaustive" and tangent_edge_available(net) is None:
-            # two quadratic neurons with several outputs: the edge is the tangential variety
+        if targets == [-1] and _exact_edge(net, all_strata[0].dim, method) is not None:
             job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
             job._cache.update(net=net, strata=all_strata)
             return job
@@ -400,11 +405,9 @@ class NetworkJob:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         """1: nearest point in the target, 0: not, -1: undecided, for data U (B, A)."""
-        if self.targets == [-1] and self.method == "exhaustive":
-            if membership_available(self.net, self.strata[0].dim) is None:
-                return membership(self.net, self.seed, self._cache).decide(U, salt)
-            if tangent_edge_available(self.net) is None:
-                return tangent_edge(self.net, self.seed, self._cache).decide(U, salt)
+        edge = _exact_edge(self.net, self.strata[0].dim, self.method) if self.targets == [-1] else None
+        if edge is not None:
+            return edge(self.net, self.seed, self._cache).decide(U, salt)
         D, rank_drop = self.distances(U, salt)
         return self.decide_from(D, rank_drop, self.targets)
 
@@ -764,7 +767,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
-    filling = membership_available(net, job.strata[0].dim) is None
+    filling = _exact_edge(net, job.strata[0].dim, "auto") is not None
     if job.method == "multistart" or is_multilinear(net) or filling:
         targets.append(([-1], "boundary"))
     out = []

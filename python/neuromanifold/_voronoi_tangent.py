@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import endpoints_in_spares, incoming_weights
+from ._voronoi_membership import endpoints_in_spares, incoming_weight_slice
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, _generic_solutions
 from .system import MonodromyResult, System
@@ -101,15 +101,11 @@ def _neuron_slices(net: PolynomialNetwork, seed: int) -> tuple[Chart, Chart]:
     """Slices of M and of the one-neuron stratum fixing the first incoming weight of each
     neuron at a random real value (neuron 0's block is its weights, then its output weights)."""
     n, r, m = net.widths
-    rng = np.random.default_rng([seed, 0x51CE])
-    fixed = incoming_weights(net)
-    theta0 = np.zeros(net.n_params)
-    theta0[fixed] = rng.standard_normal(len(fixed))
-    everything = np.setdiff1d(np.arange(net.n_params), fixed)
+    chart, theta0, fixed = incoming_weight_slice(net, np.random.default_rng([seed, 0x51CE]))
     neuron0 = np.array([j for j in range(1, n)] + [r * n + k * r for k in range(m)])
     one = theta0.copy()
     one[fixed[1:]] = 0.0
-    return _slice(net, theta0, everything), _slice(net, one, neuron0)
+    return chart, _slice(net, one, neuron0)
 
 
 @dataclass
