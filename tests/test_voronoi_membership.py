@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
@@ -43,7 +43,8 @@ def edge_decisions(spec: str, n: int, seed: int) -> tuple[nm.VoronoiEstimate, np
     return est, U, job.decide(U, 0)
 
 
-@settings(max_examples=3, deadline=None)
+# derandomized: each example runs homotopies, whose cost varies with the seed; CI runs the same ones
+@settings(max_examples=3, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**16))
 def test_binary_cubics_outside_have_three_real_roots(seed: int) -> None:
     est, U, d = edge_decisions("poly:2,2,1^3", 400, seed)
@@ -56,8 +57,9 @@ def test_binary_cubics_outside_have_three_real_roots(seed: int) -> None:
     assert est.hits == int((disc > 0).sum()) and lo <= est.p <= hi
 
 
-@settings(max_examples=2, deadline=None)
+@settings(max_examples=2, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**16))
+@example(seed=299)  # complex solutions far out in the slice, which a realness test relative to the largest coordinate left undecided
 def test_pencils_outside_have_complex_eigenvalues(seed: int) -> None:
     est, U, d = edge_decisions("poly:3,3,2^2", 150, seed)
     net = nm.parse("poly:3,3,2^2")

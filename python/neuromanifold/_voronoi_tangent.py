@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import endpoints_in_spares, incoming_weight_slice
+from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weight_slice
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, _generic_solutions
 from .system import MonodromyResult, System
@@ -138,7 +138,7 @@ class TangentEdge:
         out = np.full(len(U), np.nan)
 
         def record(k: int, y: np.ndarray, solved: _Solved) -> bool:
-            real = np.abs(y.imag).max(axis=1, initial=0.0) <= REAL_TOL * (1 + np.abs(y).max(axis=1, initial=0.0))
+            real = imaginary_ratio(y) <= REAL_TOL
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
             out[k] = ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf)
             return True
