@@ -259,6 +259,12 @@ def test_parameter_homotopy_matches_solving_from_scratch() -> None:
         assert (dist.min(axis=1) < 1e-7).all() and (dist.min(axis=0) < 1e-7).all()
     for r in tracked:
         assert r.summary()["nonsingular"] == 39 and r.summary()["paths"] == 39
+    # without the careful retrack of failed paths, every other path is tracked the same way
+    quick = nm.track(F, start.nonsingular_solutions, start_params, targets, retry_failed=False)
+    for r, q in zip(tracked, quick):
+        same = q.status != "failed"
+        assert np.array_equal(q.steps[same], r.steps[same]) and np.array_equal(q.endpoints[same], r.endpoints[same])
+        assert np.all(q.steps[~same] <= r.steps[~same])
 
 
 def test_track_validates_its_input() -> None:

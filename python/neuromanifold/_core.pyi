@@ -116,6 +116,7 @@ class System:
         start_params: npt.NDArray[np.complex128],
         targets: npt.NDArray[np.complex128],
         seed: int,
+        retry_failed: bool,
     ) -> list[dict[str, object]]: ...
     def monodromy(
         self, seed: int, loops_without_new: int, max_loops: int, target_count: int | None = None

@@ -131,10 +131,13 @@ def _generic_solutions(system: System, seed: int, loops: int) -> MonodromyResult
     return monodromy_solve(system, seed=seed, loops_without_new=loops)
 
 
-def _to_targets(system: System, generic: MonodromyResult, targets: np.ndarray, seed: int) -> tuple[list[SolveResult], int]:
+def _to_targets(
+    system: System, generic: MonodromyResult, targets: np.ndarray, seed: int, retry_failed: bool = True
+) -> tuple[list[SolveResult], int]:
     """Parameter homotopy to each target; targets with a lost path are retried from other
-    generic parameters. Returns the results and the number of paths still failed."""
-    results = track(system, generic.solutions, generic.parameters, targets, seed=seed)
+    generic parameters. Returns the results and the number of paths still failed.
+    ``retry_failed=False``: no careful retrack of a failed path (see ``track``)."""
+    results = track(system, generic.solutions, generic.parameters, targets, seed=seed, retry_failed=retry_failed)
     lost = [_lost(r) for r in results]  # computed once per result: the retries update it
     rng = np.random.default_rng([seed, 0xF1])
     for attempt in range(3):
@@ -145,7 +148,7 @@ def _to_targets(system: System, generic: MonodromyResult, targets: np.ndarray, s
         moved = track(system, generic.solutions, generic.parameters, p1, seed=seed + attempt + 1)[0]
         if not _complete(moved, len(generic)):
             continue
-        retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1)
+        retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1, retry_failed=retry_failed)
         for i, r in zip(bad, retried):
             k = _lost(r)
             if k < lost[i]:

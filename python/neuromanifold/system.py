@@ -376,12 +376,16 @@ def track(
     target_parameters: npt.ArrayLike,
     seed: int = 0,
     real_tol: float = 1e-8,
+    retry_failed: bool = True,
 ) -> list[SolveResult]:
     """Parameter homotopy: follow the solutions at (generic, complex) start parameters to each
     row of ``target_parameters`` (shape (T, n_params), or (n_params,) for one target).
 
     Tracks only as many paths as there are start solutions, in parallel over all targets;
-    returns one :class:`SolveResult` per target.
+    returns one :class:`SolveResult` per target. A path that fails is tracked again with
+    smaller steps in extended precision (up to 25 times the steps); ``retry_failed=False``
+    reports it failed at once, for callers with a cheaper way round (other start parameters,
+    another chart).
     """
     if not isinstance(system, System):
         raise TypeError(f"expected a System, got {type(system).__name__}")
@@ -397,7 +401,7 @@ def track(
     for arr, name in [(starts, "start_solutions"), (p0, "start_parameters"), (targets, "target_parameters")]:
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contain NaN or infinity")
-    out = [_result(d, float(real_tol)) for d in system._core.track(starts, p0, targets, v.nonnegative_int(seed, "seed"))]
+    out = [_result(d, float(real_tol)) for d in system._core.track(starts, p0, targets, v.nonnegative_int(seed, "seed"), bool(retry_failed))]
     return out[:1] if single else out
 
 

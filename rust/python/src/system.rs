@@ -152,6 +152,7 @@ impl System {
         start_params: PyReadonlyArray1<'py, Complex64>,
         targets: PyReadonlyArray2<'py, Complex64>,
         seed: u64,
+        retry_failed: bool,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let n = self.inner.n_vars();
         let np = self.inner.n_params();
@@ -167,7 +168,7 @@ impl System {
             contiguous(&targets)?.chunks(np).map(|c| c.to_vec()).collect()
         };
         let p0 = contiguous(&start_params)?;
-        let opts = core::SolveOptions { seed, ..Default::default() };
+        let opts = core::SolveOptions { seed, retry_failed, ..Default::default() };
         let sys = &self.inner;
         let res = py.detach(|| run(|| core::track_parameters(sys, &starts, p0, &tg, &opts))).py()?;
         res.iter().map(|r| paths_to_dict(py, r, n)).collect()

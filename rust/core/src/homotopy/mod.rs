@@ -104,6 +104,10 @@ pub struct SolveOptions {
     /// `solve` scales the unknowns and equations by the sizes of the coefficients first
     /// ([`scaling`]) when that changes the unknowns by more than a factor 4.
     pub scale: bool,
+    /// Track a failed path again with smaller steps and corrections, in extended precision,
+    /// before reporting it failed. Callers with a cheaper way round a hard path (another
+    /// chart, other start parameters) turn this off.
+    pub retry_failed: bool,
 }
 
 impl Default for SolveOptions {
@@ -115,6 +119,7 @@ impl Default for SolveOptions {
             infinity_tolerance: 1e-8,
             singular_condition: 1e10,
             scale: true,
+            retry_failed: true,
         }
     }
 }
@@ -608,7 +613,7 @@ fn retry_if_failed<H: ProjectiveHomotopy>(
     opts: &SolveOptions,
     ws: &mut Scratch,
 ) -> PathResult {
-    if first.status != PathStatus::Failed {
+    if first.status != PathStatus::Failed || !opts.retry_failed {
         return first;
     }
     let careful = SolveOptions {

@@ -83,6 +83,36 @@ fn start_pair(sys: &System, rng: &mut impl RngExt) -> Result<(Vec<C>, Vec<C>)> {
     ))
 }
 
+/// Does Newton's method at `p` converge from x to a solution near x (steps shrinking to the
+/// rounding level, or to a floor below 1e-6 for an ill-conditioned one)? An end that is no
+/// solution (a path that passed for regular, with large cancelling terms) would otherwise join
+/// the known solutions and every later loop.
+fn is_regular_solution(sys: &System, x: &[C], p: &[C]) -> bool {
+    let n = x.len();
+    let mut y = x.to_vec();
+    let mut last = f64::INFINITY;
+    let near = |y: &[C], tol: f64| {
+        let moved: Vec<C> = y.iter().zip(x).map(|(a, b)| a - b).collect();
+        norm(&moved) <= tol * (1.0 + norm(y))
+    };
+    for _ in 0..8 {
+        let mut jac = sys.jacobian(&y, p);
+        let mut dx: Vec<C> = sys.evaluate(&y, p).into_iter().map(|v| -v).collect();
+        if !solve_in_place(&mut jac, &mut dx, n) {
+            return false;
+        }
+        let step = norm(&dx);
+        let size = 1.0 + norm(&y);
+        if step <= 1e-10 * size || !(step < last) {
+            // converged, or stalled: at its floor if that is small
+            return step.min(last) <= 1e-6 * size && near(&y, 1e-6);
+        }
+        y.iter_mut().zip(&dx).for_each(|(a, b)| *a += b);
+        last = step;
+    }
+    last <= 1e-6 * (1.0 + norm(&y)) && near(&y, 1e-6)
+}
+
 fn is_new(known: &[Vec<C>], x: &[C]) -> bool {
     known.iter().all(|k| {
         let d: Vec<C> = k.iter().zip(x).map(|(a, b)| a - b).collect();
@@ -96,6 +126,9 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         return Err(Error::Unsupported("monodromy needs a system with parameters".into()));
     }
     let mut rng = rng_stream(opts.solve.seed, 9);
+    // a path that fails in one loop is dropped, not tracked again carefully (seconds in extended
+    // precision): other loops reach its solution by other routes
+    let solve = SolveOptions { retry_failed: false, ..opts.solve.clone() };
     let (x0, p0) = start_pair(sys, &mut rng)?;
     let mut known = vec![x0];
     let mut quiet = 0;
@@ -110,7 +143,7 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         let p2: Vec<C> = p0.iter().map(|_| random_complex(&mut rng)).collect();
         let mut current = known.clone();
         for (a, b) in [(&p0, &p1), (&p1, &p2), (&p2, &p0)] {
-            let res = track_parameters(sys, &current, a, std::slice::from_ref(b), &opts.solve)?;
+            let res = track_parameters(sys, &current, a, std::slice::from_ref(b), &solve)?;
             current =
                 res[0].iter().filter(|r| r.status == PathStatus::Nonsingular).map(|r| r.solution.clone()).collect();
             if current.is_empty() {
@@ -119,11 +152,66 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         }
         let before = known.len();
         for x in current {
-            if is_new(&known, &x) {
+            if is_new(&known, &x) && is_regular_solution(sys, &x, &p0) {
                 known.push(x);
             }
         }
         quiet = if known.len() > before { 0 } else { quiet + 1 };
     }
     Ok(MonodromyResult { parameters: p0, solutions: known, loops })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::Term;
+
+    /// x^2 + y^2 = p_0, x y = p_1: four solutions at generic parameters.
+    fn circle_hyperbola() -> System {
+        let t = |c: f64, e: [u32; 4]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+        System::new(
+            2,
+            2,
+            vec![
+                vec![t(1.0, [2, 0, 0, 0]), t(1.0, [0, 2, 0, 0]), t(-1.0, [0, 0, 1, 0])],
+                vec![t(1.0, [1, 1, 0, 0]), t(-1.0, [0, 0, 0, 1])],
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn monodromy_finds_every_solution_and_only_solutions() {
+        let sys = circle_hyperbola();
+        for seed in 0..5 {
+            // (a loop permutes the solutions only if it winds around the branch locus: enough
+            // loops without news)
+            let opts = MonodromyOptions {
+                solve: SolveOptions { seed, ..Default::default() },
+                loops_without_new: 20,
+                ..Default::default()
+            };
+            let res = monodromy_solve(&sys, &opts).unwrap();
+            assert_eq!(res.solutions.len(), 4, "seed {seed}");
+            for x in &res.solutions {
+                assert!(norm(&sys.evaluate(x, &res.parameters)) < 1e-10);
+            }
+        }
+    }
+
+    #[test]
+    fn newton_tells_a_solution_from_a_point_near_none() {
+        let sys = circle_hyperbola();
+        let p = [C::new(2.0, 1.0), C::new(0.5, -0.3)];
+        // a solution: y = p_1 / x with x^4 - p_0 x^2 + p_1^2 = 0
+        let (p0, p1) = (p[0], p[1]);
+        let x2 = (p0 + (p0 * p0 - 4.0 * p1 * p1).sqrt()) / 2.0;
+        let x = x2.sqrt();
+        let root = [x, p1 / x];
+        assert!(is_regular_solution(&sys, &root, &p));
+        // a slightly inaccurate end still converges to it
+        assert!(is_regular_solution(&sys, &[root[0] * (1.0 + 1e-9), root[1]], &p));
+        // a point that is no solution is rejected, even if Newton would go somewhere from it
+        assert!(!is_regular_solution(&sys, &[root[0] + 0.3, root[1] - 0.2], &p));
+    }
 }
