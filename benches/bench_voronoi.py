@@ -7,7 +7,7 @@
    checked to agree on the same samples before timing.
 2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
    samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
-3. The network estimators (exhaustive convolutions and attention, ReLU local searches):
+3. The network estimators (exhaustive convolutions, attention and MLP edges, ReLU local searches):
    samples per second on 1 and 2 threads, same counts.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000]
@@ -104,6 +104,10 @@ def mlp(samples: int) -> None:
     print(f"\nDask overhead: {100 * (t_dask / t_local - 1):+.1f}%  (same counts: {local.hits} hits, {local.n_failed} undecided)")
 
 
+def _rate(r: float) -> str:
+    return f"{r:,.0f}" if r >= 100 else f"{r:.3g}"
+
+
 def networks(samples: int) -> None:
     """Samples per second of the network estimators on 1 and 2 threads, same counts. Each run
     first solves the critical equations at generic data (exhaustive methods): that setup is
@@ -116,13 +120,17 @@ def networks(samples: int) -> None:
         ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),
         ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3")),
         ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
+        ("poly:2,2,1^4", "boundary", nm.parse("poly:2,2,1^4")),  # the tangential edges
+        ("poly:3,2,2^2", "boundary", nm.parse("poly:3,2,2^2")),  # (a fifth of the samples)
     ]
+    share = {"poly:3,2,2^2": 5}
     before = nm.get_num_threads()
-    print(f"\nNetwork estimators, {samples} samples per row, standard normal data; setup = a run with one sample\n")
+    print(f"\nNetwork estimators, {samples} samples per row (or the share noted), standard normal data; setup = a run with one sample\n")
     print("| variety | target | method | setup s (1 / 2 threads) | 1 thread samples/s | 2 threads samples/s | speed-up |")
     print("|---|---|---|---|---|---|---|")
     try:
         for name, target, variety in cases:
+            n = max(samples // share.get(name, 1), 2)
             setups, rates, counts = [], [], []
             for threads in (1, 2):
                 nm.set_num_threads(threads)
@@ -130,12 +138,12 @@ def networks(samples: int) -> None:
                 nm.voronoi_mc(variety, target, 1, seed=0, progress=False)
                 setups.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                est = nm.voronoi_mc(variety, target, samples, seed=0, progress=False)
-                rates.append((samples - 1) / max(time.perf_counter() - t0 - setups[-1], 1e-9))
+                est = nm.voronoi_mc(variety, target, n, seed=0, progress=False)
+                rates.append((n - 1) / max(time.perf_counter() - t0 - setups[-1], 1e-9))
                 counts.append((est.hits, est.n_failed))
             assert counts[0] == counts[1], f"{name}: counts differ between thread counts"
             print(
-                f"| {name} | {target} | {est.method} | {setups[0]:.2f} / {setups[1]:.2f} | {rates[0]:,.0f} | {rates[1]:,.0f} | "
+                f"| {name}{f' ({n} samples)' if n != samples else ''} | {target} | {est.method} | {setups[0]:.2f} / {setups[1]:.2f} | {_rate(rates[0])} | {_rate(rates[1])} | "
                 f"{rates[1] / rates[0]:.2f}x |"
             )
     finally:

@@ -5,39 +5,37 @@ the map fills, so real membership decides the edge independently: both agree exa
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
 from neuromanifold._voronoi_membership import Membership
 from neuromanifold._voronoi_networks import NetworkJob
-from neuromanifold._voronoi_tangent import TangentEdge, _affine, edge_chart, tangent_edge_available
+from neuromanifold._voronoi_tangent import EdgePatch, TangentEdge, edge_chart, tangent_edge_available
 
 
 @settings(max_examples=20, deadline=None)
-@given(spec=st.sampled_from(["poly:2,2,2^2", "poly:3,2,2^2", "poly:3,2,3^2", "poly:4,2,2^2"]), seed=st.integers(0, 2**16))
+@given(spec=st.sampled_from(["poly:2,2,2^2", "poly:3,2,2^2", "poly:3,2,3^2", "poly:4,2,2^2", "poly:2,2,1^3", "poly:3,2,1^4", "poly:3,2,2^3"]), seed=st.integers(0, 2**16))
 def test_edge_points_are_limits_of_real_networks(spec: str, seed: int) -> None:
-    # l_2 = l_1 + e m, c_1 = a - b / (2e), c_2 = b / (2e): mu -> (a l^2 + b l m) as e -> 0, with
-    # error O(e); l and m are read off the chart's affine planes
+    # l_2 = l_1 + e m, c_1 = a - b / (k e), c_2 = b / (k e): mu -> (a l^k + b l^(k-1) m) as
+    # e -> 0, with error O(e); l and m are read off the chart's affine planes
     net = nm.parse(spec)
-    n, _, m = net.widths
+    k = int(np.flatnonzero(net.activation)[0])
     chart = edge_chart(net, seed)
     y = np.random.default_rng(seed).standard_normal(chart.n)
     p = chart.mu(y[None, :])[0].real
-    rng = np.random.default_rng([seed, 0x7A9E])
-    pl_, Bl = _affine(rng, n, 1)
-    pm, Bm = _affine(rng, n, 2)
-    l, mm = pl_ + Bl @ y[: n - 1], pm + Bm @ y[n - 1 : 2 * n - 3]
-    a, b = y[2 * n - 3 : 2 * n - 3 + m], y[2 * n - 3 + m :]
+    l, mm, a, b = EdgePatch.draw(net, seed).point(y)
     errors = []
     for e in (1e-2, 1e-3, 1e-4):
-        theta = np.concatenate([np.vstack([l, l + e * mm]).ravel(), np.column_stack([a - b / (2 * e), b / (2 * e)]).ravel()])
+        theta = np.concatenate([np.vstack([l, l + e * mm]).ravel(), np.column_stack([a - b / (k * e), b / (k * e)]).ravel()])
         errors.append(np.abs(net.mu(theta) - p).max())
     assert errors[2] < 1e-2 * (1 + np.abs(p).max()) and errors[2] < errors[0]
 
 
-def test_tangent_edge_agrees_with_real_membership() -> None:
-    net = nm.parse("poly:2,2,2^2")
+@pytest.mark.parametrize("spec", ["poly:2,2,2^2", "poly:2,2,1^3"])
+def test_tangent_edge_agrees_with_real_membership(spec: str) -> None:
+    net = nm.parse(spec)
     U = np.random.default_rng(7).standard_normal((80, net.ambient_dim))
     edge = TangentEdge(net, 3).decide(U, 0)
     member = Membership(net, 3).decide(U, 0)
@@ -46,11 +44,64 @@ def test_tangent_edge_agrees_with_real_membership() -> None:
     assert np.array_equal(edge[both], member[both]) and 0 < edge.sum() < len(U)
 
 
+def test_the_edge_of_two_cubes_is_the_cubics_with_three_real_roots() -> None:
+    # binary cubics: sums of two real cubes of independent forms have one real root, conjugate
+    # pairs three; the edge (a root of multiplicity two) attracts exactly the data outside M_R,
+    # the cubics with three real roots (positive discriminant)
+    net = nm.parse("poly:2,2,1^3")
+    U = np.random.default_rng(8).standard_normal((60, net.ambient_dim))
+    edge = TangentEdge(net, 1).decide(U, 0)
+    a, b, c, d = (U[:, i] for i in range(4))  # coefficients of x^3, x^2 y, x y^2, y^3 (the monomial order)
+    order = [tuple(e) for e in net.monomials.tolist()]
+    assert order == [(3, 0), (2, 1), (1, 2), (0, 3)]
+    disc = b**2 * c**2 - 4 * a * c**3 - 4 * b**3 * d - 27 * a**2 * d**2 + 18 * a * b * c * d
+    known = edge >= 0
+    assert known.mean() > 0.95 and np.array_equal(edge[known] == 1, disc[known] > 0)
+
+
 def test_exhaustive_boundary_of_two_neurons_with_several_outputs() -> None:
     assert tangent_edge_available(nm.parse("poly:3,2,2^2")) is None
-    for spec in ("poly:3,3,2^2", "poly:3,2,1^2", "poly:3,2,2^3", "poly:3,2,2^2+bias"):
+    for spec in ("poly:3,2,1^3", "poly:2,2,1^4", "poly:3,2,2^3"):
+        assert tangent_edge_available(nm.parse(spec)) is None
+    for spec in ("poly:3,3,2^2", "poly:3,2,1^2", "poly:3,2,2^2+bias", "poly:3,2,2,1^2"):
         assert tangent_edge_available(nm.parse(spec)) is not None
-    job = NetworkJob.create(nm.parse("poly:3,2,2^2"), "boundary", nm.Gaussian(), 0, 10, "exhaustive", 10)
-    assert job.exhaustive and job.method == "exhaustive"
-    # "auto" keeps the local searches there (a few seconds per sample exhaustively)
-    assert NetworkJob.create(nm.parse("poly:3,2,2^2"), "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
+    assert tangent_edge_available(nm.PolynomialNetwork((3, 2, 2), activation=(0, 1, 1))) is not None
+    for method in ("exhaustive", "auto"):
+        job = NetworkJob.create(nm.parse("poly:3,2,2^2"), "boundary", nm.Gaussian(), 0, 10, method, 10)
+        assert job.exhaustive and job.method == "exhaustive"
+
+
+def test_no_real_network_is_nearer_than_the_closure_nearest_point() -> None:
+    # the exhaustive distance is the minimum over the closure of M_R, so local searches over
+    # real parameters (ending at real networks) never beat it; where the edge is hit they
+    # stay strictly farther, since E is generically not in M_R
+    net = nm.parse("poly:3,2,2^2")
+    U = np.random.default_rng(11).standard_normal((30, net.ambient_dim))
+    edge, rest = TangentEdge(net, 5).distances(U, 0)
+    local = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 30, "multistart", 30).distances(U, 0)[0].min(axis=1)
+    known = ~np.isnan(edge) & ~np.isnan(rest)
+    assert known.mean() > 0.9
+    best = np.minimum(edge, rest)[known]
+    assert np.all(best <= local[known] * (1 + 1e-7))
+    # off the edge the nearest point is a real network, which the local searches mostly find
+    off = (rest < edge)[known]
+    assert np.mean(np.isclose(best[off], local[known][off], rtol=1e-6)) > 0.8
+
+
+@settings(max_examples=10, deadline=None)
+@given(spec=st.sampled_from(["poly:2,2,2^2", "poly:2,2,3^2", "poly:3,2,2^2"]), which=st.sampled_from([0, 1, 2]), seed=st.integers(0, 2**16))
+def test_spare_charts_hold_the_same_critical_points(spec: str, which: int, seed: int) -> None:
+    # a spare chart's generic critical points are the first chart's, in other coordinates: the
+    # same points of E (or of M, or of one neuron), so the same images, and solutions of the
+    # spare chart's own critical equations, found without monodromy
+    net = nm.parse(spec)
+    edge = TangentEdge(net, seed)
+    first, spare = edge._solved(which, 0), edge._solved(which, 1)
+    assert spare.generic.loops == 0 and len(spare.generic) == len(first.generic)
+    p = first.generic.parameters
+    for y in spare.generic.solutions:
+        assert np.abs(spare.system.evaluate(y, p)).max() < 1e-8 * (1 + np.abs(y).max() ** 4)
+    a = first.chart.mu(first.generic.solutions)
+    b = spare.chart.mu(spare.generic.solutions)
+    gaps = np.abs(a[:, None, :] - b[None, :, :]).max(axis=2)
+    assert np.all(gaps.min(axis=1) < 1e-7 * (1 + np.abs(a).max()))

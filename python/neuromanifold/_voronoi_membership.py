@@ -119,11 +119,15 @@ def endpoints_in_spares(
 ) -> None:
     """Track the generic solutions of ``solved(spare)`` (with .system and .generic) to each row
     of U; ``record(k, nonsingular endpoints, solved)`` takes row k's endpoints and says whether
-    they settle it. Rows with a lost path, or not settled, go to the next spare chart."""
+    they settle it. Rows with a lost path, or not settled, go to the next spare chart. Failed
+    paths are not retracked carefully: a path hard in one chart (a critical point near its
+    infinity) is usually easy in another, and one hard in every chart (data near the locus
+    where critical points diverge) stays hard, at up to a minute per sample in extended
+    precision; such rows are left undecided."""
     todo = np.arange(len(U))
     for spare in range(spares + 1):
         s = solved(spare)
-        results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare)
+        results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False)
         todo = np.array(
             [k for k, r in zip(todo, results) if not (_complete(r, len(s.generic)) and record(k, r.endpoints[r.status == "nonsingular"], s))],
             dtype=np.int64,

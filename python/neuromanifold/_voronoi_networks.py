@@ -120,14 +120,14 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
 
 
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
-    """The exact decision of the boundary target that applies to ``net`` under ``method``: real
-    membership when M fills the ambient space ("auto" too), the tangential variety of two
-    merging quadratic neurons when asked for ("exhaustive": seconds per sample)."""
+    """The exact decision of the boundary target that applies to ``net`` under "auto" and
+    "exhaustive": real membership when M fills the ambient space, the tangential variety of two
+    merging quadratic neurons with several outputs."""
     if method not in ("auto", "exhaustive"):
         return None
     if membership_available(net, dim) is None:
         return membership
-    if method == "exhaustive" and tangent_edge_available(net) is None:
+    if tangent_edge_available(net) is None:
         return tangent_edge
     return None
 
@@ -476,10 +476,11 @@ class NetworkJob:
         todo = np.arange(len(U))
         real_parameters = is_multilinear(self.net)
         for spare in range(SPARE_CHARTS + 1):
-            # data with a lost path are solved again in another random chart
+            # data with a lost path are solved again in another random chart; a hard path (seconds
+            # when retracked carefully) is usually easy there, so only the last chart retracks
             solved = self._solved(i, s, spare)
             seed = self.seed + 7919 * salt + i + 104729 * spare
-            results, _ = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed)
+            results, _ = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed, retry_failed=spare == SPARE_CHARTS)
             lost = []
             for k, r in zip(todo, results):
                 if not _complete(r, len(solved.generic)):
@@ -767,12 +768,12 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     U = job.samples(0)
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
-    filling = _exact_edge(net, job.strata[0].dim, "auto") is not None
-    if job.method == "multistart" or is_multilinear(net) or filling:
+    exact_edge = _exact_edge(net, job.strata[0].dim, "auto") is not None
+    if job.method == "multistart" or is_multilinear(net) or exact_edge:
         targets.append(([-1], "boundary"))
     out = []
     for target, name in targets:
-        if target == [-1] and filling:
+        if target == [-1] and exact_edge:
             edge = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, "exhaustive", True)
             edge._cache.update(net=net, strata=job.strata)
             d = edge.decide(U, 0)

@@ -1,20 +1,25 @@
-"""The edge of two quadratic neurons with several outputs: the tangential variety.
+"""The edge of two neurons with a power activation: the tangential variety.
 
-The network x -> (sum_i c_ki (l_i . x)^2)_k with two hidden neurons, activation z^2 and m >= 2
-outputs has a real image M_R that is not the real part of its closure: two complex conjugate
-neurons give real outputs too. Where the two kinds meet, l_1 and l_2 coincide, and real
-parameters with l_2 = l_1 + e m, c_k1 = a_k - b_k / (2e), c_k2 = b_k / (2e) tend to
-(a_k l^2 + b_k (l . x)(m . x))_k as e -> 0: the edge E, the tuples of quadratic forms in the
-span of l^2 and l m (dimension 2n + 2m - 3, a hypersurface of M), in the closure of M_R but
-generically not in it. Parameters of M_R diverge only when l_1 and l_2 become parallel, so the
-closure of M_R is M_R with E, and the nearest point of that closure to data u is
+The network x -> (sum_i c_oi (l_i . x)^k)_o with two hidden neurons and the activation z^k
+(k >= 3, or k = 2 with two or more outputs) has a real image M_R that is not the real part of
+its closure: two complex conjugate neurons give real outputs too. Where the two kinds meet,
+l_1 and l_2 coincide, and real parameters with l_2 = l_1 + e m, c_o1 = a_o - b_o / (k e),
+c_o2 = b_o / (k e) tend to (a_o l^k + b_o (l . x)^(k-1) (m . x))_o as e -> 0: the edge E
+(dimension 2n + 2m - 3, a hypersurface of M), in the closure of M_R but generically not in it
+(with one output and n = 2: binary forms with a root of multiplicity k - 1, which a sum of two
+k-th powers of independent forms never has). Real parameters diverge with a bounded image
+only when l_1 and l_2 become parallel (l_1^k and l_2^k are independent otherwise), and then
+c_2 (l_2^k - l_1^k) = k c_2 l^(k-1) (l_2 - l_1) + O(c_2 |l_2 - l_1|^2) tends to a point of E; so
+the closure of M_R is M_R with E (and a single neuron with 0 where the two kinds meet it in
+lower strata), and the nearest point of that closure to data u is
 
 * a real critical point of the distance on M in a slice fixing one incoming weight of each
-  neuron (rescaling a neuron by a real lambda reaches any nonzero value there, so real
-  networks are real points of the slice, and complex conjugate neurons are not), or
+  neuron (rescaling a neuron by a real lambda, its output weights by lambda^-k, reaches any
+  nonzero value there, so real networks are real points of the slice, and complex conjugate
+  neurons are not), or
 * a real critical point on E, in a chart fixing l_1, m_1 = 0 and m_2 (l -> lambda l,
   m -> s m + t l with b and a adjusted keep the point; real lambda, s, t reach those values), or
-* a point of a lower stratum: a single neuron c (l . x)^2 (its own real slice), or 0.
+* a point of a lower stratum: a single neuron c (l . x)^k (its own real slice), or 0.
 
 The edge is hit when E's best point beats all others.
 """
@@ -22,6 +27,7 @@ The edge is hit when E's best point beats all others.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import factorial
 from typing import Any
 
 import numpy as np
@@ -29,13 +35,19 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weight_slice
+from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weights
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, _generic_solutions
 from .system import MonodromyResult, System
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
-SPARE_CHARTS = 1
+SPARE_CHARTS = 3  # more random charts for data with a hard path (cheap: their generic solutions are moved over)
+
+
+def _power(net: PolynomialNetwork) -> int:
+    """k for the activation z^k, else 0."""
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    return int(degrees[0]) if len(degrees) == 1 and net.activation[degrees[0]] == 1.0 else 0
 
 
 def tangent_edge_available(net: object) -> str | None:
@@ -43,69 +55,186 @@ def tangent_edge_available(net: object) -> str | None:
     if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.bias:
         return "the tangential edge is charted for one hidden layer without biases"
     n, r, m = net.widths
-    if r != 2 or m < 2 or n < 2 or tuple(net.activation) != (0.0, 0.0, 1.0):
-        return f"{net.spec}: the tangential edge is charted for two neurons with z^2 and two or more outputs"
+    k = _power(net)
+    if r != 2 or n < 2 or k < 2 or (k == 2 and m < 2):
+        return f"{net.spec}: the tangential edge is charted for two neurons with z^k, k >= 3 or k = 2 with two or more outputs"
     return None
 
 
-def _quadratic_coefficients(net: PolynomialNetwork, forms: list[tuple[pl.Poly, list[pl.Poly], list[pl.Poly]]], nv: int) -> list[pl.Poly]:
-    """Coefficients in the network's basis of (sum_j g_k (p . x)(q . x))_k, one term per
-    (g, p, q) in ``forms`` with g a list of m output weights and p, q lists of n linear forms
-    in the chart's variables."""
-    monomials = [tuple(int(a) for a in e) for e in net.monomials.tolist()]
+def _multinomial(e: tuple[int, ...]) -> int:
+    out = factorial(sum(e))
+    for a in e:
+        out //= factorial(a)
+    return out
+
+
+def _edge_coefficients(net: PolynomialNetwork, a: list[pl.Poly], b: list[pl.Poly], l: list[pl.Poly], m: list[pl.Poly], nv: int) -> list[pl.Poly]:
+    """Coefficients in the network's basis of (a_o (l . x)^k + b_o (l . x)^(k-1) (m . x))_o, for
+    output weights a, b and linear forms l, m (lists of n) in the chart's variables: the
+    coefficient of x^e is a_o multinomial(e) l^e + b_o sum_j m_j multinomial(e - e_j) l^(e - e_j)."""
+    powers: dict[tuple[int, ...], pl.Poly] = {}
+
+    def l_power(e: tuple[int, ...]) -> pl.Poly:
+        if e not in powers:
+            j = next((i for i, x in enumerate(e) if x), None)
+            if j is None:
+                powers[e] = pl.constant(1.0, nv)
+            else:
+                rest = tuple(x - (i == j) for i, x in enumerate(e))
+                powers[e] = pl.mul(l[j], l_power(rest))
+        return powers[e]
+
     out: list[pl.Poly] = []
-    for k in range(net.widths[-1]):
-        for e in monomials:
-            idx = [i for i, a in enumerate(e) for _ in range(a)]
-            i, j = idx[0], idx[1]
-            terms = []
-            for g, p, q in forms:
-                # coefficient of x_i x_j in (p . x)(q . x)
-                pq = pl.mul(p[i], q[j]) if i == j else pl.add(pl.mul(p[i], q[j]), pl.mul(p[j], q[i]))
-                terms.append(pl.mul(g[k], pq))
+    for o in range(net.widths[-1]):
+        for e in (tuple(int(x) for x in row) for row in net.monomials.tolist()):
+            terms = [pl.scale(pl.mul(a[o], l_power(e)), _multinomial(e))]
+            for j, x in enumerate(e):
+                if x:
+                    f = tuple(y - (i == j) for i, y in enumerate(e))
+                    terms.append(pl.scale(pl.mul(b[o], pl.mul(m[j], l_power(f))), _multinomial(f)))
             out.append(pl.add(*terms))
     return out
 
 
-def _affine(rng: np.random.Generator, n: int, conditions: int) -> tuple[np.ndarray, np.ndarray]:
-    """A random real affine subspace {v : V v = e_last} of R^n, as a point and an orthonormal
-    basis of its directions (n - conditions of them): a random patch keeps coordinates moderate."""
+def _affine(rng: np.random.Generator, n: int, conditions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A random real affine subspace {v : V v = e_last} of R^n, as a point, an orthonormal
+    basis of its directions (n - conditions of them) and V: a random patch keeps coordinates
+    moderate."""
     V = np.linalg.qr(rng.standard_normal((n, n)))[0][:conditions]
     target = np.zeros(conditions)
     target[-1] = 1.0
     point = np.linalg.lstsq(V, target, rcond=None)[0]
     basis = np.linalg.qr(np.vstack([V, rng.standard_normal((n - conditions, n))]).T)[0][:, conditions:]
-    return point, basis
+    return point, basis, V
+
+
+@dataclass(frozen=True)
+class EdgePatch:
+    """The affine planes of E's chart: l with v_1 . l = 1, m with v_2 . m = 0 and v_3 . m = 1."""
+
+    n: int
+    m: int
+    k: int
+    pl: np.ndarray
+    Bl: np.ndarray
+    Vl: np.ndarray
+    pm: np.ndarray
+    Bm: np.ndarray
+    Vm: np.ndarray
+
+    @classmethod
+    def draw(cls, net: PolynomialNetwork, seed: int) -> "EdgePatch":
+        n, _, m = net.widths
+        rng = np.random.default_rng([seed, 0x7A9E])
+        return cls(n, m, _power(net), *_affine(rng, n, 1), *_affine(rng, n, 2))
+
+    def point(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(l, m, a, b) at chart coordinates y."""
+        n, m = self.n, self.m
+        return self.pl + self.Bl @ y[: n - 1], self.pm + self.Bm @ y[n - 1 : 2 * n - 3], y[2 * n - 3 : 2 * n - 3 + m], y[2 * n - 3 + m :]
+
+    def coordinates(self, l: np.ndarray, mm: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Chart coordinates of the point (a_o l^k + b_o l^(k-1) m)_o (complex allowed): l -> lambda
+        l, m -> s m + t l, b -> b / (lambda^(k-1) s), a -> a / lambda^k - b' t keep it."""
+        lam = 1.0 / (self.Vl @ l)[0]
+        l2 = lam * l
+        s, t = np.linalg.solve(np.column_stack([self.Vm @ mm, self.Vm @ l2]), np.array([0.0, 1.0]))
+        m2 = s * mm + t * l2
+        b2 = b / (lam ** (self.k - 1) * s)
+        a2 = a / lam**self.k - b2 * t
+        return np.concatenate([self.Bl.T @ (l2 - self.pl), self.Bm.T @ (m2 - self.pm), a2, b2])
 
 
 def edge_chart(net: PolynomialNetwork, seed: int) -> Chart:
-    """E as (a_k l^2 + b_k l m)_k with l on a random real hyperplane (v_1 . l = 1) and m on a
+    """E as (a_o l^k + b_o l^(k-1) m)_o with l on a random real hyperplane (v_1 . l = 1) and m on a
     random real affine plane (v_2 . m = 0, v_3 . m = 1): l -> lambda l and m -> s m + t l reach
     them from almost every real (l, m). Coordinates: those of l and m in the planes, a, b."""
     n, _, m = net.widths
-    rng = np.random.default_rng([seed, 0x7A9E])
-    pl_, Bl = _affine(rng, n, 1)
-    pm, Bm = _affine(rng, n, 2)
+    patch = EdgePatch.draw(net, seed)
     nv = (n - 1) + (n - 2) + 2 * m
     yl = [pl.variable(i, nv) for i in range(n - 1)]
     ym = [pl.variable(n - 1 + i, nv) for i in range(n - 2)]
-    l_ = [pl.add(pl.constant(pl_[j], nv), pl.linear_combination((Bl[j, i], yl[i]) for i in range(n - 1))) for j in range(n)]
-    m_ = [pl.add(pl.constant(pm[j], nv), pl.linear_combination((Bm[j, i], ym[i]) for i in range(n - 2))) for j in range(n)]
-    a = [pl.variable(2 * n - 3 + k, nv) for k in range(m)]
-    b = [pl.variable(2 * n - 3 + m + k, nv) for k in range(m)]
-    phi = _quadratic_coefficients(net, [(a, l_, l_), (b, l_, m_)], nv)
+    l_ = [pl.add(pl.constant(patch.pl[j], nv), pl.linear_combination((patch.Bl[j, i], yl[i]) for i in range(n - 1))) for j in range(n)]
+    m_ = [pl.add(pl.constant(patch.pm[j], nv), pl.linear_combination((patch.Bm[j, i], ym[i]) for i in range(n - 2))) for j in range(n)]
+    a = [pl.variable(2 * n - 3 + o, nv) for o in range(m)]
+    b = [pl.variable(2 * n - 3 + m + o, nv) for o in range(m)]
+    phi = _edge_coefficients(net, a, b, l_, m_, nv)
     return Chart(phi=phi, n=nv, lift=lambda y: y, rank=None, top=False)
 
 
 def _neuron_slices(net: PolynomialNetwork, seed: int) -> tuple[Chart, Chart]:
     """Slices of M and of the one-neuron stratum fixing the first incoming weight of each
     neuron at a random real value (neuron 0's block is its weights, then its output weights)."""
-    n, r, m = net.widths
-    chart, theta0, fixed = incoming_weight_slice(net, np.random.default_rng([seed, 0x51CE]))
-    neuron0 = np.array([j for j in range(1, n)] + [r * n + k * r for k in range(m)])
+    theta0, fixed = _slice_point(net, seed)
+    chart = _slice(net, theta0, np.setdiff1d(np.arange(net.n_params), fixed))
     one = theta0.copy()
     one[fixed[1:]] = 0.0
-    return chart, _slice(net, one, neuron0)
+    return chart, _slice(net, one, _first_neuron(net))
+
+
+def _slice_point(net: PolynomialNetwork, seed: int) -> tuple[np.ndarray, list[int]]:
+    """The base point of the slice (the fixed weights at random real values) and the fixed
+    parameters."""
+    fixed = incoming_weights(net.widths, net.bias)
+    theta0 = np.zeros(net.n_params)
+    theta0[fixed] = np.random.default_rng([seed, 0x51CE]).standard_normal(len(fixed))
+    return theta0, fixed
+
+
+def _first_neuron(net: PolynomialNetwork) -> np.ndarray:
+    """The free parameters of the one-neuron slice: neuron 0's weights but the first, then its
+    output weights."""
+    n, r, m = net.widths
+    return np.array(list(range(1, n)) + [r * n + k * r for k in range(m)])
+
+
+def _rescaled(net: PolynomialNetwork, theta: np.ndarray, fixed: list[int], values: np.ndarray) -> np.ndarray:
+    """theta with each neuron's incoming weights rescaled so that its fixed weight takes the
+    given value, and its outgoing weights by the inverse k-th power (the same network)."""
+    n, r, m = net.widths
+    out = theta.copy()
+    for i, f in enumerate(fixed):
+        lam = values[i] / theta[f]
+        out[i * n : (i + 1) * n] *= lam
+        out[r * n + i :: r] /= lam ** _power(net)
+    return out
+
+
+def _moved_solutions(net: PolynomialNetwork, which: int, seed: int, spare_seed: int, Y: np.ndarray) -> np.ndarray:
+    """Coordinates in chart ``which`` of seed ``spare_seed`` of the points at coordinates Y in
+    the chart of seed ``seed``: the same points of E or M, so the same critical points."""
+    if which == 0:
+        old, new = EdgePatch.draw(net, seed), EdgePatch.draw(net, spare_seed)
+        return np.array([new.coordinates(*old.point(y)) for y in Y])
+    theta0, fixed = _slice_point(net, seed)
+    theta1, _ = _slice_point(net, spare_seed)
+    if which == 1:
+        free = np.setdiff1d(np.arange(net.n_params), fixed)
+        thetas = np.broadcast_to(theta0, (len(Y), net.n_params)).astype(complex)
+        thetas[:, free] = Y
+        return np.array([_rescaled(net, t, fixed, theta1[fixed])[free] for t in thetas])
+    free = _first_neuron(net)
+    thetas = np.zeros((len(Y), net.n_params), dtype=complex)
+    thetas[:, fixed[0]] = theta0[fixed[0]]
+    thetas[:, free] = Y
+    return np.array([_rescaled(net, t, fixed[:1], theta1[fixed[:1]])[free] for t in thetas])
+
+
+def _polished(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """Newton steps on X at parameters p; None unless every point converges to a distinct
+    regular solution."""
+    out = []
+    for x in X:
+        for _ in range(4):
+            dx = np.linalg.solve(system.jacobian(x, p), -system.evaluate(x, p))
+            x = x + dx
+        if not np.all(np.isfinite(x)) or np.linalg.norm(dx) > 1e-8 * (1 + np.linalg.norm(x)):
+            return None
+        out.append(x)
+    Y = np.array(out)
+    gaps = np.linalg.norm(Y[:, None, :] - Y[None, :, :], axis=2)
+    np.fill_diagonal(gaps, np.inf)
+    return Y if gaps.min(initial=np.inf) > 1e-6 * (1 + np.abs(Y).max()) else None
 
 
 @dataclass
@@ -124,12 +253,23 @@ class TangentEdge:
         self._cache: dict[tuple[int, int], _Solved] = {}
 
     def _solved(self, which: int, spare: int) -> _Solved:
+        """Chart ``which`` with its critical points at generic data: found by monodromy in the
+        first chart, and in a spare chart moved over from the first (the same points of E or M
+        in other coordinates), by monodromy only if that fails."""
         key = (which, spare)
         if key not in self._cache:
             s = self.seed + 1000 * spare
             chart = edge_chart(self.net, s) if which == 0 else _neuron_slices(self.net, s)[which - 1]
             system = critical_system(chart, np.eye(self.net.ambient_dim))
-            self._cache[key] = _Solved(chart, system, _generic_solutions(system, s + which, 10))
+            generic = None
+            if spare:
+                first = self._solved(which, 0).generic
+                with np.errstate(all="ignore"):
+                    moved = _moved_solutions(self.net, which, self.seed, s, first.solutions)
+                    polished = _polished(system, moved, first.parameters) if np.all(np.isfinite(moved)) else None
+                if polished is not None:
+                    generic = MonodromyResult(first.parameters, polished, 0)
+            self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10))
         return self._cache[key]
 
     def _best(self, which: int, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.float64]:
@@ -146,12 +286,18 @@ class TangentEdge:
         endpoints_in_spares(lambda spare: self._solved(which, spare), U, self.seed + 7919 * salt + which, SPARE_CHARTS, record)
         return out
 
-    def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
+    def distances(self, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Squared distances from each row of U to the nearest point of E and of the rest of the
+        closure of M_R (nan where undecided)."""
         edge = self._best(0, U, salt)
         others = np.column_stack([self._best(1, U, salt), self._best(2, U, salt), (U**2).sum(axis=1)])
-        rest = others.min(axis=1)
+        rest = np.where(np.isnan(others).any(axis=1), np.nan, others.min(axis=1))
+        return edge, rest
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
+        edge, rest = self.distances(U, salt)
         out = np.full(len(U), -1, dtype=np.int8)
-        known = ~np.isnan(edge) & ~np.isnan(others).any(axis=1)
+        known = ~np.isnan(edge) & ~np.isnan(rest)
         out[known & (edge < rest * (1 - TIE_BAND))] = 1
         out[known & (rest < edge * (1 - TIE_BAND))] = 0
         return out

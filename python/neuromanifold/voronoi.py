@@ -588,8 +588,8 @@ def voronoi_mc(
     where D mu drops rank: exhaustive for linear convolutional networks and lightning attention
     with a = 1 or d <= 2, for polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
-    preimage), with ``method="exhaustive"`` for two neurons with z^2 and several outputs (the
-    edge is the tangential variety of the two neurons merging), else multistart). A subnetwork of the dimension of M is no singular
+    preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
+    tangential variety of the two neurons merging), else multistart). A subnetwork of the dimension of M is no singular
     stratum (``"singular"`` leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
