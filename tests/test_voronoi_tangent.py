@@ -105,3 +105,16 @@ def test_spare_charts_hold_the_same_critical_points(spec: str, which: int, seed:
     b = spare.chart.mu(spare.generic.solutions)
     gaps = np.abs(a[:, None, :] - b[None, :, :]).max(axis=2)
     assert np.all(gaps.min(axis=1) < 1e-7 * (1 + np.abs(a).max()))
+
+
+def test_a_bound_from_found_points_decides_where_the_other_side_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # real critical points found despite lost paths are real points of their chart: their
+    # distance bounds the chart's from above, which decides against an exact other side only
+    nan, inf = np.nan, np.inf
+    edge = (np.array([1.0, 2.0, nan, nan, 2.0, 1.0, nan]), np.array([1.0, 2.0, 0.5, 1.5, 2.0, 1.0, 0.5]))
+    m = (np.array([2.0, 1.0, 1.0, 1.0, nan, nan, nan]), np.array([2.0, 1.0, 1.0, 1.0, 1.0, 1.5, 0.1]))
+    one = (np.full(7, 5.0), np.full(7, 5.0))
+    monkeypatch.setattr(TangentEdge, "_best", lambda self, which, U, salt: (edge, m, one)[which])
+    U = np.full((7, 2), 10.0)  # far from 0
+    got = TangentEdge(nm.parse("poly:2,2,2^2"), 0).decide(U, 0)
+    assert got.tolist() == [1, 0, 1, -1, 0, -1, -1]

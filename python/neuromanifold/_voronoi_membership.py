@@ -95,11 +95,14 @@ class Membership:
     def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
         out = np.full(len(U), -1, dtype=np.int8)
 
-        def record(k: int, y: np.ndarray, solved: _Slice) -> bool:
-            if len(y) < len(solved.generic):
-                return False  # a singular endpoint: u on the edge, or a lost path
+        def record(k: int, y: np.ndarray, solved: _Slice, complete: bool) -> bool:
             ratio = imaginary_ratio(y)
-            out[k] = 0 if (ratio <= REAL).any() else 1 if (ratio >= COMPLEX).all() else -1
+            if (ratio <= REAL).any():
+                out[k] = 0  # a real preimage, whatever paths were lost
+                return True
+            if not complete or len(y) < len(solved.generic):
+                return False  # a singular endpoint: u on the edge, or a lost path
+            out[k] = 1 if (ratio >= COMPLEX).all() else -1
             return True
 
         endpoints_in_spares(self._solved, U, self.seed + 7919 * salt, SPARE_SLICES, record)
@@ -115,11 +118,12 @@ def imaginary_ratio(y: npt.NDArray[np.complex128]) -> npt.NDArray[np.float64]:
 
 
 def endpoints_in_spares(
-    solved: Callable[[int], Any], U: npt.NDArray[np.float64], seed: int, spares: int, record: Callable[[int, np.ndarray, Any], bool]
+    solved: Callable[[int], Any], U: npt.NDArray[np.float64], seed: int, spares: int, record: Callable[[int, np.ndarray, Any, bool], bool]
 ) -> None:
     """Track the generic solutions of ``solved(spare)`` (with .system and .generic) to each row
-    of U; ``record(k, nonsingular endpoints, solved)`` takes row k's endpoints and says whether
-    they settle it. Rows with a lost path, or not settled, go to the next spare chart. Failed
+    of U; ``record(k, nonsingular endpoints, solved, complete)`` takes row k's endpoints (all of
+    them, or with paths lost: ``complete`` False, still genuine solutions) and says whether they
+    settle it. Rows not settled go to the next spare chart. Failed
     paths are not retracked carefully: a path hard in one chart (a critical point near its
     infinity) is usually easy in another, and one hard in every chart (data near the locus
     where critical points diverge) stays hard, at up to a minute per sample in extended
@@ -129,7 +133,7 @@ def endpoints_in_spares(
         s = solved(spare)
         results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False)
         todo = np.array(
-            [k for k, r in zip(todo, results) if not (_complete(r, len(s.generic)) and record(k, r.endpoints[r.status == "nonsingular"], s))],
+            [k for k, r in zip(todo, results) if not record(k, r.endpoints[r.status == "nonsingular"], s, _complete(r, len(s.generic)))],
             dtype=np.int64,
         )
         if not len(todo):

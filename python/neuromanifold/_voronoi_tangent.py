@@ -272,34 +272,51 @@ class TangentEdge:
             self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10))
         return self._cache[key]
 
-    def _best(self, which: int, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.float64]:
+    def _best(self, which: int, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Squared distance from each row of U to the nearest real critical point of chart
-        ``which`` (0: E, 1: M, 2: one neuron); nan where paths were lost in every chart."""
-        out = np.full(len(U), np.nan)
+        ``which`` (0: E, 1: M, 2: one neuron), nan where paths were lost in every chart; and an
+        upper bound everywhere: the real critical points found are real points of the chart, so
+        the nearest of them bounds the distance even when paths were lost (inf if none)."""
+        exact, bound = np.full(len(U), np.nan), np.full(len(U), np.inf)
 
-        def record(k: int, y: np.ndarray, solved: _Solved) -> bool:
+        def record(k: int, y: np.ndarray, solved: _Solved, complete: bool) -> bool:
             real = imaginary_ratio(y) <= REAL_TOL
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
-            out[k] = ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf)
-            return True
+            best = ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf)
+            bound[k] = min(bound[k], best)
+            if complete:
+                exact[k] = bound[k] = best
+            return complete
 
         endpoints_in_spares(lambda spare: self._solved(which, spare), U, self.seed + 7919 * salt + which, SPARE_CHARTS, record)
-        return out
+        return exact, bound
+
+    def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Squared distances to E and to the rest of the closure of M_R (nan where not known
+        exactly), and upper bounds on both."""
+        edge, edge_bound = self._best(0, U, salt)
+        parts = [self._best(1, U, salt), self._best(2, U, salt)]
+        zero = (U**2).sum(axis=1)
+        others = np.column_stack([p[0] for p in parts] + [zero])
+        rest = np.where(np.isnan(others).any(axis=1), np.nan, others.min(axis=1))
+        rest_bound = np.column_stack([p[1] for p in parts] + [zero]).min(axis=1)
+        return edge, rest, edge_bound, rest_bound
 
     def distances(self, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Squared distances from each row of U to the nearest point of E and of the rest of the
-        closure of M_R (nan where undecided)."""
-        edge = self._best(0, U, salt)
-        others = np.column_stack([self._best(1, U, salt), self._best(2, U, salt), (U**2).sum(axis=1)])
-        rest = np.where(np.isnan(others).any(axis=1), np.nan, others.min(axis=1))
+        closure of M_R (nan where not known exactly)."""
+        edge, rest, _, _ = self._bounds(U, salt)
         return edge, rest
 
     def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
-        edge, rest = self.distances(U, salt)
+        """Where paths were lost on one side only, the bound found there can still decide: a
+        real point of E nearer than the exact rest puts the nearest point on E, a real point of
+        the rest nearer than the exact edge puts it off E."""
+        edge, rest, edge_bound, rest_bound = self._bounds(U, salt)
         out = np.full(len(U), -1, dtype=np.int8)
-        known = ~np.isnan(edge) & ~np.isnan(rest)
-        out[known & (edge < rest * (1 - TIE_BAND))] = 1
-        out[known & (rest < edge * (1 - TIE_BAND))] = 0
+        with np.errstate(invalid="ignore"):
+            out[~np.isnan(rest) & (edge_bound < rest * (1 - TIE_BAND))] = 1
+            out[~np.isnan(edge) & (rest_bound < edge * (1 - TIE_BAND))] = 0
         return out
 
 
