@@ -69,6 +69,10 @@ def test_exhaustive_boundary_of_two_neurons_with_several_outputs() -> None:
     for method in ("exhaustive", "auto"):
         job = NetworkJob.create(nm.parse("poly:3,2,2^2"), "boundary", nm.Gaussian(), 0, 10, method, 10)
         assert job.exhaustive and job.method == "exhaustive"
+    # "auto" keeps local searches where the slice of M has over 8 coordinates (slow generic solves)
+    big = nm.parse("poly:3,2,3^2")
+    assert NetworkJob.create(big, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
+    assert NetworkJob.create(big, "boundary", nm.Gaussian(), 0, 10, "exhaustive", 10).method == "exhaustive"
 
 
 def test_no_real_network_is_nearer_than_the_closure_nearest_point() -> None:

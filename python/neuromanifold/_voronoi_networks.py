@@ -122,12 +122,12 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real membership when M fills the ambient space, the tangential variety of two
-    merging quadratic neurons with several outputs."""
+    merging neurons with z^k ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None
     if membership_available(net, dim) is None:
         return membership
-    if tangent_edge_available(net) is None:
+    if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
         return tangent_edge
     return None
 
