@@ -46,12 +46,19 @@ def incoming_weights(widths: tuple[int, ...], bias: bool) -> list[int]:
     return out
 
 
-def incoming_weight_slice(net: PolynomialNetwork, rng: np.random.Generator) -> tuple[Chart, npt.NDArray[np.float64], list[int]]:
-    """The slice fixing one incoming weight of every hidden neuron at a random real value:
-    its chart, base point and fixed parameters."""
+def incoming_weight_point(net: PolynomialNetwork, rng: np.random.Generator) -> tuple[npt.NDArray[np.float64], list[int]]:
+    """The base point of the slice fixing one incoming weight of every hidden neuron (those at
+    random real values, the rest 0) and the fixed parameters."""
     fixed = incoming_weights(net.widths, net.bias)
     theta0 = np.zeros(net.n_params)
     theta0[fixed] = rng.standard_normal(len(fixed))
+    return theta0, fixed
+
+
+def incoming_weight_slice(net: PolynomialNetwork, rng: np.random.Generator) -> tuple[Chart, npt.NDArray[np.float64], list[int]]:
+    """The slice fixing one incoming weight of every hidden neuron at a random real value:
+    its chart, base point and fixed parameters."""
+    theta0, fixed = incoming_weight_point(net, rng)
     return _slice(net, theta0, np.setdiff1d(np.arange(net.n_params), fixed)), theta0, fixed
 
 
@@ -100,8 +107,8 @@ class Membership:
             if (ratio <= REAL).any():
                 out[k] = 0  # a real preimage, whatever paths were lost
                 return True
-            if not complete or len(y) < len(solved.generic):
-                return False  # a singular endpoint: u on the edge, or a lost path
+            if not complete:
+                return False  # a singular endpoint (u on the edge) or a lost path
             out[k] = 1 if (ratio >= COMPLEX).all() else -1
             return True
 

@@ -35,9 +35,9 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weights
+from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weight_point
 from .architectures import PolynomialNetwork
-from .critical import REAL_TOL, _generic_solutions
+from .critical import REAL_TOL, _distinct, _generic_solutions
 from .system import MonodromyResult, System
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
@@ -173,12 +173,8 @@ def _neuron_slices(net: PolynomialNetwork, seed: int) -> tuple[Chart, Chart]:
 
 
 def _slice_point(net: PolynomialNetwork, seed: int) -> tuple[np.ndarray, list[int]]:
-    """The base point of the slice (the fixed weights at random real values) and the fixed
-    parameters."""
-    fixed = incoming_weights(net.widths, net.bias)
-    theta0 = np.zeros(net.n_params)
-    theta0[fixed] = np.random.default_rng([seed, 0x51CE]).standard_normal(len(fixed))
-    return theta0, fixed
+    """The base point and fixed parameters of the slices of chart seed ``seed``."""
+    return incoming_weight_point(net, np.random.default_rng([seed, 0x51CE]))
 
 
 def _first_neuron(net: PolynomialNetwork) -> np.ndarray:
@@ -232,9 +228,7 @@ def _polished(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray | None
             return None
         out.append(x)
     Y = np.array(out)
-    gaps = np.linalg.norm(Y[:, None, :] - Y[None, :, :], axis=2)
-    np.fill_diagonal(gaps, np.inf)
-    return Y if gaps.min(initial=np.inf) > 1e-6 * (1 + np.abs(Y).max()) else None
+    return Y if len(_distinct(Y)) == len(Y) else None
 
 
 @dataclass
