@@ -195,14 +195,26 @@ def test_dask_local_cluster_gives_the_counts_of_a_local_run() -> None:
     assert (remote_net.hits, remote_net.n_failed) == (local_net.hits, local_net.n_failed)
 
 
+# long enough (about 4 s on two threads) that the interruption, sent as soon as the first
+# chunks are saved, comes before the end even on a busy machine
+RUN_SAMPLES, RUN_CHUNK = 16_000_000, 20_000
 RUN = textwrap.dedent(
-    """
+    f"""
+    import signal
     import sys
     import neuromanifold as nm
-    nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, nm.UniformBox(-1, 1),
-                  seed=5, progress=False, checkpoint=sys.argv[1], chunk_size=20_000)
+    # Ctrl-C as in a terminal, whatever the test runner's children inherit
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", {RUN_SAMPLES}, nm.UniformBox(-1, 1),
+                  seed=5, progress=False, checkpoint=sys.argv[1], chunk_size={RUN_CHUNK})
     """
 )
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_run() -> nm.VoronoiEstimate:
+    return nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", RUN_SAMPLES, BOX, seed=5, progress=False, chunk_size=RUN_CHUNK)
 
 
 def _start_and_wait_for_checkpoint(path: str) -> subprocess.Popen[bytes]:
@@ -216,7 +228,7 @@ def _start_and_wait_for_checkpoint(path: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
-def test_resume_after_interruption_gives_the_uninterrupted_counts(tmp_path, how) -> None:
+def test_resume_after_interruption_gives_the_uninterrupted_counts(tmp_path, how, uninterrupted_run) -> None:
     path = str(tmp_path / "run.json")
     proc = _start_and_wait_for_checkpoint(path)
     proc.send_signal(how)
@@ -225,10 +237,9 @@ def test_resume_after_interruption_gives_the_uninterrupted_counts(tmp_path, how)
     if how == signal.SIGINT:
         assert time.monotonic() - t0 < 5  # stops promptly
     saved = json.load(open(path))["chunks"]
-    assert 0 < len(saved) < 200
-    args = dict(seed=5, progress=False, chunk_size=20_000)
-    resumed = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, BOX, checkpoint=path, **args)
-    whole = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 4_000_000, BOX, **args)
+    assert 0 < len(saved) < RUN_SAMPLES // RUN_CHUNK, f"the run was not interrupted (exit code {proc.returncode})"
+    resumed = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", RUN_SAMPLES, BOX, checkpoint=path, seed=5, progress=False, chunk_size=RUN_CHUNK)
+    whole = uninterrupted_run
     assert (resumed.hits, resumed.n_failed, resumed.n) == (whole.hits, whole.n_failed, whole.n)
 
 

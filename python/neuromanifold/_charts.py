@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +32,13 @@ class Chart:
     matrix_shape: tuple[int, int] | None = None  # (rows, cols) of the product, for linear networks
     coordinates: Callable[[np.ndarray], np.ndarray] | None = None  # real coordinates of real parameters (up to the fibers)
 
+    @cached_property
+    def _evaluator(self) -> pl.Evaluator:
+        # built once: mu is asked for every sample
+        return pl.Evaluator(self.phi, self.n)
+
     def mu(self, y: npt.ArrayLike) -> np.ndarray:
-        return pl.Evaluator(self.phi, self.n)(y)
+        return self._evaluator(y)
 
 
 @dataclass(frozen=True)

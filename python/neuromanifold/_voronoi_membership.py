@@ -27,7 +27,7 @@ import numpy.typing as npt
 from . import _polynomials as pl
 from ._charts import Chart, _slice, _system
 from .architectures import PolynomialNetwork
-from .critical import _complete, _generic_solutions, _to_targets
+from .critical import _generic_solutions, _to_targets
 from .system import MonodromyResult, System
 
 REAL = 1e-7  # imaginary part of a real solution, relative to each coordinate
@@ -138,9 +138,9 @@ def endpoints_in_spares(
     todo = np.arange(len(U))
     for spare in range(spares + 1):
         s = solved(spare)
-        results, _ = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False)
+        results, complete = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False)
         todo = np.array(
-            [k for k, r in zip(todo, results) if not record(k, r.endpoints[r.status == "nonsingular"], s, _complete(r, len(s.generic)))],
+            [k for k, r, ok in zip(todo, results, complete) if not record(k, r.endpoints[r.status == "nonsingular"], s, ok)],
             dtype=np.int64,
         )
         if not len(todo):

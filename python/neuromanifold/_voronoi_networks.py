@@ -35,7 +35,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, _complete, _dim, _distinct, _generic_solutions, _is_real, _random_complex, _to_targets
+from .critical import REAL_TOL, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -480,17 +480,20 @@ class NetworkJob:
             # when retracked carefully) is usually easy there, so only the last chart retracks
             solved = self._solved(i, s, spare)
             seed = self.seed + 7919 * salt + i + 104729 * spare
-            results, _ = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed, retry_failed=spare == SPARE_CHARTS)
-            lost = []
-            for k, r in zip(todo, results):
-                if not _complete(r, len(solved.generic)):
+            results, complete = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed, retry_failed=spare == SPARE_CHARTS)
+            lost, done, ends = [], [], []
+            for k, r, ok in zip(todo, results, complete):
+                if not ok:
                     lost.append(k)
                     continue
-                ys = r.endpoints[r.status == "nonsingular"]
-                out[k] = _real_parameter_candidates(solved.chart, ys) if real_parameters else _real_image_candidates(solved.chart, ys)
-                if out[k] is None:
+                done.append(k)
+                ends.append(r.endpoints[r.status == "nonsingular"])
+            found = _real_parameter_candidates(solved.chart, ends) if real_parameters else _real_image_candidates(solved.chart, ends)
+            for k, c in zip(done, found):
+                out[k] = c
+                if c is None:
                     lost.append(k)  # a point far out in this chart, maybe not in the next
-            todo = np.array(lost, dtype=np.int64)
+            todo = np.array(sorted(lost), dtype=np.int64)
             if not len(todo):
                 break
         return out
@@ -561,29 +564,42 @@ class _Candidates:
     thetas: np.ndarray
 
 
-def _real_image_candidates(chart: Chart, ys: np.ndarray) -> _Candidates:
-    """Critical points with a real image: points of the real neuromanifold when it is the real
-    part of its closure (linear networks, z^2 with one hidden layer)."""
-    images = chart.mu(ys) if len(ys) else np.zeros((0, len(chart.phi)))
-    real = np.array([m.real for m in images if _is_real(m)]).reshape(-1, len(chart.phi))
-    return _Candidates(real, np.zeros((len(real), 0)))
+def _real_image_candidates(chart: Chart, ends: list[np.ndarray]) -> list[_Candidates]:
+    """For each data point's critical points ys, those with a real image: points of the real
+    neuromanifold when it is the real part of its closure (linear networks, z^2 with one hidden
+    layer). One evaluation of the chart for all data points."""
+    A = len(chart.phi)
+    ys = np.concatenate([e.reshape(-1, chart.n) for e in ends]) if ends else np.zeros((0, chart.n), dtype=complex)
+    images = chart.mu(ys).reshape(-1, A) if len(ys) else np.zeros((0, A), dtype=complex)
+    real = np.abs(images.imag).max(axis=1, initial=0.0) <= REAL_TOL * (1 + np.abs(images).max(axis=1, initial=0.0))
+    parts = np.split(np.arange(len(ys)), np.cumsum([len(e) for e in ends])[:-1]) if ends else []
+    return [_Candidates(images[idx[real[idx]]].real, np.zeros((int(real[idx].sum()), 0))) for idx in parts]
 
 
-def _real_parameter_candidates(chart: Chart, ys: np.ndarray) -> _Candidates | None:
-    """Real critical points y (linear convolutions: a real image of complex filters need not be
-    in M); None when a point is neither real within REAL_TOL nor paired with its conjugate (the
-    critical points of real data are real or come in conjugate pairs, so that is a point too
-    close to real to tell, whatever the scales of the coordinates)."""
-    ys = ys.reshape(-1, chart.n)
-    imag = np.abs(ys.imag).max(axis=1, initial=0.0)
-    real = imag <= REAL_TOL * (1.0 + np.abs(ys).max(axis=1, initial=0.0))
-    if not real.all():
-        gap = np.abs(ys[:, None, :] - ys.conj()[None, :, :]).max(axis=2, initial=0.0)
+def _real_parameter_candidates(chart: Chart, ends: list[np.ndarray]) -> list[_Candidates | None]:
+    """For each data point's critical points ys, the real ones (linear convolutions: a real image
+    of complex filters need not be in M); None when a point is neither real within REAL_TOL nor
+    paired with its conjugate (the critical points of real data are real or come in conjugate
+    pairs, so that is a point too close to real to tell, whatever the scales of the
+    coordinates). One evaluation of the chart and its lift for all data points."""
+    if not ends:
+        return []
+    if len({len(e) for e in ends}) > 1:  # (complete results all have the generic count)
+        return [c for e in ends for c in _real_parameter_candidates(chart, [e])]
+    E = np.stack([e.reshape(-1, chart.n) for e in ends])  # (T, S, n)
+    imag = np.abs(E.imag).max(axis=2, initial=0.0)
+    real = imag <= REAL_TOL * (1.0 + np.abs(E).max(axis=2, initial=0.0))
+    unclear = np.zeros(len(E), dtype=bool)
+    for t in np.flatnonzero(~real.all(axis=1)):
+        gap = np.abs(E[t][:, None, :] - E[t].conj()[None, :, :]).max(axis=2, initial=0.0)
         np.fill_diagonal(gap, np.inf)
-        if (gap.min(axis=1)[~real] > 1e-3 * imag[~real]).any():
-            return None
-    y = ys[real].real
-    return _Candidates(chart.mu(y).reshape(-1, len(chart.phi)), chart.lift(y))
+        unclear[t] = bool((gap.min(axis=1)[~real[t]] > 1e-3 * imag[t][~real[t]]).any())
+    real[unclear] = False
+    y = E[real].real  # row by row, in the order of the data
+    images = chart.mu(y).reshape(-1, len(chart.phi))
+    thetas = chart.lift(y)
+    bounds = np.concatenate([[0], np.cumsum(real.sum(axis=1))])
+    return [None if unclear[t] else _Candidates(images[bounds[t] : bounds[t + 1]], thetas[bounds[t] : bounds[t + 1]]) for t in range(len(E))]
 
 
 def _best_distance(c: _Candidates | None, u: np.ndarray) -> float:

@@ -133,27 +133,51 @@ def _generic_solutions(system: System, seed: int, loops: int) -> MonodromyResult
 
 def _to_targets(
     system: System, generic: MonodromyResult, targets: np.ndarray, seed: int, retry_failed: bool = True
-) -> tuple[list[SolveResult], int]:
+) -> tuple[list[SolveResult], list[bool]]:
     """Parameter homotopy to each target; targets with a lost path are retried from other
-    generic parameters. Returns the results and the number of paths still failed.
-    ``retry_failed=False``: no careful retrack of a failed path (see ``track``)."""
+    generic parameters. Returns the results and whether each is complete (every path ended at
+    a distinct nonsingular solution). ``retry_failed=False``: no careful retrack of a failed
+    path (see ``track``)."""
     results = track(system, generic.solutions, generic.parameters, targets, seed=seed, retry_failed=retry_failed)
-    lost = [_lost(r) for r in results]  # computed once per result: the retries update it
+    expected = len(generic)
+    lost = _lost_counts(results, expected)  # computed once per result: the retries update it
     rng = np.random.default_rng([seed, 0xF1])
     for attempt in range(3):
-        bad = [i for i, r in enumerate(results) if lost[i] or len(r.status) != len(generic)]
+        bad = [i for i, k in enumerate(lost) if k]
         if not bad:
             break
         p1 = _random_complex(rng, system.n_params)
         moved = track(system, generic.solutions, generic.parameters, p1, seed=seed + attempt + 1)[0]
-        if not _complete(moved, len(generic)):
+        if _lost_counts([moved], expected)[0]:
             continue
         retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1, retry_failed=retry_failed)
-        for i, r in zip(bad, retried):
-            k = _lost(r)
+        for i, r, k in zip(bad, retried, _lost_counts(retried, expected)):
             if k < lost[i]:
                 results[i], lost[i] = r, k
-    return results, sum(lost)
+    return results, [k == 0 for k in lost]
+
+
+def _lost_counts(results: list[SolveResult], expected: int) -> list[int]:
+    """For each result, the paths that did not end at a distinct nonsingular solution, and the
+    missing ones (any, when not all of the ``expected`` paths were tracked). Results whose
+    paths all ended regular are checked for coinciding ends together (one array operation)."""
+    lost = [max(1, expected - len(r.status)) if len(r.status) != expected else -1 for r in results]
+    regular = [i for i, r in enumerate(results) if lost[i] < 0 and (r.status == "nonsingular").all()]
+    for i in set(range(len(results))) - set(regular):
+        if lost[i] < 0:
+            lost[i] = _lost(results[i])
+    if regular and expected:
+        n = results[regular[0]].endpoints.shape[1]
+        block = max(1, 2_000_000 // (expected * expected * max(n, 1)))  # bounded memory
+        for b in range(0, len(regular), block):
+            rows = regular[b : b + block]
+            E = np.stack([results[i].endpoints for i in rows])  # (T, S, n)
+            scale = 1 + np.abs(E).max(axis=2)
+            close = np.abs(E[:, :, None, :] - E[:, None, :, :]).max(axis=3) <= 1e-6 * scale[:, :, None]
+            distinct = close.sum(axis=(1, 2)) == expected  # only the diagonal: all distinct
+            for i, ok in zip(rows, distinct):
+                lost[i] = 0 if ok else _lost(results[i])
+    return lost
 
 
 def _lost(r: SolveResult) -> int:
@@ -162,10 +186,6 @@ def _lost(r: SolveResult) -> int:
     sols = r.endpoints[good]
     distinct = _distinct(sols)
     return len(r.status) - len(distinct)
-
-
-def _complete(r: SolveResult, expected: int) -> bool:
-    return _lost(r) == 0 and len(r.status) == expected
 
 
 def _distinct(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
@@ -426,11 +446,11 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
             for k, chart in enumerate(alternatives):
                 system = critical_system(chart, Q)
                 generic = _generic_solutions(system, seed, loops)
-                (result,), lost = _to_targets(system, generic, b.astype(np.complex128)[None, :], seed)
-                if lost == 0:
+                (result,), (complete,) = _to_targets(system, generic, b.astype(np.complex128)[None, :], seed)
+                if complete:
                     break
             paths += len(result.status)
-            failed += lost
+            failed += _lost(result)
             ys = result.endpoints[result.status == "nonsingular"]
         ys = ys[_distinct(ys)]
         shape = linear_shape(net)

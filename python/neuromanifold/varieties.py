@@ -64,6 +64,9 @@ class ParametrizedVariety:
             raise ValueError("a parametrized variety needs at least one parameter (give a point as a stratum or singular point)")
         self.n_params = len(self.parameters)
         self.ambient_dim = len(self._phi)
+        # evaluators built once: phi and D phi are asked for every sample
+        self._values = pl.Evaluator(self._phi, self.n_params)
+        self._derivatives = [pl.Evaluator([pl.diff(p, j) for p in self._phi], self.n_params) for j in range(self.n_params)]
         y = np.random.default_rng(0).standard_normal(self.n_params)
         if np.linalg.matrix_rank(self.jacobian(y), tol=1e-9) < self.n_params:
             raise ValueError(
@@ -75,16 +78,12 @@ class ParametrizedVariety:
 
     def __call__(self, y: npt.ArrayLike) -> np.ndarray:
         """phi at parameters (k,) or (B, k)."""
-        return pl.Evaluator(self._phi, self.n_params)(np.asarray(y))
+        return self._values(np.asarray(y))
 
     def jacobian(self, y: npt.ArrayLike) -> np.ndarray:
         """D phi (n, k) at one parameter vector (exact derivatives of the polynomials)."""
         y = np.asarray(y, dtype=np.float64)
-        cols = []
-        for j in range(self.n_params):
-            d = [pl.diff(p, j) for p in self._phi]
-            cols.append(np.atleast_1d(pl.Evaluator(d, self.n_params)(y)).reshape(-1))
-        return np.column_stack(cols)
+        return np.column_stack([np.atleast_1d(d(y)).reshape(-1) for d in self._derivatives])
 
     @property
     def description(self) -> str:
@@ -270,13 +269,13 @@ class CriticalEquations:
     def real_images(self, U: npt.NDArray[np.float64], seed: int) -> list[npt.NDArray[np.float64] | None]:
         """For each data point (row of U) the images phi(y) (m, n) of all real critical points
         y, or None when a path was lost (the sample cannot be decided)."""
-        from .critical import _complete, _is_real, _to_targets
+        from .critical import _is_real, _to_targets
 
-        results, _ = _to_targets(self.system, self.generic, np.asarray(U, dtype=np.complex128), seed)
+        results, complete = _to_targets(self.system, self.generic, np.asarray(U, dtype=np.complex128), seed)
         k = self.variety.n_params
         out: list[npt.NDArray[np.float64] | None] = []
-        for r in results:
-            if not _complete(r, len(self.generic)):
+        for r, ok in zip(results, complete):
+            if not ok:
                 out.append(None)
                 continue
             ys = r.endpoints[r.status == "nonsingular"]

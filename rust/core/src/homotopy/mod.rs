@@ -10,6 +10,7 @@
 
 pub mod linalg;
 pub mod monodromy;
+pub mod refine;
 pub mod scaling;
 pub mod start;
 pub mod tracker;
@@ -25,6 +26,7 @@ use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
 use linalg::{condition_number, equilibrated_condition, norm};
+use refine::converges_to_solution;
 use scaling::Scaling;
 pub use start::Start;
 use start::StartSystem;
@@ -777,8 +779,10 @@ fn regular_end<H: ProjectiveHomotopy>(
     let (r, backward_error) = classify_with_backward_error(hm, end, 1, steps, opts, ws);
     let finite = r.projective[0].norm() > 1e-6 * norm(&r.projective);
     // a large solution has a residual large against the coefficients alone, but not against
-    // the size of the equations' terms there (its backward error)
-    let solves = r.residual < 1e-8 || backward_error < 1e-8;
+    // the size of the equations' terms there (its backward error); large cancelling terms can
+    // give a small backward error at a point that solves nothing, which Newton's method tells
+    let solves =
+        r.residual < 1e-8 || (backward_error < 1e-8 && converges_to_solution(hm.system(), &r.solution, hm.target()));
     if !finite || !solves || r.winding != 1 || r.solution.is_empty() {
         return Regular::No;
     }
@@ -1022,4 +1026,42 @@ fn classify_with_backward_error<H: ProjectiveHomotopy>(
         PathResult { status, solution: x, projective: zz, residual, condition, winding, multiplicity: 1, steps },
         backward_error,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::Term;
+
+    #[test]
+    fn an_end_with_cancelling_terms_that_solves_nothing_is_not_regular() {
+        // x^2 + y^2 = p_0 and x^2 + (1 + e) y^2 = p_1, with p_0 = R^2 and p_1 = R^2 + e s^2: the
+        // solutions have y = +-s. At (sqrt(R^2 - 1), 1) the first equation holds, the second is
+        // off by e (1 - s^2), tiny against its terms of size 2 R^2, and the Jacobian is
+        // regular: a small backward error, yet Newton's method moves y far, towards s.
+        let (r, e, s) = (100.0_f64, 1e-4, 0.1);
+        let t = |c: f64, ex: [u32; 4]| Term { coefficient: C::new(c, 0.0), exponents: ex.to_vec() };
+        let sys = System::new(
+            2,
+            2,
+            vec![
+                vec![t(1.0, [2, 0, 0, 0]), t(1.0, [0, 2, 0, 0]), t(-1.0, [0, 0, 1, 0])],
+                vec![t(1.0, [2, 0, 0, 0]), t(1.0 + e, [0, 2, 0, 0]), t(-1.0, [0, 0, 0, 1])],
+            ],
+        )
+        .unwrap();
+        let target = [C::new(r * r, 0.0), C::new(r * r + e * s * s, 0.0)];
+        let direction = [C::new(0.3, 0.1), C::new(-0.2, 0.4)];
+        let patch = [C::new(1.0, 0.0), C::default(), C::default()];
+        let hm = ParameterHomotopy { sys: &sys, target: &target, direction: &direction, patch: &patch };
+        let opts = SolveOptions::default();
+        let mut ws = Scratch::default();
+        let fake = [C::new(1.0, 0.0), C::new((r * r - 1.0).sqrt(), 0.0), C::new(1.0, 0.0)];
+        let (end, backward_error) = classify_with_backward_error(&hm, &fake, 1, 0, &opts, &mut ws);
+        assert!(backward_error < 1e-8 && end.residual > 1e-8 && end.status == PathStatus::Nonsingular);
+        assert!(matches!(regular_end(&hm, &fake, 0, &opts, &mut ws), Regular::No));
+        // the solution itself is a regular end
+        let root = [C::new(1.0, 0.0), C::new((r * r - s * s).sqrt(), 0.0), C::new(s, 0.0)];
+        assert!(!matches!(regular_end(&hm, &root, 0, &opts, &mut ws), Regular::No));
+    }
 }

@@ -1,0 +1,74 @@
+//! Whether an end of a path is a solution: Newton's method must converge on it. A small
+//! backward error alone can come from large cancelling terms at a point that solves nothing.
+
+use super::linalg::{norm, solve_in_place};
+use crate::scalar::Complex64;
+use crate::system::System;
+
+type C = Complex64;
+
+/// Does Newton's method at `p` converge from x to a solution near x (steps shrinking to the
+/// rounding level, or to a floor below 1e-6 for an ill-conditioned one)? An end that is no
+/// solution (a path that passed for regular, with large cancelling terms) would otherwise join
+/// the known solutions and every later loop, or be counted as a regular end.
+pub fn converges_to_solution(sys: &System, x: &[C], p: &[C]) -> bool {
+    let n = x.len();
+    let mut y = x.to_vec();
+    let mut last = f64::INFINITY;
+    let near = |y: &[C], tol: f64| {
+        let moved: Vec<C> = y.iter().zip(x).map(|(a, b)| a - b).collect();
+        norm(&moved) <= tol * (1.0 + norm(y))
+    };
+    for _ in 0..8 {
+        let mut jac = sys.jacobian(&y, p);
+        let mut dx: Vec<C> = sys.evaluate(&y, p).into_iter().map(|v| -v).collect();
+        if !solve_in_place(&mut jac, &mut dx, n) {
+            return false;
+        }
+        let step = norm(&dx);
+        let size = 1.0 + norm(&y);
+        if step <= 1e-10 * size || !(step < last) {
+            // converged, or stalled: at its floor if that is small
+            return step.min(last) <= 1e-6 * size && near(&y, 1e-6);
+        }
+        y.iter_mut().zip(&dx).for_each(|(a, b)| *a += b);
+        last = step;
+    }
+    last <= 1e-6 * (1.0 + norm(&y)) && near(&y, 1e-6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::system::Term;
+
+    /// x^2 + y^2 = p_0, x y = p_1: four solutions at generic parameters.
+    fn circle_hyperbola() -> System {
+        let t = |c: f64, e: [u32; 4]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
+        System::new(
+            2,
+            2,
+            vec![
+                vec![t(1.0, [2, 0, 0, 0]), t(1.0, [0, 2, 0, 0]), t(-1.0, [0, 0, 1, 0])],
+                vec![t(1.0, [1, 1, 0, 0]), t(-1.0, [0, 0, 0, 1])],
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn newton_tells_a_solution_from_a_point_near_none() {
+        let sys = circle_hyperbola();
+        let p = [C::new(2.0, 1.0), C::new(0.5, -0.3)];
+        // a solution: y = p_1 / x with x^4 - p_0 x^2 + p_1^2 = 0
+        let (p0, p1) = (p[0], p[1]);
+        let x2 = (p0 + (p0 * p0 - 4.0 * p1 * p1).sqrt()) / 2.0;
+        let x = x2.sqrt();
+        let root = [x, p1 / x];
+        assert!(converges_to_solution(&sys, &root, &p));
+        // a slightly inaccurate end still converges to it
+        assert!(converges_to_solution(&sys, &[root[0] * (1.0 + 1e-9), root[1]], &p));
+        // a point that is no solution is rejected, even if Newton would go somewhere from it
+        assert!(!converges_to_solution(&sys, &[root[0] + 0.3, root[1] - 0.2], &p));
+    }
+}
