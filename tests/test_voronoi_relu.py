@@ -1,6 +1,7 @@
 """Voronoi cells of ReLU networks seen at input points (nm.NeuromanifoldAt): the image of
-theta -> f_theta(X) is a finite union of images of polynomial maps (one per activation pattern),
-searched locally (multistart, an upper bound).
+theta -> f_theta(X) is a finite union of images of polynomial maps (one per activation pattern).
+With one hidden layer and one output it is a finite union of polyhedral cones, and the nearest
+points are exact (``_voronoi_relu.py``); else local searches (multistart, an upper bound).
 
 One hidden neuron on inputs x_1 < ... < x_n is solved in closed form: x -> a relu(w x + b) + c
 takes the values c + alpha (x - t)_+ (w > 0) or c + alpha (t - x)_+ (w < 0), so M is the union
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 import neuromanifold as nm
 from neuromanifold._voronoi_networks import NetworkJob, _least_squares, strata
+from neuromanifold._voronoi_relu import ReluCells
 
 X1 = np.array([-1.3, -0.4, 0.2, 0.9, 1.7])
 
@@ -63,31 +65,87 @@ def exact_one_neuron(U: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return (Uc**2).sum(axis=1) - np.maximum(edge, inner), edge, inner
 
 
-def one_neuron_job(target: str = "boundary", n: int = 400, seed: int = 0) -> NetworkJob:
-    return NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), X1[None, :]), target, nm.Gaussian(), seed, n, "auto", n, certify=False)
+def one_neuron_job(target: str = "boundary", n: int = 400, seed: int = 0, method: str = "auto") -> NetworkJob:
+    return NetworkJob.create(nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), X1[None, :]), target, nm.Gaussian(), seed, n, method, n, certify=False)
 
 
-def test_one_neuron_distances_and_edges_match_the_closed_form() -> None:
-    j = one_neuron_job()
-    assert j.method == "multistart" and not j.exhaustive
+@pytest.mark.parametrize("method", ["auto", "multistart"])
+def test_one_neuron_distances_and_edges_match_the_closed_form(method: str) -> None:
+    j = one_neuron_job(method=method)
+    assert (j.method, j.exhaustive) == (("exhaustive", True) if method == "auto" else ("multistart", False))
     assert [(s.name, s.dim) for s in j.strata] == [("smooth part", 3), ("constant functions (a hidden layer switched off)", 1), ("zero function", 0)]
     U = j.samples(0)
     D, rank_drop = j.distances(U, 0)
     dist, edge, inner = exact_one_neuron(U, X1)
-    # a local search's value is attained by its parameters, so never below the minimum; with
-    # kinks anchored at the data and the stalls at kinks polished, it finds the minimum
-    assert np.all(D[:, 0] >= dist * (1 - 1e-9) - 1e-12)
-    assert np.mean(D[:, 0] <= dist * (1 + 1e-7) + 1e-12) >= 0.99
-    # the edges (affine functions, spikes) are nearest for a positive share of the data
     d = j.decide_from(D, rank_drop, [-1])
     clear = np.abs(edge - inner) > 1e-3 * (edge + inner)
     on_edge = edge > inner
-    decided = clear & (d >= 0)
-    assert decided.mean() > 0.9
-    assert np.mean((d[decided] == 1) == on_edge[decided]) >= 0.98
+    if j.exhaustive:
+        # the least projection onto the faces of the neuron's cones is the distance itself, and
+        # the nearest face lies next to a piece of lower rank exactly on the edges
+        assert np.allclose(D[:, 0], dist, rtol=1e-9, atol=1e-12)
+        assert (d >= 0).all() and np.array_equal(d[clear] == 1, on_edge[clear])
+    else:
+        # a local search's value is attained by its parameters, so never below the minimum; with
+        # kinks anchored at the data and the stalls at kinks polished, it finds the minimum
+        assert np.all(D[:, 0] >= dist * (1 - 1e-9) - 1e-12)
+        assert np.mean(D[:, 0] <= dist * (1 + 1e-7) + 1e-12) >= 0.99
+        decided = clear & (d >= 0)
+        assert decided.mean() > 0.9
+        assert np.mean((d[decided] == 1) == on_edge[decided]) >= 0.98
+    # the edges (affine functions, spikes) are nearest for a positive share of the data
     assert 0.1 < on_edge.mean() < 0.9
     # the constants lie in every piece: nearest only for data orthogonal to all of them
     assert (j.decide_from(D, rank_drop, [1]) == 1).sum() == 0
+
+
+ONE_LAYER = st.sampled_from([(1, 2, 1), (2, 2, 1), (1, 3, 1), (3, 2, 1)])
+
+
+@settings(max_examples=15, deadline=None)
+@given(widths=ONE_LAYER, bias=st.booleans(), n_points=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, ...], bias: bool, n_points: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    M = nm.NeuromanifoldAt(nm.ReLUNetwork(widths, bias=bias), rng.standard_normal((widths[0], n_points)))
+    cells = ReluCells.of(M)
+    U = rng.standard_normal((6, M.ambient_dim))
+    best, first, _, _ = cells.nearest(U, [widths[1], 0] if bias else [widths[1]])
+    # attained: parameters built from the nearest union of faces give that distance
+    for u, f, b in zip(U, first, best[:, 0]):
+        assert np.isclose(((M.mu(cells.witness(M, u, int(f))) - u) ** 2).sum(), b, rtol=1e-8, atol=1e-10)
+    # and never beaten by random parameters or by local searches
+    random = ((M.mu(rng.standard_normal((500, M.n_params)))[None, :, :] - U[:, None, :]) ** 2).sum(axis=2).min(axis=1)
+    assert np.all(best[:, 0] <= random * (1 + 1e-9) + 1e-12)
+    searched, _ = _least_squares(M, np.arange(M.n_params), U, rng)  # type: ignore[arg-type]
+    assert np.all(best[:, 0] <= searched * (1 + 1e-9) + 1e-12)
+    if bias:  # the constants: the mean
+        assert np.allclose(best[:, 1], ((U - U.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
+
+
+def test_exact_method_on_a_network_that_fills_its_points() -> None:
+    # relu:1,2,1 at 5 points has dimension 5: data in M are their own nearest points (rank full
+    # there), and the estimator agrees with the local searches wherever those reach the minimum
+    M = nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :])
+    assert M.dim() == 5
+    ex = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 300, "exhaustive", 300)
+    ms = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 300, "multistart", 300)
+    U = ex.samples(0)
+    (De, re), (Dm, rm) = ex.distances(U, 0), ms.distances(U, 0)
+    assert np.all(De <= Dm * (1 + 1e-9) + 1e-12)
+    inside = De[:, 0] <= 1e-20 * (U**2).sum(axis=1)
+    assert 0.05 < inside.mean() < 0.95 and (re[inside] == 0).all()
+    assert (ex.decide_from(De, re, [-1])[inside] == 0).all()
+    reached = np.abs(De[:, 0] - Dm[:, 0]) <= 1e-7 * De[:, 0]
+    assert reached.sum() >= 50
+    assert np.mean(ex.decide_from(De, re, [-1])[reached] == ms.decide_from(Dm, rm, [-1])[reached]) >= 0.85
+
+
+def test_functional_dimension_finds_the_kinks_among_the_points() -> None:
+    # three neurons with kinks in distinct gaps of six points, and the bias: rank min(6, 3 * 2 + 1);
+    # standard normal parameters often put kinks outside the data
+    for seed in range(5):
+        X = np.random.default_rng(seed).standard_normal((1, 6))
+        assert nm.functional_dimension(nm.parse("relu:1,3,1"), X) == 6
 
 
 @settings(max_examples=15, deadline=None)
@@ -130,12 +188,14 @@ def test_relu_counts_do_not_depend_on_threads_and_survive_pickling() -> None:
     before = nm.get_num_threads()
     try:
         out = []
-        for threads in (1, 2):
-            nm.set_num_threads(threads)
-            est = nm.voronoi_mc(M, "boundary", 120, seed=2, progress=False, chunk_size=40)
-            assert est.method == "multistart" and not est.exhaustive and "an upper bound" in str(est)
-            out.append((est.hits, est.n_failed))
-        assert out[0] == out[1]
+        for method in ("multistart", "auto"):
+            out = []
+            for threads in (1, 2):
+                nm.set_num_threads(threads)
+                est = nm.voronoi_mc(M, "boundary", 120, seed=2, progress=False, chunk_size=40, method=method)
+                assert est.exhaustive == (method == "auto") and ("an upper bound" in str(est)) == (method == "multistart")
+                out.append((est.hits, est.n_failed))
+            assert out[0] == out[1]
     finally:
         nm.set_num_threads(before)
     job = NetworkJob.create(M, "singular", nm.Gaussian(), 1, 60, "multistart", 30)
@@ -159,6 +219,6 @@ def test_relu_bad_input() -> None:
         nm.NeuromanifoldAt(net, np.array([[0.0, np.nan]]))
     M = nm.NeuromanifoldAt(net, X1[None, :])
     with pytest.raises(ValueError, match="piecewise linear"):
-        nm.voronoi_mc(M, "singular", 10, progress=False, method="exhaustive")
+        nm.voronoi_mc(nm.NeuromanifoldAt(nm.parse("relu:1,2,2,1"), X1[None, :]), "boundary", 10, progress=False, method="exhaustive")
     with pytest.raises(ValueError, match="unknown target"):
         nm.voronoi_mc(M, "cusp", 10, progress=False)

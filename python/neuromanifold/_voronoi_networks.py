@@ -31,6 +31,7 @@ from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, 
 from ._chunks import chunk_samples, decided_counts
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
+from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_tangent import tangent_edge, tangent_edge_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
@@ -234,10 +235,8 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
     rank a' < d, no free block: multistart there. Elsewhere the real neuromanifold may have a
     boundary that is no stratum (binary quartics of real rank 2)."""
     if isinstance(net, NeuromanifoldAt):
-        return (
-            f"{net.spec} is piecewise linear: its image at the input points is a union of images of polynomial maps, "
-            "one per activation pattern, with edges that are no stratum; use method='multistart'"
-        )
+        # one hidden layer and one output: a finite union of polyhedral cones (_voronoi_relu.py)
+        return relu_cells_unavailable(net) or _relu_strata_unavailable(net, all_strata)
     if linear_shape(net) is not None:
         return None
     if _quadratic_one_output(net):
@@ -261,6 +260,41 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
                 f"the stratum {s.name!r} of {net.spec} has dimension {s.dim}, not {chart_dim(form, s.support)}: its fibers are "
                 "larger than the rescalings of the blocks of parameters, so the exhaustive charts do not apply; use method='multistart'"
             )
+    return None
+
+
+def _relu_neurons(net: NeuromanifoldAt, s: Stratum) -> int | None:
+    """The hidden neurons of a stratum of a ReLU network with one hidden layer (None for a
+    point); the parameters are W1 (h x d), b1 (h), W2 (1 x h), b2, the biases when present."""
+    if s.point:
+        return None
+    h = net.net.widths[1]
+    if s.support is None:
+        return h
+    d = net.net.widths[0]
+    outputs = d * h + (h if net.net.bias else 0)
+    return sum(1 for i in s.support if outputs <= i < outputs + h)
+
+
+def _relu_strata_unavailable(net: NeuromanifoldAt, all_strata: list[Stratum]) -> str | None:
+    """The exact method counts neurons: every stratum must be whole neurons (weights, bias and
+    output weight) with the output bias, as the subnetworks and the constant functions are."""
+    relu = net.net
+    d, h = relu.widths[0], relu.widths[1]
+    for s in all_strata:
+        if s.point or s.support is None:
+            continue
+        kept = [i for i in range(h) if d * h + (h if relu.bias else 0) + i in s.support]
+        whole = set()
+        for i in kept:
+            whole.update(range(i * d, (i + 1) * d))
+            if relu.bias:
+                whole.add(d * h + i)
+            whole.add(d * h + (h if relu.bias else 0) + i)
+        if relu.bias:
+            whole.add(relu.n_params - 1)
+        if whole != set(s.support):
+            return f"the stratum {s.name!r} of {net.spec} is not made of whole neurons with the output bias; use method='multistart'"
     return None
 
 
@@ -325,7 +359,8 @@ class NetworkJob:
         why = None if method == "multistart" else _exhaustive_available(net, all_strata)
         automatic = method == "auto"
         built: dict[int, tuple[Chart, System, bool]] = {}
-        if automatic and why is None and _start_paths(net, all_strata, seed, built) > AUTO_START_PATHS:
+        relu = isinstance(net, NeuromanifoldAt)
+        if automatic and why is None and not relu and _start_paths(net, all_strata, seed, built) > AUTO_START_PATHS:
             # (attention:3,1,1,2 has 16,333 paths per generic solve: many minutes before the first
             # sample)
             why = f"{net.spec}: the exhaustive method's start systems have over {AUTO_START_PATHS} paths"
@@ -338,7 +373,7 @@ class NetworkJob:
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
             raise ValueError(why)
-        if targets == [-1] and method == "exhaustive" and not is_multilinear(net):
+        if targets == [-1] and method == "exhaustive" and not relu and not is_multilinear(net):
             if automatic:
                 method = "multistart"
             else:
@@ -417,6 +452,8 @@ class NetworkJob:
         methods without parameters of their own say RANK_FULL)."""
         if self.method == "multistart":
             return self._multistart_distances(U, salt)
+        if isinstance(self.net, NeuromanifoldAt):
+            return self._relu_distances(U)
         cols, rank_drop = [], np.full(len(U), RANK_FULL, dtype=np.int8)
         for i, s in enumerate(self.strata):
             if s.point:
@@ -430,6 +467,28 @@ class NetworkJob:
             if i == 0 and is_multilinear(self.net):
                 rank_drop = np.array([self._rank_drop(c, u) for c, u in zip(found, U)], dtype=np.int8)
         return np.column_stack(cols), rank_drop
+
+    def _relu_distances(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact distances of a ReLU network with one hidden layer and one output: the least
+        feasible projection onto the unions of faces of its neurons' cones (``ReluCells``); the
+        rank drops where the nearest union lies next to a piece of lower rank (RANK_UNKNOWN when
+        two unions tie with different answers)."""
+        net = self.net
+        assert isinstance(net, NeuromanifoldAt)
+        cells = ReluCells.of(net)
+        neurons = [_relu_neurons(net, s) for s in self.strata]
+        counted = [n for n in neurons if n is not None]
+        best, first, runner, runner_value = cells.nearest(U, counted)
+        cols = []
+        for s, n in zip(self.strata, neurons):
+            cols.append((U**2).sum(axis=1) if n is None else best[:, counted.index(n)])
+        D = np.column_stack(cols)
+        dim = self.strata[0].dim
+        drop = np.array([cells.drops_rank(int(f), dim) for f in first])
+        tie = runner_value <= D[:, 0] * (1 + TIE_BAND) + ZERO_DISTANCE * (U**2).sum(axis=1)
+        other = np.array([cells.drops_rank(int(r), dim) if t and r >= 0 else d for r, t, d in zip(runner, tie, drop)], dtype=bool)
+        rank_drop = np.where(drop != other, RANK_UNKNOWN, np.where(drop, RANK_DROP, RANK_FULL)).astype(np.int8)
+        return D, rank_drop
 
     def decide_from(self, D: np.ndarray, rank_drop: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:
         exhaustive = self.method == "exhaustive"

@@ -96,6 +96,8 @@ def functional_dimension(
         thetas = [theta]
     else:
         thetas = list(net.random_params(trials, seed))
+        if isinstance(net, ReLUNetwork) and net.bias:
+            thetas += list(_kinks_among_points(net, v.points(X, net.n_inputs), trials, seed))
     best = 0
     for t in thetas:
         if isinstance(net, ReLUNetwork):
@@ -111,3 +113,27 @@ def functional_dimension(
         j = j.reshape(-1, j.shape[-1])
         best = max(best, int(np.linalg.matrix_rank(j)))
     return best
+
+
+def _kinks_among_points(net: ReLUNetwork, X: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Random parameters (n, N) whose hidden units have their kinks among the input points X
+    (d_0, K), layer by layer: each bias puts the unit's zero at an input's pre-activation or
+    between two. Standard normal parameters often leave a kink outside the data, where the
+    unit is affine or dead at every point and the rank is below the generic one."""
+    rng = np.random.default_rng([seed, 0x4B1])
+    thetas = net.random_params(n, seed + 1).copy()
+    widths = net.widths
+    for theta in thetas:
+        A, at = X, 0
+        for layer in range(len(widths) - 1):
+            d_in, d_out = widths[layer], widths[layer + 1]
+            W = theta[at : at + d_out * d_in].reshape(d_out, d_in)
+            at += d_out * d_in
+            if layer < len(widths) - 2:
+                Z = W @ A  # (d_out, K) before the bias
+                p, q = rng.integers(0, Z.shape[1], (2, d_out))
+                lam = np.where(rng.random(d_out) < 0.5, 1.0, rng.random(d_out))
+                theta[at : at + d_out] = -(lam * Z[np.arange(d_out), p] + (1 - lam) * Z[np.arange(d_out), q])
+                A = np.maximum(Z + theta[at : at + d_out, None], 0.0)
+            at += d_out
+    return thetas

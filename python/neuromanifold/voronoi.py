@@ -580,7 +580,8 @@ def voronoi_mc(
 
     ``variety``: a :class:`PlaneCurve`, a :class:`ParametrizedVariety`, an algebraic network (its
     neuromanifold in coefficient space, with the Euclidean distance on coefficients), a
-    :class:`NeuromanifoldAt` (a ReLU network's values at input points; local searches only), or
+    :class:`NeuromanifoldAt` (a ReLU network's values at input points: exact with one hidden layer
+    and one output, a finite union of polyhedral cones; else local searches), or
     a spec / curve equation string.
     ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
     name of one of their strata, for networks a subnetwork (or its description, or its index in
@@ -597,7 +598,8 @@ def voronoi_mc(
     one exists, else exhaustive where available:
     linear networks, one hidden layer with z^2 and one output (with or without biases),
     convolutional networks that are linear or have the activation z^k, lightning attention with
-    a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; not where its start systems would
+    a = 1 or d <= 2: mu linear in V, k, q or in V and K^T Q; ReLU networks with one hidden layer
+    and one output at input points, up to 200,000 unions of faces; not where its start systems would
     exceed 5,000 paths, nor for MLP charts of more than 8 coordinates; else local searches) or
     ``"certificate"`` (networks: a proof
     that every target stratum has a null Voronoi cell at every point, from the two-sided tangent

@@ -1,0 +1,301 @@
+"""Exact nearest points for ReLU networks with one hidden layer and one output, seen at input
+points: the image is a finite union of polyhedral cones.
+
+A neuron's values at the inputs X are relu(v) for v in V = {X^T w + b} (the column space of
+[X^T, 1], or of X^T without biases). The coordinate hyperplanes v_k = 0 cut V into closed cells,
+on each of which relu is linear, so relu(cell) is the polyhedral cone spanned by the images of
+the cell's rays (the 1-dimensional faces: v in V with rank - 1 independent zero coordinates). A
+set of rays lies in one closed cell exactly when no coordinate is positive on one and negative on
+another. With output weights of either sign and the output bias free,
+
+    M = R 1 + sum_i (cone_i or -cone_i),  cone_i = relu(some closed cell),
+
+a finite union of polyhedral cones. The nearest point of a polyhedral cone lies in the relative
+interior of a face, where it is the projection onto the span of linearly independent generators
+of that face, with coefficients of one sign for each neuron (Caratheodory). Every such projection
+is a point of M. So the distance to M is the least residual over the projections onto the spans
+of independent unions of faces, one face of a cone per neuron, whose coefficients have one sign
+per neuron: an exact minimum, no local search. A subnetwork (fewer neurons) is the same with
+fewer faces; the constant functions are R 1.
+
+The edge of M: the nearest point lies on the smooth part's edge when the face that holds it has
+a span of dimension below dim M. Where such a face is no edge (two full pieces meeting along it,
+as at a kink on an input point), data have it as nearest point with probability 0, since their
+residual must then be orthogonal to both pieces; at an edge (a spike at an extreme input point,
+the affine functions) a positive share of data does, as for every edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations, product
+
+import numpy as np
+
+from .architectures import ReLUNetwork
+from .evaluation import NeuromanifoldAt
+
+MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
+RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
+COMBO_BLOCK = 4_000_000  # samples x unions x columns per array operation, at most (memory)
+
+
+def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
+    """Why the exact method does not apply to this network, or None."""
+    relu = net.net
+    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or relu.widths[-1] != 1:
+        return (
+            f"{net.spec} is piecewise linear: exact nearest points need one hidden layer and one output "
+            "(then M is a finite union of polyhedral cones); with more, its pieces are images of multilinear maps, "
+            "with edges that are no stratum; use method='multistart'"
+        )
+    cells = ReluCells.of(net)
+    if cells.n_unions > MAX_FACE_UNIONS:
+        return f"{net.spec} at {net.n_points} points: {cells.n_unions:,} unions of faces to project onto per sample, over {MAX_FACE_UNIONS:,}"
+    return None
+
+
+def _rays(V: np.ndarray) -> np.ndarray:
+    """The rays (R, K) of the arrangement of coordinate hyperplanes in the column space of the
+    orthonormal V (K, r), both orientations, one per sign vector."""
+    K, r = V.shape
+    found: dict[tuple[int, ...], np.ndarray] = {}
+    for zeros in combinations(range(K), r - 1):
+        if r > 1:
+            _, s, vt = np.linalg.svd(V[list(zeros)])  # vt: (r, r)
+            if s[-1] <= RANK_TOL * max(s[0], 1e-300):
+                continue  # dependent zeros: a plane or more, no ray
+            y = V @ vt[-1]  # the one direction with these zeros
+        else:
+            y = V[:, 0]
+        y = y / np.abs(y).max()
+        for ray in (y, -y):
+            key = tuple(np.where(np.abs(ray) <= 1e-9, 0, np.sign(ray)).astype(int))
+            found.setdefault(key, ray)
+    return np.array(list(found.values())).reshape(-1, K)
+
+
+@dataclass
+class _Group:
+    """Unions of faces with one column layout: the face sizes, and for each union its index,
+    columns G (K, m) (the bias column first, when there is one) and pseudo-inverse (m, K)."""
+
+    sizes: tuple[int, ...]
+    index: np.ndarray
+    G: np.ndarray
+    pinv: np.ndarray
+
+
+@dataclass
+class ReluCells:
+    """The faces of the neurons' cones for a network at its input points, and the unions of
+    faces (at most one per neuron) whose spans hold the nearest points."""
+
+    neurons: int
+    bias: bool
+    V: np.ndarray  # (K, r) orthonormal basis of the neurons' pre-activation values
+    rays: np.ndarray  # (R, K) rays of the arrangement with a nonzero image
+    faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
+    unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
+    groups: list[_Group]
+
+    @classmethod
+    def of(cls, net: NeuromanifoldAt) -> "ReluCells":
+        key = (net.spec, net.X.shape, net.X.tobytes())
+        if key not in _BUILT:
+            _BUILT.clear()  # (one network at a time)
+            _BUILT[key] = cls._build(net)
+        return _BUILT[key]
+
+    @classmethod
+    def _build(cls, net: NeuromanifoldAt) -> "ReluCells":
+        relu = net.net
+        X = net.X  # (d, K)
+        K = X.shape[1]
+        B = np.vstack([X, np.ones((1, K))]).T if relu.bias else X.T
+        u, s, _ = np.linalg.svd(B, full_matrices=False)
+        r = int((s > RANK_TOL * max(s[0], 1e-300)).sum()) if s.size else 0
+        V = u[:, :r]
+        rays = _rays(V) if r else np.zeros((0, K))
+        rays = rays[np.maximum(rays, 0.0).max(axis=1, initial=0.0) > 1e-12]
+        images = np.maximum(rays, 0.0)
+        signs = _signs(rays)
+        # compatible: never positive on one and negative on the other
+        compatible = ~((signs[:, None, :] * signs[None, :, :]) < 0).any(axis=2)
+        faces: list[tuple[int, ...]] = []
+
+        def grow(face: tuple[int, ...]) -> None:
+            faces.append(face)
+            if len(face) == r:
+                return
+            for j in range(face[-1] + 1, len(rays)):
+                if compatible[j, list(face)].all() and _independent(images[list(face) + [j]]):
+                    grow(face + (j,))
+
+        for j in range(len(rays)):
+            grow((j,))
+        # the same image set from different rays is one face
+        unique: dict[tuple[bytes, ...], tuple[int, ...]] = {}
+        for f in faces:
+            unique.setdefault(tuple(sorted(images[j].round(12).tobytes() for j in f)), f)
+        faces = list(unique.values())
+        h = relu.widths[1]
+        fixed = 1 if relu.bias else 0
+        layouts: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        for k in range(h + 1):
+            for c in combinations(range(len(faces)), k):
+                if sum(len(faces[i]) for i in c) + fixed <= K:
+                    layouts.setdefault(tuple(len(faces[i]) for i in c), []).append(c)
+        ones = np.ones(K) / np.sqrt(K)
+        unions: list[tuple[int, ...]] = []
+        groups: list[_Group] = []
+        for sizes, members in layouts.items():
+            if not sizes and not fixed:
+                continue  # the zero function: a point stratum of its own
+            G = np.stack([np.column_stack(([ones] if fixed else []) + [images[j] for i in c for j in faces[i]]) for c in members])
+            sv = np.linalg.svd(G, compute_uv=False)
+            ok = sv[:, -1] > RANK_TOL * sv[:, 0]  # a dependent union is covered by a smaller one
+            kept = [c for c, o in zip(members, ok) if o]
+            if not kept:
+                continue
+            index = np.arange(len(unions), len(unions) + len(kept))
+            unions.extend(kept)
+            groups.append(_Group(sizes, index, G[ok], np.linalg.pinv(G[ok])))
+        return cls(h, relu.bias, V, rays, faces, unions, groups)
+
+    @property
+    def n_unions(self) -> int:
+        return len(self.unions)
+
+    def nearest(self, U: np.ndarray, neurons: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Least squared distance from each row of U (B, K) to the image of at most n neurons, for
+        each n in ``neurons`` (B, len(neurons)), with the zero function left out when there is no
+        output bias; and for the first n, the nearest union of faces (B,), the second best
+        union (B,) and its squared distance (B,)."""
+        Bn, K = U.shape
+        rows = np.arange(Bn)
+        best = np.full((Bn, len(neurons)), np.inf)
+        top = neurons[0]
+        first, runner = np.full(Bn, -1), np.full(Bn, -1)
+        first_value, runner_value = np.full(Bn, np.inf), np.full(Bn, np.inf)
+        for g in self.groups:
+            count = len(g.sizes)
+            m = g.G.shape[2]
+            step = max(1, COMBO_BLOCK // max(1, Bn * max(m, K)))
+            for c0 in range(0, len(g.G), step):
+                P, Gc = g.pinv[c0 : c0 + step], g.G[c0 : c0 + step]
+                coef = np.einsum("bk,cmk->bcm", U, P)  # (B, C, m)
+                resid = ((U[:, None, :] - np.einsum("bcm,ckm->bck", coef, Gc)) ** 2).sum(axis=2)  # (B, C)
+                start = 1 if self.bias else 0
+                for size in g.sizes:
+                    part = coef[:, :, start : start + size]
+                    resid[~((part >= 0).all(axis=2) | (part <= 0).all(axis=2))] = np.inf  # one sign per neuron
+                    start += size
+                j = resid.argmin(axis=1)
+                value = resid[rows, j]
+                for t, n in enumerate(neurons):
+                    if count <= n:
+                        best[:, t] = np.minimum(best[:, t], value)
+                if count > top:
+                    continue
+                resid[rows, j] = np.inf
+                j2 = resid.argmin(axis=1)
+                value2 = resid[rows, j2]
+                ids, ids2 = g.index[c0 + j], g.index[c0 + j2]
+                better = value < first_value
+                # a new best: the runner-up is the old best or this block's second
+                keep_old = first_value <= value2
+                new_runner = np.where(better, np.where(keep_old, first, ids2), np.where(value < runner_value, ids, runner))
+                new_runner_value = np.where(better, np.minimum(first_value, value2), np.minimum(runner_value, value))
+                first = np.where(better, ids, first)
+                first_value = np.where(better, value, first_value)
+                runner, runner_value = new_runner, new_runner_value
+        return best, first, runner, runner_value
+
+    def witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
+        """Parameters (N,) whose values at the inputs are the projection of u onto this union
+        of faces (when its coefficients are feasible): each neuron's pre-activations are the
+        positive combination of its face's rays, its output weight the sign."""
+        relu = net.net
+        d, h = relu.widths[0], relu.widths[1]
+        X = net.X
+        K = X.shape[1]
+        faces = [self.faces[i] for i in self.unions[union]]
+        ones = np.ones(K) / np.sqrt(K)
+        G = np.column_stack(([ones] if self.bias else []) + [np.maximum(self.rays[j], 0.0) for f in faces for j in f])
+        coef = np.linalg.lstsq(G, u, rcond=None)[0]
+        B = np.vstack([X, np.ones((1, K))]).T if self.bias else X.T
+        theta = np.zeros(relu.n_params)
+        out = d * h + (h if self.bias else 0)
+        start = 1 if self.bias else 0
+        for i, f in enumerate(faces):
+            lam = coef[start : start + len(f)]
+            start += len(f)
+            sign = -1.0 if (lam < 0).any() else 1.0
+            pre = (np.abs(lam)[:, None] * self.rays[list(f)]).sum(axis=0)
+            wb = np.linalg.lstsq(B, pre, rcond=None)[0]
+            theta[i * d : (i + 1) * d] = wb[:d]
+            if self.bias:
+                theta[d * h + i] = wb[d]
+            theta[out + i] = sign
+        if self.bias:
+            theta[-1] = coef[0] / np.sqrt(K)
+        return theta
+
+    def drops_rank(self, union: int, dim: int) -> bool:
+        """Does D mu drop rank (below ``dim``) on some open piece of M next to the relative
+        interior of this union of faces? The open cells next to a neuron's face resolve the signs
+        of its zero coordinates; on one, the neuron's derivatives span V restricted to its active
+        coordinates; a switched-off neuron adds its one output-weight direction. A spike (an
+        extreme input point alone active) is next to the one-point cells, where the rank drops; a
+        kink on an inner input point only to full cells on both sides, which fold there."""
+        key = (union, dim)
+        if key not in self._ranks:
+            faces = [self.faces[i] for i in self.unions[union]]
+            K = self.V.shape[0]
+            spare = self.neurons - len(faces)
+            least = dim
+            for choice in product(*[self._sides(f) for f in faces]):
+                cols = ([np.ones((K, 1))] if self.bias else []) + [self.V * P[:, None] for P in choice]
+                rank = np.linalg.matrix_rank(np.hstack(cols)) if cols else 0
+                least = min(least, rank + spare)
+            self._ranks[key] = least < dim
+        return self._ranks[key]
+
+    def _sides(self, face: tuple[int, ...]) -> list[np.ndarray]:
+        """Active sets (boolean, (K,)) of the open cells next to a face."""
+        v = self.rays[list(face)].sum(axis=0)
+        s = _signs(v[None, :])[0]
+        Z = np.flatnonzero(s == 0)
+        if not len(Z):
+            return [s > 0]
+        sub = self.V[Z]  # (|Z|, r): every sign pattern on Z is realized when these rows are independent
+        if np.linalg.matrix_rank(sub) == len(Z):
+            patterns = product((False, True), repeat=len(Z))
+        else:
+            rng = np.random.default_rng(len(Z))
+            patterns = {tuple(y > 0) for y in (sub @ rng.standard_normal((self.V.shape[1], 64))).T}
+        out = []
+        for p in patterns:
+            P = s > 0
+            P[Z] = p
+            out.append(P)
+        return out
+
+    @property
+    def _ranks(self) -> dict[tuple[int, int], bool]:
+        if not hasattr(self, "_rank_cache"):
+            self._rank_cache: dict[tuple[int, int], bool] = {}
+        return self._rank_cache
+
+
+def _signs(rays: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(rays) <= 1e-9, 0, np.sign(rays)).astype(np.int8)
+
+
+_BUILT: dict[tuple[object, ...], ReluCells] = {}
+
+
+def _independent(A: np.ndarray) -> bool:
+    s = np.linalg.svd(A, compute_uv=False)
+    return bool(s[-1] > RANK_TOL * s[0])
