@@ -113,11 +113,14 @@ def networks(samples: int) -> None:
     first solves the critical equations at generic data (exhaustive methods): that setup is
     timed as a run with one sample and left out of the rate."""
     inputs = np.array([[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]])
+    inputs_2d = np.array([[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2], [0.5, -1.1, 0.8, -0.3, 1.4, -0.9]])
     cases = [
         ("conv:2,2^2", "boundary", nm.parse("conv:2,2^2")),
         ("conv:2,2,2", "boundary", nm.parse("conv:2,2,2")),
         ("attention:2,2,2,1", "one dimension of the key/query space switched off", nm.parse("attention:2,2,2,1")),
-        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),
+        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),  # exact: polyhedral cones
+        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs), "multistart"),
+        ("relu:2,2,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), inputs_2d)),
         ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3")),
         ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
         ("poly:2,2,1^4", "boundary", nm.parse("poly:2,2,1^4")),  # the tangential edges
@@ -129,16 +132,17 @@ def networks(samples: int) -> None:
     print("| variety | target | method | setup s (1 / 2 threads) | 1 thread samples/s | 2 threads samples/s | speed-up |")
     print("|---|---|---|---|---|---|---|")
     try:
-        for name, target, variety in cases:
+        for name, target, variety, *how in cases:
+            method = how[0] if how else "auto"
             n = max(samples // share.get(name, 1), 2)
             setups, rates, counts = [], [], []
             for threads in (1, 2):
                 nm.set_num_threads(threads)
                 t0 = time.perf_counter()
-                nm.voronoi_mc(variety, target, 1, seed=0, progress=False)
+                nm.voronoi_mc(variety, target, 1, seed=0, progress=False, method=method)
                 setups.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                est = nm.voronoi_mc(variety, target, n, seed=0, progress=False)
+                est = nm.voronoi_mc(variety, target, n, seed=0, progress=False, method=method)
                 rates.append((n - 1) / max(time.perf_counter() - t0 - setups[-1], 1e-9))
                 counts.append((est.hits, est.n_failed))
             assert counts[0] == counts[1], f"{name}: counts differ between thread counts"

@@ -49,9 +49,10 @@ def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
             "(then M is a finite union of polyhedral cones); with more, its pieces are images of multilinear maps, "
             "with edges that are no stratum; use method='multistart'"
         )
-    cells = ReluCells.of(net)
-    if cells.n_unions > MAX_FACE_UNIONS:
-        return f"{net.spec} at {net.n_points} points: {cells.n_unions:,} unions of faces to project onto per sample, over {MAX_FACE_UNIONS:,}"
+    try:
+        ReluCells.of(net)
+    except ValueError as e:
+        return str(e)
     return None
 
 
@@ -141,6 +142,12 @@ class ReluCells:
         faces = list(unique.values())
         h = relu.widths[1]
         fixed = 1 if relu.bias else 0
+        count = _union_count([len(f) for f in faces], h, K - fixed)
+        if count > MAX_FACE_UNIONS:
+            raise ValueError(
+                f"{net.spec} at {net.n_points} points: {count:,} unions of faces to project onto per sample, "
+                f"over {MAX_FACE_UNIONS:,}; use method='multistart'"
+            )
         layouts: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
         for k in range(h + 1):
             for c in combinations(range(len(faces)), k):
@@ -287,6 +294,16 @@ class ReluCells:
         if not hasattr(self, "_rank_cache"):
             self._rank_cache: dict[tuple[int, int], bool] = {}
         return self._rank_cache
+
+
+def _union_count(sizes: list[int], most: int, room: int) -> int:
+    """Sets of at most ``most`` faces whose sizes add up to at most ``room``."""
+    ways = np.zeros((most + 1, room + 1), dtype=object)  # ways[k, s]: k faces of total size s
+    ways[0, 0] = 1
+    for size in sizes:
+        for k in range(most, 0, -1):
+            ways[k, size:] = ways[k, size:] + ways[k - 1, : room + 1 - size]
+    return int(ways.sum())
 
 
 def _signs(rays: np.ndarray) -> np.ndarray:
