@@ -28,7 +28,9 @@ the affine functions) a positive share of data does, as for every edge.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations, product
+from collections.abc import Iterable
+from itertools import combinations, combinations_with_replacement, product
+from math import comb
 
 import numpy as np
 
@@ -271,29 +273,91 @@ class ReluCells:
 
     def _sides(self, face: tuple[int, ...]) -> list[np.ndarray]:
         """Active sets (boolean, (K,)) of the open cells next to a face."""
-        v = self.rays[list(face)].sum(axis=0)
-        s = _signs(v[None, :])[0]
-        Z = np.flatnonzero(s == 0)
-        if not len(Z):
-            return [s > 0]
-        sub = self.V[Z]  # (|Z|, r): every sign pattern on Z is realized when these rows are independent
-        if np.linalg.matrix_rank(sub) == len(Z):
-            patterns = product((False, True), repeat=len(Z))
-        else:
-            rng = np.random.default_rng(len(Z))
-            patterns = {tuple(y > 0) for y in (sub @ rng.standard_normal((self.V.shape[1], 64))).T}
-        out = []
-        for p in patterns:
-            P = s > 0
-            P[Z] = p
-            out.append(P)
-        return out
+        return _cells_next_to(self.V, self.rays[list(face)].sum(axis=0))
 
     @property
     def _ranks(self) -> dict[tuple[int, int], bool]:
         if not hasattr(self, "_rank_cache"):
             self._rank_cache: dict[tuple[int, int], bool] = {}
         return self._rank_cache
+
+
+def _cells_next_to(V: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
+    """Active sets (boolean, (K,)) of the open cells of the arrangement in the column space of V
+    (K, r) whose closures hold the point v: the signs of its zero coordinates resolved."""
+    s = _signs(v[None, :])[0]
+    Z = np.flatnonzero(s == 0)
+    if not len(Z):
+        return [s > 0]
+    sub = V[Z]  # (|Z|, r): every sign pattern on Z is realized when these rows are independent
+    if np.linalg.matrix_rank(sub) == len(Z):
+        patterns: Iterable[tuple[bool, ...]] = product((False, True), repeat=len(Z))
+    else:
+        rng = np.random.default_rng(len(Z))
+        patterns = {tuple(y > 0) for y in (sub @ rng.standard_normal((V.shape[1], 64))).T}
+    out = []
+    for p in patterns:
+        P = s > 0
+        P[Z] = p
+        out.append(P)
+    return out
+
+
+MAX_CELL_TUPLES = 50_000  # tuples of open cells whose rank the exact dimension tries, at most
+
+
+def one_layer_dimension(net: NeuromanifoldAt) -> int | None:
+    """The functional dimension of a ReLU network with one hidden layer and one output at its
+    input points, exactly: the largest rank of D mu over the tuples of open cells, one per
+    neuron, which is dim(R 1 + sum_i V restricted to the active points of cell i); None for
+    other networks, or when the tuples are too many to try (tried in a seeded random order,
+    stopping at the largest possible rank)."""
+    relu = net.net
+    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or relu.widths[-1] != 1:
+        return None
+    X = net.X
+    K = X.shape[1]
+    B = np.vstack([X, np.ones((1, K))]).T if relu.bias else X.T
+    u, s, _ = np.linalg.svd(B, full_matrices=False)
+    r = int((s > RANK_TOL * max(s[0], 1e-300)).sum()) if s.size else 0
+    if not r:
+        return 1 if relu.bias else 0
+    V = u[:, :r]
+    cells: dict[bytes, np.ndarray] = {}
+    for ray in _rays(V):
+        for P in _cells_next_to(V, ray):
+            if P.any():  # (a dead neuron adds nothing)
+                cells.setdefault(P.tobytes(), P)
+    masks = list(cells.values())
+    h = relu.widths[1]
+    most = min(K, h * r + (1 if relu.bias else 0))
+    total = comb(len(masks) + h - 1, h)
+    rng = np.random.default_rng(K)
+    everything = total <= MAX_CELL_TUPLES
+    picks = rng.permutation(total) if everything else rng.choice(total, MAX_CELL_TUPLES, replace=False)
+    best = 1 if relu.bias else 0
+    for i in picks:
+        choice = _tuple_at(int(i), len(masks), h)
+        cols = ([np.ones((K, 1))] if relu.bias else []) + [V * masks[c][:, None] for c in choice]
+        best = max(best, int(np.linalg.matrix_rank(np.hstack(cols))))
+        if best >= most:
+            return best
+    return best if everything else None
+
+
+def _tuple_at(i: int, n: int, h: int) -> tuple[int, ...]:
+    """The i-th h-multiset of range(n) in the order of combinations_with_replacement."""
+    out: list[int] = []
+    low = 0
+    for k in range(h, 0, -1):
+        for c in range(low, n):
+            block = comb(n - c + k - 2, k - 1)  # multisets starting with c
+            if i < block:
+                out.append(c)
+                low = c
+                break
+            i -= block
+    return tuple(out)
 
 
 def _union_count(sizes: list[int], most: int, room: int) -> int:

@@ -88,13 +88,24 @@ def functional_dimension(
     """Rank of the Jacobian of theta -> f_theta(X) at the input points X (columns).
 
     With ``theta`` None, the maximum over ``trials`` random parameter draws (for ReLU networks the
-    rank depends on the activation pattern, and the generic value is the largest).
+    rank depends on the activation pattern, and the generic value is the largest; with biases
+    also over ``trials`` draws whose kinks lie among the input points, layer by layer). With one
+    hidden layer and one output it is exact: the largest rank over the open cells of the neurons'
+    arrangement of the inputs (``_voronoi_relu.one_layer_dimension``).
     """
     seed = v.nonnegative_int(seed, "seed")
     trials = v.positive_int(trials, "trials")
     if theta is not None:
         thetas = [theta]
     else:
+        if isinstance(net, ReLUNetwork):
+            # one hidden layer, one output: the largest rank over the open cells, exactly
+            from ._voronoi_relu import one_layer_dimension
+            from .evaluation import NeuromanifoldAt
+
+            exact = one_layer_dimension(NeuromanifoldAt(net, X))
+            if exact is not None:
+                return exact
         thetas = list(net.random_params(trials, seed))
         if isinstance(net, ReLUNetwork) and net.bias:
             thetas += list(_kinks_among_points(net, v.points(X, net.n_inputs), trials, seed))
