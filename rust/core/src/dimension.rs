@@ -88,11 +88,7 @@ pub fn dimension(net: &Network, seed: u64) -> Result<DimensionReport> {
         }
     }
     let (dim, s) = best.expect("at least one point");
-    let gap = if dim == 0 || dim >= s.len() || s[dim] == 0.0 {
-        f64::INFINITY
-    } else {
-        s[dim - 1] / s[dim]
-    };
+    let gap = if dim == 0 || dim >= s.len() || s[dim] == 0.0 { f64::INFINITY } else { s[dim - 1] / s[dim] };
     let exact = exact_rank(net, seed)?;
     let expected = net.expected_dim();
     let complex_filling = dim == a;

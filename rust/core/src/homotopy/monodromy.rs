@@ -134,22 +134,8 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
 
 #[cfg(test)]
 mod tests {
+    use super::super::refine::tests::circle_hyperbola;
     use super::*;
-    use crate::system::Term;
-
-    /// x^2 + y^2 = p_0, x y = p_1: four solutions at generic parameters.
-    fn circle_hyperbola() -> System {
-        let t = |c: f64, e: [u32; 4]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
-        System::new(
-            2,
-            2,
-            vec![
-                vec![t(1.0, [2, 0, 0, 0]), t(1.0, [0, 2, 0, 0]), t(-1.0, [0, 0, 1, 0])],
-                vec![t(1.0, [1, 1, 0, 0]), t(-1.0, [0, 0, 0, 1])],
-            ],
-        )
-        .unwrap()
-    }
 
     #[test]
     fn monodromy_finds_every_solution_and_only_solutions() {

@@ -38,12 +38,12 @@ pub fn converges_to_solution(sys: &System, x: &[C], p: &[C]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::system::Term;
 
     /// x^2 + y^2 = p_0, x y = p_1: four solutions at generic parameters.
-    fn circle_hyperbola() -> System {
+    pub(crate) fn circle_hyperbola() -> System {
         let t = |c: f64, e: [u32; 4]| Term { coefficient: C::new(c, 0.0), exponents: e.to_vec() };
         System::new(
             2,
