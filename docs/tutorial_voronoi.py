@@ -42,3 +42,16 @@ a, b, c, d = U.T  # coefficients of x^3, x^2 y, x y^2, y^3
 three_real_roots = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d > 0
 print("share of Gaussian cubics with three real roots:", three_real_roots.mean())
 assert edge.ci95[0] < three_real_roots.mean() < edge.ci95[1]
+
+# 4. A ReLU network is seen through its values at input points. With one hidden layer and one
+# output its image is a finite union of polyhedral cones, so nearest points are exact: here the
+# edges (affine functions, a spike at an extreme point) against the closed form of one neuron,
+# x -> c + a relu(w x + b) at five points (an edge is nearest when the best affine or spike fit
+# beats every fit with a kink among the points).
+x = np.array([-1.3, -0.4, 0.2, 0.9, 1.7])
+relu = nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), x[None, :])
+edges = nm.voronoi_mc(relu, "boundary", 20_000, seed=2, progress=False)
+print(edges)
+assert edges.exhaustive and edges.ci95[0] > 0  # (a sample is undecided where two faces tie)
+# local searches give an upper bound only, and say so
+print(nm.voronoi_mc(relu, "boundary", 200, seed=2, progress=False, method="multistart"))
