@@ -88,6 +88,13 @@ class _Group:
     G: np.ndarray
     pinv: np.ndarray
 
+    @property
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """pinv and G^T with the unions' rows stacked (C m, K): two matrix products give the
+        coefficients and G^T u of every union for many samples."""
+        C, m, K = self.pinv.shape
+        return self.pinv.reshape(C * m, K), self.G.transpose(0, 2, 1).reshape(C * m, K)
+
 
 @dataclass
 class ReluCells:
@@ -187,18 +194,25 @@ class ReluCells:
         top = neurons[0]
         first, runner = np.full(Bn, -1), np.full(Bn, -1)
         first_value, runner_value = np.full(Bn, np.inf), np.full(Bn, np.inf)
+        norms = (U**2).sum(axis=1)
         for g in self.groups:
             count = len(g.sizes)
             m = g.G.shape[2]
-            step = max(1, COMBO_BLOCK // max(1, Bn * max(m, K)))
+            P, Gt = g.rows
+            step = max(1, COMBO_BLOCK // max(1, Bn * m))
             for c0 in range(0, len(g.G), step):
-                P, Gc = g.pinv[c0 : c0 + step], g.G[c0 : c0 + step]
-                coef = np.einsum("bk,cmk->bcm", U, P)  # (B, C, m)
-                resid = ((U[:, None, :] - np.einsum("bcm,ckm->bck", coef, Gc)) ** 2).sum(axis=2)  # (B, C)
+                c1 = min(len(g.G), c0 + step)
+                coef = (U @ P[c0 * m : c1 * m].T).reshape(Bn, c1 - c0, m)
+                # |u - G coef|^2 = |u|^2 - coef . G^T u for the least-squares coefficients
+                resid = np.maximum(norms[:, None] - (coef * (U @ Gt[c0 * m : c1 * m].T).reshape(Bn, c1 - c0, m)).sum(axis=2), 0.0)
                 start = 1 if self.bias else 0
                 for size in g.sizes:
-                    part = coef[:, :, start : start + size]
-                    resid[~((part >= 0).all(axis=2) | (part <= 0).all(axis=2))] = np.inf  # one sign per neuron
+                    # one sign per neuron (a face of one ray: either sign is a point of M)
+                    if size == 2:
+                        resid[coef[:, :, start] * coef[:, :, start + 1] < 0] = np.inf
+                    elif size > 2:
+                        part = coef[:, :, start : start + size]
+                        resid[(part.min(axis=2) < 0) & (part.max(axis=2) > 0)] = np.inf
                     start += size
                 j = resid.argmin(axis=1)
                 value = resid[rows, j]
