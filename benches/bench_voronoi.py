@@ -118,9 +118,10 @@ def networks(samples: int) -> None:
         ("conv:2,2^2", "boundary", nm.parse("conv:2,2^2")),
         ("conv:2,2,2", "boundary", nm.parse("conv:2,2,2")),
         ("attention:2,2,2,1", "one dimension of the key/query space switched off", nm.parse("attention:2,2,2,1")),
-        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs)),  # exact: polyhedral cones
+        # exact (polyhedral cones), with more samples: a run of 1,000 is over in a blink
+        ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs), "auto", 100),
         ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs), "multistart"),
-        ("relu:2,2,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), inputs_2d)),
+        ("relu:2,2,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), inputs_2d), "auto", 10),
         ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3")),
         ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
         ("poly:2,2,1^4", "boundary", nm.parse("poly:2,2,1^4")),  # the tangential edges
@@ -134,7 +135,7 @@ def networks(samples: int) -> None:
     try:
         for name, target, variety, *how in cases:
             method = how[0] if how else "auto"
-            n = max(samples // share.get(name, 1), 2)
+            n = max(samples * (how[1] if len(how) > 1 else 1) // share.get(name, 1), 2)
             setups, rates, counts = [], [], []
             for threads in (1, 2):
                 nm.set_num_threads(threads)

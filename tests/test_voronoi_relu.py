@@ -226,3 +226,25 @@ def test_too_many_unions_of_faces_fall_back_to_local_searches() -> None:
     with pytest.raises(ValueError, match="unions of faces"):
         nm.voronoi_mc(M, "boundary", 10, progress=False, method="exhaustive")
     assert NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
+
+
+@pytest.mark.parametrize(
+    "spec, X",
+    [
+        ("relu:1,2,1", [[0.0, 1.0, 1.0, 2.0, 3.0]]),  # a repeated input
+        ("relu:2,2,1", [[0, 1, 2, 3, 0.5], [0, 1, 2, 3, -1.0]]),  # four inputs on a line
+        ("relu:2,2,1+nobias", [[-1, -1, -1, 0, 0, 0, 1, 1, 1], [-1, 0, 1, -1, 0, 1, -1, 0, 1]]),  # a grid, the origin on it
+    ],
+)
+def test_exact_method_on_inputs_in_special_position(spec: str, X: list[list[float]]) -> None:
+    # cells with more zero coordinates than the rank needs, and repeated rows: the distances are
+    # still attained and unbeaten
+    M = nm.NeuromanifoldAt(nm.parse(spec), np.array(X, dtype=float))
+    cells = ReluCells.of(M)
+    U = np.random.default_rng(2).standard_normal((40, M.ambient_dim))
+    best, first, _, _ = cells.nearest(U, [cells.neurons])
+    for u, f, b in zip(U, first, best[:, 0]):
+        assert np.isclose(((M.mu(cells.witness(M, u, int(f))) - u) ** 2).sum(), b, rtol=1e-8, atol=1e-10)
+    random = ((M.mu(M.random_params(3000, seed=3))[None, :, :] - U[:, None, :]) ** 2).sum(axis=2).min(axis=1)
+    searched, _ = _least_squares(M, np.arange(M.n_params), U, np.random.default_rng(0))  # type: ignore[arg-type]
+    assert np.all(best[:, 0] <= np.minimum(random, searched) * (1 + 1e-9) + 1e-12)

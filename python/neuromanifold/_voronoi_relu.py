@@ -27,9 +27,9 @@ the affine functions) a positive share of data does, as for every edge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
-from itertools import combinations, combinations_with_replacement, product
+from dataclasses import dataclass, field
+from itertools import combinations, product
 from math import comb
 
 import numpy as np
@@ -73,27 +73,28 @@ def _rays(V: np.ndarray) -> np.ndarray:
             y = V[:, 0]
         y = y / np.abs(y).max()
         for ray in (y, -y):
-            key = tuple(np.where(np.abs(ray) <= 1e-9, 0, np.sign(ray)).astype(int))
-            found.setdefault(key, ray)
+            found.setdefault(tuple(_signs(ray[None, :])[0]), ray)
     return np.array(list(found.values())).reshape(-1, K)
 
 
 @dataclass
 class _Group:
     """Unions of faces with one column layout: the face sizes, and for each union its index,
-    columns G (K, m) (the bias column first, when there is one) and pseudo-inverse (m, K)."""
+    columns G (K, m) (the bias column first, when there is one) and pseudo-inverse (m, K), with
+    the unions' rows of the pseudo-inverses and of G^T stacked (C m, K): two matrix products give
+    the coefficients and G^T u of every union for many samples."""
 
     sizes: tuple[int, ...]
     index: np.ndarray
     G: np.ndarray
     pinv: np.ndarray
+    pinv_rows: np.ndarray = field(init=False, repr=False)
+    gram_rows: np.ndarray = field(init=False, repr=False)
 
-    @property
-    def rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """pinv and G^T with the unions' rows stacked (C m, K): two matrix products give the
-        coefficients and G^T u of every union for many samples."""
+    def __post_init__(self) -> None:
         C, m, K = self.pinv.shape
-        return self.pinv.reshape(C * m, K), self.G.transpose(0, 2, 1).reshape(C * m, K)
+        self.pinv_rows = self.pinv.reshape(C * m, K)
+        self.gram_rows = self.G.transpose(0, 2, 1).reshape(C * m, K)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class ReluCells:
     faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
     unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
     groups: list[_Group]
+    _ranks: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, net: NeuromanifoldAt) -> "ReluCells":
@@ -198,7 +200,7 @@ class ReluCells:
         for g in self.groups:
             count = len(g.sizes)
             m = g.G.shape[2]
-            P, Gt = g.rows
+            P, Gt = g.pinv_rows, g.gram_rows
             step = max(1, COMBO_BLOCK // max(1, Bn * m))
             for c0 in range(0, len(g.G), step):
                 c1 = min(len(g.G), c0 + step)
@@ -289,11 +291,6 @@ class ReluCells:
         """Active sets (boolean, (K,)) of the open cells next to a face."""
         return _cells_next_to(self.V, self.rays[list(face)].sum(axis=0))
 
-    @property
-    def _ranks(self) -> dict[tuple[int, int], bool]:
-        if not hasattr(self, "_rank_cache"):
-            self._rank_cache: dict[tuple[int, int], bool] = {}
-        return self._rank_cache
 
 
 def _cells_next_to(V: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
