@@ -248,3 +248,18 @@ def test_exact_method_on_inputs_in_special_position(spec: str, X: list[list[floa
     random = ((M.mu(M.random_params(3000, seed=3))[None, :, :] - U[:, None, :]) ** 2).sum(axis=2).min(axis=1)
     searched, _ = _least_squares(M, np.arange(M.n_params), U, np.random.default_rng(0))  # type: ignore[arg-type]
     assert np.all(best[:, 0] <= np.minimum(random, searched) * (1 + 1e-9) + 1e-12)
+
+
+def test_face_unions_refuse_bad_shapes() -> None:
+    from neuromanifold import _core
+
+    groups = [([1], False, np.eye(2), np.eye(2), [0, 1])]
+    unions = _core.FaceUnions(2, groups)
+    best, first, runner, value = unions.nearest(np.array([[3.0, -4.0]]), [1])
+    assert best[0, 0] == 9.0 and first[0] == 1 and runner[0] == 0 and value[0] == 16.0  # the nearer axis
+    with pytest.raises(ValueError, match="shape"):
+        unions.nearest(np.zeros((1, 3)), [1])
+    with pytest.raises(ValueError, match="entries"):
+        _core.FaceUnions(2, [([1], False, np.eye(2)[:1], np.eye(2), [0, 1])]).nearest(np.zeros((1, 2)), [1])
+    with pytest.raises(ValueError, match="NaN"):
+        unions.nearest(np.array([[np.nan, 0.0]]), [1])

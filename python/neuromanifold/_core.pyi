@@ -122,6 +122,19 @@ class System:
         self, seed: int, loops_without_new: int, max_loops: int, target_count: int | None = None
     ) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128], int]: ...
 
+class FaceUnions:
+    """Unions of faces of polyhedral cones; ``groups``: per column layout (face sizes, a free
+    first column, pseudo-inverse rows (C m, dim), G^T rows (C m, dim), union indices (C,))."""
+
+    def __init__(
+        self,
+        dim: int,
+        groups: list[tuple[list[int], bool, npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]],
+    ) -> None: ...
+    def nearest(
+        self, data: npt.NDArray[np.float64], counts: list[int]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+
 class PlaneCurve:
     def __init__(
         self,

@@ -18,11 +18,14 @@ of independent unions of faces, one face of a cone per neuron, whose coefficient
 per neuron: an exact minimum, no local search. A subnetwork (fewer neurons) is the same with
 fewer faces; the constant functions are R 1.
 
-The edge of M: the nearest point lies on the smooth part's edge when the face that holds it has
-a span of dimension below dim M. Where such a face is no edge (two full pieces meeting along it,
-as at a kink on an input point), data have it as nearest point with probability 0, since their
-residual must then be orthogonal to both pieces; at an edge (a spike at an extreme input point,
-the affine functions) a positive share of data does, as for every edge.
+The faces, their unions and the projections' matrices are made here; the projections of the
+samples run in the core (``_core.FaceUnions``), in parallel.
+
+The edge of M (where D mu drops rank): the nearest point is on it when the union of faces that
+holds it lies next to an open cell, for some neuron, on which D mu has lower rank: a spike at an
+extreme input point (next to the one-point cells), the affine functions. A kink on an inner
+input point lies between two full cells, which fold there: it attracts a positive share of data
+(as the closed form of one neuron shows) and is no edge.
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ from math import comb
 
 import numpy as np
 
+from . import _core
 from .architectures import ReLUNetwork
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
 RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
-COMBO_BLOCK = 4_000_000  # samples x unions x columns per array operation, at most (memory)
 
 
 def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
@@ -78,26 +81,6 @@ def _rays(V: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Group:
-    """Unions of faces with one column layout: the face sizes, and for each union its index,
-    columns G (K, m) (the bias column first, when there is one) and pseudo-inverse (m, K), with
-    the unions' rows of the pseudo-inverses and of G^T stacked (C m, K): two matrix products give
-    the coefficients and G^T u of every union for many samples."""
-
-    sizes: tuple[int, ...]
-    index: np.ndarray
-    G: np.ndarray
-    pinv: np.ndarray
-    pinv_rows: np.ndarray = field(init=False, repr=False)
-    gram_rows: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        C, m, K = self.pinv.shape
-        self.pinv_rows = self.pinv.reshape(C * m, K)
-        self.gram_rows = self.G.transpose(0, 2, 1).reshape(C * m, K)
-
-
-@dataclass
 class ReluCells:
     """The faces of the neurons' cones for a network at its input points, and the unions of
     faces (at most one per neuron) whose spans hold the nearest points."""
@@ -108,7 +91,7 @@ class ReluCells:
     rays: np.ndarray  # (R, K) rays of the arrangement with a nonzero image
     faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
     unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
-    groups: list[_Group]
+    projections: _core.FaceUnions  # the unions' projections, grouped by column layout, in the core
     _ranks: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -166,7 +149,7 @@ class ReluCells:
                     layouts.setdefault(tuple(len(faces[i]) for i in c), []).append(c)
         ones = np.ones(K) / np.sqrt(K)
         unions: list[tuple[int, ...]] = []
-        groups: list[_Group] = []
+        groups = []
         for sizes, members in layouts.items():
             if not sizes and not fixed:
                 continue  # the zero function: a point stratum of its own
@@ -178,8 +161,12 @@ class ReluCells:
                 continue
             index = np.arange(len(unions), len(unions) + len(kept))
             unions.extend(kept)
-            groups.append(_Group(sizes, index, G[ok], np.linalg.pinv(G[ok])))
-        return cls(h, relu.bias, V, rays, faces, unions, groups)
+            # the rows of each union's pseudo-inverse and of G^T, stacked: (C m, K)
+            C, m = int(ok.sum()), G.shape[2]
+            pinv = np.ascontiguousarray(np.linalg.pinv(G[ok]).reshape(C * m, K))
+            gram = np.ascontiguousarray(G[ok].transpose(0, 2, 1).reshape(C * m, K))
+            groups.append((list(sizes), bool(fixed), pinv, gram, [int(i) for i in index]))
+        return cls(h, relu.bias, V, rays, faces, unions, _core.FaceUnions(K, groups))
 
     @property
     def n_unions(self) -> int:
@@ -189,53 +176,8 @@ class ReluCells:
         """Least squared distance from each row of U (B, K) to the image of at most n neurons, for
         each n in ``neurons`` (B, len(neurons)), with the zero function left out when there is no
         output bias; and for the first n, the nearest union of faces (B,), the second best
-        union (B,) and its squared distance (B,)."""
-        Bn, K = U.shape
-        rows = np.arange(Bn)
-        best = np.full((Bn, len(neurons)), np.inf)
-        top = neurons[0]
-        first, runner = np.full(Bn, -1), np.full(Bn, -1)
-        first_value, runner_value = np.full(Bn, np.inf), np.full(Bn, np.inf)
-        norms = (U**2).sum(axis=1)
-        for g in self.groups:
-            count = len(g.sizes)
-            m = g.G.shape[2]
-            P, Gt = g.pinv_rows, g.gram_rows
-            step = max(1, COMBO_BLOCK // max(1, Bn * m))
-            for c0 in range(0, len(g.G), step):
-                c1 = min(len(g.G), c0 + step)
-                coef = (U @ P[c0 * m : c1 * m].T).reshape(Bn, c1 - c0, m)
-                # |u - G coef|^2 = |u|^2 - coef . G^T u for the least-squares coefficients
-                resid = np.maximum(norms[:, None] - (coef * (U @ Gt[c0 * m : c1 * m].T).reshape(Bn, c1 - c0, m)).sum(axis=2), 0.0)
-                start = 1 if self.bias else 0
-                for size in g.sizes:
-                    # one sign per neuron (a face of one ray: either sign is a point of M)
-                    if size == 2:
-                        resid[coef[:, :, start] * coef[:, :, start + 1] < 0] = np.inf
-                    elif size > 2:
-                        part = coef[:, :, start : start + size]
-                        resid[(part.min(axis=2) < 0) & (part.max(axis=2) > 0)] = np.inf
-                    start += size
-                j = resid.argmin(axis=1)
-                value = resid[rows, j]
-                for t, n in enumerate(neurons):
-                    if count <= n:
-                        best[:, t] = np.minimum(best[:, t], value)
-                if count > top:
-                    continue
-                resid[rows, j] = np.inf
-                j2 = resid.argmin(axis=1)
-                value2 = resid[rows, j2]
-                ids, ids2 = g.index[c0 + j], g.index[c0 + j2]
-                better = value < first_value
-                # a new best: the runner-up is the old best or this block's second
-                keep_old = first_value <= value2
-                new_runner = np.where(better, np.where(keep_old, first, ids2), np.where(value < runner_value, ids, runner))
-                new_runner_value = np.where(better, np.minimum(first_value, value2), np.minimum(runner_value, value))
-                first = np.where(better, ids, first)
-                first_value = np.where(better, value, first_value)
-                runner, runner_value = new_runner, new_runner_value
-        return best, first, runner, runner_value
+        union (B,; -1: none) and its squared distance (B,). In the core, in parallel."""
+        return self.projections.nearest(np.ascontiguousarray(U, dtype=np.float64), [int(n) for n in neurons])
 
     def witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
         """Parameters (N,) whose values at the inputs are the projection of u onto this union

@@ -153,3 +153,84 @@ pub fn voronoi_chunk_samples<'py>(
     let rows = out.len() / 2;
     out.into_pyarray(py).reshape([rows, 2])
 }
+
+/// Unions of faces of polyhedral cones, for nearest-point queries.
+#[pyclass(frozen, module = "neuromanifold._core")]
+pub struct FaceUnions {
+    groups: Vec<neuromanifold::voronoi::polyhedral::FaceUnions>,
+    dim: usize,
+}
+
+#[pymethods]
+impl FaceUnions {
+    /// `groups`: for each column layout (face sizes, a free first column, pseudo-inverse rows
+    /// (C m, dim), G^T rows (C m, dim), indices (C,)).
+    #[new]
+    #[allow(clippy::type_complexity)]
+    fn new(
+        dim: usize,
+        groups: Vec<(Vec<usize>, bool, PyReadonlyArray2<'_, f64>, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
+    ) -> PyResult<Self> {
+        let contiguous = |a: &PyReadonlyArray2<'_, f64>| -> PyResult<Vec<f64>> {
+            if a.shape()[1] != dim {
+                return Err(to_py(neuromanifold::Error::Shape(format!(
+                    "rows of length {dim} expected, got {:?}",
+                    a.shape()
+                ))));
+            }
+            Ok(a.as_array().iter().copied().collect())
+        };
+        let groups = groups
+            .into_iter()
+            .map(|(sizes, free_first, pinv, gram, index)| {
+                Ok(neuromanifold::voronoi::polyhedral::FaceUnions {
+                    sizes,
+                    free_first,
+                    pinv_rows: contiguous(&pinv)?,
+                    gram_rows: contiguous(&gram)?,
+                    index,
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(FaceUnions { groups, dim })
+    }
+
+    /// For data (B, dim): the least squared distance over unions of at most counts[t] faces
+    /// (B, T), and for counts[0] the nearest union, the second best (-1: none) and its distance.
+    #[allow(clippy::type_complexity)]
+    fn nearest<'py>(
+        &self,
+        py: Python<'py>,
+        data: PyReadonlyArray2<'py, f64>,
+        counts: Vec<usize>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        if data.shape()[1] != self.dim {
+            return Err(to_py(neuromanifold::Error::Shape(format!(
+                "data must have shape (B, {}), got {:?}",
+                self.dim,
+                data.shape()
+            ))));
+        }
+        let flat: Vec<f64> = data.as_array().iter().copied().collect();
+        let dim = self.dim;
+        let out = py
+            .detach(|| run(|| neuromanifold::voronoi::polyhedral::nearest_unions(&self.groups, &flat, dim, &counts)))
+            .py()?;
+        let rows = out.len();
+        let best: Vec<f64> = out.iter().flat_map(|r| r.best.iter().copied()).collect();
+        let first: Vec<i64> = out.iter().map(|r| r.first.map_or(-1, |f| f as i64)).collect();
+        let runner: Vec<i64> = out.iter().map(|r| r.runner.map_or(-1, |(i, _)| i as i64)).collect();
+        let runner_value: Vec<f64> = out.iter().map(|r| r.runner.map_or(f64::INFINITY, |(_, v)| v)).collect();
+        Ok((
+            best.into_pyarray(py).reshape([rows, counts.len()])?,
+            first.into_pyarray(py),
+            runner.into_pyarray(py),
+            runner_value.into_pyarray(py),
+        ))
+    }
+}

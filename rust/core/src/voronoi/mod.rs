@@ -13,6 +13,7 @@
 //! depend on the number of threads or machines that process the chunks.
 
 pub mod local;
+pub mod polyhedral;
 pub mod roots;
 
 use rand::RngExt;
