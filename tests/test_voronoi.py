@@ -324,6 +324,11 @@ def test_analyze_reports_voronoi_probabilities_of_the_strata() -> None:
 def test_plane_slice_picture_of_a_network(tmp_path) -> None:
     png = nm.plot.voronoi(nm.ConvNetwork((2, 2)), tmp_path / "conv.png", samples=300)
     assert os.path.getsize(png) > 0
+    # networks whose strata are proven null are drawn from their distances too, and so are ReLU
+    # networks at input points
+    relu = nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), np.array([[-1.0, 0.3, 1.2, 2.0]]))
+    for net, name in [(nm.parse("poly:2,2,1^3"), "cubics.png"), (relu, "relu.png")]:
+        assert os.path.getsize(nm.plot.voronoi(net, tmp_path / name, samples=200)) > 0
     with pytest.raises(TypeError, match="plane curves and networks"):
         nm.plot.voronoi("y - x", tmp_path / "x.png")
 

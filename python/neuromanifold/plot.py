@@ -13,6 +13,7 @@ from .landscape import Landscape
 
 if TYPE_CHECKING:
     from .architectures import Network
+    from .evaluation import NeuromanifoldAt
     from .curves import PlaneCurve
     from .varieties import ParametrizedVariety
     from .voronoi import Distribution
@@ -72,7 +73,7 @@ def critical_values(points: Sequence[CriticalPoint], path: str | os.PathLike[str
 
 
 def voronoi(
-    curve: "PlaneCurve | Network | ParametrizedVariety",
+    curve: "PlaneCurve | Network | NeuromanifoldAt | ParametrizedVariety",
     path: str | os.PathLike[str],
     samples: int = 20_000,
     distribution: "Distribution | None" = None,
@@ -81,7 +82,8 @@ def voronoi(
     """The curve and random samples coloured by the stratum of their nearest point (the smooth
     part, or one of the singular points): full-dimensional Voronoi cells show as coloured regions.
     For a network: samples on a random 2D plane through the origin of its ambient space (the
-    coefficient space), coloured by the stratum of their nearest point on the neuromanifold.
+    coefficient space; for a ReLU network its values at the input points), coloured by the
+    stratum of their nearest point on the neuromanifold.
     For a :class:`ParametrizedVariety`: in the plane, the samples of ``voronoi_mc`` with these
     arguments and the curve; in R^n, n > 2, samples on a random plane through the origin (its two
     coordinates drawn from ``distribution``); colours by the nearest stratum (the smooth part,
@@ -89,10 +91,11 @@ def voronoi(
     ``distribution`` defaults to ``UniformBox(-1, 1)`` (ignored for networks)."""
     from .architectures import Network
     from .curves import PlaneCurve
+    from .evaluation import NeuromanifoldAt
     from .varieties import ParametrizedVariety
     from .voronoi import UniformBox, voronoi_samples
 
-    if isinstance(curve, Network):
+    if isinstance(curve, (Network, NeuromanifoldAt)):
         return _voronoi_slice(curve, path, samples, seed)
     if isinstance(curve, ParametrizedVariety):
         return _voronoi_variety(curve, path, samples, distribution or UniformBox(-1.0, 1.0), seed)
@@ -136,11 +139,12 @@ def _random_plane(dim: int, seed: int) -> tuple[np.random.Generator, np.ndarray]
     return rng, np.linalg.qr(rng.standard_normal((dim, 2)))[0]
 
 
-def _voronoi_slice(net: "Network", path: str | os.PathLike[str], samples: int, seed: int) -> str:
+def _voronoi_slice(net: "Network | NeuromanifoldAt", path: str | os.PathLike[str], samples: int, seed: int) -> str:
     from ._voronoi_networks import NetworkJob
     from .voronoi import Gaussian
 
-    job = NetworkJob.create(net, "singular", Gaussian(), seed, samples, "auto", samples)
+    # every stratum's distances are drawn, so no certificate stands in for them
+    job = NetworkJob.create(net, "singular", Gaussian(), seed, samples, "auto", samples, certify=False)
     rng, basis = _random_plane(net.ambient_dim, seed)
     xy = rng.uniform(-2.0, 2.0, (samples, 2))
     U = xy @ basis.T
