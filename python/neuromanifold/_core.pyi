@@ -124,7 +124,7 @@ class System:
 
 class FaceUnions:
     """Unions of faces of polyhedral cones; ``groups``: per column layout (face sizes, a free
-    first column, pseudo-inverse rows (C m, dim), G^T rows (C m, dim), union indices (C,))."""
+    first column, pseudo-inverse rows (C m, dim), generators (C m, dim), union indices (C,))."""
 
     def __init__(
         self,

@@ -161,11 +161,11 @@ class ReluCells:
                 continue
             index = np.arange(len(unions), len(unions) + len(kept))
             unions.extend(kept)
-            # the rows of each union's pseudo-inverse and of G^T, stacked: (C m, K)
+            # the rows of each union's pseudo-inverse and its generators, stacked: (C m, K)
             C, m = int(ok.sum()), G.shape[2]
             pinv = np.ascontiguousarray(np.linalg.pinv(G[ok]).reshape(C * m, K))
-            gram = np.ascontiguousarray(G[ok].transpose(0, 2, 1).reshape(C * m, K))
-            groups.append((list(sizes), bool(fixed), pinv, gram, [int(i) for i in index]))
+            generators = np.ascontiguousarray(G[ok].transpose(0, 2, 1).reshape(C * m, K))
+            groups.append((list(sizes), bool(fixed), pinv, generators, [int(i) for i in index]))
         return cls(h, relu.bias, V, rays, faces, unions, _core.FaceUnions(K, groups))
 
     @property

@@ -164,7 +164,7 @@ pub struct FaceUnions {
 #[pymethods]
 impl FaceUnions {
     /// `groups`: for each column layout (face sizes, a free first column, pseudo-inverse rows
-    /// (C m, dim), G^T rows (C m, dim), indices (C,)).
+    /// (C m, dim), generators (C m, dim), indices (C,)).
     #[new]
     #[allow(clippy::type_complexity)]
     fn new(
@@ -182,12 +182,12 @@ impl FaceUnions {
         };
         let groups = groups
             .into_iter()
-            .map(|(sizes, free_first, pinv, gram, index)| {
+            .map(|(sizes, free_first, pinv, generators, index)| {
                 Ok(neuromanifold::voronoi::polyhedral::FaceUnions {
                     sizes,
                     free_first,
                     pinv_rows: contiguous(&pinv)?,
-                    gram_rows: contiguous(&gram)?,
+                    generator_rows: contiguous(&generators)?,
                     index,
                 })
             })

@@ -13,14 +13,14 @@ use crate::error::{Error, Result};
 
 /// Unions of faces with one column layout: `m` columns (a free first column when `free_first`,
 /// then the faces' generators, `sizes[i]` of them for face i); for each union the rows of the
-/// pseudo-inverse of its generator matrix G (m x dim) and of G^T (m x dim), stacked union by
-/// union, and its index among all unions.
+/// pseudo-inverse of its generator matrix G (m x dim) and its generators (the columns of G,
+/// m x dim), stacked union by union, and its index among all unions.
 #[derive(Clone, Debug)]
 pub struct FaceUnions {
     pub sizes: Vec<usize>,
     pub free_first: bool,
     pub pinv_rows: Vec<f64>,
-    pub gram_rows: Vec<f64>,
+    pub generator_rows: Vec<f64>,
     pub index: Vec<usize>,
 }
 
@@ -31,13 +31,13 @@ impl FaceUnions {
 
     fn check(&self, dim: usize) -> Result<()> {
         let rows = self.index.len() * self.columns() * dim;
-        if self.pinv_rows.len() != rows || self.gram_rows.len() != rows {
+        if self.pinv_rows.len() != rows || self.generator_rows.len() != rows {
             return Err(Error::Shape(format!(
                 "{} unions of {} columns in dimension {dim} need {rows} entries, got {} and {}",
                 self.index.len(),
                 self.columns(),
                 self.pinv_rows.len(),
-                self.gram_rows.len()
+                self.generator_rows.len()
             )));
         }
         Ok(())
@@ -85,29 +85,32 @@ pub fn nearest_unions(groups: &[FaceUnions], data: &[f64], dim: usize, counts: &
 
 fn nearest_one(groups: &[FaceUnions], u: &[f64], counts: &[usize]) -> NearestUnion {
     let dim = u.len();
-    let norm: f64 = u.iter().map(|v| v * v).sum();
     let mut best = vec![f64::INFINITY; counts.len()];
     let (mut first, mut first_value) = (None, f64::INFINITY);
     let mut runner: Option<(usize, f64)> = None;
-    let mut coef = Vec::new();
+    let (mut coef, mut residual) = (Vec::new(), Vec::new());
     for g in groups {
         let m = g.columns();
         let faces = g.sizes.len();
         coef.resize(m, 0.0);
+        residual.resize(dim, 0.0);
         for (c, &index) in g.index.iter().enumerate() {
             let block = c * m * dim;
-            let mut explained = 0.0;
             for (j, cj) in coef.iter_mut().enumerate() {
                 let row = block + j * dim;
-                let (p, q) = (&g.pinv_rows[row..row + dim], &g.gram_rows[row..row + dim]);
-                *cj = p.iter().zip(u).map(|(a, b)| a * b).sum();
-                explained += *cj * q.iter().zip(u).map(|(a, b)| a * b).sum::<f64>();
+                *cj = g.pinv_rows[row..row + dim].iter().zip(u).map(|(a, b)| a * b).sum();
             }
             if !g.feasible(&coef) {
                 continue;
             }
-            // |u - G coef|^2 = |u|^2 - coef . G^T u for the least-squares coefficients
-            let value = (norm - explained).max(0.0);
+            // |u - G coef|^2 itself: the shortcut |u|^2 - coef . G^T u loses digits to
+            // cancellation where G is ill-conditioned or u is near its span
+            residual.copy_from_slice(u);
+            for (j, &cj) in coef.iter().enumerate() {
+                let row = block + j * dim;
+                residual.iter_mut().zip(&g.generator_rows[row..row + dim]).for_each(|(r, gk)| *r -= cj * gk);
+            }
+            let value: f64 = residual.iter().map(|r| r * r).sum();
             for (b, &n) in best.iter_mut().zip(counts) {
                 if faces <= n && value < *b {
                     *b = value;
@@ -142,14 +145,14 @@ mod tests {
             free_first: false,
             // e1 and e2 are orthonormal: pinv = G^T
             pinv_rows: vec![1.0, 0.0, 0.0, 1.0],
-            gram_rows: vec![1.0, 0.0, 0.0, 1.0],
+            generator_rows: vec![1.0, 0.0, 0.0, 1.0],
             index: vec![0, 1],
         };
         let pair = FaceUnions {
             sizes: vec![2],
             free_first: false,
             pinv_rows: vec![1.0, 0.0, 0.0, 1.0],
-            gram_rows: vec![1.0, 0.0, 0.0, 1.0],
+            generator_rows: vec![1.0, 0.0, 0.0, 1.0],
             index: vec![2],
         };
         vec![single, pair]
