@@ -120,6 +120,11 @@ def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, .
     assert np.all(best[:, 0] <= searched * (1 + 1e-9) + 1e-12)
     if bias:  # the constants: the mean
         assert np.allclose(best[:, 1], ((U - U.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
+    # M is a cone, and the order of the input points is no matter
+    assert np.allclose(cells.nearest(3.0 * U, [widths[1]])[0][:, 0], 9.0 * best[:, 0], rtol=1e-9, atol=1e-9)
+    order = rng.permutation(n_points)
+    swapped = ReluCells.of(nm.NeuromanifoldAt(M.net, M.X[:, order]))
+    assert np.allclose(swapped.nearest(U[:, order], [widths[1]])[0][:, 0], best[:, 0], rtol=1e-9, atol=1e-10)
 
 
 def test_exact_method_on_a_network_that_fills_its_points() -> None:
