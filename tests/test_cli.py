@@ -103,7 +103,24 @@ def test_analyze_named_architecture(tmp_path) -> None:
     assert d["subnetworks"] and all(s["dim"] == 5 for s in d["subnetworks"])  # sums of two squares
 
 
-@pytest.mark.parametrize("args", [("dim", "nonsense:1"), ("dim", "linear:3,0"), ("analyze", "poly:2,1^0"), ("dim",)])
+def test_analyze_a_relu_network_at_input_points() -> None:
+    out = run("analyze", "relu:1,3,1", "--inputs", "6", "--json", "--voronoi-samples", "200")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    # three kinks among six points and the bias: every function on them nearby (rank 6)
+    assert (d["inputs"], d["n_params"], d["functional_dimension"], d["expected"]) == (6, 10, 6, 6)
+    assert [s["dim"] for s in d["subnetworks"]] == [5]
+    assert all(b["null"] and b["everywhere"] for b in d["voronoi_cells"])
+    estimates = {e["target"]: e for e in d["voronoi"]}
+    assert estimates["boundary"]["exhaustive"] and estimates["boundary"]["ci95"][0] > 0  # the edge attracts data
+    assert all(e["p"] == 0 for name, e in estimates.items() if name != "boundary")
+    text = run("analyze", "relu:1,3,1", "--inputs", "6", "--voronoi-samples", "50")
+    assert text.returncode == 0 and "6 input points" in text.stdout and "boundary" in text.stdout
+    bad = run("analyze", "relu:1,3,1")
+    assert bad.returncode == 2 and "--inputs" in bad.stderr
+
+
+@pytest.mark.parametrize("args", [("dim", "nonsense:1"), ("dim", "linear:3,0"), ("analyze", "poly:2,1^0"), ("dim",), ("analyze", "poly:3,2,1^2", "--inputs", "4")])
 def test_bad_input_is_a_clean_error(args) -> None:
     out = run(*args)
     assert out.returncode != 0

@@ -117,6 +117,12 @@ def test_certificate_is_exact_and_draws_nothing(tmp_path) -> None:
     relu = nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), X)
     r = nm.voronoi_mc(relu, "singular", 500, progress=False)
     assert r.method == "certificate" and r.p == 0.0
+    # six inputs on one side of 0, where standard normal weights leave most kinks outside the
+    # data: the switched-off neuron's kinks are placed among the inputs, and its directions
+    # still span every function on them
+    X = np.sort(np.random.default_rng(4).uniform(0.2, 1.7, (1, 6)))
+    bounds = nm.voronoi_cell_bounds(nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), X))
+    assert all(b.null and b.everywhere for b in bounds)
 
 
 def test_certificate_agrees_with_local_searches() -> None:

@@ -100,11 +100,37 @@ def _fiber_point(net: Any, theta0: npt.NDArray[np.float64], p: npt.NDArray[np.fl
     filled before)."""
     scale = 1.0 + np.abs(p).max(initial=0.0)
     theta = theta0.copy()
-    for j in rng.permutation(off):
-        theta[j] = rng.standard_normal()
+    anchored = _first_layer_biases(net)
+    order = rng.permutation(off)
+    if anchored:
+        # first-layer weights, then their biases (drawn against them), then the rest: an output
+        # weight drawn before the kink is placed would stay only on a neuron dead at every input
+        first = net.widths[0] * net.widths[1]
+        order = np.array(sorted(order, key=lambda j: 0 if j < first else 1 if j in anchored else 2), dtype=np.int64)
+    for j in order:
+        theta[j] = _anchored_bias(net, theta, anchored[j], rng) if j in anchored else rng.standard_normal()
         if np.abs(net.mu(theta) - p).max(initial=0.0) > SAME_IMAGE * scale:
             theta[j] = 0.0
     return theta
+
+
+def _first_layer_biases(net: Any) -> dict[int, int]:
+    """The first-layer biases of a ReLU network at input points, by index, with their neurons."""
+    if not isinstance(net, NeuromanifoldAt) or not net.net.bias:
+        return {}
+    d0, d1 = net.widths[0], net.widths[1]
+    return {d0 * d1 + r: r for r in range(d1)}
+
+
+def _anchored_bias(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], r: int, rng: np.random.Generator) -> float:
+    """A bias that puts the kink of first-layer neuron r at an input point or between two:
+    standard normal values mostly leave it outside the data, where the neuron's directions are
+    affine or dead and the span found falls short."""
+    d0 = net.widths[0]
+    z = theta[r * d0 : (r + 1) * d0] @ net.X
+    a, b = rng.integers(0, len(z), 2)
+    lam = 1.0 if rng.random() < 0.5 else rng.random()
+    return float(-(lam * z[a] + (1 - lam) * z[b]))
 
 
 def _separates(net: Any, on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], rng: np.random.Generator) -> bool:

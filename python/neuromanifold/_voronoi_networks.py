@@ -833,7 +833,8 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     """Voronoi estimates for every lower stratum of ``net`` from one set of ``n`` samples
     (Gaussian by default): the same distances serve every target. Where the real
     neuromanifold can have an edge that is no stratum (semi-algebraic: networks linear in
-    blocks, or any network under local searches), the edge's estimate ("boundary") comes last;
+    blocks, ReLU networks at input points, or any network under local searches), the edge's
+    estimate ("boundary") comes last;
     linear networks and one hidden layer with z^2 and one output have none (their real
     neuromanifold is the real part of its closure, up to a null set of it with biases)."""
     from .voronoi import Gaussian, _estimate
@@ -844,7 +845,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
     exact_edge = _exact_edge(net, job.strata[0].dim, "auto") is not None
-    if job.method == "multistart" or is_multilinear(net) or exact_edge:
+    if job.method == "multistart" or is_multilinear(net) or exact_edge or isinstance(net, NeuromanifoldAt):
         targets.append(([-1], "boundary"))
     out = []
     for target, name in targets:

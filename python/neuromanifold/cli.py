@@ -59,10 +59,15 @@ def _critical_summary(net: Network, seed: int, figures: str | None) -> dict[str,
     return out
 
 
-def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_samples: int = 300) -> dict[str, Any]:
+def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_samples: int = 300, inputs: str | None = None) -> dict[str, Any]:
     """The main job: dimension, symmetries, subnetwork strata, ED degrees, the classified
     critical points of the distance to random data and the Voronoi probabilities of the lower
-    strata; figures go to the folder ``figures``."""
+    strata; figures go to the folder ``figures``. A ReLU network is analysed at its ``inputs``
+    (K random points or a file): functional dimension, strata, Voronoi cells and probabilities."""
+    if ":" in spec and isinstance(parse(spec), ReLUNetwork):
+        return _analyze_at_inputs(_relu_at_inputs(spec, inputs, seed), seed, voronoi_samples)
+    if inputs is not None:
+        raise ValueError(f"--inputs are the input points of a ReLU network, not of {spec!r}")
     net = _algebraic(spec)
     report = dimension(net, seed=seed)
     strata = [
@@ -80,6 +85,39 @@ def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_sample
         "voronoi_cells": [b.to_dict() for b in voronoi_cell_bounds(net, seed)],
         "voronoi": _voronoi_summary(net, seed, voronoi_samples),
     }
+
+
+def _analyze_at_inputs(net: Any, seed: int, voronoi_samples: int) -> dict[str, Any]:
+    """A ReLU network's values at input points: no polynomial map, so no ED degree; its
+    functional dimension, subnetwork strata and Voronoi cells."""
+    dim = net.dim(seed)
+    hidden = sum(net.widths[1:-1])
+    return {
+        "architecture": net.spec,
+        "inputs": net.n_points,
+        "n_params": net.n_params,
+        "ambient_dim": net.ambient_dim,
+        "functional_dimension": dim,
+        # each hidden neuron's positive rescaling keeps the function
+        "expected": min(net.n_params - hidden, net.ambient_dim),
+        "subnetworks": [
+            {"description": s.description, "subnetwork": s.network.spec, "dim": s.dim, "codim": dim - s.dim}
+            for s in net.subnetworks(seed=seed)
+        ],
+        "voronoi_cells": [b.to_dict() for b in voronoi_cell_bounds(net, seed)],
+        "voronoi": _voronoi_summary(net, seed, voronoi_samples),
+    }
+
+
+def _print_analysis_at_inputs(result: dict[str, Any]) -> None:
+    print(f"architecture     {result['architecture']} at {result['inputs']} input points")
+    print(f"parameters       {result['n_params']}")
+    print(f"ambient          {result['ambient_dim']} (its values at the inputs)")
+    print(f"dimension        {result['functional_dimension']} (functional, the largest rank of D mu)   expected {result['expected']}")
+    print("subnetwork strata (candidate singularities)")
+    for s in result["subnetworks"] or [None]:
+        print("  none" if s is None else f"  - {s['description']}: {s['subnetwork']}, dim {s['dim']} (codim {s['codim']})")
+    _print_voronoi(result)
 
 
 def _voronoi_summary(net: Network, seed: int, samples: int) -> list[dict[str, Any]]:
@@ -132,6 +170,12 @@ def _print_analysis(result: dict[str, Any]) -> None:
     for p in c["real"]:
         tag = ", global minimum" if p["global_min"] else ""
         print(f"  - loss {p['loss']:.6g}: {p['kind']} (index {p['index']}), {'pure' if p['pure'] else 'spurious'}: {p['reason']}{tag}")
+    _print_voronoi(result)
+    for f in result["figures"]:
+        print(f"figure           {f}")
+
+
+def _print_voronoi(result: dict[str, Any]) -> None:
     if result["voronoi_cells"]:
         print("voronoi cells    dimension bounds from the two-sided tangent directions of the real fibers")
     for b in result["voronoi_cells"]:
@@ -145,8 +189,6 @@ def _print_analysis(result: dict[str, Any]) -> None:
     for e in result["voronoi"]:
         note = " (certified)" if e["certificate"] else "" if e["exhaustive"] else " (multistart: upper bound)"
         print(f"  - {e['target']}: {e['p']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}] from {e['n']} samples, {e['n_failed']} undecided{note}")
-    for f in result["figures"]:
-        print(f"figure           {f}")
 
 
 def _landscape(args: argparse.Namespace) -> int:
@@ -361,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_vo.add_argument("--plot", default=None, help="PNG of the samples coloured by the stratum of their nearest point (for maps into more than two dimensions, on a random plane)")
     p_vo.add_argument("--quiet", action="store_true", help="no progress bar")
     p_an.add_argument("--voronoi-samples", type=int, default=300, help="samples per Voronoi estimate of the strata (0: none)")
+    p_an.add_argument("--inputs", default=None, metavar="K|FILE", help="input points of a ReLU network: K random ones, or a file of d_0 rows")
     for p in (p_dim, p_an, p_ls, p_vo):
         p.add_argument("--seed", type=int, default=0, help="seed of the random parameters (default 0)")
         p.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -374,9 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = dimension(_algebraic(args.spec), seed=args.seed)
             print(json.dumps(report.to_dict(), indent=2) if args.json else report)
         else:
-            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples)
+            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples, inputs=args.inputs)
             if args.json:
                 print(json.dumps(result, indent=2))
+            elif "inputs" in result:
+                _print_analysis_at_inputs(result)
             else:
                 _print_analysis(result)
     except (ValueError, TypeError, NotImplementedError) as e:
