@@ -184,6 +184,26 @@ def test_polynomial_network_critical_points_are_critical() -> None:
         assert p.index == int((lam < -1e-5 * max(1, np.abs(lam).max())).sum())
 
 
+def test_kinds_do_not_depend_on_the_point_of_the_fiber() -> None:
+    # rescaling a neuron (w -> l w, c -> c / l^2 for z^2) moves along the fiber; the Hessian
+    # changes by a congruence, so its signature and the kind stay. The default analysis found its
+    # global minimum at weights near 20 with output weights near 1, and called it degenerate
+    from neuromanifold.critical import _kind
+
+    net = nm.parse("poly:3,2,1^2")
+    loss = nm.DistanceLoss(np.random.default_rng([0, 0xDA7A]).standard_normal(net.ambient_dim))
+    points = nm.critical_points(net, loss, seed=0)
+    assert points.complete and points.real and points.real[0].global_min
+    assert points.real[0].kind == "minimum"  # the nearest point of a smooth part, generic data
+    for p in points.real:
+        for scale in (1 / 30, 30.0):
+            theta = p.theta.copy()
+            theta[0:3] *= scale  # the first neuron's incoming weights
+            theta[6] /= scale**2  # and its output weight
+            assert np.allclose(net.mu(theta), net.mu(p.theta))
+            assert _kind(net, loss, theta, net.jacobian_rank(theta), 5, False, 0)[0] == p.kind
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000))
 def test_loss_is_constant_on_fibers_and_its_gradient_matches_differences(seed: int) -> None:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from . import _validate as v
 from ._charts import Chart, balanced_lift, critical_system, linear_shape, rank_chart, rank_stratum_hessian, slice_chart
-from .architectures import Network
+from .architectures import Network, PolynomialNetwork
 from .dimension import dimension
 from .losses import Loss
 from .system import MonodromyResult, SolveResult, System, monodromy_solve, solve, track
@@ -248,7 +248,43 @@ def _probe(net: Network, loss: Loss, theta: np.ndarray, null: np.ndarray, sign: 
     return False
 
 
+def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
+    """The point of the fiber of theta where every hidden neuron of a polynomial MLP with the
+    activation z^k is balanced: its incoming weights and bias scaled by l and its outgoing
+    weights by l^-k (which keeps mu), with l minimizing the norm of the neuron's parameters;
+    theta itself for other networks. A few sweeps over the layers."""
+    if not isinstance(net, PolynomialNetwork):
+        return theta
+    nonzero = [i for i, a in enumerate(net.activation) if a != 0]
+    if len(nonzero) != 1 or nonzero[0] < 1:
+        return theta  # not homogeneous: no rescaling symmetry
+    k = nonzero[0]
+    theta = theta.astype(np.float64).copy()
+    widths, bias = net.widths, net.bias
+    starts = np.cumsum([0] + [a * b + (b if bias else 0) for a, b in zip(widths[:-1], widths[1:])])
+    for _ in range(4):
+        for layer in range(len(widths) - 2):  # hidden layers
+            d_in, d_out, d_next = widths[layer], widths[layer + 1], widths[layer + 2]
+            at, nxt = int(starts[layer]), int(starts[layer + 1])
+            for i in range(d_out):
+                incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
+                outgoing = [nxt + r * d_out + i for r in range(d_next)]
+                a, c = float((theta[incoming] ** 2).sum()), float((theta[outgoing] ** 2).sum())
+                if a == 0.0 or c == 0.0:
+                    continue
+                # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
+                lam = (k * c / a) ** (1.0 / (2 * k + 2))
+                theta[incoming] *= lam
+                theta[outgoing] /= lam**k
+    return theta
+
+
 def _kind(net: Network, loss: Loss, theta: np.ndarray, rank: int, dim: int, at_optimum: bool, seed: int) -> tuple[str, int]:
+    # the kind is that of every point of the fiber (the rescalings act linearly, so the Hessian
+    # changes by a congruence); at a balanced one the Hessian is well scaled: weights near 20 with
+    # output weights near 1 put its eigenvalues 1e8 apart, and the smallest across the fiber
+    # passed for zero
+    theta = _balanced(net, theta)
     H = loss.hessian(net, theta)
     neg, pos, zero, _, null = _signature(H)
     smooth_fiber = rank == dim and zero == net.n_params - rank  # Morse-Bott: zeros only along the fiber
