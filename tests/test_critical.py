@@ -291,3 +291,26 @@ def test_other_architectures_through_the_parametrization(spec: str) -> None:
     best = min(p.loss for p in points.real)
     samples = rng.standard_normal((4000, net.n_params))
     assert (loss.value(net, samples) >= best - 1e-9).all()
+
+
+@pytest.mark.parametrize("spec", ["conv:2,2^2", "conv:3,2"])
+def test_kinds_of_convolutions_do_not_depend_on_the_rescaling_of_filters(spec: str) -> None:
+    # mu is homogeneous in each filter: scaling the first by l and the second by l^(-d1/d2)
+    # keeps it, and the Hessian changes by a congruence
+    from neuromanifold._blocks import multilinear_form
+    from neuromanifold.critical import _kind
+
+    net = nm.parse(spec)
+    form = multilinear_form(net)
+    d = form.degrees or (1, 1)
+    loss = nm.DistanceLoss(np.random.default_rng(1).standard_normal(net.ambient_dim))
+    points = nm.critical_points(net, loss, seed=0)
+    dim = nm.dimension(net).dim
+    assert points.complete and points.real
+    for p in points.real:
+        for scale in (1e-2, 1e2):
+            theta = p.theta.copy()
+            theta[form.labels == 0] *= scale
+            theta[form.labels == 1] /= scale ** (d[0] / d[1])
+            assert np.allclose(net.mu(theta), net.mu(p.theta))
+            assert _kind(net, loss, theta, net.jacobian_rank(theta), dim, False, 0)[0] == p.kind

@@ -251,10 +251,11 @@ def _probe(net: Network, loss: Loss, theta: np.ndarray, null: np.ndarray, sign: 
 def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
     """The point of the fiber of theta where every hidden neuron of a polynomial MLP with the
     activation z^k is balanced: its incoming weights and bias scaled by l and its outgoing
-    weights by l^-k (which keeps mu), with l minimizing the norm of the neuron's parameters;
-    theta itself for other networks. A few sweeps over the layers."""
+    weights by l^-k (which keeps mu), with l minimizing the norm of the neuron's parameters (a
+    few sweeps over the layers); for networks homogeneous in blocks, the blocks of equal norm;
+    theta itself for other networks."""
     if not isinstance(net, PolynomialNetwork):
-        return theta
+        return _balanced_blocks(net, theta)
     nonzero = [i for i, a in enumerate(net.activation) if a != 0]
     if len(nonzero) != 1 or nonzero[0] < 1:
         return theta  # not homogeneous: no rescaling symmetry
@@ -277,6 +278,21 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
                 theta[incoming] *= lam
                 theta[outgoing] /= lam**k
     return theta
+
+
+def _balanced_blocks(net: Network, theta: np.ndarray) -> np.ndarray:
+    """For a network homogeneous in blocks of parameters (convolutions linear or with z^k,
+    lightning attention): the blocks rescaled to equal norms, which keeps mu; theta otherwise."""
+    from ._blocks import balanced_blocks, multilinear_form
+
+    form = multilinear_form(net)
+    if isinstance(form, str) or form.reduce is not None:
+        return theta
+    balanced = balanced_blocks(theta[None, :], form.labels, form.degrees)[0]
+    m = net.mu(theta)
+    if not np.allclose(net.mu(balanced), m, rtol=1e-9, atol=1e-12 * (1.0 + float(np.abs(m).max(initial=0.0)))):
+        return theta
+    return balanced
 
 
 def _kind(net: Network, loss: Loss, theta: np.ndarray, rank: int, dim: int, at_optimum: bool, seed: int) -> tuple[str, int]:
