@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .architectures import Network
-from .evaluation import NeuromanifoldAt
+from .evaluation import NeuromanifoldAt, kinks_among_points
 
 RANK_TOL = 1e-8  # relative: singular values below this times the largest are zero
 SAME_IMAGE = 1e-9  # relative: a fill of switched-off parameters that moves mu less stays in the fiber
@@ -123,14 +123,10 @@ def _first_layer_biases(net: Any) -> dict[int, int]:
 
 
 def _anchored_bias(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], r: int, rng: np.random.Generator) -> float:
-    """A bias that puts the kink of first-layer neuron r at an input point or between two:
-    standard normal values mostly leave it outside the data, where the neuron's directions are
-    affine or dead and the span found falls short."""
+    """A bias that puts the kink of first-layer neuron r among the input points (else its
+    directions are affine or dead and the span found falls short)."""
     d0 = net.widths[0]
-    z = theta[r * d0 : (r + 1) * d0] @ net.X
-    a, b = rng.integers(0, len(z), 2)
-    lam = 1.0 if rng.random() < 0.5 else rng.random()
-    return float(-(lam * z[a] + (1 - lam) * z[b]))
+    return float(kinks_among_points((theta[r * d0 : (r + 1) * d0] @ net.X)[None, :], rng)[0])
 
 
 def _separates(net: Any, on: npt.NDArray[np.int64], off: npt.NDArray[np.int64], rng: np.random.Generator) -> bool:

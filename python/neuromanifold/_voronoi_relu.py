@@ -43,6 +43,7 @@ from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
 RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
+_BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last network asked for
 
 
 def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
@@ -59,6 +60,24 @@ def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
     except ValueError as e:
         return str(e)
     return None
+
+
+def _preactivations(net: NeuromanifoldAt) -> tuple[np.ndarray, np.ndarray]:
+    """B (K, d + 1, or d without biases) with a neuron's pre-activations at the inputs B (w, b),
+    and an orthonormal basis V (K, r) of their space."""
+    X = net.X
+    K = X.shape[1]
+    B = np.vstack([X, np.ones((1, K))]).T if net.net.bias else X.T
+    u, s, _ = np.linalg.svd(B, full_matrices=False)
+    r = int((s > RANK_TOL * max(s[0], 1e-300)).sum()) if s.size else 0
+    return B, u[:, :r]
+
+
+def _cells_rank(V: np.ndarray, cells: Iterable[np.ndarray], bias: bool) -> int:
+    """The rank of D mu with one neuron on each open cell (active sets): dim(R 1 + the sum of V
+    restricted to the active points of each), the constant with the output bias."""
+    cols = ([np.ones((V.shape[0], 1))] if bias else []) + [V * P[:, None] for P in cells]
+    return int(np.linalg.matrix_rank(np.hstack(cols))) if cols else 0
 
 
 def _rays(V: np.ndarray) -> np.ndarray:
@@ -105,12 +124,9 @@ class ReluCells:
     @classmethod
     def _build(cls, net: NeuromanifoldAt) -> "ReluCells":
         relu = net.net
-        X = net.X  # (d, K)
-        K = X.shape[1]
-        B = np.vstack([X, np.ones((1, K))]).T if relu.bias else X.T
-        u, s, _ = np.linalg.svd(B, full_matrices=False)
-        r = int((s > RANK_TOL * max(s[0], 1e-300)).sum()) if s.size else 0
-        V = u[:, :r]
+        K = net.n_points
+        _, V = _preactivations(net)
+        r = V.shape[1]
         rays = _rays(V) if r else np.zeros((0, K))
         rays = rays[np.maximum(rays, 0.0).max(axis=1, initial=0.0) > 1e-12]
         images = np.maximum(rays, 0.0)
@@ -185,13 +201,12 @@ class ReluCells:
         positive combination of its face's rays, its output weight the sign."""
         relu = net.net
         d, h = relu.widths[0], relu.widths[1]
-        X = net.X
-        K = X.shape[1]
+        K = net.n_points
         faces = [self.faces[i] for i in self.unions[union]]
         ones = np.ones(K) / np.sqrt(K)
         G = np.column_stack(([ones] if self.bias else []) + [np.maximum(self.rays[j], 0.0) for f in faces for j in f])
         coef = np.linalg.lstsq(G, u, rcond=None)[0]
-        B = np.vstack([X, np.ones((1, K))]).T if self.bias else X.T
+        B, _ = _preactivations(net)
         theta = np.zeros(relu.n_params)
         out = d * h + (h if self.bias else 0)
         start = 1 if self.bias else 0
@@ -219,20 +234,16 @@ class ReluCells:
         key = (union, dim)
         if key not in self._ranks:
             faces = [self.faces[i] for i in self.unions[union]]
-            K = self.V.shape[0]
             spare = self.neurons - len(faces)
             least = dim
             for choice in product(*[self._sides(f) for f in faces]):
-                cols = ([np.ones((K, 1))] if self.bias else []) + [self.V * P[:, None] for P in choice]
-                rank = np.linalg.matrix_rank(np.hstack(cols)) if cols else 0
-                least = min(least, rank + spare)
+                least = min(least, _cells_rank(self.V, choice, self.bias) + spare)
             self._ranks[key] = least < dim
         return self._ranks[key]
 
     def _sides(self, face: tuple[int, ...]) -> list[np.ndarray]:
         """Active sets (boolean, (K,)) of the open cells next to a face."""
         return _cells_next_to(self.V, self.rays[list(face)].sum(axis=0))
-
 
 
 def _cells_next_to(V: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
@@ -268,14 +279,11 @@ def one_layer_dimension(net: NeuromanifoldAt) -> int | None:
     relu = net.net
     if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or relu.widths[-1] != 1:
         return None
-    X = net.X
-    K = X.shape[1]
-    B = np.vstack([X, np.ones((1, K))]).T if relu.bias else X.T
-    u, s, _ = np.linalg.svd(B, full_matrices=False)
-    r = int((s > RANK_TOL * max(s[0], 1e-300)).sum()) if s.size else 0
+    K = net.n_points
+    _, V = _preactivations(net)
+    r = V.shape[1]
     if not r:
         return 1 if relu.bias else 0
-    V = u[:, :r]
     cells: dict[bytes, np.ndarray] = {}
     for ray in _rays(V):
         for P in _cells_next_to(V, ray):
@@ -290,9 +298,7 @@ def one_layer_dimension(net: NeuromanifoldAt) -> int | None:
     picks = rng.permutation(total) if everything else rng.choice(total, MAX_CELL_TUPLES, replace=False)
     best = 1 if relu.bias else 0
     for i in picks:
-        choice = _tuple_at(int(i), len(masks), h)
-        cols = ([np.ones((K, 1))] if relu.bias else []) + [V * masks[c][:, None] for c in choice]
-        best = max(best, int(np.linalg.matrix_rank(np.hstack(cols))))
+        best = max(best, _cells_rank(V, [masks[c] for c in _tuple_at(int(i), len(masks), h)], relu.bias))
         if best >= most:
             return best
     return best if everything else None
@@ -325,9 +331,6 @@ def _union_count(sizes: list[int], most: int, room: int) -> int:
 
 def _signs(rays: np.ndarray) -> np.ndarray:
     return np.where(np.abs(rays) <= 1e-9, 0, np.sign(rays)).astype(np.int8)
-
-
-_BUILT: dict[tuple[object, ...], ReluCells] = {}
 
 
 def _independent(A: np.ndarray) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _validate as v
+from ._blocks import balanced_blocks, multilinear_form
 from ._charts import Chart, balanced_lift, critical_system, linear_shape, rank_chart, rank_stratum_hessian, slice_chart
 from .architectures import Network, PolynomialNetwork
 from .dimension import dimension
@@ -283,8 +284,6 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
 def _balanced_blocks(net: Network, theta: np.ndarray) -> np.ndarray:
     """For a network homogeneous in blocks of parameters (convolutions linear or with z^k,
     lightning attention): the blocks rescaled to equal norms, which keeps mu; theta otherwise."""
-    from ._blocks import balanced_blocks, multilinear_form
-
     form = multilinear_form(net)
     if isinstance(form, str) or form.reduce is not None:
         return theta

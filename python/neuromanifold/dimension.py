@@ -10,7 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _validate as v
+from ._voronoi_relu import one_layer_dimension
 from .architectures import Network, ReLUNetwork
+from .evaluation import NeuromanifoldAt, kinks_among_points
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,6 @@ def functional_dimension(
     else:
         if isinstance(net, ReLUNetwork):
             # one hidden layer, one output: the largest rank over the open cells, exactly
-            from ._voronoi_relu import one_layer_dimension
-            from .evaluation import NeuromanifoldAt
-
             exact = one_layer_dimension(NeuromanifoldAt(net, X))
             if exact is not None:
                 return exact
@@ -142,9 +141,7 @@ def _kinks_among_points(net: ReLUNetwork, X: np.ndarray, n: int, seed: int) -> n
             at += d_out * d_in
             if layer < len(widths) - 2:
                 Z = W @ A  # (d_out, K) before the bias
-                p, q = rng.integers(0, Z.shape[1], (2, d_out))
-                lam = np.where(rng.random(d_out) < 0.5, 1.0, rng.random(d_out))
-                theta[at : at + d_out] = -(lam * Z[np.arange(d_out), p] + (1 - lam) * Z[np.arange(d_out), q])
+                theta[at : at + d_out] = kinks_among_points(Z, rng)
                 A = np.maximum(Z + theta[at : at + d_out, None], 0.0)
             at += d_out
     return thetas

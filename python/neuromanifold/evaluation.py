@@ -118,3 +118,14 @@ class NeuromanifoldAt:
 
     def __repr__(self) -> str:
         return f"<NeuromanifoldAt {self.description}: N={self.n_params}, A={self.ambient_dim}>"
+
+
+def kinks_among_points(Z: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    """Biases (rows,) that put the zero of each unit, whose pre-activations without bias at the
+    input points are the rows of Z (rows, K), at an input (half of them) or at a random point
+    between two: standard normal biases mostly leave the kink outside the data, where the unit
+    is affine or dead at every input."""
+    rows = np.arange(Z.shape[0])
+    p, q = rng.integers(0, Z.shape[1], (2, Z.shape[0]))
+    lam = np.where(rng.random(Z.shape[0]) < 0.5, 1.0, rng.random(Z.shape[0]))
+    return np.asarray(-(lam * Z[rows, p] + (1 - lam) * Z[rows, q]), dtype=np.float64)
