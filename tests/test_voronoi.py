@@ -127,6 +127,41 @@ def test_quadratic_mlp_rank_one_stratum_has_probability_zero() -> None:
     assert est.exhaustive and est.hits == 0 and est.n_failed <= 4
 
 
+@pytest.mark.parametrize("spec", ["linear:3,2,3", "linear:3,2,2,3", "linear:2,1,2", "residual:3,2", "poly:3,2,1^2"])
+def test_edges_of_determinantal_neuromanifolds_are_their_lower_strata(spec: str) -> None:
+    # at a real point of top rank r, parameters through its column and row spaces have D mu of
+    # full rank (the tangent space of rank <= r is reached); below rank r D mu drops rank at
+    # every parameter. So the boundary is the lower strata: nearest with probability 0, decided
+    # exhaustively
+    from neuromanifold._charts import linear_shape
+
+    net = nm.parse(spec)
+    dim = nm.dimension(net).dim
+    rng = np.random.default_rng(3)
+    shape = linear_shape(net)
+    for _ in range(5):
+        if shape is not None:
+            r = shape.rank
+            U, _s, Vt = np.linalg.svd(rng.standard_normal((shape.rows, shape.cols)))
+            S = np.diag(rng.uniform(0.1, 10.0, r))
+            theta = shape.lift(U[:, :r] @ np.sqrt(S), np.sqrt(S) @ Vt[:r])
+            lower = net.random_params(1, seed=int(rng.integers(1 << 30)))[0]
+            lower[: shape.cols] = 0.0  # a row of W_1 off: rank r - 1 (the first layer is the bottleneck)
+            low = not shape.residual
+        else:  # a l1^2 - b l2^2
+            l1, l2, a, b = rng.standard_normal(3), rng.standard_normal(3), rng.uniform(0.1, 10), rng.uniform(0.1, 10)
+            theta = np.concatenate([l1, l2, [a, -b]])
+            lower = np.concatenate([l1, l1 * rng.uniform(0.5, 2.0), [a, -b]])  # both neurons on one line: rank 1
+            low = True
+        assert net.jacobian_rank(theta) == dim, spec
+        if low:
+            if shape is not None:
+                assert np.linalg.matrix_rank(net.mu(lower).reshape(shape.rows, shape.cols)) < shape.rank
+            assert net.jacobian_rank(lower) < dim, spec
+    est = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False)
+    assert est.exhaustive and est.method == "exhaustive" and est.hits == 0 and est.n_failed <= 2, spec
+
+
 def test_multistart_misses_are_witnessed_and_bound_the_probability() -> None:
     # (2, 2, 1) with z^4: binary quartics a l1^4 + b l2^4, semi-algebraic. A local search only
     # ever proves a miss (it found a point nearer than the stratum's best), so the estimate is
@@ -274,7 +309,7 @@ def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="activation.*multistart"):
         nm.voronoi_mc(nm.ConvNetwork((2, 2), activation=(0, 1, 1)), "singular", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="boundary.*linear convolutional"):
-        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "boundary", 10, method="exhaustive", progress=False)
+        nm.voronoi_mc(nm.PolynomialNetwork((3, 2, 1), 2, bias=True), "boundary", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="unknown target"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "cusp", 10, progress=False)
     with pytest.raises(TypeError, match="variety"):

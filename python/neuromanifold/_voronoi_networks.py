@@ -373,14 +373,15 @@ class NetworkJob:
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
             raise ValueError(why)
-        if targets == [-1] and method == "exhaustive" and not relu and not is_multilinear(net):
+        if targets == [-1] and method == "exhaustive" and not relu and not is_multilinear(net) and not _edge_is_lower_strata(net):
             if automatic:
                 method = "multistart"
             else:
                 raise ValueError(
                     "the boundary target with method='exhaustive' needs a network linear (or homogeneous) in blocks of parameters "
                     "(linear convolutional networks or with z^k, lightning attention with a = 1 or d <= 2): the rank of D mu "
-                    "at exact critical points; use method='multistart'"
+                    "at exact critical points, or one whose edge is its lower strata (linear networks, one hidden layer with z^2 "
+                    "and one output, without biases); use method='multistart'"
                 )
         inputs = net.X.tolist() if isinstance(net, NeuromanifoldAt) else None
         job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, method, method == "exhaustive", inputs)
@@ -696,6 +697,19 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
     if isinstance(form, BlockForm):
         return chart, cone_critical_system(chart), True
     return chart, critical_system(chart, np.eye(len(chart.phi))), False
+
+
+def _edge_is_lower_strata(net: Network) -> bool:
+    """Does the edge of M (the points where D mu has lower rank at every real parameter) lie in
+    its lower strata? For linear networks and one hidden layer with z^2 and one output without
+    biases: the real neuromanifold is the real part of its closure (matrices, or quadratic forms,
+    of rank <= r), and a point of rank r has real parameters through its column and row spaces
+    (W = U S V^T factored as U S^(1/2), identities, S^(1/2) V^T; a form as r signed squares of
+    independent linear forms) where D mu reaches the whole tangent space of rank <= r, {U Z + Y
+    V^T} or {l_1 m_1 + ... + l_r m_r}. So the edge lies in the lower strata (residual networks fill
+    the space and have none) and the nearest point is on it only when it is on a lower stratum;
+    the exhaustive distances decide that, with no rank to read off."""
+    return linear_shape(net) is not None or (_quadratic_one_output(net) and not getattr(net, "bias", False))
 
 
 def _quadratic_one_output(net: Network) -> bool:

@@ -586,7 +586,9 @@ def voronoi_mc(
     ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
     name of one of their strata, for networks a subnetwork (or its description, or its index in
     ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part
-    where D mu drops rank: exhaustive for linear convolutional networks and lightning attention
+    where D mu drops rank: exhaustive for linear networks and one hidden layer with z^2 and one
+    output without biases (their edge lies in their lower strata: a point of top rank has
+    parameters where D mu has full rank), for linear convolutional networks and lightning attention
     with a = 1 or d <= 2, for polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
     preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
