@@ -162,6 +162,15 @@ def test_edges_of_determinantal_neuromanifolds_are_their_lower_strata(spec: str)
     assert est.exhaustive and est.method == "exhaustive" and est.hits == 0 and est.n_failed <= 2, spec
 
 
+def test_a_network_point_target_is_its_point_stratum() -> None:
+    # the zero function given by its coefficients is the stratum "zero function"
+    net = nm.ConvNetwork((2, 2))
+    by_point = nm.voronoi_mc(net, np.zeros(net.ambient_dim), 300, seed=2, progress=False, method="exhaustive")
+    by_name = nm.voronoi_mc(net, "zero function", 300, seed=2, progress=False, method="exhaustive")
+    assert by_point.target == by_name.target == "zero function"
+    assert (by_point.hits, by_point.n_failed) == (by_name.hits, by_name.n_failed) == (0, 0)
+
+
 def test_multistart_misses_are_witnessed_and_bound_the_probability() -> None:
     # (2, 2, 1) with z^4: binary quartics a l1^4 + b l2^4, semi-algebraic. A local search only
     # ever proves a miss (it found a point nearer than the stratum's best), so the estimate is
@@ -312,6 +321,10 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.voronoi_mc(nm.PolynomialNetwork((3, 2, 1), 2, bias=True), "boundary", 10, method="exhaustive", progress=False)
     with pytest.raises(ValueError, match="unknown target"):
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "cusp", 10, progress=False)
+    with pytest.raises(ValueError, match="point strata"):
+        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), np.ones(4), 10, progress=False)
+    with pytest.raises(ValueError, match="4 coordinates"):
+        nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), (0.0, 0.0), 10, progress=False)
     with pytest.raises(TypeError, match="variety"):
         nm.voronoi_mc(3.0, "singular", 10, progress=False)
 

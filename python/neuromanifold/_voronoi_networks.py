@@ -170,7 +170,22 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
         if not 0 <= int(target) < len(subs):
             raise ValueError(f"subnetwork index {target} out of range: the network has {len(subs)} subnetworks")
         return _resolve_target(net, all_strata, subs[int(target)], seed)
-    raise TypeError(f"target must be 'singular', 'boundary', a stratum name, a Subnetwork or its index, got {target!r}")
+    if isinstance(target, (list, tuple, np.ndarray)):
+        # a point: the point strata (the zero function) are the points of M with cells to weigh
+        try:
+            point = np.asarray(target, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"a point target must be real coordinates, got {target!r}") from None
+        if point.shape != (net.ambient_dim,):
+            raise ValueError(f"a point target of {net.spec} has {net.ambient_dim} coordinates (the function's), got shape {point.shape}")
+        hit = [i for i, s in enumerate(all_strata) if s.point and not np.abs(point).any()]
+        if not hit:
+            raise ValueError(
+                f"the point targets of {net.spec} are its point strata (the zero function); other points of M lie on "
+                "its strata and count with them: use a stratum or 'singular'"
+            )
+        return hit, all_strata[hit[0]].name
+    raise TypeError(f"target must be 'singular', 'boundary', a stratum name, a Subnetwork or its index, or a point, got {target!r}")
 
 
 def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None:

@@ -583,8 +583,8 @@ def voronoi_mc(
     :class:`NeuromanifoldAt` (a ReLU network's values at input points: exact with one hidden layer
     and one output, a finite union of polyhedral cones; else local searches), or
     a spec / curve equation string.
-    ``target``: ``"singular"`` (all singular strata), a point, for parametrized varieties the
-    name of one of their strata, for networks a subnetwork (or its description, or its index in
+    ``target``: ``"singular"`` (all singular strata), a point (of a network: its zero function),
+    for parametrized varieties the name of one of their strata, for networks a subnetwork (or its description, or its index in
     ``net.subnetworks()``) or ``"boundary"`` (the nearest point is a point of the smooth part
     where D mu drops rank: exhaustive for linear networks and one hidden layer with z^2 and one
     output without biases (their edge lies in their lower strata: a point of top rank has
