@@ -244,9 +244,13 @@ def test_method_choice_for_convolutions() -> None:
         assert NetworkJob.create(with_power, "singular", nm.Gaussian(), 2, 10, "auto", 10, certify=False).method == "multistart"
     finally:
         vn._isolated_solutions = real
-    # the boundary is decided exhaustively only for linear convolutions
+    # the boundary is decided exhaustively for linear convolutions
     assert NetworkJob.create(linear, "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "exhaustive"
-    assert NetworkJob.create(nm.LinearNetwork((2, 1, 2)), "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "multistart"
+    # (and for networks whose edge lies in their lower strata, such as linear ones), not where it
+    # needs the rank of D mu at parameters that are not multilinear blocks
+    assert NetworkJob.create(nm.LinearNetwork((2, 1, 2)), "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "exhaustive"
+    biased = nm.PolynomialNetwork((2, 2, 1), 2, bias=True)
+    assert NetworkJob.create(biased, "boundary", nm.Gaussian(), 0, 10, "auto", 10, certify=False).method == "multistart"
 
 
 def test_exhaustive_convolution_counts_do_not_depend_on_threads_or_ranges() -> None:

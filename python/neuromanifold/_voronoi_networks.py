@@ -36,7 +36,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
+from .critical import REAL_TOL, _balanced, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -624,6 +624,10 @@ class NetworkJob:
         rng = np.random.default_rng([self.seed, salt, 0, 0x3C])
         near = [th + 1e-2 * rng.standard_normal(th.shape) for th in starts]
         cols[0], theta = _least_squares(net, np.arange(net.n_params), U, rng, near)
+        if not isinstance(net, NeuromanifoldAt):
+            # at the balanced point of the fiber: a neuron's weights near 20 with its output weights
+            # near 1 put the singular values of D mu orders of magnitude apart, a rank drop in name
+            theta = np.array([_balanced(net, t) for t in theta])
         sv = np.linalg.svd(net.jacobian(theta), compute_uv=False)
         dim = self.strata[0].dim
         rank_drop = np.where(sv[:, dim - 1] <= 1e-3 * sv[:, 0], RANK_DROP, RANK_FULL).astype(np.int8)
