@@ -1,0 +1,133 @@
+"""The edge of one hidden layer with z^k on binary forms, decided by real rank: the network
+(2, h, 1) gives the binary forms of degree k of real rank <= h. With h = k - 1 the data outside
+M are the forms with k distinct real roots (real rank k), with h >= k there are none. Checked
+against the quartic's classical root criteria, the cubic's discriminant and the homotopy
+membership test, against local searches (which never reach a form with all roots real, and
+reach the others), and for invariance under real changes of variables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+from neuromanifold._voronoi_membership import Membership
+from neuromanifold._voronoi_networks import NetworkJob, _least_squares
+from neuromanifold._voronoi_real_rank import RealRank, _all_roots_real, real_rank_available
+
+
+def job(spec: str, n: int, seed: int = 0, method: str = "auto") -> NetworkJob:
+    return NetworkJob.create(nm.parse(spec), "boundary", nm.Gaussian(), seed, n, method, n)
+
+
+def quartic_all_real(u: np.ndarray) -> np.ndarray:
+    """a x^4 + b x^3 y + c x^2 y^2 + d x y^3 + e y^4 has four distinct real roots exactly when
+    its discriminant is positive and P = 8ac - 3b^2 < 0, D = 64a^3e - 16a^2c^2 + 16ab^2c -
+    16a^2bd - 3b^4 < 0 (the classical criteria, with a != 0)."""
+    a, b, c, d, e = u.T
+    disc = (
+        256 * a**3 * e**3 - 192 * a**2 * b * d * e**2 - 128 * a**2 * c**2 * e**2 + 144 * a**2 * c * d**2 * e - 27 * a**2 * d**4
+        + 144 * a * b**2 * c * e**2 - 6 * a * b**2 * d**2 * e - 80 * a * b * c**2 * d * e + 18 * a * b * c * d**3 + 16 * a * c**4 * e
+        - 4 * a * c**3 * d**2 - 27 * b**4 * e**2 + 18 * b**3 * c * d * e - 4 * b**3 * d**3 - 4 * b**2 * c**3 * e + b**2 * c**2 * d**2
+    )
+    P = 8 * a * c - 3 * b**2
+    D = 64 * a**3 * e - 16 * a**2 * c**2 + 16 * a * b**2 * c - 16 * a**2 * b * d - 3 * b**4
+    return (disc > 0) & (P < 0) & (D < 0)
+
+
+def test_binary_quartics_of_three_neurons_miss_exactly_the_forms_with_four_real_roots() -> None:
+    j = job("poly:2,3,1^4", 4000, seed=1)
+    assert j.method == "exhaustive" and j.exhaustive
+    U = j.samples(0)
+    d = j.decide(U)
+    assert (d >= 0).mean() > 0.999
+    expected = quartic_all_real(U)
+    assert np.array_equal(d[d >= 0] == 1, expected[d >= 0])
+    assert 0.02 < expected.mean() < 0.1
+
+
+def test_binary_cubics_agree_with_the_discriminant_and_the_homotopy_membership() -> None:
+    net = nm.parse("poly:2,2,1^3")
+    j = job("poly:2,2,1^3", 300, seed=2)
+    U = j.samples(0)
+    d = j.decide(U)
+    a, b, c, e = U.T
+    disc = 18 * a * b * c * e - 4 * b**3 * e + b**2 * c**2 - 4 * a * c**3 - 27 * a**2 * e**2
+    clear = d >= 0
+    assert clear.mean() > 0.99 and np.array_equal(d[clear] == 1, disc[clear] > 0)
+    homotopy = Membership(net, seed=2).decide(U[:60], 0)
+    both = (homotopy >= 0) & clear[:60]
+    assert both.mean() > 0.9 and np.array_equal(homotopy[both], d[:60][both])
+
+
+@pytest.mark.parametrize("spec", ["poly:2,3,1^4", "poly:2,4,1^5"])
+def test_local_searches_never_reach_forms_of_higher_real_rank(spec: str) -> None:
+    # a form with k real roots has real rank k > h: no parameters reach it, so local searches
+    # stop at a positive distance; the other forms are points of M, reached by most searches
+    net = nm.parse(spec)
+    j = job(spec, 300, seed=3)
+    U = j.samples(0)
+    d = j.decide(U)
+    D, _ = _least_squares(net, np.arange(net.n_params), U, np.random.default_rng(3))
+    relative = D / (U**2).sum(axis=1)
+    assert (d == 1).sum() >= 1
+    assert np.all(relative[d == 1] > 1e-8)
+    assert (relative[d == 0] < 1e-12).mean() > 0.9
+
+
+def test_enough_neurons_reach_every_binary_form() -> None:
+    # every real binary form of degree k has real rank <= k: nothing is outside M
+    net = nm.parse("poly:2,4,1^4")
+    est = nm.voronoi_mc(net, "boundary", 10_000, seed=0, progress=False)
+    assert est.exhaustive and est.hits == 0 and est.n_failed == 0
+    U = job("poly:2,4,1^4", 100).samples(0)
+    D, _ = _least_squares(net, np.arange(net.n_params), U, np.random.default_rng(0))
+    assert (D / (U**2).sum(axis=1) < 1e-12).mean() > 0.95
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    k=st.integers(3, 6),
+    seed=st.integers(0, 2**32 - 1),
+    change=st.lists(st.floats(-3, 3, allow_nan=False), min_size=4, max_size=4),
+    scale=st.floats(0.01, 100.0),
+)
+def test_real_roots_do_not_depend_on_the_coordinates(k: int, seed: int, change: list[float], scale: float) -> None:
+    # x -> a x + b y, y -> c x + d y (invertible) moves the roots by a real Moebius map: as many
+    # stay real; a nonzero factor moves none
+    a, b, c, e = change
+    if abs(a * e - b * c) < 0.1:
+        return
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal((8, k + 1))
+    # f(a x + b y, c x + e y) by multiplying out the linear forms of each monomial
+    lx, ly = np.polynomial.Polynomial([b, a]), np.polynomial.Polynomial([e, c])  # in t = x / y
+    moved = np.zeros_like(u)
+    for j in range(k + 1):
+        coef = (lx ** (k - j) * ly**j).coef
+        coef = np.pad(coef, (0, k + 1 - len(coef)))
+        moved += np.outer(u[:, j], coef[::-1])  # x^k first
+    before, after = _all_roots_real(u), _all_roots_real(scale * moved)
+    clear = (before >= 0) & (after >= 0)
+    assert clear.mean() >= 0.75 and np.array_equal(before[clear], after[clear])
+
+
+def test_real_rank_applies_where_it_is_proven() -> None:
+    for spec in ("poly:2,3,1^4", "poly:2,4,1^5", "poly:2,2,1^3", "poly:2,4,1^4", "poly:2,2,1^2"):
+        net = nm.parse(spec)
+        assert real_rank_available(net, net.ambient_dim) is None, spec
+    for spec, why in (
+        ("poly:2,3,1^6", "no root criterion"),
+        ("poly:3,3,1^3", "binary forms"),
+        ("poly:2,3,1^4+bias", "binary forms"),
+        ("poly:2,3,2^4", "binary forms"),
+        ("poly:2,3,1^(0,1,1)", "no power"),
+    ):
+        net = nm.parse(spec)
+        assert why in (real_rank_available(net, net.ambient_dim) or ""), spec
+    assert "does not fill" in (real_rank_available(nm.parse("poly:2,3,1^4"), 4) or "")
+    # decisions of whole chunks, whatever their size
+    rank = RealRank(nm.parse("poly:2,3,1^4"))
+    assert rank.decide(np.zeros((0, 5))).shape == (0,)
