@@ -9,8 +9,15 @@ when u is not in M. Real ranks of binary forms are known at the top (Comon and O
 Causa and Re): every real binary form of degree k has real rank at most k, and one with distinct
 roots has real rank k exactly when all its k roots are real. So for h >= k the edge is hit by
 nothing, and for h = k - 1 exactly by the forms with k real roots: read off their roots, with
-no homotopy and with positive-dimensional fibers (h > (k + 1) / 2) as well. Forms with a
-multiple root are a null set; samples too close to one to tell are undecided.
+no homotopy and with positive-dimensional fibers (h > (k + 1) / 2) as well.
+
+With finitely many decompositions, 2h = k + 1, Sylvester's apolarity decides: f = sum a_j
+binom(k, j) x^(k-j) y^j is a sum of h real k-th powers of distinct real linear forms exactly when
+a real binary form g = sum g_i X^(h-i) Y^i with h distinct real roots is apolar to it, sum_i g_i
+a_(i+m) = 0 for m = 0..k-h (the roots (alpha : beta) of g are the forms alpha x + beta y). For
+generic f these Hankel equations have a one-dimensional solution space, so u is in M exactly
+when that g has h distinct real roots. Forms with a multiple root are a null set; samples too
+close to one to tell are undecided.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from .architectures import PolynomialNetwork
 REAL_ROOT = 1e-7  # relative imaginary part of a real root (eigenvalues near a double root err by ~1e-8)
 COMPLEX_ROOT = 1e-6  # ... and of one that is surely not real; in between the sample is undecided
 DISTINCT = 1e-6  # relative gap between real roots that are surely distinct
+RANK_GAP = 1e-9  # relative: a smaller h-th singular value of the Hankel equations is no clear rank
 
 
 def real_rank_available(net: object, dim: int) -> str | None:
@@ -37,8 +45,8 @@ def real_rank_available(net: object, dim: int) -> str | None:
     k, h = int(degrees[0]), net.widths[1]
     if dim != net.ambient_dim:
         return f"{net.spec}: M does not fill the binary forms of degree {k}"
-    if h < k - 1:
-        return f"{net.spec}: real rank {h} < {k - 1} of binary forms of degree {k} has no root criterion here"
+    if h < k - 1 and 2 * h != k + 1:
+        return f"{net.spec}: real rank {h} of binary forms of degree {k} has no root criterion here (only h >= k - 1 or 2h = k + 1)"
     return None
 
 
@@ -52,9 +60,17 @@ class RealRank:
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         U = np.asarray(U, dtype=np.float64)
-        if self.h >= self.k:
+        if self.h >= self.k or not len(U):
             return np.zeros(len(U), dtype=np.int8)  # every real binary form of degree k has real rank <= k
-        return np.where(_all_roots_real(U), 1, 0).astype(np.int8) if len(U) else np.zeros(0, dtype=np.int8)
+        if self.h == self.k - 1:
+            return _all_roots_real(U)  # real rank k: all roots real
+        # 2h = k + 1: in M exactly when the apolar form has h distinct real roots
+        apolar = _apolar_form(U, self.h)
+        clear = ~np.isnan(apolar).any(axis=1)
+        out = np.full(len(U), -1, dtype=np.int8)
+        inside = _all_roots_real(apolar[clear])
+        out[clear] = np.where(inside < 0, -1, 1 - inside)
+        return out
 
 
 def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
@@ -65,6 +81,9 @@ def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     k = U.shape[1] - 1
     flip = np.abs(U[:, 0]) < np.abs(U[:, -1])
     P = np.where(flip[:, None], U[:, ::-1], U)  # highest power first
+    # both end coefficients zero (a null set): roots at 0 and infinity, left undecided
+    degenerate = P[:, 0] == 0
+    P[degenerate] = np.eye(1, k + 1)[0] - np.eye(1, k + 1, k)[0]
     C = np.zeros((len(U), k, k))
     C[:, 0, :] = -P[:, 1:] / P[:, :1]
     C[:, np.arange(1, k), np.arange(k - 1)] = 1.0
@@ -75,7 +94,25 @@ def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     real = (imag <= REAL_ROOT).all(axis=1)
     r = np.sort(roots.real, axis=1)
     gap = (np.diff(r, axis=1) / (1.0 + np.abs(r[:, 1:]))).min(axis=1, initial=np.inf)
-    return np.where(complex_root, 0, np.where(real & (gap > DISTINCT), 1, -1)).astype(np.int8)
+    out = np.where(complex_root, 0, np.where(real & (gap > DISTINCT), 1, -1)).astype(np.int8)
+    out[degenerate] = -1
+    return out
+
+
+def _apolar_form(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]:
+    """Per row of U (a binary form of degree k = 2h - 1, coefficients of x^k first), the form g of
+    degree h apolar to it (coefficients of X^h first, unit norm), or NaNs where the Hankel
+    equations sum_i g_i a_(i+m) = 0 have no clear one-dimensional solution space."""
+    k = U.shape[1] - 1
+    from math import comb
+
+    a = U / np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
+    H = np.stack([a[:, m : m + h + 1] for m in range(k - h + 1)], axis=1)  # (B, k - h + 1, h + 1)
+    _, sv, Vt = np.linalg.svd(H)
+    g = Vt[:, -1, :]
+    unclear = sv[:, -1] <= RANK_GAP * sv[:, 0]  # (k - h + 1 = h rows: sv[:, -1] is the last of h)
+    g[unclear] = np.nan
+    return g
 
 
 def real_rank(net: Any, seed: int, cache: dict[str, Any]) -> RealRank:
