@@ -1,8 +1,8 @@
 """The edge of one hidden layer with z^k on binary forms, decided by real rank: the network
 (2, h, 1) gives the binary forms of degree k of real rank <= h. With h = k - 1 the data outside
 M are the forms with k distinct real roots (real rank k), with h >= k there are none; with
-2h = k + 1 the data in M are those whose apolar form of degree h has h distinct real roots
-(Sylvester). Checked against the quartic's classical root criteria, the cubic's discriminant
+2h = k + 1 the data in M are those whose apolar form of degree h has h distinct real roots, with
+2h = k + 2 those whose pencil of apolar forms holds one (Sylvester). Checked against the quartic's classical root criteria, the cubic's discriminant
 and the homotopy membership test, against local searches (which never reach a form of higher
 real rank, and reach the others), on forms built from their decompositions, and for invariance
 under real changes of variables."""
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import neuromanifold as nm
 from neuromanifold._voronoi_membership import Membership
 from neuromanifold._voronoi_networks import NetworkJob, _least_squares
-from neuromanifold._voronoi_real_rank import RealRank, _all_roots_real, _apolar_form, real_rank_available
+from neuromanifold._voronoi_real_rank import RealRank, _all_roots_real, _apolar_form, _apolar_space, _pencil_has_hyperbolic, real_rank_available
 
 
 def job(spec: str, n: int, seed: int = 0, method: str = "auto") -> NetworkJob:
@@ -89,17 +89,43 @@ def test_the_two_criteria_agree_on_binary_cubics() -> None:
     assert clear.mean() > 0.99 and np.array_equal(f[clear] == 1, g[clear] == 0)
 
 
+def test_the_pencil_criterion_agrees_with_the_roots_on_binary_quartics() -> None:
+    # k = 4, h = 3 = k - 1 and 2h = k + 2: a quartic has four real roots exactly when no cubic of
+    # its apolar pencil has three (two theorems, two computations)
+    U = np.random.default_rng(6).standard_normal((3000, 5))
+    roots = _all_roots_real(U)
+    G = _apolar_space(U, 3)
+    pencil = _pencil_has_hyperbolic(G[:, 0], G[:, 1])
+    clear = (roots >= 0) & (pencil >= 0)
+    assert clear.mean() > 0.99 and np.array_equal(roots[clear] == 1, pencil[clear] == 0)
+    assert 0.02 < (roots == 1).mean() < 0.1
+
+
+def decomposed(h: int, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f = sum lambda_i (alpha_i x + beta_i y)^k (x^k first), with its points."""
+    alpha, beta, lam = rng.standard_normal(h), rng.standard_normal(h), rng.standard_normal(h)
+    f = np.zeros(k + 1)
+    for a, b, c in zip(alpha, beta, lam):
+        f += c * (np.polynomial.Polynomial([b, a]) ** k).coef[::-1]  # (a t + b)^k in t = x / y
+    return f, alpha, beta
+
+
+@settings(max_examples=20, deadline=None)
+@given(h=st.integers(3, 5), seed=st.integers(0, 2**32 - 1))
+def test_sums_of_h_real_powers_are_in_m_for_the_pencil_criterion(h: int, seed: int) -> None:
+    # 2h = k + 2: the apolar pencil holds prod (beta_i X - alpha_i Y), with h real roots
+    k = 2 * h - 2
+    f, _, _ = decomposed(h, k, np.random.default_rng(seed))
+    assert RealRank(nm.PolynomialNetwork((2, h, 1), k)).decide(f[None, :])[0] in (0, -1)
+
+
 @settings(max_examples=20, deadline=None)
 @given(h=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
 def test_the_apolar_form_vanishes_at_the_decomposition(h: int, seed: int) -> None:
     # f = sum lambda_i (alpha_i x + beta_i y)^k with k = 2h - 1: its apolar form is
     # prod (beta_i X - alpha_i Y), whose roots are the points (alpha_i : beta_i) (Sylvester)
     k = 2 * h - 1
-    rng = np.random.default_rng(seed)
-    alpha, beta, lam = rng.standard_normal(h), rng.standard_normal(h), rng.standard_normal(h)
-    f = np.zeros(k + 1)
-    for a, b, c in zip(alpha, beta, lam):
-        f += c * (np.polynomial.Polynomial([b, a]) ** k).coef[::-1]  # (a t + b)^k in t = x / y, x^k first
+    f, alpha, beta = decomposed(h, k, np.random.default_rng(seed))
     g = _apolar_form(f[None, :], h)[0]
     decision = RealRank(nm.PolynomialNetwork((2, h, 1), k)).decide(f[None, :])[0]
     if np.isnan(g).any():
@@ -114,10 +140,11 @@ def test_the_apolar_form_vanishes_at_the_decomposition(h: int, seed: int) -> Non
     assert np.allclose(g, expected, atol=1e-5) or np.allclose(g, -expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("spec", ["poly:2,3,1^4", "poly:2,4,1^5", "poly:2,3,1^5"])
-def test_local_searches_never_reach_forms_of_higher_real_rank(spec: str) -> None:
-    # a form with k real roots has real rank k > h: no parameters reach it, so local searches
-    # stop at a positive distance; the other forms are points of M, reached by most searches
+@pytest.mark.parametrize("spec, reached", [("poly:2,3,1^4", 0.9), ("poly:2,4,1^5", 0.9), ("poly:2,3,1^5", 0.9), ("poly:2,4,1^6", 0.6)])
+def test_local_searches_never_reach_forms_of_higher_real_rank(spec: str, reached: float) -> None:
+    # a form of real rank above h: no parameters reach it, so local searches stop at a positive
+    # distance; the other forms are points of M, reached by most searches (sextics of four
+    # neurons: three quarters with 8 starts; more starts reach the rest)
     net = nm.parse(spec)
     j = job(spec, 300, seed=3)
     U = j.samples(0)
@@ -126,7 +153,7 @@ def test_local_searches_never_reach_forms_of_higher_real_rank(spec: str) -> None
     relative = D / (U**2).sum(axis=1)
     assert (d == 1).sum() >= 1
     assert np.all(relative[d == 1] > 1e-8)
-    assert (relative[d == 0] < 1e-12).mean() > 0.9
+    assert (relative[d == 0] < 1e-12).mean() > reached
 
 
 def test_enough_neurons_reach_every_binary_form() -> None:
@@ -167,7 +194,7 @@ def test_real_roots_do_not_depend_on_the_coordinates(k: int, seed: int, change: 
 
 
 def test_real_rank_applies_where_it_is_proven() -> None:
-    for spec in ("poly:2,3,1^4", "poly:2,4,1^5", "poly:2,2,1^3", "poly:2,4,1^4", "poly:2,2,1^2", "poly:2,3,1^5", "poly:2,4,1^7"):
+    for spec in ("poly:2,3,1^4", "poly:2,4,1^5", "poly:2,2,1^3", "poly:2,4,1^4", "poly:2,2,1^2", "poly:2,3,1^5", "poly:2,4,1^7", "poly:2,4,1^6"):
         net = nm.parse(spec)
         assert real_rank_available(net, net.ambient_dim) is None, spec
     for spec, why in (

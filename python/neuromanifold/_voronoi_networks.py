@@ -124,7 +124,7 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
-    or 2h = k + 1 neurons), real membership when M fills the ambient space, the tangential variety of two
+    or 2h in (k + 1, k + 2) neurons), real membership when M fills the ambient space, the tangential variety of two
     merging neurons with z^k ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None

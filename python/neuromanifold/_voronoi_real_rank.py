@@ -16,8 +16,13 @@ binom(k, j) x^(k-j) y^j is a sum of h real k-th powers of distinct real linear f
 a real binary form g = sum g_i X^(h-i) Y^i with h distinct real roots is apolar to it, sum_i g_i
 a_(i+m) = 0 for m = 0..k-h (the roots (alpha : beta) of g are the forms alpha x + beta y). For
 generic f these Hankel equations have a one-dimensional solution space, so u is in M exactly
-when that g has h distinct real roots. Forms with a multiple root are a null set; samples too
-close to one to tell are undecided.
+when that g has h distinct real roots. With 2h = k + 2 they have a pencil of solutions
+cos(psi) g1 + sin(psi) g2, and u is in M exactly when some member has h distinct real roots. The
+number of real roots changes along the pencil only where a member has a real double root p,
+and there the gradients of g1 and g2 are parallel: p is a real root of the Jacobian g1_X g2_Y -
+g1_Y g2_X (degree 2h - 2), and psi is read off g1(p), g2(p). So one member between each two
+consecutive such psi decides (a member with h distinct real roots proves u in M by itself).
+Forms with a multiple root are a null set; samples too close to one to tell are undecided.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from .architectures import PolynomialNetwork
 REAL_ROOT = 1e-7  # relative imaginary part of a real root (eigenvalues near a double root err by ~1e-8)
 COMPLEX_ROOT = 1e-6  # ... and of one that is surely not real; in between the sample is undecided
 DISTINCT = 1e-6  # relative gap between real roots that are surely distinct
-RANK_GAP = 1e-9  # relative: a smaller h-th singular value of the Hankel equations is no clear rank
+RANK_GAP = 1e-9  # relative: a smaller last singular value of the Hankel equations is no clear rank
 
 
 def real_rank_available(net: object, dim: int) -> str | None:
@@ -45,8 +50,8 @@ def real_rank_available(net: object, dim: int) -> str | None:
     k, h = int(degrees[0]), net.widths[1]
     if dim != net.ambient_dim:
         return f"{net.spec}: M does not fill the binary forms of degree {k}"
-    if h < k - 1 and 2 * h != k + 1:
-        return f"{net.spec}: real rank {h} of binary forms of degree {k} has no root criterion here (only h >= k - 1 or 2h = k + 1)"
+    if h < k - 1 and 2 * h not in (k + 1, k + 2):
+        return f"{net.spec}: real rank {h} of binary forms of degree {k} has no root criterion here (only h >= k - 1, 2h = k + 1 or 2h = k + 2)"
     return None
 
 
@@ -64,30 +69,39 @@ class RealRank:
             return np.zeros(len(U), dtype=np.int8)  # every real binary form of degree k has real rank <= k
         if self.h == self.k - 1:
             return _all_roots_real(U)  # real rank k: all roots real
-        # 2h = k + 1: in M exactly when the apolar form has h distinct real roots
-        apolar = _apolar_form(U, self.h)
-        clear = ~np.isnan(apolar).any(axis=1)
+        # in M exactly when an apolar form of degree h has h distinct real roots
+        apolar = _apolar_space(U, self.h)
+        clear = ~np.isnan(apolar).any(axis=(1, 2))
         out = np.full(len(U), -1, dtype=np.int8)
-        inside = _all_roots_real(apolar[clear])
+        G = apolar[clear]
+        inside = _all_roots_real(G[:, 0]) if G.shape[1] == 1 else _pencil_has_hyperbolic(G[:, 0], G[:, 1])
         out[clear] = np.where(inside < 0, -1, 1 - inside)
         return out
 
 
-def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
-    """Per row (the coefficients of x^k, x^(k-1) y, ..., y^k): 1 when the form has k distinct
-    real roots on the projective line, 0 when it has a non-real one, -1 when too close to tell.
-    The form is dehomogenized at the end with the larger coefficient, so no root lies at
-    infinity; real roots of f(t, 1) and of f(1, t) are the same points."""
+def _roots(U: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Roots of binary forms (rows: coefficients of x^k, x^(k-1) y, ..., y^k) on the projective
+    line, dehomogenized at the end with the larger coefficient so that none lies at infinity:
+    the roots t, whether each row was flipped (t = y / x, else t = x / y), and the rows with both
+    end coefficients zero (a null set, left undecided)."""
     k = U.shape[1] - 1
     flip = np.abs(U[:, 0]) < np.abs(U[:, -1])
     P = np.where(flip[:, None], U[:, ::-1], U)  # highest power first
-    # both end coefficients zero (a null set): roots at 0 and infinity, left undecided
     degenerate = P[:, 0] == 0
     P[degenerate] = np.eye(1, k + 1)[0] - np.eye(1, k + 1, k)[0]
     C = np.zeros((len(U), k, k))
     C[:, 0, :] = -P[:, 1:] / P[:, :1]
     C[:, np.arange(1, k), np.arange(k - 1)] = 1.0
-    roots = np.linalg.eigvals(C)
+    return np.linalg.eigvals(C), flip, degenerate
+
+
+def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+    """Per row (a binary form, x^k first): 1 when it has k distinct real roots on the projective
+    line, 0 when it has a non-real one, -1 when too close to tell (real roots of f(t, 1) and of
+    f(1, t) are the same points)."""
+    if not len(U):
+        return np.zeros(0, dtype=np.int8)
+    roots, _, degenerate = _roots(U)
     scale = 1.0 + np.abs(roots)
     imag = np.abs(roots.imag) / scale
     complex_root = (imag > COMPLEX_ROOT).any(axis=1)
@@ -99,20 +113,72 @@ def _all_roots_real(U: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     return out
 
 
-def _apolar_form(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]:
-    """Per row of U (a binary form of degree k = 2h - 1, coefficients of x^k first), the form g of
-    degree h apolar to it (coefficients of X^h first, unit norm), or NaNs where the Hankel
-    equations sum_i g_i a_(i+m) = 0 have no clear one-dimensional solution space."""
-    k = U.shape[1] - 1
+def _apolar_space(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]:
+    """Per row of U (a binary form of degree k, x^k first, 2h >= k + 1), a basis (B, 2h - k, h + 1)
+    of the forms g of degree h apolar to it (X^h first): the solutions of the Hankel equations
+    sum_i g_i a_(i+m) = 0, m = 0..k-h, with f = sum a_j binom(k, j) x^(k-j) y^j; NaNs where
+    those equations have no clear rank k - h + 1."""
     from math import comb
 
+    k = U.shape[1] - 1
     a = U / np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
-    H = np.stack([a[:, m : m + h + 1] for m in range(k - h + 1)], axis=1)  # (B, k - h + 1, h + 1)
+    rows = k - h + 1
+    H = np.stack([a[:, m : m + h + 1] for m in range(rows)], axis=1)  # (B, rows, h + 1)
     _, sv, Vt = np.linalg.svd(H)
-    g = Vt[:, -1, :]
-    unclear = sv[:, -1] <= RANK_GAP * sv[:, 0]  # (k - h + 1 = h rows: sv[:, -1] is the last of h)
-    g[unclear] = np.nan
-    return g
+    G = Vt[:, rows:, :].copy()
+    G[sv[:, -1] <= RANK_GAP * sv[:, 0]] = np.nan
+    return G
+
+
+def _apolar_form(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]:
+    """The form of degree h apolar to each row of U (k = 2h - 1), unit norm, NaNs if unclear."""
+    return _apolar_space(U, h)[:, 0, :]
+
+
+def _pencil_has_hyperbolic(G1: npt.NDArray[np.float64], G2: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+    """Per row: 1 when some member cos(psi) G1 + sin(psi) G2 of the pencil of binary forms of
+    degree h has h distinct real roots, 0 when none has, -1 when too close to tell. A member is
+    tested between each two consecutive psi where a member has a real double root p (a real root
+    of the Jacobian J = G1_X G2_Y - G1_Y G2_X, where cos(psi) G1(p) + sin(psi) G2(p) = 0)."""
+    B, n = G1.shape
+    h = n - 1
+    if h < 2 or not B:
+        return np.ones(B, dtype=np.int8)  # linear forms: one real root each
+    # X- and Y-derivatives of forms with X^h first: coefficient of X^(h-1-i) Y^i
+    i = np.arange(h)
+    dX1, dY1 = G1[:, :-1] * (h - i), G1[:, 1:] * (i + 1)
+    dX2, dY2 = G2[:, :-1] * (h - i), G2[:, 1:] * (i + 1)
+    conv = lambda P, Q: np.array([np.convolve(p, q) for p, q in zip(P, Q)])  # noqa: E731
+    J = conv(dX1, dY2) - conv(dY1, dX2)  # degree 2h - 2, X first
+    roots, flip, degenerate = _roots(J)
+    scale = 1.0 + np.abs(roots)
+    imag = np.abs(roots.imag) / scale
+    unclear = ((imag > REAL_ROOT) & (imag <= COMPLEX_ROOT)).any(axis=1) | degenerate
+    real = imag <= REAL_ROOT
+    # the points p = (X, Y) of the real roots
+    t = roots.real
+    X, Y = np.where(flip[:, None], 1.0, t), np.where(flip[:, None], t, 1.0)
+    powers = np.arange(h, -1, -1)
+
+    def value(G: np.ndarray) -> np.ndarray:
+        return (G[:, None, :] * X[:, :, None] ** powers * Y[:, :, None] ** (h - powers)).sum(axis=2)
+
+    psi = np.mod(np.arctan2(-value(G1), value(G2)), np.pi)
+    psi = np.where(real, psi, np.nan)
+    psi = np.sort(psi, axis=1)  # NaNs last
+    count = real.sum(axis=1)
+    # members at the midpoints of the arcs between consecutive critical psi (cyclic, mod pi)
+    m = psi.shape[1]
+    nxt = np.where(np.arange(m)[None, :] + 1 < count[:, None], np.roll(psi, -1, axis=1), psi[:, :1] + np.pi)
+    mid = np.where(np.arange(m)[None, :] < count[:, None], (psi + nxt) / 2, np.nan)
+    mid[count == 0, 0] = 0.0  # no critical member: every member has the same real roots
+    members = np.cos(mid)[:, :, None] * G1[:, None, :] + np.sin(mid)[:, :, None] * G2[:, None, :]
+    tested = ~np.isnan(mid)
+    verdict = np.full(mid.shape, 0, dtype=np.int8)
+    verdict[tested] = _all_roots_real(members[tested])
+    witness = ((verdict == 1) & tested).any(axis=1)
+    sure_none = ~((verdict == -1) & tested).any(axis=1) & ~unclear
+    return np.where(witness, 1, np.where(sure_none, 0, -1)).astype(np.int8)
 
 
 def real_rank(net: Any, seed: int, cache: dict[str, Any]) -> RealRank:

@@ -590,8 +590,9 @@ def voronoi_mc(
     output without biases (their edge lies in their lower strata: a point of top rank has
     parameters where D mu has full rank), for linear convolutional networks and lightning attention
     with a = 1 or d <= 2, for one hidden layer on binary forms with z^k and h >= k - 1 or
-    2h = k + 1 neurons (the data of real rank above h: with h = k - 1 those with k real roots,
-    with h >= k none, with 2h = k + 1 those whose apolar form of degree h has a non-real root),
+    2h = k + 1 or 2h = k + 2 neurons (the data of real rank above h: with h = k - 1 those with k
+    real roots, with h >= k none, else those whose apolar forms of degree h have no member with
+    h distinct real roots),
     for polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
     preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
