@@ -7,7 +7,8 @@
    checked to agree on the same samples before timing.
 2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
    samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
-3. The network estimators (exhaustive convolutions, attention and MLP edges, ReLU local searches):
+3. The network estimators (exhaustive convolutions, attention and MLP edges, binary forms by
+   their roots, ReLU local searches):
    samples per second on 1 and 2 threads, same counts.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000]
@@ -122,7 +123,10 @@ def networks(samples: int) -> None:
         ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs), "auto", 100),
         ("relu:1,3,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:1,3,1"), inputs), "multistart"),
         ("relu:2,2,1 at 6 points", "boundary", nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), inputs_2d), "auto", 10),
-        ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3")),
+        # binary forms by their roots (real rank; apolar forms), with more samples
+        ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3"), "auto", 100),
+        ("poly:2,3,1^5", "boundary", nm.parse("poly:2,3,1^5"), "auto", 100),
+        ("poly:2,4,1^6", "boundary", nm.parse("poly:2,4,1^6"), "auto", 100),
         ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
         ("poly:2,2,1^4", "boundary", nm.parse("poly:2,2,1^4")),  # the tangential edges
         ("poly:3,2,2^2", "boundary", nm.parse("poly:3,2,2^2")),  # (a fifth of the samples)
