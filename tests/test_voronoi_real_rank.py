@@ -157,8 +157,10 @@ def test_local_searches_never_reach_forms_of_higher_real_rank(spec: str, reached
 
 
 def test_enough_neurons_reach_every_binary_form() -> None:
-    # every real binary form of degree k has real rank <= k: nothing is outside M
+    # every real binary form of degree k has real rank <= k: nothing is outside M, and the
+    # dimension report says the real neuromanifold fills the space (with fewer neurons it does not)
     net = nm.parse("poly:2,4,1^4")
+    assert nm.dimension(net).filling is True and nm.dimension(nm.parse("poly:2,3,1^4")).filling is False
     est = nm.voronoi_mc(net, "boundary", 10_000, seed=0, progress=False)
     assert est.exhaustive and est.hits == 0 and est.n_failed == 0
     U = job("poly:2,4,1^4", 100).samples(0)

@@ -134,3 +134,27 @@ fn jacobian_program_equals_dual_numbers() {
         }
     }
 }
+
+/// One hidden layer with z^k and one output: real binary forms of real rank <= h fill the space
+/// exactly when h >= k (a form with k distinct real roots has real rank k); real quadratic forms
+/// of rank <= h when h >= the number of variables.
+#[test]
+fn real_filling_of_waring_decompositions() {
+    for k in 2..=6usize {
+        for h in 1..=7usize {
+            let rep = dimension(&net(&format!("poly:2,{h},1^{k}")), 1).unwrap();
+            let complex = rep.dim == rep.ambient;
+            assert_eq!(complex, 2 * h >= k + 1, "poly:2,{h},1^{k}");
+            assert_eq!(rep.filling, Some(complex && h >= k), "poly:2,{h},1^{k}");
+        }
+    }
+    for d in 2..=4usize {
+        for h in 1..=5usize {
+            let rep = dimension(&net(&format!("poly:{d},{h},1^2")), 1).unwrap();
+            assert_eq!(rep.filling, Some(h >= d), "poly:{d},{h},1^2");
+        }
+    }
+    // with biases, or a second output, it is not decided here
+    assert_eq!(dimension(&net("poly:2,4,1^3+bias"), 1).unwrap().filling, None);
+    assert_eq!(dimension(&net("poly:2,3,2^2"), 1).unwrap().filling, None);
+}

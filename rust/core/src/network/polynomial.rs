@@ -110,6 +110,19 @@ impl Family for PolynomialNetwork {
             let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
             return Some(*self.widths.iter().min().unwrap() == d0.min(dl));
         }
+        // One hidden layer of h neurons with c z^k and one output, no biases: the real forms of
+        // degree k of real Waring rank <= h (the output weights carry the coefficients and signs).
+        if let ([d0, h, 1], Some(k), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
+            if *d0 == 2 {
+                // binary forms: every real one has real rank <= k, and one with k distinct real
+                // roots has real rank k (Comon and Ottaviani; Causa and Re)
+                return Some(h >= &k);
+            }
+            if k == 2 {
+                // quadratic forms: rank <= h, any signature
+                return Some(h >= d0);
+            }
+        }
         None
     }
     fn contains(&self, f: &[f64], tol: f64) -> Result<bool> {
