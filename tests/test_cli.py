@@ -60,7 +60,9 @@ def test_analyze_default_architecture(tmp_path) -> None:
     assert all(e["exhaustive"] and e["hits"] == 0 for e in d["voronoi"])
     # ... and the two-sided directions of a switched-off neuron prove it for every point
     cells = d["voronoi_cells"]
-    assert [b["stratum"] for b in cells] == [e["target"] for e in d["voronoi"]]
+    assert [b["stratum"] for b in cells] + ["boundary"] == [e["target"] for e in d["voronoi"]]
+    # its edge lies in those strata: the boundary is proven to attract nothing too
+    assert d["voronoi"][-1]["method"] == "certificate" and "lower strata" in d["voronoi"][-1]["certificate"]
     assert all(b["null"] and b["everywhere"] and b["cell_dim"] < b["ambient_dim"] for b in cells)
     c = d["critical_points"]
     assert c["summary"]["real"] == len(c["real"]) >= 1

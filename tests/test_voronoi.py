@@ -158,8 +158,39 @@ def test_edges_of_determinantal_neuromanifolds_are_their_lower_strata(spec: str)
             if shape is not None:
                 assert np.linalg.matrix_rank(net.mu(lower).reshape(shape.rows, shape.cols)) < shape.rank
             assert net.jacobian_rank(lower) < dim, spec
-    est = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False)
+    est = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False, method="exhaustive")
     assert est.exhaustive and est.method == "exhaustive" and est.hits == 0 and est.n_failed <= 2, spec
+    # "auto" takes the proof: the lower strata's cells are null
+    proof = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False)
+    assert proof.method == "certificate" and proof.p == 0 and "lower strata" in proof.certificate, spec
+
+
+@pytest.mark.parametrize("d0, r", [(3, 2), (3, 3), (4, 3), (4, 4), (2, 2)])
+def test_merged_pairs_of_biased_quadratic_neurons_are_an_edge_with_null_cells(d0: int, r: int) -> None:
+    # x^T A x + 2 b.x + c: a pair of neurons along one w with opposite output weights gives an
+    # affine part; with r - 2 more neurons, rank A = r - 2 and b outside col A, and D mu drops rank
+    # there (an edge). Its two-sided directions span the tangent space of rank r - 1, all linear
+    # and constant parts: d0 - r + 2 more than that set's dimension, so its cells are null
+    net = nm.PolynomialNetwork((d0, r, 1), 2, bias=True)
+    dim = nm.dimension(net).dim
+    rng = np.random.default_rng(d0 * 10 + r)
+    D = lambda s: s * d0 - s * (s - 1) // 2  # noqa: E731  (symmetric matrices of rank s)
+    for _ in range(3):
+        W = rng.standard_normal((r, d0))
+        W[r - 1] = W[r - 2]
+        beta = rng.standard_normal(r)
+        a = rng.standard_normal(r)
+        a[r - 1] = -a[r - 2]
+        theta = np.concatenate([W.ravel(), beta, a, [rng.standard_normal()]])
+        A = (W.T * a) @ W
+        b = W.T @ (a * beta)
+        assert np.linalg.matrix_rank(A, tol=1e-9) == r - 2
+        assert np.linalg.matrix_rank(np.column_stack([A, b]), tol=1e-9) == r - 1  # b outside col A
+        rank = net.jacobian_rank(theta)
+        assert rank < dim  # an edge point of M
+        assert rank >= D(r - 1) + d0 + 1 > D(r - 2) + d0 + 1
+    est = nm.voronoi_mc(net, "boundary", 100, progress=False)
+    assert est.method == "certificate" and est.p == 0
 
 
 def test_a_network_point_target_is_its_point_stratum() -> None:

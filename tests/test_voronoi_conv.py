@@ -283,8 +283,9 @@ def test_the_analysis_reports_the_edge_of_the_neuromanifold() -> None:
     U = NetworkJob.create(net, "singular", nm.Gaussian(), 4, 300, "auto", 300, certify=False).samples(0)
     assert edge.hits == int((U[:, 1] ** 2 < 4 * U[:, 0] * U[:, 2]).sum())
     assert all(e.hits == 0 for e in estimates[:-1])  # the strata attract nothing
-    # the real part of its closure: no edge to report
-    assert all(e.target != "boundary" for e in stratum_probabilities(nm.LinearNetwork((2, 1, 2)), 50))
+    # the real part of its closure, whose edge lies in the lower strata: proven to attract nothing
+    linear = stratum_probabilities(nm.LinearNetwork((2, 1, 2)), 50)[-1]
+    assert linear.target == "boundary" and linear.method == "certificate" and linear.p == 0
 
 
 def test_polynomial_convolution_is_decided_exhaustively_and_its_strata_attract_nothing() -> None:

@@ -121,6 +121,43 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
     return null_certificate(net, [cell_bound(net, all_strata[i], seed) for i in targets])
 
 
+def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) -> str:
+    """A proof that the edge of M (the points where D mu has lower rank at every real
+    parameter) attracts a null set of data, or "".
+
+    Linear networks and one hidden layer with z^2 and one output without biases: the edge lies
+    in the lower strata (``_edge_is_lower_strata``), whose cells are proven null. With biases the
+    output is x^T A x + 2 b.x + c, and the real image is {rank A <= r - 2} with any b, or {rank A
+    <= r} with b in the column space of A. At rank A = r the r neurons are independent and D mu
+    reaches the whole tangent space; rank A = r - 1 with b in its column space, or rank A <= r - 2
+    with b in it, is a subnetwork. What is left is rank A <= r - 2 with b outside the column
+    space: a pair of neurons with one direction w and opposite output weights gives the affine
+    part 2a(beta_1 - beta_2)(w.x) + const. At rank A = r - 2 exactly (lower ranks leave neurons
+    free, whose directions (w.x + beta)^2 span everything), that pair moves the quadratic part
+    in the directions w m and with delta_1 = delta_2 the linear part anywhere: the two-sided
+    directions span the tangent space of rank r - 1 at col A + w (w is outside col A), all
+    linear and constant parts, d_0 - r + 2 more than the dimension of that set, so its cells have
+    dimension at most A - (d_0 - r + 2) < A (``_voronoi_cells``). With r - 2 >= d_0, M fills the
+    space and its edge is a set of critical values, null by Sard's theorem."""
+    if isinstance(net, NeuromanifoldAt) or not (linear_shape(net) is not None or _quadratic_one_output(net)):
+        return ""
+    lower = [i for i, s in enumerate(all_strata) if i and not s.full]
+    certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
+    if not certificate:
+        return ""
+    if not getattr(net, "bias", False):
+        return f"the edge lies in the lower strata: {certificate}"
+    d0, r, A = net.widths[0], net.widths[1], net.ambient_dim
+    if r - 2 >= d0:
+        return "M fills the space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
+    if r < 2:
+        return f"the edge lies in the lower strata: {certificate}"
+    return (
+        f"the edge lies in the lower strata ({certificate}) and among the affine parts of merged pairs of neurons "
+        f"(rank A <= {r - 2}, b outside its column space), whose cells have dimension <= {A - (d0 - r + 2)} < {A}"
+    )
+
+
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
@@ -362,8 +399,15 @@ class NetworkJob:
         # the distribution must fit the ambient space
         distribution.draw(np.random.default_rng(0), 1, net.ambient_dim)
         targets, name = _resolve_target(net, all_strata, target, seed)
-        if method == "certificate" and targets == [-1]:
-            raise ValueError("the boundary has no certificate of a null Voronoi cell (where M has an edge, its cell is full-dimensional); use method='auto'")
+        if targets == [-1] and (method == "certificate" or (method == "auto" and certify)):
+            certificate = _boundary_certificate(net, all_strata, seed)
+            if certificate:
+                return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
+            if method == "certificate":
+                raise ValueError(
+                    f"{net.spec}: the boundary has no certificate of a null Voronoi cell here (where M has an edge beyond its "
+                    "lower strata, its cell can be full-dimensional); use method='auto'"
+                )
         if method == "certificate" or (method == "auto" and certify and targets != [-1]):
             # a proof beats an estimate, and costs no samples
             certificate, why_not = _null_certificate(net, all_strata, targets, seed)
@@ -882,10 +926,14 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     D, rank_drop = job.distances(U, 0)
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
     exact_edge = _exact_edge(net, job.strata[0].dim, "auto") is not None
-    if job.method == "multistart" or is_multilinear(net) or exact_edge or isinstance(net, NeuromanifoldAt):
+    edge_certificate = _boundary_certificate(net, job.strata, seed)
+    if job.method == "multistart" or is_multilinear(net) or exact_edge or isinstance(net, NeuromanifoldAt) or edge_certificate:
         targets.append(([-1], "boundary"))
     out = []
     for target, name in targets:
+        if target == [-1] and edge_certificate:
+            out.append(_estimate(NullCellJob(job.variety_name, name, job.distribution, seed, n, n, edge_certificate), {0: (0, 0, n)}))
+            continue
         if target == [-1] and exact_edge:
             edge = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, "exhaustive", True)
             edge._cache.update(net=net, strata=job.strata)

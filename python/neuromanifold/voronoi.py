@@ -611,7 +611,9 @@ def voronoi_mc(
     that every target stratum has a null Voronoi cell at every point, from the two-sided tangent
     directions of the real fibers of mu, see :func:`voronoi_cell_bounds`; it holds for the
     lower strata of networks with one hidden layer, whatever the activation, outputs and
-    biases. Then p = 0 exactly and no sample is drawn).
+    biases; for ``"boundary"`` where the edge lies in such strata: linear networks, one hidden
+    layer with z^2 and one output, with biases also the affine parts of merged pairs of neurons.
+    Then p = 0 exactly and no sample is drawn).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
