@@ -395,7 +395,8 @@ def test_analyze_reports_voronoi_probabilities_of_the_strata() -> None:
 
     result = analyze("linear:2,1,2", voronoi_samples=100)
     names = [e["target"] for e in result["voronoi"]]
-    assert names == ["zero function"]
+    assert names == ["zero function", "boundary"]  # the edge: the zero function, proven null
+    assert result["voronoi"][1]["method"] == "certificate" and result["voronoi"][1]["p"] == 0
     e = result["voronoi"][0]
     assert e["n"] == 100 and e["hits"] == 0 and 0 <= e["ci95"][0] <= e["ci95"][1] <= 1
 
