@@ -42,6 +42,13 @@ a, b, c, d = U.T  # coefficients of x^3, x^2 y, x y^2, y^3
 three_real_roots = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d > 0
 print("share of Gaussian cubics with three real roots:", three_real_roots.mean())
 assert edge.ci95[0] < three_real_roots.mean() < edge.ci95[1]
+# With more neurons the real rank decides: three neurons reach every binary quartic but those
+# with four real roots (real rank 4), four reach them all; sextics of four neurons are in M when
+# their pencil of apolar quartics holds one with four real roots. Roots, not homotopies: fast.
+for spec in ("poly:2,3,1^4", "poly:2,4,1^4", "poly:2,4,1^6"):
+    est = nm.voronoi_mc(nm.parse(spec), "boundary", 200_000, seed=1, progress=False)
+    print(spec, nm.dimension(nm.parse(spec)).filling, est)
+    assert est.exhaustive and (est.hits == 0) == (spec == "poly:2,4,1^4")
 
 # 4. A ReLU network is seen through its values at input points. With one hidden layer and one
 # output its image is a finite union of polyhedral cones, so nearest points are exact: here the
