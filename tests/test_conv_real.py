@@ -122,6 +122,6 @@ def test_contains_is_not_implemented_where_undecided() -> None:
     with pytest.raises(NotImplementedError):
         nm.ConvNetwork((2, 2), strides=2).contains([1.0, 0.0, 0.0, 1.0])
     with pytest.raises(NotImplementedError):
-        nm.PolynomialNetwork((2, 2, 1)).contains(np.zeros(3))
+        nm.PolynomialNetwork((2, 2, 2, 1)).contains(np.zeros(5))  # (two hidden layers)
     with pytest.raises(NotImplementedError):
         nm.LightningAttention(1, 1, 1, 1).contains(np.zeros(1))

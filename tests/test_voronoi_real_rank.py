@@ -212,3 +212,39 @@ def test_real_rank_applies_where_it_is_proven() -> None:
     # decisions of whole chunks, whatever their size
     rank = RealRank(nm.parse("poly:2,3,1^4"))
     assert rank.decide(np.zeros((0, 5))).shape == (0,)
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(3, 7), seed=st.integers(0, 2**32 - 1))
+def test_membership_of_binary_forms_agrees_with_their_decompositions(k: int, seed: int) -> None:
+    # sums of h real k-th powers are in M for every h the criteria cover; forms with k distinct
+    # real roots are not in M when h = k - 1, and are when h = k
+    rng = np.random.default_rng(seed)
+    for h in range((k + 2) // 2, k + 1):
+        net = nm.PolynomialNetwork((2, h, 1), k)
+        if real_rank_available(net, net.ambient_dim) is not None:
+            continue
+        f, _, _ = decomposed(h, k, rng)
+        try:
+            assert net.contains(f), (k, h)
+        except ValueError:
+            pass  # too close to a multiple root to tell: refused, never wrong
+    roots = np.sort(rng.uniform(-3, 3, k))
+    if np.diff(roots).min() > 0.05:
+        hyperbolic = np.poly(roots)  # prod (x - r_i y), x^k first
+        assert not nm.PolynomialNetwork((2, k - 1, 1), k).contains(hyperbolic)
+        assert nm.PolynomialNetwork((2, k, 1), k).contains(hyperbolic)
+    one_neuron = -2.0 * (np.polynomial.Polynomial([rng.standard_normal(), rng.standard_normal()]) ** k).coef[::-1]
+    assert nm.PolynomialNetwork((2, k - 1, 1), k).contains(one_neuron)  # a k-fold root, rank 1
+
+
+def test_membership_of_quadratic_forms_is_their_rank() -> None:
+    net = nm.parse("poly:3,2,1^2")  # monomials x^2, xy, xz, y^2, yz, z^2
+    assert net.contains([1.0, 0.0, 0.0, -1.0, 0.0, 0.0])  # x^2 - y^2: rank 2, indefinite
+    assert not net.contains([1.0, 0.0, 0.0, 1.0, 0.0, 1.0])  # x^2 + y^2 + z^2: rank 3
+    assert net.contains([1.0, 2.0, 0.0, 1.0, 0.0, 0.0])  # (x + y)^2
+    assert nm.parse("poly:3,3,1^2").contains([1.0, 0.0, 0.0, 1.0, 0.0, 1.0])
+    with pytest.raises(NotImplementedError):
+        nm.parse("poly:2,2,1^(0,1,1)").contains(np.zeros(5))
+    with pytest.raises(ValueError, match="shape"):
+        net.contains([1.0, 0.0])

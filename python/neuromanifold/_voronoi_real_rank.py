@@ -181,6 +181,41 @@ def _pencil_has_hyperbolic(G1: npt.NDArray[np.float64], G2: npt.NDArray[np.float
     return np.where(witness, 1, np.where(sure_none, 0, -1)).astype(np.int8)
 
 
+def waring_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
+    """Is f in the real neuromanifold of one hidden layer with c z^k and one output, no biases
+    (the real forms of real Waring rank <= h)? None where that is not decided here. Quadratic
+    forms: the rank of their symmetric matrix (any signature); binary forms: real rank as in
+    ``RealRank`` (forms too close to one with a multiple root raise ValueError)."""
+    w = net.widths
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    if len(w) != 3 or w[2] != 1 or net.bias or len(degrees) != 1 or degrees[0] < 2:
+        return None
+    k, h = int(degrees[0]), w[1]
+    if k == 2:
+        n = w[0]
+        S = np.zeros((n, n))
+        for c, e in zip(f, net.monomials):
+            i = np.flatnonzero(e)
+            if len(i) == 1:
+                S[i[0], i[0]] = c
+            else:
+                S[i[0], i[1]] = S[i[1], i[0]] = c / 2
+        lam = np.abs(np.linalg.eigvalsh(S))
+        return bool((lam > tol * max(lam.max(initial=0.0), 1e-300)).sum() <= h)
+    if w[0] != 2 or 2 * h < k + 1 or real_rank_available(net, net.ambient_dim) is not None:
+        return None
+    from math import comb
+
+    a = f / np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
+    sv = np.linalg.svd(np.stack([a[:-1], a[1:]]), compute_uv=False)
+    if sv[1] <= tol * max(sv[0], 1e-300):
+        return True  # c l^k (a Hankel matrix of rank <= 1), one neuron: a multiple root, yet in M
+    decision = RealRank(net).decide(f[None, :])[0]
+    if decision < 0:
+        raise ValueError(f"{net.spec}: f is too close to a binary form with a multiple root to decide its real rank")
+    return bool(decision == 0)
+
+
 def real_rank(net: Any, seed: int, cache: dict[str, Any]) -> RealRank:
     if "real_rank" not in cache:
         cache["real_rank"] = RealRank(net)

@@ -220,6 +220,22 @@ class PolynomialNetwork(Network):
         self.bias = bool(bias)
         super().__init__(_core.Network.polynomial(list(self.widths), list(self.activation), self.bias))
 
+    def contains(self, f: object, tol: float = 1e-8) -> bool:
+        """Is the real coefficient vector f (shape (A,)) a point of the real neuromanifold?
+
+        Linear activations: by rank. One hidden layer with z^k and one output, no biases: the
+        forms of real Waring rank <= h; quadratic forms by the rank of their matrix, binary forms
+        of degree k by their roots when h >= k - 1 (a form with k distinct real roots has real
+        rank k) and by their apolar forms when 2h = k + 1 or k + 2 (Sylvester), ValueError for a
+        binary form too close to one with a multiple root. NotImplementedError otherwise."""
+        from ._voronoi_real_rank import waring_membership
+
+        arr = v.real(f, "f")
+        if arr.shape != (self.ambient_dim,):
+            raise ValueError(f"f must have shape ({self.ambient_dim},), got {arr.shape}")
+        decided = waring_membership(self, arr, float(tol))
+        return decided if decided is not None else super().contains(arr, tol)
+
 
 class ConvNetwork(Network):
     """1D convolutions y[j] = sum_m w[m] x[s j + m], one filter of width k_i and stride s_i per layer.
