@@ -224,3 +224,29 @@ def test_report_is_printable_and_serialisable() -> None:
     assert d2["dim"] == 5 and d2["defect"] == 1 and d2["gap"] > 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.dim = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("spec", ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias"])
+def test_as_many_neurons_as_monomials_fill_the_real_space(spec: str) -> None:
+    # the k-th powers of generic real (affine) forms span the forms of degree k: with random
+    # first-layer weights the output weights fit any real data exactly, by linear least squares
+    net = nm.parse(spec)
+    assert nm.dimension(net).filling is True
+    d0, h, m = net.widths
+    first = d0 * h + (h if net.bias else 0)
+    rng = np.random.default_rng(0)
+    theta = np.zeros(net.n_params)
+    theta[:first] = rng.standard_normal(first)
+    # mu is linear in the output weights (and output biases): its columns at unit vectors
+    columns = []
+    for j in range(first, net.n_params):
+        e = theta.copy()
+        e[j] = 1.0
+        columns.append(net.mu(e) - net.mu(theta))
+    B = np.column_stack(columns)
+    u = rng.standard_normal(net.ambient_dim)
+    w, *_ = np.linalg.lstsq(B, u - net.mu(theta), rcond=None)
+    theta[first:] = w
+    assert np.allclose(net.mu(theta), u, atol=1e-8)
+    est = nm.voronoi_mc(net, "boundary", 100, progress=False)  # nothing outside M: no edge to reach
+    assert est.method == "certificate" and est.p == 0

@@ -136,7 +136,7 @@ def test_certificate_agrees_with_local_searches() -> None:
 
 def test_certificate_refuses_what_it_cannot_prove() -> None:
     with pytest.raises(ValueError, match="boundary"):
-        nm.voronoi_mc(nm.parse("conv:3,2"), "boundary", 10, method="certificate", progress=False)
+        nm.voronoi_mc(nm.parse("conv:2,2"), "boundary", 10, method="certificate", progress=False)  # quadratics with real roots
     with pytest.raises(ValueError, match="certificate"):
         nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 10, method="certificate", progress=False)
     with pytest.raises(TypeError, match="Network"):

@@ -161,9 +161,11 @@ def test_enough_neurons_reach_every_binary_form() -> None:
     # dimension report says the real neuromanifold fills the space (with fewer neurons it does not)
     net = nm.parse("poly:2,4,1^4")
     assert nm.dimension(net).filling is True and nm.dimension(nm.parse("poly:2,3,1^4")).filling is False
-    est = nm.voronoi_mc(net, "boundary", 10_000, seed=0, progress=False)
+    est = nm.voronoi_mc(net, "boundary", 10_000, seed=0, progress=False, method="exhaustive")
     assert est.exhaustive and est.hits == 0 and est.n_failed == 0
-    U = job("poly:2,4,1^4", 100).samples(0)
+    proof = nm.voronoi_mc(net, "boundary", 10_000, seed=0, progress=False)
+    assert proof.method == "certificate" and "whole space" in proof.certificate
+    U = job("poly:2,4,1^4", 100, method="exhaustive").samples(0)
     D, _ = _least_squares(net, np.arange(net.n_params), U, np.random.default_rng(0))
     assert (D / (U**2).sum(axis=1) < 1e-12).mean() > 0.95
 

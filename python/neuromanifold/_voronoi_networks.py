@@ -138,8 +138,13 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     directions span the tangent space of rank r - 1 at col A + w (w is outside col A), all
     linear and constant parts, d_0 - r + 2 more than the dimension of that set, so its cells have
     dimension at most A - (d_0 - r + 2) < A (``_voronoi_cells``). With r - 2 >= d_0, M fills the
-    space and its edge is a set of critical values, null by Sard's theorem."""
-    if isinstance(net, NeuromanifoldAt) or not (linear_shape(net) is not None or _quadratic_one_output(net)):
+    space and its edge is a set of critical values, null by Sard's theorem; so it is wherever the
+    real neuromanifold is decided to fill the space (``nm.dimension``)."""
+    if isinstance(net, NeuromanifoldAt):
+        return ""
+    if net._core.dimension(seed)["filling"] is True:
+        return "M is the whole space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
+    if not (linear_shape(net) is not None or _quadratic_one_output(net)):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"

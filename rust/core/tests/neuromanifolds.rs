@@ -154,7 +154,11 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling, Some(h >= d), "poly:{d},{h},1^2");
         }
     }
-    // with biases, or a second output, it is not decided here
+    // with biases, or a second output, it is not decided by rank
     assert_eq!(dimension(&net("poly:2,4,1^3+bias"), 1).unwrap().filling, None);
-    assert_eq!(dimension(&net("poly:2,3,2^2"), 1).unwrap().filling, None);
+    assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
+    // ... but as many neurons as monomials span every form, with any outputs and biases
+    for spec in ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias", "poly:2,10,2^3+bias"] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");
+    }
 }

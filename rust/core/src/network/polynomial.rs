@@ -110,6 +110,16 @@ impl Family for PolynomialNetwork {
             let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
             return Some(*self.widths.iter().min().unwrap() == d0.min(dl));
         }
+        // One hidden layer of h neurons with c z^k: the k-th powers (w.x + b)^k of real affine
+        // forms span the polynomials of degree k (homogeneous ones without biases), so as many
+        // neurons as monomials reach every real tuple of outputs with their output weights.
+        if let (3, Some(k)) = (self.widths.len(), self.activation.monomial_degree()) {
+            let (d0, h) = (self.widths[0], self.widths[1]);
+            let monomials = if self.bias { binomial(d0 + k, k) } else { binomial(d0 + k - 1, k) };
+            if h >= monomials {
+                return Some(true);
+            }
+        }
         // One hidden layer of h neurons with c z^k and one output, no biases: the real forms of
         // degree k of real Waring rank <= h (the output weights carry the coefficients and signs).
         if let ([d0, h, 1], Some(k), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
@@ -141,4 +151,12 @@ impl fmt::Display for PolynomialNetwork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "poly:{}^{}{}", join(&self.widths), self.activation, if self.bias { "+bias" } else { "" })
     }
+}
+
+/// The binomial coefficient C(n, k).
+fn binomial(n: usize, k: usize) -> usize {
+    if k > n {
+        return 0;
+    }
+    (0..k.min(n - k)).fold(1usize, |c, i| c * (n - i) / (i + 1))
 }
