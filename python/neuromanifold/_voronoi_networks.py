@@ -140,11 +140,12 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     dimension at most A - (d_0 - r + 2) < A (``_voronoi_cells``). With r - 2 >= d_0, M fills the
     space and its edge is a set of critical values, null by Sard's theorem; so it is wherever the
     real neuromanifold is decided to fill the space (``nm.dimension``)."""
+    fills = "M is the whole space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
     if isinstance(net, NeuromanifoldAt):
         return ""
     if net._core.dimension(seed)["filling"] is True:
-        return "M is the whole space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
-    if not (linear_shape(net) is not None or _quadratic_one_output(net)):
+        return fills
+    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net)):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
@@ -154,7 +155,7 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
         return f"the edge lies in the lower strata: {certificate}"
     d0, r, A = net.widths[0], net.widths[1], net.ambient_dim
     if r - 2 >= d0:
-        return "M fills the space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
+        return fills
     if r < 2:
         return f"the edge lies in the lower strata: {certificate}"
     return (

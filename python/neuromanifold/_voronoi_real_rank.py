@@ -27,6 +27,7 @@ Forms with a multiple root are a null set; samples too close to one to tell are 
 
 from __future__ import annotations
 
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -118,8 +119,6 @@ def _apolar_space(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]
     of the forms g of degree h apolar to it (X^h first): the solutions of the Hankel equations
     sum_i g_i a_(i+m) = 0, m = 0..k-h, with f = sum a_j binom(k, j) x^(k-j) y^j; NaNs where
     those equations have no clear rank k - h + 1."""
-    from math import comb
-
     k = U.shape[1] - 1
     a = U / np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
     rows = k - h + 1
@@ -135,6 +134,14 @@ def _apolar_form(U: npt.NDArray[np.float64], h: int) -> npt.NDArray[np.float64]:
     return _apolar_space(U, h)[:, 0, :]
 
 
+def _products(P: npt.NDArray[np.float64], Q: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Row-wise products of binary forms (coefficient rows, X first), for all rows at once."""
+    out = np.zeros((len(P), P.shape[1] + Q.shape[1] - 1))
+    for j in range(Q.shape[1]):
+        out[:, j : j + P.shape[1]] += P * Q[:, j : j + 1]
+    return out
+
+
 def _pencil_has_hyperbolic(G1: npt.NDArray[np.float64], G2: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     """Per row: 1 when some member cos(psi) G1 + sin(psi) G2 of the pencil of binary forms of
     degree h has h distinct real roots, 0 when none has, -1 when too close to tell. A member is
@@ -148,8 +155,7 @@ def _pencil_has_hyperbolic(G1: npt.NDArray[np.float64], G2: npt.NDArray[np.float
     i = np.arange(h)
     dX1, dY1 = G1[:, :-1] * (h - i), G1[:, 1:] * (i + 1)
     dX2, dY2 = G2[:, :-1] * (h - i), G2[:, 1:] * (i + 1)
-    conv = lambda P, Q: np.array([np.convolve(p, q) for p, q in zip(P, Q)])  # noqa: E731
-    J = conv(dX1, dY2) - conv(dY1, dX2)  # degree 2h - 2, X first
+    J = _products(dX1, dY2) - _products(dY1, dX2)  # degree 2h - 2, X first
     roots, flip, degenerate = _roots(J)
     scale = 1.0 + np.abs(roots)
     imag = np.abs(roots.imag) / scale
@@ -204,8 +210,6 @@ def waring_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: f
         return bool((lam > tol * max(lam.max(initial=0.0), 1e-300)).sum() <= h)
     if w[0] != 2 or 2 * h < k + 1 or real_rank_available(net, net.ambient_dim) is not None:
         return None
-    from math import comb
-
     a = f / np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
     sv = np.linalg.svd(np.stack([a[:-1], a[1:]]), compute_uv=False)
     if sv[1] <= tol * max(sv[0], 1e-300):

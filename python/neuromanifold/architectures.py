@@ -164,14 +164,23 @@ class Network(_Parametrized):
     def contains(self, f: object, tol: float = 1e-8) -> bool:
         """Is the real coefficient vector f (shape (A,)) a point of the real neuromanifold?
 
-        Decided by rank for linear networks, always true for residual linear networks, and by
-        counting the real roots of the end-to-end filter for linear convolutions of stride 1.
-        Raises NotImplementedError for other architectures.
+        Decided by rank for linear networks, always true for residual linear networks, by
+        counting the real roots of the end-to-end filter for linear convolutions of stride 1, and
+        by real Waring rank for one hidden layer with z^k and one output without biases: quadratic
+        forms by the rank of their matrix, binary forms of degree k by their roots when
+        h >= k - 1 (a form with k distinct real roots has real rank k) and by their apolar forms
+        when 2h = k + 1 or k + 2 (Sylvester; ValueError for a binary form too close to one with a
+        multiple root). Raises NotImplementedError for other architectures.
         """
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):
             raise ValueError(f"f must have shape ({self.ambient_dim},), got {arr.shape}")
-        return self._core.contains(arr, float(tol))
+        decided = self._membership(arr, float(tol))
+        return decided if decided is not None else self._core.contains(arr, float(tol))
+
+    def _membership(self, f: npt.NDArray[np.float64], tol: float) -> bool | None:
+        """Membership decided in Python for this architecture, or None (then the core's)."""
+        return None
 
     def subnetworks(self, seed: int = 0) -> list[Subnetwork]:
         """Subnetworks with one hidden neuron / filter tap / head dimension / layer switched off."""
@@ -220,21 +229,10 @@ class PolynomialNetwork(Network):
         self.bias = bool(bias)
         super().__init__(_core.Network.polynomial(list(self.widths), list(self.activation), self.bias))
 
-    def contains(self, f: object, tol: float = 1e-8) -> bool:
-        """Is the real coefficient vector f (shape (A,)) a point of the real neuromanifold?
+    def _membership(self, f: npt.NDArray[np.float64], tol: float) -> bool | None:
+        from ._voronoi_real_rank import waring_membership  # (it imports this module)
 
-        Linear activations: by rank. One hidden layer with z^k and one output, no biases: the
-        forms of real Waring rank <= h; quadratic forms by the rank of their matrix, binary forms
-        of degree k by their roots when h >= k - 1 (a form with k distinct real roots has real
-        rank k) and by their apolar forms when 2h = k + 1 or k + 2 (Sylvester), ValueError for a
-        binary form too close to one with a multiple root. NotImplementedError otherwise."""
-        from ._voronoi_real_rank import waring_membership
-
-        arr = v.real(f, "f")
-        if arr.shape != (self.ambient_dim,):
-            raise ValueError(f"f must have shape ({self.ambient_dim},), got {arr.shape}")
-        decided = waring_membership(self, arr, float(tol))
-        return decided if decided is not None else super().contains(arr, tol)
+        return waring_membership(self, f, tol)
 
 
 class ConvNetwork(Network):

@@ -9,7 +9,7 @@ use super::{
     Subnetwork,
 };
 use crate::error::Result;
-use crate::poly::{Poly, PolyBuilder};
+use crate::poly::{count_monomials, Poly, PolyBuilder};
 use crate::rank::numerical_rank;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,8 +115,9 @@ impl Family for PolynomialNetwork {
         // neurons as monomials reach every real tuple of outputs with their output weights.
         if let (3, Some(k)) = (self.widths.len(), self.activation.monomial_degree()) {
             let (d0, h) = (self.widths[0], self.widths[1]);
-            let monomials = if self.bias { binomial(d0 + k, k) } else { binomial(d0 + k - 1, k) };
-            if h >= monomials {
+            // degree k in d0 variables, or up to k (homogeneous in d0 + 1)
+            let monomials = count_monomials(d0 + usize::from(self.bias), k);
+            if h as f64 >= monomials {
                 return Some(true);
             }
         }
@@ -151,12 +152,4 @@ impl fmt::Display for PolynomialNetwork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "poly:{}^{}{}", join(&self.widths), self.activation, if self.bias { "+bias" } else { "" })
     }
-}
-
-/// The binomial coefficient C(n, k).
-fn binomial(n: usize, k: usize) -> usize {
-    if k > n {
-        return 0;
-    }
-    (0..k.min(n - k)).fold(1usize, |c, i| c * (n - i) / (i + 1))
 }
