@@ -8,10 +8,12 @@
 2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
    samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
 3. The network estimators (exhaustive convolutions, attention and MLP edges, binary forms by
-   their roots, ReLU local searches):
+   their roots, pencils by their eigenvalues, ReLU local searches):
    samples per second on 1 and 2 threads, same counts.
+4. The edge of pencils of quadratic forms (`poly:3,3,2^2`): the eigenvalues against the
+   homotopy membership (real preimages on a slice) on the same samples, same decisions.
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--pencil-samples 2000]
     (0 skips a part)
 """
 
@@ -127,7 +129,7 @@ def networks(samples: int) -> None:
         ("poly:2,2,1^3", "boundary", nm.parse("poly:2,2,1^3"), "auto", 100),
         ("poly:2,3,1^5", "boundary", nm.parse("poly:2,3,1^5"), "auto", 100),
         ("poly:2,4,1^6", "boundary", nm.parse("poly:2,4,1^6"), "auto", 100),
-        ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2")),
+        ("poly:3,3,2^2", "boundary", nm.parse("poly:3,3,2^2"), "auto", 100),  # eigenvalues
         ("poly:2,2,1^4", "boundary", nm.parse("poly:2,2,1^4")),  # the tangential edges
         ("poly:3,2,2^2", "boundary", nm.parse("poly:3,2,2^2")),  # (a fifth of the samples)
     ]
@@ -159,11 +161,42 @@ def networks(samples: int) -> None:
         nm.set_num_threads(before)
 
 
+def pencils(samples: int) -> None:
+    """The edge of poly:3,3,2^2 on the same samples: the pencils' eigenvalues against the
+    homotopy membership (its generic solve left out), 1 and 2 threads, same decisions."""
+    from neuromanifold._voronoi_membership import Membership
+    from neuromanifold._voronoi_pencils import PencilMembership
+
+    net = nm.parse("poly:3,3,2^2")
+    U = np.random.default_rng(0).standard_normal((samples, net.ambient_dim))
+    before = nm.get_num_threads()
+    print(f"\nThe edge of poly:3,3,2^2, {samples} samples (eigenvalues: 100 times as many)\n")
+    print("| threads | eigenvalues samples/s | homotopy membership samples/s | ratio |")
+    print("|---|---|---|---|")
+    try:
+        for threads in (1, 2):
+            nm.set_num_threads(threads)
+            homotopy = Membership(net, 0)
+            homotopy.decide(U[:1], 0)  # the generic solve
+            t0 = time.perf_counter()
+            by_homotopy = homotopy.decide(U, 0)
+            slow = samples / (time.perf_counter() - t0)
+            many = np.tile(U, (100, 1))
+            t0 = time.perf_counter()
+            by_eigenvalues = PencilMembership(net).decide(many)
+            fast = len(many) / (time.perf_counter() - t0)
+            assert np.array_equal(by_eigenvalues[:samples], by_homotopy), "the decisions differ"
+            print(f"| {threads} | {_rate(fast)} | {_rate(slow)} | {fast / slow:,.0f}x |")
+    finally:
+        nm.set_num_threads(before)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
     ap.add_argument("--mlp-samples", type=lambda x: int(float(x)), default=10_000)
     ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
+    ap.add_argument("--pencil-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -173,6 +206,8 @@ def main() -> None:
         mlp(args.mlp_samples)
     if args.network_samples:
         networks(args.network_samples)
+    if args.pencil_samples:
+        pencils(args.pencil_samples)
 
 
 if __name__ == "__main__":

@@ -170,7 +170,9 @@ class Network(_Parametrized):
         forms by the rank of their matrix, binary forms of degree k by their roots when
         h >= k - 1 (a form with k distinct real roots has real rank k) and by their apolar forms
         when 2h = k + 1 or k + 2 (Sylvester; ValueError for a binary form too close to one with a
-        multiple root). Raises NotImplementedError for other architectures.
+        multiple root), and for one hidden layer with z^2 and two outputs (pencils of quadratic
+        forms) by the pencil's eigenvalues with d0 neurons and no biases, by building a preimage
+        with floor(3d / 2) neurons or more. Raises NotImplementedError for other architectures.
         """
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):
@@ -230,9 +232,11 @@ class PolynomialNetwork(Network):
         super().__init__(_core.Network.polynomial(list(self.widths), list(self.activation), self.bias))
 
     def _membership(self, f: npt.NDArray[np.float64], tol: float) -> bool | None:
-        from ._voronoi_real_rank import waring_membership  # (it imports this module)
+        from ._voronoi_pencils import pencil_membership  # (they import this module)
+        from ._voronoi_real_rank import waring_membership
 
-        return waring_membership(self, f, tol)
+        decided = waring_membership(self, f, tol)
+        return decided if decided is not None else pencil_membership(self, f, tol)
 
 
 class ConvNetwork(Network):

@@ -157,6 +157,27 @@ fn real_filling_of_waring_decompositions() {
     // with biases, or a second output, it is not decided by rank
     assert_eq!(dimension(&net("poly:2,4,1^3+bias"), 1).unwrap().filling, None);
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
+    // quadratic forms in (x, 1) with a free constant term: h >= d0 squares of affine forms
+    for d in 1..=3usize {
+        for h in 1..=4usize {
+            let rep = dimension(&net(&format!("poly:{d},{h},1^2+bias")), 1).unwrap();
+            assert_eq!(rep.filling == Some(true), h >= d, "poly:{d},{h},1^2+bias");
+        }
+    }
+    // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2) neurons
+    for (spec, fills) in [
+        ("poly:2,3,2^2", true),
+        ("poly:3,4,2^2", true),
+        ("poly:4,6,2^2", true),
+        ("poly:5,7,2^2", true),
+        ("poly:2,4,2^2+bias", true),
+        ("poly:3,6,2^2+bias", true),
+        ("poly:3,3,2^2", false),
+        ("poly:4,5,2^2", false),
+        ("poly:2,3,2^2+bias", false),
+    ] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
+    }
     // ... but as many neurons as monomials span every form, with any outputs and biases
     for spec in ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias", "poly:2,10,2^3+bias"] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");

@@ -121,6 +121,25 @@ impl Family for PolynomialNetwork {
                 return Some(true);
             }
         }
+        // One hidden layer with c z^2: with biases, (w.x + b)^2 is the square of a linear form in
+        // (x, 1), so the outputs are quadratic forms in d = d0 + 1 variables (the output biases
+        // add to their constant terms); without, in d = d0.
+        if let ([d0, h, outputs @ (1 | 2)], Some(2)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
+            let d = d0 + usize::from(self.bias);
+            // one output: a real symmetric matrix of rank <= h is a sum of h signed squares, and
+            // with biases the constant term makes the rank of S - c E_00 drop to d0 for one real c
+            // (det is affine in c, with the slope of a principal minor, nonzero for almost all S)
+            if *outputs == 1 && *h >= *d0 {
+                return Some(true);
+            }
+            // two outputs: a pencil with a nonsingular member C, of inertia (p, q) with q <= d / 2
+            // (else -C). q neurons along C's negative eigenvectors make that member definite, and
+            // a pencil with a definite member is diagonalized by one congruence (d neurons): so
+            // floor(3d / 2) neurons reach every pencil outside the null set of singular ones.
+            if *outputs == 2 && *h >= 3 * d / 2 {
+                return Some(true);
+            }
+        }
         // One hidden layer of h neurons with c z^k and one output, no biases: the real forms of
         // degree k of real Waring rank <= h (the output weights carry the coefficients and signs).
         if let ([d0, h, 1], Some(k), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {

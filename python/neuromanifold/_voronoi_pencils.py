@@ -1,0 +1,179 @@
+"""Pencils of quadratic forms: one hidden layer with z^2 and two outputs.
+
+The network (d0, h, 2) with the activation c z^2 gives the pairs of quadratic forms
+(Q1, Q2) = sum_j (a_j, b_j) w_j w_j^T (the output weights, divided by c, carry the signs). With
+biases, (w.x + beta)^2 is the square of the linear form (w, beta) in (x, 1): pencils in
+d = d0 + 1 variables, whose constant terms the output biases may also move; without, d = d0.
+
+Filling. A pencil with a nonsingular member C of inertia (p, q), q <= d / 2 (else take -C, also
+a member): q neurons along the negative eigenvectors of C make that member definite, and a
+pencil with a definite member is diagonalized by one congruence (d neurons). So floor(3d / 2)
+neurons reach every real pencil outside the null set of pencils with no nonsingular member, and
+M fills the space (the core's filling rule; ``pencil_preimage`` builds the parameters).
+
+Membership with h = d0 neurons and no biases (M fills the space of pencils, of dimension
+d0 (d0 + 1), with finite fibers). If (Q1, Q2) = W^T (D1, D2) W has a nonsingular member C,
+then W is invertible and C^-1 B = W^-1 D_C^-1 D_B W is diagonalizable with real eigenvalues
+(B another member). Conversely, with d distinct real eigenvalues the eigenvectors diagonalize
+both forms at once. So u is in M exactly when the pencil's eigenvalues are all real, read off
+one eigenvalue problem per sample: where M fills, data outside M have their nearest point on the
+edge (``_voronoi_membership``), so the boundary target is hit exactly by the pencils with a
+non-real eigenvalue. Repeated eigenvalues are a null set; samples too close to one, or to a
+singular pencil, are undecided.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._voronoi_real_rank import COMPLEX_ROOT, DISTINCT, REAL_ROOT
+from .architectures import PolynomialNetwork
+
+MEMBERS = 8  # members tried as the reference C (angles k pi / MEMBERS): the best conditioned is used
+SINGULAR = 1e-8  # a reference member with |eigenvalues| spread beyond this is no clear inverse
+
+
+def _quadratic_network(net: object) -> tuple[int, int, int] | None:
+    """(d0, h, outputs) of one hidden layer with c z^2 and one or two outputs, else None."""
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.widths[2] > 2:
+        return None
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    if len(degrees) != 1 or degrees[0] != 2:
+        return None
+    return net.widths[0], net.widths[1], net.widths[2]
+
+
+def pencil_available(net: object, dim: int) -> str | None:
+    """Why the pencil's eigenvalues do not decide the edge of ``net`` (of dimension ``dim``), or None."""
+    shape = _quadratic_network(net)
+    if shape is None or shape[2] != 2 or net.bias:  # type: ignore[attr-defined]
+        return "the pencil's eigenvalues decide the edge of one hidden layer with z^2 and two outputs, no biases, only"
+    d0, h, _ = shape
+    if h != d0 or dim != net.ambient_dim:  # type: ignore[attr-defined]
+        return f"{net.spec}: not d0 neurons on d0 inputs (the pencils simultaneously diagonalizable)"  # type: ignore[attr-defined]
+    return None
+
+
+def quadratic_forms(net: PolynomialNetwork, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The symmetric matrices (B, outputs, d, d) of coefficient vectors U (B, A): x^T S x, with
+    biases in (x, 1) (the last variable is the constant 1)."""
+    d0 = net.widths[0]
+    d = d0 + int(net.bias)
+    E = np.asarray(net.monomials, dtype=np.int64)
+    if net.bias:
+        E = np.column_stack([E, 2 - E.sum(axis=1)])
+    U = np.asarray(U, dtype=np.float64).reshape(len(U), net.n_outputs, len(E))
+    S = np.zeros((len(U), net.n_outputs, d, d))
+    for col, e in enumerate(E):
+        i = np.flatnonzero(e)
+        if len(i) == 1:
+            S[:, :, i[0], i[0]] = U[:, :, col]
+        else:
+            S[:, :, i[0], i[1]] = S[:, :, i[1], i[0]] = U[:, :, col] / 2
+    return S
+
+
+def _reference_members(Q: npt.NDArray[np.float64]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For pencils Q (B, 2, d, d): the angle of the best conditioned of MEMBERS members, that
+    member C, and its ratio of smallest to largest |eigenvalue|."""
+    phi = np.arange(MEMBERS) * np.pi / MEMBERS
+    members = np.cos(phi)[None, :, None, None] * Q[:, None, 0] + np.sin(phi)[None, :, None, None] * Q[:, None, 1]
+    ev = np.abs(np.linalg.eigvalsh(members))
+    ratio = ev.min(axis=2) / np.maximum(ev.max(axis=2), 1e-300)
+    best = ratio.argmax(axis=1)
+    rows = np.arange(len(Q))
+    return phi[best], members[rows, best], ratio[rows, best]
+
+
+class PencilMembership:
+    """Is u outside M (a pencil with a non-real eigenvalue)? 1: yes (the nearest point is on
+    the edge), 0: no, -1: undecided (near a repeated eigenvalue or a singular pencil)."""
+
+    def __init__(self, net: PolynomialNetwork) -> None:
+        self.net = net
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        out = np.full(len(U), -1, dtype=np.int8)
+        if not len(U):
+            return out
+        Q = quadratic_forms(self.net, U)
+        # scaling an output is a change of basis of the pencil: the same membership
+        Q = Q / np.maximum(np.linalg.norm(Q, axis=(2, 3), keepdims=True), 1e-300)
+        phi, C, ratio = _reference_members(Q)
+        B = -np.sin(phi)[:, None, None] * Q[:, 0] + np.cos(phi)[:, None, None] * Q[:, 1]
+        clear = ratio > SINGULAR
+        lam = np.linalg.eigvals(np.linalg.solve(C[clear], B[clear]))
+        # distances on the circle of members: d(angle) = d(lambda) / (1 + lambda^2)
+        imaginary = np.abs(lam.imag) / (1 + np.abs(lam) ** 2)
+        angles = np.sort(np.arctan(lam.real), axis=1)
+        gaps = np.diff(np.concatenate([angles, angles[:, :1] + np.pi], axis=1), axis=1)
+        outside = (imaginary > COMPLEX_ROOT).any(axis=1)
+        inside = (imaginary < REAL_ROOT).all(axis=1) & ((gaps > DISTINCT).all(axis=1) | (lam.shape[1] == 1))
+        out[clear] = np.where(outside, 1, np.where(inside, 0, -1))
+        return out
+
+
+def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """Real parameters of ``net`` (one hidden layer, c z^2, two outputs) with mu = f, built as in
+    the module's proof with at most floor(3d / 2) neurons; None when the pencil has no clearly
+    nonsingular member or the construction needs more neurons than ``net`` has."""
+    shape = _quadratic_network(net)
+    if shape is None or shape[2] != 2:
+        return None
+    d0, h, _ = shape
+    Q = quadratic_forms(net, np.asarray(f, dtype=np.float64)[None, :])
+    phi_, C_, ratio = _reference_members(Q)
+    if ratio[0] <= SINGULAR:
+        return None
+    phi = float(phi_[0])
+    B = -np.sin(phi) * Q[0, 0] + np.cos(phi) * Q[0, 1]
+    c, V = np.linalg.eigh(C_[0])
+    sign = 1.0 if (c < 0).sum() <= len(c) / 2 else -1.0  # the member -C has fewer negative eigenvalues
+    c, B = sign * c, sign * B
+    # (C, B) = (C', B) - sum_i (-2 c_i, 0) v_i v_i^T over c_i < 0, with C' = V |c| V^T definite
+    R = V * np.sqrt(np.abs(c))
+    beta, P = np.linalg.eigh(np.linalg.solve(R, np.linalg.solve(R, B).T))
+    G = R @ P  # C' = G G^T and B = G diag(beta) G^T
+    terms = [((1.0, b), g) for b, g in zip(beta, G.T)] + [((2.0 * c[i], 0.0), V[:, i]) for i in np.flatnonzero(c < 0)]
+    if len(terms) > h:
+        return None
+    # back from the members (C, B) = sign (rotation by phi) (Q1, Q2) to the outputs
+    back = sign * np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])
+    scale = float(np.asarray(net.activation)[2])
+    theta = np.zeros(net.n_params)
+    W1 = theta[: h * d0].reshape(h, d0)
+    offset = h * d0 + (h if net.bias else 0)
+    W2 = theta[offset : offset + 2 * h].reshape(2, h)
+    for j, (coefficients, w) in enumerate(terms):
+        W1[j] = w[:d0]
+        if net.bias:
+            theta[h * d0 + j] = w[d0]  # the neuron's bias: the coefficient of the constant 1
+        W2[:, j] = back @ np.asarray(coefficients) / scale
+    return theta
+
+
+def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
+    """Is f in the real neuromanifold of one hidden layer with c z^2 and two outputs? With d0
+    neurons and no biases by the pencil's eigenvalues (ValueError near a repeated eigenvalue or a
+    singular pencil); with floor(3d / 2) neurons or more by building a preimage. Else None."""
+    shape = _quadratic_network(net)
+    if shape is None or shape[2] != 2:
+        return None
+    if pencil_available(net, net.ambient_dim) is None:
+        decision = PencilMembership(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
+        if decision < 0:
+            raise ValueError(f"{net.spec}: f is too close to a pencil with a repeated eigenvalue, or a singular pencil, to decide")
+        return bool(decision == 0)
+    theta = pencil_preimage(net, f)
+    if theta is not None and np.linalg.norm(net.mu(theta) - f) <= tol * max(np.linalg.norm(f), 1.0) * 1e3:
+        return True
+    return None
+
+
+def pencil_edge(net: Any, seed: int, cache: dict[str, Any]) -> PencilMembership:
+    if "pencil" not in cache:
+        cache["pencil"] = PencilMembership(net)
+    return cache["pencil"]
