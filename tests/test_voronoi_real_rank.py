@@ -250,3 +250,24 @@ def test_membership_of_quadratic_forms_is_their_rank() -> None:
         nm.parse("poly:2,2,1^(0,1,1)").contains(np.zeros(5))
     with pytest.raises(ValueError, match="shape"):
         net.contains([1.0, 0.0])
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(3, 7), seed=st.integers(0, 2**32 - 1))
+def test_polynomials_in_one_variable_are_reached_with_k_minus_one_neurons(k: int, seed: int) -> None:
+    # p(x) = sum a_i (w_i x + b_i)^k + c: homogenized, p - c is a binary form, of real rank <= k - 1
+    # once it has a non-real root, which a large enough |c| makes sure of
+    net = nm.parse(f"poly:1,{k - 1},1^{k}+bias")
+    u = np.random.default_rng(seed).standard_normal(net.ambient_dim)  # coefficients of 1, x, ..., x^k
+    forms = nm.parse(f"poly:2,{k - 1},1^{k}")  # x^k, x^(k-1) y, ..., y^k
+
+    def reached(c: float) -> bool:
+        try:
+            return forms.contains((u - np.eye(k + 1)[0] * c)[::-1])
+        except ValueError:  # too close to a multiple root to tell: another c
+            return False
+
+    assert any(reached(s * 10.0**e) for e in range(-1, 4) for s in (1.0, -1.0))
+    assert nm.dimension(net).filling is True
+    est = nm.voronoi_mc(net, "boundary", 100, method="certificate", progress=False)
+    assert est.p == 0 and "critical values" in est.certificate

@@ -164,6 +164,12 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling == Some(true), h >= d, "poly:{d},{h},1^2+bias");
         }
     }
+    // polynomials of degree k in one variable: k - 1 neurons and the output bias
+    for k in 2..=6usize {
+        for h in (k - 1)..=k {
+            assert_eq!(dimension(&net(&format!("poly:1,{h},1^{k}+bias")), 1).unwrap().filling, Some(true), "poly:1,{h},1^{k}+bias");
+        }
+    }
     // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2) neurons
     for (spec, fills) in [
         ("poly:2,3,2^2", true),
