@@ -141,3 +141,15 @@ def test_pencils_apply_to_d0_neurons_and_two_outputs_only() -> None:
     for spec in ("poly:3,2,2^2", "poly:3,3,2^2+bias", "poly:3,3,1^2", "poly:3,3,2^3", "poly:3,3,3^2"):
         net = nm.parse(spec)
         assert pencil_available(net, net.ambient_dim) is not None
+
+
+def test_the_part_of_d0_neurons_holds_the_pencils_with_real_eigenvalues() -> None:
+    # poly:3,4,2^2 fills: data are their own nearest points, and its subnetwork of three neurons
+    # (of the dimension of M) holds exactly the pencils with real eigenvalues
+    net = nm.parse("poly:3,4,2^2")
+    est = nm.voronoi_mc(net, 0, 1000, seed=2, progress=False, chunk_size=1000)
+    U = NetworkJob.create(net, 0, nm.Gaussian(), 2, 1000, "auto", 1000).samples(0)
+    Q = quadratic_forms(net, U)
+    eig = np.linalg.eigvals(np.linalg.solve(Q[:, 0], Q[:, 1]))
+    assert est.exhaustive and est.n_failed == 0
+    assert est.hits == int((np.abs(eig.imag).max(axis=1) < 1e-9).sum())

@@ -271,3 +271,15 @@ def test_polynomials_in_one_variable_are_reached_with_k_minus_one_neurons(k: int
     assert nm.dimension(net).filling is True
     est = nm.voronoi_mc(net, "boundary", 100, method="certificate", progress=False)
     assert est.p == 0 and "critical values" in est.certificate
+
+
+def test_the_part_of_two_neurons_holds_the_cubics_with_a_non_real_root() -> None:
+    # binary cubics of three neurons fill the space; the subnetwork of two neurons (of the same
+    # dimension) holds the cubics of real rank <= 2: negative discriminant
+    net = nm.parse("poly:2,3,1^3")
+    est = nm.voronoi_mc(net, 0, 2000, seed=4, progress=False, chunk_size=2000)
+    U = NetworkJob.create(net, 0, nm.Gaussian(), 4, 2000, "auto", 2000).samples(0)
+    a, b, c, e = U.T
+    disc = b * b * c * c - 4 * a * c**3 - 4 * b**3 * e - 27 * a * a * e * e + 18 * a * b * c * e
+    assert est.exhaustive and est.n_failed == 0
+    assert est.hits == int((disc < 0).sum())

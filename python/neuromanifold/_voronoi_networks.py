@@ -68,6 +68,7 @@ class Stratum:
     rank: int | None = None  # matrix rank, for linear networks
     point: bool = False  # the zero function
     full: bool = False  # a subnetwork of the dimension of M: a part of M, not a singular stratum
+    network: Any = field(default=None, compare=False, repr=False)  # the subnetwork's own network
 
 
 def strata(net: Network, seed: int) -> list[Stratum]:
@@ -99,7 +100,7 @@ def strata(net: Network, seed: int) -> list[Stratum]:
             seen.add(key)
             name = s.description if not prefix else f"{prefix}, then {s.description}"
             if s.dim > 0:
-                out.append(Stratum(name, s.dim, support=key, full=s.dim == top.dim))
+                out.append(Stratum(name, s.dim, support=key, full=s.dim == top.dim, network=s.network))
             walk(s.network, np.array(key, dtype=np.int64), name)
 
     walk(net, None, "")
@@ -181,6 +182,23 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return membership
     if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
         return tangent_edge
+    return None
+
+
+def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], method: str, seed: int) -> tuple[Callable[[Any, int, dict[str, Any]], Any], Network] | None:
+    """The exact decision for a part of M of its dimension (a subnetwork of the dimension of M)
+    when the real M fills the space: data are their own nearest points, so the part is hit by
+    the data in the subnetwork's real image (up to null sets), decided by its real membership
+    where that is exact: real rank of binary forms, the eigenvalues of pencils, real preimages
+    of filling networks with finite fibers. The decider and the subnetwork, or None."""
+    if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1:
+        return None
+    part = all_strata[targets[0]]
+    if not part.full or part.network is None or net._core.dimension(seed)["filling"] is not True:
+        return None
+    for available, decider in ((real_rank_available, real_rank), (pencil_available, pencil_edge), (membership_available, membership)):
+        if available(part.network, part.dim) is None:
+            return decider, part.network
     return None
 
 
@@ -425,7 +443,7 @@ class NetworkJob:
                 return NullCellJob(_variety_name(net), name, distribution, seed, n, chunk_size, certificate)
             if method == "certificate":
                 raise ValueError(f"{net.spec}, target {name!r}: {why_not}")
-        if targets == [-1] and _exact_edge(net, all_strata[0].dim, method) is not None:
+        if (targets == [-1] and _exact_edge(net, all_strata[0].dim, method) is not None) or _exact_part(net, all_strata, targets, method, seed):
             job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
             job._cache.update(net=net, strata=all_strata)
             return job
@@ -517,6 +535,11 @@ class NetworkJob:
         edge = _exact_edge(self.net, self.strata[0].dim, self.method) if self.targets == [-1] else None
         if edge is not None:
             return edge(self.net, self.seed, self._cache).decide(U, salt)
+        part = _exact_part(self.net, self.strata, self.targets, self.method, self.seed)
+        if part is not None:
+            # outside the subnetwork's image (1) is a miss, inside (0) a hit
+            outside = part[0](part[1], self.seed, self._cache.setdefault(("part", self.targets[0]), {})).decide(U, salt)
+            return np.where(outside < 0, -1, 1 - outside).astype(np.int8)
         D, rank_drop = self.distances(U, salt)
         return self.decide_from(D, rank_drop, self.targets)
 
@@ -944,11 +967,11 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
         if target == [-1] and edge_certificate:
             out.append(_estimate(NullCellJob(job.variety_name, name, job.distribution, seed, n, n, edge_certificate), {0: (0, 0, n)}))
             continue
-        if target == [-1] and exact_edge:
-            edge = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, "exhaustive", True)
-            edge._cache.update(net=net, strata=job.strata)
-            d = edge.decide(U, 0)
-            out.append(_estimate(edge, {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}))
+        if (target == [-1] and exact_edge) or _exact_part(net, job.strata, target, "auto", seed):
+            exact = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, "exhaustive", True)
+            exact._cache.update(net=net, strata=job.strata)
+            d = exact.decide(U, 0)
+            out.append(_estimate(exact, {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}))
             continue
         if job.method == "multistart" and target != [-1]:
             # local searches bound from above; a proven null cell is exact
