@@ -10,10 +10,12 @@
 3. The network estimators (exhaustive convolutions, attention and MLP edges, binary forms by
    their roots, pencils by their eigenvalues, ReLU local searches):
    samples per second on 1 and 2 threads, same counts.
-4. The edge of pencils of quadratic forms (`poly:3,3,2^2`): the eigenvalues against the
-   homotopy membership (real preimages on a slice) on the same samples, same decisions.
+4. Edges in closed form against the homotopies they replace, same samples, same decisions:
+   pencils of quadratic forms (`poly:3,3,2^2`) by their eigenvalues against real membership,
+   two neurons on binary quadrics (`poly:2,2,3^2`) by the plane of squares against the
+   tangential variety.
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--pencil-samples 2000]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000]
     (0 skips a part)
 """
 
@@ -161,32 +163,45 @@ def networks(samples: int) -> None:
         nm.set_num_threads(before)
 
 
-def pencils(samples: int) -> None:
-    """The edge of poly:3,3,2^2 on the same samples: the pencils' eigenvalues against the
-    homotopy membership (its generic solve left out), 1 and 2 threads, same decisions."""
+def closed_forms(samples: int) -> None:
+    """Edges decided in closed form against the homotopy methods they replace, on the same
+    samples (the homotopies' generic solves left out), 1 and 2 threads, the same decisions where
+    both decide: pencils
+    of ternary quadrics by their eigenvalues (real membership before), two neurons on binary
+    quadrics with three outputs by the plane of squares (the tangential variety before)."""
+    from neuromanifold._voronoi_binary_quadrics import PlaneOfSquares
     from neuromanifold._voronoi_membership import Membership
     from neuromanifold._voronoi_pencils import PencilMembership
+    from neuromanifold._voronoi_tangent import tangent_edge
 
-    net = nm.parse("poly:3,3,2^2")
-    U = np.random.default_rng(0).standard_normal((samples, net.ambient_dim))
+    cases = [
+        ("poly:3,3,2^2", "eigenvalues", PencilMembership, "real membership", lambda net: Membership(net, 0)),
+        ("poly:2,2,3^2", "plane of squares", PlaneOfSquares, "tangential variety", lambda net: tangent_edge(net, 0, {})),
+    ]
     before = nm.get_num_threads()
-    print(f"\nThe edge of poly:3,3,2^2, {samples} samples (eigenvalues: 100 times as many)\n")
-    print("| threads | eigenvalues samples/s | homotopy membership samples/s | ratio |")
-    print("|---|---|---|---|")
+    print(f"\nEdges in closed form against homotopies, {samples} samples (closed forms: 100 times as many)\n")
+    print("| variety | threads | closed form | samples/s | homotopy | samples/s | ratio | undecided (closed form / homotopy) |")
+    print("|---|---|---|---|---|---|---|---|")
     try:
-        for threads in (1, 2):
-            nm.set_num_threads(threads)
-            homotopy = Membership(net, 0)
-            homotopy.decide(U[:1], 0)  # the generic solve
-            t0 = time.perf_counter()
-            by_homotopy = homotopy.decide(U, 0)
-            slow = samples / (time.perf_counter() - t0)
-            many = np.tile(U, (100, 1))
-            t0 = time.perf_counter()
-            by_eigenvalues = PencilMembership(net).decide(many)
-            fast = len(many) / (time.perf_counter() - t0)
-            assert np.array_equal(by_eigenvalues[:samples], by_homotopy), "the decisions differ"
-            print(f"| {threads} | {_rate(fast)} | {_rate(slow)} | {fast / slow:,.0f}x |")
+        for spec, fast_name, fast_method, slow_name, slow_method in cases:
+            net = nm.parse(spec)
+            U = np.random.default_rng(0).standard_normal((samples, net.ambient_dim))
+            for threads in (1, 2):
+                nm.set_num_threads(threads)
+                homotopy = slow_method(net)
+                homotopy.decide(U[:1], 0)  # the generic solve
+                t0 = time.perf_counter()
+                by_homotopy = homotopy.decide(U, 0)
+                slow = samples / (time.perf_counter() - t0)
+                many = np.tile(U, (100, 1))
+                t0 = time.perf_counter()
+                by_closed_form = fast_method(net).decide(many)
+                fast = len(many) / (time.perf_counter() - t0)
+                mine = by_closed_form[:samples]
+                both = (mine >= 0) & (by_homotopy >= 0)
+                assert np.array_equal(mine[both], by_homotopy[both]), f"{spec}: the decisions differ"
+                undecided = f"{int((mine < 0).sum())} / {int((by_homotopy < 0).sum())}"
+                print(f"| {spec} | {threads} | {fast_name} | {_rate(fast)} | {slow_name} | {_rate(slow)} | {fast / slow:,.0f}x | {undecided} |")
     finally:
         nm.set_num_threads(before)
 
@@ -196,7 +211,7 @@ def main() -> None:
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
     ap.add_argument("--mlp-samples", type=lambda x: int(float(x)), default=10_000)
     ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
-    ap.add_argument("--pencil-samples", type=lambda x: int(float(x)), default=2_000)
+    ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -206,8 +221,8 @@ def main() -> None:
         mlp(args.mlp_samples)
     if args.network_samples:
         networks(args.network_samples)
-    if args.pencil_samples:
-        pencils(args.pencil_samples)
+    if args.closed_form_samples:
+        closed_forms(args.closed_form_samples)
 
 
 if __name__ == "__main__":
