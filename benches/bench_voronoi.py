@@ -12,8 +12,9 @@
    samples per second on 1 and 2 threads, same counts.
 4. Edges in closed form against the homotopies they replace, same samples, same decisions:
    pencils of quadratic forms (`poly:3,3,2^2`) by their eigenvalues against real membership,
-   two neurons on binary quadrics (`poly:2,2,3^2`) by the plane of squares against the
-   tangential variety.
+   k neurons on binary forms of degree k by the hyperplane of powers: squares with three outputs
+   (`poly:2,2,3^2`) against the tangential variety, cubes with three outputs (`poly:2,3,3^3`)
+   against real membership.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000]
     (0 skips a part)
@@ -167,16 +168,17 @@ def closed_forms(samples: int) -> None:
     """Edges decided in closed form against the homotopy methods they replace, on the same
     samples (the homotopies' generic solves left out), 1 and 2 threads, the same decisions where
     both decide: pencils
-    of ternary quadrics by their eigenvalues (real membership before), two neurons on binary
-    quadrics with three outputs by the plane of squares (the tangential variety before)."""
-    from neuromanifold._voronoi_binary_quadrics import PlaneOfSquares
+    of ternary quadrics by their eigenvalues (real membership before), k neurons on binary forms
+    of degree k by the hyperplane of powers (the tangential variety, real membership before)."""
+    from neuromanifold._voronoi_hyperplanes import HyperplaneOfPowers
     from neuromanifold._voronoi_membership import Membership
     from neuromanifold._voronoi_pencils import PencilMembership
     from neuromanifold._voronoi_tangent import tangent_edge
 
     cases = [
         ("poly:3,3,2^2", "eigenvalues", PencilMembership, "real membership", lambda net: Membership(net, 0)),
-        ("poly:2,2,3^2", "plane of squares", PlaneOfSquares, "tangential variety", lambda net: tangent_edge(net, 0, {})),
+        ("poly:2,2,3^2", "hyperplane of squares", HyperplaneOfPowers, "tangential variety", lambda net: tangent_edge(net, 0, {})),
+        ("poly:2,3,3^3", "hyperplane of cubes", HyperplaneOfPowers, "real membership", lambda net: Membership(net, 0)),
     ]
     before = nm.get_num_threads()
     print(f"\nEdges in closed form against homotopies, {samples} samples (closed forms: 100 times as many)\n")

@@ -31,7 +31,7 @@ from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, 
 from ._chunks import chunk_samples, decided_counts
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
-from ._voronoi_binary_quadrics import plane_edge, planes_available
+from ._voronoi_hyperplanes import hyperplane_available, hyperplane_edge
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
@@ -171,7 +171,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons), the eigenvalues of pencils of quadratic forms (z^2, d0
-    neurons, two outputs), the plane of squares of two neurons on binary quadratic forms, real membership when M fills the ambient space, the tangential variety of two
+    neurons, two outputs), the hyperplane of powers of k neurons with z^k on binary forms of degree k, real membership when M fills the ambient space, the tangential variety of two
     merging neurons with z^k ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None
@@ -179,8 +179,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return real_rank  # roots, not homotopies (and any fibers)
     if pencil_available(net, dim) is None:
         return pencil_edge  # eigenvalues, not homotopies
-    if planes_available(net) is None:
-        return plane_edge  # the smallest eigenvector of one 3 x 3 matrix
+    if hyperplane_available(net) is None:
+        return hyperplane_edge  # the smallest eigenvectors of one (k + 1) x (k + 1) matrix
     if membership_available(net, dim) is None:
         return membership
     if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):

@@ -1,0 +1,86 @@
+"""k neurons with z^k on binary forms with several outputs: the hyperplane of powers.
+
+The network (2, k, m) with c z^k and no biases gives the tuples of m binary forms of degree k in
+the span of k powers (w_j . x)^k: a hyperplane of the coefficient space R^(k+1) (k distinct
+powers are independent). The hyperplane n.u = 0 holds the power (alpha x + beta y)^k, with
+coefficients binom(k, j) alpha^(k-j) beta^j, exactly when the form N_n = sum_j n_j binom(k, j)
+X^(k-j) Y^j vanishes at (alpha, beta): it is spanned by real powers when N_n has k distinct real
+roots (hyperbolic). The closure of that cone of normals adds the forms with a multiple real root,
+whose hyperplanes hold l^(k-1) m for the double root l: the limits of merging neurons, the edge.
+So M is the set of tuples lying in a common hyperplane with a hyperbolic normal form.
+
+The distance from u to the hyperplanes of unit normal n is sum_i (n.u_i)^2 = n^T G n, G = sum_i
+u_i u_i^T, minimized over the closed cone of normals. On the sphere a quadratic form has no local
+minima but the unit vectors of its smallest eigenspace. So if that eigenspace holds no
+(closed-)hyperbolic form, the constrained minimum lies on the boundary of the cone: the nearest
+point is on the edge. If it holds a hyperbolic form, the nearest point is the projection onto that
+hyperplane, a point of M off the edge (distance 0 when m < k + 1: then u is in M). Generic data
+with m >= k outputs have a one-dimensional smallest eigenspace: the edge is hit when its form has
+a non-real root. With m = k - 1 it is the pencil G's kernel: the edge is hit when no member of
+the pencil is hyperbolic (``_voronoi_real_rank``). For k = 2 the test is n2^2 < n1 n3, and with
+standard normal data G is invariant under rotations of R^3: its eigenvectors are uniform on the
+sphere, so the probability is that of the cone y3^2 > 2 y1^2 + y2^2 for every m >= 2.
+"""
+
+from __future__ import annotations
+
+from math import comb
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._voronoi_real_rank import _all_roots_real, _pencil_has_hyperbolic
+from .architectures import PolynomialNetwork
+
+GAP = 1e-6  # relative gap of singular values at the end of the smallest eigenspace (its vectors then err by ~1e-10)
+
+
+def hyperplane_available(net: object) -> str | None:
+    """Why the hyperplane of powers does not decide the edge of ``net``, or None."""
+    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 3 or net.widths[0] != 2:
+        return "the hyperplane of powers decides the edge of one hidden layer on binary forms, (2, k, m) with z^k and no biases, only"
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    if len(degrees) != 1 or degrees[0] < 2:
+        return f"{net.spec}: the activation is no power z^k (k >= 2)"
+    k, h, m = int(degrees[0]), net.widths[1], net.widths[2]
+    if h != k or m < max(2, k - 1):
+        return f"{net.spec}: not k = {k} neurons with at least max(2, k - 1) outputs"
+    return None
+
+
+class HyperplaneOfPowers:
+    """Is the nearest point of u on the edge? 1: yes, 0: no, -1: undecided (no clear smallest
+    eigenspace of G, or its forms too close to one with a multiple root)."""
+
+    def __init__(self, net: PolynomialNetwork) -> None:
+        self.k = net.widths[1]
+        order = [tuple(e) for e in np.asarray(net.monomials).tolist()]
+        self.columns = [order.index((self.k - j, j)) for j in range(self.k + 1)]  # x^k first
+        self.outputs = net.widths[2]
+        self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        out = np.full(len(U), -1, dtype=np.int8)
+        if not len(U):
+            return out
+        V = np.asarray(U, dtype=np.float64).reshape(len(U), self.outputs, self.k + 1)[:, :, self.columns]
+        # G = V^T V: its eigenvectors are V's right singular vectors, whose errors go with the
+        # singular values' gaps (the eigenvalues' are their squares)
+        _, sv, Vt = np.linalg.svd(V, full_matrices=True)
+        sigma = np.zeros((len(U), self.k + 1))
+        sigma[:, : sv.shape[1]] = sv
+        sigma = sigma[:, ::-1]  # ascending, like the rows of Vt reversed
+        basis = Vt[:, ::-1, :]
+        size = 1 if self.outputs >= self.k else 2  # the smallest eigenspace of generic data
+        clear = sigma[:, size] - sigma[:, size - 1] > GAP * np.maximum(sigma[:, -1], 1e-300)
+        forms = basis[clear][:, :size, :] * self.binomials[None, None, :]  # the normal forms N_n, X^k first
+        hyperbolic = _all_roots_real(forms[:, 0]) if size == 1 else _pencil_has_hyperbolic(forms[:, 0], forms[:, 1])
+        out[clear] = np.where(hyperbolic < 0, -1, 1 - hyperbolic)
+        return out
+
+
+def hyperplane_edge(net: Any, seed: int, cache: dict[str, Any]) -> HyperplaneOfPowers:
+    if "hyperplane" not in cache:
+        cache["hyperplane"] = HyperplaneOfPowers(net)
+    return cache["hyperplane"]
