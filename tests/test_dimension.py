@@ -226,10 +226,13 @@ def test_report_is_printable_and_serialisable() -> None:
         r.dim = 3  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("spec", ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias"])
+@pytest.mark.parametrize(
+    "spec", ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias", "poly:2,5,2^2+bias", "poly:1,3,4^3+bias", "poly:2,9,1^3+bias"]
+)
 def test_as_many_neurons_as_monomials_fill_the_real_space(spec: str) -> None:
     # the k-th powers of generic real (affine) forms span the forms of degree k: with random
     # first-layer weights the output weights fit any real data exactly, by linear least squares
+    # (with biases one neuron fewer: the output bias is the constant's power)
     net = nm.parse(spec)
     assert nm.dimension(net).filling is True
     d0, h, m = net.widths

@@ -164,6 +164,10 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling == Some(true), h >= d, "poly:{d},{h},1^2+bias");
         }
     }
+    // with biases, one neuron fewer than monomials: the output bias is the constant's power
+    for spec in ["poly:2,5,2^2+bias", "poly:1,3,4^3+bias", "poly:2,9,2^3+bias", "poly:3,9,3^2+bias"] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");
+    }
     // polynomials of degree k in one variable: k - 1 neurons and the output bias
     for k in 2..=6usize {
         for h in (k - 1)..=k {

@@ -112,12 +112,14 @@ impl Family for PolynomialNetwork {
         }
         // One hidden layer of h neurons with c z^k: the k-th powers (w.x + b)^k of real affine
         // forms span the polynomials of degree k (homogeneous ones without biases), so as many
-        // neurons as monomials reach every real tuple of outputs with their output weights.
+        // neurons as monomials reach every real tuple of outputs with their output weights. With
+        // biases one fewer: the output bias is the power 1^k of the constant form, and generic
+        // powers with it are as independent as generic powers alone.
         if let (3, Some(k)) = (self.widths.len(), self.activation.monomial_degree()) {
             let (d0, h) = (self.widths[0], self.widths[1]);
             // degree k in d0 variables, or up to k (homogeneous in d0 + 1)
             let monomials = count_monomials(d0 + usize::from(self.bias), k);
-            if h as f64 >= monomials {
+            if (h + usize::from(self.bias)) as f64 >= monomials {
                 return Some(true);
             }
         }
