@@ -283,3 +283,9 @@ def test_the_part_of_two_neurons_holds_the_cubics_with_a_non_real_root() -> None
     disc = b * b * c * c - 4 * a * c**3 - 4 * b**3 * e - 27 * a * a * e * e + 18 * a * b * c * e
     assert est.exhaustive and est.n_failed == 0
     assert est.hits == int((disc < 0).sum())
+
+
+def test_a_part_that_fills_holds_every_data_point() -> None:
+    # binary cubics of four neurons: the subnetwork of three fills the space too
+    est = nm.voronoi_mc(nm.parse("poly:2,4,1^3"), 0, 300, seed=1, progress=False)
+    assert est.exhaustive and est.hits == est.n == 300 and est.n_failed == 0

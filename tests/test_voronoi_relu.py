@@ -185,6 +185,15 @@ def test_strata_are_subnetworks_at_the_same_points() -> None:
     assert no_bias.constants() is None and "constant functions (a hidden layer switched off)" not in [s.name for s in strata(no_bias, 0)]  # type: ignore[arg-type]
 
 
+def test_a_subnetwork_target_by_index() -> None:
+    # relu:2,2,1 at four points: its subnetwork of one neuron, targeted by index
+    X = np.array([[-1.0, 0.3, 1.2, 2.0], [0.5, -0.7, 0.1, 1.1]])
+    M = nm.NeuromanifoldAt(nm.parse("relu:2,2,1"), X)
+    by_index = nm.voronoi_mc(M, 0, 100, seed=1, progress=False)
+    by_subnetwork = nm.voronoi_mc(M, M.subnetworks()[0], 100, seed=1, progress=False)
+    assert by_index.exhaustive and (by_index.hits, by_index.n_failed) == (by_subnetwork.hits, by_subnetwork.n_failed)
+
+
 def test_relu_counts_do_not_depend_on_threads_and_survive_pickling() -> None:
     M = nm.NeuromanifoldAt(nm.parse("relu:1,2,1"), X1[None, :])
     before = nm.get_num_threads()

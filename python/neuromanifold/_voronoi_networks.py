@@ -188,17 +188,30 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     return None
 
 
+class _EveryPoint:
+    """The membership of a subnetwork that fills the space: no data point lies outside."""
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        return np.zeros(len(U), dtype=np.int8)
+
+
+def _every_point(net: Any, seed: int, cache: dict[str, Any]) -> _EveryPoint:
+    return _EveryPoint()
+
+
 def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], method: str, seed: int) -> tuple[Callable[[Any, int, dict[str, Any]], Any], Network] | None:
     """The exact decision for a part of M of its dimension (a subnetwork of the dimension of M)
     when the real M fills the space: data are their own nearest points, so the part is hit by
     the data in the subnetwork's real image (up to null sets), decided by its real membership
     where that is exact: real rank of binary forms, the eigenvalues of pencils, real preimages
     of filling networks with finite fibers. The decider and the subnetwork, or None."""
-    if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1:
+    if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1 or isinstance(net, NeuromanifoldAt):
         return None
     part = all_strata[targets[0]]
     if not part.full or part.network is None or net._core.dimension(seed)["filling"] is not True:
         return None
+    if part.network._core.dimension(seed)["filling"] is True:
+        return _every_point, part.network  # the part is all of M
     for available, decider in ((real_rank_available, real_rank), (pencil_available, pencil_edge), (membership_available, membership)):
         if available(part.network, part.dim) is None:
             return decider, part.network
