@@ -359,6 +359,8 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), (0.0, 0.0), 10, progress=False)
     with pytest.raises(TypeError, match="variety"):
         nm.voronoi_mc(3.0, "singular", 10, progress=False)
+    with pytest.raises(ValueError, match="dimension of M"):  # (I + W2) x: every matrix, all of M
+        nm.voronoi_mc(nm.parse("residual:2,2"), 0, 10, progress=False)
 
 
 @settings(max_examples=25, deadline=None)

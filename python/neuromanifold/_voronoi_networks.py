@@ -247,6 +247,8 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
         else:
             key = tuple(sorted(int(i) for i in target.embedding))
             hit = [i for i, s in enumerate(all_strata) if s.support == key]
+        if not hit and target.dim == all_strata[0].dim:
+            raise ValueError(f"subnetwork {target.description!r} has the dimension of M ({target.dim}): a part of M, not a lower stratum of this network")
         if not hit:
             raise ValueError(f"subnetwork {target.description!r} is not a stratum of positive dimension")
         return hit, all_strata[hit[0]].name
