@@ -117,5 +117,99 @@ def test_points_of_m_are_off_the_edge_and_mixing_outputs_keeps_decisions(k: int,
 def test_hyperplanes_apply_to_k_neurons_with_enough_outputs_only() -> None:
     for spec in ("poly:2,2,3^2", "poly:2,3,2^3", "poly:2,4,3^4", "poly:2,4,7^4"):
         assert hyperplane_available(nm.parse(spec)) is None, spec
-    for spec in ("poly:2,2,1^2", "poly:3,2,2^2", "poly:2,3,2^2", "poly:2,2,2^3", "poly:2,2,2^2+bias", "poly:2,4,2^4"):
+    for spec in ("poly:3,5,5^2", "poly:3,5,7^2", "poly:4,9,9^2"):
+        assert hyperplane_available(nm.parse(spec)) is None, spec
+    for spec in ("poly:2,2,1^2", "poly:3,2,2^2", "poly:2,3,2^2", "poly:2,2,2^3", "poly:2,2,2^2+bias", "poly:2,4,2^4", "poly:3,5,4^2", "poly:3,4,5^2", "poly:3,5,5^3"):
         assert hyperplane_available(nm.parse(spec)) is not None, spec
+
+
+def quadric_normal(net: nm.PolynomialNetwork, S: np.ndarray) -> np.ndarray:
+    """The normal n (one entry per monomial of one output) with w^T S w = n.coefficients((w.x)^2)."""
+    out = []
+    for e in net.monomials.tolist():
+        i = np.flatnonzero(e)
+        out.append(S[i[0], i[0]] if len(i) == 1 else S[i[0], i[1]])
+    return np.array(out)
+
+
+def fit_output_weights(net: nm.PolynomialNetwork, W: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """mu with first-layer rows W and output weights fitted to u by least squares."""
+    theta = np.zeros(net.n_params)
+    theta[: W.size] = W.ravel()
+    columns = []
+    for j in range(W.size, net.n_params):
+        e = theta.copy()
+        e[j] = 1.0
+        columns.append(net.mu(e))
+    B = np.column_stack(columns)
+    theta[W.size :] = np.linalg.lstsq(B, u, rcond=None)[0]
+    return net.mu(theta)
+
+
+def points_on_quadric(S: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Random real w with w^T S w = 0 (S indefinite): on lines a + t b through the cone."""
+    out = []
+    while len(out) < count:
+        a, b = rng.standard_normal((2, len(S)))
+        qa, qb, qab = a @ S @ a, b @ S @ b, a @ S @ b
+        disc = qab**2 - qa * qb
+        if disc > 0 and abs(qb) > 1e-3:
+            out.append(a + (-qab + np.sqrt(disc)) / qb * b)
+    return np.array(out)
+
+
+@given(d0=st.integers(3, 4), data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_one_square_fewer_than_monomials_fills_with_few_outputs(d0: int, data: st.DataObject, seed: int) -> None:
+    squares = d0 * (d0 + 1) // 2
+    m = data.draw(st.integers(2, squares - 2))
+    net = nm.PolynomialNetwork((d0, squares - 1, m), 2)
+    assert nm.dimension(net).filling is True
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(net.ambient_dim)
+    # a normal vanishing on the outputs whose quadric is indefinite: from the kernel's pencil
+    kernel = np.linalg.svd(u.reshape(m, squares))[2][m:]
+    for _ in range(100):
+        n = rng.standard_normal(len(kernel)) @ kernel
+        S = np.zeros((d0, d0))
+        for value, e in zip(n, net.monomials.tolist()):
+            i = np.flatnonzero(e)
+            S[i[0], i[-1]] = S[i[-1], i[0]] = value
+        ev = np.linalg.eigvalsh(S)
+        if ev[0] < -1e-3 * abs(ev).max() and ev[-1] > 1e-3 * abs(ev).max():
+            break
+    else:
+        raise AssertionError("no indefinite member in the kernel")
+    # real squares on that quadric, as many as neurons: their output weights fit u exactly
+    W = points_on_quadric(S, squares - 1, rng)
+    np.testing.assert_allclose(fit_output_weights(net, W, u), u, atol=1e-7 * max(1.0, np.abs(u).max()))
+
+
+@given(d0=st.integers(3, 4), extra=st.integers(0, 1), definite=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_quadric_hyperplanes_built_with_chosen_normals(d0: int, extra: int, definite: bool, seed: int) -> None:
+    squares = d0 * (d0 + 1) // 2
+    m = squares - 1 + extra
+    net = nm.PolynomialNetwork((d0, squares - 1, m), 2)
+    rng = np.random.default_rng(seed)
+    P = rng.standard_normal((d0, d0))
+    signs = np.ones(d0) if definite else np.array([1.0] * (d0 - 1) + [-1.0])
+    S = P.T @ np.diag(signs * rng.uniform(0.5, 2.0, d0)) @ P
+    n = quadric_normal(net, S)
+    basis = np.linalg.svd(n[None, :])[2][1:]
+    u = (rng.standard_normal((m, squares - 1)) @ basis).ravel()
+    assert HyperplaneOfPowers(net).decide(u[None])[0] == (1 if definite else 0)
+    if not definite:  # in M: the real squares of the quadric span the hyperplane
+        W = points_on_quadric(S, squares - 1, rng)
+        np.testing.assert_allclose(fit_output_weights(net, W, u), u, atol=1e-6 * max(1.0, np.abs(u).max()))
+
+
+def test_quadric_points_of_m_are_off_the_edge_and_searches_never_find_fewer_hits() -> None:
+    net = nm.parse("poly:3,5,5^2")
+    rng = np.random.default_rng(4)
+    theta = rng.standard_normal((50, net.n_params))
+    W = theta[:, :15].reshape(50, 5, 3)
+    W /= np.linalg.norm(W, axis=2, keepdims=True)
+    on_m = HyperplaneOfPowers(net).decide(net.mu(theta))
+    assert (on_m != 1).all() and (on_m == 0).sum() >= 45
+    exact = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False)
+    searched = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False, method="multistart")
+    assert exact.exhaustive and exact.n_failed == 0 and 0 < exact.hits <= searched.hits

@@ -1,4 +1,4 @@
-"""k neurons with z^k on binary forms with several outputs: the hyperplane of powers.
+"""One hidden layer whose powers span a hyperplane, with several outputs: the hyperplane of powers.
 
 The network (2, k, m) with c z^k and no biases gives the tuples of m binary forms of degree k in
 the span of k powers (w_j . x)^k: a hyperplane of the coefficient space R^(k+1) (k distinct
@@ -20,6 +20,15 @@ a non-real root. With m = k - 1 it is the pencil G's kernel: the edge is hit whe
 the pencil is hyperbolic (``_voronoi_real_rank``). For k = 2 the test is n2^2 < n1 n3, and with
 standard normal data G is invariant under rotations of R^3: its eigenvectors are uniform on the
 sphere, so the probability is that of the cone y3^2 > 2 y1^2 + y2^2 for every m >= 2.
+
+Quadrics: (d0, A1 - 1, m) with c z^2, A1 = d0 (d0 + 1) / 2 coefficients per output. The
+hyperplane n.u = 0 holds (w.x)^2 when w^T S w = 0, S_ii = n of x_i^2, S_ij = n of x_i x_j. For
+an indefinite S the real points of that quadric are Zariski dense in it, and its squares span
+the hyperplane (a quadric lies on no other quadric), so A1 - 1 real squares span it; a definite
+S has no real square in its hyperplane, and the semidefinite ones bound that cone: the edge.
+With m >= A1 - 1 outputs the edge is hit exactly when the smallest eigenvector's S is definite;
+with fewer, the kernel of the data holds a pencil, which holds an indefinite member (between
+two of its eigenvalues, unless they all coincide): M fills the space (the core's filling rule).
 """
 
 from __future__ import annotations
@@ -34,50 +43,80 @@ from ._voronoi_real_rank import _all_roots_real, _pencil_has_hyperbolic
 from .architectures import PolynomialNetwork
 
 GAP = 1e-6  # relative gap of singular values at the end of the smallest eigenspace (its vectors then err by ~1e-10)
+SEMIDEFINITE = 1e-8  # relative |eigenvalue| of the normal quadric below which it is too close to semidefinite
 
 
 def hyperplane_available(net: object) -> str | None:
     """Why the hyperplane of powers does not decide the edge of ``net``, or None."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 3 or net.widths[0] != 2:
-        return "the hyperplane of powers decides the edge of one hidden layer on binary forms, (2, k, m) with z^k and no biases, only"
+    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 3:
+        return "the hyperplane of powers decides the edge of one hidden layer with z^k and no biases only"
     degrees = np.flatnonzero(np.asarray(net.activation))
     if len(degrees) != 1 or degrees[0] < 2:
         return f"{net.spec}: the activation is no power z^k (k >= 2)"
-    k, h, m = int(degrees[0]), net.widths[1], net.widths[2]
-    if h != k or m < max(2, k - 1):
-        return f"{net.spec}: not k = {k} neurons with at least max(2, k - 1) outputs"
+    (d0, h, m), k = net.widths, int(degrees[0])
+    if d0 == 2 and (h != k or m < max(2, k - 1)):
+        return f"{net.spec}: not k = {k} neurons on binary forms with at least max(2, k - 1) outputs"
+    squares = d0 * (d0 + 1) // 2
+    if d0 > 2 and (k != 2 or h != squares - 1 or m < squares - 1):
+        return f"{net.spec}: not z^2 with {squares - 1} neurons (the monomials less one) and at least as many outputs"
+    if d0 < 2:
+        return f"{net.spec}: one input"
     return None
 
 
 class HyperplaneOfPowers:
     """Is the nearest point of u on the edge? 1: yes, 0: no, -1: undecided (no clear smallest
-    eigenspace of G, or its forms too close to one with a multiple root)."""
+    eigenspace of G, or its normal forms too close to one with a multiple root, or to a
+    semidefinite one)."""
 
     def __init__(self, net: PolynomialNetwork) -> None:
-        self.k = net.widths[1]
-        order = [tuple(e) for e in np.asarray(net.monomials).tolist()]
-        self.columns = [order.index((self.k - j, j)) for j in range(self.k + 1)]  # x^k first
-        self.outputs = net.widths[2]
-        self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
+        self.d0, self.outputs = net.widths[0], net.widths[2]
+        self.k = int(np.flatnonzero(np.asarray(net.activation))[0])
+        self.monomials = [tuple(e) for e in np.asarray(net.monomials).tolist()]
+        if self.d0 == 2:
+            self.columns = [self.monomials.index((self.k - j, j)) for j in range(self.k + 1)]  # x^k first
+            self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
+        else:
+            self.columns = list(range(len(self.monomials)))
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         out = np.full(len(U), -1, dtype=np.int8)
         if not len(U):
             return out
-        V = np.asarray(U, dtype=np.float64).reshape(len(U), self.outputs, self.k + 1)[:, :, self.columns]
+        A = len(self.columns)
+        V = np.asarray(U, dtype=np.float64).reshape(len(U), self.outputs, A)[:, :, self.columns]
         # G = V^T V: its eigenvectors are V's right singular vectors, whose errors go with the
         # singular values' gaps (the eigenvalues' are their squares)
         _, sv, Vt = np.linalg.svd(V, full_matrices=True)
-        sigma = np.zeros((len(U), self.k + 1))
+        sigma = np.zeros((len(U), A))
         sigma[:, : sv.shape[1]] = sv
         sigma = sigma[:, ::-1]  # ascending, like the rows of Vt reversed
         basis = Vt[:, ::-1, :]
-        size = 1 if self.outputs >= self.k else 2  # the smallest eigenspace of generic data
+        size = 1 if self.outputs >= A - 1 else 2  # the smallest eigenspace of generic data
         clear = sigma[:, size] - sigma[:, size - 1] > GAP * np.maximum(sigma[:, -1], 1e-300)
-        forms = basis[clear][:, :size, :] * self.binomials[None, None, :]  # the normal forms N_n, X^k first
-        hyperbolic = _all_roots_real(forms[:, 0]) if size == 1 else _pencil_has_hyperbolic(forms[:, 0], forms[:, 1])
-        out[clear] = np.where(hyperbolic < 0, -1, 1 - hyperbolic)
+        if self.d0 == 2:
+            forms = basis[clear][:, :size, :] * self.binomials[None, None, :]  # the normal forms N_n, X^k first
+            spanned = _all_roots_real(forms[:, 0]) if size == 1 else _pencil_has_hyperbolic(forms[:, 0], forms[:, 1])
+        else:
+            spanned = self._indefinite(basis[clear][:, 0, :])
+        out[clear] = np.where(spanned < 0, -1, 1 - spanned)
         return out
+
+    def _indefinite(self, n: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+        """1 where the quadric w^T S w = 0 of the normal n (S_ii = n of x_i^2, S_ij = n of x_i x_j)
+        is indefinite, 0 where definite, -1 where too close to semidefinite to tell."""
+        S = np.zeros((len(n), self.d0, self.d0))
+        for col, e in enumerate(self.monomials):
+            i = np.flatnonzero(e)
+            if len(i) == 1:
+                S[:, i[0], i[0]] = n[:, col]
+            else:
+                S[:, i[0], i[1]] = S[:, i[1], i[0]] = n[:, col]
+        ev = np.linalg.eigvalsh(S)
+        scale = np.abs(ev).max(axis=1)
+        positive, negative = ev[:, -1] > SEMIDEFINITE * scale, ev[:, 0] < -SEMIDEFINITE * scale
+        near = (np.abs(ev) <= SEMIDEFINITE * scale[:, None]).any(axis=1)
+        return np.where(positive & negative, 1, np.where(near, -1, 0)).astype(np.int8)
 
 
 def hyperplane_edge(net: Any, seed: int, cache: dict[str, Any]) -> HyperplaneOfPowers:

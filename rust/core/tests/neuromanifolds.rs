@@ -164,6 +164,10 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling == Some(true), h >= d, "poly:{d},{h},1^2+bias");
         }
     }
+    // quadrics with one neuron fewer than monomials and at most A1 - 2 outputs
+    for (spec, fills) in [("poly:3,5,3^2", true), ("poly:3,5,4^2", true), ("poly:4,9,8^2", true), ("poly:3,5,5^2", false), ("poly:3,4,3^2", false)] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
+    }
     // with biases, one neuron fewer than monomials: the output bias is the constant's power
     for spec in ["poly:2,5,2^2+bias", "poly:1,3,4^3+bias", "poly:2,9,2^3+bias", "poly:3,9,3^2+bias"] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");

@@ -142,6 +142,16 @@ impl Family for PolynomialNetwork {
                 return Some(true);
             }
         }
+        // One hidden layer with c z^2, no biases, one neuron fewer than the A1 monomials: the
+        // outputs span at most m dimensions, so with m <= A1 - 2 a pencil of normals n vanishes
+        // on them, and a pencil holds an indefinite member (between two of its eigenvalues); the
+        // real squares on that member's quadric span its hyperplane n^perp.
+        if let ([d0, h, m], Some(2), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
+            let squares = d0 * (d0 + 1) / 2;
+            if *h + 1 >= squares && *m + 2 <= squares {
+                return Some(true);
+            }
+        }
         // One input and one output with biases: the polynomials p(x) of degree k, homogenized the
         // binary forms sum a_i (w_i x + b_i y)^k + c y^k. For k >= 3 and |c| large, p(x) - c has at
         // most two real roots, so (distinct roots for almost every c) real rank <= k - 1
