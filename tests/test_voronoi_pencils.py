@@ -51,6 +51,18 @@ def test_floor_three_halves_d_neurons_reach_every_pencil(d0: int, bias: bool, sc
     assert net.contains(u)
 
 
+@given(scale=st.floats(0.1, 10.0), seed=st.integers(0, 2**32 - 1))
+def test_three_neurons_with_biases_reach_every_pair_of_quadratics_in_two_variables(scale: float, seed: int) -> None:
+    # the output biases shift the constant terms until the pencil in (x, y, 1) has three distinct
+    # real eigenvalues: one congruence, three neurons
+    net = nm.parse("poly:2,3,2^2+bias")
+    u = scale * np.random.default_rng(seed).standard_normal(net.ambient_dim)
+    theta = pencil_preimage(net, u)
+    assert theta is not None
+    np.testing.assert_allclose(net.mu(theta), u, atol=1e-8 * np.abs(u).max())
+    assert nm.dimension(net).filling is True and net.contains(u)
+
+
 @pytest.mark.parametrize("spec", ["poly:4,6,2^2", "poly:3,6,2^2+bias"])
 def test_pencils_with_no_real_eigenvalue_are_reached(spec: str) -> None:
     # blocks (diag(1, -1), [[0, 1], [1, 0]]) have eigenvalues +-i: every member of their sum

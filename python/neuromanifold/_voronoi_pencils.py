@@ -9,7 +9,9 @@ Filling. A pencil with a nonsingular member C of inertia (p, q), q <= d / 2 (els
 a member): q neurons along the negative eigenvectors of C make that member definite, and a
 pencil with a definite member is diagonalized by one congruence (d neurons). So floor(3d / 2)
 neurons reach every real pencil outside the null set of pencils with no nonsingular member, and
-M fills the space (the core's filling rule; ``pencil_preimage`` builds the parameters).
+M fills the space (the core's filling rule; ``pencil_preimage`` builds the parameters). With
+biases on two inputs three neurons suffice: the output biases shift the constant terms until the
+3 x 3 pencil has three distinct real eigenvalues (``_shifted_terms``).
 
 Membership with h = d0 neurons and no biases (M fills the space of pencils, of dimension
 d0 (d0 + 1), with finite fibers). If (Q1, Q2) = W^T (D1, D2) W has a nonsingular member C,
@@ -116,10 +118,51 @@ class PencilMembership:
         return out
 
 
+def _shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tuple[list[Any], tuple[float, float]] | None:
+    """Binary quadratics in (x, 1) with biases, as 3 x 3 pencils (C, B) (the constant last): real
+    shifts (g1, g2) of the constant terms that give (C - g1 E, B - g2 E) three distinct real
+    eigenvalues, then its three terms ((a, b), w) from one congruence, and the shifts; None if
+    no clear shift is found. det(lambda (C - g1 E) - (B - g2 E)) = p - (g1 lambda - g2) q with p
+    the pencil's determinant and q its 2 x 2 block's; with p = (alpha lambda + beta) q + s,
+    g1 = alpha - eps and g2 = t - beta leave (eps lambda + t) q + s, which has three real roots for
+    a small eps: one near -t / eps, and those of t q + s (near q's real roots for a large |t|,
+    near s's root and infinity for a small one when q has none)."""
+    grid = np.linspace(-2.0, 2.0, 4)
+    p = np.polyfit(grid, [np.linalg.det(x * C - B) for x in grid], 3)
+    q = np.polyfit(grid[:3], [np.linalg.det(x * C[:2, :2] - B[:2, :2]) for x in grid[:3]], 2)
+    quotient, rest = np.polydiv(p, q)
+    size = max(np.abs(p).max(), 1e-300)
+    steps = np.logspace(-6, 2, 33) * size
+    eps, t = (x.ravel() for x in np.meshgrid(np.concatenate([-steps, steps]), np.concatenate([-steps, steps])))
+    rest = np.pad(rest, (2 - len(rest), 0))
+    r = np.stack([eps * q[0], eps * q[1] + t * q[0], eps * q[2] + t * q[1] + rest[0], t * q[2] + rest[1]], axis=1)
+    companion = np.zeros((len(r), 3, 3))
+    companion[:, 0, :] = -r[:, 1:] / r[:, :1]
+    companion[:, [1, 2], [0, 1]] = 1.0
+    roots = np.linalg.eigvals(companion)
+    real = (np.abs(roots.imag) <= 1e-9 * (1 + np.abs(roots))).all(axis=1)
+    angles = np.sort(np.arctan(roots.real), axis=1)
+    gap = np.minimum(np.diff(angles, axis=1).min(axis=1), angles[:, 0] + np.pi - angles[:, -1])
+    gap[~real] = 0.0
+    best = int(gap.argmax())
+    if gap[best] < 1e-3:
+        return None
+    shift = (quotient[0] - eps[best], t[best] - quotient[1])
+    E = np.zeros_like(C)
+    E[-1, -1] = 1.0
+    C1, B1 = C - shift[0] * E, B - shift[1] * E
+    _, V = np.linalg.eig(np.linalg.solve(C1, B1))
+    V = V.real
+    D1, D2 = V.T @ C1 @ V, V.T @ B1 @ V  # diagonal: distinct real eigenvalues
+    rows = np.linalg.inv(V)
+    return [((D1[j, j], D2[j, j]), rows[j]) for j in range(3)], shift
+
+
 def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
     """Real parameters of ``net`` (one hidden layer, c z^2, two outputs) with mu = f, built as in
-    the module's proof with at most floor(3d / 2) neurons; None when the pencil has no clearly
-    nonsingular member or the construction needs more neurons than ``net`` has."""
+    the module's proof with at most floor(3d / 2) neurons (with biases on two inputs, three: by
+    shifting the constant terms); None when the pencil has no clearly nonsingular member or the
+    construction needs more neurons than ``net`` has."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
@@ -138,6 +181,12 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
     beta, P = np.linalg.eigh(np.linalg.solve(R, np.linalg.solve(R, B).T))
     G = R @ P  # C' = G G^T and B = G diag(beta) G^T
     terms = [((1.0, b), g) for b, g in zip(beta, G.T)] + [((2.0 * c[i], 0.0), V[:, i]) for i in np.flatnonzero(c < 0)]
+    shift = (0.0, 0.0)
+    if len(terms) > h and net.bias and d0 == 2 and h >= 3:
+        shifted = _shifted_terms(sign * C_[0], B)
+        if shifted is None:
+            return None
+        terms, shift = shifted
     if len(terms) > h:
         return None
     # back from the members (C, B) = sign (rotation by phi) (Q1, Q2) to the outputs
@@ -152,6 +201,8 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
         if net.bias:
             theta[h * d0 + j] = w[d0]  # the neuron's bias: the coefficient of the constant 1
         W2[:, j] = back @ np.asarray(coefficients) / scale
+    if net.bias:
+        theta[-2:] = back @ np.asarray(shift)  # the output biases carry the shifts of the constant terms
     return theta
 
 

@@ -188,7 +188,8 @@ fn real_filling_of_waring_decompositions() {
         ("poly:3,6,2^2+bias", true),
         ("poly:3,3,2^2", false),
         ("poly:4,5,2^2", false),
-        ("poly:2,3,2^2+bias", false),
+        ("poly:2,3,2^2+bias", true),
+        ("poly:3,4,2^2+bias", false),
     ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }

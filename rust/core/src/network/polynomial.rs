@@ -141,6 +141,12 @@ impl Family for PolynomialNetwork {
             if *outputs == 2 && *h >= 3 * d / 2 {
                 return Some(true);
             }
+            // two outputs on two inputs with biases: three neurons, as the output biases shift
+            // the constant terms until the pencil has three distinct real eigenvalues
+            // (``_voronoi_pencils`` gives the construction)
+            if *outputs == 2 && self.bias && *d0 == 2 && *h >= 3 {
+                return Some(true);
+            }
         }
         // One hidden layer with c z^2, no biases, one neuron fewer than the A1 monomials: the
         // outputs span at most m dimensions, so with m <= A1 - 2 a pencil of normals n vanishes
