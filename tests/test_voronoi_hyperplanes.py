@@ -119,7 +119,7 @@ def test_hyperplanes_apply_to_k_neurons_with_enough_outputs_only() -> None:
         assert hyperplane_available(nm.parse(spec)) is None, spec
     for spec in ("poly:3,5,5^2", "poly:3,5,7^2", "poly:4,9,9^2"):
         assert hyperplane_available(nm.parse(spec)) is None, spec
-    for spec in ("poly:2,2,1^2", "poly:3,2,2^2", "poly:2,3,2^2", "poly:2,2,2^3", "poly:2,2,2^2+bias", "poly:2,4,2^4", "poly:3,5,4^2", "poly:3,4,5^2", "poly:3,5,5^3"):
+    for spec in ("poly:1,2,1^3+bias", "poly:1,3,1^4+bias", "poly:1,2,2^4+bias", "poly:2,2,2^3+bias", "poly:2,2,1^2", "poly:3,2,2^2", "poly:2,3,2^2", "poly:2,2,2^3", "poly:2,2,2^2+bias", "poly:2,4,2^4", "poly:3,5,4^2", "poly:3,4,5^2", "poly:3,5,5^3"):
         assert hyperplane_available(nm.parse(spec)) is not None, spec
 
 
@@ -190,7 +190,7 @@ def test_quadric_hyperplanes_built_with_chosen_normals(d0: int, extra: int, defi
     m = squares - 1 + extra
     net = nm.PolynomialNetwork((d0, squares - 1, m), 2)
     rng = np.random.default_rng(seed)
-    P = rng.standard_normal((d0, d0))
+    P = np.linalg.qr(rng.standard_normal((d0, d0)))[0] * rng.uniform(0.5, 2.0, d0)  # a change of variables, well conditioned
     signs = np.ones(d0) if definite else np.array([1.0] * (d0 - 1) + [-1.0])
     S = P.T @ np.diag(signs * rng.uniform(0.5, 2.0, d0)) @ P
     n = quadric_normal(net, S)
@@ -213,3 +213,115 @@ def test_quadric_points_of_m_are_off_the_edge_and_searches_never_find_fewer_hits
     exact = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False)
     searched = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False, method="multistart")
     assert exact.exhaustive and exact.n_failed == 0 and 0 < exact.hits <= searched.hits
+
+
+def homogeneous_monomials(net: nm.PolynomialNetwork) -> list[tuple[int, ...]]:
+    E = np.asarray(net.monomials)
+    return [tuple(e) for e in np.column_stack([E, 2 - E.sum(axis=1)]).tolist()]
+
+
+def normal_quadric(net: nm.PolynomialNetwork, n: np.ndarray) -> np.ndarray:
+    """S with w~^T S w~ = n.coefficients((w.x + b)^2), w~ = (w, b)."""
+    d = net.widths[0] + 1
+    S = np.zeros((d, d))
+    for value, e in zip(n, homogeneous_monomials(net)):
+        i = np.flatnonzero(e)
+        S[i[0], i[-1]] = S[i[-1], i[0]] = value
+    return S
+
+
+def fit_with_biases(net: nm.PolynomialNetwork, W: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Parameters with first-layer rows W = [w | b] and output weights and biases fitted to u."""
+    d0, h, _ = net.widths
+    theta = np.zeros(net.n_params)
+    theta[: h * d0] = W[:, :d0].ravel()
+    theta[h * d0 : h * d0 + h] = W[:, d0]
+    first = h * d0 + h
+    columns = []
+    for j in range(first, net.n_params):
+        e = theta.copy()
+        e[j] = 1.0
+        columns.append(net.mu(e))
+    theta[first:] = np.linalg.lstsq(np.column_stack(columns), u, rcond=None)[0]
+    return theta
+
+
+def well_spread(W: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """count rows of W (vectors (w, b)) whose squares, with the constant's square E, are the best
+    conditioned of a few random choices."""
+    d = W.shape[1]
+    upper = np.triu_indices(d)
+    E = np.zeros((d, d))
+    E[-1, -1] = 1.0
+
+    def smallest(rows: np.ndarray) -> float:
+        vectors = [E[upper]] + [np.outer(w, w)[upper] / (w @ w) for w in W[rows]]
+        return float(np.linalg.svd(np.array(vectors), compute_uv=False)[-1])
+
+    choices = [rng.choice(len(W), count, replace=False) for _ in range(30)]
+    return W[max(choices, key=smallest)]
+
+
+@given(d0=st.integers(1, 2), extra=st.integers(-2, 1), seed=st.integers(0, 2**32 - 1))
+def test_hyperplanes_through_the_constant_hold_the_nearest_point(d0: int, extra: int, seed: int) -> None:
+    # z^2 with biases, two neurons fewer than the monomials of (x, 1): the nearest hyperplane
+    # through the constant's square (the smallest eigenvector of G there) has an indefinite
+    # quadric, whose real squares with the output bias reach the projection of u, where D mu has
+    # full rank: not the edge; with at most A1 - 2 outputs u itself
+    squares = (d0 + 1) * (d0 + 2) // 2
+    m = max(1, squares - 1 + extra)
+    net = nm.PolynomialNetwork((d0, squares - 2, m), 2, True)
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(net.ambient_dim)
+    constant = homogeneous_monomials(net).index((0,) * d0 + (2,))
+    V = u.reshape(m, squares)
+    L = np.delete(np.eye(squares), constant, axis=0)  # normals with n_E = 0
+    n = L.T @ np.linalg.eigh(L @ V.T @ V @ L.T)[1][:, 0]
+    S = normal_quadric(net, n)
+    ev = np.linalg.eigvalsh(S)
+    assert ev[0] < 0 < ev[-1]  # indefinite
+    p = (V - np.outer(V @ n, n)).ravel()  # the projection onto the tuples in n^perp
+    W = well_spread(points_on_quadric(S, 10 * squares, rng), squares - 2, rng)
+    theta = fit_with_biases(net, W, p)
+    np.testing.assert_allclose(net.mu(theta), p, atol=1e-7 * max(1.0, np.abs(u).max()))
+    assert net.jacobian_rank(theta) == nm.dimension(net).dim
+    if m <= squares - 2:
+        np.testing.assert_allclose(p, u, atol=1e-9 * max(1.0, np.abs(u).max()))
+        assert nm.dimension(net).filling is True
+    est = nm.voronoi_mc(net, "boundary", 50, progress=False)
+    assert est.p == 0 and est.method == "certificate"
+
+
+def test_one_input_with_biases_decides_as_the_homotopy_membership() -> None:
+    # cubics in one variable, two outputs, two neurons: M fills the space with finite fibers
+    net = nm.parse("poly:1,2,2^3+bias")
+    U = np.random.default_rng(2).standard_normal((300, net.ambient_dim))
+    agree(HyperplaneOfPowers(net).decide(U), Membership(net, 2).decide(U, 0), 295)
+
+
+@pytest.mark.parametrize("spec", ["poly:1,3,2^4+bias", "poly:1,2,3^3+bias"])
+def test_one_input_with_biases_local_searches_never_find_fewer_hits(spec: str) -> None:
+    net = nm.parse(spec)
+    exact = nm.voronoi_mc(net, "boundary", 80, seed=3, progress=False)
+    searched = nm.voronoi_mc(net, "boundary", 80, seed=3, progress=False, method="multistart")
+    assert exact.exhaustive and exact.n_failed == 0 and exact.hits <= searched.hits
+
+
+@given(k=st.integers(3, 5), extra=st.integers(0, 2), seed=st.integers(0, 2**32 - 1))
+def test_one_input_hyperplanes_through_the_constant_built_with_chosen_roots(k: int, extra: int, seed: int) -> None:
+    # the normal's form has the root (0 : 1) (the constant's power) and k - 1 more: real, or with a
+    # complex pair; the outputs span its hyperplane, plus any constant terms
+    m = k - 1 + extra
+    net = nm.PolynomialNetwork((1, k - 1, m), k, True)
+    rng = np.random.default_rng(seed)
+    binomials = np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
+    columns = [[tuple(e) for e in net.monomials.tolist()].index((k - j,)) for j in range(k + 1)]  # x^k ... 1
+    real_roots = np.sort(rng.uniform(-2, 2, k - 1))
+    for roots in (real_roots, np.concatenate([real_roots[:-2], [real_roots[-1] + 1j, real_roots[-1] - 1j]])):
+        # N(X, Y) = Y prod (X - r Y): coefficients X^k first, the last (Y^k) zero
+        n = np.concatenate([np.real(np.poly(roots)), [0.0]]) / binomials
+        basis = np.linalg.svd(n[None, :])[2][1:]
+        V = rng.standard_normal((m, k)) @ basis
+        u = np.zeros(net.ambient_dim)
+        u.reshape(m, k + 1)[:, columns] = V
+        assert HyperplaneOfPowers(net).decide(u[None])[0] == (0 if np.isreal(roots).all() else 1)

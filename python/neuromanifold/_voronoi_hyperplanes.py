@@ -21,6 +21,12 @@ the pencil is hyperbolic (``_voronoi_real_rank``). For k = 2 the test is n2^2 < 
 standard normal data G is invariant under rotations of R^3: its eigenvectors are uniform on the
 sphere, so the probability is that of the cone y3^2 > 2 y1^2 + y2^2 for every m >= 2.
 
+With biases on one input, (1, k - 1, m) with z^k, k >= 3: the outputs are binary forms in (x, 1)
+whose constant terms the output biases move, so M is the tuples in a hyperplane through the
+constant's power y^k (n_E = 0) spanned by it and k - 1 real powers: N_n has k distinct real
+roots, (0 : 1) among them. The same argument on the normals with n_E = 0 decides the edge with
+m >= k - 1 outputs (one form) or m = k - 2 (a pencil).
+
 Quadrics: (d0, A1 - 1, m) with c z^2, A1 = d0 (d0 + 1) / 2 coefficients per output. The
 hyperplane n.u = 0 holds (w.x)^2 when w^T S w = 0, S_ii = n of x_i^2, S_ij = n of x_i x_j. For
 an indefinite S the real points of that quadric are Zariski dense in it, and its squares span
@@ -48,12 +54,16 @@ SEMIDEFINITE = 1e-8  # relative |eigenvalue| of the normal quadric below which i
 
 def hyperplane_available(net: object) -> str | None:
     """Why the hyperplane of powers does not decide the edge of ``net``, or None."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 3:
-        return "the hyperplane of powers decides the edge of one hidden layer with z^k and no biases only"
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3:
+        return "the hyperplane of powers decides the edge of one hidden layer with z^k only"
     degrees = np.flatnonzero(np.asarray(net.activation))
     if len(degrees) != 1 or degrees[0] < 2:
         return f"{net.spec}: the activation is no power z^k (k >= 2)"
     (d0, h, m), k = net.widths, int(degrees[0])
+    if net.bias:
+        if d0 != 1 or k < 3 or h != k - 1 or m < max(2, k - 2):
+            return f"{net.spec}: with biases, the hyperplane of powers decides one input with k - 1 neurons, k >= 3, and at least max(2, k - 2) outputs only"
+        return None
     if d0 == 2 and (h != k or m < max(2, k - 1)):
         return f"{net.spec}: not k = {k} neurons on binary forms with at least max(2, k - 1) outputs"
     squares = d0 * (d0 + 1) // 2
@@ -73,9 +83,13 @@ class HyperplaneOfPowers:
         self.d0, self.outputs = net.widths[0], net.widths[2]
         self.k = int(np.flatnonzero(np.asarray(net.activation))[0])
         self.monomials = [tuple(e) for e in np.asarray(net.monomials).tolist()]
-        if self.d0 == 2:
+        self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
+        self.through_constant = net.bias  # one input: forms in (x, 1), hyperplanes through the constant's power
+        if self.through_constant:
+            # x^k, ..., x: the normal's entry at the constant is 0, and the output biases absorb it
+            self.columns = [self.monomials.index((self.k - j,)) for j in range(self.k)]
+        elif self.d0 == 2:
             self.columns = [self.monomials.index((self.k - j, j)) for j in range(self.k + 1)]  # x^k first
-            self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
         else:
             self.columns = list(range(len(self.monomials)))
 
@@ -84,7 +98,7 @@ class HyperplaneOfPowers:
         if not len(U):
             return out
         A = len(self.columns)
-        V = np.asarray(U, dtype=np.float64).reshape(len(U), self.outputs, A)[:, :, self.columns]
+        V = np.asarray(U, dtype=np.float64).reshape(len(U), self.outputs, -1)[:, :, self.columns]
         # G = V^T V: its eigenvectors are V's right singular vectors, whose errors go with the
         # singular values' gaps (the eigenvalues' are their squares)
         _, sv, Vt = np.linalg.svd(V, full_matrices=True)
@@ -94,8 +108,11 @@ class HyperplaneOfPowers:
         basis = Vt[:, ::-1, :]
         size = 1 if self.outputs >= A - 1 else 2  # the smallest eigenspace of generic data
         clear = sigma[:, size] - sigma[:, size - 1] > GAP * np.maximum(sigma[:, -1], 1e-300)
-        if self.d0 == 2:
-            forms = basis[clear][:, :size, :] * self.binomials[None, None, :]  # the normal forms N_n, X^k first
+        if self.d0 <= 2:
+            normals = basis[clear][:, :size, :]
+            if self.through_constant:  # n_E = 0: a root at (0 : 1), the constant's power
+                normals = np.concatenate([normals, np.zeros((len(normals), size, 1))], axis=2)
+            forms = normals * self.binomials[None, None, :]  # the normal forms N_n, X^k first
             spanned = _all_roots_real(forms[:, 0]) if size == 1 else _pencil_has_hyperbolic(forms[:, 0], forms[:, 1])
         else:
             spanned = self._indefinite(basis[clear][:, 0, :])

@@ -148,6 +148,9 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
         return ""
     if net._core.dimension(seed)["filling"] is True:
         return fills
+    hyperplanes = _squares_through_the_constant(net)
+    if hyperplanes:
+        return hyperplanes
     if not (_edge_is_lower_strata(net) or _quadratic_one_output(net)):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
@@ -164,6 +167,32 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     return (
         f"the edge lies in the lower strata ({certificate}) and among the affine parts of merged pairs of neurons "
         f"(rank A <= {r - 2}, b outside its column space), whose cells have dimension <= {A - (d0 - r + 2)} < {A}"
+    )
+
+
+def _squares_through_the_constant(net: Network) -> str:
+    """One hidden layer with c z^2 and biases, two neurons fewer than the A1 monomials of the
+    forms in (x, 1): a proof that the edge is hit by a null set of data, or "".
+
+    The outputs are forms x~^T S_i x~ plus multiples of E, the square of the constant: M is the
+    tuples in a hyperplane n^perp through E (n_E = 0) spanned by E and real squares, which is every
+    such hyperplane whose quadric S_n is indefinite; S_n has the isotropic vector of E, so it is
+    never definite, and semidefinite for a null set of n only. The distance to the tuples in n^perp
+    is n^T G n (G = sum u_i u_i^T) over unit n with n_E = 0, which has no local minima but the
+    smallest eigenvector of G on that space: for almost all data an indefinite quadric, whose
+    hyperplane holds the projection of u, a point of M where D mu has full rank for almost all u
+    (its outputs span the hyperplane modulo E, so the tilts of the squares move it in every
+    direction). With at most A1 - 2 outputs M fills the space (the core's filling rule)."""
+    if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 3):
+        return ""
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    d0, h, _ = net.widths
+    if list(degrees) != [2] or h + 2 < (d0 + 1) * (d0 + 2) // 2:
+        return ""
+    return (
+        "M is the tuples in hyperplanes through the constant's square spanned by real squares (every hyperplane whose "
+        "quadric is indefinite; never definite, semidefinite for a null set), and the nearest one, the smallest eigenvector "
+        "of sum u_i u_i^T there, is indefinite for almost all data: the edge attracts a null set"
     )
 
 

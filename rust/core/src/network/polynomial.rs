@@ -148,6 +148,17 @@ impl Family for PolynomialNetwork {
                 return Some(true);
             }
         }
+        // One hidden layer with c z^2 and biases, two neurons fewer than the A1 monomials of the
+        // forms in (x, 1): m <= A1 - 2 outputs lie in a hyperplane n^perp through the constant's
+        // square E (n_E = 0). Its quadric has the isotropic vector of E, so it is indefinite for
+        // almost all such n, and real squares on it, E among them, span n^perp: E is the output
+        // bias, h = A1 - 2 squares the neurons.
+        if let ([d0, h, m], Some(2), true) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
+            let squares = (d0 + 1) * (d0 + 2) / 2;
+            if *h + 2 >= squares && *m + 2 <= squares {
+                return Some(true);
+            }
+        }
         // One hidden layer with c z^2, no biases, one neuron fewer than the A1 monomials: the
         // outputs span at most m dimensions, so with m <= A1 - 2 a pencil of normals n vanishes
         // on them, and a pencil holds an indefinite member (between two of its eigenvalues); the
