@@ -325,3 +325,83 @@ def test_one_input_hyperplanes_through_the_constant_built_with_chosen_roots(k: i
         u = np.zeros(net.ambient_dim)
         u.reshape(m, k + 1)[:, columns] = V
         assert HyperplaneOfPowers(net).decide(u[None])[0] == (0 if np.isreal(roots).all() else 1)
+
+
+def power_coefficients(d0: int, k: int, bias: bool, W: np.ndarray) -> np.ndarray:
+    """Coefficient vectors of (w.x + b)^k for rows w~ = (w, b) (or w) of W."""
+    single = nm.PolynomialNetwork((d0, 1, 1), k, bias)
+    theta = np.zeros((len(W), single.n_params))
+    theta[:, : W.shape[1]] = W  # w, then the bias b
+    theta[:, W.shape[1]] = 1.0  # the output weight (the output bias stays 0)
+    return single.mu(theta)
+
+
+def real_zeros_of_normal(n: np.ndarray, d0: int, k: int, bias: bool, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Real zeros w~ of N_n(w~) = n.coefficients((w~ . x~)^k), on random lines (with biases near
+    (0, ..., 0, 1), a zero of N_n)."""
+    d = d0 + int(bias)
+    out: list[np.ndarray] = []
+    ts = np.linspace(-1.0, 1.0, k + 1)
+    for _ in range(100 * count):
+        a, b = rng.standard_normal((2, d))
+        if bias:
+            a = np.eye(d)[-1] + 0.3 * a
+        values = power_coefficients(d0, k, bias, a + ts[:, None] * b) @ n
+        roots = np.roots(np.polyfit(ts, values, k))
+        out.extend(a + t.real * b for t in roots if abs(t.imag) < 1e-9 and abs(t.real) < 10)
+        if len(out) >= 4 * count:
+            break
+    return np.array(out)
+
+
+def spread(points: np.ndarray, count: int, d0: int, k: int, bias: bool, rng: np.random.Generator) -> np.ndarray:
+    """count of the points whose powers are the best conditioned of a few random choices."""
+    P = power_coefficients(d0, k, bias, points)
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    constant = [np.eye(P.shape[1])[np.argmax(power_coefficients(d0, k, bias, np.eye(d0 + 1)[-1:])[0])]] if bias else []
+    choices = [rng.choice(len(points), count, replace=False) for _ in range(30)]
+    return points[max(choices, key=lambda c: np.linalg.svd(np.array(constant + list(P[c])), compute_uv=False)[-1])]
+
+
+@pytest.mark.parametrize(("d0", "k", "bias"), [(3, 3, False), (2, 3, True), (2, 4, True)])
+@pytest.mark.parametrize("extra", [-3, 0, 1])
+def test_hyperplanes_with_real_zeros_hold_the_nearest_point(d0: int, k: int, bias: bool, extra: int) -> None:
+    # one neuron fewer than monomials (two with biases): almost every hyperplane of normals in
+    # reach (n_E = 0 with biases) is spanned by real powers (odd degree; the zero (0 : 1)), so
+    # the nearest point is the projection onto the smallest eigenvector's hyperplane, reached
+    # exactly by real powers on the normal's zeros, with full-rank D mu: no edge. With few
+    # outputs that is u itself: M fills.
+    fixed = 1 + int(bias)
+    monomials = comb(d0 + int(bias) + k - 1, k)
+    m = monomials - fixed + extra
+    net = nm.PolynomialNetwork((d0, monomials - fixed, m), k, bias)
+    rng = np.random.default_rng(d0 + 10 * k + extra)
+    u = rng.standard_normal(net.ambient_dim)
+    V = u.reshape(m, monomials)
+    E = np.argmax(power_coefficients(d0, k, bias, np.eye(d0 + 1)[-1:])[0]) if bias else None
+    L = np.delete(np.eye(monomials), [E], axis=0) if bias else np.eye(monomials)
+    n = L.T @ np.linalg.eigh(L @ V.T @ V @ L.T)[1][:, 0]
+    p = (V - np.outer(V @ n, n)).ravel()
+    W = spread(real_zeros_of_normal(n, d0, k, bias, net.widths[1], rng), net.widths[1], d0, k, bias, rng)
+    theta = np.zeros(net.n_params)
+    first = W.size
+    theta[: net.widths[1] * d0] = W[:, :d0].ravel()
+    if bias:
+        theta[net.widths[1] * d0 : first] = W[:, d0]
+    columns = []
+    for j in range(first, net.n_params):
+        e = theta.copy()
+        e[j] = 1.0
+        columns.append(net.mu(e))
+    theta[first:] = np.linalg.lstsq(np.column_stack(columns), p, rcond=None)[0]
+    # (a target off the span would leave a residual of the order of u; thirteen quartic powers
+    # leave rounding errors near 1e-6)
+    np.testing.assert_allclose(net.mu(theta), p, atol=1e-5 * max(1.0, np.abs(u).max()))
+    report = nm.dimension(net)
+    if m <= monomials - fixed:
+        np.testing.assert_allclose(p, u, atol=1e-9 * max(1.0, np.abs(u).max()))
+        assert report.filling is True
+    else:
+        assert net.jacobian_rank(theta) == report.dim
+    est = nm.voronoi_mc(net, "boundary", 50, progress=False)
+    assert est.p == 0 and est.method == "certificate"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -148,7 +149,7 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
         return ""
     if net._core.dimension(seed)["filling"] is True:
         return fills
-    hyperplanes = _squares_through_the_constant(net)
+    hyperplanes = _spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
     if not (_edge_is_lower_strata(net) or _quadratic_one_output(net)):
@@ -170,29 +171,38 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     )
 
 
-def _squares_through_the_constant(net: Network) -> str:
-    """One hidden layer with c z^2 and biases, two neurons fewer than the A1 monomials of the
-    forms in (x, 1): a proof that the edge is hit by a null set of data, or "".
+def _spanned_hyperplanes(net: Network) -> str:
+    """One hidden layer with c z^k and one neuron fewer than the A1 monomials (two fewer with
+    biases, counting the forms in (x, 1)), where almost every hyperplane of normals in reach is
+    spanned by real powers: a proof that the edge is hit by a null set of data, or "".
 
-    The outputs are forms x~^T S_i x~ plus multiples of E, the square of the constant: M is the
-    tuples in a hyperplane n^perp through E (n_E = 0) spanned by E and real squares, which is every
-    such hyperplane whose quadric S_n is indefinite; S_n has the isotropic vector of E, so it is
-    never definite, and semidefinite for a null set of n only. The distance to the tuples in n^perp
-    is n^T G n (G = sum u_i u_i^T) over unit n with n_E = 0, which has no local minima but the
-    smallest eigenvector of G on that space: for almost all data an indefinite quadric, whose
-    hyperplane holds the projection of u, a point of M where D mu has full rank for almost all u
-    (its outputs span the hyperplane modulo E, so the tilts of the squares move it in every
-    direction). With at most A1 - 2 outputs M fills the space (the core's filling rule)."""
-    if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 3):
+    The outputs lie in a hyperplane n^perp (with biases through the constant's power E, the output
+    bias: n_E = 0), which holds the k-th powers of the zeros of the form N_n. Real powers span it
+    when N_n has a smooth real zero (those are Zariski dense in its irreducible zero set, which lies
+    on no other form of degree k): for odd k on three or more variables always (N(-v) = -N(v), and
+    a generic form is smooth), with biases at the zero (0 : 1) of N_n, smooth for almost all n (for
+    k = 2 on one input too: the quadric is then indefinite). So M is the tuples in those
+    hyperplanes, all but a null set of the normals. The distance to the tuples in n^perp is n^T G n
+    (G = sum u_i u_i^T) over unit normals, which has no local minima but the smallest eigenvector
+    of G (on n_E = 0 with biases): for almost all data a generic normal, whose hyperplane holds the
+    projection of u, a point of M where D mu has full rank for almost all u (the outputs span the
+    hyperplane, modulo E, and the tilts of the powers move it in every direction). With few enough
+    outputs M fills the space (the core's filling rule)."""
+    if not (isinstance(net, PolynomialNetwork) and len(net.widths) == 3):
         return ""
     degrees = np.flatnonzero(np.asarray(net.activation))
-    d0, h, _ = net.widths
-    if list(degrees) != [2] or h + 2 < (d0 + 1) * (d0 + 2) // 2:
+    if len(degrees) != 1 or degrees[0] < 2:
         return ""
+    k, (d0, h, _) = int(degrees[0]), net.widths
+    monomials = comb(d0 + int(net.bias) + k - 1, k)
+    spanned = (d0 >= 2 or k == 2) if net.bias else (d0 >= 3 and k % 2 == 1)
+    if not spanned or h + 1 + int(net.bias) < monomials:
+        return ""
+    through = "through the constant's power (the output bias) " if net.bias else ""
     return (
-        "M is the tuples in hyperplanes through the constant's square spanned by real squares (every hyperplane whose "
-        "quadric is indefinite; never definite, semidefinite for a null set), and the nearest one, the smallest eigenvector "
-        "of sum u_i u_i^T there, is indefinite for almost all data: the edge attracts a null set"
+        f"M is the tuples in the hyperplanes {through}spanned by real k-th powers, almost all of them (a smooth real zero of "
+        "the normal's form), and the nearest one, the smallest eigenvector of sum u_i u_i^T, is such a hyperplane for almost "
+        "all data: the edge attracts a null set"
     )
 
 

@@ -172,6 +172,18 @@ fn real_filling_of_waring_decompositions() {
     for (spec, fills) in [("poly:2,4,3^2+bias", true), ("poly:2,4,4^2+bias", true), ("poly:3,8,8^2+bias", true), ("poly:2,4,5^2+bias", false), ("poly:2,3,3^2+bias", false)] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }
+    // hyperplanes of powers with real zeros: odd degree on three inputs, and with biases
+    for (spec, fills) in [
+        ("poly:3,9,9^3", true),
+        ("poly:3,9,10^3", false),
+        ("poly:3,14,14^4", false),
+        ("poly:2,8,8^3+bias", true),
+        ("poly:2,8,9^3+bias", false),
+        ("poly:2,13,13^4+bias", true),
+        ("poly:1,3,2^4+bias", false),
+    ] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
+    }
     // with biases, one neuron fewer than monomials: the output bias is the constant's power
     for spec in ["poly:2,5,2^2+bias", "poly:1,3,4^3+bias", "poly:2,9,2^3+bias", "poly:3,9,3^2+bias"] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");

@@ -148,14 +148,20 @@ impl Family for PolynomialNetwork {
                 return Some(true);
             }
         }
-        // One hidden layer with c z^2 and biases, two neurons fewer than the A1 monomials of the
-        // forms in (x, 1): m <= A1 - 2 outputs lie in a hyperplane n^perp through the constant's
-        // square E (n_E = 0). Its quadric has the isotropic vector of E, so it is indefinite for
-        // almost all such n, and real squares on it, E among them, span n^perp: E is the output
-        // bias, h = A1 - 2 squares the neurons.
-        if let ([d0, h, m], Some(2), true) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
-            let squares = (d0 + 1) * (d0 + 2) / 2;
-            if *h + 2 >= squares && *m + 2 <= squares {
+        // One hidden layer with c z^k and one neuron fewer than the A1 monomials (two with biases):
+        // m <= A1 - 1 outputs (A1 - 2) lie in a hyperplane n^perp (through the constant's power E
+        // with biases: n_E = 0, E is the output bias). It holds the k-th powers of the zeros of
+        // the form N_n, and the powers of a Zariski-dense set of them span it (a hypersurface
+        // lies on no other form of its degree). Real zeros are dense when N_n has a smooth real
+        // zero: always for odd k on three or more variables (N(-v) = -N(v)), and with biases on
+        // forms in (x, 1) the zero (0 : 1) of N_n, smooth for almost all n; for k = 2 the quadric
+        // of N_n through it is indefinite.
+        if let ([d0, h, m], Some(k)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
+            let variables = d0 + usize::from(self.bias);
+            let monomials = count_monomials(variables, k) as usize;
+            let spanned = if self.bias { *d0 >= 2 || k == 2 } else { *d0 >= 3 && k % 2 == 1 };
+            let fixed = 1 + usize::from(self.bias);
+            if spanned && *h + fixed >= monomials && *m + fixed <= monomials {
                 return Some(true);
             }
         }
