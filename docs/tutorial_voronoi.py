@@ -49,6 +49,22 @@ for spec in ("poly:2,3,1^4", "poly:2,4,1^4", "poly:2,4,1^6"):
     est = nm.voronoi_mc(nm.parse(spec), "boundary", 200_000, seed=1, progress=False)
     print(spec, nm.dimension(nm.parse(spec)).filling, est)
     assert est.exhaustive and (est.hits == 0) == (spec == "poly:2,4,1^4")
+# Several outputs: k neurons on binary forms of degree k put every output in one hyperplane
+# spanned by real k-th powers, the one whose normal form has k real roots. The nearest
+# hyperplane is the smallest eigenvector of sum u_i u_i^T, so the edge is hit when that form has
+# a non-real root. For squares the eigenvector of Gaussian data is uniform on the sphere: the
+# share is P(y3^2 > 2 y1^2 + y2^2) whatever the number of outputs.
+y = nm.Gaussian().draw(np.random.default_rng(1), 1_000_000, 3)
+cone = (y[:, 2] ** 2 > 2 * y[:, 0] ** 2 + y[:, 1] ** 2).mean()
+for spec in ("poly:2,2,3^2", "poly:2,2,5^2"):
+    est = nm.voronoi_mc(nm.parse(spec), "boundary", 100_000, seed=1, progress=False)
+    print(spec, est, "cone:", cone)
+    assert est.exhaustive and est.ci95[0] < cone < est.ci95[1]
+# Pencils of quadratic forms (z^2, d0 neurons, two outputs) are in M when their eigenvalues are
+# real; floor(3 d0 / 2) neurons reach every pencil (a member made definite, then one congruence).
+pencils = nm.parse("poly:3,3,2^2")
+print(nm.voronoi_mc(pencils, "boundary", 100_000, seed=1, progress=False))
+print(nm.voronoi_mc(nm.parse("poly:3,4,2^2"), "boundary", 1000, progress=False))  # certified: M fills
 
 # 4. A ReLU network is seen through its values at input points. With one hidden layer and one
 # output its image is a finite union of polyhedral cones, so nearest points are exact: here the
