@@ -18,6 +18,7 @@ from scipy.integrate import quad
 import neuromanifold as nm
 from neuromanifold._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available
 from neuromanifold._voronoi_membership import Membership
+from neuromanifold._voronoi_networks import NetworkJob
 from neuromanifold._voronoi_pencils import PencilMembership
 from neuromanifold._voronoi_tangent import tangent_edge
 
@@ -405,3 +406,14 @@ def test_hyperplanes_with_real_zeros_hold_the_nearest_point(d0: int, k: int, bia
         assert net.jacobian_rank(theta) == report.dim
     est = nm.voronoi_mc(net, "boundary", 50, progress=False)
     assert est.p == 0 and est.method == "certificate"
+
+
+def test_a_part_of_m_decided_by_its_hyperplane() -> None:
+    # binary cubics with three outputs and four neurons fill the space; the subnetwork of three
+    # neurons has the dimension of M and holds the tuples whose hyperplane is spanned by real cubes
+    net = nm.parse("poly:2,4,3^3")
+    est = nm.voronoi_mc(net, 0, 300, seed=2, progress=False, chunk_size=300)
+    U = NetworkJob.create(net, 0, nm.Gaussian(), 2, 300, "auto", 300).samples(0)
+    by_homotopy = Membership(nm.parse("poly:2,3,3^3"), 2).decide(U, 0)
+    assert est.exhaustive and est.n_failed == 0 and (by_homotopy >= 0).all()
+    assert est.hits == int((by_homotopy == 0).sum())

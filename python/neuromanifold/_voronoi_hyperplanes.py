@@ -52,8 +52,9 @@ GAP = 1e-6  # relative gap of singular values at the end of the smallest eigensp
 SEMIDEFINITE = 1e-8  # relative |eigenvalue| of the normal quadric below which it is too close to semidefinite
 
 
-def hyperplane_available(net: object) -> str | None:
-    """Why the hyperplane of powers does not decide the edge of ``net``, or None."""
+def hyperplane_available(net: object, dim: int | None = None) -> str | None:
+    """Why the hyperplane of powers does not decide the edge of ``net``, or None (any dimension
+    ``dim``: the criterion holds whether or not M fills)."""
     if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3:
         return "the hyperplane of powers decides the edge of one hidden layer with z^k only"
     degrees = np.flatnonzero(np.asarray(net.activation))

@@ -251,7 +251,9 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if part.network._core.dimension(seed)["filling"] is True:
         return _every_point, part.network  # the part is all of M
-    for available, decider in ((real_rank_available, real_rank), (pencil_available, pencil_edge), (membership_available, membership)):
+    # (a hyperplane of powers of the dimension of M is no edge question: its u in M have distance 0)
+    deciders = [(real_rank_available, real_rank), (pencil_available, pencil_edge), (hyperplane_available, hyperplane_edge), (membership_available, membership)]
+    for available, decider in deciders:
         if available(part.network, part.dim) is None:
             return decider, part.network
     return None
