@@ -165,11 +165,23 @@ fn real_filling_of_waring_decompositions() {
         }
     }
     // quadrics with one neuron fewer than monomials and at most A1 - 2 outputs
-    for (spec, fills) in [("poly:3,5,3^2", true), ("poly:3,5,4^2", true), ("poly:4,9,8^2", true), ("poly:3,5,5^2", false), ("poly:3,4,3^2", false)] {
+    for (spec, fills) in [
+        ("poly:3,5,3^2", true),
+        ("poly:3,5,4^2", true),
+        ("poly:4,9,8^2", true),
+        ("poly:3,5,5^2", false),
+        ("poly:3,4,3^2", false),
+    ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }
     // with biases, two neurons fewer than monomials and at most A1 - 2 outputs
-    for (spec, fills) in [("poly:2,4,3^2+bias", true), ("poly:2,4,4^2+bias", true), ("poly:3,8,8^2+bias", true), ("poly:2,4,5^2+bias", false), ("poly:2,3,3^2+bias", false)] {
+    for (spec, fills) in [
+        ("poly:2,4,3^2+bias", true),
+        ("poly:2,4,4^2+bias", true),
+        ("poly:3,8,8^2+bias", true),
+        ("poly:2,4,5^2+bias", false),
+        ("poly:2,3,3^2+bias", false),
+    ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }
     // hyperplanes of powers with real zeros: odd degree on three inputs, and with biases
@@ -191,7 +203,11 @@ fn real_filling_of_waring_decompositions() {
     // polynomials of degree k in one variable: k - 1 neurons and the output bias
     for k in 2..=6usize {
         for h in (k - 1)..=k {
-            assert_eq!(dimension(&net(&format!("poly:1,{h},1^{k}+bias")), 1).unwrap().filling, Some(true), "poly:1,{h},1^{k}+bias");
+            assert_eq!(
+                dimension(&net(&format!("poly:1,{h},1^{k}+bias")), 1).unwrap().filling,
+                Some(true),
+                "poly:1,{h},1^{k}+bias"
+            );
         }
     }
     // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2) neurons
