@@ -311,3 +311,13 @@ def test_arbitrary_point_arrays_never_crash(X: np.ndarray) -> None:
         return
     assert good
     assert out.shape == (NET.n_outputs, X.shape[1])
+
+
+@pytest.mark.parametrize("spec", ["linear:2,2,2", "poly:3,2,1^2", "poly:2,3,1^5", "poly:3,3,2^2", "poly:3,4,2^2"])
+def test_membership_refuses_non_finite_functions(spec: str) -> None:
+    net = nm.parse(spec)
+    f = np.zeros(net.ambient_dim)
+    assert net.contains(f)  # the zero function: every weight 0
+    f[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        net.contains(f)

@@ -213,6 +213,8 @@ def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: f
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
+    if not np.any(f):
+        return True  # the zero function: all output weights 0
     if pencil_available(net, net.ambient_dim) is None:
         decision = PencilMembership(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
         if decision < 0:

@@ -177,6 +177,8 @@ class Network(_Parametrized):
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):
             raise ValueError(f"f must have shape ({self.ambient_dim},), got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError("f must be finite (it has NaN or infinite coefficients)")
         decided = self._membership(arr, float(tol))
         return decided if decided is not None else self._core.contains(arr, float(tol))
 
