@@ -36,6 +36,96 @@ def agree(a: np.ndarray, b: np.ndarray, decided: int) -> None:
     assert 0 < a[both].sum() < both.sum()  # both kinds occur
 
 
+def quadric_normal(net: nm.PolynomialNetwork, S: np.ndarray) -> np.ndarray:
+    """The normal n (one entry per monomial of one output) with w^T S w = n.coefficients((w.x)^2)."""
+    out = []
+    for e in net.monomials.tolist():
+        i = np.flatnonzero(e)
+        out.append(S[i[0], i[0]] if len(i) == 1 else S[i[0], i[1]])
+    return np.array(out)
+
+
+def fit_last_layer(net: nm.PolynomialNetwork, W: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Parameters with first-layer rows W (w, or (w, b) with biases) and the output weights (and
+    biases) fitted to target by least squares: mu is linear in them."""
+    d0, h, _ = net.widths
+    theta = np.zeros(net.n_params)
+    theta[: h * d0] = W[:, :d0].ravel()
+    if net.bias:
+        theta[h * d0 : h * d0 + h] = W[:, d0]
+    first = W.size
+    columns = []
+    for j in range(first, net.n_params):
+        e = theta.copy()
+        e[j] = 1.0
+        columns.append(net.mu(e))
+    theta[first:] = np.linalg.lstsq(np.column_stack(columns), target, rcond=None)[0]
+    return theta
+
+
+def points_on_quadric(S: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Random real w with w^T S w = 0 (S indefinite): on lines a + t b through the cone."""
+    out = []
+    while len(out) < count:
+        a, b = rng.standard_normal((2, len(S)))
+        qa, qb, qab = a @ S @ a, b @ S @ b, a @ S @ b
+        disc = qab**2 - qa * qb
+        if disc > 0 and abs(qb) > 1e-3:
+            out.append(a + (-qab + np.sqrt(disc)) / qb * b)
+    return np.array(out)
+
+
+def homogeneous_monomials(net: nm.PolynomialNetwork) -> list[tuple[int, ...]]:
+    E = np.asarray(net.monomials)
+    return [tuple(e) for e in np.column_stack([E, 2 - E.sum(axis=1)]).tolist()]
+
+
+def normal_quadric(net: nm.PolynomialNetwork, n: np.ndarray) -> np.ndarray:
+    """S with w~^T S w~ = n.coefficients((w.x + b)^2), w~ = (w, b) (w without biases)."""
+    d = net.widths[0] + int(net.bias)
+    S = np.zeros((d, d))
+    for value, e in zip(n, homogeneous_monomials(net) if net.bias else [tuple(e) for e in net.monomials.tolist()]):
+        i = np.flatnonzero(e)
+        S[i[0], i[-1]] = S[i[-1], i[0]] = value
+    return S
+
+
+def power_coefficients(d0: int, k: int, bias: bool, W: np.ndarray) -> np.ndarray:
+    """Coefficient vectors of (w.x + b)^k for rows w~ = (w, b) (or w) of W."""
+    single = nm.PolynomialNetwork((d0, 1, 1), k, bias)
+    theta = np.zeros((len(W), single.n_params))
+    theta[:, : W.shape[1]] = W  # w, then the bias b
+    theta[:, W.shape[1]] = 1.0  # the output weight (the output bias stays 0)
+    return single.mu(theta)
+
+
+def real_zeros_of_normal(n: np.ndarray, d0: int, k: int, bias: bool, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Real zeros w~ of N_n(w~) = n.coefficients((w~ . x~)^k), on random lines (with biases near
+    (0, ..., 0, 1), a zero of N_n)."""
+    d = d0 + int(bias)
+    out: list[np.ndarray] = []
+    ts = np.linspace(-1.0, 1.0, k + 1)
+    for _ in range(100 * count):
+        a, b = rng.standard_normal((2, d))
+        if bias:
+            a = np.eye(d)[-1] + 0.3 * a
+        values = power_coefficients(d0, k, bias, a + ts[:, None] * b) @ n
+        roots = np.roots(np.polyfit(ts, values, k))
+        out.extend(a + t.real * b for t in roots if abs(t.imag) < 1e-9 and abs(t.real) < 10)
+        if len(out) >= 4 * count:
+            break
+    return np.array(out)
+
+
+def spread(points: np.ndarray, count: int, d0: int, k: int, bias: bool, rng: np.random.Generator) -> np.ndarray:
+    """count of the points whose powers are the best conditioned of a few random choices."""
+    P = power_coefficients(d0, k, bias, points)
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    constant = [np.eye(P.shape[1])[np.argmax(power_coefficients(d0, k, bias, np.eye(d0 + 1)[-1:])[0])]] if bias else []
+    choices = [rng.choice(len(points), count, replace=False) for _ in range(30)]
+    return points[max(choices, key=lambda c: np.linalg.svd(np.array(constant + list(P[c])), compute_uv=False)[-1])]
+
+
 @pytest.mark.parametrize("outputs", [3, 4])
 def test_squares_decide_as_the_tangential_homotopy(outputs: int) -> None:
     net = nm.parse(f"poly:2,2,{outputs}^2")
@@ -124,41 +214,6 @@ def test_hyperplanes_apply_to_k_neurons_with_enough_outputs_only() -> None:
         assert hyperplane_available(nm.parse(spec)) is not None, spec
 
 
-def quadric_normal(net: nm.PolynomialNetwork, S: np.ndarray) -> np.ndarray:
-    """The normal n (one entry per monomial of one output) with w^T S w = n.coefficients((w.x)^2)."""
-    out = []
-    for e in net.monomials.tolist():
-        i = np.flatnonzero(e)
-        out.append(S[i[0], i[0]] if len(i) == 1 else S[i[0], i[1]])
-    return np.array(out)
-
-
-def fit_output_weights(net: nm.PolynomialNetwork, W: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """mu with first-layer rows W and output weights fitted to u by least squares."""
-    theta = np.zeros(net.n_params)
-    theta[: W.size] = W.ravel()
-    columns = []
-    for j in range(W.size, net.n_params):
-        e = theta.copy()
-        e[j] = 1.0
-        columns.append(net.mu(e))
-    B = np.column_stack(columns)
-    theta[W.size :] = np.linalg.lstsq(B, u, rcond=None)[0]
-    return net.mu(theta)
-
-
-def points_on_quadric(S: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Random real w with w^T S w = 0 (S indefinite): on lines a + t b through the cone."""
-    out = []
-    while len(out) < count:
-        a, b = rng.standard_normal((2, len(S)))
-        qa, qb, qab = a @ S @ a, b @ S @ b, a @ S @ b
-        disc = qab**2 - qa * qb
-        if disc > 0 and abs(qb) > 1e-3:
-            out.append(a + (-qab + np.sqrt(disc)) / qb * b)
-    return np.array(out)
-
-
 @given(d0=st.integers(3, 4), data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_one_square_fewer_than_monomials_fills_with_few_outputs(d0: int, data: st.DataObject, seed: int) -> None:
     squares = d0 * (d0 + 1) // 2
@@ -171,10 +226,7 @@ def test_one_square_fewer_than_monomials_fills_with_few_outputs(d0: int, data: s
     kernel = np.linalg.svd(u.reshape(m, squares))[2][m:]
     for _ in range(100):
         n = rng.standard_normal(len(kernel)) @ kernel
-        S = np.zeros((d0, d0))
-        for value, e in zip(n, net.monomials.tolist()):
-            i = np.flatnonzero(e)
-            S[i[0], i[-1]] = S[i[-1], i[0]] = value
+        S = normal_quadric(net, n)
         ev = np.linalg.eigvalsh(S)
         if ev[0] < -1e-3 * abs(ev).max() and ev[-1] > 1e-3 * abs(ev).max():
             break
@@ -182,7 +234,7 @@ def test_one_square_fewer_than_monomials_fills_with_few_outputs(d0: int, data: s
         raise AssertionError("no indefinite member in the kernel")
     # real squares on that quadric, as many as neurons: their output weights fit u exactly
     W = points_on_quadric(S, squares - 1, rng)
-    np.testing.assert_allclose(fit_output_weights(net, W, u), u, atol=1e-7 * max(1.0, np.abs(u).max()))
+    np.testing.assert_allclose(net.mu(fit_last_layer(net, W, u)), u, atol=1e-7 * max(1.0, np.abs(u).max()))
 
 
 @given(d0=st.integers(3, 4), extra=st.integers(0, 1), definite=st.booleans(), seed=st.integers(0, 2**32 - 1))
@@ -200,7 +252,7 @@ def test_quadric_hyperplanes_built_with_chosen_normals(d0: int, extra: int, defi
     assert HyperplaneOfPowers(net).decide(u[None])[0] == (1 if definite else 0)
     if not definite:  # in M: the real squares of the quadric span the hyperplane
         W = points_on_quadric(S, squares - 1, rng)
-        np.testing.assert_allclose(fit_output_weights(net, W, u), u, atol=1e-6 * max(1.0, np.abs(u).max()))
+        np.testing.assert_allclose(net.mu(fit_last_layer(net, W, u)), u, atol=1e-6 * max(1.0, np.abs(u).max()))
 
 
 def test_quadric_points_of_m_are_off_the_edge_and_searches_never_find_fewer_hits() -> None:
@@ -214,53 +266,6 @@ def test_quadric_points_of_m_are_off_the_edge_and_searches_never_find_fewer_hits
     exact = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False)
     searched = nm.voronoi_mc(net, "boundary", 40, seed=3, progress=False, method="multistart")
     assert exact.exhaustive and exact.n_failed == 0 and 0 < exact.hits <= searched.hits
-
-
-def homogeneous_monomials(net: nm.PolynomialNetwork) -> list[tuple[int, ...]]:
-    E = np.asarray(net.monomials)
-    return [tuple(e) for e in np.column_stack([E, 2 - E.sum(axis=1)]).tolist()]
-
-
-def normal_quadric(net: nm.PolynomialNetwork, n: np.ndarray) -> np.ndarray:
-    """S with w~^T S w~ = n.coefficients((w.x + b)^2), w~ = (w, b)."""
-    d = net.widths[0] + 1
-    S = np.zeros((d, d))
-    for value, e in zip(n, homogeneous_monomials(net)):
-        i = np.flatnonzero(e)
-        S[i[0], i[-1]] = S[i[-1], i[0]] = value
-    return S
-
-
-def fit_with_biases(net: nm.PolynomialNetwork, W: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Parameters with first-layer rows W = [w | b] and output weights and biases fitted to u."""
-    d0, h, _ = net.widths
-    theta = np.zeros(net.n_params)
-    theta[: h * d0] = W[:, :d0].ravel()
-    theta[h * d0 : h * d0 + h] = W[:, d0]
-    first = h * d0 + h
-    columns = []
-    for j in range(first, net.n_params):
-        e = theta.copy()
-        e[j] = 1.0
-        columns.append(net.mu(e))
-    theta[first:] = np.linalg.lstsq(np.column_stack(columns), u, rcond=None)[0]
-    return theta
-
-
-def well_spread(W: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """count rows of W (vectors (w, b)) whose squares, with the constant's square E, are the best
-    conditioned of a few random choices."""
-    d = W.shape[1]
-    upper = np.triu_indices(d)
-    E = np.zeros((d, d))
-    E[-1, -1] = 1.0
-
-    def smallest(rows: np.ndarray) -> float:
-        vectors = [E[upper]] + [np.outer(w, w)[upper] / (w @ w) for w in W[rows]]
-        return float(np.linalg.svd(np.array(vectors), compute_uv=False)[-1])
-
-    choices = [rng.choice(len(W), count, replace=False) for _ in range(30)]
-    return W[max(choices, key=smallest)]
 
 
 @given(d0=st.integers(1, 2), extra=st.integers(-2, 1), seed=st.integers(0, 2**32 - 1))
@@ -282,8 +287,8 @@ def test_hyperplanes_through_the_constant_hold_the_nearest_point(d0: int, extra:
     ev = np.linalg.eigvalsh(S)
     assert ev[0] < 0 < ev[-1]  # indefinite
     p = (V - np.outer(V @ n, n)).ravel()  # the projection onto the tuples in n^perp
-    W = well_spread(points_on_quadric(S, 10 * squares, rng), squares - 2, rng)
-    theta = fit_with_biases(net, W, p)
+    W = spread(points_on_quadric(S, 10 * squares, rng), squares - 2, d0, 2, True, rng)
+    theta = fit_last_layer(net, W, p)
     np.testing.assert_allclose(net.mu(theta), p, atol=1e-7 * max(1.0, np.abs(u).max()))
     assert net.jacobian_rank(theta) == nm.dimension(net).dim
     if m <= squares - 2:
@@ -328,42 +333,6 @@ def test_one_input_hyperplanes_through_the_constant_built_with_chosen_roots(k: i
         assert HyperplaneOfPowers(net).decide(u[None])[0] == (0 if np.isreal(roots).all() else 1)
 
 
-def power_coefficients(d0: int, k: int, bias: bool, W: np.ndarray) -> np.ndarray:
-    """Coefficient vectors of (w.x + b)^k for rows w~ = (w, b) (or w) of W."""
-    single = nm.PolynomialNetwork((d0, 1, 1), k, bias)
-    theta = np.zeros((len(W), single.n_params))
-    theta[:, : W.shape[1]] = W  # w, then the bias b
-    theta[:, W.shape[1]] = 1.0  # the output weight (the output bias stays 0)
-    return single.mu(theta)
-
-
-def real_zeros_of_normal(n: np.ndarray, d0: int, k: int, bias: bool, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Real zeros w~ of N_n(w~) = n.coefficients((w~ . x~)^k), on random lines (with biases near
-    (0, ..., 0, 1), a zero of N_n)."""
-    d = d0 + int(bias)
-    out: list[np.ndarray] = []
-    ts = np.linspace(-1.0, 1.0, k + 1)
-    for _ in range(100 * count):
-        a, b = rng.standard_normal((2, d))
-        if bias:
-            a = np.eye(d)[-1] + 0.3 * a
-        values = power_coefficients(d0, k, bias, a + ts[:, None] * b) @ n
-        roots = np.roots(np.polyfit(ts, values, k))
-        out.extend(a + t.real * b for t in roots if abs(t.imag) < 1e-9 and abs(t.real) < 10)
-        if len(out) >= 4 * count:
-            break
-    return np.array(out)
-
-
-def spread(points: np.ndarray, count: int, d0: int, k: int, bias: bool, rng: np.random.Generator) -> np.ndarray:
-    """count of the points whose powers are the best conditioned of a few random choices."""
-    P = power_coefficients(d0, k, bias, points)
-    P /= np.linalg.norm(P, axis=1, keepdims=True)
-    constant = [np.eye(P.shape[1])[np.argmax(power_coefficients(d0, k, bias, np.eye(d0 + 1)[-1:])[0])]] if bias else []
-    choices = [rng.choice(len(points), count, replace=False) for _ in range(30)]
-    return points[max(choices, key=lambda c: np.linalg.svd(np.array(constant + list(P[c])), compute_uv=False)[-1])]
-
-
 @pytest.mark.parametrize(("d0", "k", "bias"), [(3, 3, False), (2, 3, True), (2, 4, True)])
 @pytest.mark.parametrize("extra", [-3, 0, 1])
 def test_hyperplanes_with_real_zeros_hold_the_nearest_point(d0: int, k: int, bias: bool, extra: int) -> None:
@@ -384,17 +353,7 @@ def test_hyperplanes_with_real_zeros_hold_the_nearest_point(d0: int, k: int, bia
     n = L.T @ np.linalg.eigh(L @ V.T @ V @ L.T)[1][:, 0]
     p = (V - np.outer(V @ n, n)).ravel()
     W = spread(real_zeros_of_normal(n, d0, k, bias, net.widths[1], rng), net.widths[1], d0, k, bias, rng)
-    theta = np.zeros(net.n_params)
-    first = W.size
-    theta[: net.widths[1] * d0] = W[:, :d0].ravel()
-    if bias:
-        theta[net.widths[1] * d0 : first] = W[:, d0]
-    columns = []
-    for j in range(first, net.n_params):
-        e = theta.copy()
-        e[j] = 1.0
-        columns.append(net.mu(e))
-    theta[first:] = np.linalg.lstsq(np.column_stack(columns), p, rcond=None)[0]
+    theta = fit_last_layer(net, W, p)
     # (a target off the span would leave a residual of the order of u; thirteen quartic powers
     # leave rounding errors near 1e-6)
     np.testing.assert_allclose(net.mu(theta), p, atol=1e-5 * max(1.0, np.abs(u).max()))

@@ -135,9 +135,10 @@ fn jacobian_program_equals_dual_numbers() {
     }
 }
 
-/// One hidden layer with z^k and one output: real binary forms of real rank <= h fill the space
-/// exactly when h >= k (a form with k distinct real roots has real rank k); real quadratic forms
-/// of rank <= h when h >= the number of variables.
+/// One hidden layer with z^k: real binary forms of real rank <= h fill the space exactly when
+/// h >= k (a form with k distinct real roots has real rank k); real quadratic forms of rank <= h
+/// when h >= the number of variables; and the rules for several outputs and biases (monomials,
+/// pencils, hyperplanes of powers), each constructed in the Python tests.
 #[test]
 fn real_filling_of_waring_decompositions() {
     for k in 2..=6usize {
@@ -154,7 +155,7 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling, Some(h >= d), "poly:{d},{h},1^2");
         }
     }
-    // with biases, or a second output, it is not decided by rank
+    // not decided by these rules
     assert_eq!(dimension(&net("poly:2,4,1^3+bias"), 1).unwrap().filling, None);
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
     // quadratic forms in (x, 1) with a free constant term: h >= d0 squares of affine forms
@@ -164,28 +165,50 @@ fn real_filling_of_waring_decompositions() {
             assert_eq!(rep.filling == Some(true), h >= d, "poly:{d},{h},1^2+bias");
         }
     }
-    // quadrics with one neuron fewer than monomials and at most A1 - 2 outputs
+    // polynomials of degree k in one variable: k - 1 neurons and the output bias
+    for k in 2..=6usize {
+        for h in (k - 1)..=k {
+            let spec = format!("poly:1,{h},1^{k}+bias");
+            assert_eq!(dimension(&net(&spec), 1).unwrap().filling, Some(true), "{spec}");
+        }
+    }
+    // decided to fill (true), or not decided to (false: undecided or not filling)
     for (spec, fills) in [
+        // as many neurons as monomials span every form, with any outputs and biases; with
+        // biases one fewer (the output bias is the constant's power)
+        ("poly:2,3,2^2", true),
+        ("poly:3,6,2^2", true),
+        ("poly:2,4,3^3", true),
+        ("poly:2,6,1^2+bias", true),
+        ("poly:2,10,2^3+bias", true),
+        ("poly:2,5,2^2+bias", true),
+        ("poly:1,3,4^3+bias", true),
+        ("poly:2,9,2^3+bias", true),
+        ("poly:3,9,3^2+bias", true),
+        // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2)
+        // neurons; on two inputs with biases three
+        ("poly:3,4,2^2", true),
+        ("poly:4,6,2^2", true),
+        ("poly:5,7,2^2", true),
+        ("poly:2,4,2^2+bias", true),
+        ("poly:3,6,2^2+bias", true),
+        ("poly:2,3,2^2+bias", true),
+        ("poly:3,3,2^2", false),
+        ("poly:4,5,2^2", false),
+        ("poly:3,4,2^2+bias", false),
+        // quadrics with one neuron fewer than monomials and at most A1 - 2 outputs
         ("poly:3,5,3^2", true),
         ("poly:3,5,4^2", true),
         ("poly:4,9,8^2", true),
         ("poly:3,5,5^2", false),
         ("poly:3,4,3^2", false),
-    ] {
-        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
-    }
-    // with biases, two neurons fewer than monomials and at most A1 - 2 outputs
-    for (spec, fills) in [
+        // with biases, two neurons fewer than monomials and at most A1 - 2 outputs
         ("poly:2,4,3^2+bias", true),
         ("poly:2,4,4^2+bias", true),
         ("poly:3,8,8^2+bias", true),
         ("poly:2,4,5^2+bias", false),
         ("poly:2,3,3^2+bias", false),
-    ] {
-        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
-    }
-    // hyperplanes of powers with real zeros: odd degree on three inputs, and with biases
-    for (spec, fills) in [
+        // hyperplanes of powers with real zeros: odd degree on three inputs, and with biases
         ("poly:3,9,9^3", true),
         ("poly:3,9,10^3", false),
         ("poly:3,14,14^4", false),
@@ -195,38 +218,5 @@ fn real_filling_of_waring_decompositions() {
         ("poly:1,3,2^4+bias", false),
     ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
-    }
-    // with biases, one neuron fewer than monomials: the output bias is the constant's power
-    for spec in ["poly:2,5,2^2+bias", "poly:1,3,4^3+bias", "poly:2,9,2^3+bias", "poly:3,9,3^2+bias"] {
-        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");
-    }
-    // polynomials of degree k in one variable: k - 1 neurons and the output bias
-    for k in 2..=6usize {
-        for h in (k - 1)..=k {
-            assert_eq!(
-                dimension(&net(&format!("poly:1,{h},1^{k}+bias")), 1).unwrap().filling,
-                Some(true),
-                "poly:1,{h},1^{k}+bias"
-            );
-        }
-    }
-    // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2) neurons
-    for (spec, fills) in [
-        ("poly:2,3,2^2", true),
-        ("poly:3,4,2^2", true),
-        ("poly:4,6,2^2", true),
-        ("poly:5,7,2^2", true),
-        ("poly:2,4,2^2+bias", true),
-        ("poly:3,6,2^2+bias", true),
-        ("poly:3,3,2^2", false),
-        ("poly:4,5,2^2", false),
-        ("poly:2,3,2^2+bias", true),
-        ("poly:3,4,2^2+bias", false),
-    ] {
-        assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
-    }
-    // ... but as many neurons as monomials span every form, with any outputs and biases
-    for spec in ["poly:2,3,2^2", "poly:3,6,2^2", "poly:2,4,3^3", "poly:2,6,1^2+bias", "poly:2,10,2^3+bias"] {
-        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(true), "{spec}");
     }
 }
