@@ -210,8 +210,9 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons), the eigenvalues of pencils of quadratic forms (z^2, d0
-    neurons, two outputs), the hyperplane of powers of k neurons with z^k on binary forms of degree k, real membership when M fills the ambient space, the tangential variety of two
-    merging neurons with z^k ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
+    neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), real membership
+    when M fills the ambient space, the tangential variety of two merging neurons with z^k
+    ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None
     if real_rank_available(net, dim) is None:
@@ -241,9 +242,11 @@ def _every_point(net: Any, seed: int, cache: dict[str, Any]) -> _EveryPoint:
 def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], method: str, seed: int) -> tuple[Callable[[Any, int, dict[str, Any]], Any], Network] | None:
     """The exact decision for a part of M of its dimension (a subnetwork of the dimension of M)
     when the real M fills the space: data are their own nearest points, so the part is hit by
-    the data in the subnetwork's real image (up to null sets), decided by its real membership
-    where that is exact: real rank of binary forms, the eigenvalues of pencils, real preimages
-    of filling networks with finite fibers. The decider and the subnetwork, or None."""
+    the data in the subnetwork's real image (up to null sets): all of them when the subnetwork
+    fills the space too, else decided by its real membership where that is exact (real rank of
+    binary forms, the eigenvalues of pencils, the hyperplane of powers, whose points of M are at
+    distance 0, real preimages of filling networks with finite fibers). The decider and the
+    subnetwork, or None."""
     if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1 or isinstance(net, NeuromanifoldAt):
         return None
     part = all_strata[targets[0]]
@@ -251,7 +254,6 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if part.network._core.dimension(seed)["filling"] is True:
         return _every_point, part.network  # the part is all of M
-    # (a hyperplane of powers of the dimension of M is no edge question: its u in M have distance 0)
     deciders = [(real_rank_available, real_rank), (pencil_available, pencil_edge), (hyperplane_available, hyperplane_edge), (membership_available, membership)]
     for available, decider in deciders:
         if available(part.network, part.dim) is None:

@@ -198,15 +198,9 @@ def waring_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: f
         return None
     k, h = int(degrees[0]), w[1]
     if k == 2:
-        n = w[0]
-        S = np.zeros((n, n))
-        for c, e in zip(f, net.monomials):
-            i = np.flatnonzero(e)
-            if len(i) == 1:
-                S[i[0], i[0]] = c
-            else:
-                S[i[0], i[1]] = S[i[1], i[0]] = c / 2
-        lam = np.abs(np.linalg.eigvalsh(S))
+        from ._voronoi_pencils import quadratic_forms  # (it imports this module)
+
+        lam = np.abs(np.linalg.eigvalsh(quadratic_forms(net, f[None, :])[0, 0]))
         return bool((lam > tol * max(lam.max(initial=0.0), 1e-300)).sum() <= h)
     if w[0] != 2 or 2 * h < k + 1 or real_rank_available(net, net.ambient_dim) is not None:
         return None

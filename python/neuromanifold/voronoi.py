@@ -592,7 +592,11 @@ def voronoi_mc(
     with a = 1 or d <= 2, for one hidden layer on binary forms with z^k and h >= k - 1 or
     2h = k + 1 or 2h = k + 2 neurons (the data of real rank above h: with h = k - 1 those with k
     real roots, with h >= k none, else those whose apolar forms of degree h have no member with
-    h distinct real roots),
+    h distinct real roots), for pencils of quadratic forms (one hidden layer, z^2, d0 neurons, two
+    outputs: the pencils with a non-real eigenvalue), for one hidden layer whose powers span a
+    hyperplane (k neurons on binary forms of degree k with several outputs, z^2 with one neuron
+    fewer than the monomials, one input with biases and k - 1 neurons: the edge is hit when the
+    smallest eigenvector of sum u_i u_i^T is the normal of no hyperplane spanned by real powers),
     for polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
     preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
@@ -612,8 +616,11 @@ def voronoi_mc(
     directions of the real fibers of mu, see :func:`voronoi_cell_bounds`; it holds for the
     lower strata of networks with one hidden layer, whatever the activation, outputs and
     biases; for ``"boundary"`` where the edge lies in such strata: linear networks, one hidden
-    layer with z^2 and one output, with biases also the affine parts of merged pairs of neurons.
-    Then p = 0 exactly and no sample is drawn).
+    layer with z^2 and one output, with biases also the affine parts of merged pairs of neurons;
+    where M fills the space (``nm.dimension``: data are their own nearest points); and where
+    almost every hyperplane of powers in reach is spanned by real powers. Then p = 0 exactly and
+    no sample is drawn). A subnetwork of the dimension of a filling M is decided exactly where
+    its real membership is (``"auto"``).
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the

@@ -149,30 +149,28 @@ impl Family for PolynomialNetwork {
             }
         }
         // One hidden layer with c z^k and one neuron fewer than the A1 monomials (two with biases):
-        // m <= A1 - 1 outputs (A1 - 2) lie in a hyperplane n^perp (through the constant's power E
-        // with biases: n_E = 0, E is the output bias). It holds the k-th powers of the zeros of
-        // the form N_n, and the powers of a Zariski-dense set of them span it (a hypersurface
-        // lies on no other form of its degree). Real zeros are dense when N_n has a smooth real
-        // zero: always for odd k on three or more variables (N(-v) = -N(v)), and with biases on
-        // forms in (x, 1) the zero (0 : 1) of N_n, smooth for almost all n; for k = 2 the quadric
-        // of N_n through it is indefinite.
+        // few outputs lie in a hyperplane n^perp (through the constant's power E with biases:
+        // n_E = 0, E is the output bias). It holds the k-th powers of the zeros of the form N_n,
+        // and the powers of a Zariski-dense set of them span it (a hypersurface lies on no other
+        // form of its degree). Real zeros are dense when N_n has a smooth real zero: always for
+        // odd k on three or more variables (N(-v) = -N(v)), with biases at the zero (0 : 1) of
+        // N_n, smooth for almost all n (for k = 2 on one input the quadric through it is
+        // indefinite). For z^2 without biases m <= A1 - 2 outputs leave a pencil of normals, which
+        // holds an indefinite member (between two of its eigenvalues).
         if let ([d0, h, m], Some(k)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
-            let variables = d0 + usize::from(self.bias);
-            let monomials = count_monomials(variables, k) as usize;
-            let spanned = if self.bias { *d0 >= 2 || k == 2 } else { *d0 >= 3 && k % 2 == 1 };
+            let monomials = count_monomials(d0 + usize::from(self.bias), k) as usize;
             let fixed = 1 + usize::from(self.bias);
-            if spanned && *h + fixed >= monomials && *m + fixed <= monomials {
-                return Some(true);
-            }
-        }
-        // One hidden layer with c z^2, no biases, one neuron fewer than the A1 monomials: the
-        // outputs span at most m dimensions, so with m <= A1 - 2 a pencil of normals n vanishes
-        // on them, and a pencil holds an indefinite member (between two of its eigenvalues); the
-        // real squares on that member's quadric span its hyperplane n^perp.
-        if let ([d0, h, m], Some(2), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
-            let squares = d0 * (d0 + 1) / 2;
-            if *h + 1 >= squares && *m + 2 <= squares {
-                return Some(true);
+            // outputs fewer than the monomials by at least this many
+            let slack = match (self.bias, *d0, k) {
+                (true, d0, k) if d0 >= 2 || k == 2 => Some(2),
+                (false, d0, k) if d0 >= 3 && k % 2 == 1 => Some(1),
+                (false, _, 2) => Some(2),
+                _ => None,
+            };
+            if let Some(slack) = slack {
+                if *h + fixed >= monomials && *m + slack <= monomials {
+                    return Some(true);
+                }
             }
         }
         // One input and one output with biases: the polynomials p(x) of degree k, homogenized the
