@@ -237,6 +237,25 @@ def test_one_square_fewer_than_monomials_fills_with_few_outputs(d0: int, data: s
     np.testing.assert_allclose(net.mu(fit_last_layer(net, W, u)), u, atol=1e-7 * max(1.0, np.abs(u).max()))
 
 
+@pytest.mark.parametrize(("k", "m"), [(4, 13), (4, 5)])
+def test_one_even_power_fewer_than_monomials_fills_with_few_outputs(k: int, m: int) -> None:
+    # m <= A1 - 2 outputs leave a pencil of normals; its indefinite members change sign across
+    # smooth real zeros, whose real k-th powers span the hyperplane: A1 - 1 neurons reach u
+    monomials = comb(k + 2, k)
+    net = nm.PolynomialNetwork((3, monomials - 1, m), k)
+    assert nm.dimension(net).filling is True
+    rng = np.random.default_rng(k + m)
+    u = rng.standard_normal(net.ambient_dim)
+    kernel = np.linalg.svd(u.reshape(m, monomials))[2][m:]
+    values = power_coefficients(3, k, False, rng.standard_normal((500, 3))) @ kernel.T  # N_n at random points
+    angles = np.linspace(0.0, np.pi, 90, endpoint=False)
+    signs = np.array([values @ np.array([np.cos(a), np.sin(a)] + [0.0] * (len(kernel) - 2)) for a in angles])
+    a = angles[np.argmax(np.minimum(signs.max(axis=1), -signs.min(axis=1)))]  # the most clearly indefinite member
+    n = np.array([np.cos(a), np.sin(a)] + [0.0] * (len(kernel) - 2)) @ kernel
+    W = spread(real_zeros_of_normal(n, 3, k, False, net.widths[1], rng), net.widths[1], 3, k, False, rng)
+    np.testing.assert_allclose(net.mu(fit_last_layer(net, W, u)), u, atol=1e-5 * max(1.0, np.abs(u).max()))
+
+
 @given(d0=st.integers(3, 4), extra=st.integers(0, 1), definite=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_quadric_hyperplanes_built_with_chosen_normals(d0: int, extra: int, definite: bool, seed: int) -> None:
     squares = d0 * (d0 + 1) // 2

@@ -172,7 +172,9 @@ class Network(_Parametrized):
         when 2h = k + 1 or k + 2 (Sylvester; ValueError for a binary form too close to one with a
         multiple root), and for one hidden layer with z^2 and two outputs (pencils of quadratic
         forms) by the pencil's eigenvalues with d0 neurons and no biases, by building a preimage
-        with floor(3d / 2) neurons or more. Raises NotImplementedError for other architectures.
+        with floor(3d / 2) neurons or more, and for ternary cubics (z^3, one output, three inputs
+        or two with biases) with four neurons or more by building four real cubes (ValueError
+        too close to a singular cubic). Raises NotImplementedError for other architectures.
         """
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):
@@ -234,11 +236,15 @@ class PolynomialNetwork(Network):
         super().__init__(_core.Network.polynomial(list(self.widths), list(self.activation), self.bias))
 
     def _membership(self, f: npt.NDArray[np.float64], tol: float) -> bool | None:
-        from ._voronoi_pencils import pencil_membership  # (they import this module)
+        from ._ternary_cubics import ternary_cubic_membership  # (they import this module)
+        from ._voronoi_pencils import pencil_membership
         from ._voronoi_real_rank import waring_membership
 
-        decided = waring_membership(self, f, tol)
-        return decided if decided is not None else pencil_membership(self, f, tol)
+        for membership in (waring_membership, pencil_membership, ternary_cubic_membership):
+            decided = membership(self, f, tol)
+            if decided is not None:
+                return decided
+        return None
 
 
 class ConvNetwork(Network):

@@ -156,7 +156,7 @@ fn real_filling_of_waring_decompositions() {
         }
     }
     // not decided by these rules
-    assert_eq!(dimension(&net("poly:2,4,1^3+bias"), 1).unwrap().filling, None);
+    assert_eq!(dimension(&net("poly:2,3,1^3+bias"), 1).unwrap().filling, None);
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
     // quadratic forms in (x, 1) with a free constant term: h >= d0 squares of affine forms
     for d in 1..=3usize {
@@ -212,10 +212,20 @@ fn real_filling_of_waring_decompositions() {
         ("poly:3,9,9^3", true),
         ("poly:3,9,10^3", false),
         ("poly:3,14,14^4", false),
+        ("poly:3,14,13^4", true),
+        ("poly:3,27,26^6", true),
+        ("poly:3,13,13^4", false),
         ("poly:2,8,8^3+bias", true),
         ("poly:2,8,9^3+bias", false),
         ("poly:2,13,13^4+bias", true),
         ("poly:1,3,2^4+bias", false),
+        // ternary cubics: four real cubes (cubic polynomials in two variables with biases)
+        ("poly:3,4,1^3", true),
+        ("poly:3,6,1^3", true),
+        ("poly:2,4,1^3+bias", true),
+        ("poly:3,3,1^3", false),
+        ("poly:4,4,1^3", false),
+        ("poly:3,4,2^3", false),
     ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }

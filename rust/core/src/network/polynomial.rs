@@ -155,8 +155,10 @@ impl Family for PolynomialNetwork {
         // form of its degree). Real zeros are dense when N_n has a smooth real zero: always for
         // odd k on three or more variables (N(-v) = -N(v)), with biases at the zero (0 : 1) of
         // N_n, smooth for almost all n (for k = 2 on one input the quadric through it is
-        // indefinite). For z^2 without biases m <= A1 - 2 outputs leave a pencil of normals, which
-        // holds an indefinite member (between two of its eigenvalues).
+        // indefinite). Without biases m <= A1 - 2 outputs leave a pencil of normals, which holds
+        // an indefinite member (between two of its eigenvalues for z^2; for even k >= 4 on three
+        // or more variables almost every such pencil misses the reducible forms, of codimension
+        // >= 2, and an indefinite squarefree form changes sign across smooth real zeros).
         if let ([d0, h, m], Some(k)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
             let monomials = count_monomials(d0 + usize::from(self.bias), k) as usize;
             let fixed = 1 + usize::from(self.bias);
@@ -164,6 +166,7 @@ impl Family for PolynomialNetwork {
             let slack = match (self.bias, *d0, k) {
                 (true, d0, k) if d0 >= 2 || k == 2 => Some(2),
                 (false, d0, k) if d0 >= 3 && k % 2 == 1 => Some(1),
+                (false, d0, _) if d0 >= 3 => Some(2),
                 (false, _, 2) => Some(2),
                 _ => None,
             };
@@ -171,6 +174,17 @@ impl Family for PolynomialNetwork {
                 if *h + fixed >= monomials && *m + slack <= monomials {
                     return Some(true);
                 }
+            }
+        }
+        // One hidden layer with c z^3 and one output on ternary cubics (three inputs, or two with
+        // biases: cubes of linear forms in (x, 1)): four real cubes reach almost every real ternary
+        // cubic. By apolarity, the base points of a pencil of conics annihilating f give its
+        // decompositions, and a line through a real flex of the pencils' discriminant cubic, turned
+        // slightly off the tangent, meets it in three real line pairs: four real base points
+        // (``_ternary_cubics`` gives the proof and builds them).
+        if let ([d0, h, 1], Some(3)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
+            if d0 + usize::from(self.bias) == 3 && *h >= 4 {
+                return Some(true);
             }
         }
         // One input and one output with biases: the polynomials p(x) of degree k, homogenized the
