@@ -14,7 +14,8 @@
    pencils of quadratic forms (`poly:3,3,2^2`) by their eigenvalues against real membership,
    k neurons on binary forms of degree k by the hyperplane of powers: squares with three outputs
    (`poly:2,2,3^2`) against the tangential variety, cubes with three outputs (`poly:2,3,3^3`)
-   against real membership.
+   against real membership, cubics in two variables of three neurons with biases
+   (`poly:2,3,1^3+bias`) by the pencil through the constant against real membership.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000]
     (0 skips a part)
@@ -169,7 +170,10 @@ def closed_forms(samples: int) -> None:
     samples (the homotopies' generic solves left out), 1 and 2 threads, the same decisions where
     both decide: pencils
     of ternary quadrics by their eigenvalues (real membership before), k neurons on binary forms
-    of degree k by the hyperplane of powers (the tangential variety, real membership before)."""
+    of degree k by the hyperplane of powers (the tangential variety, real membership before),
+    cubics in two variables of three neurons by the pencil through the constant (real
+    membership before)."""
+    from neuromanifold._ternary_cubics import ConstantPencil
     from neuromanifold._voronoi_hyperplanes import HyperplaneOfPowers
     from neuromanifold._voronoi_membership import Membership
     from neuromanifold._voronoi_pencils import PencilMembership
@@ -179,6 +183,7 @@ def closed_forms(samples: int) -> None:
         ("poly:3,3,2^2", "eigenvalues", PencilMembership, "real membership", lambda net: Membership(net, 0)),
         ("poly:2,2,3^2", "hyperplane of squares", HyperplaneOfPowers, "tangential variety", lambda net: tangent_edge(net, 0, {})),
         ("poly:2,3,3^3", "hyperplane of cubes", HyperplaneOfPowers, "real membership", lambda net: Membership(net, 0)),
+        ("poly:2,3,1^3+bias", "pencil through the constant", ConstantPencil, "real membership", lambda net: Membership(net, 0)),
     ]
     before = nm.get_num_threads()
     print(f"\nEdges in closed form against homotopies, {samples} samples (closed forms: 100 times as many)\n")

@@ -2,7 +2,9 @@
 inputs (two with biases) fills its space with four neurons. Checked by building the four cubes
 as in the proof (exact fits of random cubics at every scale, under real changes of variables),
 by the facts the proof rests on (base points and singular members of pencils, the flex tangent),
-and by the Voronoi estimator's certificate."""
+and by the Voronoi estimator's certificate. With three neurons and biases, membership by the
+pencil through the constant's point: checked against the homotopy membership and on cubics
+built from chosen base points."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._ternary_cubics import _discriminant, apolar_net, cubes, cubic_tensor, four_cubes, real_flexes, ternary_cubic_preimage
+from neuromanifold._ternary_cubics import ConstantPencil, _discriminant, apolar_net, constant_pencil, cubes, cubic_tensor, four_cubes, real_flexes, ternary_cubic_preimage
+from neuromanifold._voronoi_membership import Membership
+from neuromanifold._voronoi_networks import NetworkJob, _exact_edge
 
 NETWORKS = ["poly:3,4,1^3", "poly:2,4,1^3+bias", "poly:3,6,1^3", "poly:2,5,1^3+bias"]
 
@@ -164,3 +168,44 @@ def test_three_neurons_are_not_decided_by_four_cubes() -> None:
     assert ternary_cubic_preimage(net, np.ones(10)) is None
     with pytest.raises(NotImplementedError):
         net.contains(np.ones(10))
+
+
+def test_the_pencil_through_the_constant_decides_as_the_homotopy_membership() -> None:
+    net = nm.parse("poly:2,3,1^3+bias")
+    assert _exact_edge(net, net.ambient_dim, "auto") is constant_pencil
+    assert nm.dimension(net).filling is False
+    U = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, 400, "auto", 400).samples(0)
+    by_pencil = ConstantPencil(net).decide(U)
+    by_homotopy = Membership(net, 3).decide(U, 0)
+    assert (by_pencil >= 0).all() and (by_homotopy >= 0).all()
+    assert np.array_equal(by_pencil, by_homotopy)
+    assert 0 < by_pencil.sum() < len(U)  # both kinds occur
+
+
+@given(conjugate=st.booleans(), beta=st.floats(-3.0, 3.0), scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))
+def test_cubics_built_from_base_points_through_the_constant(conjugate: bool, beta: float, scale: float, seed: int) -> None:
+    # f = sum c_i (p_i . (x, 1))^3 + beta 1: in M exactly when the three points p_i are real
+    # (a conjugate pair with conjugate coefficients gives a real cubic outside M)
+    net = nm.parse("poly:2,3,1^3+bias")
+    rng = np.random.default_rng(seed)
+    while True:  # base points in general position: no three of them (with e) nearly on a line
+        P = rng.standard_normal((3, 3)).astype(complex)
+        c = rng.standard_normal(3).astype(complex)
+        if conjugate:
+            P[2], c[2] = P[1] + 1j * rng.standard_normal(3), c[1] + 1j * rng.standard_normal()
+            P[1], c[1] = P[2].conj(), c[2].conj()
+        Z = np.vstack([P, np.eye(3)[2]])
+        Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+        if min(abs(np.linalg.det(Z[list(t)])) for t in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3))) > 0.1:
+            break
+    f = scale * (cubes(net, P) @ c).real + beta * scale * cubes(net, np.eye(3)[2:])[:, 0]
+    decision = ConstantPencil(net).decide(f[None])[0]
+    assert decision == int(conjugate)
+    assert net.contains(f) is (not conjugate)
+
+
+def test_points_of_m_through_the_constant_are_inside() -> None:
+    net = nm.parse("poly:2,3,1^3+bias")
+    inside = net.mu(np.random.default_rng(0).standard_normal((300, net.n_params)))
+    assert (ConstantPencil(net).decide(inside) == 0).all()
+    assert net.contains(np.zeros(net.ambient_dim))

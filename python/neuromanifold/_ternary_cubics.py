@@ -26,12 +26,22 @@ three real points near p, on J: a pencil with four real base points. So every re
 cubic outside a null set is a sum of four real cubes, and h >= 4 neurons fill the space (the
 core's filling rule). ``four_cubes`` follows the proof: the real flexes of D, lines through them,
 the base points of the pencil, and the coefficients by least squares.
+
+Three neurons with biases on two inputs, (2, 3, 1): f = sum_i c_i (p_i . (x, 1))^3 + beta e^3,
+with the output bias beta at the constant's point e = (0, 0, 1). So f is in M exactly when a
+pencil of N through e has four real base points. The conics of N vanishing at e (Q_ee = 0) form
+one pencil for almost all f (M fills its space with finite fibers), and with one real base point
+e, its base points are all real exactly when its three singular members are real: when the
+binary cubic det(s A + t B) on the pencil has three real roots, the sign of its discriminant
+(``ConstantPencil``). Where M fills, data outside M have their nearest point on the edge, so the
+boundary target is hit exactly by the cubics whose pencil through e has a negative discriminant.
 """
 
 from __future__ import annotations
 
 from itertools import permutations
 from math import factorial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,14 +53,70 @@ CONE = 1e-9  # smallest over largest singular value of f's second derivatives: f
 REAL = 1e-8  # relative imaginary part of a real flex or a real singular member
 ANGLES = np.concatenate([-np.geomspace(1.0, 1e-9, 37), np.geomspace(1e-9, 1.0, 37)])  # turns of the flex tangent
 FIT = 1e-9  # relative residual of f by its four cubes that counts as exact
+# The discriminant of the pencil's binary cubic, relative to its coefficients to the fourth, is
+# clearly not 0 beyond DISCRIMINANT / (the conditions' singular value ratio): rounding in the
+# pencil grows as that ratio falls. It vanishes quadratically in the gap of two roots, so a band
+# of 1e-13 leaves a few samples in 10^6 undecided.
+DISCRIMINANT = 1e-13
+PENCIL = 1e-6  # smallest over largest singular value of the conditions on the pencil through e
+
+
+def _one_cubic_output(net: object) -> bool:
+    """One hidden layer with c z^3 and one output on ternary cubics (three inputs, or two with biases)."""
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.widths[2] != 1:
+        return False
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    return bool(len(degrees) == 1 and degrees[0] == 3 and net.widths[0] + int(net.bias) == 3)
 
 
 def ternary_cubic_network(net: object) -> bool:
     """One hidden layer with c z^3, one output, on three inputs (two with biases), h >= 4."""
-    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.widths[2] != 1:
-        return False
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    return bool(len(degrees) == 1 and degrees[0] == 3 and net.widths[0] + int(net.bias) == 3 and net.widths[1] >= 4)
+    return _one_cubic_output(net) and net.widths[1] >= 4  # type: ignore[attr-defined]
+
+
+def constant_pencil_available(net: object, dim: int) -> str | None:
+    """Why the pencil through the constant's point does not decide the edge of ``net``, or None."""
+    if not _one_cubic_output(net) or not net.bias or net.widths[1] != 3:  # type: ignore[attr-defined]
+        return "the pencil through the constant decides the edge of (2, 3, 1) with z^3 and biases only"
+    return None
+
+
+class ConstantPencil:
+    """Is u outside M for (2, 3, 1) with z^3 and biases (the module's docstring)? 1: yes (its
+    nearest point is on the edge), 0: no, -1: undecided (a nearly repeated base point, or no
+    clear pencil through e)."""
+
+    def __init__(self, net: PolynomialNetwork) -> None:
+        self.net = net
+        self.basis = _conic_basis()
+        # the binary cubic det(cos(phi) A + sin(phi) B) from its values at four angles
+        phis = np.arange(4) * np.pi / 4
+        c, s = np.cos(phis), np.sin(phis)
+        self.angles = np.stack([c, s], axis=1)
+        self.from_values = np.linalg.inv(np.stack([c**3, c**2 * s, c * s**2, s**3], axis=1))
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        T = cubic_tensors(self.net, U)
+        conditions = np.einsum("qij,bijk->bkq", self.basis, T)  # (B, 3, 6): Q(d) f = 0
+        scale = np.linalg.norm(conditions, axis=(1, 2))[:, None] / np.sqrt(3)
+        at_e = np.broadcast_to(self.basis[:, 2, 2] * scale, (len(U), 6))[:, None, :]  # Q_ee = 0
+        _, sv, Vt = np.linalg.svd(np.concatenate([conditions, at_e], axis=1))
+        ratio = sv[:, 3] / np.maximum(sv[:, 0], 1e-300)
+        clear = ratio > PENCIL
+        A, B = (np.einsum("bq,qij->bij", Vt[:, r], self.basis) for r in (4, 5))
+        values = np.linalg.det(self.angles[:, 0][None, :, None, None] * A[:, None] + self.angles[:, 1][None, :, None, None] * B[:, None])
+        a, b, c, d = (values @ self.from_values.T).T
+        discriminant = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d
+        relative = discriminant / np.maximum((a * a + b * b + c * c + d * d) ** 2, 1e-300)
+        band = DISCRIMINANT / np.maximum(ratio, PENCIL)
+        out = np.where(relative > band, 0, np.where(relative < -band, 1, -1))
+        return np.where(clear, out, -1).astype(np.int8)
+
+
+def constant_pencil(net: Any, seed: int, cache: dict[str, Any]) -> ConstantPencil:
+    if "constant_pencil" not in cache:
+        cache["constant_pencil"] = ConstantPencil(net)
+    return cache["constant_pencil"]
 
 
 def _exponents(net: PolynomialNetwork) -> npt.NDArray[np.int64]:
@@ -63,14 +129,24 @@ def _multinomials(E: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     return np.array([factorial(3) / np.prod([factorial(int(i)) for i in e]) for e in E])
 
 
-def cubic_tensor(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The symmetric tensor T with f(x) = sum T_ijk x_i x_j x_k (x = (x, 1) with biases)."""
+def _tensor_entries(net: PolynomialNetwork) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """For each entry (i, j, k) of the 3 x 3 x 3 tensor (flattened): its monomial's column and the
+    weight 1 / multinomial that turns the coefficient into the tensor's entry."""
     E = _exponents(net)
-    T = np.zeros((3, 3, 3))
-    for value, e in zip(np.asarray(f, dtype=np.float64) / _multinomials(E), E):
-        for index in set(permutations([i for i in range(3) for _ in range(e[i])])):
-            T[index] = value
-    return T
+    columns = np.array([np.flatnonzero((E == np.bincount(index, minlength=3)).all(axis=1))[0] for index in np.ndindex(3, 3, 3)])
+    return columns, 1.0 / _multinomials(E)[columns]
+
+
+def cubic_tensors(net: PolynomialNetwork, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The symmetric tensors (B, 3, 3, 3) with f(x) = sum T_ijk x_i x_j x_k for the rows f of U
+    (x = (x, 1) with biases)."""
+    columns, weights = _tensor_entries(net)
+    return (np.asarray(U, dtype=np.float64)[:, columns] * weights).reshape(len(U), 3, 3, 3)
+
+
+def cubic_tensor(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The symmetric tensor T of one coefficient vector f (``cubic_tensors``)."""
+    return cubic_tensors(net, np.asarray(f, dtype=np.float64)[None, :])[0]
 
 
 def cubes(net: PolynomialNetwork, A: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -79,17 +155,22 @@ def cubes(net: PolynomialNetwork, A: npt.NDArray[np.float64]) -> npt.NDArray[np.
     return (_multinomials(E)[:, None] * np.prod(A.T[None, :, :] ** E[:, :, None], axis=1)).reshape(len(E), len(A))
 
 
-def apolar_net(T: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
-    """Three symmetric matrices spanning the conics Q with sum_ij Q_ij T_ijk = 0 for all k (the
-    operators Q(d) annihilating f), or None when f is a cone (its second derivatives span fewer
-    than three linear forms)."""
+def _conic_basis() -> npt.NDArray[np.float64]:
+    """Six symmetric 3 x 3 matrices, orthonormal in the Frobenius product."""
     basis = []
     for i in range(3):
         for j in range(i, 3):
             B = np.zeros((3, 3))
-            B[i, j] = B[j, i] = 1.0 if i == j else np.sqrt(0.5)  # orthonormal in the Frobenius product
+            B[i, j] = B[j, i] = 1.0 if i == j else np.sqrt(0.5)
             basis.append(B)
-    B = np.array(basis)
+    return np.array(basis)
+
+
+def apolar_net(T: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """Three symmetric matrices spanning the conics Q with sum_ij Q_ij T_ijk = 0 for all k (the
+    operators Q(d) annihilating f), or None when f is a cone (its second derivatives span fewer
+    than three linear forms)."""
+    B = _conic_basis()
     M = np.einsum("bij,ijk->kb", B, T)
     _, sv, Vt = np.linalg.svd(M)
     if sv[2] <= CONE * max(sv[0], 1e-300):
@@ -301,9 +382,18 @@ def ternary_cubic_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -
 
 
 def ternary_cubic_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
-    """Is f in the real neuromanifold of ``net`` (``ternary_cubic_network``)? True when four cubes
-    are found, and for cones (binary cubics, of real rank <= 3); ValueError when f is too close
-    to a singular cubic to build them; None for other networks."""
+    """Is f in the real neuromanifold of ``net``? With four neurons or more (``ternary_cubic_network``)
+    True when four cubes are found, and for cones (binary cubics, of real rank <= 3), ValueError
+    when f is too close to a singular cubic to build them; with three neurons and biases by the
+    pencil through the constant's point (ValueError near a repeated base point); None for other
+    networks."""
+    if constant_pencil_available(net, 0) is None:
+        if not np.any(f):
+            return True  # the zero function: all output weights 0
+        decision = ConstantPencil(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
+        if decision < 0:
+            raise ValueError(f"{net.spec}: f is too close to a cubic with a repeated base point of its pencil through the constant to decide")
+        return bool(decision == 0)
     if not ternary_cubic_network(net):
         return None
     if not np.any(f) or apolar_net(cubic_tensor(net, f)) is None:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
+from ._ternary_cubics import constant_pencil, constant_pencil_available
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
 from ._voronoi_hyperplanes import hyperplane_available, hyperplane_edge
@@ -210,7 +211,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons), the eigenvalues of pencils of quadratic forms (z^2, d0
-    neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), real membership
+    neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
+    conics through the constant's point (cubics with three neurons and biases), real membership
     when M fills the ambient space, the tangential variety of two merging neurons with z^k
     ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
@@ -221,6 +223,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return pencil_edge  # eigenvalues, not homotopies
     if hyperplane_available(net) is None:
         return hyperplane_edge  # the smallest eigenvectors of one (k + 1) x (k + 1) matrix
+    if constant_pencil_available(net, dim) is None:
+        return constant_pencil  # one binary cubic's discriminant
     if membership_available(net, dim) is None:
         return membership
     if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
@@ -254,7 +258,13 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if part.network._core.dimension(seed)["filling"] is True:
         return _every_point, part.network  # the part is all of M
-    deciders = [(real_rank_available, real_rank), (pencil_available, pencil_edge), (hyperplane_available, hyperplane_edge), (membership_available, membership)]
+    deciders = [
+        (real_rank_available, real_rank),
+        (pencil_available, pencil_edge),
+        (hyperplane_available, hyperplane_edge),
+        (constant_pencil_available, constant_pencil),
+        (membership_available, membership),
+    ]
     for available, decider in deciders:
         if available(part.network, part.dim) is None:
             return decider, part.network

@@ -174,7 +174,9 @@ class Network(_Parametrized):
         forms) by the pencil's eigenvalues with d0 neurons and no biases, by building a preimage
         with floor(3d / 2) neurons or more, and for ternary cubics (z^3, one output, three inputs
         or two with biases) with four neurons or more by building four real cubes (ValueError
-        too close to a singular cubic). Raises NotImplementedError for other architectures.
+        too close to a singular cubic) and with three neurons and biases by the real base points
+        of the pencil of conics through the constant's point. Raises NotImplementedError for
+        other architectures.
         """
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):

@@ -156,7 +156,7 @@ fn real_filling_of_waring_decompositions() {
         }
     }
     // not decided by these rules
-    assert_eq!(dimension(&net("poly:2,3,1^3+bias"), 1).unwrap().filling, None);
+    assert_eq!(dimension(&net("poly:2,3,1^3+bias"), 1).unwrap().filling, Some(false));
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
     // quadratic forms in (x, 1) with a free constant term: h >= d0 squares of affine forms
     for d in 1..=3usize {

@@ -182,9 +182,15 @@ impl Family for PolynomialNetwork {
         // decompositions, and a line through a real flex of the pencils' discriminant cubic, turned
         // slightly off the tangent, meets it in three real line pairs: four real base points
         // (``_ternary_cubics`` gives the proof and builds them).
+        // With three neurons and biases the output bias adds the cube of the constant's point e:
+        // f is in M when the one pencil of annihilating conics through e has four real base
+        // points, and the cubics whose pencil has a conjugate pair of them are an open set.
         if let ([d0, h, 1], Some(3)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
             if d0 + usize::from(self.bias) == 3 && *h >= 4 {
                 return Some(true);
+            }
+            if self.bias && *d0 == 2 && *h == 3 {
+                return Some(false);
             }
         }
         // One input and one output with biases: the polynomials p(x) of degree k, homogenized the
