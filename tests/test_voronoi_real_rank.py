@@ -5,7 +5,8 @@ M are the forms with k distinct real roots (real rank k), with h >= k there are 
 2h = k + 2 those whose pencil of apolar forms holds one (Sylvester). Checked against the quartic's classical root criteria, the cubic's discriminant
 and the homotopy membership test, against local searches (which never reach a form of higher
 real rank, and reach the others), on forms built from their decompositions, and for invariance
-under real changes of variables."""
+under real changes of variables. One input with biases by the real rank of the derivative:
+checked against the homotopy membership, local searches and polynomials built from their roots."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ from hypothesis import strategies as st
 import neuromanifold as nm
 from neuromanifold._voronoi_membership import Membership
 from neuromanifold._voronoi_networks import NetworkJob, _least_squares
-from neuromanifold._voronoi_real_rank import RealRank, _all_roots_real, _apolar_form, _apolar_space, _pencil_has_hyperbolic, real_rank_available
+from neuromanifold._voronoi_networks import _exact_edge
+from neuromanifold._voronoi_real_rank import (
+    DerivativeRealRank,
+    RealRank,
+    _all_roots_real,
+    _apolar_form,
+    _apolar_space,
+    _pencil_has_hyperbolic,
+    derivative_real_rank,
+    real_rank_available,
+)
 
 
 def job(spec: str, n: int, seed: int = 0, method: str = "auto") -> NetworkJob:
@@ -289,3 +300,53 @@ def test_a_part_that_fills_holds_every_data_point() -> None:
     # binary cubics of four neurons: the subnetwork of three fills the space too
     est = nm.voronoi_mc(nm.parse("poly:2,4,1^3"), 0, 300, seed=1, progress=False)
     assert est.exhaustive and est.hits == est.n == 300 and est.n_failed == 0
+
+
+@pytest.mark.parametrize("spec", ["poly:1,2,1^4+bias", "poly:1,3,1^6+bias"])
+def test_the_derivative_decides_as_the_homotopy_membership(spec: str) -> None:
+    # f = sum c_i (w_i x + b_i)^k + beta is in M exactly when f' is a sum of h real (k-1)-th powers
+    net = nm.parse(spec)
+    U = job(spec, 300, seed=2).samples(0)
+    by_derivative = DerivativeRealRank(net).decide(U)
+    by_homotopy = Membership(net, 2).decide(U, 0)
+    assert (by_derivative >= 0).all() and (by_homotopy >= 0).all()
+    assert np.array_equal(by_derivative, by_homotopy)
+    assert 0 < by_derivative.sum() < len(U)
+
+
+@pytest.mark.parametrize("spec, reached", [("poly:1,3,1^5+bias", 0.8), ("poly:1,4,1^7+bias", 0.5)])
+def test_the_derivative_decides_where_fibers_are_positive_dimensional(spec: str, reached: float) -> None:
+    # 2h = k + 1: no finite fibers, so no homotopy membership; the decisions are exact all the
+    # same: local searches never reach the data outside M, and reach most of the others (the
+    # septics' searches from 8 starts reach two thirds; more starts reach more)
+    net = nm.parse(spec)
+    assert _exact_edge(net, net.ambient_dim, "auto") is derivative_real_rank
+    j = job(spec, 300, seed=3)
+    U = j.samples(0)
+    d = j.decide(U)
+    assert (d >= 0).all() and 0 < d.sum() < len(U)
+    D, _ = _least_squares(net, np.arange(net.n_params), U, np.random.default_rng(3))
+    relative = D / (U**2).sum(axis=1)
+    assert np.all(relative[d == 1] > 1e-8)
+    assert (relative[d == 0] < 1e-12).mean() > reached
+    inside = net.mu(np.random.default_rng(4).standard_normal((200, net.n_params)))
+    assert (DerivativeRealRank(net).decide(inside) != 1).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), complex_pair=st.booleans())
+def test_quintics_whose_derivative_has_four_real_roots_are_outside(seed: int, complex_pair: bool) -> None:
+    # (1, 3, 1) with z^5 and biases: f' is a quartic of real rank <= 3 unless its four roots are
+    # real, so f is outside M exactly then (f built from the roots of f')
+    net = nm.parse("poly:1,3,1^5+bias")
+    rng = np.random.default_rng(seed)
+    roots = np.sort(rng.uniform(-2.0, 2.0, 4))
+    while np.diff(roots).min() < 0.1:
+        roots = np.sort(rng.uniform(-2.0, 2.0, 4))
+    derivative = np.poly(roots)[::-1]  # coefficients of 1, x, ..., x^4
+    if complex_pair:
+        derivative = np.polymul(np.poly(roots[:2]), [1.0, -roots[2], roots[2] ** 2 + 1.0])[::-1]
+    scale = rng.uniform(0.1, 10.0) * rng.choice([-1.0, 1.0])
+    f = np.concatenate([[rng.standard_normal()], scale * derivative / np.arange(1, 6)])  # coefficients of 1, x, ..., x^5
+    assert DerivativeRealRank(net).decide(f[None])[0] == int(not complex_pair)
+    assert net.contains(f) is complex_pair

@@ -35,7 +35,7 @@ from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
 from ._voronoi_hyperplanes import hyperplane_available, hyperplane_edge
 from ._voronoi_pencils import pencil_available, pencil_edge
-from ._voronoi_real_rank import real_rank, real_rank_available
+from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_tangent import tangent_edge, tangent_edge_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
@@ -210,7 +210,7 @@ def _spanned_hyperplanes(net: Network) -> str:
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
-    or 2h in (k + 1, k + 2) neurons), the eigenvalues of pencils of quadratic forms (z^2, d0
+    or 2h in (k + 1, k + 2) neurons; on one input with biases of the derivative), the eigenvalues of pencils of quadratic forms (z^2, d0
     neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
     conics through the constant's point (cubics with three neurons and biases), real membership
     when M fills the ambient space, the tangential variety of two merging neurons with z^k
@@ -219,6 +219,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return None
     if real_rank_available(net, dim) is None:
         return real_rank  # roots, not homotopies (and any fibers)
+    if derivative_rank_available(net, dim) is None:
+        return derivative_real_rank  # the same on the derivative (one input with biases)
     if pencil_available(net, dim) is None:
         return pencil_edge  # eigenvalues, not homotopies
     if hyperplane_available(net) is None:
@@ -260,6 +262,7 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return _every_point, part.network  # the part is all of M
     deciders = [
         (real_rank_available, real_rank),
+        (derivative_rank_available, derivative_real_rank),
         (pencil_available, pencil_edge),
         (hyperplane_available, hyperplane_edge),
         (constant_pencil_available, constant_pencil),

@@ -23,6 +23,15 @@ and there the gradients of g1 and g2 are parallel: p is a real root of the Jacob
 g1_Y g2_X (degree 2h - 2), and psi is read off g1(p), g2(p). So one member between each two
 consecutive such psi decides (a member with h distinct real roots proves u in M by itself).
 Forms with a multiple root are a null set; samples too close to one to tell are undecided.
+
+One input with biases, (1, h, 1): f(x) = sum c_i (w_i x + b_i)^k + beta, so the derivative
+f' = sum k c_i w_i (w_i x + b_i)^(k-1) is, homogenized, a binary form of degree k - 1 of real rank
+<= h; conversely such a decomposition of f' with real (w_i : b_i), w_i != 0 (all but a null
+set), integrates to one of f, the output bias taking the constant. So u is in M exactly when its
+derivative is in M of (2, h, 1) with z^(k-1) (``DerivativeRealRank``): with 2h = k two neurons
+merge at the edge of a space filled with finite fibers, with 2h = k + 1 (positive-dimensional
+fibers) the pencil test above. For quartics of two neurons: f is outside M exactly when f' has
+three real roots.
 """
 
 from __future__ import annotations
@@ -187,11 +196,67 @@ def _pencil_has_hyperbolic(G1: npt.NDArray[np.float64], G2: npt.NDArray[np.float
     return np.where(witness, 1, np.where(sure_none, 0, -1)).astype(np.int8)
 
 
+def _one_input_with_biases(net: object) -> tuple[int, int] | None:
+    """(k, h) of (1, h, 1) with c z^k and biases, else None."""
+    if not isinstance(net, PolynomialNetwork) or net.widths[0] != 1 or len(net.widths) != 3 or net.widths[2] != 1 or not net.bias:
+        return None
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    if len(degrees) != 1 or degrees[0] < 2:
+        return None
+    return int(degrees[0]), net.widths[1]
+
+
+def derivative_rank_available(net: object, dim: int) -> str | None:
+    """Why the derivative's real rank does not decide the edge of ``net``, or None."""
+    shape = _one_input_with_biases(net)
+    if shape is None:
+        return "the derivative's real rank decides the edge of one input with biases (widths (1, h, 1)) only"
+    k, h = shape
+    if dim != net.ambient_dim:  # type: ignore[attr-defined]
+        return f"{net.spec}: M does not fill the polynomials of degree {k}"  # type: ignore[attr-defined]
+    if h >= k - 1:
+        return f"{net.spec}: M fills the space (h >= k - 1)"  # type: ignore[attr-defined]
+    return real_rank_available(PolynomialNetwork((2, h, 1), k - 1), k)
+
+
+class DerivativeRealRank:
+    """Is u outside M for one input with biases (the module's docstring)? As ``RealRank`` on
+    the derivative."""
+
+    def __init__(self, net: PolynomialNetwork) -> None:
+        k, h = _one_input_with_biases(net)  # type: ignore[misc]
+        self.k = k
+        self.columns = np.asarray(net.monomials, dtype=np.int64)[:, 0]  # the power of x of each coefficient
+        self.rank = RealRank(PolynomialNetwork((2, h, 1), k - 1))
+
+    def derivative(self, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """f' as binary forms of degree k - 1 (x^(k-1) first): j u_j x^(j-1) y^(k-j)."""
+        D = np.zeros((len(U), self.k))
+        for col, j in enumerate(self.columns):
+            if j >= 1:
+                D[:, self.k - j] = j * np.asarray(U, dtype=np.float64)[:, col]
+        return D
+
+    def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
+        return self.rank.decide(self.derivative(U))
+
+
+def derivative_real_rank(net: Any, seed: int, cache: dict[str, Any]) -> DerivativeRealRank:
+    if "derivative_real_rank" not in cache:
+        cache["derivative_real_rank"] = DerivativeRealRank(net)
+    return cache["derivative_real_rank"]
+
+
 def waring_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
     """Is f in the real neuromanifold of one hidden layer with c z^k and one output, no biases
     (the real forms of real Waring rank <= h)? None where that is not decided here. Quadratic
     forms: the rank of their symmetric matrix (any signature); binary forms: real rank as in
     ``RealRank`` (forms too close to one with a multiple root raise ValueError)."""
+    if derivative_rank_available(net, net.ambient_dim) is None:
+        decision = DerivativeRealRank(net).decide(f[None, :])[0]
+        if decision < 0:
+            raise ValueError(f"{net.spec}: the derivative of f is too close to a form with a multiple root to decide its real rank")
+        return bool(decision == 0)
     w = net.widths
     degrees = np.flatnonzero(np.asarray(net.activation))
     if len(w) != 3 or w[2] != 1 or net.bias or len(degrees) != 1 or degrees[0] < 2:

@@ -170,7 +170,8 @@ class Network(_Parametrized):
         forms by the rank of their matrix, binary forms of degree k by their roots when
         h >= k - 1 (a form with k distinct real roots has real rank k) and by their apolar forms
         when 2h = k + 1 or k + 2 (Sylvester; ValueError for a binary form too close to one with a
-        multiple root), and for one hidden layer with z^2 and two outputs (pencils of quadratic
+        multiple root), on one input with biases and 2h in (k, k + 1) by the real rank of the
+        derivative, and for one hidden layer with z^2 and two outputs (pencils of quadratic
         forms) by the pencil's eigenvalues with d0 neurons and no biases, by building a preimage
         with floor(3d / 2) neurons or more, and for ternary cubics (z^3, one output, three inputs
         or two with biases) with four neurons or more by building four real cubes (ValueError

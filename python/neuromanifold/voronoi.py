@@ -592,7 +592,8 @@ def voronoi_mc(
     with a = 1 or d <= 2, for one hidden layer on binary forms with z^k and h >= k - 1 or
     2h = k + 1 or 2h = k + 2 neurons (the data of real rank above h: with h = k - 1 those with k
     real roots, with h >= k none, else those whose apolar forms of degree h have no member with
-    h distinct real roots), for pencils of quadratic forms (one hidden layer, z^2, d0 neurons, two
+    h distinct real roots; on one input with biases and 2h in (k, k + 1) the same for the
+    derivative), for pencils of quadratic forms (one hidden layer, z^2, d0 neurons, two
     outputs: the pencils with a non-real eigenvalue), for one hidden layer whose powers span a
     hyperplane (k neurons on binary forms of degree k with several outputs, z^2 with one neuron
     fewer than the monomials, one input with biases and k - 1 neurons: the edge is hit when the

@@ -196,11 +196,11 @@ impl Family for PolynomialNetwork {
         // One input and one output with biases: the polynomials p(x) of degree k, homogenized the
         // binary forms sum a_i (w_i x + b_i y)^k + c y^k. For k >= 3 and |c| large, p(x) - c has at
         // most two real roots, so (distinct roots for almost every c) real rank <= k - 1
-        // (Comon and Ottaviani; Causa and Re): h >= k - 1 neurons reach every p.
+        // (Comon and Ottaviani; Causa and Re): h >= k - 1 neurons reach every p. Fewer do not: p'
+        // = sum k a_i w_i (w_i x + b_i)^(k-1) has real rank <= h, and the p whose derivative has
+        // k - 1 distinct real roots (real rank k - 1) are an open set.
         if let ([1, h, 1], Some(k), true) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
-            if *h + 1 >= k {
-                return Some(true);
-            }
+            return Some(*h + 1 >= k);
         }
         // One hidden layer of h neurons with c z^k and one output, no biases: the real forms of
         // degree k of real Waring rank <= h (the output weights carry the coefficients and signs).
