@@ -1,6 +1,7 @@
-"""One hidden layer with z^2 and two outputs: pencils of quadratic forms. floor(3d / 2) neurons
-reach every pencil with a nonsingular member (checked by building the parameters, including
-pencils none of whose members has fewer than d / 2 negative eigenvalues); with d0 neurons and
+"""One hidden layer with z^2 and two outputs: pencils of quadratic forms. floor(3d / 2) neurons,
+and d + 1, reach every pencil with a nonsingular member (checked by building the parameters,
+including pencils none of whose members has fewer than d / 2 negative eigenvalues, and pencils
+with no real eigenvalue); with d0 neurons and
 no biases a pencil is in M exactly when its eigenvalues are real (checked against the homotopy
 membership, real congruences and output mixing)."""
 
@@ -47,6 +48,41 @@ def test_floor_three_halves_d_neurons_reach_every_pencil(d0: int, bias: bool, sc
     theta = pencil_preimage(net, u)
     assert theta is not None
     np.testing.assert_allclose(net.mu(theta), u, atol=1e-9 * max(1.0, np.abs(u).max()))
+    assert nm.dimension(net).filling is True
+    assert net.contains(u)
+
+
+def complex_pencil(d: int, rng: np.random.Generator) -> np.ndarray:
+    """A pencil (2, d, d) with floor(d / 2) pairs of non-real eigenvalues (2 x 2 blocks whose
+    eigenvalues are at least 0.2 off the real line), moved by a random well-conditioned congruence."""
+    Q = np.zeros((2, d, d))
+    for start in range(0, d - 1, 2):
+        while True:
+            A, B = (M + M.T for M in rng.standard_normal((2, 2, 2)))
+            if np.abs(np.linalg.eigvals(np.linalg.solve(B, A)).imag).min() > 0.2:
+                break
+        Q[0, start : start + 2, start : start + 2], Q[1, start : start + 2, start : start + 2] = A, B
+    if d % 2:
+        Q[:, -1, -1] = rng.standard_normal(2)
+    P = rng.standard_normal((d, d))
+    while np.linalg.cond(P) > 100:  # a nearly singular congruence makes every member nearly singular
+        P = rng.standard_normal((d, d))
+    return np.einsum("ji,ajk,kl->ail", P, Q, P)
+
+
+@given(d=st.integers(2, 6), bias=st.booleans(), generic=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_d_plus_one_neurons_reach_every_pencil(d: int, bias: bool, generic: bool, seed: int) -> None:
+    # one rank-one neuron makes every eigenvalue real, then one congruence: d + 1 neurons, fewer
+    # than floor(3d / 2) for d >= 4; pencils with no real eigenvalue at all included
+    d0 = d - int(bias)
+    if d0 < 1:
+        return
+    net = nm.PolynomialNetwork((d0, d + 1, 2), 2, bias)
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(net.ambient_dim) if generic else coefficients(net, complex_pencil(d, rng)[None])[0]
+    theta = pencil_preimage(net, u)
+    assert theta is not None
+    np.testing.assert_allclose(net.mu(theta), u, atol=1e-7 * np.abs(u).max())
     assert nm.dimension(net).filling is True
     assert net.contains(u)
 

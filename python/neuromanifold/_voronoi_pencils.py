@@ -9,9 +9,17 @@ Filling. A pencil with a nonsingular member C of inertia (p, q), q <= d / 2 (els
 a member): q neurons along the negative eigenvectors of C make that member definite, and a
 pencil with a definite member is diagonalized by one congruence (d neurons). So floor(3d / 2)
 neurons reach every real pencil outside the null set of pencils with no nonsingular member, and
-M fills the space (the core's filling rule; ``pencil_preimage`` builds the parameters). With
-biases on two inputs three neurons suffice: the output biases shift the constant terms until the
-3 x 3 pencil has three distinct real eigenvalues (``_shifted_terms``).
+M fills the space (the core's filling rule; ``pencil_preimage`` builds the parameters). So do
+d + 1 neurons (fewer for d >= 4): for (C, B) with C nonsingular and distinct eigenvalues, one
+neuron (0, a) w w^T turns det(B - mu C) = p into p - a q, q = w^T adj(B - mu C) w (the matrix
+determinant lemma). With the eigenvectors, B v_k = mu_k C v_k and gamma_k = v_k^T C v_k,
+q / p = w^T (B - mu C)^-1 w = sum_k (v_k^T w)^2 / (gamma_k (mu_k - mu)), so any real q of degree d - 1 vanishing at the real eigenvalues is reached by a real w: v_k^T w = 0
+at real mu_k and the square roots of the residues of q / p at the conjugate pairs (partial
+fractions). Take q with d - 1 distinct real roots: for a large |a|, p - a q has d - 1 real roots
+near q's and one near infinity, and (C, B - a w w^T) is diagonalized by one congruence
+(``_rank_one_update_terms``). With biases on two inputs three neurons suffice: the output
+biases shift the constant terms until the 3 x 3 pencil has three distinct real eigenvalues
+(``_shifted_terms``).
 
 Membership with h = d0 neurons and no biases (M fills the space of pencils, of dimension
 d0 (d0 + 1), with finite fibers). If (Q1, Q2) = W^T (D1, D2) W has a nonsingular member C,
@@ -158,11 +166,101 @@ def _shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tu
     return [((D1[j, j], D2[j, j]), rows[j]) for j in range(3)], shift
 
 
+def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> list[Any] | None:
+    """d + 1 terms ((a, b), w) of a pencil (C, B) with C nonsingular and distinct eigenvalues
+    (the module's docstring): one term (0, a) w w^T leaves (C, B - a w w^T) with d distinct
+    real eigenvalues, then one congruence. None if no clear update is found."""
+    d = len(C)
+    mu, V = np.linalg.eig(np.linalg.solve(C, B))
+    gamma = np.einsum("ik,ij,jk->k", V, C, V)  # v_k^T C v_k (the transpose, not the adjoint)
+    real = np.abs(mu.imag) <= 1e-9 * (1.0 + np.abs(mu))
+    upper = np.flatnonzero(mu.imag > 0) if not real.all() else np.zeros(0, dtype=np.int64)
+    centre = mu.real[~real]
+    spread = (np.ptp(centre) if len(centre) else 0.0) + np.abs(mu.imag).max() + 1e-300
+    best: tuple[float, list[Any]] | None = None
+    # q's roots: the real eigenvalues (v_k^T w = 0 there) and 2s - 1 fresh real points: at the
+    # real parts of the pairs and between them, or spread evenly at a few widths
+    parts = np.sort(mu.real[upper])
+    natural = np.sort(np.concatenate([parts, (parts[1:] + parts[:-1]) / 2]))
+    candidates = [natural] + [np.linspace(-width, width, len(natural)) * spread + centre.mean() for width in (0.5, 1.0, 2.0, 4.0) if len(natural)]
+    for fresh in candidates:
+        roots = np.concatenate([mu.real[real], fresh])
+        if len(roots) > 1 and np.diff(np.sort(roots)).min() <= 1e-6 * spread:
+            continue
+        q = np.poly(roots) if len(roots) else np.ones(1)
+        t = np.zeros(d, dtype=complex)
+        for k in upper:
+            others = np.delete(mu, k)
+            rho = np.polyval(q, mu[k]) / (np.linalg.det(C) * np.prod(others - mu[k]))
+            t[k] = np.sqrt(gamma[k] * rho)
+            partner = np.argmin(np.abs(mu - mu[k].conj()))
+            t[partner] = t[k].conj()
+        w = np.linalg.solve(V.T, t).real
+        # no complex eigenvalues: w = 0, one congruence does it
+        scales = np.concatenate([np.logspace(-2, 6, 25), -np.logspace(-2, 6, 25)]) if len(upper) else np.zeros(1)
+        for a in scales * np.abs(B).max() / max(float(w @ w), 1e-300):
+            B1 = B - a * np.outer(w, w)
+            lam, W = np.linalg.eig(np.linalg.solve(C, B1))
+            if (np.abs(lam.imag) > 1e-9 * (1.0 + np.abs(lam))).any():
+                continue
+            angles = np.sort(np.arctan(lam.real))
+            gap = float(np.minimum(np.diff(angles).min(initial=np.pi), angles[0] + np.pi - angles[-1]))
+            if gap < 1e-6:
+                continue
+            W = W.real
+            D1, D2 = W.T @ C @ W, W.T @ B1 @ W  # diagonal: distinct real eigenvalues
+            rows = np.linalg.inv(W)
+            terms = [((D1[j, j], D2[j, j]), rows[j]) for j in range(d)] + [((0.0, a), w)]
+            # the best conditioned: the least residual of the rebuilt pencil (a large a cancels)
+            rebuilt = sum(np.multiply.outer(np.asarray(coefficients), np.outer(r, r)) for coefficients, r in terms)
+            residual = float(np.abs(rebuilt - np.stack([C, B])).max())
+            if best is None or residual < best[0]:
+                best = (residual, terms)
+    if best is None:
+        return None
+    residual, terms = _polished(best[1], np.stack([C, B]))
+    if residual > 1e-8 * np.abs(np.stack([C, B])).max():
+        return None
+    return terms
+
+
+def _polished(terms: list[Any], target: npt.NDArray[np.float64]) -> tuple[float, list[Any]]:
+    """Gauss-Newton steps on the terms ((a, b), w) of a pencil: sum_j (a_j, b_j) w_j w_j^T =
+    target (2, d, d). A large rank-one update cancels digits, which a few steps restore. The
+    largest residual and the terms."""
+    d = target.shape[1]
+    iu = np.triu_indices(d)
+    K = np.array([np.asarray(c, dtype=np.float64) for c, _ in terms])  # (n, 2)
+    W = np.array([np.asarray(w, dtype=np.float64) for _, w in terms])  # (n, d)
+
+    def residual(K: np.ndarray, W: np.ndarray) -> np.ndarray:
+        return (np.einsum("nc,ni,nj->cij", K, W, W) - target)[:, iu[0], iu[1]].ravel()
+
+    r = residual(K, W)
+    for _ in range(8):
+        columns = []
+        for j in range(len(K)):
+            outer = np.outer(W[j], W[j])[iu]
+            columns += [np.concatenate([outer, 0 * outer]), np.concatenate([0 * outer, outer])]
+            for i in range(d):
+                dw = np.zeros((d, d))
+                dw[i] += W[j]
+                dw[:, i] += W[j]
+                columns.append(np.concatenate([K[j, 0] * dw[iu], K[j, 1] * dw[iu]]))
+        step = np.linalg.lstsq(np.column_stack(columns), -r, rcond=None)[0].reshape(len(K), d + 2)
+        K2, W2 = K + step[:, :2], W + step[:, 2:]
+        r2 = residual(K2, W2)
+        if not np.abs(r2).max() < np.abs(r).max():
+            break
+        K, W, r = K2, W2, r2
+    return float(np.abs(r).max()), [((K[j, 0], K[j, 1]), W[j]) for j in range(len(K))]
+
+
 def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
     """Real parameters of ``net`` (one hidden layer, c z^2, two outputs) with mu = f, built as in
-    the module's proof with at most floor(3d / 2) neurons (with biases on two inputs, three: by
-    shifting the constant terms); None when the pencil has no clearly nonsingular member or the
-    construction needs more neurons than ``net`` has."""
+    the module's proof with at most floor(3d / 2) neurons, or d + 1 by a rank-one update (with
+    biases on two inputs, three: by shifting the constant terms); None when the pencil has no
+    clearly nonsingular member or the construction needs more neurons than ``net`` has."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
@@ -182,6 +280,10 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
     G = R @ P  # C' = G G^T and B = G diag(beta) G^T
     terms = [((1.0, b), g) for b, g in zip(beta, G.T)] + [((2.0 * c[i], 0.0), V[:, i]) for i in np.flatnonzero(c < 0)]
     shift = (0.0, 0.0)
+    if len(terms) > h and h >= len(c) + 1:
+        update = _rank_one_update_terms(sign * C_[0], B)
+        if update is not None:
+            terms = update
     if len(terms) > h and net.bias and d0 == 2 and h >= 3:
         shifted = _shifted_terms(sign * C_[0], B)
         if shifted is None:
@@ -209,7 +311,7 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
 def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
     """Is f in the real neuromanifold of one hidden layer with c z^2 and two outputs? With d0
     neurons and no biases by the pencil's eigenvalues (ValueError near a repeated eigenvalue or a
-    singular pencil); with floor(3d / 2) neurons or more by building a preimage. Else None."""
+    singular pencil); with d + 1 neurons or more by building a preimage. Else None."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None

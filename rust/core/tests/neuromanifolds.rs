@@ -185,16 +185,20 @@ fn real_filling_of_waring_decompositions() {
         ("poly:1,3,4^3+bias", true),
         ("poly:2,9,2^3+bias", true),
         ("poly:3,9,3^2+bias", true),
-        // pencils of quadratic forms in d variables (d0 + 1 with biases): floor(3d / 2)
-        // neurons; on two inputs with biases three
+        // pencils of quadratic forms in d variables (d0 + 1 with biases): d + 1 neurons (and
+        // floor(3d / 2), the same for d <= 3); on two inputs with biases three
         ("poly:3,4,2^2", true),
         ("poly:4,6,2^2", true),
         ("poly:5,7,2^2", true),
+        ("poly:4,5,2^2", true),
+        ("poly:6,7,2^2", true),
+        ("poly:1,1,2^2", true),
         ("poly:2,4,2^2+bias", true),
         ("poly:3,6,2^2+bias", true),
+        ("poly:3,5,2^2+bias", true),
         ("poly:2,3,2^2+bias", true),
         ("poly:3,3,2^2", false),
-        ("poly:4,5,2^2", false),
+        ("poly:6,6,2^2", false),
         ("poly:3,4,2^2+bias", false),
         // quadrics with one neuron fewer than monomials and at most A1 - 2 outputs
         ("poly:3,5,3^2", true),

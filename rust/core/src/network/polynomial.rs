@@ -138,7 +138,12 @@ impl Family for PolynomialNetwork {
             // (else -C). q neurons along C's negative eigenvectors make that member definite, and
             // a pencil with a definite member is diagonalized by one congruence (d neurons): so
             // floor(3d / 2) neurons reach every pencil outside the null set of singular ones.
-            if *outputs == 2 && *h >= 3 * d / 2 {
+            // d + 1 do too: one neuron (0, a) w w^T turns det(B - mu C) = p into p - a q with
+            // q = w^T adj(B - mu C) w, which can be any real polynomial of degree d - 1 vanishing
+            // at the real eigenvalues (partial fractions over the eigenvectors); one with d - 1
+            // distinct real roots leaves d distinct real eigenvalues for a large |a|, and a
+            // congruence the rest (``_voronoi_pencils`` builds them).
+            if *outputs == 2 && (*h >= 3 * d / 2 || *h > d) {
                 return Some(true);
             }
             // two outputs on two inputs with biases: three neurons, as the output biases shift
