@@ -61,10 +61,22 @@ for spec in ("poly:2,2,3^2", "poly:2,2,5^2"):
     print(spec, est, "cone:", cone)
     assert est.exhaustive and est.ci95[0] < cone < est.ci95[1]
 # Pencils of quadratic forms (z^2, d0 neurons, two outputs) are in M when their eigenvalues are
-# real; floor(3 d0 / 2) neurons reach every pencil (a member made definite, then one congruence).
+# real; d0 + 1 neurons reach every pencil (one rank-one neuron makes the eigenvalues real, then
+# one congruence).
 pencils = nm.parse("poly:3,3,2^2")
 print(nm.voronoi_mc(pencils, "boundary", 100_000, seed=1, progress=False))
-print(nm.voronoi_mc(nm.parse("poly:3,4,2^2"), "boundary", 1000, progress=False))  # certified: M fills
+print(nm.voronoi_mc(nm.parse("poly:4,5,2^2"), "boundary", 1000, progress=False))  # certified: M fills
+# Ternary cubics are sums of four real cubes (apolarity), so four neurons fill that space, and
+# contains() builds the cubes. With biases, polynomials in one variable are decided by their
+# derivative: a quartic of two neurons is outside M exactly when f' has three real roots.
+cubics = nm.parse("poly:3,4,1^3")
+print(cubics.contains(np.random.default_rng(0).standard_normal(10)), nm.voronoi_mc(cubics, "boundary", 1000, progress=False))
+quartics = nm.parse("poly:1,2,1^4+bias")
+U = np.random.default_rng(3).standard_normal((5000, 5))  # coefficients of 1, x, ..., x^4
+derivative_real = np.array([np.isreal(np.roots((u[1:] * np.arange(1, 5))[::-1])).all() for u in U])
+outside = np.array([not quartics.contains(u) for u in U])
+print("quartics outside M:", outside.mean(), "with three real critical points:", derivative_real.mean())
+assert np.array_equal(outside, derivative_real)
 
 # 4. A ReLU network is seen through its values at input points. With one hidden layer and one
 # output its image is a finite union of polyhedral cones, so nearest points are exact: here the
