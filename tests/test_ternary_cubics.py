@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._ternary_cubics import ConstantPencil, _discriminant, apolar_net, constant_pencil, cubes, cubic_tensor, four_cubes, real_flexes, ternary_cubic_preimage
+from neuromanifold._conic_pencils import discriminant_cubic, real_flexes
+from neuromanifold._ternary_cubics import ConstantPencil, apolar_net, constant_pencil, cubes, cubic_tensor, four_cubes, ternary_cubic_preimage
 from neuromanifold._voronoi_membership import Membership
 from neuromanifold._voronoi_networks import NetworkJob, _exact_edge
 
@@ -140,7 +141,7 @@ def test_flex_tangents_meet_the_discriminant_at_the_flex_only(seed: int) -> None
     N = apolar_net(cubic_tensor(net, f))
     # the net annihilates f: sum_ij Q_ij T_ijk = 0
     np.testing.assert_allclose(np.einsum("nij,ijk->nk", N, cubic_tensor(net, f)), 0.0, atol=1e-12 * np.abs(f).max())
-    D = _discriminant(N)
+    D = discriminant_cubic(N)
     s = np.random.default_rng(seed + 1).standard_normal(3)
     np.testing.assert_allclose(np.einsum("ijk,i,j,k->", D, s, s, s), np.linalg.det(np.einsum("s,sij->ij", s, N)), rtol=1e-9, atol=1e-14)
     flexes = real_flexes(D)

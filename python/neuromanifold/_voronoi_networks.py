@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
+from ._conic_pencils import orthogonal_pencil, orthogonal_pencil_available
 from ._ternary_cubics import constant_pencil, constant_pencil_available
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
@@ -212,7 +213,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons; on one input with biases of the derivative), the eigenvalues of pencils of quadratic forms (z^2, d0
     neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
-    conics through the constant's point (cubics with three neurons and biases), real membership
+    conics through the constant's point (cubics with three neurons and biases) or orthogonal to
+    the outputs (quadratic forms in three variables), real membership
     when M fills the ambient space, the tangential variety of two merging neurons with z^k
     ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
@@ -227,6 +229,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return hyperplane_edge  # the smallest eigenvectors of one (k + 1) x (k + 1) matrix
     if constant_pencil_available(net, dim) is None:
         return constant_pencil  # one binary cubic's discriminant
+    if orthogonal_pencil_available(net, dim) is None:
+        return orthogonal_pencil  # the same for the conics orthogonal to the outputs
     if membership_available(net, dim) is None:
         return membership
     if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
@@ -266,6 +270,7 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         (pencil_available, pencil_edge),
         (hyperplane_available, hyperplane_edge),
         (constant_pencil_available, constant_pencil),
+        (orthogonal_pencil_available, orthogonal_pencil),
         (membership_available, membership),
     ]
     for available, decider in deciders:

@@ -176,8 +176,10 @@ class Network(_Parametrized):
         with d + 1 neurons or more, and for ternary cubics (z^3, one output, three inputs
         or two with biases) with four neurons or more by building four real cubes (ValueError
         too close to a singular cubic) and with three neurons and biases by the real base points
-        of the pencil of conics through the constant's point. Raises NotImplementedError for
-        other architectures.
+        of the pencil of conics through the constant's point; for z^2 on quadratic forms in three
+        variables by the real base points of the pencil of conics orthogonal to the outputs
+        ((3, 4, 4), or (2, 3, 3) with biases) and by building a preimage ((3, h >= 4, 3)).
+        Raises NotImplementedError for other architectures.
         """
         arr = v.real(f, "f")
         if arr.shape != (self.ambient_dim,):
@@ -239,11 +241,12 @@ class PolynomialNetwork(Network):
         super().__init__(_core.Network.polynomial(list(self.widths), list(self.activation), self.bias))
 
     def _membership(self, f: npt.NDArray[np.float64], tol: float) -> bool | None:
-        from ._ternary_cubics import ternary_cubic_membership  # (they import this module)
+        from ._conic_pencils import conic_membership  # (they import this module)
+        from ._ternary_cubics import ternary_cubic_membership
         from ._voronoi_pencils import pencil_membership
         from ._voronoi_real_rank import waring_membership
 
-        for membership in (waring_membership, pencil_membership, ternary_cubic_membership):
+        for membership in (waring_membership, pencil_membership, ternary_cubic_membership, conic_membership):
             decided = membership(self, f, tol)
             if decided is not None:
                 return decided

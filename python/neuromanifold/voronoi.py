@@ -599,7 +599,10 @@ def voronoi_mc(
     fewer than the monomials, one input with biases and k - 1 neurons: the edge is hit when the
     smallest eigenvector of sum u_i u_i^T is the normal of no hyperplane spanned by real powers),
     for cubics in two variables of three neurons with z^3 and biases (the data whose pencil of
-    apolar conics through the constant's point has non-real base points), for polynomial MLPs with z^k that fill the ambient space with finite
+    apolar conics through the constant's point has non-real base points), for z^2 on quadratic
+    forms in three variables with four neurons and four outputs, or three of each with biases
+    (the data whose pencil of conics orthogonal to the outputs has non-real base points), for
+    polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
     preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
     tangential variety of the two neurons merging), else multistart). A subnetwork of the dimension of M is no singular

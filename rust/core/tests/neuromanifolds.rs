@@ -157,6 +157,9 @@ fn real_filling_of_waring_decompositions() {
     }
     // not decided by these rules
     assert_eq!(dimension(&net("poly:2,3,1^3+bias"), 1).unwrap().filling, Some(false));
+    // quadratic forms in three variables whose orthogonal conics form one pencil
+    assert_eq!(dimension(&net("poly:3,4,4^2"), 1).unwrap().filling, Some(false));
+    assert_eq!(dimension(&net("poly:2,3,3^2+bias"), 1).unwrap().filling, Some(false));
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
     // quadratic forms in (x, 1) with a free constant term: h >= d0 squares of affine forms
     for d in 1..=3usize {
@@ -205,7 +208,9 @@ fn real_filling_of_waring_decompositions() {
         ("poly:3,5,4^2", true),
         ("poly:4,9,8^2", true),
         ("poly:3,5,5^2", false),
-        ("poly:3,4,3^2", false),
+        ("poly:3,4,3^2", true),
+        ("poly:3,6,3^2", true),
+        ("poly:3,3,3^2", false),
         // with biases, two neurons fewer than monomials and at most A1 - 2 outputs
         ("poly:2,4,3^2+bias", true),
         ("poly:2,4,4^2+bias", true),

@@ -126,7 +126,7 @@ impl Family for PolynomialNetwork {
         // One hidden layer with c z^2: with biases, (w.x + b)^2 is the square of a linear form in
         // (x, 1), so the outputs are quadratic forms in d = d0 + 1 variables (the output biases
         // add to their constant terms); without, in d = d0.
-        if let ([d0, h, outputs @ (1 | 2)], Some(2)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
+        if let ([d0, h, outputs @ 1..=4], Some(2)) = (self.widths.as_slice(), self.activation.monomial_degree()) {
             let d = d0 + usize::from(self.bias);
             // one output: a real symmetric matrix of rank <= h is a sum of h signed squares, and
             // with biases the constant term makes the rank of S - c E_00 drop to d0 for one real c
@@ -145,6 +145,22 @@ impl Family for PolynomialNetwork {
             // congruence the rest (``_voronoi_pencils`` builds them).
             if *outputs == 2 && (*h >= 3 * d / 2 || *h > d) {
                 return Some(true);
+            }
+            // Quadratic forms in three variables: the outputs lie in the span of the neurons'
+            // squares (and the constant's) exactly when the conics orthogonal to them hold the
+            // conics through the neurons' points (and the constant's). Three outputs, four neurons:
+            // that is a pencil with four real base points inside a net of conics, which almost
+            // every net holds (a line through a real flex of its discriminant cubic,
+            // ``_conic_pencils``). Four outputs, or three with biases and three neurons: the
+            // orthogonal pencil itself, whose base points are non-real on an open set.
+            if !self.bias && *d0 == 3 && *h >= 4 && *outputs == 3 {
+                return Some(true);
+            }
+            if !self.bias && *d0 == 3 && *h == 4 && *outputs == 4 {
+                return Some(false);
+            }
+            if self.bias && *d0 == 2 && *h == 3 && *outputs == 3 {
+                return Some(false);
             }
             // two outputs on two inputs with biases: three neurons, as the output biases shift
             // the constant terms until the pencil has three distinct real eigenvalues
