@@ -15,7 +15,9 @@
    k neurons on binary forms of degree k by the hyperplane of powers: squares with three outputs
    (`poly:2,2,3^2`) against the tangential variety, cubes with three outputs (`poly:2,3,3^3`)
    against real membership, cubics in two variables of three neurons with biases
-   (`poly:2,3,1^3+bias`) by the pencil through the constant against real membership.
+   (`poly:2,3,1^3+bias`) by the pencil through the constant, four quadratic forms in three
+   variables (`poly:3,4,4^2`) by the orthogonal pencil, quartics in one variable with biases
+   (`poly:1,2,1^4+bias`) by their derivative's roots, against real membership.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000]
     (0 skips a part)
@@ -171,12 +173,15 @@ def closed_forms(samples: int) -> None:
     both decide: pencils
     of ternary quadrics by their eigenvalues (real membership before), k neurons on binary forms
     of degree k by the hyperplane of powers (the tangential variety, real membership before),
-    cubics in two variables of three neurons by the pencil through the constant (real
-    membership before)."""
+    cubics in two variables of three neurons by the pencil through the constant, quadratic
+    forms in three variables by the pencil orthogonal to the outputs, quartics in one variable
+    by the roots of their derivative (real membership before)."""
+    from neuromanifold._conic_pencils import OrthogonalPencil
     from neuromanifold._ternary_cubics import ConstantPencil
     from neuromanifold._voronoi_hyperplanes import HyperplaneOfPowers
     from neuromanifold._voronoi_membership import Membership
     from neuromanifold._voronoi_pencils import PencilMembership
+    from neuromanifold._voronoi_real_rank import DerivativeRealRank
     from neuromanifold._voronoi_tangent import tangent_edge
 
     cases = [
@@ -184,6 +189,8 @@ def closed_forms(samples: int) -> None:
         ("poly:2,2,3^2", "hyperplane of squares", HyperplaneOfPowers, "tangential variety", lambda net: tangent_edge(net, 0, {})),
         ("poly:2,3,3^3", "hyperplane of cubes", HyperplaneOfPowers, "real membership", lambda net: Membership(net, 0)),
         ("poly:2,3,1^3+bias", "pencil through the constant", ConstantPencil, "real membership", lambda net: Membership(net, 0)),
+        ("poly:3,4,4^2", "orthogonal pencil", OrthogonalPencil, "real membership", lambda net: Membership(net, 0)),
+        ("poly:1,2,1^4+bias", "roots of the derivative", DerivativeRealRank, "real membership", lambda net: Membership(net, 0)),
     ]
     before = nm.get_num_threads()
     print(f"\nEdges in closed form against homotopies, {samples} samples (closed forms: 100 times as many)\n")
