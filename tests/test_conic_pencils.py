@@ -108,6 +108,14 @@ def test_three_outputs_of_four_neurons_reach_every_triple(h: int, scale: float, 
     assert nm.dimension(net).filling is True
 
 
+def test_dependent_outputs_and_the_zero_function_are_in_m() -> None:
+    net = nm.parse("poly:3,4,3^2")
+    u = np.random.default_rng(0).standard_normal(net.ambient_dim)
+    u[6:12] = 2.0 * u[:6]  # two proportional outputs
+    assert net.contains(u) and net.contains(np.zeros(net.ambient_dim))
+    assert nm.parse("poly:3,4,4^2").contains(np.zeros(24))
+
+
 def test_three_outputs_of_four_neurons_are_certified() -> None:
     est = nm.voronoi_mc(nm.parse("poly:3,4,3^2"), "boundary", 100, progress=False)
     assert est.p == 0 and est.method == "certificate"

@@ -87,6 +87,18 @@ def test_d_plus_one_neurons_reach_every_pencil(d: int, bias: bool, generic: bool
     assert net.contains(u)
 
 
+def test_proportional_outputs_and_repeated_eigenvalues_are_reached() -> None:
+    # B = 2 C: every eigenvalue repeated; one congruence diagonalizes both (d0 + 1 neurons)
+    for spec in ("poly:4,5,2^2", "poly:5,6,2^2"):
+        net = nm.parse(spec)
+        q = np.random.default_rng(1).standard_normal(net.ambient_dim // 2)
+        u = np.concatenate([q, 2.0 * q])
+        theta = pencil_preimage(net, u)
+        assert theta is not None
+        np.testing.assert_allclose(net.mu(theta), u, atol=1e-9 * np.abs(u).max())
+        assert net.contains(u)
+
+
 @given(scale=st.floats(0.1, 10.0), seed=st.integers(0, 2**32 - 1))
 def test_three_neurons_with_biases_reach_every_pair_of_quadratics_in_two_variables(scale: float, seed: int) -> None:
     # the output biases shift the constant terms until the pencil in (x, y, 1) has three distinct

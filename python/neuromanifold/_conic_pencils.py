@@ -304,10 +304,7 @@ def net_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDAr
         return None
     basis = conic_basis()
     Q = np.einsum("mij,qij->mq", quadratic_forms(net, np.asarray(f, dtype=np.float64)[None, :])[0], basis)
-    _, sv, Vt = np.linalg.svd(Q)
-    if sv[2] <= 1e-9 * max(sv[0], 1e-300):
-        return None  # dependent outputs: a pencil's worth of room, not this construction
-    N = np.einsum("nq,qij->nij", Vt[3:], basis)
+    N = np.einsum("nq,qij->nij", np.linalg.svd(Q)[2][3:], basis)  # a net orthogonal to the outputs (dependent ones too)
     best: tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
     for A in real_base_point_sets(N):
         squares = np.einsum("ni,nj,qij->nq", A, A, basis)  # (4, 6)
@@ -342,6 +339,8 @@ def conic_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: fl
     shape = _orthogonal_shape(net)
     if shape is None or shape[0] != 3 or shape[2] != 3 or shape[3] or shape[1] < 4:
         return None
+    if not np.any(f):
+        return True  # the zero function: all output weights 0
     theta = net_preimage(net, f)
     if theta is not None and np.linalg.norm(net.mu(theta) - f) <= 1e3 * tol * max(np.linalg.norm(f), 1.0):
         return True

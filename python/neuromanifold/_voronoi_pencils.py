@@ -174,7 +174,13 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
     mu, V = np.linalg.eig(np.linalg.solve(C, B))
     gamma = np.einsum("ik,ij,jk->k", V, C, V)  # v_k^T C v_k (the transpose, not the adjoint)
     real = np.abs(mu.imag) <= 1e-9 * (1.0 + np.abs(mu))
-    upper = np.flatnonzero(mu.imag > 0) if not real.all() else np.zeros(0, dtype=np.int64)
+    if real.all():  # one congruence does it, repeated eigenvalues too
+        W = _real_congruence(C, B)
+        if W is None:
+            return None
+        D1, D2, rows = W.T @ C @ W, W.T @ B @ W, np.linalg.inv(W)
+        return [((D1[j, j], D2[j, j]), rows[j]) for j in range(d)]
+    upper = np.flatnonzero(mu.imag > 0)
     centre = mu.real[~real]
     spread = (np.ptp(centre) if len(centre) else 0.0) + np.abs(mu.imag).max() + 1e-300
     best: tuple[float, list[Any]] | None = None
@@ -196,19 +202,12 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
             partner = np.argmin(np.abs(mu - mu[k].conj()))
             t[partner] = t[k].conj()
         w = np.linalg.solve(V.T, t).real
-        # no complex eigenvalues: w = 0, one congruence does it
-        scales = np.concatenate([np.logspace(-2, 6, 25), -np.logspace(-2, 6, 25)]) if len(upper) else np.zeros(1)
-        for a in scales * np.abs(B).max() / max(float(w @ w), 1e-300):
+        for a in np.concatenate([np.logspace(-2, 6, 25), -np.logspace(-2, 6, 25)]) * np.abs(B).max() / max(float(w @ w), 1e-300):
             B1 = B - a * np.outer(w, w)
-            lam, W = np.linalg.eig(np.linalg.solve(C, B1))
-            if (np.abs(lam.imag) > 1e-9 * (1.0 + np.abs(lam))).any():
+            W = _real_congruence(C, B1)
+            if W is None:
                 continue
-            angles = np.sort(np.arctan(lam.real))
-            gap = float(np.minimum(np.diff(angles).min(initial=np.pi), angles[0] + np.pi - angles[-1]))
-            if gap < 1e-6:
-                continue
-            W = W.real
-            D1, D2 = W.T @ C @ W, W.T @ B1 @ W  # diagonal: distinct real eigenvalues
+            D1, D2 = W.T @ C @ W, W.T @ B1 @ W  # diagonal
             rows = np.linalg.inv(W)
             terms = [((D1[j, j], D2[j, j]), rows[j]) for j in range(d)] + [((0.0, a), w)]
             # the best conditioned: the least residual of the rebuilt pencil (a large a cancels)
@@ -222,6 +221,23 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
     if residual > 1e-8 * np.abs(np.stack([C, B])).max():
         return None
     return terms
+
+
+def _real_congruence(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+    """W with W^T C W and W^T B W diagonal when the eigenvalues of C^-1 B are real (C
+    nonsingular, the pencil diagonalizable), else None. Eigenvectors of distinct eigenvalues are
+    C-orthogonal; within a repeated one (B = lambda C there) C is diagonalized by eigh."""
+    lam, V = np.linalg.eig(np.linalg.solve(C, B))
+    if (np.abs(lam.imag) > 1e-9 * (1.0 + np.abs(lam))).any():
+        return None
+    order = np.argsort(lam.real)
+    lam, V = lam.real[order], V.real[:, order]
+    cuts = np.flatnonzero(np.diff(lam) > 1e-8 * (1.0 + np.abs(lam[1:]))) + 1
+    columns = []
+    for group in np.split(np.arange(len(lam)), cuts):
+        basis = np.linalg.qr(V[:, group])[0]
+        columns.append(basis @ np.linalg.eigh(basis.T @ C @ basis)[1])
+    return np.hstack(columns)
 
 
 def _polished(terms: list[Any], target: npt.NDArray[np.float64]) -> tuple[float, list[Any]]:
