@@ -11,13 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_ternary_cubics import conics_through
+from test_ternary_cubics import conics_through, decides_as_the_homotopy_membership
 from test_voronoi_pencils import coefficients
 
 import neuromanifold as nm
 from neuromanifold._conic_pencils import OrthogonalPencil, conic_basis, net_preimage, orthogonal_pencil, real_base_points
-from neuromanifold._voronoi_membership import Membership
-from neuromanifold._voronoi_networks import NetworkJob, _exact_edge
 
 
 def general_points(count: int, conjugate_pairs: int, with_constant: bool, rng: np.random.Generator) -> np.ndarray:
@@ -51,14 +49,7 @@ def outputs_from_points(P: np.ndarray, outputs: int, rng: np.random.Generator) -
 @pytest.mark.parametrize("spec", ["poly:3,4,4^2", "poly:2,3,3^2+bias"])
 def test_the_orthogonal_pencil_decides_as_the_homotopy_membership(spec: str) -> None:
     net = nm.parse(spec)
-    assert _exact_edge(net, net.ambient_dim, "auto") is orthogonal_pencil
-    assert nm.dimension(net).filling is False
-    U = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, 300, "auto", 300).samples(0)
-    by_pencil = OrthogonalPencil(net).decide(U)
-    by_homotopy = Membership(net, 3).decide(U, 0)
-    assert (by_pencil >= 0).all() and (by_homotopy >= 0).all()
-    assert np.array_equal(by_pencil, by_homotopy)
-    assert 0 < by_pencil.sum() < len(U)
+    decides_as_the_homotopy_membership(net, OrthogonalPencil(net), orthogonal_pencil, 300)
 
 
 @given(pairs=st.integers(0, 2), scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))

@@ -171,16 +171,22 @@ def test_three_neurons_are_not_decided_by_four_cubes() -> None:
         net.contains(np.ones(10))
 
 
+def decides_as_the_homotopy_membership(net: nm.PolynomialNetwork, decider: object, chosen: object, n: int) -> None:
+    """``decider`` is the exact edge "auto" chooses for ``net`` (which does not fill), and on n
+    samples its decisions are the homotopy membership's, all decided, both kinds occurring."""
+    assert _exact_edge(net, net.ambient_dim, "auto") is chosen
+    assert nm.dimension(net).filling is False
+    U = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, n, "auto", n).samples(0)
+    by_closed_form = decider.decide(U)  # type: ignore[attr-defined]
+    by_homotopy = Membership(net, 3).decide(U, 0)
+    assert (by_closed_form >= 0).all() and (by_homotopy >= 0).all()
+    assert np.array_equal(by_closed_form, by_homotopy)
+    assert 0 < by_closed_form.sum() < len(U)  # both kinds occur
+
+
 def test_the_pencil_through_the_constant_decides_as_the_homotopy_membership() -> None:
     net = nm.parse("poly:2,3,1^3+bias")
-    assert _exact_edge(net, net.ambient_dim, "auto") is constant_pencil
-    assert nm.dimension(net).filling is False
-    U = NetworkJob.create(net, "boundary", nm.Gaussian(), 3, 400, "auto", 400).samples(0)
-    by_pencil = ConstantPencil(net).decide(U)
-    by_homotopy = Membership(net, 3).decide(U, 0)
-    assert (by_pencil >= 0).all() and (by_homotopy >= 0).all()
-    assert np.array_equal(by_pencil, by_homotopy)
-    assert 0 < by_pencil.sum() < len(U)  # both kinds occur
+    decides_as_the_homotopy_membership(net, ConstantPencil(net), constant_pencil, 400)
 
 
 @given(conjugate=st.booleans(), beta=st.floats(-3.0, 3.0), scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))

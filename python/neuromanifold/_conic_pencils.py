@@ -41,6 +41,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.linalg
 
+from ._voronoi_membership import decided_membership
+from ._voronoi_pencils import quadratic_forms
 from .architectures import PolynomialNetwork
 
 REAL = 1e-8  # relative imaginary part of a real flex or a real singular member
@@ -274,8 +276,6 @@ class OrthogonalPencil:
         self.basis = conic_basis()
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
-        from ._voronoi_pencils import quadratic_forms  # (it imports the architectures)
-
         Q = quadratic_forms(self.net, np.asarray(U, dtype=np.float64))  # (B, m, 3, 3)
         Q = Q / np.maximum(np.linalg.norm(Q, axis=(2, 3), keepdims=True), 1e-300)
         conditions = np.einsum("bmij,qij->bmq", Q, self.basis)  # trace pairings with the basis
@@ -297,8 +297,6 @@ def net_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDAr
     """Real parameters of (3, h, 3) with z^2 and h >= 4 (no biases) with mu = f: four real
     points spanning the outputs by their squares, the base points of a pencil in the net
     orthogonal to the outputs (the module's docstring); None if none is found clearly."""
-    from ._voronoi_pencils import quadratic_forms  # (it imports the architectures)
-
     shape = _orthogonal_shape(net)
     if shape is None or shape[0] != 3 or shape[2] != 3 or shape[3] or shape[1] < 4:
         return None
@@ -330,12 +328,7 @@ def conic_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: fl
     points of the pencil orthogonal to the outputs (ValueError when too close to tell); for
     (3, h >= 4, 3) by building a preimage; else None."""
     if orthogonal_pencil_available(net, 0) is None:
-        if not np.any(f):
-            return True  # the zero function: all output weights 0
-        decision = OrthogonalPencil(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
-        if decision < 0:
-            raise ValueError(f"{net.spec}: f is too close to outputs whose orthogonal pencil has a repeated base point to decide")
-        return bool(decision == 0)
+        return decided_membership(OrthogonalPencil(net), net, f, "outputs whose orthogonal pencil has a repeated base point")
     shape = _orthogonal_shape(net)
     if shape is None or shape[0] != 3 or shape[2] != 3 or shape[3] or shape[1] < 4:
         return None

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._conic_pencils import conic_basis, real_base_point_sets, real_base_points
+from ._voronoi_membership import decided_membership
 from .architectures import PolynomialNetwork
 
 CONE = 1e-9  # smallest over largest singular value of f's second derivatives: f is a cone (binary)
@@ -69,9 +70,10 @@ class ConstantPencil:
     def __init__(self, net: PolynomialNetwork) -> None:
         self.net = net
         self.basis = conic_basis()
+        self.entries = _tensor_entries(net)
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
-        T = cubic_tensors(self.net, U)
+        T = cubic_tensors(self.net, U, self.entries)
         conditions = np.einsum("qij,bijk->bkq", self.basis, T)  # (B, 3, 6): Q(d) f = 0
         scale = np.linalg.norm(conditions, axis=(1, 2))[:, None] / np.sqrt(3)
         at_e = np.broadcast_to(self.basis[:, 2, 2] * scale, (len(U), 6))[:, None, :]  # Q_ee = 0
@@ -102,10 +104,12 @@ def _tensor_entries(net: PolynomialNetwork) -> tuple[npt.NDArray[np.int64], npt.
     return columns, 1.0 / _multinomials(E)[columns]
 
 
-def cubic_tensors(net: PolynomialNetwork, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def cubic_tensors(
+    net: PolynomialNetwork, U: npt.NDArray[np.float64], entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
+) -> npt.NDArray[np.float64]:
     """The symmetric tensors (B, 3, 3, 3) with f(x) = sum T_ijk x_i x_j x_k for the rows f of U
-    (x = (x, 1) with biases)."""
-    columns, weights = _tensor_entries(net)
+    (x = (x, 1) with biases); ``entries``: ``_tensor_entries(net)``, once for many calls."""
+    columns, weights = _tensor_entries(net) if entries is None else entries
     return (np.asarray(U, dtype=np.float64)[:, columns] * weights).reshape(len(U), 3, 3, 3)
 
 
@@ -204,12 +208,7 @@ def ternary_cubic_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64],
     pencil through the constant's point (ValueError near a repeated base point); None for other
     networks."""
     if constant_pencil_available(net, 0) is None:
-        if not np.any(f):
-            return True  # the zero function: all output weights 0
-        decision = ConstantPencil(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
-        if decision < 0:
-            raise ValueError(f"{net.spec}: f is too close to a cubic with a repeated base point of its pencil through the constant to decide")
-        return bool(decision == 0)
+        return decided_membership(ConstantPencil(net), net, f, "a cubic with a repeated base point of its pencil through the constant")
     if not ternary_cubic_network(net):
         return None
     if not np.any(f) or apolar_net(cubic_tensor(net, f)) is None:

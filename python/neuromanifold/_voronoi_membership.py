@@ -147,6 +147,17 @@ def endpoints_in_spares(
             break
 
 
+def decided_membership(decider: Any, net: PolynomialNetwork, f: npt.NDArray[np.float64], undecided: str) -> bool:
+    """f in M by one sample's decision (0: in M) of an exact decider; the zero function is in M
+    (all output weights 0); ValueError naming ``undecided`` when the decider cannot tell."""
+    if not np.any(f):
+        return True
+    decision = decider.decide(np.asarray(f, dtype=np.float64)[None, :])[0]
+    if decision < 0:
+        raise ValueError(f"{net.spec}: f is too close to {undecided} to decide")
+    return bool(decision == 0)
+
+
 def membership(net: Any, seed: int, cache: dict[str, Any]) -> Membership:
     if "membership" not in cache:
         cache["membership"] = Membership(net, seed)

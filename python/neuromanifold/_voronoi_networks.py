@@ -208,6 +208,19 @@ def _spanned_hyperplanes(net: Network) -> str:
     )
 
 
+# Exact deciders of real membership, which decide the edge where M fills: closed forms first
+# (roots, eigenvalues, discriminants: no homotopies, any fibers), then real preimages by homotopy.
+_MEMBERSHIP_DECIDERS: list[tuple[Callable[[Any, int], str | None], Callable[[Any, int, dict[str, Any]], Any]]] = [
+    (real_rank_available, real_rank),  # binary forms
+    (derivative_rank_available, derivative_real_rank),  # the same on the derivative (one input with biases)
+    (pencil_available, pencil_edge),  # pencils' eigenvalues
+    (hyperplane_available, hyperplane_edge),  # the smallest eigenvectors of one matrix
+    (constant_pencil_available, constant_pencil),  # one binary cubic's discriminant
+    (orthogonal_pencil_available, orthogonal_pencil),  # the same for conics orthogonal to the outputs
+    (membership_available, membership),
+]
+
+
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
@@ -219,20 +232,9 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None
-    if real_rank_available(net, dim) is None:
-        return real_rank  # roots, not homotopies (and any fibers)
-    if derivative_rank_available(net, dim) is None:
-        return derivative_real_rank  # the same on the derivative (one input with biases)
-    if pencil_available(net, dim) is None:
-        return pencil_edge  # eigenvalues, not homotopies
-    if hyperplane_available(net) is None:
-        return hyperplane_edge  # the smallest eigenvectors of one (k + 1) x (k + 1) matrix
-    if constant_pencil_available(net, dim) is None:
-        return constant_pencil  # one binary cubic's discriminant
-    if orthogonal_pencil_available(net, dim) is None:
-        return orthogonal_pencil  # the same for the conics orthogonal to the outputs
-    if membership_available(net, dim) is None:
-        return membership
+    for available, decider in _MEMBERSHIP_DECIDERS:
+        if available(net, dim) is None:
+            return decider
     if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
         return tangent_edge
     return None
@@ -264,16 +266,7 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if part.network._core.dimension(seed)["filling"] is True:
         return _every_point, part.network  # the part is all of M
-    deciders = [
-        (real_rank_available, real_rank),
-        (derivative_rank_available, derivative_real_rank),
-        (pencil_available, pencil_edge),
-        (hyperplane_available, hyperplane_edge),
-        (constant_pencil_available, constant_pencil),
-        (orthogonal_pencil_available, orthogonal_pencil),
-        (membership_available, membership),
-    ]
-    for available, decider in deciders:
+    for available, decider in _MEMBERSHIP_DECIDERS:
         if available(part.network, part.dim) is None:
             return decider, part.network
     return None
