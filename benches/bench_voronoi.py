@@ -18,8 +18,11 @@
    (`poly:2,3,1^3+bias`) by the pencil through the constant, four quadratic forms in three
    variables (`poly:3,4,4^2`) by the orthogonal pencil, quartics in one variable with biases
    (`poly:1,2,1^4+bias`) by their derivative's roots, against real membership.
+5. Edges in closed form where only local searches existed: pencils of quadratic polynomials
+   with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
+   against the multistart local searches (an upper bound), same samples.
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200]
     (0 skips a part)
 """
 
@@ -220,12 +223,38 @@ def closed_forms(samples: int) -> None:
         nm.set_num_threads(before)
 
 
+def closed_forms_against_local_searches(samples: int) -> None:
+    """Edges whose fibers are positive-dimensional (no real membership by homotopies): the
+    tangents' cofactors against multistart local searches on the same samples (one chunk, the
+    same seed), 2 threads; the closed form's throughput on 100 times as many."""
+    before = nm.get_num_threads()
+    print(f"\nEdges in closed form against local searches, {samples} samples (closed forms: 100 times as many), 2 threads\n")
+    print("| variety | closed form | samples/s | hits | local searches | samples/s | hits (upper bound) | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        nm.set_num_threads(2)
+        for spec in ("poly:3,4,2^2+bias", "poly:4,5,2^2+bias"):
+            net = nm.parse(spec)
+            exact = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples)
+            t0 = time.perf_counter()
+            nm.voronoi_mc(net, "boundary", 100 * samples, seed=0, progress=False, chunk_size=samples)
+            fast = 100 * samples / (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            local = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples, method="multistart")
+            slow = samples / (time.perf_counter() - t0)
+            assert exact.exhaustive and not local.exhaustive
+            print(f"| {spec} | tangents' cofactors | {_rate(fast)} | {exact.hits} | multistart | {_rate(slow)} | {local.hits} | {fast / slow:,.0f}x |")
+    finally:
+        nm.set_num_threads(before)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
     ap.add_argument("--mlp-samples", type=lambda x: int(float(x)), default=10_000)
     ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
+    ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -237,6 +266,8 @@ def main() -> None:
         networks(args.network_samples)
     if args.closed_form_samples:
         closed_forms(args.closed_form_samples)
+    if args.local_samples:
+        closed_forms_against_local_searches(args.local_samples)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ for spec in ("poly:2,2,3^2", "poly:2,2,5^2"):
 pencils = nm.parse("poly:3,3,2^2")
 print(nm.voronoi_mc(pencils, "boundary", 100_000, seed=1, progress=False))
 print(nm.voronoi_mc(nm.parse("poly:4,5,2^2"), "boundary", 1000, progress=False))  # certified: M fills
+# With biases the output biases shift the constant terms of the pencil in (x, 1); d0 + 1 neurons
+# reach it when some shift makes its eigenvalues real. On three inputs not every pencil has one:
+# the tangents' cofactors decide it, and contains() builds the neurons where it does.
+shifted = nm.parse("poly:3,4,2^2+bias")
+print(nm.dimension(shifted).filling, nm.voronoi_mc(shifted, "boundary", 20_000, seed=1, progress=False))
 # Ternary cubics are sums of four real cubes (apolarity), so four neurons fill that space, and
 # contains() builds the cubes. With biases, polynomials in one variable are decided by their
 # derivative: a quartic of two neurons is outside M exactly when f' has three real roots.

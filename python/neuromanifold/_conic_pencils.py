@@ -42,7 +42,7 @@ import numpy.typing as npt
 import scipy.linalg
 
 from ._voronoi_membership import decided_membership
-from ._voronoi_pencils import quadratic_forms
+from ._quadratic_forms import quadratic_forms
 from .architectures import PolynomialNetwork
 
 REAL = 1e-8  # relative imaginary part of a real flex or a real singular member

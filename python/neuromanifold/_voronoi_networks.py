@@ -31,6 +31,7 @@ import numpy.typing as npt
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
 from ._conic_pencils import orthogonal_pencil, orthogonal_pencil_available
+from ._shifted_pencils import shifted_pencil, shifted_pencil_available
 from ._ternary_cubics import constant_pencil, constant_pencil_available
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
 from ._voronoi_membership import membership, membership_available
@@ -214,6 +215,7 @@ _MEMBERSHIP_DECIDERS: list[tuple[Callable[[Any, int], str | None], Callable[[Any
     (real_rank_available, real_rank),  # binary forms
     (derivative_rank_available, derivative_real_rank),  # the same on the derivative (one input with biases)
     (pencil_available, pencil_edge),  # pencils' eigenvalues
+    (shifted_pencil_available, shifted_pencil),  # the same after the best shift of the constants
     (hyperplane_available, hyperplane_edge),  # the smallest eigenvectors of one matrix
     (constant_pencil_available, constant_pencil),  # one binary cubic's discriminant
     (orthogonal_pencil_available, orthogonal_pencil),  # the same for conics orthogonal to the outputs
@@ -225,7 +227,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons; on one input with biases of the derivative), the eigenvalues of pencils of quadratic forms (z^2, d0
-    neurons, two outputs), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
+    neurons, two outputs; with biases and d0 + 1 neurons on three or four inputs, after the best
+    shift of the constant terms), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
     conics through the constant's point (cubics with three neurons and biases) or orthogonal to
     the outputs (quadratic forms in three variables), real membership
     when M fills the ambient space, the tangential variety of two merging neurons with z^k

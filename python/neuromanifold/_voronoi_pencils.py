@@ -17,9 +17,9 @@ q / p = w^T (B - mu C)^-1 w = sum_k (v_k^T w)^2 / (gamma_k (mu_k - mu)), so any 
 at real mu_k and the square roots of the residues of q / p at the conjugate pairs (partial
 fractions). Take q with d - 1 distinct real roots: for a large |a|, p - a q has d - 1 real roots
 near q's and one near infinity, and (C, B - a w w^T) is diagonalized by one congruence
-(``_rank_one_update_terms``). With biases on two inputs three neurons suffice: the output
-biases shift the constant terms until the 3 x 3 pencil has three distinct real eigenvalues
-(``_shifted_terms``).
+(``_rank_one_update_terms``). With biases d0 + 1 neurons suffice on one or two inputs: the
+output biases shift the constant terms until the pencil has d distinct real eigenvalues; on
+three or four inputs an open set of pencils admits no such shift (``_shifted_pencils``).
 
 Membership with h = d0 neurons and no biases (M fills the space of pencils, of dimension
 d0 (d0 + 1), with finite fibers). If (Q1, Q2) = W^T (D1, D2) W has a nonsingular member C,
@@ -39,10 +39,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._quadratic_forms import polished, quadratic_forms, real_congruence, reference_members
+from ._voronoi_membership import decided_membership
+from ._shifted_pencils import ShiftedPencil, shifted_pencil_available, shifted_terms
 from ._voronoi_real_rank import COMPLEX_ROOT, DISTINCT, REAL_ROOT
 from .architectures import PolynomialNetwork
 
-MEMBERS = 8  # members tried as the reference C (angles k pi / MEMBERS): the best conditioned is used
 SINGULAR = 1e-8  # smallest over largest |eigenvalue| of the best member below this: no clear inverse
 
 
@@ -67,37 +69,6 @@ def pencil_available(net: object, dim: int) -> str | None:
     return None
 
 
-def quadratic_forms(net: PolynomialNetwork, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The symmetric matrices (B, outputs, d, d) of coefficient vectors U (B, A): x^T S x, with
-    biases in (x, 1) (the last variable is the constant 1)."""
-    d0 = net.widths[0]
-    d = d0 + int(net.bias)
-    E = np.asarray(net.monomials, dtype=np.int64)
-    if net.bias:
-        E = np.column_stack([E, 2 - E.sum(axis=1)])
-    U = np.asarray(U, dtype=np.float64).reshape(len(U), net.n_outputs, len(E))
-    S = np.zeros((len(U), net.n_outputs, d, d))
-    for col, e in enumerate(E):
-        i = np.flatnonzero(e)
-        if len(i) == 1:
-            S[:, :, i[0], i[0]] = U[:, :, col]
-        else:
-            S[:, :, i[0], i[1]] = S[:, :, i[1], i[0]] = U[:, :, col] / 2
-    return S
-
-
-def _reference_members(Q: npt.NDArray[np.float64]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For pencils Q (B, 2, d, d): the angle of the best conditioned of MEMBERS members, that
-    member C, and its ratio of smallest to largest |eigenvalue|."""
-    phi = np.arange(MEMBERS) * np.pi / MEMBERS
-    members = np.cos(phi)[None, :, None, None] * Q[:, None, 0] + np.sin(phi)[None, :, None, None] * Q[:, None, 1]
-    ev = np.abs(np.linalg.eigvalsh(members))
-    ratio = ev.min(axis=2) / np.maximum(ev.max(axis=2), 1e-300)
-    best = ratio.argmax(axis=1)
-    rows = np.arange(len(Q))
-    return phi[best], members[rows, best], ratio[rows, best]
-
-
 class PencilMembership:
     """Is u outside M (a pencil with a non-real eigenvalue)? 1: yes (the nearest point is on
     the edge), 0: no, -1: undecided (near a repeated eigenvalue or a singular pencil)."""
@@ -112,7 +83,7 @@ class PencilMembership:
         Q = quadratic_forms(self.net, U)
         # scaling an output is a change of basis of the pencil: the same membership
         Q = Q / np.maximum(np.linalg.norm(Q, axis=(2, 3), keepdims=True), 1e-300)
-        phi, C, ratio = _reference_members(Q)
+        phi, C, ratio = reference_members(Q)
         B = -np.sin(phi)[:, None, None] * Q[:, 0] + np.cos(phi)[:, None, None] * Q[:, 1]
         clear = ratio > SINGULAR
         lam = np.linalg.eigvals(np.linalg.solve(C[clear], B[clear]))
@@ -126,46 +97,6 @@ class PencilMembership:
         return out
 
 
-def _shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tuple[list[Any], tuple[float, float]] | None:
-    """Binary quadratics in (x, 1) with biases, as 3 x 3 pencils (C, B) (the constant last): real
-    shifts (g1, g2) of the constant terms that give (C - g1 E, B - g2 E) three distinct real
-    eigenvalues, then its three terms ((a, b), w) from one congruence, and the shifts; None if
-    no clear shift is found. det(lambda (C - g1 E) - (B - g2 E)) = p - (g1 lambda - g2) q with p
-    the pencil's determinant and q its 2 x 2 block's; with p = (alpha lambda + beta) q + s,
-    g1 = alpha - eps and g2 = t - beta leave (eps lambda + t) q + s, which has three real roots for
-    a small eps: one near -t / eps, and those of t q + s (near q's real roots for a large |t|,
-    near s's root and infinity for a small one when q has none)."""
-    grid = np.linspace(-2.0, 2.0, 4)
-    p = np.polyfit(grid, [np.linalg.det(x * C - B) for x in grid], 3)
-    q = np.polyfit(grid[:3], [np.linalg.det(x * C[:2, :2] - B[:2, :2]) for x in grid[:3]], 2)
-    quotient, rest = np.polydiv(p, q)
-    size = max(np.abs(p).max(), 1e-300)
-    steps = np.logspace(-6, 2, 33) * size
-    eps, t = (x.ravel() for x in np.meshgrid(np.concatenate([-steps, steps]), np.concatenate([-steps, steps])))
-    rest = np.pad(rest, (2 - len(rest), 0))
-    r = np.stack([eps * q[0], eps * q[1] + t * q[0], eps * q[2] + t * q[1] + rest[0], t * q[2] + rest[1]], axis=1)
-    companion = np.zeros((len(r), 3, 3))
-    companion[:, 0, :] = -r[:, 1:] / r[:, :1]
-    companion[:, [1, 2], [0, 1]] = 1.0
-    roots = np.linalg.eigvals(companion)
-    real = (np.abs(roots.imag) <= 1e-9 * (1 + np.abs(roots))).all(axis=1)
-    angles = np.sort(np.arctan(roots.real), axis=1)
-    gap = np.minimum(np.diff(angles, axis=1).min(axis=1), angles[:, 0] + np.pi - angles[:, -1])
-    gap[~real] = 0.0
-    best = int(gap.argmax())
-    if gap[best] < 1e-3:
-        return None
-    shift = (quotient[0] - eps[best], t[best] - quotient[1])
-    E = np.zeros_like(C)
-    E[-1, -1] = 1.0
-    C1, B1 = C - shift[0] * E, B - shift[1] * E
-    _, V = np.linalg.eig(np.linalg.solve(C1, B1))
-    V = V.real
-    D1, D2 = V.T @ C1 @ V, V.T @ B1 @ V  # diagonal: distinct real eigenvalues
-    rows = np.linalg.inv(V)
-    return [((D1[j, j], D2[j, j]), rows[j]) for j in range(3)], shift
-
-
 def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> list[Any] | None:
     """d + 1 terms ((a, b), w) of a pencil (C, B) with C nonsingular and distinct eigenvalues
     (the module's docstring): one term (0, a) w w^T leaves (C, B - a w w^T) with d distinct
@@ -175,7 +106,7 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
     gamma = np.einsum("ik,ij,jk->k", V, C, V)  # v_k^T C v_k (the transpose, not the adjoint)
     real = np.abs(mu.imag) <= 1e-9 * (1.0 + np.abs(mu))
     if real.all():  # one congruence does it, repeated eigenvalues too
-        W = _real_congruence(C, B)
+        W = real_congruence(C, B)
         if W is None:
             return None
         D1, D2, rows = W.T @ C @ W, W.T @ B @ W, np.linalg.inv(W)
@@ -204,7 +135,7 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
         w = np.linalg.solve(V.T, t).real
         for a in np.concatenate([np.logspace(-2, 6, 25), -np.logspace(-2, 6, 25)]) * np.abs(B).max() / max(float(w @ w), 1e-300):
             B1 = B - a * np.outer(w, w)
-            W = _real_congruence(C, B1)
+            W = real_congruence(C, B1)
             if W is None:
                 continue
             D1, D2 = W.T @ C @ W, W.T @ B1 @ W  # diagonal
@@ -217,72 +148,24 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
                 best = (residual, terms)
     if best is None:
         return None
-    residual, terms = _polished(best[1], np.stack([C, B]))
+    residual, terms = polished(best[1], np.stack([C, B]))
     if residual > 1e-8 * np.abs(np.stack([C, B])).max():
         return None
     return terms
 
 
-def _real_congruence(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
-    """W with W^T C W and W^T B W diagonal when the eigenvalues of C^-1 B are real (C
-    nonsingular, the pencil diagonalizable), else None. Eigenvectors of distinct eigenvalues are
-    C-orthogonal; within a repeated one (B = lambda C there) C is diagonalized by eigh."""
-    lam, V = np.linalg.eig(np.linalg.solve(C, B))
-    if (np.abs(lam.imag) > 1e-9 * (1.0 + np.abs(lam))).any():
-        return None
-    order = np.argsort(lam.real)
-    lam, V = lam.real[order], V.real[:, order]
-    cuts = np.flatnonzero(np.diff(lam) > 1e-8 * (1.0 + np.abs(lam[1:]))) + 1
-    columns = []
-    for group in np.split(np.arange(len(lam)), cuts):
-        basis = np.linalg.qr(V[:, group])[0]
-        columns.append(basis @ np.linalg.eigh(basis.T @ C @ basis)[1])
-    return np.hstack(columns)
-
-
-def _polished(terms: list[Any], target: npt.NDArray[np.float64]) -> tuple[float, list[Any]]:
-    """Gauss-Newton steps on the terms ((a, b), w) of a pencil: sum_j (a_j, b_j) w_j w_j^T =
-    target (2, d, d). A large rank-one update cancels digits, which a few steps restore. The
-    largest residual and the terms."""
-    d = target.shape[1]
-    iu = np.triu_indices(d)
-    K = np.array([np.asarray(c, dtype=np.float64) for c, _ in terms])  # (n, 2)
-    W = np.array([np.asarray(w, dtype=np.float64) for _, w in terms])  # (n, d)
-
-    def residual(K: np.ndarray, W: np.ndarray) -> np.ndarray:
-        return (np.einsum("nc,ni,nj->cij", K, W, W) - target)[:, iu[0], iu[1]].ravel()
-
-    r = residual(K, W)
-    for _ in range(8):
-        columns = []
-        for j in range(len(K)):
-            outer = np.outer(W[j], W[j])[iu]
-            columns += [np.concatenate([outer, 0 * outer]), np.concatenate([0 * outer, outer])]
-            for i in range(d):
-                dw = np.zeros((d, d))
-                dw[i] += W[j]
-                dw[:, i] += W[j]
-                columns.append(np.concatenate([K[j, 0] * dw[iu], K[j, 1] * dw[iu]]))
-        step = np.linalg.lstsq(np.column_stack(columns), -r, rcond=None)[0].reshape(len(K), d + 2)
-        K2, W2 = K + step[:, :2], W + step[:, 2:]
-        r2 = residual(K2, W2)
-        if not np.abs(r2).max() < np.abs(r).max():
-            break
-        K, W, r = K2, W2, r2
-    return float(np.abs(r).max()), [((K[j, 0], K[j, 1]), W[j]) for j in range(len(K))]
-
-
 def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
     """Real parameters of ``net`` (one hidden layer, c z^2, two outputs) with mu = f, built as in
     the module's proof with at most floor(3d / 2) neurons, or d + 1 by a rank-one update (with
-    biases on two inputs, three: by shifting the constant terms); None when the pencil has no
-    clearly nonsingular member or the construction needs more neurons than ``net`` has."""
+    biases on up to four inputs, d0 + 1: by shifting the constant terms); None when the pencil has
+    no clearly nonsingular member, no shift serves, or the construction needs more neurons than
+    ``net`` has."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
     d0, h, _ = shape
     Q = quadratic_forms(net, np.asarray(f, dtype=np.float64)[None, :])
-    phi_, C_, ratio = _reference_members(Q)
+    phi_, C_, ratio = reference_members(Q)
     if ratio[0] <= SINGULAR:
         return None
     phi = float(phi_[0])
@@ -300,8 +183,8 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
         update = _rank_one_update_terms(sign * C_[0], B)
         if update is not None:
             terms = update
-    if len(terms) > h and net.bias and d0 == 2 and h >= 3:
-        shifted = _shifted_terms(sign * C_[0], B)
+    if len(terms) > h and net.bias and d0 <= 4 and h >= d0 + 1:
+        shifted = shifted_terms(sign * C_[0], B)
         if shifted is None:
             return None
         terms, shift = shifted
@@ -327,12 +210,15 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
 def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
     """Is f in the real neuromanifold of one hidden layer with c z^2 and two outputs? With d0
     neurons and no biases by the pencil's eigenvalues (ValueError near a repeated eigenvalue or a
-    singular pencil); with d + 1 neurons or more by building a preimage. Else None."""
+    singular pencil); with biases and d0 + 1 neurons on three or four inputs by the tangents'
+    cofactors (``_shifted_pencils``); with d + 1 neurons or more by building a preimage. Else None."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
     if not np.any(f):
         return True  # the zero function: all output weights 0
+    if shifted_pencil_available(net, net.ambient_dim) is None:
+        return decided_membership(ShiftedPencil(net), net, f, "a pencil whose best shift has a repeated eigenvalue")
     if pencil_available(net, net.ambient_dim) is None:
         decision = PencilMembership(net).decide(np.asarray(f, dtype=np.float64)[None, :])[0]
         if decision < 0:

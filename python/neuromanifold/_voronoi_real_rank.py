@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._quadratic_forms import quadratic_forms
 from .architectures import PolynomialNetwork
 
 REAL_ROOT = 1e-7  # relative imaginary part of a real root (eigenvalues near a double root err by ~1e-8)
@@ -263,8 +264,6 @@ def waring_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: f
         return None
     k, h = int(degrees[0]), w[1]
     if k == 2:
-        from ._voronoi_pencils import quadratic_forms  # (it imports this module)
-
         lam = np.abs(np.linalg.eigvalsh(quadratic_forms(net, f[None, :])[0, 0]))
         return bool((lam > tol * max(lam.max(initial=0.0), 1e-300)).sum() <= h)
     if w[0] != 2 or 2 * h < k + 1 or real_rank_available(net, net.ambient_dim) is not None:

@@ -162,11 +162,20 @@ impl Family for PolynomialNetwork {
             if self.bias && *d0 == 2 && *h == 3 && *outputs == 3 {
                 return Some(false);
             }
-            // two outputs on two inputs with biases: three neurons, as the output biases shift
-            // the constant terms until the pencil has three distinct real eigenvalues
-            // (``_voronoi_pencils`` gives the construction)
-            if *outputs == 2 && self.bias && *d0 == 2 && *h >= 3 {
-                return Some(true);
+            // two outputs with biases and d0 + 1 neurons: the output biases shift the constant
+            // terms by (g1, g2), which changes det(c Q1 + s Q2) = P into P - (g1 c + g2 s) R, R the
+            // same for the quadratic parts. u is in M when some shift leaves d distinct real
+            // eigenvalues, and that happens exactly when some tangent (a shift with a double
+            // root at tau) has a cofactor of degree d - 2 with real roots (``_shifted_pencils``).
+            // Of degree 0 or 1 on one or two inputs: M fills. A quadratic or a cubic on three or
+            // four inputs, whose discriminant is negative at every tau on an open set of pencils.
+            if *outputs == 2 && self.bias && *h > *d0 {
+                if *d0 <= 2 {
+                    return Some(true);
+                }
+                if *h == d0 + 1 && *d0 <= 4 {
+                    return Some(false);
+                }
             }
         }
         // One hidden layer with c z^k and one neuron fewer than the A1 monomials (two with biases):

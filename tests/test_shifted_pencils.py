@@ -1,0 +1,184 @@
+"""One hidden layer with z^2, biases, two outputs and d0 + 1 neurons: a pencil is in M when a
+shift of its constant terms leaves d distinct real eigenvalues, decided by the tangents' cofactors
+(``_shifted_pencils``). Checked: the tangent's algebra (double roots, rotated forms), the maxima
+of trigonometric polynomials, preimages built for every pencil decided inside, no shift found
+for those decided outside by a brute-force search, invariance under affine changes of the inputs
+and mixing of the outputs, and the estimator on the edge."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+from neuromanifold._quadratic_forms import quadratic_forms
+from neuromanifold._shifted_pencils import (
+    ShiftedPencil,
+    _rotations,
+    _tangents,
+    determinant_forms,
+    shifted_pencil,
+    trigonometric_maximum,
+)
+from neuromanifold._voronoi_networks import NetworkJob, _exact_edge
+from neuromanifold._voronoi_pencils import pencil_preimage
+from test_voronoi_pencils import coefficients
+
+
+def binary_form(coefficients: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    n = coefficients.shape[-1] - 1
+    return sum(coefficients[..., k] * c ** (n - k) * s**k for k in range(n + 1))
+
+
+def random_pencils(d: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    M = rng.standard_normal((n, 2, d, d))
+    return M + M.transpose(0, 1, 3, 2)
+
+
+@given(degree=st.integers(0, 5), t=st.floats(-4.0, 4.0), seed=st.integers(0, 2**32 - 1))
+def test_rotated_forms_are_the_substitution(degree: int, t: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(degree + 1)
+    c, s = rng.standard_normal(2)
+    rotated = _rotations(degree, np.array([t]))[0] @ p
+    expected = binary_form(p, c * np.cos(t) - s * np.sin(t), c * np.sin(t) + s * np.cos(t))
+    assert binary_form(rotated, c, s) == pytest.approx(expected, rel=1e-10, abs=1e-10)
+
+
+@given(d=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_determinant_forms(d: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    Q = random_pencils(d, 1, rng)
+    c, s = rng.standard_normal(2)
+    form = determinant_forms(Q[:, 0], Q[:, 1])[0]
+    assert binary_form(form, c, s) == pytest.approx(np.linalg.det(c * Q[0, 0] + s * Q[0, 1]), rel=1e-9, abs=1e-9)
+
+
+@given(d=st.integers(2, 5), t=st.floats(0.0, np.pi), seed=st.integers(0, 2**32 - 1))
+def test_the_tangent_shift_has_a_double_root_with_the_cofactor(d: int, t: float, seed: int) -> None:
+    # F = det(c (Q1 - g1 E) + s (Q2 - g2 E)) vanishes twice at tau = (cos t, sin t), and F is
+    # (tau's linear form)^2 times the cofactor (cleared of R(tau)^2)
+    rng = np.random.default_rng(seed)
+    Q = random_pencils(d, 1, rng)
+    P, R, G = (x[0, 0] for x in _tangents(Q, np.array([t])))
+    if abs(R[0]) < 1e-3:
+        return
+    g1 = P[0] / R[0]
+    g2 = (P[1] - g1 * R[1]) / R[0]
+    ct, st_ = np.cos(t), np.sin(t)
+    shift = np.array([ct * g1 - st_ * g2, st_ * g1 + ct * g2])  # (g1, g2) in the rotated basis, back
+    E = np.zeros((d, d))
+    E[-1, -1] = 1.0
+
+    def F(c: float, s: float) -> float:
+        return float(np.linalg.det(c * (Q[0, 0] - shift[0] * E) + s * (Q[0, 1] - shift[1] * E)))
+
+    scale = np.abs(Q).max() ** d
+    assert abs(F(ct, st_)) <= 1e-9 * scale
+    h = 1e-5
+    assert abs(F(ct - h * st_, st_ + h * ct) - F(ct + h * st_, st_ - h * ct)) <= 1e-7 * scale
+    for c, s in rng.standard_normal((3, 2)):
+        # in rotated coordinates (c', s') the point tau is (1, 0) and its linear form s'
+        s_rot = -st_ * c + ct * s
+        c_rot = ct * c + st_ * s
+        cofactor = binary_form(G, c_rot, s_rot) / R[0] ** 2
+        assert F(c, s) == pytest.approx(s_rot**2 * cofactor, rel=1e-6, abs=1e-8 * scale)
+
+
+@given(K=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_maxima_of_trigonometric_polynomials(K: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((2, K + 1)) / (1 + np.arange(K + 1))
+    k = np.arange(K + 1)
+
+    def D(phi: np.ndarray) -> np.ndarray:
+        return (a * np.cos(np.multiply.outer(phi, k)) + b * np.sin(np.multiply.outer(phi, k))).sum(axis=-1)
+
+    n = 64
+    best, where, scale = trigonometric_maximum(D(2 * np.pi * np.arange(n) / n)[None])
+    grid = np.linspace(0.0, 2 * np.pi, 200001)
+    dense = D(grid)
+    # no sample beats the maximum, which beats the grid's by at most (h / 2)^2 / 2 max |D''|,
+    # and |D''| <= K^2 max |D| (Bernstein)
+    h = grid[1] - grid[0]
+    assert dense.max() - 1e-12 <= best[0] <= dense.max() + K**2 * scale[0] * h**2 / 8 + 1e-12
+    assert D(np.array([2 * where[0]]))[0] == pytest.approx(best[0], abs=1e-9 * scale[0])
+    assert scale[0] >= np.abs(dense).max() - 1e-12
+
+
+def shifts_found(Q: np.ndarray, rng: np.random.Generator, n: int = 40000) -> int:
+    """How many of n random shifts of the constant terms (any direction, scales 1e-3 to 1e3)
+    leave a pencil (2, d, d) with only real eigenvalues: a brute-force search for a point of H."""
+    d = Q.shape[-1]
+    size = np.abs(Q).max()
+    g = rng.standard_normal((n, 2)) * size * 10.0 ** rng.uniform(-3, 3, (n, 1))
+    X = np.broadcast_to(Q[0], (n, d, d)).copy()
+    Y = np.broadcast_to(Q[1], (n, d, d)).copy()
+    X[:, -1, -1] -= g[:, 0]
+    Y[:, -1, -1] -= g[:, 1]
+    phi = rng.uniform(0, np.pi, n)[:, None, None]
+    member, other = np.cos(phi) * X + np.sin(phi) * Y, -np.sin(phi) * X + np.cos(phi) * Y
+    lam = np.linalg.eigvals(np.linalg.solve(member, other))
+    return int((np.abs(lam.imag) <= 1e-9 * (1 + np.abs(lam))).all(axis=1).sum())
+
+
+@pytest.mark.parametrize("spec", ["poly:3,4,2^2+bias", "poly:4,5,2^2+bias"])
+def test_inside_is_built_and_outside_has_no_shift(spec: str) -> None:
+    net = nm.parse(spec)
+    assert _exact_edge(net, net.ambient_dim, "auto") is shifted_pencil
+    assert nm.dimension(net).filling is False
+    rng = np.random.default_rng(11)
+    U = rng.standard_normal((60, net.ambient_dim))
+    decisions = ShiftedPencil(net).decide(U)
+    assert (decisions >= 0).all() and 0 < decisions.sum() < len(U)  # both kinds occur: M does not fill
+    Q = quadratic_forms(net, U)
+    for u, q, outside in zip(U, Q, decisions):
+        if outside:
+            assert pencil_preimage(net, u) is None
+            assert shifts_found(q, rng) == 0
+            assert not net.contains(u)
+        else:
+            theta = pencil_preimage(net, u)
+            assert theta is not None
+            np.testing.assert_allclose(net.mu(theta), u, atol=1e-7 * np.abs(u).max())
+            assert net.contains(u)
+
+
+@given(d0=st.sampled_from([3, 4]), scale=st.floats(1e-3, 1e3), seed=st.integers(0, 2**32 - 1))
+def test_decisions_are_invariant_under_affine_inputs_and_mixed_outputs(d0: int, scale: float, seed: int) -> None:
+    # x -> S x + t keeps neurons (w.x + b)^2 and the constant; mixing the outputs by G keeps M
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((20, net.ambient_dim))
+    T = np.eye(d0 + 1)
+    T[:d0] = rng.standard_normal((d0, d0 + 1))
+    G = scale * rng.standard_normal((2, 2))
+    Q = quadratic_forms(net, U)
+    moved = coefficients(net, np.einsum("ab,nbij->naij", G, T.T @ Q @ T))
+    before, after = ShiftedPencil(net).decide(U), ShiftedPencil(net).decide(moved)
+    decided = (before >= 0) & (after >= 0)
+    assert decided.mean() >= 0.9
+    assert np.array_equal(before[decided], after[decided])
+
+
+@given(d0=st.integers(1, 2), scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))
+def test_one_or_two_inputs_with_biases_fill_with_d0_plus_one_neurons(d0: int, scale: float, seed: int) -> None:
+    # the cofactor has degree 0 or 1: every tangent serves
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    assert nm.dimension(net).filling is True
+    u = scale * np.random.default_rng(seed).standard_normal(net.ambient_dim)
+    theta = pencil_preimage(net, u)
+    assert theta is not None
+    np.testing.assert_allclose(net.mu(theta), u, atol=1e-8 * np.abs(u).max())
+
+
+def test_the_estimator_counts_the_edge_by_the_tangents() -> None:
+    net = nm.parse("poly:3,4,2^2+bias")
+    est = nm.voronoi_mc(net, "boundary", 2000, seed=4, progress=False, chunk_size=2000)
+    U = NetworkJob.create(net, "boundary", nm.Gaussian(), 4, 2000, "auto", 2000).samples(0)
+    decisions = ShiftedPencil(net).decide(U)
+    assert est.n_failed == int((decisions < 0).sum())
+    assert est.hits == int((decisions == 1).sum()) and est.hits > 0
+    assert est.exhaustive
