@@ -314,3 +314,78 @@ def test_kinds_of_convolutions_do_not_depend_on_the_rescaling_of_filters(spec: s
             theta[form.labels == 1] /= scale ** (d[0] / d[1])
             assert np.allclose(net.mu(theta), net.mu(p.theta))
             assert _kind(net, loss, theta, net.jacobian_rank(theta), dim, False, 0)[0] == p.kind
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,1^3", "poly:1,2,1^4+bias", "poly:2,3,2^2"])
+def test_dense_neuromanifolds_have_ed_degree_one_and_one_critical_image(spec: str) -> None:
+    # M dense in the ambient space: the distance's only critical point is u itself (real
+    # exactly when u has a real preimage), whatever the fiber; monodromy agrees
+    from neuromanifold.ed import _by_monodromy
+
+    net = nm.parse(spec)
+    A = net.ambient_dim
+    assert nm.dimension(net).exact_rank == A
+    assert nm.ed_degree(net) == nm.ed_degree(net, weights="generic") == 1 == _by_monodromy(net, np.ones(A), 0, 10)
+    rng = np.random.default_rng(5)
+    for seed in range(3):
+        u = rng.standard_normal(A)
+        loss = nm.DistanceLoss(u)
+        auto = nm.critical_points(net, loss, seed=seed)
+        by_monodromy = nm.critical_points(net, loss, seed=seed, method="monodromy")
+        assert auto.complete and "dense" in auto.method
+        assert len(auto.points) == len(by_monodromy.points) == 1
+        np.testing.assert_allclose(auto.points[0].mu, u, atol=1e-8)
+        assert auto.points[0].real == by_monodromy.points[0].real == net.contains(u)
+
+
+@given(log_scale=st.floats(-3.0, 3.0), seed=st.integers(0, 2**32 - 1))
+def test_balancing_picks_one_point_per_orbit_with_a_dead_neuron_or_a_zero_filter(log_scale: float, seed: int) -> None:
+    # the kind is read off the Hessian at the balanced point: it must not depend on where in the
+    # orbit theta was, also where equal norms are only reached in the limit (a zero block)
+    from neuromanifold._blocks import multilinear_form
+    from neuromanifold.critical import _balanced
+
+    rng = np.random.default_rng(seed)
+    scale = 10.0**log_scale
+    mlp = nm.parse("poly:2,2,1^2")  # W1 (2 x 2) row-major, then W2 (1 x 2)
+    theta = rng.standard_normal(mlp.n_params)
+    theta[0:2] = 0.0  # the first neuron's incoming weights
+    moved = theta.copy()
+    moved[4] *= scale  # its outgoing weight, with the incoming ones (zero) scaled by scale^(-1/2)
+    np.testing.assert_allclose(_balanced(mlp, moved), _balanced(mlp, theta), rtol=1e-9, atol=1e-12)
+    conv = nm.parse("conv:3,2")
+    form = multilinear_form(conv)
+    d = form.degrees or (1, 1)
+    theta = rng.standard_normal(conv.n_params)
+    theta[form.labels == 0] = 0.0
+    moved = theta.copy()
+    moved[form.labels == 1] /= scale ** (d[0] / d[1])
+    np.testing.assert_allclose(_balanced(conv, moved), _balanced(conv, theta), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(conv.mu(_balanced(conv, theta)), conv.mu(theta), atol=1e-12)
+
+
+@given(spec=st.sampled_from(["poly:2,3,1^4", "poly:1,2,1^4+bias", "poly:2,2,2,1^3", "poly:3,2,2^2+bias"]), seed=st.integers(0, 2**32 - 1))
+def test_real_points_moved_by_complex_rescalings_are_found(spec: str, seed: int) -> None:
+    # neurons rescaled by complex factors (incoming times l, outgoing times l^-k) keep mu: a
+    # complex parameter vector of a real function that is such a point gives back a real one
+    from neuromanifold.critical import _real_point_of_orbit
+
+    net = nm.parse(spec)
+    k = int(np.flatnonzero(np.asarray(net.activation))[0])
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(net.n_params)
+    moved = theta.astype(np.complex128)
+    starts = np.cumsum([0] + [a * b + (b if net.bias else 0) for a, b in zip(net.widths[:-1], net.widths[1:])])
+    for layer in range(len(net.widths) - 2):
+        d_in, d_out, d_next = net.widths[layer : layer + 3]
+        at, nxt = int(starts[layer]), int(starts[layer + 1])
+        for i in range(d_out):
+            lam = np.exp(1j * rng.uniform(0, 2 * np.pi)) * rng.uniform(0.5, 2.0)
+            moved[[at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if net.bias else [])] *= lam
+            moved[[nxt + r * d_out + i for r in range(d_next)]] /= lam**k
+    np.testing.assert_allclose(net.mu(moved), net.mu(theta), atol=1e-9 * (1 + np.abs(net.mu(theta)).max()))
+    real = _real_point_of_orbit(net, moved)
+    assert real is not None and real.dtype == np.float64
+    np.testing.assert_allclose(net.mu(real), net.mu(theta), atol=1e-8 * (1 + np.abs(net.mu(theta)).max()))
+    # a genuinely complex point (non-real function) is not moved to a real one
+    assert _real_point_of_orbit(net, theta + 0.3j * rng.standard_normal(net.n_params)) is None

@@ -163,7 +163,7 @@ def _print_analysis(result: dict[str, Any]) -> None:
     print(f"ED degree        {result['ed_degree']} (Euclidean)   generic {result['generic_ed_degree']}")
     c = result["critical_points"]
     sm = c["summary"]
-    print(f"critical points  of the distance to a random target ({c['method']}, {c['paths']} paths):")
+    print(f"critical points  of the distance to a random target ({c['method']}, {c['paths']} path{'s' if c['paths'] != 1 else ''}):")
     print(f"  {sm['points']} complex, {sm['real']} real: {sm['minimum']} minima, {sm['strict_saddle']} strict saddles, "
           f"{sm['nonstrict_saddle']} non-strict saddles, {sm['maximum']} maxima, {sm['degenerate']} degenerate; "
           f"{sm['pure']} pure, {sm['spurious']} spurious; {sm['failed_paths']} failed paths")

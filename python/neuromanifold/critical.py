@@ -253,8 +253,10 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
     """The point of the fiber of theta where every hidden neuron of a polynomial MLP with the
     activation z^k is balanced: its incoming weights and bias scaled by l and its outgoing
     weights by l^-k (which keeps mu), with l minimizing the norm of the neuron's parameters (a
-    few sweeps over the layers); for networks homogeneous in blocks, the blocks of equal norm;
-    theta itself for other networks."""
+    few sweeps over the layers; a neuron with one side zero gets the other of unit norm); for
+    networks homogeneous in blocks, the blocks of equal norm (with a zero block, the others of
+    unit norm); theta itself for other networks. One point per orbit: the kind read off its
+    Hessian does not depend on where in the orbit theta was."""
     if not isinstance(net, PolynomialNetwork):
         return _balanced_blocks(net, theta)
     nonzero = [i for i, a in enumerate(net.activation) if a != 0]
@@ -272,10 +274,14 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
                 incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
                 outgoing = [nxt + r * d_out + i for r in range(d_next)]
                 a, c = float((theta[incoming] ** 2).sum()), float((theta[outgoing] ** 2).sum())
-                if a == 0.0 or c == 0.0:
+                if a + c == 0.0:
                     continue
-                # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
-                lam = (k * c / a) ** (1.0 / (2 * k + 2))
+                if a <= 1e-16 * c:  # no incoming weights: the outgoing ones to unit norm
+                    lam = c ** (1.0 / (2 * k))
+                elif c <= 1e-16 * a:  # no outgoing weights: the incoming ones to unit norm
+                    lam = a ** -0.5
+                else:  # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
+                    lam = (k * c / a) ** (1.0 / (2 * k + 2))
                 theta[incoming] *= lam
                 theta[outgoing] /= lam**k
     return theta
@@ -287,7 +293,21 @@ def _balanced_blocks(net: Network, theta: np.ndarray) -> np.ndarray:
     form = multilinear_form(net)
     if isinstance(form, str) or form.reduce is not None:
         return theta
-    balanced = balanced_blocks(theta[None, :], form.labels, form.degrees)[0]
+    blocks = np.unique(form.labels[form.labels >= 0])
+    norms = np.array([np.linalg.norm(theta[form.labels == b]) for b in blocks])
+    if norms.min() <= 1e-8 * norms.max():
+        # a (nearly) zero block: equal norms are only reached in the limit at 0. The orbit's
+        # point with the other blocks of unit norm, the first zero block compensating
+        degrees = np.array([1 if form.degrees is None else form.degrees[b] for b in blocks], dtype=np.float64)
+        zero = norms <= 1e-8 * norms.max()
+        factors = np.where(zero, 1.0, 1.0 / np.maximum(norms, 1e-300))
+        first = int(np.flatnonzero(zero)[0])
+        factors[first] = float(np.prod(norms[~zero] ** degrees[~zero])) ** (1.0 / degrees[first])
+        balanced = theta.astype(np.float64).copy()
+        for b, f in zip(blocks, factors):
+            balanced[form.labels == b] *= f
+    else:
+        balanced = balanced_blocks(theta[None, :], form.labels, form.degrees)[0]
     m = net.mu(theta)
     if not np.allclose(net.mu(balanced), m, rtol=1e-9, atol=1e-12 * (1.0 + float(np.abs(m).max(initial=0.0)))):
         return theta
@@ -337,6 +357,42 @@ def _purity(net: Network, loss: Loss, theta: np.ndarray, m: np.ndarray, rank: in
     if rank == dim:
         return True, "D mu has maximal rank"
     return True, "mu(theta) is a smooth point of M, critical for the loss on M"
+
+
+def _real_point_of_orbit(net: Network, theta: np.ndarray) -> np.ndarray | None:
+    """For a polynomial MLP with the activation z^k: rescaling a hidden neuron's incoming
+    weights and bias by 1 / l and its outgoing weights by l^k keeps mu for complex l too, so a
+    complex theta may be a real point moved by complex factors (a slice through a real fiber
+    can meet it only there). Each neuron, layer by layer, divided by the phase of its largest
+    incoming entry: the real point if that gives one with the same mu, else None."""
+    if not isinstance(net, PolynomialNetwork):
+        return None
+    nonzero = [i for i, a in enumerate(net.activation) if a != 0]
+    if len(nonzero) != 1 or nonzero[0] < 1:
+        return None
+    k = nonzero[0]
+    out = np.array(theta, dtype=np.complex128)
+    widths, bias = net.widths, net.bias
+    starts = np.cumsum([0] + [a * b + (b if bias else 0) for a, b in zip(widths[:-1], widths[1:])])
+    for layer in range(len(widths) - 2):
+        d_in, d_out, d_next = widths[layer], widths[layer + 1], widths[layer + 2]
+        at, nxt = int(starts[layer]), int(starts[layer + 1])
+        for i in range(d_out):
+            incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
+            outgoing = [nxt + r * d_out + i for r in range(d_next)]
+            largest = out[incoming][np.argmax(np.abs(out[incoming]))]
+            if largest == 0:
+                continue
+            phase = largest / abs(largest)
+            out[incoming] /= phase
+            out[outgoing] *= phase**k
+    if not _is_real(out):
+        return None
+    real = out.real.copy()
+    m = net.mu(theta)
+    if np.abs(net.mu(real) - m).max() > 1e-8 * (1.0 + float(np.abs(m).max())):
+        return None
+    return real
 
 
 def _real_preimage(net: Network, target: np.ndarray, start: np.ndarray, seed: int) -> np.ndarray | None:
@@ -402,8 +458,11 @@ def _point(
     dim = _dim(net, seed)
     real = not np.iscomplexobj(theta) or _is_real(theta)
     if not real and _is_real(net.mu(theta)):
-        # a real function reached from complex parameters: look for real parameters in its fiber
-        found = _real_preimage(net, net.mu(theta).real, theta.real, seed)
+        # a real function reached from complex parameters: look for real parameters in its fiber,
+        # first on the orbit of the neurons' complex rescalings
+        found = _real_point_of_orbit(net, theta)
+        if found is None:
+            found = _real_preimage(net, net.mu(theta).real, theta.real, seed)
         if found is not None:
             theta, real = found, True
     if real:
@@ -456,8 +515,10 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
     then a parameter homotopy goes to the given data. One parameter vector represents each point
     of function space; its whole fiber consists of critical points of the same kind.
 
-    Through the parametrization, monodromy finds the critical points on the main component of
-    the critical equations; points off it (spurious ones where D mu drops rank, e.g. on the
+    Where the exact rank of D mu is the ambient dimension (M dense, certified), every critical
+    point on the main component maps to the loss's optimum in function space, and one path to
+    one point of its fiber replaces monodromy. Through the parametrization, monodromy finds the
+    critical points on the main component of the critical equations; points off it (spurious ones where D mu drops rank, e.g. on the
     boundary of a semi-algebraic neuromanifold) need the total-degree homotopy, which
     ``method="total_degree"`` forces and ``"auto"`` uses when it has at most 200 paths.
     """
@@ -473,7 +534,7 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
     _check_definite(Q)
     points: list[CriticalPoint] = []
     paths = failed = 0
-    method = "monodromy + parameter homotopy"
+    used = "monodromy + parameter homotopy"
     charts = list(zip(*[_charts(net, seed + k) for k in range(CHART_ATTEMPTS if linear_shape(net) else 1)]))
     for alternatives in charts:
         chart = alternatives[0]
@@ -488,11 +549,18 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
         if chart.rank is None and (method == "total_degree" or (method == "auto" and small)):
             # small enough to track every path of the total-degree homotopy: this also finds
             # critical points off the main component (spurious ones, boundary points)
-            result = solve(system, parameters=b, seed=seed)
-            method = "total degree"
-            paths += len(result.status)
-            failed += int((result.status == "failed").sum())
-            ys = result.endpoints[result.finite & (result.residual < 1e-8)]
+            ys, tracked, lost = _total_degree(system, b, seed)
+            used = "total degree"
+            paths += tracked
+            failed += lost
+        elif method == "auto" and linear_shape(net) is None and dimension(net, seed=seed).exact_rank == net.ambient_dim:
+            # M is dense (a certified full rank): every critical point where the slice's Jacobian
+            # is invertible maps to the loss's optimum u* = Q^-1 b, so one point of its fiber
+            # represents them all, reached by one path from a point of another fiber
+            ys, tracked, lost = _one_point_of_the_optimum_fiber(system, chart, Q, b, seed)
+            used = "parameter homotopy from a point of another fiber (M is dense)"
+            paths += tracked
+            failed += lost
         else:
             for k, chart in enumerate(alternatives):
                 system = critical_system(chart, Q)
@@ -505,6 +573,8 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
             ys = result.endpoints[result.status == "nonsingular"]
         ys = ys[_distinct(ys)]
         shape = linear_shape(net)
+        if shape is None and len(ys):
+            ys = ys[_few_per_image(ys, chart.mu(ys))]
         for y in ys:
             if shape is not None:
                 # realness and type are read off the matrix W, independent of the chart
@@ -528,7 +598,63 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
     tol = 1e-8 * (1 + abs(best))
     points = [_with_global(p, best, tol) for p in points]
     points.sort(key=lambda p: (not p.real, p.loss.real if isinstance(p.loss, complex) else p.loss))
-    return CriticalPoints(points=tuple(points), paths=paths, failed=failed, method=method)
+    return CriticalPoints(points=tuple(points), paths=paths, failed=failed, method=used)
+
+
+def _total_degree(system: System, b: np.ndarray, seed: int, runs: int = 3) -> tuple[np.ndarray, int, int]:
+    """The finite solutions of the total-degree homotopy at data b, from runs with new random
+    gammas until one has no failed path (at most ``runs``), the union of their solutions: the
+    distinct ones, the number of paths tracked, and the least number of failed paths of a run
+    (0 when a run ended every path)."""
+    found, tracked, failures = [], 0, []
+    for k in range(runs):
+        result = solve(system, parameters=b, seed=seed + k)
+        tracked += len(result.status)
+        found.append(result.endpoints[result.finite & (result.residual < 1e-8)])
+        failures.append(int((result.status == "failed").sum()))
+        if not failures[-1]:
+            break
+    ys = np.concatenate(found)
+    return ys[_distinct(ys)], tracked, min(failures)
+
+
+def _one_point_of_the_optimum_fiber(system: System, chart: Chart, Q: np.ndarray, b: np.ndarray, seed: int, attempts: int = 12) -> tuple[np.ndarray, int, int]:
+    """Where M is dense: a random complex slice point y0 is a critical point of the loss with
+    data b0 = Q phi(y0) (its optimum is phi(y0)); the parameter homotopy from b0 to b carries it
+    to a point of the fiber over the optimum Q^-1 b. Paths from new random starts until one ends
+    at a real point (real parameters directly; the optimum is real), at most ``attempts``: one
+    endpoint, real if any was (none if no path ended nonsingular), the number of paths tracked,
+    and of failed ones (counted only when no path ended nonsingular: the others only searched
+    for a real point of a fiber already reached)."""
+    rng = np.random.default_rng([seed, 0xF1BE])
+    found: list[np.ndarray] = []
+    for k in range(attempts):
+        y0 = _random_complex(rng, chart.n)
+        result = track(system, y0[None, :], Q @ chart.mu(y0), b.astype(np.complex128), seed=seed + k)[0]
+        ends = result.endpoints[result.status == "nonsingular"]
+        real = [y for y in ends if _is_real(y)]
+        if real:
+            return np.array(real[:1]), k + 1, 0
+        found.extend(ends)
+    if found:
+        return np.array(found[:1]), attempts, 0
+    return np.zeros((0, chart.n), dtype=np.complex128), attempts, attempts
+
+
+def _few_per_image(ys: np.ndarray, images: np.ndarray, keep: int = 3) -> list[int]:
+    """Indices of at most ``keep`` slice points per point of function space, real slice points
+    first (they give real parameters directly): a slice meets each fiber in many points
+    (hundreds where M fills the space), which all give the same critical point; more than one
+    in case the slice is not transverse to the fiber at the first."""
+    images = np.atleast_2d(images)
+    real = np.array([_is_real(y) for y in ys], dtype=bool)
+    order = np.concatenate([np.flatnonzero(real), np.flatnonzero(~real)])
+    scale = 1 + np.abs(images).max(axis=1)
+    out: list[int] = []
+    for first in (order[i] for i in _distinct(images[order])):
+        same = np.abs(images[order] - images[first]).max(axis=1) <= 1e-6 * scale[first]
+        out.extend(order[same][:keep].tolist())
+    return out
 
 
 def _critical(p: CriticalPoint) -> bool:
