@@ -11,6 +11,7 @@ from math import comb
 
 import numpy as np
 import pytest
+import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.integrate import quad
@@ -395,3 +396,78 @@ def test_a_part_of_m_decided_by_its_hyperplane() -> None:
     by_homotopy = Membership(nm.parse("poly:2,3,3^3"), 2).decide(U, 0)
     assert est.exhaustive and est.n_failed == 0 and (by_homotopy >= 0).all()
     assert est.hits == int((by_homotopy == 0).sum())
+
+
+def sums_of_powers_normal(net: nm.PolynomialNetwork, L: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """n with N_n(w) = n.coefficients((w.x)^k) = sum_i c_i (l_i . w)^k: n_e = sum_i c_i l_i^e."""
+    E = np.asarray(net.monomials)
+    return (c[:, None] * np.prod(L[:, None, :] ** E[None, :, :], axis=2)).sum(axis=0)
+
+
+@given(extra=st.integers(0, 1), definite=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_even_power_hyperplanes_built_with_chosen_normals(extra: int, definite: bool, seed: int) -> None:
+    # fourth powers on three inputs, 14 neurons (the monomials less one): N_n = sum c_i (l_i.w)^4
+    # is positive definite with c > 0 (four l_i spanning R^3), and indefinite with c = (+, +, -, -)
+    # (negative on the line where l_1 and l_2 vanish, positive where l_3 and l_4 do): outside M,
+    # or in M with 14 real zeros' powers
+    net = nm.PolynomialNetwork((3, 14, 14 + extra), 4)
+    rng = np.random.default_rng(seed)
+    L = rng.standard_normal((4, 3))
+    c = rng.uniform(0.5, 2.0, 4) * (1.0 if definite else np.array([1.0, 1.0, -1.0, -1.0]))
+    n = sums_of_powers_normal(net, L, c)
+    basis = np.linalg.svd(n[None, :])[2][1:]
+    u = (rng.standard_normal((14 + extra, 14)) @ basis).ravel()
+    assert HyperplaneOfPowers(net).decide(u[None])[0] == (1 if definite else 0)
+    if not definite:
+        # in M: 14 real zeros of N_n whose powers are the best conditioned (pivoted QR among many,
+        # on random lines; a small real curve makes any choice ill-conditioned, so a few draws)
+        best = np.inf
+        for _ in range(3):
+            Z = real_zeros_of_normal(n, 3, 4, False, 60, rng)
+            for _ in range(3):  # Newton steps onto N_n = 0 (central differences for the gradient)
+                h = 1e-6
+                grad = np.stack([(power_coefficients(3, 4, False, Z + h * e) - power_coefficients(3, 4, False, Z - h * e)) @ n / (2 * h) for e in np.eye(3)], axis=1)
+                Z = Z - ((power_coefficients(3, 4, False, Z) @ n) / (grad**2).sum(axis=1))[:, None] * grad
+            powers = power_coefficients(3, 4, False, Z)
+            W = Z[scipy.linalg.qr((powers / np.linalg.norm(powers, axis=1, keepdims=True)).T, pivoting=True)[2][:14]]
+            theta = fit_last_layer(net, W, u)
+            for _ in range(5):  # Gauss-Newton from there to a real preimage nearby
+                theta = theta - np.linalg.lstsq(net.jacobian(theta), net.mu(theta) - u, rcond=None)[0]
+            best = min(best, float(np.abs(net.mu(theta) - u).max()))
+        assert best <= 1e-6 * max(1.0, np.abs(u).max())
+
+
+@pytest.mark.parametrize(("d", "k"), [(3, 4), (3, 6), (4, 4)])
+def test_definiteness_of_even_forms_by_their_critical_points_on_the_sphere(d: int, k: int) -> None:
+    # against the values at many points of the sphere: two signs there prove a form indefinite;
+    # forms shifted by a multiple of |x|^k whose sampled values keep a clear sign are definite
+    # (the sphere's samples are dense enough that the minimum is within their spread)
+    from neuromanifold._definite_forms import FormDefiniteness
+
+    net = nm.PolynomialNetwork((d, 1, 1), k)
+    monomials = [tuple(e) for e in np.asarray(net.monomials).tolist()]
+    rng = np.random.default_rng(d + k)
+    P = rng.standard_normal((60, len(monomials)))
+    X = rng.standard_normal((4000, d))
+    norm_k = power_coefficients(d, k, False, np.eye(d))  # x_i^k: sum_i x_i^k is definite
+    P[:30] += 3.0 * norm_k.sum(axis=0)
+    decisions = FormDefiniteness(monomials, 0).decide(P)
+    assert (decisions >= 0).mean() >= 0.95 and 0 < decisions.sum() < len(P)
+    values = P @ np.prod(X[None, :, :] ** np.asarray(monomials)[:, None, :], axis=2)
+    values /= np.linalg.norm(X, axis=1) ** k
+    two_signs = (values.max(axis=1) > 0) & (values.min(axis=1) < 0)
+    assert not (two_signs & (decisions == 1)).any()
+    clear = np.minimum(np.abs(values.max(axis=1)), np.abs(values.min(axis=1))) > 0.05 * np.abs(values).max(axis=1)
+    assert np.array_equal(decisions[clear & ~two_signs & (decisions >= 0)], np.ones((clear & ~two_signs & (decisions >= 0)).sum()))
+    assert (decisions[two_signs] != 1).all()
+
+
+def test_even_powers_with_as_many_outputs_as_neurons_do_not_fill_and_are_decided_exactly() -> None:
+    from neuromanifold._voronoi_hyperplanes import hyperplane_edge
+    from neuromanifold._voronoi_networks import _exact_edge
+
+    net = nm.parse("poly:3,14,14^4")
+    assert nm.dimension(net).filling is False
+    assert _exact_edge(net, net.ambient_dim, "auto") is hyperplane_edge
+    est = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False)
+    assert est.exhaustive and est.n_failed == 0

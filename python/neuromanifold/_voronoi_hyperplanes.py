@@ -35,6 +35,14 @@ S has no real square in its hyperplane, and the semidefinite ones bound that con
 With m >= A1 - 1 outputs the edge is hit exactly when the smallest eigenvector's S is definite;
 with fewer, the kernel of the data holds a pencil, which holds an indefinite member (between
 two of its eigenvalues, unless they all coincide): M fills the space (the core's filling rule).
+
+Even powers k >= 4 on three or more inputs, (d0, A1 - 1, m) with m >= A1 - 1: the hyperplane
+holds (w.x)^k when N_n(w) = sum_e n_e multinomial(e) w^e vanishes. A generic N_n is irreducible:
+if it is indefinite it changes sign across smooth real zeros, which are Zariski dense in its
+hypersurface, and their powers span the hyperplane (a hypersurface of degree k lies on no other
+form of degree k); a definite one has no real zero. So the edge is hit exactly when the smallest
+eigenvector's N_n is definite, decided from all its critical points on the sphere
+(``_definite_forms``).
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._definite_forms import FormDefiniteness, multinomial
 from ._voronoi_real_rank import _all_roots_real, _pencil_has_hyperbolic
 from .architectures import PolynomialNetwork
 
@@ -67,9 +76,9 @@ def hyperplane_available(net: object, dim: int | None = None) -> str | None:
         return None
     if d0 == 2 and (h != k or m < max(2, k - 1)):
         return f"{net.spec}: not k = {k} neurons on binary forms with at least max(2, k - 1) outputs"
-    squares = d0 * (d0 + 1) // 2
-    if d0 > 2 and (k != 2 or h != squares - 1 or m < squares - 1):
-        return f"{net.spec}: not z^2 with {squares - 1} neurons (the monomials less one) and at least as many outputs"
+    monomials = len(net.monomials)
+    if d0 > 2 and (k % 2 or h != monomials - 1 or m < monomials - 1):
+        return f"{net.spec}: not an even power with {monomials - 1} neurons (the monomials less one) and at least as many outputs"
     if d0 < 2:
         return f"{net.spec}: one input"
     return None
@@ -80,10 +89,14 @@ class HyperplaneOfPowers:
     eigenspace of G, or its normal forms too close to one with a multiple root, or to a
     semidefinite one)."""
 
-    def __init__(self, net: PolynomialNetwork) -> None:
+    def __init__(self, net: PolynomialNetwork, seed: int = 0) -> None:
         self.d0, self.outputs = net.widths[0], net.widths[2]
         self.k = int(np.flatnonzero(np.asarray(net.activation))[0])
         self.monomials = [tuple(e) for e in np.asarray(net.monomials).tolist()]
+        # even powers k >= 4 on three or more inputs: the normal form's definiteness from its
+        # critical points on the sphere
+        self.definiteness = FormDefiniteness(self.monomials, seed) if self.d0 > 2 and self.k > 2 else None
+        self.multinomials = np.array([multinomial(e) for e in self.monomials])
         self.binomials = np.array([comb(self.k, j) for j in range(self.k + 1)], dtype=np.float64)
         self.through_constant = net.bias  # one input: forms in (x, 1), hyperplanes through the constant's power
         if self.through_constant:
@@ -115,8 +128,12 @@ class HyperplaneOfPowers:
                 normals = np.concatenate([normals, np.zeros((len(normals), size, 1))], axis=2)
             forms = normals * self.binomials[None, None, :]  # the normal forms N_n, X^k first
             spanned = _all_roots_real(forms[:, 0]) if size == 1 else _pencil_has_hyperbolic(forms[:, 0], forms[:, 1])
-        else:
+        elif self.definiteness is None:
             spanned = self._indefinite(basis[clear][:, 0, :])
+        else:
+            # N_n(w) = sum_e n_e multinomial(e) w^e vanishes at w exactly when (w . x)^k is in n's hyperplane
+            definite = self.definiteness.decide(basis[clear][:, 0, :] * self.multinomials, salt)
+            spanned = np.where(definite < 0, -1, 1 - definite).astype(np.int8)
         out[clear] = np.where(spanned < 0, -1, 1 - spanned)
         return out
 
@@ -139,5 +156,5 @@ class HyperplaneOfPowers:
 
 def hyperplane_edge(net: Any, seed: int, cache: dict[str, Any]) -> HyperplaneOfPowers:
     if "hyperplane" not in cache:
-        cache["hyperplane"] = HyperplaneOfPowers(net)
+        cache["hyperplane"] = HyperplaneOfPowers(net, seed)
     return cache["hyperplane"]

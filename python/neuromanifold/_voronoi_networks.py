@@ -228,7 +228,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons; on one input with biases of the derivative), the eigenvalues of pencils of quadratic forms (z^2, d0
     neurons, two outputs; with biases and d0 + 1 neurons on three or four inputs, after the best
-    shift of the constant terms), the hyperplane of powers (``_voronoi_hyperplanes``), the pencil of
+    shift of the constant terms), the hyperplane of powers (``_voronoi_hyperplanes``; for even
+    powers on three or more inputs by the normal form's definiteness), the pencil of
     conics through the constant's point (cubics with three neurons and biases) or orthogonal to
     the outputs (quadratic forms in three variables), real membership
     when M fills the ambient space, the tangential variety of two merging neurons with z^k

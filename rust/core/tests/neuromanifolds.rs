@@ -161,6 +161,11 @@ fn real_filling_of_waring_decompositions() {
     assert_eq!(dimension(&net("poly:3,4,4^2"), 1).unwrap().filling, Some(false));
     assert_eq!(dimension(&net("poly:2,3,3^2+bias"), 1).unwrap().filling, Some(false));
     assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
+    // even powers on three or more inputs with one neuron and one output fewer than the
+    // monomials: the definite normal forms are outside M
+    for spec in ["poly:3,5,5^2", "poly:4,9,9^2", "poly:3,14,14^4"] {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(false), "{spec}");
+    }
     // pencils with biases and d0 + 1 neurons: the shifts of the constant terms reach every pencil
     // on one or two inputs, not on three or four (the tangents' cofactors); five: undecided
     for d0 in 1..=5usize {

@@ -205,6 +205,13 @@ impl Family for PolynomialNetwork {
                     return Some(true);
                 }
             }
+            // Even powers without biases, one neuron and one output fewer than the monomials (on
+            // two inputs the binary forms' rule below): the outputs span a hyperplane n^perp,
+            // spanned by real powers exactly when N_n is not definite, and the definite N_n are an
+            // open set (``_voronoi_hyperplanes``)
+            if !self.bias && *d0 >= 3 && k % 2 == 0 && *h + 1 == monomials && *m + 1 == monomials {
+                return Some(false);
+            }
         }
         // One hidden layer with c z^3 and one output on ternary cubics (three inputs, or two with
         // biases: cubes of linear forms in (x, 1)): four real cubes reach almost every real ternary
