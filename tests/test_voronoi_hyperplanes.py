@@ -471,3 +471,27 @@ def test_even_powers_with_as_many_outputs_as_neurons_do_not_fill_and_are_decided
     assert _exact_edge(net, net.ambient_dim, "auto") is hyperplane_edge
     est = nm.voronoi_mc(net, "boundary", 200, seed=1, progress=False)
     assert est.exhaustive and est.n_failed == 0
+
+
+@pytest.mark.parametrize("spec", ["poly:2,3,3^3", "poly:2,2,2^2", "poly:3,5,5^2", "poly:1,2,2^3+bias", "poly:2,2,3^2", "poly:2,3,4^3", "poly:3,4,2^2+bias"])
+def test_contains_by_the_exact_edge(spec: str) -> None:
+    # points of M are in M; where M has the ambient dimension, data are in M exactly when the
+    # edge's decider says their nearest point is off the edge; with more outputs, data in no
+    # hyperplane are outside, and data moved into a hyperplane of a point of M are in M
+    from neuromanifold._voronoi_networks import _exact_edge
+
+    net = nm.parse(spec)
+    rng = np.random.default_rng(2)
+    for theta in rng.standard_normal((5, net.n_params)):
+        assert net.contains(net.mu(theta))
+    U = rng.standard_normal((40, net.ambient_dim))
+    full = nm.dimension(net).dim == net.ambient_dim
+    if full:
+        decisions = _exact_edge(net, net.ambient_dim, "auto")(net, 0, {}).decide(U)  # type: ignore[misc]
+        assert [net.contains(u) for u in U] == [d == 0 for d in decisions]
+    else:
+        assert not any(net.contains(u) for u in U)
+        # outputs of a point of M mixed by random weights stay in its hyperplane: in M
+        m = net.n_outputs
+        V = net.mu(rng.standard_normal(net.n_params)).reshape(m, -1)
+        assert net.contains((rng.standard_normal((m, m)) @ V).ravel())

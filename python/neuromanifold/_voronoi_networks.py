@@ -34,8 +34,8 @@ from ._conic_pencils import orthogonal_pencil, orthogonal_pencil_available
 from ._shifted_pencils import shifted_pencil, shifted_pencil_available
 from ._ternary_cubics import constant_pencil, constant_pencil_available
 from ._voronoi_cells import NullCellJob, cell_bound, null_certificate
-from ._voronoi_membership import membership, membership_available
-from ._voronoi_hyperplanes import hyperplane_available, hyperplane_edge
+from ._voronoi_membership import decided_membership, membership, membership_available
+from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hyperplane_edge
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
@@ -221,6 +221,30 @@ _MEMBERSHIP_DECIDERS: list[tuple[Callable[[Any, int], str | None], Callable[[Any
     (orthogonal_pencil_available, orthogonal_pencil),  # the same for conics orthogonal to the outputs
     (membership_available, membership),
 ]
+
+
+def edge_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
+    """Is f in M, by the exact decider of the edge? Where M has the ambient dimension, data in M
+    are their own nearest points, off the edge for almost all of them, and data outside have
+    theirs on it: f is in M exactly when the decider says "not on the edge" (ValueError where it
+    cannot tell). With more outputs than the hyperplane of powers leaves room for, f must first
+    lie in a hyperplane (the outputs' smallest singular value at most tol). Else None."""
+    dim = int(net._core.dimension(0)["dim"])
+    if dim == net.ambient_dim:
+        for available, decider in _MEMBERSHIP_DECIDERS:
+            if available(net, dim) is None:
+                return decided_membership(decider(net, 0, {}), net, f, "the edge")  # (the zero function: in M)
+        return None
+    if hyperplane_available(net) is not None:
+        return None
+    if not np.any(f):
+        return True  # all output weights 0
+    edge = HyperplaneOfPowers(net)
+    V = f.reshape(net.n_outputs, -1)[:, edge.columns]
+    sv = np.linalg.svd(V, compute_uv=False)
+    if len(sv) >= V.shape[1] and sv[-1] > tol * max(sv[0], 1.0):
+        return False  # the outputs span every coefficient: in no hyperplane
+    return decided_membership(edge, net, f, "the edge")
 
 
 def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict[str, Any]], Any] | None:

@@ -179,7 +179,11 @@ class Network(_Parametrized):
         too close to a singular cubic) and with three neurons and biases by the real base points
         of the pencil of conics through the constant's point; for z^2 on quadratic forms in three
         variables by the real base points of the pencil of conics orthogonal to the outputs
-        ((3, 4, 4), or (2, 3, 3) with biases) and by building a preimage ((3, h >= 4, 3)).
+        ((3, 4, 4), or (2, 3, 3) with biases) and by building a preimage ((3, h >= 4, 3));
+        otherwise, where M has the ambient dimension and the boundary target of ``voronoi_mc``
+        has an exact decider (hyperplanes of powers, real membership by homotopy), by that
+        decider (data in M are off the edge), and for the hyperplane of powers with more outputs
+        by checking first that the outputs lie in a hyperplane.
         Raises NotImplementedError for other architectures.
         """
         arr = v.real(f, "f")
@@ -247,7 +251,9 @@ class PolynomialNetwork(Network):
         from ._voronoi_pencils import pencil_membership
         from ._voronoi_real_rank import waring_membership
 
-        for membership in (waring_membership, pencil_membership, ternary_cubic_membership, conic_membership):
+        from ._voronoi_networks import edge_membership
+
+        for membership in (waring_membership, pencil_membership, ternary_cubic_membership, conic_membership, edge_membership):
             decided = membership(self, f, tol)
             if decided is not None:
                 return decided
