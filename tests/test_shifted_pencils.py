@@ -182,3 +182,26 @@ def test_the_estimator_counts_the_edge_by_the_tangents() -> None:
     assert est.n_failed == int((decisions < 0).sum())
     assert est.hits == int((decisions == 1).sum()) and est.hits > 0
     assert est.exhaustive
+
+
+@pytest.mark.parametrize("perturbation", [0.0, 1e-3])
+def test_direct_sums_with_a_pencil_outside_stay_outside_on_more_inputs(perturbation: float) -> None:
+    # the core's rule on five inputs: a pencil on three inputs (with the constant) that no shift
+    # makes real, summed with any pencil on two more inputs, keeps a non-real pair for every
+    # shift, also after a small perturbation: an open set outside M
+    small = nm.parse("poly:3,4,2^2+bias")
+    rng = np.random.default_rng(8)
+    U = rng.standard_normal((400, small.ambient_dim))
+    outside = np.flatnonzero(ShiftedPencil(small).decide(U) == 1)
+    assert len(outside) >= 3
+    big = nm.parse("poly:5,6,2^2+bias")
+    assert nm.dimension(big).filling is False
+    for row in outside[:3]:
+        q = quadratic_forms(small, U[row : row + 1])[0]  # (2, 4, 4): x1, x2, x3, 1
+        Q = np.zeros((2, 6, 6))
+        inner = [0, 1, 2, 5]  # the small pencil's variables among x1, ..., x5, 1
+        Q[:, np.ix_(inner, inner)[0], np.ix_(inner, inner)[1]] = q
+        Q[:, 3:5, 3:5] = random_pencils(2, 1, rng)[0]
+        Q += perturbation * np.abs(q).max() * random_pencils(6, 1, rng)[0]
+        assert shifts_found(Q, rng) == 0
+        assert pencil_preimage(big, coefficients(big, Q[None])[0]) is None

@@ -30,7 +30,11 @@ discriminant D(tau) is positive. Cleared of R(tau), D is a trigonometric polynom
 of tau, so u is outside M exactly when max D < 0: taken over the roots of D' on the unit circle,
 from D's Fourier coefficients. Both have an open set of pencils with D < 0 everywhere (about 4%
 and 17% of Gaussian pairs of symmetric matrices): M does not fill, and data there have their
-nearest point on the edge (``_voronoi_membership``).
+nearest point on the edge (``_voronoi_membership``). Nor on more inputs: the direct sum of such
+a pencil on three inputs (with the constant) and any pencil on the others has a non-real
+eigenvalue for every shift, and so do small perturbations of it (for large shifts the pair tends
+to one of the quadratic parts' pencil, non-real too). There the cofactor has degree 4 or more,
+and no single discriminant tells whether its roots are real: local searches decide the edge.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ fractions). Take q with d - 1 distinct real roots: for a large |a|, p - a q has 
 near q's and one near infinity, and (C, B - a w w^T) is diagonalized by one congruence
 (``_rank_one_update_terms``). With biases d0 + 1 neurons suffice on one or two inputs: the
 output biases shift the constant terms until the pencil has d distinct real eigenvalues; on
-three or four inputs an open set of pencils admits no such shift (``_shifted_pencils``).
+three or more inputs an open set of pencils admits no such shift (``_shifted_pencils``).
 
 Membership with h = d0 neurons and no biases (M fills the space of pencils, of dimension
 d0 (d0 + 1), with finite fibers). If (Q1, Q2) = W^T (D1, D2) W has a nonsingular member C,

@@ -169,11 +169,15 @@ impl Family for PolynomialNetwork {
             // root at tau) has a cofactor of degree d - 2 with real roots (``_shifted_pencils``).
             // Of degree 0 or 1 on one or two inputs: M fills. A quadratic or a cubic on three or
             // four inputs, whose discriminant is negative at every tau on an open set of pencils.
+            // On more inputs, the direct sum of such a pencil on three inputs (with the constant)
+            // and any pencil on the others has a non-real pair for every shift, also for small
+            // perturbations (for large shifts the pair tends to the quadratic parts' non-real
+            // one): an open set again.
             if *outputs == 2 && self.bias && *h > *d0 {
                 if *d0 <= 2 {
                     return Some(true);
                 }
-                if *h == d0 + 1 && *d0 <= 4 {
+                if *h == d0 + 1 {
                     return Some(false);
                 }
             }
