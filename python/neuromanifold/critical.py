@@ -26,6 +26,7 @@ KINDS = ("minimum", "strict_saddle", "nonstrict_saddle", "maximum", "degenerate"
 EIG_TOL = 1e-7  # eigenvalues below this (relative to the largest) count as zero
 REAL_TOL = 1e-7
 TOTAL_DEGREE_LIMIT = 200  # slice systems with at most this many total-degree paths track them all
+CAREFUL_ATTEMPTS = 2  # paths to the optimum's fiber retracked carefully when every quick one failed
 
 
 @dataclass(frozen=True)
@@ -359,6 +360,13 @@ def _purity(net: Network, loss: Loss, theta: np.ndarray, m: np.ndarray, rank: in
     return True, "mu(theta) is a smooth point of M, critical for the loss on M"
 
 
+def _real_from(net: Network, theta: np.ndarray, seed: int) -> np.ndarray | None:
+    """Real parameters with the (real) image of complex ``theta``: on the orbit of the neurons'
+    complex rescalings, else by Levenberg-Marquardt; None if neither finds them."""
+    found = _real_point_of_orbit(net, theta)
+    return found if found is not None else _real_preimage(net, net.mu(theta).real, theta.real, seed)
+
+
 def _real_point_of_orbit(net: Network, theta: np.ndarray) -> np.ndarray | None:
     """For a polynomial MLP with the activation z^k: rescaling a hidden neuron's incoming
     weights and bias by 1 / l and its outgoing weights by l^k keeps mu for complex l too, so a
@@ -460,9 +468,7 @@ def _point(
     if not real and _is_real(net.mu(theta)):
         # a real function reached from complex parameters: look for real parameters in its fiber,
         # first on the orbit of the neurons' complex rescalings
-        found = _real_point_of_orbit(net, theta)
-        if found is None:
-            found = _real_preimage(net, net.mu(theta).real, theta.real, seed)
+        found = _real_from(net, theta, seed)
         if found is not None:
             theta, real = found, True
     if real:
@@ -557,7 +563,7 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
             # M is dense (a certified full rank): every critical point where the slice's Jacobian
             # is invertible maps to the loss's optimum u* = Q^-1 b, so one point of its fiber
             # represents them all, reached by one path from a point of another fiber
-            ys, tracked, lost = _one_point_of_the_optimum_fiber(system, chart, Q, b, seed)
+            ys, tracked, lost = _one_point_of_the_optimum_fiber(net, system, chart, Q, b, seed)
             used = "parameter homotopy from a point of another fiber (M is dense)"
             paths += tracked
             failed += lost
@@ -618,27 +624,45 @@ def _total_degree(system: System, b: np.ndarray, seed: int, runs: int = 3) -> tu
     return ys[_distinct(ys)], tracked, min(failures)
 
 
-def _one_point_of_the_optimum_fiber(system: System, chart: Chart, Q: np.ndarray, b: np.ndarray, seed: int, attempts: int = 12) -> tuple[np.ndarray, int, int]:
+def _one_point_of_the_optimum_fiber(
+    net: Network, system: System, chart: Chart, Q: np.ndarray, b: np.ndarray, seed: int, attempts: int = 12
+) -> tuple[np.ndarray, int, int]:
     """Where M is dense: a random complex slice point y0 is a critical point of the loss with
     data b0 = Q phi(y0) (its optimum is phi(y0)); the parameter homotopy from b0 to b carries it
     to a point of the fiber over the optimum Q^-1 b. Paths from new random starts until one ends
-    at a real point (real parameters directly; the optimum is real), at most ``attempts``: one
-    endpoint, real if any was (none if no path ended nonsingular), the number of paths tracked,
-    and of failed ones (counted only when no path ended nonsingular: the others only searched
-    for a real point of a fiber already reached)."""
+    at a real point (real parameters directly; the optimum is real) or one whose real point is
+    found from it, at most ``attempts`` (without careful retracking, then CAREFUL_ATTEMPTS with it
+    if every path failed), and only one where ``contains`` says the optimum has no real
+    preimage: one endpoint, real if any
+    was (none if no path ended nonsingular), the number of paths tracked, and of failed ones
+    (counted only when no path ended nonsingular: the others only searched for a real point of a
+    fiber already reached)."""
+    try:
+        real_preimage: bool | None = bool(net.contains(np.linalg.solve(Q, b)))
+    except (NotImplementedError, ValueError):
+        real_preimage = None  # undecided: search
     rng = np.random.default_rng([seed, 0xF1BE])
     found: list[np.ndarray] = []
-    for k in range(attempts):
+    for k in range(attempts + CAREFUL_ATTEMPTS):
+        if k >= attempts and found:
+            break
         y0 = _random_complex(rng, chart.n)
-        result = track(system, y0[None, :], Q @ chart.mu(y0), b.astype(np.complex128), seed=seed + k)[0]
+        # a failed path is retracked carefully (up to a minute) only once every start failed:
+        # another start is usually cheaper
+        careful = k >= attempts
+        result = track(system, y0[None, :], Q @ chart.mu(y0), b.astype(np.complex128), seed=seed + k, retry_failed=careful)[0]
         ends = result.endpoints[result.status == "nonsingular"]
         real = [y for y in ends if _is_real(y)]
         if real:
             return np.array(real[:1]), k + 1, 0
         found.extend(ends)
+        if found and real_preimage is False:
+            return np.array(found[:1]), k + 1, 0
+        if len(ends) and _real_from(net, chart.lift(ends[0]), seed) is not None:
+            return ends[:1], k + 1, 0  # its fiber's real point is found from there (``_point``)
     if found:
-        return np.array(found[:1]), attempts, 0
-    return np.zeros((0, chart.n), dtype=np.complex128), attempts, attempts
+        return np.array(found[:1]), k + 1, 0
+    return np.zeros((0, chart.n), dtype=np.complex128), k + 1, k + 1
 
 
 def _few_per_image(ys: np.ndarray, images: np.ndarray, keep: int = 3) -> list[int]:
