@@ -389,3 +389,22 @@ def test_real_points_moved_by_complex_rescalings_are_found(spec: str, seed: int)
     np.testing.assert_allclose(net.mu(real), net.mu(theta), atol=1e-8 * (1 + np.abs(net.mu(theta)).max()))
     # a genuinely complex point (non-real function) is not moved to a real one
     assert _real_point_of_orbit(net, theta + 0.3j * rng.standard_normal(net.n_params)) is None
+
+
+def test_auto_tracks_every_total_degree_path_of_small_systems() -> None:
+    # the total-degree homotopy finds every isolated critical point, also off the main component
+    # that monodromy follows: here a point with the first filter zero (a strict saddle)
+    net = nm.parse("conv:2,2^2")
+    rng = np.random.default_rng(1)
+    target = net.mu(net.random_params(seed=3)) + 0.3 * rng.standard_normal(net.ambient_dim)
+    loss = nm.DistanceLoss(target)
+    auto = nm.critical_points(net, loss)
+    by_monodromy = nm.critical_points(net, loss, method="monodromy")
+    assert auto.method.startswith("total degree")  # (with monodromy too where a run lost paths)
+    for p in by_monodromy.real:
+        assert any(abs(p.loss - q.loss) <= 1e-8 * (1 + abs(p.loss)) for q in auto.real)
+    extra = [q for q in auto.real if all(abs(p.loss - q.loss) > 1e-8 * (1 + abs(q.loss)) for p in by_monodromy.real)]
+    assert extra and all(np.abs(q.theta[:2]).max() < 1e-8 for q in extra)
+    for q in extra:
+        lam = np.linalg.eigvalsh(fd_hessian(net, loss, q.theta))
+        assert q.kind == "strict_saddle" and q.index == int((lam < -1e-5 * np.abs(lam).max()).sum()) == 1

@@ -526,7 +526,8 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
     one point of its fiber replaces monodromy. Through the parametrization, monodromy finds the
     critical points on the main component of the critical equations; points off it (spurious ones where D mu drops rank, e.g. on the
     boundary of a semi-algebraic neuromanifold) need the total-degree homotopy, which
-    ``method="total_degree"`` forces and ``"auto"`` uses when it has at most 200 paths.
+    ``method="total_degree"`` forces and ``"auto"`` uses when it has at most 200 paths (with
+    monodromy as well when every run lost a path).
     """
     if method not in ("auto", "monodromy", "total_degree"):
         raise ValueError(f"method must be 'auto', 'monodromy' or 'total_degree', got {method!r}")
@@ -559,6 +560,15 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
             used = "total degree"
             paths += tracked
             failed += lost
+            if method == "auto" and lost:
+                # a run that lost paths may have lost points of the main component, which
+                # monodromy reaches reliably: both, and the failed paths still counted
+                generic = _generic_solutions(system, seed, loops)
+                (result,), _ = _to_targets(system, generic, b.astype(np.complex128)[None, :], seed)
+                paths += len(result.status)
+                failed += _lost(result)
+                ys = np.concatenate([ys, result.endpoints[result.status == "nonsingular"]])
+                used = "total degree and monodromy + parameter homotopy"
         elif method == "auto" and linear_shape(net) is None and dimension(net, seed=seed).exact_rank == net.ambient_dim:
             # M is dense (a certified full rank): every critical point where the slice's Jacobian
             # is invertible maps to the loss's optimum u* = Q^-1 b, so one point of its fiber
