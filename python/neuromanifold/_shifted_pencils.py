@@ -44,12 +44,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.polynomial import polynomial as npoly
 
 from ._quadratic_forms import polished, quadratic_forms, real_congruence, reference_members
 from .architectures import PolynomialNetwork
 
-ANGLES = 64  # tangent points tau sampled on P^1: D has at most 26 harmonics in 2 theta for d <= 5 (the module's bound)
+ANGLES = 64  # tangent points sampled on P^1: D is a form of degree <= 2 (3d - 2)(d - 3) in tau, at most 26 harmonics in 2 theta for d <= 5
 NEGLIGIBLE = 1e-11  # a harmonic below this share of D's coefficients is rounding
 TOL = 1e-8  # max D within this share of D's coefficients (or of the unit cofactor's) of 0: too close to the edge to tell
 FINE = 1024  # tangent points of the pointwise maximum
@@ -114,6 +113,7 @@ def _tangents(Q: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> tuple[n
 
 
 def _grid(n: int) -> npt.NDArray[np.float64]:
+    """n equally spaced angles of tangent points on P^1 (t and t + pi are the same point)."""
     return np.pi * np.arange(n) / n
 
 

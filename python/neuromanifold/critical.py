@@ -10,7 +10,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from . import _validate as v
 from ._blocks import balanced_blocks, multilinear_form
