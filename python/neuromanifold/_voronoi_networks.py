@@ -233,7 +233,9 @@ def edge_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: flo
     if dim == net.ambient_dim:
         for available, decider in _MEMBERSHIP_DECIDERS:
             if available(net, dim) is None:
-                return decided_membership(decider(net, 0, {}), net, f, "the edge")  # (the zero function: in M)
+                # deciders kept with the network: a homotopy's generic solutions are found once
+                cache = net.__dict__.setdefault("_edge_deciders", {})
+                return decided_membership(decider(net, 0, cache), net, f, "the edge")  # (the zero function: in M)
         return None
     if hyperplane_available(net) is not None:
         return None

@@ -160,7 +160,13 @@ fn real_filling_of_waring_decompositions() {
     // quadratic forms in three variables whose orthogonal conics form one pencil
     assert_eq!(dimension(&net("poly:3,4,4^2"), 1).unwrap().filling, Some(false));
     assert_eq!(dimension(&net("poly:2,3,3^2+bias"), 1).unwrap().filling, Some(false));
-    assert_eq!(dimension(&net("poly:2,2,2^2"), 1).unwrap().filling, None);
+    // pencils of d0 neurons without biases, and k neurons on binary forms with k - 1 or k outputs:
+    // the outputs with a non-real eigenvalue (normal root) are an open set
+    for spec in
+        ["poly:2,2,2^2", "poly:3,3,2^2", "poly:5,5,2^2", "poly:2,3,2^3", "poly:2,3,3^3", "poly:2,4,3^4", "poly:2,4,4^4"]
+    {
+        assert_eq!(dimension(&net(spec), 1).unwrap().filling, Some(false), "{spec}");
+    }
     // even powers on three or more inputs with one neuron and one output fewer than the
     // monomials: the definite normal forms are outside M
     for spec in ["poly:3,5,5^2", "poly:4,9,9^2", "poly:3,14,14^4"] {

@@ -146,6 +146,11 @@ impl Family for PolynomialNetwork {
             if *outputs == 2 && (*h >= 3 * d / 2 || *h > d) {
                 return Some(true);
             }
+            // d0 >= 2 neurons without biases: W^T (D1, D2) W has real eigenvalues, and the pencils
+            // with a non-real pair are an open set (``_voronoi_pencils``)
+            if *outputs == 2 && !self.bias && *h == *d0 && *d0 >= 2 {
+                return Some(false);
+            }
             // Quadratic forms in three variables: the outputs lie in the span of the neurons'
             // squares (and the constant's) exactly when the conics orthogonal to them hold the
             // conics through the neurons' points (and the constant's). Three outputs, four neurons:
@@ -242,6 +247,16 @@ impl Family for PolynomialNetwork {
         // k - 1 distinct real roots (real rank k - 1) are an open set.
         if let ([1, h, 1], Some(k), true) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
             return Some(*h + 1 >= k);
+        }
+        // k neurons with c z^k on binary forms with m = k - 1 or k >= 2 outputs: the outputs lie in
+        // the span of k real powers exactly when a normal of their span (one, or a pencil) is a
+        // form with k distinct real roots (``_voronoi_hyperplanes``). Pencils near one whose
+        // members all have the factor x^2 + y^2 keep a root near +-i in every member: an open set
+        // of outputs outside M.
+        if let ([2, h, m], Some(k), false) = (self.widths.as_slice(), self.activation.monomial_degree(), self.bias) {
+            if *h == k && *m >= 2 && (*m + 1 == k || *m == k) {
+                return Some(false);
+            }
         }
         // One hidden layer of h neurons with c z^k and one output, no biases: the real forms of
         // degree k of real Waring rank <= h (the output weights carry the coefficients and signs).
