@@ -495,3 +495,23 @@ def test_contains_by_the_exact_edge(spec: str) -> None:
         m = net.n_outputs
         V = net.mu(rng.standard_normal(net.n_params)).reshape(m, -1)
         assert net.contains((rng.standard_normal((m, m)) @ V).ravel())
+
+
+@given(k=st.integers(3, 6), eps=st.floats(0.0, 1e-3), seed=st.integers(0, 2**32 - 1))
+def test_pencils_of_normals_through_a_complex_pair_stay_outside(k: int, eps: float, seed: int) -> None:
+    # the core's rule for k neurons on binary forms with k - 1 outputs: a pencil of normals whose
+    # members all have the factor x^2 + y^2, and small perturbations of it, holds no form with k
+    # real roots, so the k - 1 outputs orthogonal to it are outside M (an open set)
+    net = nm.PolynomialNetwork((2, k, k - 1), k)
+    assert nm.dimension(net).filling is False
+    rng = np.random.default_rng(seed)
+    columns = [[tuple(e) for e in net.monomials.tolist()].index((k - j, j)) for j in range(k + 1)]
+    binomials = np.array([comb(k, j) for j in range(k + 1)], dtype=np.float64)
+    circle = np.array([1.0, 0.0, 1.0])  # x^2 + y^2, coefficients of X^2, XY, Y^2
+    forms = np.array([np.convolve(circle, rng.standard_normal(k - 1)) for _ in range(2)])  # X^k first
+    forms += eps * np.linalg.norm(forms, axis=1, keepdims=True) * rng.standard_normal(forms.shape)
+    normals = forms / binomials  # N_n = sum_j n_j binom(k, j) X^(k-j) Y^j
+    basis = np.linalg.svd(normals)[2][2:]  # the k - 1 dimensional space orthogonal to the pencil
+    u = np.zeros(net.ambient_dim)
+    u.reshape(k - 1, k + 1)[:, columns] = rng.standard_normal((k - 1, k - 1)) @ basis
+    assert HyperplaneOfPowers(net).decide(u[None])[0] == 1

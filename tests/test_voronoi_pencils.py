@@ -177,6 +177,10 @@ def test_a_pencil_with_complex_eigenvalues_is_outside() -> None:
     net = nm.parse("poly:2,2,2^2")
     u = np.array([1.0, 0.0, -1.0, 0.0, 1.0, 0.0])  # (x^2 - y^2, xy): eigenvalues +-i
     assert not net.contains(u)
+    # and so is every pencil near it (non-real eigenvalues move continuously): M does not fill
+    rng = np.random.default_rng(3)
+    assert not any(net.contains(u + 1e-2 * rng.standard_normal(6)) for _ in range(20))
+    assert nm.dimension(net).filling is False
     assert PencilMembership(net).decide(transformed(net, u[None], np.random.default_rng(1)))[0] == 1
     assert net.contains(net.mu(np.random.default_rng(2).standard_normal(net.n_params)))
     with pytest.raises(ValueError, match="repeated eigenvalue"):
