@@ -183,8 +183,12 @@ def test_a_pencil_with_complex_eigenvalues_is_outside() -> None:
     assert nm.dimension(net).filling is False
     assert PencilMembership(net).decide(transformed(net, u[None], np.random.default_rng(1)))[0] == 1
     assert net.contains(net.mu(np.random.default_rng(2).standard_normal(net.n_params)))
-    with pytest.raises(ValueError, match="repeated eigenvalue"):
-        net.contains(np.array([1.0, 0.0, -1.0, 2.0, 0.0, -2.0]))  # Q2 = 2 Q1
+    # Q2 = 2 Q1: one form, a sum of two signed squares, in both outputs (every eigenvalue repeated)
+    assert net.contains(np.array([1.0, 0.0, -1.0, 2.0, 0.0, -2.0]))
+    for spec in ("poly:3,4,2^2+bias", "poly:4,5,2^2+bias", "poly:3,3,2^2"):
+        big = nm.parse(spec)
+        q = np.random.default_rng(4).standard_normal(big.ambient_dim // 2)
+        assert big.contains(np.concatenate([q, -3.0 * q])) and big.contains(np.concatenate([q, 0.0 * q]))
 
 
 def test_the_estimator_reads_the_eigenvalues() -> None:

@@ -211,12 +211,18 @@ def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: f
     """Is f in the real neuromanifold of one hidden layer with c z^2 and two outputs? With d0
     neurons and no biases by the pencil's eigenvalues (ValueError near a repeated eigenvalue or a
     singular pencil); with biases and d0 + 1 neurons on three or four inputs by the tangents'
-    cofactors (``_shifted_pencils``); with d + 1 neurons or more by building a preimage. Else None."""
+    cofactors (``_shifted_pencils``); with d + 1 neurons or more by building a preimage; dependent
+    outputs with h >= d0 neurons as one form. Else None."""
     shape = _quadratic_network(net)
     if shape is None or shape[2] != 2:
         return None
     if not np.any(f):
         return True  # the zero function: all output weights 0
+    sv = np.linalg.svd(np.asarray(f, dtype=np.float64).reshape(2, -1), compute_uv=False)
+    if len(sv) > 1 and sv[1] <= tol * sv[0] and shape[1] >= shape[0]:
+        # dependent outputs (a q, b q): one quadratic form q, a sum of d0 signed squares (with
+        # biases after the constant term drops the rank of q in (x, 1)), times (a, b)
+        return True
     if shifted_pencil_available(net, net.ambient_dim) is None:
         return decided_membership(ShiftedPencil(net), net, f, "a pencil whose best shift has a repeated eigenvalue")
     if pencil_available(net, net.ambient_dim) is None:
