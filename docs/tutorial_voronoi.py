@@ -71,6 +71,11 @@ print(nm.voronoi_mc(nm.parse("poly:4,5,2^2"), "boundary", 1000, progress=False))
 # the tangents' cofactors decide it, and contains() builds the neurons where it does.
 shifted = nm.parse("poly:3,4,2^2+bias")
 print(nm.dimension(shifted).filling, nm.voronoi_mc(shifted, "boundary", 20_000, seed=1, progress=False))
+# Fourth powers of 14 neurons on three inputs with 14 outputs: the outputs span a hyperplane of
+# quartics, spanned by real powers exactly when its normal form is indefinite, read off all its
+# critical points on the sphere (a parameter homotopy per sample).
+even = nm.parse("poly:3,14,14^4")
+print(nm.dimension(even).filling, nm.voronoi_mc(even, "boundary", 2000, seed=1, progress=False))
 # Ternary cubics are sums of four real cubes (apolarity), so four neurons fill that space, and
 # contains() builds the cubes. With biases, polynomials in one variable are decided by their
 # derivative: a quartic of two neurons is outside M exactly when f' has three real roots.
