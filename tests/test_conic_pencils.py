@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_ternary_cubics import conics_through, decides_as_the_homotopy_membership
+from test_ternary_cubics import built_and_filling, conics_through, decides_as_the_homotopy_membership
 from test_voronoi_pencils import coefficients
 
 import neuromanifold as nm
@@ -92,11 +92,7 @@ def test_three_outputs_of_four_neurons_reach_every_triple(h: int, scale: float, 
     # the net of conics orthogonal to three outputs holds a pencil with four real base points
     net = nm.PolynomialNetwork((3, h, 3), 2)
     u = scale * np.random.default_rng(seed).standard_normal(net.ambient_dim)
-    theta = net_preimage(net, u)
-    assert theta is not None
-    np.testing.assert_allclose(net.mu(theta), u, atol=1e-9 * np.abs(u).max())
-    assert net.contains(u)
-    assert nm.dimension(net).filling is True
+    built_and_filling(net, u, net_preimage(net, u))
 
 
 def test_dependent_outputs_and_the_zero_function_are_in_m() -> None:

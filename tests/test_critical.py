@@ -368,21 +368,17 @@ def test_balancing_picks_one_point_per_orbit_with_a_dead_neuron_or_a_zero_filter
 def test_real_points_moved_by_complex_rescalings_are_found(spec: str, seed: int) -> None:
     # neurons rescaled by complex factors (incoming times l, outgoing times l^-k) keep mu: a
     # complex parameter vector of a real function that is such a point gives back a real one
-    from neuromanifold.critical import _real_point_of_orbit
+    from neuromanifold.critical import _neurons, _real_point_of_orbit
 
     net = nm.parse(spec)
     k = int(np.flatnonzero(np.asarray(net.activation))[0])
     rng = np.random.default_rng(seed)
     theta = rng.standard_normal(net.n_params)
     moved = theta.astype(np.complex128)
-    starts = np.cumsum([0] + [a * b + (b if net.bias else 0) for a, b in zip(net.widths[:-1], net.widths[1:])])
-    for layer in range(len(net.widths) - 2):
-        d_in, d_out, d_next = net.widths[layer : layer + 3]
-        at, nxt = int(starts[layer]), int(starts[layer + 1])
-        for i in range(d_out):
-            lam = np.exp(1j * rng.uniform(0, 2 * np.pi)) * rng.uniform(0.5, 2.0)
-            moved[[at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if net.bias else [])] *= lam
-            moved[[nxt + r * d_out + i for r in range(d_next)]] /= lam**k
+    for incoming, outgoing in _neurons(net):
+        lam = np.exp(1j * rng.uniform(0, 2 * np.pi)) * rng.uniform(0.5, 2.0)
+        moved[incoming] *= lam
+        moved[outgoing] /= lam**k
     np.testing.assert_allclose(net.mu(moved), net.mu(theta), atol=1e-9 * (1 + np.abs(net.mu(theta)).max()))
     real = _real_point_of_orbit(net, moved)
     assert real is not None and real.dtype == np.float64

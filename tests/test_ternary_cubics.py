@@ -37,16 +37,20 @@ def from_tensor(net: nm.PolynomialNetwork, T: np.ndarray) -> np.ndarray:
     return out
 
 
+def built_and_filling(net: nm.PolynomialNetwork, f: np.ndarray, theta: np.ndarray | None) -> None:
+    """theta (built for f) is a real preimage of f, contains(f) agrees, and the core says M fills."""
+    assert theta is not None
+    np.testing.assert_allclose(net.mu(theta), f, atol=1e-9 * np.abs(f).max())
+    assert net.contains(f)
+    assert nm.dimension(net).filling is True
+
+
 @pytest.mark.parametrize("spec", NETWORKS)
 @given(scale=st.floats(1e-3, 1e3), seed=st.integers(0, 2**32 - 1))
 def test_four_real_cubes_reach_every_ternary_cubic(spec: str, scale: float, seed: int) -> None:
     net = nm.parse(spec)
     f = scale * np.random.default_rng(seed).standard_normal(net.ambient_dim)
-    theta = ternary_cubic_preimage(net, f)
-    assert theta is not None
-    np.testing.assert_allclose(net.mu(theta), f, atol=1e-9 * np.abs(f).max())
-    assert net.contains(f)
-    assert nm.dimension(net).filling is True
+    built_and_filling(net, f, ternary_cubic_preimage(net, f))
 
 
 @given(seed=st.integers(0, 2**32 - 1))

@@ -42,7 +42,7 @@ import numpy.typing as npt
 import scipy.linalg
 
 from ._voronoi_membership import decided_membership
-from ._quadratic_forms import quadratic_forms
+from ._quadratic_forms import quadratic_forms, quadratic_shape
 from .architectures import PolynomialNetwork
 
 REAL = 1e-8  # relative imaginary part of a real flex or a real singular member
@@ -250,19 +250,9 @@ def real_base_point_sets(N: npt.NDArray[np.float64]) -> Iterator[npt.NDArray[np.
                 yield A
 
 
-def _orthogonal_shape(net: object) -> tuple[int, int, int, bool] | None:
-    """(d0, h, m, bias) of one hidden layer with c z^2, else None."""
-    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3:
-        return None
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    if len(degrees) != 1 or degrees[0] != 2:
-        return None
-    return net.widths[0], net.widths[1], net.widths[2], net.bias
-
-
 def orthogonal_pencil_available(net: object, dim: int) -> str | None:
     """Why the pencil orthogonal to the outputs does not decide the edge of ``net``, or None."""
-    if _orthogonal_shape(net) not in ((3, 4, 4, False), (2, 3, 3, True)):
+    if quadratic_shape(net) not in ((3, 4, 4, False), (2, 3, 3, True)):
         return "the pencil orthogonal to the outputs decides the edge of (3, 4, 4) with z^2, or (2, 3, 3) with biases, only"
     return None
 
@@ -297,7 +287,7 @@ def net_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDAr
     """Real parameters of (3, h, 3) with z^2 and h >= 4 (no biases) with mu = f: four real
     points spanning the outputs by their squares, the base points of a pencil in the net
     orthogonal to the outputs (the module's docstring); None if none is found clearly."""
-    shape = _orthogonal_shape(net)
+    shape = quadratic_shape(net)
     if shape is None or shape[0] != 3 or shape[2] != 3 or shape[3] or shape[1] < 4:
         return None
     basis = conic_basis()
@@ -329,7 +319,7 @@ def conic_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: fl
     (3, h >= 4, 3) by building a preimage; else None."""
     if orthogonal_pencil_available(net, 0) is None:
         return decided_membership(OrthogonalPencil(net), net, f, "outputs whose orthogonal pencil has a repeated base point")
-    shape = _orthogonal_shape(net)
+    shape = quadratic_shape(net)
     if shape is None or shape[0] != 3 or shape[2] != 3 or shape[3] or shape[1] < 4:
         return None
     if not np.any(f):

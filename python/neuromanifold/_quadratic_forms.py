@@ -14,6 +14,15 @@ from .architectures import PolynomialNetwork
 MEMBERS = 8  # members tried as the reference C (angles k pi / MEMBERS): the best conditioned is used
 
 
+def quadratic_shape(net: object) -> tuple[int, int, int, bool] | None:
+    """(d0, h, outputs, bias) of one hidden layer with c z^2, else None."""
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3:
+        return None
+    if list(np.flatnonzero(np.asarray(net.activation))) != [2]:
+        return None
+    return net.widths[0], net.widths[1], net.widths[2], net.bias
+
+
 def quadratic_forms(net: PolynomialNetwork, U: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The symmetric matrices (B, outputs, d, d) of coefficient vectors U (B, A): x^T S x, with
     biases in (x, 1) (the last variable is the constant 1)."""

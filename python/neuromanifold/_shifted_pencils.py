@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._quadratic_forms import polished, quadratic_forms, real_congruence, reference_members
+from ._quadratic_forms import polished, quadratic_forms, quadratic_shape, real_congruence, reference_members
 from .architectures import PolynomialNetwork
 
 ANGLES = 64  # tangent points sampled on P^1: D is a form of degree <= 2 (3d - 2)(d - 3) in tau, at most 26 harmonics in 2 theta for d <= 5
@@ -214,15 +214,7 @@ def tangent_maxima(Q: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
 
 def shifted_pencil_available(net: object, dim: int) -> str | None:
     """Why the tangents' cofactors do not decide the edge of ``net``, or None."""
-    if (
-        not isinstance(net, PolynomialNetwork)
-        or len(net.widths) != 3
-        or net.widths[2] != 2
-        or not net.bias
-        or net.widths[0] not in (3, 4)
-        or net.widths[1] != net.widths[0] + 1
-        or list(np.flatnonzero(np.asarray(net.activation))) != [2]
-    ):
+    if quadratic_shape(net) not in ((3, 4, 2, True), (4, 5, 2, True)):
         return "the tangents' cofactors decide the edge of one hidden layer with z^2, biases, two outputs and d0 + 1 neurons on three or four inputs only"
     return None
 
@@ -276,8 +268,8 @@ def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tup
     R = _tangents(Q, t)[1][0, :, 0]
     order = np.lexsort((-np.abs(R), -np.round(D / np.abs(D).max(), 2)))
     candidates = [float(where[0])] + [float(t[j]) for j in order if D[j] > TOL][:16]
-    for t in candidates:
-        Ct, Bt = _rotated(np.stack([C, B]), t).reshape(2, d, d)
+    for angle in candidates:
+        Ct, Bt = _rotated(np.stack([C, B]), angle).reshape(2, d, d)
         p, r = determinant_forms(Ct[None], Bt[None])[0], np.append(determinant_forms(Ct[None, :-1, :-1], Bt[None, :-1, :-1])[0], 0.0)
         if abs(r[0]) <= 1e-12 * np.abs(r).max():
             continue
@@ -300,12 +292,17 @@ def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tup
                 continue
             D1, D2, rows = W.T @ M[0] @ W, W.T @ other @ W, np.linalg.inv(W)
             # back from (member, other) = rotation by phi, then by t, to (C, B)
-            coefficients = _rotated(_rotated(np.stack([np.diag(D1), np.diag(D2)]), -float(phi[0])), -t)
+            coefficients = _rotated(_rotated(np.stack([np.diag(D1), np.diag(D2)]), -float(phi[0])), -angle)
             terms = [((coefficients[0, j], coefficients[1, j]), rows[j]) for j in range(d)]
-            back = _rotated(shift[:, None], -t)[:, 0]
-            residual, terms = polished(terms, np.stack([C - back[0] * E, B - back[1] * E]))
+            back = _rotated(shift[:, None], -angle)[:, 0]
+            rebuilt = sum(np.multiply.outer(np.asarray(c), np.outer(w, w)) for c, w in terms)
+            residual = float(np.abs(rebuilt - np.stack([C - back[0] * E, B - back[1] * E])).max())
             if found is None or residual < found[0]:
                 found = (residual, terms, (float(back[0]), float(back[1])))
-        if found is not None and found[0] <= 1e-9 * size:
-            return found[1], found[2]
+        if found is not None:
+            # the best conditioned split, polished once (a small split cancels digits)
+            g = found[2]
+            residual, terms = polished(found[1], np.stack([C - g[0] * E, B - g[1] * E]))
+            if residual <= 1e-9 * size:
+                return terms, g
     return None

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._quadratic_forms import polished, quadratic_forms, real_congruence, reference_members
+from ._quadratic_forms import polished, quadratic_forms, quadratic_shape, real_congruence, reference_members
 from ._voronoi_membership import decided_membership
 from ._shifted_pencils import ShiftedPencil, shifted_pencil_available, shifted_terms
 from ._voronoi_real_rank import COMPLEX_ROOT, DISTINCT, REAL_ROOT
@@ -50,12 +50,8 @@ SINGULAR = 1e-8  # smallest over largest |eigenvalue| of the best member below t
 
 def _quadratic_network(net: object) -> tuple[int, int, int] | None:
     """(d0, h, outputs) of one hidden layer with c z^2 and one or two outputs, else None."""
-    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.widths[2] > 2:
-        return None
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    if len(degrees) != 1 or degrees[0] != 2:
-        return None
-    return net.widths[0], net.widths[1], net.widths[2]
+    shape = quadratic_shape(net)
+    return shape[:3] if shape is not None and shape[2] <= 2 else None
 
 
 def pencil_available(net: object, dim: int) -> str | None:

@@ -259,32 +259,47 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
     Hessian does not depend on where in the orbit theta was."""
     if not isinstance(net, PolynomialNetwork):
         return _balanced_blocks(net, theta)
-    nonzero = [i for i, a in enumerate(net.activation) if a != 0]
-    if len(nonzero) != 1 or nonzero[0] < 1:
+    k = _power(net)
+    if k is None:
         return theta  # not homogeneous: no rescaling symmetry
-    k = nonzero[0]
     theta = theta.astype(np.float64).copy()
+    neurons = _neurons(net)
+    for _ in range(4):
+        for incoming, outgoing in neurons:  # layer by layer
+            a, c = float((theta[incoming] ** 2).sum()), float((theta[outgoing] ** 2).sum())
+            if a + c == 0.0:
+                continue
+            if a <= 1e-16 * c:  # no incoming weights: the outgoing ones to unit norm
+                lam = c ** (1.0 / (2 * k))
+            elif c <= 1e-16 * a:  # no outgoing weights: the incoming ones to unit norm
+                lam = a ** -0.5
+            else:  # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
+                lam = (k * c / a) ** (1.0 / (2 * k + 2))
+            theta[incoming] *= lam
+            theta[outgoing] /= lam**k
+    return theta
+
+
+def _power(net: PolynomialNetwork) -> int | None:
+    """k for the activation c z^k (k >= 1): its neurons rescale, else None."""
+    nonzero = [i for i, a in enumerate(net.activation) if a != 0]
+    return nonzero[0] if len(nonzero) == 1 and nonzero[0] >= 1 else None
+
+
+def _neurons(net: PolynomialNetwork) -> list[tuple[list[int], list[int]]]:
+    """For each hidden neuron of an MLP, layer by layer: the indices of its incoming weights
+    (and bias) and of its outgoing weights. The parameters are W_1, b_1, W_2, b_2, ..., each W_l
+    row-major, one row per neuron of layer l."""
     widths, bias = net.widths, net.bias
     starts = np.cumsum([0] + [a * b + (b if bias else 0) for a, b in zip(widths[:-1], widths[1:])])
-    for _ in range(4):
-        for layer in range(len(widths) - 2):  # hidden layers
-            d_in, d_out, d_next = widths[layer], widths[layer + 1], widths[layer + 2]
-            at, nxt = int(starts[layer]), int(starts[layer + 1])
-            for i in range(d_out):
-                incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
-                outgoing = [nxt + r * d_out + i for r in range(d_next)]
-                a, c = float((theta[incoming] ** 2).sum()), float((theta[outgoing] ** 2).sum())
-                if a + c == 0.0:
-                    continue
-                if a <= 1e-16 * c:  # no incoming weights: the outgoing ones to unit norm
-                    lam = c ** (1.0 / (2 * k))
-                elif c <= 1e-16 * a:  # no outgoing weights: the incoming ones to unit norm
-                    lam = a ** -0.5
-                else:  # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
-                    lam = (k * c / a) ** (1.0 / (2 * k + 2))
-                theta[incoming] *= lam
-                theta[outgoing] /= lam**k
-    return theta
+    out = []
+    for layer in range(len(widths) - 2):
+        d_in, d_out, d_next = widths[layer], widths[layer + 1], widths[layer + 2]
+        at, nxt = int(starts[layer]), int(starts[layer + 1])
+        for i in range(d_out):
+            incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
+            out.append((incoming, [nxt + r * d_out + i for r in range(d_next)]))
+    return out
 
 
 def _balanced_blocks(net: Network, theta: np.ndarray) -> np.ndarray:
@@ -372,27 +387,18 @@ def _real_point_of_orbit(net: Network, theta: np.ndarray) -> np.ndarray | None:
     complex theta may be a real point moved by complex factors (a slice through a real fiber
     can meet it only there). Each neuron, layer by layer, divided by the phase of its largest
     incoming entry: the real point if that gives one with the same mu, else None."""
-    if not isinstance(net, PolynomialNetwork):
+    k = _power(net) if isinstance(net, PolynomialNetwork) else None
+    if k is None:
         return None
-    nonzero = [i for i, a in enumerate(net.activation) if a != 0]
-    if len(nonzero) != 1 or nonzero[0] < 1:
-        return None
-    k = nonzero[0]
     out = np.array(theta, dtype=np.complex128)
-    widths, bias = net.widths, net.bias
-    starts = np.cumsum([0] + [a * b + (b if bias else 0) for a, b in zip(widths[:-1], widths[1:])])
-    for layer in range(len(widths) - 2):
-        d_in, d_out, d_next = widths[layer], widths[layer + 1], widths[layer + 2]
-        at, nxt = int(starts[layer]), int(starts[layer + 1])
-        for i in range(d_out):
-            incoming = [at + i * d_in + j for j in range(d_in)] + ([at + d_in * d_out + i] if bias else [])
-            outgoing = [nxt + r * d_out + i for r in range(d_next)]
-            largest = out[incoming][np.argmax(np.abs(out[incoming]))]
-            if largest == 0:
-                continue
-            phase = largest / abs(largest)
-            out[incoming] /= phase
-            out[outgoing] *= phase**k
+    # layer by layer: a layer's rescalings move the next layer's incoming weights
+    for incoming, outgoing in _neurons(net):
+        largest = out[incoming][np.argmax(np.abs(out[incoming]))]
+        if largest == 0:
+            continue
+        phase = largest / abs(largest)
+        out[incoming] /= phase
+        out[outgoing] *= phase**k
     if not _is_real(out):
         return None
     real = out.real.copy()
@@ -523,8 +529,9 @@ def critical_points(net: Network, loss: Loss, seed: int = 0, loops: int = 8, met
     Where the exact rank of D mu is the ambient dimension (M dense, certified), every critical
     point on the main component maps to the loss's optimum in function space, and one path to
     one point of its fiber replaces monodromy. Through the parametrization, monodromy finds the
-    critical points on the main component of the critical equations; points off it (spurious ones where D mu drops rank, e.g. on the
-    boundary of a semi-algebraic neuromanifold) need the total-degree homotopy, which
+    critical points on the main component of the critical equations; points off it (spurious
+    ones where D mu drops rank, e.g. on the boundary of a semi-algebraic neuromanifold) need the
+    total-degree homotopy, which
     ``method="total_degree"`` forces and ``"auto"`` uses when it has at most 200 paths (with
     monodromy as well when every run lost a path).
     """
