@@ -63,7 +63,7 @@ def test_linear_rank_strata_are_their_own_cells() -> None:
     assert (b0.stratum, b0.cell_dim) == ("zero function", 0)
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,2,1^2", "poly:3,3,2,1^2", "conv:3,2^2"])
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2^2", "poly:3,3,2,1^2", "conv:3,2^2"])
 def test_deeper_networks_get_bounds_at_generic_points_only(spec: str) -> None:
     net = nm.parse(spec)
     for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):

@@ -125,7 +125,12 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
     """A certificate that the target's strata have null Voronoi cells at every point, or why not."""
     if any(all_strata[i].full for i in targets):
         return "", "a target stratum has the dimension of M: a part of M with a full-dimensional Voronoi cell"
-    return null_certificate(net, [cell_bound(net, all_strata[i], seed) for i in targets])
+    certificate, why_not = null_certificate(net, [cell_bound(net, all_strata[i], seed) for i in targets])
+    if not certificate and not isinstance(net, NeuromanifoldAt) and net._core.dimension(seed)["filling"] is True:
+        # almost every data point lies in M and is its own nearest point; the strata are null sets
+        worst = max(all_strata[i].dim for i in targets)
+        return f"M is the whole space (data are their own nearest points) and the target has dimension <= {worst} < {net.ambient_dim}", ""
+    return certificate, why_not
 
 
 def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) -> str:

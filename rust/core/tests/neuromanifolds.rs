@@ -251,6 +251,24 @@ fn real_filling_of_waring_decompositions() {
         ("poly:3,3,1^3", false),
         ("poly:4,4,1^3", false),
         ("poly:3,4,2^3", false),
+        // deeper: every hidden layer as wide as the monomials of its powers reaches every tuple
+        ("poly:2,3,5,2^2", true),
+        ("poly:1,2,4,3^2+bias", true),
+        ("poly:2,3,5,9,2^2", true),
+        ("poly:2,3,4,2^2", false),
+        // two hidden layers with z^2 and one output: signed squares of the second layer's inputs
+        // (binary forms: two; ternary quartics: three; else as many as the monomials)
+        ("poly:2,2,2,1^2", true),
+        ("poly:2,5,2,1^2", true),
+        ("poly:1,2,2,1^2+bias", true),
+        ("poly:2,2,1,1^2", false),
+        ("poly:3,6,3,1^2", true),
+        ("poly:2,5,3,1^2+bias", true),
+        ("poly:3,6,2,1^2", false),
+        ("poly:3,5,3,1^2", false),
+        ("poly:4,10,10,1^2", true),
+        ("poly:2,3,5,2,1^2", true),
+        ("poly:2,2,2,2,1^2", false),
     ] {
         assert_eq!(dimension(&net(spec), 1).unwrap().filling == Some(true), fills, "{spec}");
     }

@@ -40,6 +40,16 @@ impl PolynomialNetwork {
     fn is_linear(&self) -> bool {
         self.activation.monomial_degree() == Some(1) || self.widths.len() == 2
     }
+    /// With the activation z^k, do the first `layers` hidden layers each have as many neurons (and
+    /// the constant, with biases) as the monomials of their powers' degree k^l, in the d0 inputs
+    /// (and 1)? Then the next layer's inputs can be any real tuple of forms (``real_filling``).
+    fn reaches_every_tuple(&self, layers: usize, k: usize) -> bool {
+        let d = self.widths[0] + usize::from(self.bias);
+        (1..=layers).all(|l| {
+            let degree = (k as f64).powi(l as i32);
+            degree < 64.0 && (self.widths[l] + usize::from(self.bias)) as f64 >= count_monomials(d, degree as usize)
+        })
+    }
 }
 
 impl Family for PolynomialNetwork {
@@ -110,16 +120,47 @@ impl Family for PolynomialNetwork {
             let (d0, dl) = (self.widths[0], *self.widths.last().unwrap());
             return Some(*self.widths.iter().min().unwrap() == d0.min(dl));
         }
-        // One hidden layer of h neurons with c z^k: the k-th powers (w.x + b)^k of real affine
-        // forms span the polynomials of degree k (homogeneous ones without biases), so as many
-        // neurons as monomials reach every real tuple of outputs with their output weights. With
-        // biases one fewer: the output bias is the power 1^k of the constant form, and generic
-        // powers with it are as independent as generic powers alone.
-        if let (3, Some(k)) = (self.widths.len(), self.activation.monomial_degree()) {
-            let (d0, h) = (self.widths[0], self.widths[1]);
-            // degree k in d0 variables, or up to k (homogeneous in d0 + 1)
-            let monomials = count_monomials(d0 + usize::from(self.bias), k);
-            if (h + usize::from(self.bias)) as f64 >= monomials {
+        // Hidden layer l with c z^k takes the k-th powers of forms of degree k^(l-1) in (x, 1) with
+        // biases (in x without). When its inputs are any tuple of such forms, their powers span the
+        // forms of degree k^l as soon as there are as many neurons as monomials (one fewer with
+        // biases: the layer's constant is the power of the constant form, and generic powers with it
+        // are as independent as generic powers alone), so the next layer's inputs are any tuple
+        // again: every hidden layer that wide reaches every real tuple of outputs.
+        if let Some(k) = self.activation.monomial_degree() {
+            if self.widths.len() >= 3 && self.reaches_every_tuple(self.widths.len() - 2, k) {
+                return Some(true);
+            }
+        }
+        // Two or more hidden layers with c z^2 and one output: f = sum_j a_j p_j^2 + c, the p_j any
+        // forms of degree n when the layers before reach every tuple. A real symmetric Gram matrix
+        // of f (f = m^T G m, m the monomials of degree n) is a sum of rank(G) signed squares, so as
+        // many neurons as those monomials reach every f. Fewer do in two cases. Binary forms: a real
+        // one of degree 2n is f1 f2 with f1, f2 real of degree n (split its roots into two sets
+        // closed under conjugation), and f1 f2 = ((f1 + f2)^2 - (f1 - f2)^2) / 4: two neurons.
+        // Ternary quartics: a smooth one has 63 Gram matrices of rank 3 over C (Powers, Reznick,
+        // Scheiderer and Sottile), an odd number, so a real one: three neurons.
+        if let (Some(2), [d0, .., last, 1]) = (self.activation.monomial_degree(), self.widths.as_slice()) {
+            let layers = self.widths.len();
+            let d = d0 + usize::from(self.bias);
+            if layers >= 4 && self.reaches_every_tuple(layers - 3, 2) {
+                let n = 1usize << (layers - 3);
+                if *last as f64 >= count_monomials(d, n) || (d == 2 && *last >= 2) || (d == 3 && n == 2 && *last >= 3) {
+                    return Some(true);
+                }
+            }
+            // Two hidden layers on binary quartics with two neurons in the first: the p_j lie in
+            // span(u^2, v^2) for two real linear forms, and f is in M when it is even in v after a
+            // real change of coordinates, f = a u^4 + b u^2 v^2 + c v^4 (a real binary quadratic form
+            // in (u^2, v^2), diagonalized by two neurons). A quartic with distinct roots is invariant
+            // under the three involutions of P^1 that swap its roots in pairs; one of them is real
+            // with two real fixed points (u, v) for every real quartic: with four real roots the two
+            // whose pairs do not interlace; with two the one swapping them and the conjugate pair
+            // (with the real roots at +-1 it is x -> (a x + b) / (-b x - a), b / a = -2 Re z /
+            // (|z|^2 + 1) of modulus < 1, so its fixed points b x^2 + 2 a x + b are real); with none
+            // the one swapping each root with its conjugate (it exchanges the half planes, so it
+            // reverses the orientation of the real line). So M holds every quartic off the
+            // discriminant (``tests/test_deep_filling.py`` builds the networks).
+            if layers == 4 && d == 2 && self.widths[1] >= 2 && *last >= 2 {
                 return Some(true);
             }
         }
