@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._voronoi_cells import _separates
+from neuromanifold._voronoi_cells import _Span, _fiber_point, _separates, _two_hidden_layers_bound
 from neuromanifold._voronoi_networks import strata
 
 
@@ -63,7 +63,7 @@ def test_linear_rank_strata_are_their_own_cells() -> None:
     assert (b0.stratum, b0.cell_dim) == ("zero function", 0)
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,2,2^2", "poly:3,3,2,1^2", "conv:3,2^2"])
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "conv:3,2^2"])
 def test_deeper_networks_get_bounds_at_generic_points_only(spec: str) -> None:
     net = nm.parse(spec)
     for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
@@ -195,3 +195,60 @@ def test_point_strata_of_parametrized_varieties() -> None:
     assert (origin.stratum, origin.two_sided_dim, origin.cell_dim) == ("origin", 1, 2)
     est = nm.voronoi_mc(half, "origin", 2000, nm.Gaussian(1.0), seed=0, progress=False)
     assert est.hits == 0
+
+
+def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.ndarray:
+    """A point of a stratum of a network (d, h1, h2, m) without biases that is no random draw:
+    first-layer weights along the axes (then all ones), second-layer rows of a Vandermonde
+    matrix with small integer nodes (non-proportional inputs to layer 2), small integer output
+    weights; the switched-off parameters zero."""
+    d, h1, h2, m = net.widths
+    W1 = np.array([np.eye(d)[i] if i < d else np.ones(d) for i in range(h1)])
+    W2 = np.array([[float(i + 2) ** j for j in range(h1)] for i in range(h2)])
+    W3 = np.array([[1.0 + o + 2 * i for i in range(h2)] for o in range(m)])
+    theta = np.concatenate([W1.ravel(), W2.ravel(), W3.ravel()])
+    mask = np.zeros(net.n_params, dtype=bool)
+    mask[list(support)] = True
+    return np.where(mask, theta, 0.0)
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2", "poly:2,2,2,3^2", "poly:2,3,2,2^2"])
+def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
+    # the bounds that hold at every point of a stratum (off its smaller subnetworks, each with a
+    # bound of its own) are met by the span of D mu over the fiber at axis-aligned integer points
+    # and at random ones
+    net = nm.parse(spec)
+    rng = np.random.default_rng(0)
+    d, h1, h2, m = net.widths
+    for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
+        if s.point or not b.everywhere:
+            continue
+        a, c = s.network.widths[1], s.network.widths[2]
+        assert b.two_sided_dim == _two_hidden_layers_bound(net, a, c) > s.dim
+        # every smaller subnetwork's bound exceeds its dimension too
+        for a2 in range(1, a + 1):
+            for c2 in range(1, c + 1):
+                sub = nm.PolynomialNetwork((d, a2, c2, m), activation=net.activation)
+                assert _two_hidden_layers_bound(net, a2, c2) > nm.dimension(sub).dim
+        if a == 1 < c:
+            continue  # one first-layer neuron feeds proportional inputs to layer 2: one neuron there reaches every point
+        off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+        for theta0 in (_special_point(net, s.support), np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))):
+            p, span = net.mu(theta0), _Span(net.ambient_dim)
+            span.add(net.jacobian(theta0))
+            for _ in range(40):
+                span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
+            assert span.dim >= b.two_sided_dim, (s.name, span.dim)
+
+
+def test_two_hidden_layers_certify_the_singular_strata() -> None:
+    net = nm.parse("poly:2,2,2,2^2")  # M is 8-dimensional in R^10
+    assert nm.dimension(net).filling is False
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+    est = nm.voronoi_mc(net, "singular", 10**7, progress=False)
+    assert est.method == "certificate" and (est.p, est.ci95) == (0.0, (0.0, 0.0))
+    # a layer-2 stratum of poly:3,3,2,1^2 keeps its bound at generic points only: no certificate
+    deep = nm.parse("poly:3,3,2,1^2")
+    assert not all(b.everywhere for b in nm.voronoi_cell_bounds(deep))
+    with pytest.raises(ValueError, match="generic points only"):
+        nm.voronoi_mc(deep, "singular", 10, method="certificate", progress=False)
