@@ -163,6 +163,19 @@ impl Family for PolynomialNetwork {
             if layers == 4 && d == 2 && self.widths[1] >= 2 && *last >= 2 {
                 return Some(true);
             }
+            // Ternary quartics with three second-layer neurons and four first-layer ones: the q_j of
+            // a real Gram matrix of rank 3 span a net N of quadrics, and the squares need only span
+            // a space P containing N. Without biases P is cut out by a pencil of dual conics in the
+            // net orthogonal to N with four real base points, which almost every real net holds (a
+            // line through a real flex of its discriminant cubic, as for ternary cubics); their
+            // squares span P. With biases P also holds the constant's square z^2: a hyperplane
+            // whose normal is orthogonal to N and z^2, from a space of normals of dimension >= 2,
+            // which holds an indefinite one (a pencil of symmetric matrices changes sign unless
+            // its members are proportional), whose real zeros (z among them) give squares spanning
+            // P (``tests/test_deep_filling.py`` builds the networks).
+            if layers == 4 && d == 3 && self.widths[1] >= 4 && *last >= 3 {
+                return Some(true);
+            }
         }
         // One hidden layer with c z^2: with biases, (w.x + b)^2 is the square of a linear form in
         // (x, 1), so the outputs are quadratic forms in d = d0 + 1 variables (the output biases
