@@ -206,13 +206,19 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
     W1 = np.array([np.eye(d)[i] if i < d else np.ones(d) for i in range(h1)])
     W2 = np.array([[float(i + 2) ** j for j in range(h1)] for i in range(h2)])
     W3 = np.array([[1.0 + o + 2 * i for i in range(h2)] for o in range(m)])
-    theta = np.concatenate([W1.ravel(), W2.ravel(), W3.ravel()])
+    if net.bias:  # W1, b1, W2, b2, W3, b3: integer biases
+        blocks = [W1.ravel(), np.arange(h1) - 1.0, W2.ravel(), (-2.0) ** np.arange(h2), W3.ravel(), np.full(m, 2.0)]
+    else:
+        blocks = [W1.ravel(), W2.ravel(), W3.ravel()]
+    theta = np.concatenate(blocks)
     mask = np.zeros(net.n_params, dtype=bool)
     mask[list(support)] = True
     return np.where(mask, theta, 0.0)
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,2,2^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2", "poly:2,2,2,3^2", "poly:2,3,2,2^2"])
+@pytest.mark.parametrize(
+    "spec", ["poly:2,2,2,2^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2", "poly:2,2,2,3^2", "poly:2,3,2,2^2", "poly:2,2,2,2^2+bias", "poly:2,2,2,1^2+bias"]
+)
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
     # the bounds that hold at every point of a stratum (off its smaller subnetworks, each with a
     # bound of its own) are met by the span of D mu over the fiber at axis-aligned integer points
@@ -223,14 +229,17 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
     for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
         if s.point or not b.everywhere:
             continue
+        if s.network is None:
+            assert b.two_sided_dim == net.ambient_dim  # the constant functions: every neuron off
+            continue
         a, c = s.network.widths[1], s.network.widths[2]
         assert b.two_sided_dim == _two_hidden_layers_bound(net, a, c) > s.dim
         # every smaller subnetwork's bound exceeds its dimension too
         for a2 in range(1, a + 1):
             for c2 in range(1, c + 1):
-                sub = nm.PolynomialNetwork((d, a2, c2, m), activation=net.activation)
+                sub = nm.PolynomialNetwork((d, a2, c2, m), activation=net.activation, bias=net.bias)
                 assert _two_hidden_layers_bound(net, a2, c2) > nm.dimension(sub).dim
-        if a == 1 < c:
+        if a + net.bias == 1 < c:
             continue  # one first-layer neuron feeds proportional inputs to layer 2: one neuron there reaches every point
         off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
         for theta0 in (_special_point(net, s.support), np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))):

@@ -180,8 +180,10 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
     top = _relu_dimension_bound(net, on) if isinstance(net, NeuromanifoldAt) else dim
     everywhere = best_switched > top and _separates(net, on, off, rng)
     rank = best_switched if everywhere else best
-    if not everywhere and stratum.network is not None:
-        guaranteed = _two_hidden_layers_everywhere(net, stratum.network, seed)
+    if not everywhere and not point:
+        # the constant functions (biases): every hidden neuron off
+        widths = (0, 0) if stratum.network is None else tuple(getattr(stratum.network, "widths", ())[1:-1])
+        guaranteed = _two_hidden_layers_everywhere(net, widths, seed)
         if guaranteed is not None:
             everywhere, rank = True, guaranteed
     cell = min(A, top + A - rank)
@@ -190,29 +192,32 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
 
 def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     """A lower bound for dim W_p at every point p of the subnetwork with a and b neurons left in
-    the hidden layers of net = (d, h1, h2, m) with c z^k and no biases, off the images of its own
-    smaller subnetworks. W_p holds the images of D mu at every real point of the fiber, where
-    switched-off neurons have zero outgoing weights and any incoming ones.
+    the hidden layers of net = (d0, h1, h2, m) with c z^k, off the images of its own smaller
+    subnetworks. W_p holds the images of D mu at every real point of the fiber, where switched-off
+    neurons have zero outgoing weights and any incoming ones. Forms in d = d0 variables, or in
+    d = d0 + 1 with biases (in (x, 1): a neuron's input is any linear form l in them, and layer 2
+    adds the constant's power z^k).
 
     * Neurons off in both layers: an off neuron of layer 2 fed by an off neuron of layer 1 alone
-      computes c (w.x)^(k^2), and its outgoing weights move p along e_o (w.x)^(k^2) for every w:
-      these powers span everything, W_p is the whole space.
-    * Only in layer 2: the off neuron's input is any r in P, the span of the a first-layer powers,
-      so W_p holds e_o r^k. Off the smaller subnetworks the powers are independent (else fewer
-      first-layer neurons reach p), so P holds two non-proportional forms, whose k-th powers of
-      combinations span k + 1 dimensions (non-proportional forms are algebraically independent).
+      computes c l^(k^2), and its outgoing weights move p along e_o l^(k^2) for every l: these
+      powers span everything, W_p is the whole space.
+    * Only in layer 2: the off neuron's input is any r in P, the span of the a first-layer powers
+      (and z^k), so W_p holds e_o r^k. Off the smaller subnetworks the powers are independent of
+      each other (and of z^k: else fewer first-layer neurons reach p), so P holds two
+      non-proportional forms, whose k-th powers of combinations span k + 1 dimensions
+      (non-proportional forms are algebraically independent).
     * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
-      (w.x)^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the
-      powers). Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
+      l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
+      Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
       proportional (else one layer-2 neuron reaches p); then q_i^(k-1) g = q_j^(k-1) g' forces g
       to be a multiple of (q_j / gcd)^(k-1), of degree >= k - 1, so the two spaces meet in at most
       the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron)."""
-    d, h1, h2, m = net.widths
-    k = _power_of(net)
+    d0, h1, h2, m = net.widths
+    d, k = d0 + int(net.bias), _power_of(net)
     if a < h1 and b < h2:
         return int(net.ambient_dim)
     if b < h2:
-        return m * (k + 1) if a >= 2 else m
+        return m * (k + 1) if a + int(net.bias) >= 2 else m
     forms = comb(d + k - 1, k)
     return 2 * forms - d if b >= 2 else forms
 
@@ -222,23 +227,24 @@ def _power_of(net: Any) -> int:
     return int(degrees[0]) if len(degrees) == 1 and net.activation[degrees[0]] == 1.0 else 0
 
 
-def _two_hidden_layers_everywhere(net: Any, subnetwork: Any, seed: int) -> int | None:
-    """dim W_p bounded below at every point of the subnetwork (hidden widths a, b) and of
+def _two_hidden_layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
+    """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` (a, b) and of
     all its smaller subnetworks, each bound above the subnetwork's dimension (so every point of
     the stratum lies in a part of it with a null cell): the bound for the stratum itself, or
-    None. Two hidden layers with c z^k, k >= 2, and no biases only."""
+    None. Two hidden layers with c z^k, k >= 2, only; (0, 0) is the constant functions."""
     from .architectures import PolynomialNetwork
     from .critical import _dim
 
-    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 4 or _power_of(net) < 2:
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 4 or _power_of(net) < 2 or len(widths) != 2:
         return None
-    d, _, _, m = net.widths
-    a, b = subnetwork.widths[1], subnetwork.widths[2]
+    d0, _, _, m = net.widths
+    a, b = widths
     for a2 in range(1, a + 1):
         for b2 in range(1, b + 1):
-            sub = PolynomialNetwork((d, a2, b2, m), activation=net.activation)
+            sub = PolynomialNetwork((d0, a2, b2, m), activation=net.activation, bias=net.bias)
             if _two_hidden_layers_bound(net, a2, b2) <= _dim(sub, seed):
                 return None
+    # (with biases the constant functions, below every stratum, have the bound A > m)
     return _two_hidden_layers_bound(net, a, b)
 
 
