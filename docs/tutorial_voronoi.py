@@ -30,6 +30,16 @@ assert proof.method == "certificate" and proof.ci95 == (0.0, 0.0)
 sampled = nm.voronoi_mc(net, "singular", 40, progress=False, method="exhaustive")
 print(sampled)
 assert sampled.hits == 0
+# Two hidden layers: the inputs of a switched-off neuron depend on the point, yet some directions
+# exist at every point (an off neuron of layer 2 fed by an off one of layer 1 reaches everything),
+# and for pairs of binary quartics of (2, 2, 2) they exceed every stratum's dimension.
+deep = nm.parse("poly:2,2,2,2^2")
+assert all(b.everywhere for b in nm.voronoi_cell_bounds(deep))
+print(nm.voronoi_mc(deep, "singular", 10**9, progress=False))
+# One output: every real binary quartic is a1 q1^2 + a2 q2^2 with q1, q2 in the span of two real
+# squares (the fixed points of an involution swapping its roots in pairs), so M fills the space
+# and its strata and edge are null.
+print(nm.dimension(nm.parse("poly:2,2,2,1^2")).filling, nm.voronoi_mc(nm.parse("poly:2,2,2,1^2"), "boundary", 10**9, progress=False))
 
 # 3. The edge of a semi-algebraic neuromanifold does attract data. Binary cubics
 # c1 (w1.x)^3 + c2 (w2.x)^3 fill the space over C, but over R they miss the cubics with three
