@@ -59,11 +59,39 @@ def test_the_edge_of_two_cubes_is_the_cubics_with_three_real_roots() -> None:
     assert known.mean() > 0.95 and np.array_equal(edge[known] == 1, disc[known] > 0)
 
 
+def test_one_input_with_biases_is_decided_by_the_derivatives_edge() -> None:
+    # (1, 2, 1) with z^k and biases: f' is a binary form of degree k - 1 of real rank <= 2, and the
+    # antiderivatives of the charts of (2, 2, 1) decide. For k = 4 M fills and the derivative's
+    # roots decide independently (outside M exactly when f' has three real roots): both agree
+    from neuromanifold._voronoi_real_rank import DerivativeRealRank
+
+    net = nm.parse("poly:1,2,1^4+bias")
+    assert tangent_edge_available(net) is None
+    U = np.random.default_rng(7).standard_normal((60, net.ambient_dim))
+    edge, roots = TangentEdge(net, 3).decide(U, 0), DerivativeRealRank(net).decide(U, 0)
+    both = (edge >= 0) & (roots >= 0)
+    assert both.mean() > 0.95 and np.array_equal(edge[both], roots[both]) and 0 < edge[both].sum() < both.sum()
+    # quintics and sextics in one variable (M of codimension 1 and 2): exhaustive under "auto",
+    # never beaten by local searches over real networks
+    for spec in ("poly:1,2,1^5+bias", "poly:1,2,1^6+bias"):
+        net = nm.parse(spec)
+        assert NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "exhaustive"
+        U = np.random.default_rng(11).standard_normal((30, net.ambient_dim))
+        near_edge, rest = TangentEdge(net, 5).distances(U, 0)
+        local = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 30, "multistart", 30).distances(U, 0)[0].min(axis=1)
+        known = ~np.isnan(near_edge) & ~np.isnan(rest)
+        best = np.minimum(near_edge, rest)[known]
+        assert known.mean() > 0.9 and np.all(best <= local[known] * (1 + 1e-7))
+        assert 0 < (near_edge < rest)[known].mean() < 1
+    for spec in ("poly:1,3,1^7+bias", "poly:2,2,1^3+bias", "poly:1,2,2^5+bias"):
+        assert tangent_edge_available(nm.parse(spec)) is not None
+
+
 def test_exhaustive_boundary_of_two_neurons_with_several_outputs() -> None:
     assert tangent_edge_available(nm.parse("poly:3,2,2^2")) is None
     for spec in ("poly:3,2,1^3", "poly:2,2,1^4", "poly:3,2,2^3"):
         assert tangent_edge_available(nm.parse(spec)) is None
-    for spec in ("poly:3,3,2^2", "poly:3,2,1^2", "poly:3,2,2^2+bias", "poly:3,2,2,1^2"):
+    for spec in ("poly:3,3,2^2", "poly:3,2,1^2", "poly:3,2,2^2+bias", "poly:3,2,2,1^2", "poly:1,2,1^3+bias"):
         assert tangent_edge_available(nm.parse(spec)) is not None
     assert tangent_edge_available(nm.PolynomialNetwork((3, 2, 2), activation=(0, 1, 1))) is not None
     for method in ("exhaustive", "auto"):

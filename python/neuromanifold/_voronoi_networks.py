@@ -263,8 +263,9 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     powers on three or more inputs by the normal form's definiteness), the pencil of
     conics through the constant's point (cubics with three neurons and biases) or orthogonal to
     the outputs (quadratic forms in three variables), real membership
-    when M fills the ambient space, the tangential variety of two merging neurons with z^k
-    ("auto": with slices of at most AUTO_CHART_DIM coordinates)."""
+    when M fills the ambient space, the tangential variety of two merging neurons with z^k (on
+    one input with biases, of the derivative's) ("auto": with slices of at most AUTO_CHART_DIM
+    coordinates)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:

@@ -22,11 +22,18 @@ lower strata), and the nearest point of that closure to data u is
 * a point of a lower stratum: a single neuron c (l . x)^k (its own real slice), or 0.
 
 The edge is hit when E's best point beats all others.
+
+One input with biases and two neurons, (1, 2, 1) with z^k, reduces to this: the output bias makes
+the constant term free, and f' = sum k c_i w_i (w_i x + b_i)^(k-1) is any binary form of degree
+k - 1 (in (x, 1)) of real rank <= 2, with the same limits (a neuron merging with the constant,
+w_i -> 0, gives a power of the constant's form, a point of that set). The distance to M is the
+distance of the other coefficients to the antiderivatives: the charts of (2, 2, 1) with z^(k-1),
+the coefficient of x^j y^(k-1-j) divided by j + 1, against u's coefficient of x^(j+1).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import factorial
 from typing import Any
 
@@ -50,10 +57,25 @@ def _power(net: PolynomialNetwork) -> int:
     return int(degrees[0]) if len(degrees) == 1 and net.activation[degrees[0]] == 1.0 else 0
 
 
+def _antiderivative_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
+    """For one input with biases and two neurons with z^k, k >= 4: the network of the derivatives
+    (two neurons on binary forms of degree k - 1), and for each of its coefficients the column of
+    u it is compared with and the factor taking it to the antiderivative's coefficient."""
+    if not isinstance(net, PolynomialNetwork) or not net.bias or tuple(net.widths) != (1, 2, 1) or _power(net) < 4:
+        return None
+    k = _power(net)
+    derivative = PolynomialNetwork((2, 2, 1), activation=k - 1)
+    power_of_x = {int(e[0]): i for i, e in enumerate(np.asarray(net.monomials))}
+    j = np.asarray(derivative.monomials)[:, 0]  # the power of x of each coefficient of f'
+    return derivative, np.array([power_of_x[int(a) + 1] for a in j]), 1.0 / (j + 1.0)
+
+
 def tangent_edge_available(net: object) -> str | None:
     """Why the tangential edge does not decide the boundary of ``net``, or None."""
+    if _antiderivative_of(net) is not None:
+        return None
     if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.bias:
-        return "the tangential edge is charted for one hidden layer without biases"
+        return "the tangential edge is charted for one hidden layer without biases, or one input with biases and two neurons (z^k, k >= 4)"
     n, r, m = net.widths
     k = _power(net)
     if r != 2 or n < 2 or k < 2 or (k == 2 and m < 2):
@@ -245,6 +267,12 @@ class TangentEdge:
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
         self._cache: dict[tuple[int, int], _Solved] = {}
+        # one input with biases: the charts of the derivatives, taken to their antiderivatives
+        self._columns: np.ndarray | None = None
+        self._factors: np.ndarray | None = None
+        reduced = _antiderivative_of(net)
+        if reduced is not None:
+            self.net, self._columns, self._factors = reduced
 
     def _solved(self, which: int, spare: int) -> _Solved:
         """Chart ``which`` with its critical points at generic data: found by monodromy in the
@@ -254,6 +282,8 @@ class TangentEdge:
         if key not in self._cache:
             s = self.seed + 1000 * spare
             chart = edge_chart(self.net, s) if which == 0 else _neuron_slices(self.net, s)[which - 1]
+            if self._factors is not None:
+                chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
             system = critical_system(chart, np.eye(self.net.ambient_dim))
             generic = None
             if spare:
@@ -288,6 +318,8 @@ class TangentEdge:
     def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Squared distances to E and to the rest of the closure of M_R (nan where not known
         exactly), and upper bounds on both."""
+        if self._columns is not None:
+            U = U[:, self._columns]  # the constant term is matched by the output bias
         edge, edge_bound = self._best(0, U, salt)
         parts = [self._best(1, U, salt), self._best(2, U, salt)]
         zero = (U**2).sum(axis=1)
