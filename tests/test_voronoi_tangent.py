@@ -142,7 +142,7 @@ def test_spare_charts_hold_the_same_critical_points(spec: str, which: int, seed:
 def test_a_bound_from_found_points_decides_where_the_other_side_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     # real critical points found despite lost paths are real points of their chart: their
     # distance bounds the chart's from above, which decides against an exact other side only
-    nan, inf = np.nan, np.inf
+    nan = np.nan
     edge = (np.array([1.0, 2.0, nan, nan, 2.0, 1.0, nan]), np.array([1.0, 2.0, 0.5, 1.5, 2.0, 1.0, 0.5]))
     m = (np.array([2.0, 1.0, 1.0, 1.0, nan, nan, nan]), np.array([2.0, 1.0, 1.0, 1.0, 1.0, 1.5, 0.1]))
     one = (np.full(7, 5.0), np.full(7, 5.0))
