@@ -83,8 +83,28 @@ def test_one_input_with_biases_is_decided_by_the_derivatives_edge() -> None:
         best = np.minimum(near_edge, rest)[known]
         assert known.mean() > 0.9 and np.all(best <= local[known] * (1 + 1e-7))
         assert 0 < (near_edge < rest)[known].mean() < 1
-    for spec in ("poly:1,3,1^7+bias", "poly:2,2,1^3+bias", "poly:1,2,2^5+bias"):
+    for spec in ("poly:1,3,1^7+bias", "poly:2,2,1^3+bias", "poly:1,2,1^3+bias"):
         assert tangent_edge_available(nm.parse(spec)) is not None
+
+
+def test_one_input_with_biases_and_several_outputs() -> None:
+    # (1, 2, 2) with z^3 and biases: the hyperplane of cubes through the constant's decides too
+    # (two neurons, k - 1 of them): the same decisions
+    from neuromanifold._voronoi_hyperplanes import HyperplaneOfPowers
+
+    net = nm.parse("poly:1,2,2^3+bias")
+    U = np.random.default_rng(3).standard_normal((60, net.ambient_dim))
+    edge, plane = TangentEdge(net, 3).decide(U, 0), HyperplaneOfPowers(net).decide(U, 0)
+    both = (edge >= 0) & (plane >= 0)
+    assert both.mean() > 0.95 and np.array_equal(edge[both], plane[both]) and 0 < edge[both].sum() < both.sum()
+    # quartics with two outputs: M of codimension 2, never beaten by local searches
+    net = nm.parse("poly:1,2,2^4+bias")
+    assert NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "exhaustive"
+    U = np.random.default_rng(11).standard_normal((30, net.ambient_dim))
+    near_edge, rest = TangentEdge(net, 5).distances(U, 0)
+    local = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 30, "multistart", 30).distances(U, 0)[0].min(axis=1)
+    known = ~np.isnan(near_edge) & ~np.isnan(rest)
+    assert known.mean() > 0.9 and np.all(np.minimum(near_edge, rest)[known] <= local[known] * (1 + 1e-7))
 
 
 def test_exhaustive_boundary_of_two_neurons_with_several_outputs() -> None:

@@ -39,7 +39,7 @@ from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hype
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
-from ._voronoi_tangent import tangent_edge, tangent_edge_available
+from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -271,7 +271,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     for available, decider in _MEMBERSHIP_DECIDERS:
         if available(net, dim) is None:
             return decider
-    if tangent_edge_available(net) is None and (method == "exhaustive" or net.n_params - 2 <= AUTO_CHART_DIM):
+    if tangent_edge_available(net) is None and (method == "exhaustive" or tangent_slice_dim(net) <= AUTO_CHART_DIM):
         return tangent_edge
     return None
 

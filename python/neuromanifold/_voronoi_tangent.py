@@ -23,12 +23,13 @@ lower strata), and the nearest point of that closure to data u is
 
 The edge is hit when E's best point beats all others.
 
-One input with biases and two neurons, (1, 2, 1) with z^k, reduces to this: the output bias makes
-the constant term free, and f' = sum k c_i w_i (w_i x + b_i)^(k-1) is any binary form of degree
-k - 1 (in (x, 1)) of real rank <= 2, with the same limits (a neuron merging with the constant,
-w_i -> 0, gives a power of the constant's form, a point of that set). The distance to M is the
-distance of the other coefficients to the antiderivatives: the charts of (2, 2, 1) with z^(k-1),
-the coefficient of x^j y^(k-1-j) divided by j + 1, against u's coefficient of x^(j+1).
+One input with biases and two neurons, (1, 2, m) with z^k, reduces to this: the output biases
+make the constant terms free, and f'_o = sum_i k c_oi w_i (w_i x + b_i)^(k-1) are any outputs of
+two neurons on binary forms of degree k - 1 (in (x, 1)), with the same limits (a neuron merging
+with the constant, w_i -> 0, gives a power of the constant's form, a point of that set). The
+distance to M is the distance of the other coefficients to the antiderivatives: the charts of
+(2, 2, m) with z^(k-1), the coefficient of x^j y^(k-1-j) divided by j + 1, against u's
+coefficient of x^(j+1).
 """
 
 from __future__ import annotations
@@ -58,16 +59,28 @@ def _power(net: PolynomialNetwork) -> int:
 
 
 def _antiderivative_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
-    """For one input with biases and two neurons with z^k, k >= 4: the network of the derivatives
-    (two neurons on binary forms of degree k - 1), and for each of its coefficients the column of
-    u it is compared with and the factor taking it to the antiderivative's coefficient."""
-    if not isinstance(net, PolynomialNetwork) or not net.bias or tuple(net.widths) != (1, 2, 1) or _power(net) < 4:
+    """For one input with biases, two neurons with z^k and m outputs (k >= 4, or k >= 3 with
+    m >= 2, where the derivatives' tangential edge applies): the network of the derivatives (two
+    neurons on binary forms of degree k - 1, m outputs), and for each of its coefficients the
+    column of u it is compared with and the factor taking it to the antiderivative's coefficient."""
+    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or tuple(net.widths[:2]) != (1, 2):
         return None
-    k = _power(net)
-    derivative = PolynomialNetwork((2, 2, 1), activation=k - 1)
+    k, m = _power(net), net.widths[2]
+    if k < 3 or (k == 3 and m < 2):
+        return None
+    derivative = PolynomialNetwork((2, 2, m), activation=k - 1)
+    A, A1 = net.ambient_dim // m, derivative.ambient_dim // m  # coefficients per output
     power_of_x = {int(e[0]): i for i, e in enumerate(np.asarray(net.monomials))}
     j = np.asarray(derivative.monomials)[:, 0]  # the power of x of each coefficient of f'
-    return derivative, np.array([power_of_x[int(a) + 1] for a in j]), 1.0 / (j + 1.0)
+    columns = np.array([o * A + power_of_x[int(a) + 1] for o in range(m) for a in j])  # outputs one after another
+    assert len(columns) == m * A1
+    return derivative, columns, np.tile(1.0 / (j + 1.0), m)
+
+
+def tangent_slice_dim(net: object) -> int:
+    """The coordinates of the slice of M that the tangential edge solves on."""
+    reduced = _antiderivative_of(net)
+    return (reduced[0] if reduced is not None else net).n_params - 2  # type: ignore[attr-defined]
 
 
 def tangent_edge_available(net: object) -> str | None:
@@ -75,7 +88,7 @@ def tangent_edge_available(net: object) -> str | None:
     if _antiderivative_of(net) is not None:
         return None
     if not isinstance(net, PolynomialNetwork) or len(net.widths) != 3 or net.bias:
-        return "the tangential edge is charted for one hidden layer without biases, or one input with biases and two neurons (z^k, k >= 4)"
+        return "the tangential edge is charted for one hidden layer without biases, or one input with biases and two neurons (z^k, k >= 4, or k = 3 with several outputs)"
     n, r, m = net.widths
     k = _power(net)
     if r != 2 or n < 2 or k < 2 or (k == 2 and m < 2):
