@@ -222,3 +222,19 @@ def test_voronoi_bad_maps_are_clean_errors(args, message, capsys) -> None:
     assert main(["voronoi", *args, "--samples", "10", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("neuromanifold: error:") and message in err
+
+
+def test_analyze_reports_each_part_as_it_is_done(tmp_path, capsys) -> None:
+    # the structure first (at once), then the critical points, then the Voronoi estimates; the
+    # printed text is the whole report either way
+    from neuromanifold.cli import analyze, main
+
+    seen: list[tuple[str, set[str]]] = []
+    result = analyze("linear:2,1,2", figures=str(tmp_path), voronoi_samples=20, on_section=lambda name, r: seen.append((name, set(r))))
+    assert [name for name, _ in seen] == ["structure", "critical", "voronoi"]
+    assert "dimension" in seen[0][1] and "ed_degree" not in seen[0][1]
+    assert "ed_degree" in seen[1][1] and "voronoi" not in seen[1][1]
+    assert seen[2][1] == set(result)
+    assert main(["analyze", "linear:2,1,2", "--figures", str(tmp_path), "--voronoi-samples", "20"]) == 0
+    text = capsys.readouterr().out
+    assert text.index("dimension") < text.index("ED degree") < text.index("voronoi") < text.index("figure")

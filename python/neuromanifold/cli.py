@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 from .architectures import Network, ReLUNetwork
@@ -59,11 +59,20 @@ def _critical_summary(net: Network, seed: int, figures: str | None) -> dict[str,
     return out
 
 
-def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_samples: int = 300, inputs: str | None = None) -> dict[str, Any]:
+def analyze(
+    spec: str,
+    seed: int = 0,
+    figures: str | None = None,
+    voronoi_samples: int = 300,
+    inputs: str | None = None,
+    on_section: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """The main job: dimension, symmetries, subnetwork strata, ED degrees, the classified
     critical points of the distance to random data and the Voronoi probabilities of the lower
     strata; figures go to the folder ``figures``. A ReLU network is analysed at its ``inputs``
-    (K random points or a file): functional dimension, strata, Voronoi cells and probabilities."""
+    (K random points or a file): functional dimension, strata, Voronoi cells and probabilities.
+    ``on_section(name, result so far)`` is called as each part is done ("structure", "critical",
+    "voronoi"): the structure is known at once, the critical points can take minutes."""
     if ":" in spec and isinstance(parse(spec), ReLUNetwork):
         return _analyze_at_inputs(_relu_at_inputs(spec, inputs, seed), seed, voronoi_samples)
     if inputs is not None:
@@ -79,12 +88,17 @@ def analyze(spec: str, seed: int = 0, figures: str | None = None, voronoi_sample
         }
         for s in net.subnetworks(seed=seed)
     ]
-    return {
-        **_structure(net, report, strata),
-        **_critical_summary(net, seed, figures),
-        "voronoi_cells": [b.to_dict() for b in voronoi_cell_bounds(net, seed)],
-        "voronoi": _voronoi_summary(net, seed, voronoi_samples),
-    }
+    result = _structure(net, report, strata)
+    if on_section is not None:
+        on_section("structure", result)
+    result.update(_critical_summary(net, seed, figures))
+    if on_section is not None:
+        on_section("critical", result)
+    result["voronoi_cells"] = [b.to_dict() for b in voronoi_cell_bounds(net, seed)]
+    result["voronoi"] = _voronoi_summary(net, seed, voronoi_samples)
+    if on_section is not None:
+        on_section("voronoi", result)
+    return result
 
 
 def _analyze_at_inputs(net: Any, seed: int, voronoi_samples: int) -> dict[str, Any]:
@@ -143,6 +157,17 @@ def _structure(net: Network, report: Any, strata: list[dict[str, Any]]) -> dict[
 
 
 def _print_analysis(result: dict[str, Any]) -> None:
+    for section in ("structure", "critical", "voronoi"):
+        _print_section(section, result)
+
+
+def _print_section(section: str, result: dict[str, Any]) -> None:
+    """One part of the analysis as text, as soon as it is done (flushed: a pipe shows it too)."""
+    {"structure": _print_structure, "critical": _print_critical, "voronoi": _print_voronoi_and_figures}[section](result)
+    sys.stdout.flush()
+
+
+def _print_structure(result: dict[str, Any]) -> None:
     d = result["dimension"]
     print(f"architecture     {result['architecture']}")
     print(f"parameters       {result['n_params']}")
@@ -160,6 +185,9 @@ def _print_analysis(result: dict[str, Any]) -> None:
         print("  none")
     for s in result["subnetworks"]:
         print(f"  - {s['description']}: {s['subnetwork']}, dim {s['dim']} (codim {s['codim']})")
+
+
+def _print_critical(result: dict[str, Any]) -> None:
     print(f"ED degree        {result['ed_degree']} (Euclidean)   generic {result['generic_ed_degree']}")
     c = result["critical_points"]
     sm = c["summary"]
@@ -170,6 +198,9 @@ def _print_analysis(result: dict[str, Any]) -> None:
     for p in c["real"]:
         tag = ", global minimum" if p["global_min"] else ""
         print(f"  - loss {p['loss']:.6g}: {p['kind']} (index {p['index']}), {'pure' if p['pure'] else 'spurious'}: {p['reason']}{tag}")
+
+
+def _print_voronoi_and_figures(result: dict[str, Any]) -> None:
     _print_voronoi(result)
     for f in result["figures"]:
         print(f"figure           {f}")
@@ -417,13 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = dimension(_algebraic(args.spec), seed=args.seed)
             print(json.dumps(report.to_dict(), indent=2) if args.json else report)
         else:
-            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples, inputs=args.inputs)
+            # text: each part as soon as it is done
+            streamed = None if args.json or args.inputs is not None else _print_section
+            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples, inputs=args.inputs, on_section=streamed)
             if args.json:
                 print(json.dumps(result, indent=2))
             elif "inputs" in result:
                 _print_analysis_at_inputs(result)
-            else:
-                _print_analysis(result)
     except (ValueError, TypeError, NotImplementedError) as e:
         print(f"neuromanifold: error: {e}", file=sys.stderr)
         return 2
