@@ -21,8 +21,11 @@
 5. Edges in closed form where only local searches existed: pencils of quadratic polynomials
    with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
    against the multistart local searches (an upper bound), same samples.
+6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
+   `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
+   searches, same samples.
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)
 """
 
@@ -248,6 +251,31 @@ def closed_forms_against_local_searches(samples: int) -> None:
         nm.set_num_threads(before)
 
 
+def derivative_edges_against_local_searches(samples: int) -> None:
+    """One input with biases and two neurons, (1, 2, m): the derivatives' tangential variety (a
+    parameter homotopy per sample and chart) against multistart local searches, on the same
+    samples (one chunk, the same seed), 2 threads."""
+    before = nm.get_num_threads()
+    print(f"\nThe derivative's tangential variety against local searches, {samples} samples, 2 threads\n")
+    print("| variety | exact: samples/s | hits | undecided | local searches: samples/s | hits (upper bound) | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    try:
+        nm.set_num_threads(2)
+        for spec in ("poly:1,2,1^5+bias", "poly:1,2,1^6+bias", "poly:1,2,2^4+bias"):
+            net = nm.parse(spec)
+            nm.voronoi_mc(net, "boundary", 1, seed=1, progress=False)  # the generic solves, once
+            t0 = time.perf_counter()
+            exact = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples)
+            fast = samples / (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            local = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples, method="multistart")
+            slow = samples / (time.perf_counter() - t0)
+            assert exact.exhaustive and not local.exhaustive
+            print(f"| {spec} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2f}x |")
+    finally:
+        nm.set_num_threads(before)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
@@ -255,6 +283,7 @@ def main() -> None:
     ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
+    ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -268,6 +297,8 @@ def main() -> None:
         closed_forms(args.closed_form_samples)
     if args.local_samples:
         closed_forms_against_local_searches(args.local_samples)
+    if args.derivative_samples:
+        derivative_edges_against_local_searches(args.derivative_samples)
 
 
 if __name__ == "__main__":
