@@ -53,7 +53,8 @@ def _fixed_points(roots: np.ndarray, pairing: tuple[tuple[int, int], tuple[int, 
 def _network_from_fixed_points(f: np.ndarray, p: tuple[float, float]) -> tuple[np.ndarray, np.ndarray] | None:
     """(W1, W2, a) as one vector for (2, 2, 2, 1) with f = a1 q1^2 + a2 q2^2, q_j in span(u^2,
     v^2), u = x - p1 y, v = x - p2 y; and the residual of f in span(u^4, u^2 v^2, v^4)."""
-    u, v = np.array([1.0, -p[0]]), np.array([1.0, -p[1]])
+    # unit weights: a fixed point near infinity (u close to y) keeps the basis well conditioned
+    u, v = (np.array([1.0, -x]) / np.hypot(1.0, x) for x in p)
     basis = np.column_stack([np.polymul(np.polymul(s, s), np.polymul(t, t)) for s, t in [(u, u), (u, v), (v, v)]])
     abc, *_ = np.linalg.lstsq(basis, f, rcond=None)
     residual = np.linalg.norm(basis @ abc - f) / np.linalg.norm(f)
