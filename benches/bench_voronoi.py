@@ -36,6 +36,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -226,6 +227,13 @@ def closed_forms(samples: int) -> None:
         nm.set_num_threads(before)
 
 
+def _boundary_rate(net: Any, samples: int, chunk: int, method: str = "auto") -> tuple[Any, float]:
+    """The boundary estimate on ``samples`` standard normal samples (seed 0) and its samples/s."""
+    t0 = time.perf_counter()
+    estimate = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=chunk, method=method)
+    return estimate, samples / (time.perf_counter() - t0)
+
+
 def closed_forms_against_local_searches(samples: int) -> None:
     """Edges whose fibers are positive-dimensional (no real membership by homotopies): the
     tangents' cofactors against multistart local searches on the same samples (one chunk, the
@@ -239,12 +247,8 @@ def closed_forms_against_local_searches(samples: int) -> None:
         for spec in ("poly:3,4,2^2+bias", "poly:4,5,2^2+bias"):
             net = nm.parse(spec)
             exact = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples)
-            t0 = time.perf_counter()
-            nm.voronoi_mc(net, "boundary", 100 * samples, seed=0, progress=False, chunk_size=samples)
-            fast = 100 * samples / (time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            local = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples, method="multistart")
-            slow = samples / (time.perf_counter() - t0)
+            _, fast = _boundary_rate(net, 100 * samples, samples)
+            local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
             print(f"| {spec} | tangents' cofactors | {_rate(fast)} | {exact.hits} | multistart | {_rate(slow)} | {local.hits} | {fast / slow:,.0f}x |")
     finally:
@@ -264,12 +268,8 @@ def derivative_edges_against_local_searches(samples: int) -> None:
         for spec in ("poly:1,2,1^5+bias", "poly:1,2,1^6+bias", "poly:1,2,2^4+bias"):
             net = nm.parse(spec)
             nm.voronoi_mc(net, "boundary", 1, seed=1, progress=False)  # the generic solves, once
-            t0 = time.perf_counter()
-            exact = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples)
-            fast = samples / (time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            local = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples, method="multistart")
-            slow = samples / (time.perf_counter() - t0)
+            exact, fast = _boundary_rate(net, samples, samples)
+            local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
             print(f"| {spec} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2f}x |")
     finally:

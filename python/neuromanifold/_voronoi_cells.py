@@ -212,8 +212,10 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       proportional (else one layer-2 neuron reaches p); then q_i^(k-1) g = q_j^(k-1) g' forces g
       to be a multiple of (q_j / gcd)^(k-1), of degree >= k - 1, so the two spaces meet in at most
       the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron)."""
+    from .critical import _power
+
     d0, h1, h2, m = net.widths
-    d, k = d0 + int(net.bias), _power_of(net)
+    d, k = d0 + int(net.bias), int(_power(net) or 0)
     if a < h1 and b < h2:
         return int(net.ambient_dim)
     if b < h2:
@@ -222,20 +224,15 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     return 2 * forms - d if b >= 2 else forms
 
 
-def _power_of(net: Any) -> int:
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    return int(degrees[0]) if len(degrees) == 1 and net.activation[degrees[0]] == 1.0 else 0
-
-
 def _two_hidden_layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
     """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` (a, b) and of
     all its smaller subnetworks, each bound above the subnetwork's dimension (so every point of
     the stratum lies in a part of it with a null cell): the bound for the stratum itself, or
     None. Two hidden layers with c z^k, k >= 2, only; (0, 0) is the constant functions."""
     from .architectures import PolynomialNetwork
-    from .critical import _dim
+    from .critical import _dim, _power
 
-    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 4 or _power_of(net) < 2 or len(widths) != 2:
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 4 or (_power(net) or 0) < 2 or len(widths) != 2:
         return None
     d0, _, _, m = net.widths
     a, b = widths

@@ -69,11 +69,10 @@ def _antiderivative_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.n
     if k < 3 or (k == 3 and m < 2):
         return None
     derivative = PolynomialNetwork((2, 2, m), activation=k - 1)
-    A, A1 = net.ambient_dim // m, derivative.ambient_dim // m  # coefficients per output
+    A = net.ambient_dim // m  # coefficients per output
     power_of_x = {int(e[0]): i for i, e in enumerate(np.asarray(net.monomials))}
     j = np.asarray(derivative.monomials)[:, 0]  # the power of x of each coefficient of f'
     columns = np.array([o * A + power_of_x[int(a) + 1] for o in range(m) for a in j])  # outputs one after another
-    assert len(columns) == m * A1
     return derivative, columns, np.tile(1.0 / (j + 1.0), m)
 
 
