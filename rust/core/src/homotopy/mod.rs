@@ -26,7 +26,7 @@ use crate::random::rng_stream;
 use crate::scalar::Complex64;
 use crate::system::{LineOutput, LinePoint, System, LINE_LANES};
 use linalg::{condition_number, equilibrated_condition, norm};
-use refine::converges_to_solution;
+use refine::{converges_to_solution, stays_near};
 use scaling::Scaling;
 pub use start::Start;
 use start::StartSystem;
@@ -288,14 +288,55 @@ fn solve_unscaled(sys: &System, params: &[C], opts: &SolveOptions) -> Result<Vec
     let hm = StartHomotopy { sys, params, gamma, patch, start };
     let hm = &hm;
     let mut results: Vec<PathResult> = starts
-        .into_par_iter()
+        .par_iter()
         .map_init(Scratch::default, |ws, z| match z {
-            Some(z) => follow(hm, z, opts, ws),
+            Some(z) => follow(hm, z.clone(), opts, ws),
             None => failed(vec![], 0),
         })
         .collect();
+    retrack_jumped(&mut results, opts, |k, careful, ws| match &starts[k] {
+        Some(z) => follow_once(hm, z.clone(), careful, ws),
+        None => failed(vec![], 0),
+    });
     count_multiplicities(&mut results, sys, params, opts);
     Ok(results)
+}
+
+/// Paths that end at the same regular-looking solution: a regular solution ends one path of a
+/// homotopy from generic start data, so either all but one jumped from their own path onto
+/// another one, or the end is a singular solution whose paths came so close (a double root
+/// reached at about the square root of the unit roundoff) that it passed for regular. Each
+/// is tracked again with the careful settings of a retry (`track(k, careful)`), which keeps
+/// paths apart; an end still shared after that is singular, never two copies of a regular
+/// solution.
+fn retrack_jumped<F>(results: &mut [PathResult], opts: &SolveOptions, track: F)
+where
+    F: Fn(usize, &SolveOptions, &mut Scratch) -> PathResult + Sync,
+{
+    let jumped = shared_regular_ends(results);
+    if jumped.is_empty() {
+        return;
+    }
+    let careful = careful_options(opts);
+    let again: Vec<(usize, PathResult)> = jumped
+        .into_par_iter()
+        .map_init(Scratch::default, |ws, k| {
+            let mut r = track(k, &careful, ws);
+            r.steps += results[k].steps;
+            (k, r)
+        })
+        .collect();
+    for (k, r) in again {
+        // (a careful track that fails keeps the end found first)
+        if r.status == PathStatus::Failed {
+            results[k].steps = r.steps;
+        } else {
+            results[k] = r;
+        }
+    }
+    for k in shared_regular_ends(results) {
+        results[k].status = PathStatus::Singular;
+    }
 }
 
 /// Singular endpoints reached by several paths: each gets the number of paths ending there.
@@ -482,6 +523,8 @@ pub fn track_parameters(
     let mut it = flat.into_iter();
     for _ in 0..targets.len() {
         let mut row: Vec<PathResult> = it.by_ref().take(s).collect();
+        let hm = &homotopies[out.len()];
+        retrack_jumped(&mut row, opts, |i, careful, ws| follow_once(hm, starts[i].clone(), careful, ws));
         count_multiplicities(&mut row, sys, &targets[out.len()], opts);
         out.push(row);
     }
@@ -496,6 +539,28 @@ struct Deferred {
     whole: Tracked,
 }
 
+/// The regular ends that another regular end shares ([`same_end`]), in increasing order.
+/// Sorted by the real part of the first coordinate, a pair is compared only if that differs
+/// by less than the largest tolerance: nearly linear in the number of paths.
+fn shared_regular_ends(row: &[PathResult]) -> Vec<usize> {
+    let regular: Vec<usize> =
+        (0..row.len()).filter(|&i| row[i].status == PathStatus::Nonsingular && !row[i].solution.is_empty()).collect();
+    let key = |i: usize| row[i].solution[0].re;
+    let widest = regular.iter().map(|&i| end_tolerance(&row[i])).fold(0.0, f64::max);
+    let mut order = regular;
+    order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
+    let mut shared = vec![false; row.len()];
+    for (a, &i) in order.iter().enumerate() {
+        for &j in order[a + 1..].iter().take_while(|&&j| key(j) - key(i) <= widest) {
+            if same_end(&row[i], &row[j]) || same_end(&row[j], &row[i]) {
+                shared[i] = true;
+                shared[j] = true;
+            }
+        }
+    }
+    (0..row.len()).filter(|&i| shared[i]).collect()
+}
+
 /// Does another path of the row end at the end of path i, up to the accuracy of that end
 /// (its condition number times the rounding of the polished point)? Paths jumping onto each
 /// other end there, as do the paths of a cluster at a singular endpoint, which the endgame
@@ -503,14 +568,22 @@ struct Deferred {
 /// close the next root: there the endgame, whose loops cannot separate roots closer than its
 /// smallest radius, would see one singular root instead of two.
 fn near_another_end(row: &[PathResult], i: usize) -> bool {
-    let x = &row[i].solution;
-    let tolerance = (row[i].condition * 1e-13).clamp(1e-12, 1e-3) * (1.0 + norm(x));
-    row.iter().enumerate().any(|(j, r)| {
-        j != i && r.solution.len() == x.len() && {
-            let d: Vec<C> = x.iter().zip(&r.solution).map(|(a, b)| a - b).collect();
-            norm(&d) <= tolerance
-        }
-    })
+    row.iter().enumerate().any(|(j, r)| j != i && same_end(&row[i], r))
+}
+
+/// Is the end of `b` that of `a`, up to the accuracy of `a`?
+fn same_end(a: &PathResult, b: &PathResult) -> bool {
+    let x = &a.solution;
+    !x.is_empty() && b.solution.len() == x.len() && {
+        let d: Vec<C> = x.iter().zip(&b.solution).map(|(p, q)| p - q).collect();
+        norm(&d) <= end_tolerance(a)
+    }
+}
+
+/// The accuracy of a path's end: its condition number times the rounding of the polished
+/// point.
+fn end_tolerance(r: &PathResult) -> f64 {
+    (r.condition * 1e-13).clamp(1e-12, 1e-3) * (1.0 + norm(&r.solution))
 }
 
 /// Track one path; a path that fails is tracked again with smaller steps and corrections
@@ -618,7 +691,14 @@ fn retry_if_failed<H: ProjectiveHomotopy>(
     if first.status != PathStatus::Failed || !opts.retry_failed {
         return first;
     }
-    let careful = SolveOptions {
+    let mut second = follow_once(hm, z, &careful_options(opts), ws);
+    second.steps += first.steps;
+    second
+}
+
+/// Smaller steps and corrections, in extended precision: for a path tracked a second time.
+fn careful_options(opts: &SolveOptions) -> SolveOptions {
+    SolveOptions {
         tracker: TrackerOptions {
             max_first_correction: opts.tracker.max_first_correction * 1e-2,
             max_step: opts.tracker.max_step * 0.25,
@@ -630,10 +710,7 @@ fn retry_if_failed<H: ProjectiveHomotopy>(
             ..opts.tracker.clone()
         },
         ..opts.clone()
-    };
-    let mut second = follow_once(hm, z, &careful, ws);
-    second.steps += first.steps;
-    second
+    }
 }
 
 /// The homotopy parameter along a path: t = 1 - s.
@@ -731,7 +808,8 @@ fn finish_path<H: ProjectiveHomotopy>(
     }
     let z_end = z.clone();
     // paths to infinity (often to positive-dimensional sets there) need no endpoint
-    if goes_to_infinity(hm, z.clone(), opts, ws, &mut steps) {
+    let infinity = goes_to_infinity(hm, z.clone(), opts, ws, &mut steps);
+    if infinity == Infinity::Sure || (infinity == Infinity::Likely && !ran_out) {
         return unfinished(PathStatus::AtInfinity, direct, 0, steps);
     }
     if ran_out {
@@ -739,9 +817,20 @@ fn finish_path<H: ProjectiveHomotopy>(
         // (close roots make it so) must be told from a singular one before the endgame,
         // whose loops cannot separate roots closer than its smallest radius
         let mut whole_path = z_end.clone();
-        let whole = TrackerOptions { strict: true, ..opts.tracker.clone() };
+        // (a cluster of large roots that looked like infinity is ill-conditioned all along:
+        // residuals in extended precision)
+        let whole = if infinity == Infinity::Likely {
+            careful_options(opts).tracker
+        } else {
+            TrackerOptions { strict: true, ..opts.tracker.clone() }
+        };
         let rest = track(hm, &mut whole_path, &segment, 1.0 - ENDGAME_START, 1.0, &whole, ws);
         steps += rest.steps;
+        if rest.ok && infinity == Infinity::Likely {
+            if let Some(r) = large_regular_end(hm, &whole_path, steps, opts, ws) {
+                return r;
+            }
+        }
         if rest.ok {
             match regular_end(hm, &whole_path, steps, opts, ws) {
                 Regular::Accept(r) => return r,
@@ -750,14 +839,60 @@ fn finish_path<H: ProjectiveHomotopy>(
             }
         }
     }
+    if infinity == Infinity::Likely {
+        // a finite end only if the whole track reached a solution
+        return match candidate {
+            Some(c) if converges_to_solution(hm.system(), &c.solution, hm.target()) => PathResult { steps, ..c },
+            _ => unfinished(PathStatus::AtInfinity, direct, 0, steps),
+        };
+    }
     // Cauchy endgame for finite singular endpoints: loops around t = 0 at shrinking radii
     if let Some((end, winding)) = cauchy_endgame(hm, z, opts, ws, &mut steps) {
-        return classify(hm, &end, winding, steps, opts, ws);
+        let r = classify(hm, &end, winding, steps, opts, ws);
+        match candidate {
+            Some(c) if mean_of_distinct_roots(hm, &r, &c) => return PathResult { steps, ..c },
+            _ => return r,
+        }
     }
     if let Some(r) = candidate {
         return PathResult { steps, ..r };
     }
     failed(direct, steps)
+}
+
+/// A large regular solution of an ill-conditioned system, which a path reaches after looking
+/// like a path to infinity: its terms cancel so much that Newton's method in double precision
+/// does not converge there but wanders at the rounding level (within 1e-4 of it), while it
+/// solves the system up to the rounding of its terms (a backward error of a few hundred units
+/// in the last place) and its Jacobian is well conditioned after scaling. (A small backward
+/// error alone is no proof: on the way to a solution at infinity the terms of top degree
+/// dwarf the residual too, and Newton's method pushes such a point out.)
+fn large_regular_end<H: ProjectiveHomotopy>(
+    hm: &H,
+    z: &[C],
+    steps: usize,
+    opts: &SolveOptions,
+    ws: &mut Scratch,
+) -> Option<PathResult> {
+    let (r, backward_error) = classify_with_backward_error(hm, z, 1, steps, opts, ws);
+    let (sys, p) = (hm.system(), hm.target());
+    let settled = || scale_free_condition(hm, &r.solution) < DIRECT_CONDITION && stays_near(sys, &r.solution, p, 1e-4);
+    (!r.solution.is_empty() && backward_error < 1e-13 && settled())
+        .then_some(PathResult { status: PathStatus::Nonsingular, ..r })
+}
+
+/// Is the endgame's singular end `r` the mean of several regular roots rather than a root of
+/// multiplicity r.winding? Two regular roots close in the projective patch (large solutions
+/// of an ill-conditioned system) are joined by a branch point near t = 0: every loop outside
+/// it winds twice and averages the two roots, at a point that solves nothing, with a small
+/// backward error all the same. Newton's method leaves such a point, while it stays at a
+/// singular root and converges at the regular root `candidate` of the direct track.
+fn mean_of_distinct_roots<H: ProjectiveHomotopy>(hm: &H, r: &PathResult, candidate: &PathResult) -> bool {
+    let (sys, p) = (hm.system(), hm.target());
+    r.winding > 1
+        && !r.solution.is_empty()
+        && !converges_to_solution(sys, &r.solution, p)
+        && converges_to_solution(sys, &candidate.solution, p)
 }
 
 enum Regular {
@@ -804,6 +939,16 @@ fn scale_free_condition<H: ProjectiveHomotopy>(hm: &H, x: &[C]) -> f64 {
     equilibrated_condition(hm.system().jacobian(x, hm.target()), hm.system().n_vars())
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Infinity {
+    Sure,
+    /// z_0 / |z| was shrinking like a power of t where the path could be followed no further.
+    /// A cluster of large roots (an ill-conditioned system) looks so until t is small enough
+    /// to part them.
+    Likely,
+    No,
+}
+
 /// Does z_0 / |z| tend to 0 along t -> 0? Follows the path along real t from ENDGAME_START
 /// down to 1e-12 geometrically and looks at the last checkpoints reached: the ratio must be
 /// small and shrink like a positive power of t (its valuation).
@@ -813,7 +958,7 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(
     opts: &SolveOptions,
     ws: &mut Scratch,
     steps: &mut usize,
-) -> bool {
+) -> Infinity {
     let decades = (ENDGAME_START / 1e-12f64).ln();
     let path = |s: f64| {
         let t = ENDGAME_START * (-s * decades).exp();
@@ -835,7 +980,7 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(
         // of t (the valuation) over the last three intervals, three decades of t (a finite
         // endpoint has valuation 0)
         if seen[k - 1].1.exp() < opts.infinity_tolerance {
-            return true;
+            return Infinity::Sure;
         }
         // (and only after z_0 / |z| has shrunk a hundredfold: a large finite endpoint can look
         // like infinity for a while)
@@ -843,18 +988,23 @@ fn goes_to_infinity<H: ProjectiveHomotopy>(
             let v: Vec<f64> = (1..4).map(|i| slope(seen[k - 1 - i], seen[k - i])).collect();
             let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
             if lo > 0.1 && hi < 1.25 * lo {
-                return true;
+                return Infinity::Sure;
             }
         }
     }
     if seen.len() < 4 {
-        return false;
+        return Infinity::No;
     }
     let k = seen.len();
     let ratio = seen[k - 1].1.exp();
     // z_0 / |z| ~ t^v with v > 0 on the last two intervals (a finite endpoint has v -> 0)
-    ratio < opts.infinity_tolerance
-        || (slope(seen[k - 3], seen[k - 2]) > 0.05 && slope(seen[k - 2], seen[k - 1]) > 0.05 && ratio < 0.1)
+    if ratio < opts.infinity_tolerance {
+        Infinity::Sure
+    } else if slope(seen[k - 3], seen[k - 2]) > 0.05 && slope(seen[k - 2], seen[k - 1]) > 0.05 && ratio < 0.1 {
+        Infinity::Likely
+    } else {
+        Infinity::No
+    }
 }
 
 fn failed(z: Vec<C>, steps: usize) -> PathResult {
@@ -1063,5 +1213,55 @@ mod tests {
         // the solution itself is a regular end
         let root = [C::new(1.0, 0.0), C::new((r * r - s * s).sqrt(), 0.0), C::new(s, 0.0)];
         assert!(!matches!(regular_end(&hm, &root, 0, &opts, &mut ws), Regular::No));
+    }
+
+    fn regular_end_at(x: &[f64]) -> PathResult {
+        let solution: Vec<C> = x.iter().map(|&v| C::new(v, 0.0)).collect();
+        let projective = std::iter::once(C::new(1.0, 0.0)).chain(solution.iter().copied()).collect();
+        PathResult {
+            status: PathStatus::Nonsingular,
+            solution,
+            projective,
+            residual: 0.0,
+            condition: 10.0,
+            winding: 1,
+            multiplicity: 1,
+            steps: 5,
+        }
+    }
+
+    #[test]
+    fn a_regular_end_reached_twice_is_tracked_again() {
+        // paths 0 and 2 end at the same regular point: tracked again, they part (one jumped)
+        let mut row = vec![regular_end_at(&[1.0, 2.0]), regular_end_at(&[3.0, 4.0]), regular_end_at(&[1.0, 2.0])];
+        let again = |k: usize, careful: &SolveOptions, _: &mut Scratch| {
+            assert!(careful.tracker.strict && careful.tracker.max_step < SolveOptions::default().tracker.max_step);
+            regular_end_at(&[1.0, 2.0 + k as f64])
+        };
+        retrack_jumped(&mut row, &SolveOptions::default(), again);
+        let ends: Vec<(f64, f64)> = row.iter().map(|r| (r.solution[0].re, r.solution[1].re)).collect();
+        assert_eq!(ends, vec![(1.0, 2.0), (3.0, 4.0), (1.0, 4.0)]);
+        assert!(row.iter().all(|r| r.status == PathStatus::Nonsingular));
+        assert!(shared_regular_ends(&row).is_empty());
+    }
+
+    #[test]
+    fn a_regular_end_still_reached_twice_is_singular() {
+        // the careful tracks fail or end there again: a singular end, never two regular copies
+        for fails in [true, false] {
+            let mut row =
+                vec![regular_end_at(&[1.0, 2.0]), regular_end_at(&[1.0, 2.0 + 1e-13]), regular_end_at(&[5.0, 0.0])];
+            let again = |k: usize, _: &SolveOptions, _: &mut Scratch| {
+                if fails {
+                    failed(vec![], 7)
+                } else {
+                    regular_end_at(&[1.0, 2.0 + k as f64 * 1e-13])
+                }
+            };
+            retrack_jumped(&mut row, &SolveOptions::default(), again);
+            let statuses: Vec<PathStatus> = row.iter().map(|r| r.status).collect();
+            assert_eq!(statuses, vec![PathStatus::Singular, PathStatus::Singular, PathStatus::Nonsingular]);
+            assert!(row[..2].iter().all(|r| !r.solution.is_empty() && r.steps > 5));
+        }
     }
 }

@@ -37,6 +37,29 @@ pub fn converges_to_solution(sys: &System, x: &[C], p: &[C]) -> bool {
     last <= 1e-6 * (1.0 + norm(&y)) && near(&y, 1e-6)
 }
 
+/// Does Newton's method at `p` stay within `reach` of x (relative to its size) for a few
+/// steps? At a solution whose evaluation is dominated by rounding (large cancelling terms),
+/// Newton's steps are noise of about that size in every direction; at a point on its way to
+/// infinity they push it out by a fraction of its size.
+pub fn stays_near(sys: &System, x: &[C], p: &[C], reach: f64) -> bool {
+    let n = x.len();
+    let size = 1.0 + norm(x);
+    let mut y = x.to_vec();
+    for _ in 0..4 {
+        let mut jac = sys.jacobian(&y, p);
+        let mut dx: Vec<C> = sys.evaluate(&y, p).into_iter().map(|v| -v).collect();
+        if !solve_in_place(&mut jac, &mut dx, n) {
+            return false;
+        }
+        y.iter_mut().zip(&dx).for_each(|(a, b)| *a += b);
+        let moved: Vec<C> = y.iter().zip(x).map(|(a, b)| a - b).collect();
+        if !(norm(&moved) <= reach * size) {
+            return false;
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
