@@ -57,9 +57,10 @@ def test_known_roots_of_products_of_linear_factors(roots: list[int], seed: int) 
     F = nm.System([sympy.Mul(*[u - r for r in roots]), w], [x, y])
     result = nm.solve(F, seed=seed)
     assert result.summary()["nonsingular"] == len(roots) == len(result.status)
-    # (the error of x along the kernel of an ill-conditioned A is large; u is accurate)
-    found = sorted(np.round((result.solutions @ A.T)[:, 0].real, 8))
-    assert np.allclose(found, sorted(roots), atol=1e-8)
+    # (the expanded polynomial's coefficients carry rounding, which an ill-conditioned A
+    # amplifies: its roots of size cond(A) have terms of size cond(A)^k that cancel)
+    found = sorted((result.solutions @ A.T)[:, 0].real)
+    assert np.allclose(found, sorted(roots), atol=1e-8 if np.linalg.cond(A) < 100 else 1e-3)
     assert result.real.all()
 
 
