@@ -217,7 +217,21 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
 
 
 @pytest.mark.parametrize(
-    "spec", ["poly:2,2,2,2^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2", "poly:2,2,2,3^2", "poly:2,3,2,2^2", "poly:2,2,2,2^2+bias", "poly:2,2,2,1^2+bias"]
+    "spec",
+    [
+        "poly:2,2,2,2^2",
+        "poly:2,2,2,1^3",
+        "poly:3,3,2,1^2",
+        "poly:4,3,2,1^2",
+        "poly:3,2,2,2^2",
+        "poly:2,3,2,1^3",
+        "poly:3,2,2,1^3",
+        "poly:2,2,2,2^3",
+        "poly:2,2,2,3^2",
+        "poly:2,3,2,2^2",
+        "poly:2,2,2,2^2+bias",
+        "poly:2,2,2,1^2+bias",
+    ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
     # the bounds that hold at every point of a stratum (off its smaller subnetworks, each with a
@@ -245,7 +259,7 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
         for theta0 in (_special_point(net, s.support), np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))):
             p, span = net.mu(theta0), _Span(net.ambient_dim)
             span.add(net.jacobian(theta0))
-            for _ in range(40):
+            for _ in range(120):  # (the whole space of quartics in four variables takes about 100)
                 span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
             assert span.dim >= b.two_sided_dim, (s.name, span.dim)
 
@@ -256,8 +270,17 @@ def test_two_hidden_layers_certify_the_singular_strata() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
     est = nm.voronoi_mc(net, "singular", 10**7, progress=False)
     assert est.method == "certificate" and (est.p, est.ci95) == (0.0, (0.0, 0.0))
-    # a layer-2 stratum of poly:3,3,2,1^2 keeps its bound at generic points only: no certificate
-    deep = nm.parse("poly:3,3,2,1^2")
-    assert not all(b.everywhere for b in nm.voronoi_cell_bounds(deep))
+    # one neuron left in layer 2 of poly:3,3,2,1^2: p = c q^2 with q of rank 3, whose moves
+    # span 9 > 6 dimensions everywhere; of poly:2,2,2,1^3: c q^3 with q = B_1 x^3 + B_2 y^3,
+    # 6 > 4
+    for spec in ("poly:3,3,2,1^2", "poly:2,2,2,1^3"):
+        deep = nm.parse(spec)
+        assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(deep))
+        assert nm.voronoi_mc(deep, "singular", 10**7, progress=False).method == "certificate"
+    # with z^3 and one of three first-layer neurons: c q^3, q = sum_j B_j l_j^3, on three inputs
+    # the l_j may lie in a plane; there the bound is 7 (the cubes of a 3-dimensional space of
+    # cubics), below the stratum's dimension 9, so it holds at generic points only
+    cubes = nm.parse("poly:3,3,2,1^3")
+    assert not all(b.everywhere for b in nm.voronoi_cell_bounds(cubes))
     with pytest.raises(ValueError, match="generic points only"):
-        nm.voronoi_mc(deep, "singular", 10, method="certificate", progress=False)
+        nm.voronoi_mc(cubes, "singular", 10, method="certificate", progress=False)

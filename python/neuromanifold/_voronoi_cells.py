@@ -203,9 +203,20 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       powers span everything, W_p is the whole space.
     * Only in layer 2: the off neuron's input is any r in P, the span of the a first-layer powers
       (and z^k), so W_p holds e_o r^k. Off the smaller subnetworks the powers are independent of
-      each other (and of z^k: else fewer first-layer neurons reach p), so P holds two
-      non-proportional forms, whose k-th powers of combinations span k + 1 dimensions
-      (non-proportional forms are algebraically independent).
+      each other (and of z^k: else fewer first-layer neurons reach p), so dim P = g = a (+ 1).
+      The k-th powers of P span its k-fold product P^k, and products of spaces of polynomials
+      (over C, algebraically closed in the rational functions) have dim AB >= dim A + dim B - 1
+      (the linear Cauchy-Davenport theorem): dim P^k >= k (g - 1) + 1 for each output.
+      With no biases and one neuron left in layer 2, p = c (x) q^k with q = sum_j B_j l_j^k and
+      every B_j and c nonzero off the smaller subnetworks. Where the l_j are independent they
+      are coordinates x_1..x_a: P^k is spanned by the monomials in x_1^k..x_a^k, and W_p also
+      holds c (x) q^(k-1) G, G spanned by the x_j^(k-1) x_i (moving l_j). As q^(k-1) is a form
+      in the x_j^k, q^(k-1) g lies in P^k only for g in the span of the x_j^k (grading the
+      exponents mod k): dim W_p >= m dim P^k + dim G - a. The l_j are independent when k = 2
+      (q has rank a: a real form of rank r is a sum of r signed real squares, so fewer
+      neurons reach it otherwise; a <= d) and when a = 2 (non-proportional forms):
+      with k = 2, m A(a, 2) + (A(a, 2) + a (d - a)) - a; with a = 2 and k >= 3,
+      m (k + 1) + 2 d - 2.
     * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
       l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
       Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
@@ -219,7 +230,13 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     if a < h1 and b < h2:
         return int(net.ambient_dim)
     if b < h2:
-        return m * (k + 1) if a + int(net.bias) >= 2 else m
+        if k == 2 and b == 1 and not net.bias and a <= d:
+            squares = comb(a + 1, 2)
+            return min(int(net.ambient_dim), m * squares + squares + a * (d - a) - a)
+        if k >= 3 and b == 1 and not net.bias and a == 2:
+            return min(int(net.ambient_dim), m * (k + 1) + 2 * d - 2)
+        g = a + int(net.bias)
+        return m * (k * (g - 1) + 1) if g >= 2 else m
     forms = comb(d + k - 1, k)
     return 2 * forms - d if b >= 2 else forms
 
