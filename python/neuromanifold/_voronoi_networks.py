@@ -1081,8 +1081,9 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
             d = exact.decide(U, 0)
             out.append(_estimate(exact, {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}))
             continue
-        if job.method == "multistart" and target != [-1]:
-            # local searches bound from above; a proven null cell is exact
+        if target != [-1]:
+            # a proven null cell is exact (local searches only bound from above, and the samples'
+            # decisions can only agree)
             certificate, _ = _null_certificate(net, job.strata, target, seed)
             if certificate:
                 null = NullCellJob(job.variety_name, name, job.distribution, seed, n, n, certificate)
