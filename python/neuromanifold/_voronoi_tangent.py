@@ -58,17 +58,20 @@ def _power(net: PolynomialNetwork) -> int:
     return int(degrees[0]) if len(degrees) == 1 and net.activation[degrees[0]] == 1.0 else 0
 
 
-def _antiderivative_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
-    """For one input with biases, two neurons with z^k and m outputs (k >= 4, or k >= 3 with
-    m >= 2, where the derivatives' tangential edge applies): the network of the derivatives (two
-    neurons on binary forms of degree k - 1, m outputs), and for each of its coefficients the
-    column of u it is compared with and the factor taking it to the antiderivative's coefficient."""
-    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or tuple(net.widths[:2]) != (1, 2):
+def _antiderivative_of(net: object, neurons: int = 2) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
+    """For one input with biases, ``neurons`` neurons with z^k and m outputs (two: k >= 4, or
+    k >= 3 with m >= 2, where the derivatives' tangential edge applies; three: k >= 7 and one
+    output, the join edge of ``_voronoi_join``): the network of the derivatives (the neurons on
+    binary forms of degree k - 1, m outputs), and for each of its coefficients the column of u it
+    is compared with and the factor taking it to the antiderivative's coefficient."""
+    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or tuple(net.widths[:2]) != (1, neurons):
         return None
     k, m = _power(net), net.widths[2]
-    if k < 3 or (k == 3 and m < 2):
+    if neurons == 2 and (k < 3 or (k == 3 and m < 2)):
         return None
-    derivative = PolynomialNetwork((2, 2, m), activation=k - 1)
+    if neurons == 3 and (k < 7 or m != 1):
+        return None
+    derivative = PolynomialNetwork((2, neurons, m), activation=k - 1)
     A = net.ambient_dim // m  # coefficients per output
     power_of_x = {int(e[0]): i for i, e in enumerate(np.asarray(net.monomials))}
     j = np.asarray(derivative.monomials)[:, 0]  # the power of x of each coefficient of f'
@@ -286,6 +289,15 @@ class TangentEdge:
         if reduced is not None:
             self.net, self._columns, self._factors = reduced
 
+    def _chart(self, which: int, s: int) -> Chart:
+        """Chart ``which`` (0: E, 1: M, 2: one neuron) of seed s."""
+        return edge_chart(self.net, s) if which == 0 else _neuron_slices(self.net, s)[which - 1]
+
+    def _moved(self, which: int, s: int, Y: np.ndarray) -> np.ndarray | None:
+        """The points at coordinates Y of chart ``which`` of the first seed in the chart of seed s
+        (None: not known, found by monodromy there)."""
+        return _moved_solutions(self.net, which, self.seed, s, Y)
+
     def _solved(self, which: int, spare: int) -> _Solved:
         """Chart ``which`` with its critical points at generic data: found by monodromy in the
         first chart, and in a spare chart moved over from the first (the same points of E or M
@@ -293,7 +305,7 @@ class TangentEdge:
         key = (which, spare)
         if key not in self._cache:
             s = self.seed + 1000 * spare
-            chart = edge_chart(self.net, s) if which == 0 else _neuron_slices(self.net, s)[which - 1]
+            chart = self._chart(which, s)
             if self._factors is not None:
                 chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
             system = critical_system(chart, np.eye(self.net.ambient_dim))
@@ -301,8 +313,8 @@ class TangentEdge:
             if spare:
                 first = self._solved(which, 0).generic
                 with np.errstate(all="ignore"):
-                    moved = _moved_solutions(self.net, which, self.seed, s, first.solutions)
-                    polished = _polished(system, moved, first.parameters) if np.all(np.isfinite(moved)) else None
+                    moved = self._moved(which, s, first.solutions)
+                    polished = _polished(system, moved, first.parameters) if moved is not None and np.all(np.isfinite(moved)) else None
                 if polished is not None:
                     generic = MonodromyResult(first.parameters, polished, 0)
             self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10))
@@ -350,12 +362,16 @@ class TangentEdge:
         """Where paths were lost on one side only, the bound found there can still decide: a
         real point of E nearer than the exact rest puts the nearest point on E, a real point of
         the rest nearer than the exact edge puts it off E."""
+        return self.decide_with_distances(U, salt)[0]
+
+    def decide_with_distances(self, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.int8], np.ndarray, np.ndarray]:
+        """The decisions with the distances of ``distances``, from one run."""
         edge, rest, edge_bound, rest_bound = self._bounds(U, salt)
         out = np.full(len(U), -1, dtype=np.int8)
         with np.errstate(invalid="ignore"):
             out[~np.isnan(rest) & (edge_bound < rest * (1 - TIE_BAND))] = 1
             out[~np.isnan(edge) & (rest_bound < edge * (1 - TIE_BAND))] = 0
-        return out
+        return out, edge, rest
 
 
 def tangent_edge(net: Any, seed: int, cache: dict[str, Any]) -> TangentEdge:

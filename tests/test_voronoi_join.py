@@ -1,0 +1,153 @@
+"""The edge of three neurons on binary forms: the join of a neuron with the tangential variety and
+the osculating variety, against a brute-force search over the roots of the apolar cubic."""
+
+from math import comb
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import neuromanifold as nm
+from neuromanifold._voronoi_join import JoinEdge, join_edge, join_edge_available
+from neuromanifold._voronoi_tangent import _antiderivative_of
+
+SEXTICS = nm.parse("poly:2,3,1^6")
+
+
+def power(theta: np.ndarray, k: int, monomials: np.ndarray) -> np.ndarray:
+    """Coefficients of (cos t x + sin t y)^k and their first two t-derivatives: (t, A, 3)."""
+
+    def d1(t: np.ndarray) -> np.ndarray:
+        # d/dt c^a s^b = -a c^(a-1) s^(b+1) + b c^(a+1) s^(b-1)
+        c, s = np.cos(t)[:, None], np.sin(t)[:, None]
+        return binom * (-a * c ** np.maximum(a - 1, 0) * s ** (b + 1) * (a > 0) + b * c ** (a + 1) * s ** np.maximum(b - 1, 0) * (b > 0))
+
+    t = np.atleast_1d(theta)
+    a, b = monomials[:, 0], monomials[:, 1]
+    binom = np.array([comb(k, int(j)) for j in b])
+    v = binom * np.cos(t)[:, None] ** a * np.sin(t)[:, None] ** b
+    h = 1e-5
+    return np.stack([v, d1(t), (d1(t + h) - d1(t - h)) / (2 * h)], axis=-1)
+
+
+def distance2(V: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Squared distance from u to the column spans of V (..., A, r)."""
+    Q = np.linalg.qr(V)[0]
+    return u @ u - (np.einsum("...ar,a->...r", Q, u) ** 2).sum(-1)
+
+
+def brute_force(u: np.ndarray, k: int, monomials: np.ndarray, gap: float = 0.03) -> tuple[float, float]:
+    """Squared distances from u to the real rank-3 forms with apolar roots apart by >= gap (three
+    real neurons: spans of three powers), and to the edge (a neuron and a tangent, three merging
+    neurons); grids and Nelder-Mead. Near the diagonal the span of three powers is numerically
+    any plane, so the pieces there are charted by derivatives instead."""
+    P = lambda t: power(np.asarray(t, dtype=float), k, monomials)
+
+    def apart(t: np.ndarray) -> float:
+        r = np.sort(np.mod(t, np.pi))
+        if np.diff(np.concatenate([r, [r[0] + np.pi]])).min() < gap:
+            return np.inf
+        return float(distance2(P(t)[:, :, 0].T, u))
+
+    def join(t: np.ndarray) -> float:
+        g = abs(np.mod(t[0] - t[1], np.pi))
+        if min(g, np.pi - g) < gap:
+            return np.inf
+        p = P(t)
+        return float(distance2(np.column_stack([p[0, :, 0], p[1, :, 0], p[1, :, 1]]), u))
+
+    def osculating(t: np.ndarray) -> float:
+        return float(distance2(P(t)[0], u))
+
+    def search(f, starts: np.ndarray) -> float:
+        values = np.array([f(s) for s in starts])
+        best = values.min()
+        for s in starts[np.argsort(values)[:3]]:
+            best = min(best, minimize(f, s, method="Nelder-Mead", options={"xatol": 1e-11, "fatol": 1e-15, "maxiter": 3000}).fun)
+        return best
+
+    grid = np.pi * np.arange(36) / 36
+    triples = np.array([(a, b, c) for a in grid for b in grid for c in grid if a < b < c])
+    pairs = np.array([(a, b) for a in grid for b in grid])
+    edge = min(search(join, pairs), search(osculating, grid[:, None]))
+    return search(apart, triples), edge
+
+
+def edges_seen(decisions: np.ndarray) -> bool:
+    return bool((decisions == 1).any() and (decisions == 0).any())
+
+
+@pytest.fixture(scope="module")
+def edge() -> JoinEdge:
+    return JoinEdge(SEXTICS, 1)
+
+
+def test_the_edge_decides_as_a_brute_force_search(edge: JoinEdge) -> None:
+    monomials = np.asarray(SEXTICS.monomials)
+    U = np.random.default_rng(5).standard_normal((6, SEXTICS.ambient_dim))
+    decisions, on_edge, rest = edge.decide_with_distances(U, 0)
+    compared = 0
+    for u, d, e, r in zip(U, decisions, on_edge, rest):
+        if d < 0:
+            continue  # undecided (a path lost in every chart)
+        apart, near = brute_force(u, 6, monomials)
+        # the brute force's points lie in the closure of M_R: never nearer than the exact best
+        # (where both sides are exact; a decision can also come from a real point found on one)
+        if not np.isnan(e + r):
+            assert min(apart, near) >= min(e, r) * (1 - 1e-6)
+        # the edge is nearest when no three powers apart beat it (those approach it as they
+        # merge); three apart are nearest when they beat it by a margin
+        if near <= apart or apart < near * (1 - 1e-3):
+            assert d == int(near <= apart), (e, r, apart, near)
+            compared += 1
+    assert edges_seen(decisions) and compared >= 4
+
+
+def test_generic_critical_points_do_not_depend_on_the_chart(edge: JoinEdge) -> None:
+    # the critical points of the distance on J, O and M at generic data, in charts of two seeds:
+    # the same numbers (the varieties' ED degrees), those of M a multiple of 3! (the neurons'
+    # permutations act freely on the slice), and no stray critical point of fewer neurons
+    other = JoinEdge(SEXTICS, 3)
+    counts = [len(edge._solved(w, 0).generic) for w in range(3)]
+    assert counts == [len(other._solved(w, 0).generic) for w in range(3)]
+    assert counts[2] % 6 == 0
+    for w in (0, 2):
+        terms = edge._term_sizes(w, edge._solved(w, 0).generic.solutions)
+        assert (terms.min(axis=1) > 1e-8 * terms.max(axis=1)).all()
+
+
+def test_spare_charts_hold_the_same_points(edge: JoinEdge) -> None:
+    rng = np.random.default_rng(2)
+    for which in (0, 1, 2):
+        first, spare = edge._chart(which, edge.seed), edge._chart(which, edge.seed + 1000)
+        Y = rng.standard_normal((4, first.n))
+        if which == 2:
+            Y = edge._solved(2, 0).generic.solutions[:4]
+        moved = edge._moved(which, edge.seed + 1000, Y)
+        assert moved is not None
+        assert np.allclose(first.mu(Y), spare.mu(moved), atol=1e-9 * (1 + np.abs(first.mu(Y)).max()))
+
+
+def test_one_input_with_biases_reduces_to_the_derivative() -> None:
+    # f = sum c_i (w_i x + b_i)^7 + c: f' = sum 7 c_i w_i (w_i x + b_i)^6, three neurons on binary
+    # sextics in (x, 1); the reduction compares them with u's coefficients times 1 / (j + 1)
+    net = nm.parse("poly:1,3,1^7+bias")
+    derivative, columns, factors = _antiderivative_of(net, neurons=3)
+    assert derivative.widths == (2, 3, 1) and derivative.activation == SEXTICS.activation
+    rng = np.random.default_rng(0)
+    w, b, c, c0 = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal()
+    f = net.mu(np.concatenate([w, b, c, [c0]]))
+    g = derivative.mu(np.concatenate([np.column_stack([w, b]).ravel(), 7 * c * w]))
+    assert np.allclose(g * factors, f[columns])
+    assert _antiderivative_of(nm.parse("poly:1,3,1^6+bias"), neurons=3) is None
+
+
+def test_voronoi_mc_takes_the_join_edge() -> None:
+    from neuromanifold._voronoi_networks import _exact_edge
+
+    assert _exact_edge(SEXTICS, 6, "auto") is join_edge
+    # one input with biases: the derivative's edge under "exhaustive" only (seconds a sample)
+    biased = nm.parse("poly:1,3,1^7+bias")
+    assert _exact_edge(biased, 7, "auto") is None and _exact_edge(biased, 7, "exhaustive") is join_edge
+    # two outputs: a pair of forms is no single form's apolar cubic
+    assert join_edge_available(nm.parse("poly:2,3,2^6")) is not None
