@@ -259,19 +259,32 @@ def derivative_edges_against_local_searches(samples: int) -> None:
     """One input with biases and two neurons, (1, 2, m): the derivatives' tangential variety (a
     parameter homotopy per sample and chart) against multistart local searches, on the same
     samples (one chunk, the same seed), 2 threads."""
+    title = "The derivative's tangential variety against local searches"
+    _exact_against_local(title, ("poly:1,2,1^5+bias", "poly:1,2,1^6+bias", "poly:1,2,2^4+bias"), samples)
+
+
+def join_edges_against_local_searches(samples: int) -> None:
+    """Three neurons on binary sextics: the join and osculating charts with the pieces of two
+    neurons (parameter homotopies per sample in six charts) against multistart local searches."""
+    _exact_against_local("The join edge of three neurons against local searches", ("poly:2,3,1^6",), samples)
+
+
+def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> None:
+    """The exact boundary decisions against multistart local searches on the same samples (one
+    chunk, the same seed), 2 threads; the exact method's generic solves left out."""
     before = nm.get_num_threads()
-    print(f"\nThe derivative's tangential variety against local searches, {samples} samples, 2 threads\n")
+    print(f"\n{title}, {samples} samples, 2 threads\n")
     print("| variety | exact: samples/s | hits | undecided | local searches: samples/s | hits (upper bound) | ratio |")
     print("|---|---|---|---|---|---|---|")
     try:
         nm.set_num_threads(2)
-        for spec in ("poly:1,2,1^5+bias", "poly:1,2,1^6+bias", "poly:1,2,2^4+bias"):
+        for spec in specs:
             net = nm.parse(spec)
             nm.voronoi_mc(net, "boundary", 1, seed=1, progress=False)  # the generic solves, once
             exact, fast = _boundary_rate(net, samples, samples)
             local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
-            print(f"| {spec} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2f}x |")
+            print(f"| {spec} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2g}x |")
     finally:
         nm.set_num_threads(before)
 
@@ -284,6 +297,7 @@ def main() -> None:
     ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
+    ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -299,6 +313,8 @@ def main() -> None:
         closed_forms_against_local_searches(args.local_samples)
     if args.derivative_samples:
         derivative_edges_against_local_searches(args.derivative_samples)
+    if args.join_samples:
+        join_edges_against_local_searches(args.join_samples)
 
 
 if __name__ == "__main__":
