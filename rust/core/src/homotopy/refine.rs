@@ -94,4 +94,18 @@ pub(crate) mod tests {
         // a point that is no solution is rejected, even if Newton would go somewhere from it
         assert!(!converges_to_solution(&sys, &[root[0] + 0.3, root[1] - 0.2], &p));
     }
+
+    #[test]
+    fn newton_stays_near_a_solution_and_pushes_a_large_non_solution_out() {
+        // x^2 + y^2 = p_0, x y = p_1 with p_1 = 1e-8: roots near (sqrt(p_0), 1e-8 / sqrt(p_0))
+        let sys = circle_hyperbola();
+        let p = [C::new(4.0, 0.0), C::new(1e-8, 0.0)];
+        let x = ((p[0] + (p[0] * p[0] - 4.0 * p[1] * p[1]).sqrt()) / 2.0).sqrt();
+        let root = [x, p[1] / x];
+        assert!(stays_near(&sys, &root, &p, 1e-4));
+        assert!(stays_near(&sys, &[root[0] * (1.0 + 1e-7), root[1]], &p, 1e-4));
+        // a large point that solves nothing: Newton moves it by a fraction of its size
+        let far = [C::new(1e3, 0.0), C::new(1e-11, 0.0)];
+        assert!(!stays_near(&sys, &far, &p, 1e-4));
+    }
 }
