@@ -238,3 +238,15 @@ def test_analyze_reports_each_part_as_it_is_done(tmp_path, capsys) -> None:
     assert main(["analyze", "linear:2,1,2", "--figures", str(tmp_path), "--voronoi-samples", "20"]) == 0
     text = capsys.readouterr().out
     assert text.index("dimension") < text.index("ED degree") < text.index("voronoi") < text.index("figure")
+
+
+def test_analyze_can_leave_out_the_critical_points(tmp_path, capsys) -> None:
+    # (ternary cubics of three neurons have tens of thousands of critical points in a slice)
+    from neuromanifold.cli import analyze, main
+
+    result = analyze("linear:2,1,2", figures=str(tmp_path), voronoi_samples=20, critical=False)
+    assert result["critical_points"] is None and result["ed_degree"] is None and result["figures"] == []
+    assert result["dimension"]["dim"] == 3 and result["voronoi"]
+    assert main(["analyze", "linear:2,1,2", "--figures", str(tmp_path), "--voronoi-samples", "20", "--no-critical"]) == 0
+    text = capsys.readouterr().out
+    assert "critical points  left out" in text and "ED degree" not in text and "voronoi" in text

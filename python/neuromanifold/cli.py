@@ -66,13 +66,15 @@ def analyze(
     voronoi_samples: int = 300,
     inputs: str | None = None,
     on_section: Callable[[str, dict[str, Any]], None] | None = None,
+    critical: bool = True,
 ) -> dict[str, Any]:
     """The main job: dimension, symmetries, subnetwork strata, ED degrees, the classified
     critical points of the distance to random data and the Voronoi probabilities of the lower
     strata; figures go to the folder ``figures``. A ReLU network is analysed at its ``inputs``
     (K random points or a file): functional dimension, strata, Voronoi cells and probabilities.
     ``on_section(name, result so far)`` is called as each part is done ("structure", "critical",
-    "voronoi"): the structure is known at once, the critical points can take minutes."""
+    "voronoi"): the structure is known at once, the critical points can take minutes (hours
+    for large systems: ``critical=False`` leaves out the ED degrees and critical points)."""
     if ":" in spec and isinstance(parse(spec), ReLUNetwork):
         return _analyze_at_inputs(_relu_at_inputs(spec, inputs, seed), seed, voronoi_samples)
     if inputs is not None:
@@ -91,7 +93,10 @@ def analyze(
     result = _structure(net, report, strata)
     if on_section is not None:
         on_section("structure", result)
-    result.update(_critical_summary(net, seed, figures))
+    if critical:
+        result.update(_critical_summary(net, seed, figures))
+    else:
+        result.update({"ed_degree": None, "generic_ed_degree": None, "critical_points": None, "figures": []})
     if on_section is not None:
         on_section("critical", result)
     result["voronoi_cells"] = [b.to_dict() for b in voronoi_cell_bounds(net, seed)]
@@ -188,6 +193,9 @@ def _print_structure(result: dict[str, Any]) -> None:
 
 
 def _print_critical(result: dict[str, Any]) -> None:
+    if result["critical_points"] is None:
+        print("critical points  left out (--no-critical)")
+        return
     print(f"ED degree        {result['ed_degree']} (Euclidean)   generic {result['generic_ed_degree']}")
     c = result["critical_points"]
     sm = c["summary"]
@@ -434,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_vo.add_argument("--plot", default=None, help="PNG of the samples coloured by the stratum of their nearest point (for maps into more than two dimensions, on a random plane)")
     p_vo.add_argument("--quiet", action="store_true", help="no progress bar")
     p_an.add_argument("--voronoi-samples", type=int, default=300, help="samples per Voronoi estimate of the strata (0: none)")
+    p_an.add_argument("--no-critical", action="store_true", help="leave out the ED degrees and critical points (hours for large systems)")
     p_an.add_argument("--inputs", default=None, metavar="K|FILE", help="input points of a ReLU network: K random ones, or a file of d_0 rows")
     for p in (p_dim, p_an, p_ls, p_vo):
         p.add_argument("--seed", type=int, default=0, help="seed of the random parameters (default 0)")
@@ -450,7 +459,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             # text: each part as soon as it is done
             streamed = None if args.json or args.inputs is not None else _print_section
-            result = analyze(args.spec, seed=args.seed, figures=args.figures, voronoi_samples=args.voronoi_samples, inputs=args.inputs, on_section=streamed)
+            result = analyze(
+                args.spec,
+                seed=args.seed,
+                figures=args.figures,
+                voronoi_samples=args.voronoi_samples,
+                inputs=args.inputs,
+                on_section=streamed,
+                critical=not args.no_critical,
+            )
             if args.json:
                 print(json.dumps(result, indent=2))
             elif "inputs" in result:
