@@ -113,7 +113,8 @@ def test_generic_critical_points_do_not_depend_on_the_chart(edge: JoinEdge) -> N
     assert counts[2] % 6 == 0
     for w in (0, 2):
         terms = edge._term_sizes(w, edge._solved(w, 0).generic.solutions)
-        assert (terms.min(axis=1) > 1e-8 * terms.max(axis=1)).all()
+        alive = terms if w == 2 else terms[:, [0, 2]]  # c l_1^k and b l^(k-1) m on J
+        assert (alive.min(axis=1) > 1e-8 * terms.max(axis=1)).all()
 
 
 def test_spare_charts_hold_the_same_points(edge: JoinEdge) -> None:

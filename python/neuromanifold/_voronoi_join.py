@@ -194,7 +194,9 @@ class JoinEdge(TangentEdge):
         if which != 1 and spare == 0 and not getattr(solved, "_alive", False):
             X = solved.generic.solutions
             terms = self._term_sizes(which, X)
-            keep = terms.min(axis=1) > ALIVE * terms.max(axis=1)
+            # (on J only c and b factor out of the equations; a = 0 is no component)
+            alive = terms if which == 2 else terms[:, [0, 2]]
+            keep = alive.min(axis=1) > ALIVE * terms.max(axis=1)
             solved.generic = MonodromyResult(solved.generic.parameters, X[keep], solved.generic.loops)
             solved._alive = True
         return solved
