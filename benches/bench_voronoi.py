@@ -36,7 +36,8 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -234,16 +235,25 @@ def _boundary_rate(net: Any, samples: int, chunk: int, method: str = "auto") -> 
     return estimate, samples / (time.perf_counter() - t0)
 
 
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """Run the block on n threads, then restore the count."""
+    before = nm.get_num_threads()
+    nm.set_num_threads(n)
+    try:
+        yield
+    finally:
+        nm.set_num_threads(before)
+
+
 def closed_forms_against_local_searches(samples: int) -> None:
     """Edges whose fibers are positive-dimensional (no real membership by homotopies): the
     tangents' cofactors against multistart local searches on the same samples (one chunk, the
     same seed), 2 threads; the closed form's throughput on 100 times as many."""
-    before = nm.get_num_threads()
     print(f"\nEdges in closed form against local searches, {samples} samples (closed forms: 100 times as many), 2 threads\n")
     print("| variety | closed form | samples/s | hits | local searches | samples/s | hits (upper bound) | ratio |")
     print("|---|---|---|---|---|---|---|---|")
-    try:
-        nm.set_num_threads(2)
+    with _threads(2):
         for spec in ("poly:3,4,2^2+bias", "poly:4,5,2^2+bias"):
             net = nm.parse(spec)
             exact = nm.voronoi_mc(net, "boundary", samples, seed=0, progress=False, chunk_size=samples)
@@ -251,8 +261,6 @@ def closed_forms_against_local_searches(samples: int) -> None:
             local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
             print(f"| {spec} | tangents' cofactors | {_rate(fast)} | {exact.hits} | multistart | {_rate(slow)} | {local.hits} | {fast / slow:,.0f}x |")
-    finally:
-        nm.set_num_threads(before)
 
 
 def derivative_edges_against_local_searches(samples: int) -> None:
@@ -272,12 +280,10 @@ def join_edges_against_local_searches(samples: int) -> None:
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads; the exact method's generic solves left out."""
-    before = nm.get_num_threads()
     print(f"\n{title}, {samples} samples, 2 threads\n")
     print("| variety | exact: samples/s | hits | undecided | local searches: samples/s | hits (upper bound) | ratio |")
     print("|---|---|---|---|---|---|---|")
-    try:
-        nm.set_num_threads(2)
+    with _threads(2):
         for spec in specs:
             net = nm.parse(spec)
             nm.voronoi_mc(net, "boundary", 1, seed=1, progress=False)  # the generic solves, once
@@ -285,8 +291,6 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
             local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
             print(f"| {spec} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2g}x |")
-    finally:
-        nm.set_num_threads(before)
 
 
 def main() -> None:

@@ -172,7 +172,7 @@ class JoinEdge(TangentEdge):
         if which == 1:
             return np.array([_osculating_coordinates(new, *_osculating_point(old, y)) for y in Y])
         line = lambda seed: _affine(np.random.default_rng([seed, 0x501E]), self.net.widths[0], 1)
-        (p0, B0, _), (_, B1, V1) = line(self.seed), line(s)
+        (p0, B0, _), (p1, B1, V1) = line(self.seed), line(s)
         n, k = self.net.widths[0], _power(self.net)
         out = []
         for y in Y:
@@ -180,7 +180,7 @@ class JoinEdge(TangentEdge):
             lam = 1.0 / (V1 @ l1)[0]  # l_1 -> lam l_1 on the new line, c -> c / lam^k
             l, m, a, b = old.point(np.concatenate([y[n : 3 * n - 3], y[3 * n - 3 :]]))
             tangent = new.coordinates(l, m, a, b)
-            new_l1 = B1.T @ (lam * l1 - line(s)[0])
+            new_l1 = B1.T @ (lam * l1 - p1)
             out.append(np.concatenate([new_l1, [y[n - 1] / lam**k], tangent[: 2 * n - 3], tangent[2 * n - 3 :]]))
         return np.array(out)
 
