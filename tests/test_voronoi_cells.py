@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._voronoi_cells import _Span, _fiber_point, _separates, _two_hidden_layers_bound
+from neuromanifold._voronoi_cells import _layers_bound, _Span, _fiber_point, _separates, _two_hidden_layers_bound
 from neuromanifold._voronoi_networks import strata
 
 
@@ -63,14 +63,65 @@ def test_linear_rank_strata_are_their_own_cells() -> None:
     assert (b0.stratum, b0.cell_dim) == ("zero function", 0)
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "conv:3,2^2"])
-def test_deeper_networks_get_bounds_at_generic_points_only(spec: str) -> None:
-    net = nm.parse(spec)
+def test_convolutions_get_bounds_at_generic_points_only() -> None:
+    net = nm.parse("conv:3,2^2")
     for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
         assert b.null
         assert b.everywhere == s.point  # the zero function is one point: its bound is its own
     with pytest.raises(ValueError, match="generic points only"):
         nm.voronoi_mc(net, "singular", 10, method="certificate", progress=False)
+
+
+def _fiber_span(net: nm.PolynomialNetwork, theta0: np.ndarray, off: np.ndarray, rng: np.random.Generator, points: int) -> int:
+    p, span = net.mu(theta0), _Span(net.ambient_dim)
+    span.add(net.jacobian(theta0))
+    for _ in range(points):
+        span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
+    return span.dim
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "poly:3,2,2,2,1^2", "poly:2,2,2,2,2^2", "poly:2,2,2,2,1^2+bias", "poly:2,3,3,2,1^2"])
+def test_three_hidden_layers_bounds_hold_and_certify_chains(spec: str) -> None:
+    # a chain of switched-off neurons from layer 1 computes any power l^(k^j): its outgoing
+    # weights move p along them (times a sensitivity, or an output's unit vector), so the
+    # strata with a first-layer neuron off are null at every point where those powers exceed
+    # them; the bounds never exceed the span of D mu over the fiber found at random points
+    net = nm.parse(spec)
+    rng = np.random.default_rng(0)
+    d0, *hidden, m = net.widths
+    certified = 0
+    for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
+        assert b.null
+        if s.network is None:
+            assert b.everywhere and b.two_sided_dim == net.ambient_dim
+            continue
+        widths = tuple(s.network.widths[1:-1])
+        bound = _layers_bound(net, widths)
+        if b.everywhere:
+            certified += 1
+            assert b.two_sided_dim == bound > s.dim
+        if widths[0] == 1 and not net.bias and m == 1:
+            # one first-layer neuron: f = c l^(k^3), d-dimensional; W_p holds the forms of
+            # degree k times a sensitivity, or all forms of degree k^j along a chain
+            assert b.everywhere
+        if any(a + net.bias == 1 < c for a, c in zip(widths, widths[1:])):
+            continue  # proportional outputs feed the next layer: fewer neurons reach every point
+        off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+        theta0 = np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))
+        assert _fiber_span(net, theta0, off, rng, 160) >= bound, s.name
+    assert certified >= 3
+    if not all(b.everywhere for b in nm.voronoi_cell_bounds(net)):
+        with pytest.raises(ValueError, match="generic points only"):
+            nm.voronoi_mc(net, "singular", 10, method="certificate", progress=False)
+
+
+def test_layer_one_chains_certify_a_deep_stratum() -> None:
+    # poly:2,2,2,2,1^2 with one first-layer neuron: f = c l^8, a 2-dimensional stratum whose
+    # switched-off neurons move it along l^6 F_2, l^4 F_4 and all octics: null at every point
+    net = nm.parse("poly:2,2,2,2,1^2")
+    est = nm.voronoi_mc(net, "hidden layer 1 with one neuron switched off", 10**6, progress=False)
+    assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6)
+    assert _layers_bound(net, (1, 2, 2)) == 3 and _layers_bound(net, (1, 1, 1)) == net.ambient_dim
 
 
 def test_separation_of_mu() -> None:
@@ -231,6 +282,7 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:2,3,2,2^2",
         "poly:2,2,2,2^2+bias",
         "poly:2,2,2,1^2+bias",
+        "poly:3,3,2,1^2+bias",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -264,6 +316,30 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
             assert span.dim >= b.two_sided_dim, (s.name, span.dim)
 
 
+def test_one_layer_two_neuron_with_biases_where_the_constant_is_in_the_span() -> None:
+    # poly:3,3,2,1^2+bias, one layer-2 neuron left: p = c q^2 + delta, q = sum_j B_j l_j^2 +
+    # gamma. Here l_1 = x + 1, l_2 = x - 1, l_3 = y span L, which holds the constant x_0, and
+    # Q = (l_1^2 - l_2^2) / 2 + l_3^2 = 2 x x_0 + y^2 has x_0 isotropic for Q^-1: no shift of
+    # gamma lowers its rank, so no fewer neurons reach p this way. The bound there, m (2a + 1)
+    # + a (d - a) = 10, exceeds the 8 dimensions of such points and is met by the fiber
+    net = nm.parse("poly:3,3,2,1^2+bias")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+    W1 = np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]])
+    blocks = [W1.ravel(), [1.0, -1.0, 0.0], [0.5, -0.5, 1.0, 0, 0, 0], [1.0, 0.0], [1.3, 0.0], [0.7]]
+    theta0 = np.concatenate([np.asarray(b, dtype=float) for b in blocks])
+    on = np.array(s.support)
+    off = np.setdiff1d(np.arange(net.n_params), on)
+    assert not theta0[off].any()
+    Q = np.array([[0.0, 1, 0], [1, 0, 0], [0, 0, 1]])  # in (x_0, x, y)
+    assert np.linalg.inv(Q)[0, 0] == 0.0
+    a, d, m = 3, 4, 1
+    on_lines, points = m * (2 * a + 1) + a * (d - a), (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
+    assert on_lines > points
+    assert _fiber_span(net, theta0, off, np.random.default_rng(0), 150) >= on_lines
+    # elsewhere l_1, l_2, l_3, x_0 are coordinates and the bound is the finer one, > dim 11
+    assert _two_hidden_layers_bound(net, 3, 1) == comb(5, 2) + comb(4, 2) + 3 - 3 > s.dim == 11
+
+
 def test_two_hidden_layers_certify_the_singular_strata() -> None:
     net = nm.parse("poly:2,2,2,2^2")  # M is 8-dimensional in R^10
     assert nm.dimension(net).filling is False
@@ -273,7 +349,7 @@ def test_two_hidden_layers_certify_the_singular_strata() -> None:
     # one neuron left in layer 2 of poly:3,3,2,1^2: p = c q^2 with q of rank 3, whose moves
     # span 9 > 6 dimensions everywhere; of poly:2,2,2,1^3: c q^3 with q = B_1 x^3 + B_2 y^3,
     # 6 > 4
-    for spec in ("poly:3,3,2,1^2", "poly:2,2,2,1^3"):
+    for spec in ("poly:3,3,2,1^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2+bias"):
         deep = nm.parse(spec)
         assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(deep))
         assert nm.voronoi_mc(deep, "singular", 10**7, progress=False).method == "certificate"

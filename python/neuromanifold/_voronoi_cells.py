@@ -16,8 +16,8 @@ the parameters of the switched-off neuron with its outgoing weights zero and its
 weights anything; the outgoing weights then move p in the directions of the neuron's function,
 both ways. With one hidden layer mu is a sum over neurons, so these directions do not depend on
 p, and the bound holds at every point of S; for deeper networks they do, and the bound is
-computed at random (generic) points of S, except for two hidden layers with z^k, where the
-directions that every point of S has give one (``_two_hidden_layers_bound``).
+computed at random (generic) points of S, except for two or more hidden layers with z^k, where
+the directions that every point of S has give one (``_layers_bound``).
 """
 
 from __future__ import annotations
@@ -182,8 +182,9 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
     rank = best_switched if everywhere else best
     if not everywhere and not point:
         # the constant functions (biases): every hidden neuron off
-        widths = (0, 0) if stratum.network is None else tuple(getattr(stratum.network, "widths", ())[1:-1])
-        guaranteed = _two_hidden_layers_everywhere(net, widths, seed)
+        hidden = tuple(getattr(net, "widths", ())[1:-1])
+        widths = tuple(0 for _ in hidden) if stratum.network is None else tuple(getattr(stratum.network, "widths", ())[1:-1])
+        guaranteed = _layers_everywhere(net, widths, seed)
         if guaranteed is not None:
             everywhere, rank = True, guaranteed
     cell = min(A, top + A - rank)
@@ -207,16 +208,17 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       The k-th powers of P span its k-fold product P^k, and products of spaces of polynomials
       (over C, algebraically closed in the rational functions) have dim AB >= dim A + dim B - 1
       (the linear Cauchy-Davenport theorem): dim P^k >= k (g - 1) + 1 for each output.
-      With no biases and one neuron left in layer 2, p = c (x) q^k with q = sum_j B_j l_j^k and
-      every B_j and c nonzero off the smaller subnetworks. Where the l_j are independent they
-      are coordinates x_1..x_a: P^k is spanned by the monomials in x_1^k..x_a^k, and W_p also
-      holds c (x) q^(k-1) G, G spanned by the x_j^(k-1) x_i (moving l_j). As q^(k-1) is a form
-      in the x_j^k, q^(k-1) g lies in P^k only for g in the span of the x_j^k (grading the
-      exponents mod k): dim W_p >= m dim P^k + dim G - a. The l_j are independent when k = 2
-      (q has rank a: a real form of rank r is a sum of r signed real squares, so fewer
-      neurons reach it otherwise; a <= d) and when a = 2 (non-proportional forms):
-      with k = 2, m A(a, 2) + (A(a, 2) + a (d - a)) - a; with a = 2 and k >= 3,
-      m (k + 1) + 2 d - 2.
+      With one neuron left in layer 2, p = c (x) q^k + delta with q = sum_j B_j l_j^k (+ gamma
+      x_0^k) and every B_j and c nonzero off the smaller subnetworks. Where the l_j (and x_0)
+      are independent they are coordinates: P^k is spanned by the monomials in their k-th
+      powers, and W_p also holds c (x) q^(k-1) G, G spanned by the l_j^(k-1) x_i (moving l_j).
+      As q^(k-1) is a form in the k-th powers, q^(k-1) g lies in P^k only for g in the span of
+      the l_j^k (grading the exponents mod k): dim W_p >= m dim P^k + dim G - a. The l_j are
+      independent when k = 2 (sum_j B_j l_j^2 has rank a: a real form of rank r is a sum of r
+      signed real squares, so fewer neurons reach it otherwise; a <= d) and when a = 2 and there
+      are no biases (non-proportional forms). Without biases: with k = 2, m A(a, 2) + (A(a, 2)
+      + a (d - a)) - a; with a = 2 and k >= 3, m (k + 1) + 2 d - 2. With biases and k = 2, x_0
+      may lie in L = span(l_j) (``_constant_in_the_span``).
     * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
       l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
       Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
@@ -227,39 +229,100 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
 
     d0, h1, h2, m = net.widths
     d, k = d0 + int(net.bias), int(_power(net) or 0)
+    A = int(net.ambient_dim)
     if a < h1 and b < h2:
-        return int(net.ambient_dim)
+        return A
     if b < h2:
-        if k == 2 and b == 1 and not net.bias and a <= d:
-            squares = comb(a + 1, 2)
-            return min(int(net.ambient_dim), m * squares + squares + a * (d - a) - a)
+        if k == 2 and b == 1 and a <= d:
+            squares = comb(a + 1 + int(net.bias), 2)  # dim P^2: the products of two of the a (+ 1) squares
+            independent = m * squares + comb(a + 1, 2) + a * (d - a) - a
+            if net.bias:
+                return min(A, _constant_in_the_span(net, a, independent))
+            return min(A, independent)
         if k >= 3 and b == 1 and not net.bias and a == 2:
-            return min(int(net.ambient_dim), m * (k + 1) + 2 * d - 2)
+            return min(A, m * (k + 1) + 2 * d - 2)
         g = a + int(net.bias)
         return m * (k * (g - 1) + 1) if g >= 2 else m
     forms = comb(d + k - 1, k)
     return 2 * forms - d if b >= 2 else forms
 
 
-def _two_hidden_layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
-    """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` (a, b) and of
-    all its smaller subnetworks, each bound above the subnetwork's dimension (so every point of
-    the stratum lies in a part of it with a null cell): the bound for the stratum itself, or
-    None. Two hidden layers with c z^k, k >= 2, only; (0, 0) is the constant functions."""
+def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
+    """The bound for one layer-2 neuron left with z^2 and biases, p = c (x) q^2 + delta, q = Q +
+    gamma x_0^2, Q = sum_j B_j l_j^2 of rank a on L = span(l_j), given ``independent``, the bound
+    where l_1..l_a, x_0 are independent (a + 1 <= d). Where x_0 lies in L, Q - t x_0^2 has rank
+    a - 1 for t = 1 / (x_0^T Q^-1 x_0): fewer neurons reach p, unless x_0 is isotropic for
+    Q^-1 (B'). There P = span(l_j^2, x_0^2) lies in the forms on L, of dimension a + 1 (x_0^2 is
+    no l_j^2: a neuron would be constant), so dim P^2 >= 2a + 1; and q L Z (Z a complement of L,
+    of degree 1 in it, unlike P^2) adds a (d - a): W_p >= m (2a + 1) + a (d - a). The B' points
+    are the images of L (a Grassmannian of dimension (a - 1)(d - a): L contains x_0), q on L
+    with x_0 isotropic for q^-1 (A(a, 2) - 1), c up to q's scale and delta (2m - 1): where that
+    count is below the bound, they add a null part, and the bound is the independent one; else
+    the smaller of the two (all of them when a >= d, where every point is a B' point)."""
+    d0, _, _, m = net.widths
+    d = d0 + 1
+    if a == 1:  # l_1 in span(x_0) is a constant neuron: fewer neurons reach p
+        return independent
+    on_lines = m * (2 * a + 1) + a * (d - a)
+    if a >= d:
+        return on_lines
+    points = (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
+    return independent if on_lines > points else min(independent, on_lines)
+
+
+def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
+    """A lower bound for dim W_p at every point p of the subnetwork with ``widths`` neurons left
+    in the hidden layers of net = (d0, h_1, ..., h_L, m) with c z^k, off the images of its
+    smaller subnetworks and of the constant functions. Two hidden layers: the finer bounds of
+    ``_two_hidden_layers_bound``. Else, for each hidden layer l with a neuron off, a chain of off
+    neurons through layers l..l' (each fed by the one before alone, with weight 1): its first
+    neuron's input is any r in P, the span of layer l - 1's outputs (the linear forms for
+    l = 1, of dimension d; else of dimension g = a_(l-1) (+ 1 with biases), since dependent
+    outputs let fewer neurons reach p), and its last one computes r^K, K = k^(l' - l + 1).
+    Its outgoing weights move p along e_o r^K when l' = L, so W_p holds m copies of P^K; else
+    along the sensitivity s_i = dp / dz_i of a neuron i of layer l' + 1 (all on) times r^K,
+    and some s_i is nonzero since p is not constant (dp/dx = sum_i s_i dz_i/dx). dim P^K is
+    A(d, K) (the powers of linear forms span all forms) for l = 1, else at least K (g - 1) + 1
+    (linear Cauchy-Davenport). The largest of these is the bound."""
+    from .critical import _power
+
+    d0, *hidden, m = net.widths
+    if len(hidden) == 2:
+        return _two_hidden_layers_bound(net, widths[0], widths[1])
+    k, d = int(_power(net) or 0), d0 + int(net.bias)
+    best = 0
+    for start in range(len(hidden)):
+        if widths[start] >= hidden[start]:
+            continue
+        end = start
+        while end + 1 < len(hidden) and widths[end + 1] < hidden[end + 1]:
+            end += 1
+        K = k ** (end - start + 1)
+        g = d if start == 0 else widths[start - 1] + int(net.bias)
+        spanned = comb(d + K - 1, K) if start == 0 else K * (g - 1) + 1
+        best = max(best, spanned * (m if end == len(hidden) - 1 else 1))
+    return min(int(net.ambient_dim), best)
+
+
+def _layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
+    """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` and of all
+    its smaller subnetworks, each bound above the subnetwork's dimension (so every point of the
+    stratum lies in a part of it with a null cell): the bound for the stratum itself, or None.
+    Two or more hidden layers with c z^k, k >= 2, only; all zeros is the constant functions."""
+    from itertools import product
+
     from .architectures import PolynomialNetwork
     from .critical import _dim, _power
 
-    if not isinstance(net, PolynomialNetwork) or len(net.widths) != 4 or (_power(net) or 0) < 2 or len(widths) != 2:
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) < 4 or (_power(net) or 0) < 2 or len(widths) != len(net.widths) - 2:
         return None
-    d0, _, _, m = net.widths
-    a, b = widths
-    for a2 in range(1, a + 1):
-        for b2 in range(1, b + 1):
-            sub = PolynomialNetwork((d0, a2, b2, m), activation=net.activation, bias=net.bias)
-            if _two_hidden_layers_bound(net, a2, b2) <= _dim(sub, seed):
-                return None
+    d0, m = net.widths[0], net.widths[-1]
+    for smaller in product(*(range(1, a + 1) for a in widths)):
+        sub = PolynomialNetwork((d0, *smaller, m), activation=net.activation, bias=net.bias)
+        if _layers_bound(net, smaller) <= _dim(sub, seed):
+            return None
     # (with biases the constant functions, below every stratum, have the bound A > m)
-    return _two_hidden_layers_bound(net, a, b)
+    return _layers_bound(net, widths)
 
 
 def _relu_dimension_bound(net: NeuromanifoldAt, on: npt.NDArray[np.int64]) -> int:
