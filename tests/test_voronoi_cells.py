@@ -283,6 +283,7 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:2,2,2,2^2+bias",
         "poly:2,2,2,1^2+bias",
         "poly:3,3,2,1^2+bias",
+        "poly:3,3,2,1^3",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -349,14 +350,35 @@ def test_two_hidden_layers_certify_the_singular_strata() -> None:
     # one neuron left in layer 2 of poly:3,3,2,1^2: p = c q^2 with q of rank 3, whose moves
     # span 9 > 6 dimensions everywhere; of poly:2,2,2,1^3: c q^3 with q = B_1 x^3 + B_2 y^3,
     # 6 > 4
-    for spec in ("poly:3,3,2,1^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2+bias"):
+    # of poly:2,3,2,1^3 with one first-layer neuron off: two coprime cubics q_1, q_2 in
+    # span(l_1^3, l_2^3), whose spaces q_i^2 F_3 meet in 0: 8 > 6
+    for spec in ("poly:3,3,2,1^2", "poly:2,2,2,1^3", "poly:3,3,2,1^2+bias", "poly:2,3,2,1^3"):
         deep = nm.parse(spec)
         assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(deep))
         assert nm.voronoi_mc(deep, "singular", 10**7, progress=False).method == "certificate"
-    # with z^3 and one of three first-layer neurons: c q^3, q = sum_j B_j l_j^3, on three inputs
-    # the l_j may lie in a plane; there the bound is 7 (the cubes of a 3-dimensional space of
-    # cubics), below the stratum's dimension 9, so it holds at generic points only
-    cubes = nm.parse("poly:3,3,2,1^3")
+    # with z^3 and four first-layer neurons on three inputs, c q^3 with q = sum_j B_j l_j^3: the
+    # l_j are dependent, and the Cauchy-Davenport bound 10 does not exceed the stratum's
+    # dimension 10, so it holds at generic points only
+    cubes = nm.parse("poly:3,4,2,1^3")
     assert not all(b.everywhere for b in nm.voronoi_cell_bounds(cubes))
     with pytest.raises(ValueError, match="generic points only"):
         nm.voronoi_mc(cubes, "singular", 10, method="certificate", progress=False)
+
+
+def test_cubes_of_dependent_first_layer_forms() -> None:
+    # poly:3,3,2,1^3, one layer-2 neuron left: p = c q^3, q = sum_j B_j l_j^3. With l_1, l_2,
+    # l_3 independent they are coordinates: 10 + 9 - 3 = 16 > 9 directions. Here they lie in a
+    # plane, l_3 = l_1 + l_2, and q = x^3 + y^3 - (x + y)^3 = -3 x y (x + y) has three real
+    # roots (real rank 3: no fewer neurons reach p); such points make up at most 2 + 4 = 6
+    # dimensions, below the Cauchy-Davenport bound 3 (3 - 1) + 1 = 7, which the fiber meets
+    net = nm.parse("poly:3,3,2,1^3")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+    assert _two_hidden_layers_bound(net, 3, 1) == comb(5, 3) + 9 - 3 > s.dim == 9
+    W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    theta0 = np.concatenate([W1.ravel(), [1.0, 1.0, -1.0, 0, 0, 0], [1.0, 0.0]])
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    assert not theta0[off].any()
+    points, powers = 2 * 1 + comb(4, 3) + 0, 3 * (3 - 1) + 1
+    assert powers > points
+    assert _fiber_span(net, theta0, off, np.random.default_rng(0), 150) >= powers
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

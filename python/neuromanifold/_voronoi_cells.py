@@ -216,15 +216,18 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       the l_j^k (grading the exponents mod k): dim W_p >= m dim P^k + dim G - a. The l_j are
       independent when k = 2 (sum_j B_j l_j^2 has rank a: a real form of rank r is a sum of r
       signed real squares, so fewer neurons reach it otherwise; a <= d) and when a = 2 and there
-      are no biases (non-proportional forms). Without biases: with k = 2, m A(a, 2) + (A(a, 2)
-      + a (d - a)) - a; with a = 2 and k >= 3, m (k + 1) + 2 d - 2. With biases and k = 2, x_0
-      may lie in L = span(l_j) (``_constant_in_the_span``).
+      are no biases (non-proportional forms). Without biases and k = 2: m A(a, 2) + (A(a, 2) +
+      a (d - a)) - a. With k >= 3 they may span fewer dimensions (``_forms_in_fewer_variables``);
+      with biases and k = 2, x_0 may lie in L = span(l_j) (``_constant_in_the_span``).
     * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
       l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
       Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
       proportional (else one layer-2 neuron reaches p); then q_i^(k-1) g = q_j^(k-1) g' forces g
       to be a multiple of (q_j / gcd)^(k-1), of degree >= k - 1, so the two spaces meet in at most
-      the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron)."""
+      the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron). With
+      two first-layer neurons and no biases any two q_i span P = span(l_1^k, l_2^k), so they are
+      coprime (l_1, l_2 are not proportional): (q_j)^(k-1) has degree k (k - 1), above k for
+      k >= 3 (the spaces meet in 0) and equal to k for k = 2 (in at most q_j's line)."""
     from .critical import _power
 
     d0, h1, h2, m = net.widths
@@ -239,12 +242,18 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             if net.bias:
                 return min(A, _constant_in_the_span(net, a, independent))
             return min(A, independent)
-        if k >= 3 and b == 1 and not net.bias and a == 2:
-            return min(A, m * (k + 1) + 2 * d - 2)
+        if k >= 3 and b == 1 and not net.bias:
+            return min(A, _forms_in_fewer_variables(net, a, k))
         g = a + int(net.bias)
         return m * (k * (g - 1) + 1) if g >= 2 else m
     forms = comb(d + k - 1, k)
-    return 2 * forms - d if b >= 2 else forms
+    if b == 1:
+        return forms
+    if a == 2 and not net.bias:
+        # two non-proportional q_i span P = span(l_1^k, l_2^k): they are coprime, and
+        # (q_j)^(k-1) of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
+        return 2 * forms - (1 if k == 2 else 0)
+    return 2 * forms - d
 
 
 def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
@@ -268,6 +277,25 @@ def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
         return on_lines
     points = (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
     return independent if on_lines > points else min(independent, on_lines)
+
+
+def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
+    """The bound for one layer-2 neuron left with z^k, k >= 3, no biases: p = c (x) q^k, q =
+    sum_j B_j l_j^k. Where the l_j are independent (a <= d) the x_j^(k-1) x_i are a d distinct
+    monomials, a of them k-th powers: m A(a, k) + a d - a. Where they span only r < a
+    dimensions (q a form on an r-dimensional L, of real rank a: binary cubics with three real
+    roots), the a powers are still independent (else fewer neurons reach p), so the Cauchy-Davenport
+    bound m (k (a - 1) + 1) holds; those points are images of L (r (d - r)), q on L
+    (A(r, k)) and c up to q's scale (m - 1): where every such count is below that bound, they
+    add a null part, and the bound is the independent one; else the smaller of the two (the
+    Cauchy-Davenport one alone when a > d)."""
+    d, m = net.widths[0], net.widths[-1]
+    powers = m * (k * (a - 1) + 1)
+    if a > d:
+        return powers
+    independent = m * comb(a + k - 1, k) + a * d - a
+    spans = [r * (d - r) + comb(r + k - 1, k) + m - 1 for r in range(2, a)]
+    return independent if all(powers > x for x in spans) else min(independent, powers)
 
 
 def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
