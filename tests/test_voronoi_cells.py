@@ -382,3 +382,36 @@ def test_cubes_of_dependent_first_layer_forms() -> None:
     assert powers > points
     assert _fiber_span(net, theta0, off, np.random.default_rng(0), 150) >= powers
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+@pytest.mark.parametrize("spec", ["attention:3,1,2,1", "attention:3,2,2,1", "attention:4,1,2,1", "attention:4,1,3,1", "attention:3,1,2,2"])
+def test_attention_strata_are_null_at_every_point(spec: str) -> None:
+    # a switched-off key/query row with Q_a = 0 and any K_a moves f = V X X^T A X along V X X^T B X
+    # for every B: with t = 1 that is (V x) s for every quadratic form s, plus the moves of V:
+    # A(d, 2) + m d - 1 directions, or A(d, 2) + m d - d where V = u v^T and (v . x) divides q
+    # (a part of at most m + 2d - 2 dimensions); with t >= 2, d^2 directions. The span of D mu
+    # over the fiber meets these at random points and at points V = u v^T, K_1 = v
+    net = nm.parse(spec)
+    d, m, a, t = net.d, net.d_out, net.a, net.t
+    rng = np.random.default_rng(0)
+    certified = 0
+    for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
+        if s.point:
+            continue
+        generic = min(net.ambient_dim, d * d if t >= 2 else comb(d + 1, 2) + m * d - 1)
+        divisible = min(net.ambient_dim, d * d if t >= 2 else comb(d + 1, 2) + m * d - d)
+        assert b.everywhere == (min(generic if divisible > m + 2 * d - 2 else divisible, net.ambient_dim) > s.dim)
+        certified += b.everywhere
+        on = np.array(s.support)
+        off = np.setdiff1d(np.arange(net.n_params), on)
+        theta0 = np.zeros(net.n_params)
+        theta0[on] = rng.standard_normal(len(on))
+        assert _fiber_span(net, theta0, off, rng, 150) >= generic
+        # V = u v^T with v the first key row: (v . x) divides q's term (K_1 . x)(Q_1 . x)
+        special = theta0.copy()
+        special[2 * a * d :] = np.outer(rng.standard_normal(m), theta0[a * d : a * d + d]).ravel()
+        assert _fiber_span(net, special, off, rng, 150) >= divisible
+    assert certified >= 1
+    if all(b.everywhere for b in nm.voronoi_cell_bounds(net)):
+        est = nm.voronoi_mc(net, "singular", 10**6, progress=False)
+        assert est.method == "certificate" and (est.hits, est.n_failed) == (0, 0)

@@ -17,7 +17,8 @@ weights anything; the outgoing weights then move p in the directions of the neur
 both ways. With one hidden layer mu is a sum over neurons, so these directions do not depend on
 p, and the bound holds at every point of S; for deeper networks they do, and the bound is
 computed at random (generic) points of S, except for two or more hidden layers with z^k, where
-the directions that every point of S has give one (``_layers_bound``).
+the directions that every point of S has give one (``_layers_bound``), and for lightning
+attention (``_attention_everywhere``).
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def cell_bound(net: Any, stratum: Any, seed: int) -> VoronoiCellBound | None:
         # the constant functions (biases): every hidden neuron off
         hidden = tuple(getattr(net, "widths", ())[1:-1])
         widths = tuple(0 for _ in hidden) if stratum.network is None else tuple(getattr(stratum.network, "widths", ())[1:-1])
-        guaranteed = _layers_everywhere(net, widths, seed)
+        guaranteed = _layers_everywhere(net, widths, seed) if hidden else _attention_everywhere(net, dim)
         if guaranteed is not None:
             everywhere, rank = True, guaranteed
     cell = min(A, top + A - rank)
@@ -351,6 +352,37 @@ def _layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | No
             return None
     # (with biases the constant functions, below every stratum, have the bound A > m)
     return _layers_bound(net, widths)
+
+
+def _attention_everywhere(net: Any, dim: int) -> int | None:
+    """A lower bound for dim W_p at every point p of a stratum of lightning attention f(X) = V X
+    X^T K^T Q X with key/query dimensions switched off, when it exceeds the stratum's dimension
+    ``dim``, else None. At every point of the stratum the fiber holds a switched-off row with
+    Q_a = 0 and any K_a, whose moves of Q_a give V X X^T B X for every B = K_a^T dQ (rank one,
+    spanning all d x d matrices), and V moves along dV X X^T A X (A = K^T Q). Off the zero
+    function V and f are nonzero.
+
+    * t >= 2 inputs: column j of V X X^T B X is sum_s (V x_s)(x_s^T B x_j), whose terms s != j
+      have distinct multidegrees, so it vanishes only for B = 0: d^2 directions.
+    * t = 1: f = (V x) q(x), q = x^T A x, and the B part is (V x) s for every quadratic form s,
+      A(d, 2) directions. A move dV adds nothing new only when (dV x) q = (V x) s: with rank V >=
+      2 (two coprime rows) only for dV ~ V; with V = u v^T for the m with (v . x) | m q, one line
+      unless (v . x) divides q. So A(d, 2) + m d - 1 directions, and A(d, 2) + m d - d on the
+      part u v^T (v . x) n(x), of at most m + 2d - 2 dimensions: where that is below, the part
+      is null and the first bound holds."""
+    from .architectures import LightningAttention
+
+    if not isinstance(net, LightningAttention):
+        return None
+    d, m = net.d, net.d_out
+    if net.t >= 2:
+        bound = d * d
+    else:
+        quadrics = comb(d + 1, 2)
+        generic, divisible = quadrics + m * d - 1, quadrics + m * d - d
+        bound = generic if divisible > m + 2 * d - 2 else divisible
+    bound = min(int(net.ambient_dim), bound)
+    return bound if bound > dim else None
 
 
 def _relu_dimension_bound(net: NeuromanifoldAt, on: npt.NDArray[np.int64]) -> int:
