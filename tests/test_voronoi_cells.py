@@ -415,3 +415,45 @@ def test_attention_strata_are_null_at_every_point(spec: str) -> None:
     if all(b.everywhere for b in nm.voronoi_cell_bounds(net)):
         est = nm.voronoi_mc(net, "singular", 10**6, progress=False)
         assert est.method == "certificate" and (est.hits, est.n_failed) == (0, 0)
+
+
+def _one_layer_two_neuron(spec: str, W1: list[list[float]], b1: list[float], B: list[float]) -> tuple[nm.PolynomialNetwork, np.ndarray, np.ndarray, int]:
+    """A point of the stratum of (d, h1, h2, m) with biases whose first-layer neurons are (W1, b1)
+    feeding one layer-2 neuron with weights B (bias 1/2, output weight 1.3, output bias 0.7)."""
+    net = nm.parse(spec)
+    d0, h1, h2, m = net.widths
+    a = len(b1)
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, 1))
+    W1f, b1f, W2, b2, W3 = np.zeros((h1, d0)), np.zeros(h1), np.zeros((h2, h1)), np.zeros(h2), np.zeros((m, h2))
+    W1f[:a], b1f[:a], W2[0, :a], b2[0], W3[0, 0] = W1, b1, B, 0.5, 1.3
+    theta0 = np.concatenate([W1f.ravel(), b1f, W2.ravel(), b2, W3.ravel(), [0.7]])
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    assert not theta0[off].any()
+    return net, theta0, off, s.dim
+
+
+@pytest.mark.parametrize(
+    "spec, W1, b1, B, r",
+    [
+        ("poly:3,2,2,1^3+bias", [[1, 0, 0], [1, 0, 0]], [1, -1], [1.0, 0.8], 2),  # l_j = x +- 1: span(x, x_0)
+        ("poly:3,3,2,1^3+bias", [[1, 0, 0], [1, 0, 0], [0, 1, 0]], [1, -1, 0], [1.0, 0.8, -0.6], 3),
+        ("poly:3,3,2,1^3+bias", [[1, 0, 0], [1, 0, 0], [1, 0, 0]], [1, -1, 2], [1.0, 0.8, -0.6], 2),
+        ("poly:2,2,2,1^3+bias", [[1, 0], [1, 0]], [1, -1], [1.0, 0.8], 2),
+    ],
+)
+def test_cubes_with_biases_where_the_constant_is_in_the_span(spec: str, W1: list[list[float]], b1: list[float], B: list[float], r: int) -> None:
+    # p = c q^3 + delta, q = sum_j B_j l_j^3 + gamma x_0^3 with l_1..l_a and x_0 spanning only r
+    # dimensions: the Cauchy-Davenport bound on P^3 (or, with the l_j coordinates on their
+    # span, the monomials in the l_j^3 and x_0^9) plus the moves of the l_j out of the span,
+    # q^2 l_j^2 z, exceeds the count of such points; the span of D mu over the fiber meets it
+    net, theta0, off, dim = _one_layer_two_neuron(spec, W1, b1, B)
+    a, d, k, m = len(b1), net.widths[0] + 1, 3, 1
+    powers = k * a + 1 if r < a else max(k * a + 1, comb(a + k - 1, k) + 1)
+    bound = m * powers + (d - r) * (a if r == a else min(a, k))
+    count = (r - 1) * (d - r) + comb(r + k - 1, k) + 2 * m - 1
+    assert bound > count
+    assert _fiber_span(net, theta0, off, np.random.default_rng(0), 200) >= bound
+    # where l_1..l_a, x_0 are independent: the monomials in their cubes and the moves
+    if a + 1 <= d:
+        assert _two_hidden_layers_bound(net, a, 1) == m * comb(a + k, k) + a * d - a > dim
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

@@ -218,8 +218,9 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       independent when k = 2 (sum_j B_j l_j^2 has rank a: a real form of rank r is a sum of r
       signed real squares, so fewer neurons reach it otherwise; a <= d) and when a = 2 and there
       are no biases (non-proportional forms). Without biases and k = 2: m A(a, 2) + (A(a, 2) +
-      a (d - a)) - a. With k >= 3 they may span fewer dimensions (``_forms_in_fewer_variables``);
-      with biases and k = 2, x_0 may lie in L = span(l_j) (``_constant_in_the_span``).
+      a (d - a)) - a. With k >= 3 they (and x_0) may span fewer dimensions
+      (``_forms_in_fewer_variables``); with biases and k = 2, x_0 may lie in L = span(l_j)
+      (``_constant_in_the_span``).
     * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
       l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
       Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
@@ -243,7 +244,7 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             if net.bias:
                 return min(A, _constant_in_the_span(net, a, independent))
             return min(A, independent)
-        if k >= 3 and b == 1 and not net.bias:
+        if k >= 3 and b == 1:
             return min(A, _forms_in_fewer_variables(net, a, k))
         g = a + int(net.bias)
         return m * (k * (g - 1) + 1) if g >= 2 else m
@@ -281,22 +282,42 @@ def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
 
 
 def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
-    """The bound for one layer-2 neuron left with z^k, k >= 3, no biases: p = c (x) q^k, q =
-    sum_j B_j l_j^k. Where the l_j are independent (a <= d) the x_j^(k-1) x_i are a d distinct
-    monomials, a of them k-th powers: m A(a, k) + a d - a. Where they span only r < a
-    dimensions (q a form on an r-dimensional L, of real rank a: binary cubics with three real
-    roots), the a powers are still independent (else fewer neurons reach p), so the Cauchy-Davenport
-    bound m (k (a - 1) + 1) holds; those points are images of L (r (d - r)), q on L
-    (A(r, k)) and c up to q's scale (m - 1): where every such count is below that bound, they
-    add a null part, and the bound is the independent one; else the smaller of the two (the
-    Cauchy-Davenport one alone when a > d)."""
-    d, m = net.widths[0], net.widths[-1]
-    powers = m * (k * (a - 1) + 1)
-    if a > d:
-        return powers
-    independent = m * comb(a + k - 1, k) + a * d - a
-    spans = [r * (d - r) + comb(r + k - 1, k) + m - 1 for r in range(2, a)]
-    return independent if all(powers > x for x in spans) else min(independent, powers)
+    """The bound for one layer-2 neuron left with z^k, k >= 3: p = c (x) q^k (+ delta), q =
+    sum_j B_j l_j^k (+ gamma x_0^k). Off the smaller subnetworks the l_j are pairwise
+    non-proportional and the a (+ 1) powers spanning P independent (else fewer neurons reach p).
+    Let L = span(l_j (, x_0)), of dimension r.
+
+    * r = a (+ 1), the l_j (and x_0) independent: in these coordinates the x_j^(k-1) x_i are a d
+      distinct monomials, a of them k-th powers, and q^(k-1) is a form in k-th powers (grading
+      the exponents mod k): m A(g, k) + a d - a, g = dim P.
+    * r smaller (q a form on L, of real rank a: binary cubics with three real roots): dim P^k
+      >= k (g - 1) + 1 (Cauchy-Davenport), or A(a, k) + 1 where the l_j are coordinates on L
+      and x_0 lies in it (the monomials in the l_j^k and x_0^(k^2), whose monomial l_1^(k^2 - 1)
+      l_2 is none of them); and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
+      of degree 1 in Z (unlike P^k), with the l_j^(k-1) spanning a (l_j independent) or at least
+      min(a, k) dimensions (powers of pairwise non-proportional forms): (d - r) times that.
+      Those points are images of L (a Grassmannian of dimension (r - 1)(d - r) with x_0 in L,
+      else r (d - r)), q on L (A(r, k)) and c, delta up to q's scale.
+
+    Where every lower-dimensional part's count is below its bound it is null, and the bound is
+    the independent one (where there is none, the largest of theirs, which then exceeds every
+    count and so the stratum's dimension); else the smallest bound of the parts not proven null."""
+    d0, m = net.widths[0], net.widths[-1]
+    bias = int(net.bias)
+    d, g = d0 + bias, a + bias
+    parts: list[tuple[int, int]] = []  # (bound, dimension) of each lower-dimensional part
+    for r in range(2, min(a, d) + 1 if bias else min(a - 1, d) + 1):
+        powers = k * (g - 1) + 1
+        if bias and r == a:
+            powers = max(powers, comb(a + k - 1, k) + 1)
+        bound = m * powers + (d - r) * (a if r == a else min(a, k))
+        count = (r - bias) * (d - r) + comb(r + k - 1, k) + (1 + bias) * m - 1
+        parts.append((bound, count))
+    open_parts = [bound for bound, count in parts if bound <= count]
+    if g > d:  # no independent part
+        return min(open_parts) if open_parts else max(bound for bound, _ in parts)
+    independent = m * comb(g + k - 1, k) + a * d - a
+    return min([independent, *open_parts])
 
 
 def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
