@@ -317,15 +317,19 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
             assert span.dim >= b.two_sided_dim, (s.name, span.dim)
 
 
-def test_one_layer_two_neuron_with_biases_where_the_constant_is_in_the_span() -> None:
-    # poly:3,3,2,1^2+bias, one layer-2 neuron left: p = c q^2 + delta, q = sum_j B_j l_j^2 +
-    # gamma. Here l_1 = x + 1, l_2 = x - 1, l_3 = y span L, which holds the constant x_0, and
-    # Q = (l_1^2 - l_2^2) / 2 + l_3^2 = 2 x x_0 + y^2 has x_0 isotropic for Q^-1: no shift of
-    # gamma lowers its rank, so no fewer neurons reach p this way. The bound there, m (2a + 1)
-    # + a (d - a) = 10, exceeds the 8 dimensions of such points and is met by the fiber
-    net = nm.parse("poly:3,3,2,1^2+bias")
+@pytest.mark.parametrize("spec", ["poly:3,3,2,1^2+bias", "poly:2,3,2,1^2+bias"])
+def test_one_layer_two_neuron_with_biases_where_the_constant_is_in_the_span(spec: str) -> None:
+    # one layer-2 neuron left: p = c q^2 + delta, q = sum_j B_j l_j^2 + gamma. Here l_1 = x + 1,
+    # l_2 = x - 1, l_3 = y span L, which holds the constant x_0, and Q = (l_1^2 - l_2^2) / 2 +
+    # l_3^2 = 2 x x_0 + y^2 has x_0 isotropic for Q^-1: no shift of gamma lowers its rank, so
+    # no fewer neurons reach p this way. The bound there, m (A(a, 2) + a) + a (d - a), exceeds
+    # the dimension of such points and is met by the fiber (on two inputs L is everything and
+    # every point of the stratum is such a point)
+    net = nm.parse(spec)
+    d0, h1, h2, m = net.widths
     s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
-    W1 = np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]])
+    W1 = np.zeros((3, d0))
+    W1[0, 0] = W1[1, 0] = W1[2, 1] = 1.0
     blocks = [W1.ravel(), [1.0, -1.0, 0.0], [0.5, -0.5, 1.0, 0, 0, 0], [1.0, 0.0], [1.3, 0.0], [0.7]]
     theta0 = np.concatenate([np.asarray(b, dtype=float) for b in blocks])
     on = np.array(s.support)
@@ -333,12 +337,17 @@ def test_one_layer_two_neuron_with_biases_where_the_constant_is_in_the_span() ->
     assert not theta0[off].any()
     Q = np.array([[0.0, 1, 0], [1, 0, 0], [0, 0, 1]])  # in (x_0, x, y)
     assert np.linalg.inv(Q)[0, 0] == 0.0
-    a, d, m = 3, 4, 1
-    on_lines, points = m * (2 * a + 1) + a * (d - a), (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
-    assert on_lines > points
+    a, d = 3, d0 + 1
+    on_lines, points = m * (comb(a + 1, 2) + a) + a * (d - a), (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
+    assert on_lines > points and on_lines > s.dim
     assert _fiber_span(net, theta0, off, np.random.default_rng(0), 150) >= on_lines
-    # elsewhere l_1, l_2, l_3, x_0 are coordinates and the bound is the finer one, > dim 11
-    assert _two_hidden_layers_bound(net, 3, 1) == comb(5, 2) + comb(4, 2) + 3 - 3 > s.dim == 11
+    if d > a:
+        # elsewhere l_1, l_2, l_3, x_0 are coordinates and the bound is the finer one
+        assert _two_hidden_layers_bound(net, 3, 1) == comb(5, 2) + comb(4, 2) + 3 * (d - 3) - 3 > s.dim
+    else:
+        assert _two_hidden_layers_bound(net, 3, 1) == on_lines
+    bounds = nm.voronoi_cell_bounds(net)
+    assert next(b for b in bounds if b.stratum == s.name).everywhere
 
 
 def test_two_hidden_layers_certify_the_singular_strata() -> None:

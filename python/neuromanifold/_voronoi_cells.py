@@ -229,7 +229,8 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron). With
       two first-layer neurons and no biases any two q_i span P = span(l_1^k, l_2^k), so they are
       coprime (l_1, l_2 are not proportional): (q_j)^(k-1) has degree k (k - 1), above k for
-      k >= 3 (the spaces meet in 0) and equal to k for k = 2 (in at most q_j's line)."""
+      k >= 3 (the spaces meet in 0) and equal to k for k = 2 (in at most q_j's line); with
+      biases the same where l_1, l_2 and x_0 are independent."""
     from .critical import _power
 
     d0, h1, h2, m = net.widths
@@ -251,10 +252,18 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     forms = comb(d + k - 1, k)
     if b == 1:
         return forms
+    coprime = 2 * forms - (1 if k == 2 else 0)
     if a == 2 and not net.bias:
         # two non-proportional q_i span P = span(l_1^k, l_2^k): they are coprime, and
         # (q_j)^(k-1) of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
-        return 2 * forms - (1 if k == 2 else 0)
+        return coprime
+    if a == 2 and d >= 3:
+        # with biases where l_1, l_2, x_0 are coordinates y_1, y_2, y_0: a common factor of a
+        # plane in span(y_1^k, y_2^k, y_0^k) would divide nonzero forms in (y_1, y_2), (y_1, y_0)
+        # and (y_2, y_0) alike; x_0 in span(l_1, l_2) leaves binary forms of degree k^2 on that
+        # plane (m (k^2 + 1), and d - 2 for the plane), a null part where below 2 A(d, k) - d
+        general, plane = 2 * forms - d, (d - 2) + m * (k * k + 1)
+        return coprime if general > plane else min(coprime, general)
     return 2 * forms - d
 
 
@@ -263,9 +272,12 @@ def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
     gamma x_0^2, Q = sum_j B_j l_j^2 of rank a on L = span(l_j), given ``independent``, the bound
     where l_1..l_a, x_0 are independent (a + 1 <= d). Where x_0 lies in L, Q - t x_0^2 has rank
     a - 1 for t = 1 / (x_0^T Q^-1 x_0): fewer neurons reach p, unless x_0 is isotropic for
-    Q^-1 (B'). There P = span(l_j^2, x_0^2) lies in the forms on L, of dimension a + 1 (x_0^2 is
-    no l_j^2: a neuron would be constant), so dim P^2 >= 2a + 1; and q L Z (Z a complement of L,
-    of degree 1 in it, unlike P^2) adds a (d - a): W_p >= m (2a + 1) + a (d - a). The B' points
+    Q^-1 (B'). There P = span(l_j^2, x_0^2) lies in the forms on L, and P^2 holds the A(a, 2)
+    monomials y_i^2 y_j^2 in the coordinates y_j = l_j and the a forms x_0^2 y_j^2, whose
+    parts with odd exponents at y_1, y_2 are 2 alpha_1 alpha_2 y_1 y_2 y_j^2 (x_0 = sum_j
+    alpha_j y_j is no multiple of one y_j: that neuron would be constant); and q L Z (Z a
+    complement of L, of degree 1 in it, unlike P^2) adds a (d - a): W_p >= m (A(a, 2) + a) + a
+    (d - a). The B' points
     are the images of L (a Grassmannian of dimension (a - 1)(d - a): L contains x_0), q on L
     with x_0 isotropic for q^-1 (A(a, 2) - 1), c up to q's scale and delta (2m - 1): where that
     count is below the bound, they add a null part, and the bound is the independent one; else
@@ -274,7 +286,7 @@ def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
     d = d0 + 1
     if a == 1:  # l_1 in span(x_0) is a constant neuron: fewer neurons reach p
         return independent
-    on_lines = m * (2 * a + 1) + a * (d - a)
+    on_lines = m * (comb(a + 1, 2) + a) + a * (d - a)
     if a >= d:
         return on_lines
     points = (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
