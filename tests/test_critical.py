@@ -404,3 +404,38 @@ def test_auto_tracks_every_total_degree_path_of_small_systems() -> None:
     for q in extra:
         lam = np.linalg.eigvalsh(fd_hessian(net, loss, q.theta))
         assert q.kind == "strict_saddle" and q.index == int((lam < -1e-5 * np.abs(lam).max()).sum()) == 1
+
+
+def test_restarts_are_tracked_once_and_shared_by_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a target with a lost path is retried from other generic parameters; the solutions there
+    # are tracked once per system and kept (the same whatever the targets and their order)
+    import dataclasses
+
+    import neuromanifold.critical as critical
+
+    F = nm.System(["x*y - a", "x + y - b"], ["x", "y"], ["a", "b"])
+    generic = nm.monodromy_solve(F, seed=1)
+    assert len(generic) == 2
+    targets = np.array([[2.0, 3.0], [6.0, 5.0], [-4.0, 0.0]], dtype=complex)
+    moves, original = [], critical.track
+
+    def track(system, starts, p0, p, **kw):  # type: ignore[no-untyped-def]
+        out = original(system, starts, p0, p, **kw)
+        if np.ndim(p) == 1:
+            moves.append(p)  # generic solutions moved to a restart's parameters
+        elif np.allclose(p0, generic.parameters):
+            # the first attempt loses a path of every target
+            out = [dataclasses.replace(r, status=np.array(["failed"] + list(r.status[1:]))) for r in out]
+        return out
+
+    monkeypatch.setattr(critical, "track", track)
+    restarts = critical.Restarts(7)
+    results, complete = critical._to_targets(F, generic, targets, seed=3, restarts=restarts)
+    assert all(complete) and len(moves) == 1
+    for (a, b), r in zip(targets.real, results):
+        x, y = r.endpoints.T  # the roots of z^2 - b z + a, both
+        assert np.allclose(sorted((x + y).real), [b, b]) and np.allclose(x * y, a)
+    again, _ = critical._to_targets(F, generic, targets[::-1], seed=4, restarts=restarts)
+    assert len(moves) == 1  # kept
+    assert np.array_equal(restarts.moved(F, generic, 0)[0], critical.Restarts(7).moved(F, generic, 0)[0])
+    assert len(moves) == 2  # a fresh set of restarts tracks again, to the same parameters

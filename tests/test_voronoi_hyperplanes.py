@@ -12,7 +12,7 @@ from math import comb
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
@@ -413,6 +413,8 @@ def test_even_power_hyperplanes_built_with_chosen_normals(extra: int, definite: 
     net = nm.PolynomialNetwork((3, 14, 14 + extra), 4)
     rng = np.random.default_rng(seed)
     L = rng.standard_normal((4, 3))
+    # (four l_i nearly in a plane make N_n nearly vanish on a line: data at the edge, undecided)
+    assume(np.linalg.svd(L, compute_uv=False)[-1] > 0.1)
     c = rng.uniform(0.5, 2.0, 4) * (1.0 if definite else np.array([1.0, 1.0, -1.0, -1.0]))
     n = sums_of_powers_normal(net, L, c)
     basis = np.linalg.svd(n[None, :])[2][1:]

@@ -14,7 +14,7 @@ a null set; a sample with a lost path moves to a spare chart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import _system
+from .critical import Restarts
 from ._voronoi_membership import endpoints_in_spares, imaginary_ratio
 from .system import MonodromyResult, System, monodromy_solve
 
@@ -43,6 +44,7 @@ def multinomial(e: tuple[int, ...]) -> float:
 class _Chart:
     system: System
     generic: MonodromyResult
+    restarts: Restarts = field(default_factory=Restarts)
 
 
 class FormDefiniteness:

@@ -18,7 +18,7 @@ complex solutions come from a parameter homotopy from generic ones found once by
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ import numpy.typing as npt
 from . import _polynomials as pl
 from ._charts import Chart, _slice, _system
 from .architectures import PolynomialNetwork
-from .critical import _generic_solutions, _to_targets
+from .critical import Restarts, _generic_solutions, _to_targets
 from .system import MonodromyResult, System
 
 REAL = 1e-7  # imaginary part of a real solution, relative to each coordinate
@@ -79,6 +79,7 @@ def membership_available(net: object, dim: int) -> str | None:
 class _Slice:
     system: System
     generic: MonodromyResult
+    restarts: Restarts = field(default_factory=Restarts)
 
 
 class Membership:
@@ -138,7 +139,7 @@ def endpoints_in_spares(
     todo = np.arange(len(U))
     for spare in range(spares + 1):
         s = solved(spare)
-        results, complete = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False)
+        results, complete = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False, restarts=getattr(s, "restarts", None))
         todo = np.array(
             [k for k, r, ok in zip(todo, results, complete) if not record(k, r.endpoints[r.status == "nonsingular"], s, ok)],
             dtype=np.int64,

@@ -44,7 +44,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slic
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, _balanced, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
+from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -511,6 +511,7 @@ class _Solved:
     chart: Chart
     system: Any
     generic: Any
+    restarts: Restarts = field(default_factory=Restarts)
 
 
 @dataclass
@@ -748,7 +749,7 @@ class NetworkJob:
             # when retracked carefully) is usually easy there, so only the last chart retracks
             solved = self._solved(i, s, spare)
             seed = self.seed + 7919 * salt + i + 104729 * spare
-            results, complete = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed, retry_failed=spare == SPARE_CHARTS)
+            results, complete = _to_targets(solved.system, solved.generic, U[todo].astype(np.complex128), seed, retry_failed=spare == SPARE_CHARTS, restarts=solved.restarts)
             lost, done, ends = [], [], []
             for k, r, ok in zip(todo, results, complete):
                 if not ok:

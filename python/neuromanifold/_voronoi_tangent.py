@@ -34,7 +34,7 @@ coefficient of x^(j+1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from math import factorial
 from typing import Any
 
@@ -45,7 +45,7 @@ from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
 from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weight_point
 from .architectures import PolynomialNetwork
-from .critical import REAL_TOL, _distinct, _generic_solutions
+from .critical import REAL_TOL, Restarts, _distinct, _generic_solutions
 from .system import MonodromyResult, System
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
@@ -273,6 +273,7 @@ class _Solved:
     chart: Chart
     system: System
     generic: MonodromyResult
+    restarts: Restarts = field(default_factory=Restarts)
 
 
 class TangentEdge:

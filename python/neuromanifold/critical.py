@@ -132,25 +132,52 @@ def _generic_solutions(system: System, seed: int, loops: int) -> MonodromyResult
     return monodromy_solve(system, seed=seed, loops_without_new=loops)
 
 
+RESTARTS = 5  # other generic parameters to retry a target with a lost path from
+
+
+class Restarts:
+    """Other generic parameters for one system and its generic solutions, with the solutions
+    there, each tracked to once and kept: every target with a lost path is retried from them.
+    Drawn from ``seed`` alone, they are the same whatever the targets and their order. A restart
+    with a lost path is dropped rather than retracked carefully (seconds to a minute a path):
+    another one is cheaper."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._moved: dict[int, tuple[np.ndarray, SolveResult | None]] = {}
+
+    def moved(self, system: System, generic: MonodromyResult, attempt: int) -> tuple[np.ndarray, SolveResult] | None:
+        """(parameters, solutions there) of restart ``attempt``, or None if a path was lost."""
+        if attempt not in self._moved:
+            p1 = _random_complex(np.random.default_rng([self.seed, attempt, 0xF1]), system.n_params)
+            r = track(system, generic.solutions, generic.parameters, p1, seed=self.seed + attempt + 1, retry_failed=False)[0]
+            self._moved[attempt] = (p1, None if _lost_counts([r], len(generic))[0] else r)
+        p1, r = self._moved[attempt]
+        return None if r is None else (p1, r)
+
+
 def _to_targets(
-    system: System, generic: MonodromyResult, targets: np.ndarray, seed: int, retry_failed: bool = True
+    system: System, generic: MonodromyResult, targets: np.ndarray, seed: int, retry_failed: bool = True, restarts: Restarts | None = None
 ) -> tuple[list[SolveResult], list[bool]]:
     """Parameter homotopy to each target; targets with a lost path are retried from other
-    generic parameters. Returns the results and whether each is complete (every path ended at
-    a distinct nonsingular solution). ``retry_failed=False``: no careful retrack of a failed
+    generic parameters (those of ``restarts``, kept by the caller for this system, else drawn
+    from ``seed``). Returns the results and whether each is complete (every path ended at a
+    distinct nonsingular solution). ``retry_failed=False``: no careful retrack of a failed
     path (see ``track``)."""
     results = track(system, generic.solutions, generic.parameters, targets, seed=seed, retry_failed=retry_failed)
     expected = len(generic)
     lost = _lost_counts(results, expected)  # computed once per result: the retries update it
-    rng = np.random.default_rng([seed, 0xF1])
-    for attempt in range(3):
+    restarts = restarts or Restarts(int(np.random.default_rng([seed, 0xF1]).integers(2**31)))
+    used = 0
+    for attempt in range(2 * RESTARTS):  # (a restart with a lost path is skipped)
         bad = [i for i, k in enumerate(lost) if k]
-        if not bad:
+        if not bad or used == RESTARTS:
             break
-        p1 = _random_complex(rng, system.n_params)
-        moved = track(system, generic.solutions, generic.parameters, p1, seed=seed + attempt + 1)[0]
-        if _lost_counts([moved], expected)[0]:
+        got = restarts.moved(system, generic, attempt)
+        if got is None:
             continue
+        used += 1
+        p1, moved = got
         retried = track(system, moved.solutions, p1, targets[bad], seed=seed + attempt + 1, retry_failed=retry_failed)
         for i, r, k in zip(bad, retried, _lost_counts(retried, expected)):
             if k < lost[i]:

@@ -13,7 +13,7 @@ own parametrization, so the best point of every stratum is found exhaustively to
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
@@ -230,6 +230,12 @@ def _point_description(p: npt.NDArray[np.float64]) -> str:
 # -- all real critical points of the distance, for many data points ---------------------------
 
 
+def _restarts() -> Any:
+    from .critical import Restarts
+
+    return Restarts()
+
+
 @dataclass(frozen=True)
 class CriticalEquations:
     """J_phi(y)^T (phi(y) - u) = 0 for one parametrization phi, with the data u as parameters,
@@ -238,6 +244,7 @@ class CriticalEquations:
     variety: ParametrizedVariety
     system: System
     generic: MonodromyResult
+    restarts: Any = field(default_factory=lambda: _restarts(), compare=False)  # (critical.Restarts)
 
     @classmethod
     def solve(cls, variety: ParametrizedVariety, seed: int, stream: int = 0) -> CriticalEquations:
@@ -271,7 +278,7 @@ class CriticalEquations:
         y, or None when a path was lost (the sample cannot be decided)."""
         from .critical import _is_real, _to_targets
 
-        results, complete = _to_targets(self.system, self.generic, np.asarray(U, dtype=np.complex128), seed)
+        results, complete = _to_targets(self.system, self.generic, np.asarray(U, dtype=np.complex128), seed, restarts=self.restarts)
         k = self.variety.n_params
         out: list[npt.NDArray[np.float64] | None] = []
         for r, ok in zip(results, complete):
