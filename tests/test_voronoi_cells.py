@@ -10,6 +10,7 @@ from math import comb
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -284,6 +285,8 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:2,2,2,1^2+bias",
         "poly:3,3,2,1^2+bias",
         "poly:3,3,2,1^3",
+        "poly:3,3,3,1^3",
+        "poly:2,3,3,1^3",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -466,3 +469,31 @@ def test_cubes_with_biases_where_the_constant_is_in_the_span(spec: str, W1: list
     if a + 1 <= d:
         assert _two_hidden_layers_bound(net, a, 1) == m * comb(a + k, k) + a * d - a > dim
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_two_layer_two_neurons_of_cubes() -> None:
+    # poly:3,3,3,1^3 with two layer-2 neurons left: p = c_1 q_1^3 + c_2 q_2^3. With the l_j
+    # independent each s_j x_j^2 x_t (t != j) is alone in its class of exponents mod 3: 10 + 6
+    # = 16 > 12 directions. With l_3 = l_1 + l_2 in a plane, P^3 is the span of the products
+    # x^3a y^3b (x + y)^3c (nine of the ten: one relation), and moving the l_j out of the plane
+    # adds the two derivatives of p in it: 11, above the 2 + 8 dimensions of such points
+    from neuromanifold._voronoi_cells import _products_of_three_powers
+
+    x, y = sympy.symbols("x y")
+    products = [sympy.Poly(sympy.expand(x ** (3 * a) * y ** (3 * b) * (x + y) ** (3 * (3 - a - b))), x, y) for a in range(4) for b in range(4 - a)]
+    exact = sympy.Matrix([[p.coeff_monomial(x**i * y ** (9 - i)) for i in range(10)] for p in products]).rank()
+    assert _products_of_three_powers(3) == exact == 9
+    net = nm.parse("poly:3,3,3,1^3")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    assert _two_hidden_layers_bound(net, 3, 2) == comb(5, 3) + 3 * 2 > s.dim == 12
+    W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9], [0, 0, 0]])
+    theta0 = np.concatenate([W1.ravel(), W2.ravel(), [1.1, -0.6, 0.0]])
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    assert not theta0[off].any()
+    on_plane, points = 9 + (3 - 2) * 2, 2 * 1 + min(2 * comb(4, 3), comb(10, 9))
+    assert on_plane > points
+    assert _fiber_span(net, theta0, off, np.random.default_rng(0), 200) >= on_plane
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+    # on two inputs every point is such a point: 9 > 8
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:2,3,3,1^3")))

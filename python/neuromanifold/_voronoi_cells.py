@@ -24,6 +24,7 @@ attention (``_attention_everywhere``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from math import comb
 from typing import Any
 
@@ -247,6 +248,8 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             return min(A, independent)
         if k >= 3 and b == 1:
             return min(A, _forms_in_fewer_variables(net, a, k))
+        if k >= 3 and b == 2 and not net.bias:
+            return min(A, _two_left_in_layer_two(net, a, k))
         g = a + int(net.bias)
         return m * (k * (g - 1) + 1) if g >= 2 else m
     forms = comb(d + k - 1, k)
@@ -330,6 +333,70 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
         return min(open_parts) if open_parts else max(bound for bound, _ in parts)
     independent = m * comb(g + k - 1, k) + a * d - a
     return min([independent, *open_parts])
+
+
+def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
+    """The bound for two layer-2 neurons left with z^k, k >= 3, no biases: p = c_1 (x) q_1^k + c_2
+    (x) q_2^k, q_i = sum_j W_ij l_j^k, off the smaller subnetworks (q_1, q_2 not proportional,
+    every c_i, every column of W and every l_j nonzero, the l_j pairwise non-proportional).
+    Moving l_j adds s_j l_j^(k-1) x_t with s_j = sum_i c_i (x) W_ij q_i^(k-1), nonzero (the
+    q_i^(k-1) are independent, and a neuron with W_1j = W_2j = 0 is dead).
+
+    * The l_j independent (coordinates): s_j x_j^(k-1) x_t for t != j is alone in its class of
+      exponents mod k (k - 1 != 1), and P^k is the monomials in the x_j^k: m A(a, k) + a (d - 1).
+    * The l_j spanning only r < a dimensions (p a form on L = span(l_j)): dim P^k is at least
+      k (a - 1) + 1, and exactly that of span{x^(ka) y^(kb) (x + y)^(kc)} for three l_j in a plane
+      (any three distinct lines are x, y, x + y after a change of coordinates and rescalings);
+      moving the l_j along a complement Z of L adds (d - r) times the span of the s_j l_j^(k-1),
+      which holds dp/dx_t / k^2 for the r directions in L, two of them independent (else p is a
+      power of one form: fewer neurons reach it). Those points are images of L (r (d - r)) and
+      of q_1, q_2 on L and c up to the q_i's scales (or of all forms of degree k^2 on L).
+
+    Combined as in ``_forms_in_fewer_variables``."""
+    d, m = net.widths[0], net.widths[-1]
+    parts: list[tuple[int, int]] = []
+    for r in range(2, min(a - 1, d) + 1):
+        powers = _products_of_three_powers(k) if (r, a) == (2, 3) else k * (a - 1) + 1
+        bound = m * powers + (d - r) * 2
+        count = r * (d - r) + min(2 * comb(r + k - 1, k) + 2 * m - 2, m * comb(r + k * k - 1, k * k))
+        parts.append((bound, count))
+    open_parts = [bound for bound, count in parts if bound <= count]
+    if a > d:  # no independent part
+        return min(open_parts) if open_parts else max(bound for bound, _ in parts)
+    independent = m * comb(a + k - 1, k) + a * (d - 1)
+    return min([independent, *open_parts])
+
+
+@lru_cache(maxsize=None)
+def _products_of_three_powers(k: int) -> int:
+    """A lower bound for dim span{x^(ka) y^(kb) (x + y)^(kc) : a + b + c = k}: its rank modulo a
+    large prime, at most the rank over the rationals (5, 9, 14 for k = 2, 3, 4; for k = 3 one
+    relation among the ten products)."""
+    prime = 2**61 - 1
+    x_plus_y = [comb(k, i) for i in range(k + 1)]  # (x + y)^k, coefficients of x^i y^(k - i)
+    rows = []
+    for a in range(k + 1):
+        for b in range(k + 1 - a):
+            row = [0] * (k * k + 1)
+            factor = [1]
+            for _ in range(k - a - b):  # (x + y)^(k c)
+                factor = [sum(factor[i - j] * x_plus_y[j] for j in range(len(x_plus_y)) if 0 <= i - j < len(factor)) % prime for i in range(len(factor) + k)]
+            for i, f in enumerate(factor):
+                row[i + k * a] = f  # times x^(ka) y^(kb): the power of x shifts by k a
+            rows.append(row)
+    rank = 0
+    for col in range(k * k + 1):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inverse = pow(rows[rank][col], prime - 2, prime)
+        for i in range(len(rows)):
+            if i != rank and rows[i][col]:
+                f = rows[i][col] * inverse % prime
+                rows[i] = [(x - f * y) % prime for x, y in zip(rows[i], rows[rank])]
+        rank += 1
+    return rank
 
 
 def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
