@@ -287,6 +287,8 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:3,3,2,1^3",
         "poly:3,3,3,1^3",
         "poly:2,3,3,1^3",
+        "poly:3,3,3,1^2",
+        "poly:4,3,3,1^2",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -497,3 +499,40 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
     # on two inputs every point is such a point: 9 > 8
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:2,3,3,1^3")))
+
+
+def test_two_layer_two_neurons_of_squares() -> None:
+    # poly:3,3,3,1^2 with two layer-2 neurons left: p = c_1 q_1^2 + c_2 q_2^2. With independent
+    # l_j: 6 products of squares and 2 directions in each class {j, t}: 12 > 11; one less where
+    # two columns of W are proportional, a part of at most 9 dimensions. With the l_j in a plane
+    # every triple of lines there gives a point of the fiber, and their moves out of the plane
+    # span z (q_1 L + q_2 L): 5 + 3 = 8 > 7
+    net = nm.parse("poly:3,3,3,1^2")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    assert _two_hidden_layers_bound(net, 3, 2) == 12 > s.dim == 11
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+
+    def point(W1: np.ndarray, W2: np.ndarray, c: list[float]) -> np.ndarray:
+        theta = np.concatenate([W1.ravel(), np.vstack([W2, np.zeros(3)]).ravel(), [*c, 0.0]])
+        assert not theta[off].any()
+        return theta
+
+    W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9]])
+    proportional = W2.copy()
+    proportional[:, 2] = 0.7 * proportional[:, 1]
+    assert _fiber_span(net, point(np.eye(3), proportional, [1.1, -0.6]), off, rng, 150) >= 3 * 3 + 2
+    # in the plane z = 0: the lines x, y, x + y, then x - y, 2x + y, x + 3y for the same p
+    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
+    squares = lambda L: np.array([[a * a, 2 * a * b, b * b] for a, b, _ in L])  # noqa: E731  (x^2, xy, y^2)
+    W2B = np.linalg.solve(squares(B).T, (W2 @ squares(A)).T).T  # the same q_i in the new squares
+    first, second = point(A, W2, [1.1, -0.6]), point(B, W2B, [1.1, -0.6])
+    assert np.allclose(net.mu(first), net.mu(second))
+    p, span = net.mu(first), _Span(net.ambient_dim)
+    for theta0 in (first, second):
+        span.add(net.jacobian(theta0))
+        for _ in range(100):
+            span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
+    assert span.dim >= 5 + 3 * (3 - 2) > 2 * (3 - 2) + 5
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
