@@ -536,3 +536,22 @@ def test_two_layer_two_neurons_of_squares() -> None:
             span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
     assert span.dim >= 5 + 3 * (3 - 2) > 2 * (3 - 2) + 5
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
+    # poly:2,2,3,1^3+bias, two layer-2 neurons left: with l_1, l_2, x_0 independent, 10 products
+    # of cubes and 2 (d - 1) moves, 14 > 11. With l_1 = x + 1, l_2 = x - 1 the three lines l_1,
+    # l_2, x_0 lie in a plane: P^3 has the nine dimensions of three cubes' products, and the
+    # derivatives of p add two: 11 > 1 + 9, the count of such points
+    from neuromanifold._voronoi_cells import _products_of_three_powers
+
+    net = nm.parse("poly:2,2,3,1^3+bias")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == comb(5, 3) + 2 * 2 > s.dim == 11
+    theta0 = np.concatenate([[1.0, 0, 1.0, 0], [1.0, -1.0], [1.0, -0.7, 0.3, 1.2, 0, 0], [0.4, -0.5, 0], [1.1, -0.6, 0.0], [0.3]])
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    assert not theta0[off].any()
+    in_plane, points = _products_of_three_powers(3) + (3 - 2) * 2, 1 * 1 + min(2 * comb(4, 3) + 3 - 2, comb(10, 9))
+    assert in_plane > points
+    assert _fiber_span(net, theta0, off, np.random.default_rng(0), 200) >= in_plane
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

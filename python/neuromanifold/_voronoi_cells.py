@@ -248,7 +248,7 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             return min(A, independent)
         if k >= 3 and b == 1:
             return min(A, _forms_in_fewer_variables(net, a, k))
-        if k >= 3 and b == 2 and not net.bias:
+        if k >= 3 and b == 2:
             return min(A, _two_left_in_layer_two(net, a, k))
         if k == 2 and b == 2 and a == 3 and m == 1 and not net.bias:
             return min(A, _two_squares_of_three(net))
@@ -338,34 +338,45 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
 
 
 def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
-    """The bound for two layer-2 neurons left with z^k, k >= 3, no biases: p = c_1 (x) q_1^k + c_2
-    (x) q_2^k, q_i = sum_j W_ij l_j^k, off the smaller subnetworks (q_1, q_2 not proportional,
-    every c_i, every column of W and every l_j nonzero, the l_j pairwise non-proportional).
-    Moving l_j adds s_j l_j^(k-1) x_t with s_j = sum_i c_i (x) W_ij q_i^(k-1), nonzero (the
-    q_i^(k-1) are independent, and a neuron with W_1j = W_2j = 0 is dead).
+    """The bound for two layer-2 neurons left with z^k, k >= 3: p = c_1 (x) q_1^k + c_2 (x) q_2^k
+    (+ delta), q_i = sum_j W_ij l_j^k (+ beta_i x_0^k), off the smaller subnetworks (q_1, q_2 not
+    proportional, every c_i, every column of W and every l_j nonzero, the l_j (and x_0)
+    pairwise non-proportional). Moving l_j adds s_j l_j^(k-1) x_t with s_j = sum_i c_i (x) W_ij
+    q_i^(k-1), nonzero (the q_i^(k-1) are independent, and a neuron with W_1j = W_2j = 0 is
+    dead); with biases x_t runs over x_0 too.
 
-    * The l_j independent (coordinates): s_j x_j^(k-1) x_t for t != j is alone in its class of
-      exponents mod k (k - 1 != 1), and P^k is the monomials in the x_j^k: m A(a, k) + a (d - 1).
-    * The l_j spanning only r < a dimensions (p a form on L = span(l_j)): dim P^k is at least
-      k (a - 1) + 1, and exactly that of span{x^(ka) y^(kb) (x + y)^(kc)} for three l_j in a plane
-      (any three distinct lines are x, y, x + y after a change of coordinates and rescalings);
+    * The l_j (and x_0) independent (coordinates): s_j x_j^(k-1) x_t for t != j is alone in its
+      class of exponents mod k (k - 1 != 1), and P^k is the monomials in the g = a (+ 1) k-th
+      powers: m A(g, k) + a (d - 1).
+    * The l_j (and x_0) spanning only r < g dimensions (p a form on L): dim P^k is at least
+      k (g - 1) + 1, and exactly that of span{x^(ka) y^(kb) (x + y)^(kc)} for three lines in a
+      plane (any three distinct lines are x, y, x + y after a change of coordinates and
+      rescalings);
       moving the l_j along a complement Z of L adds (d - r) times the span of the s_j l_j^(k-1),
       which holds dp/dx_t / k^2 for the r directions in L, two of them independent (else p is a
-      power of one form: fewer neurons reach it). Those points are images of L (r (d - r)) and
-      of q_1, q_2 on L and c up to the q_i's scales (or of all forms of degree k^2 on L).
+      power of one form: fewer neurons reach it). Those points are images of L (r (d - r), or
+      (r - 1)(d - r) with x_0 in L) and of q_1, q_2 on L, c and delta up to the q_i's scales (or
+      of all forms of degree k^2 on L).
 
     Combined as in ``_forms_in_fewer_variables``."""
-    d, m = net.widths[0], net.widths[-1]
+    d0, m = net.widths[0], net.widths[-1]
+    bias = int(net.bias)
+    d, g = d0 + bias, a + bias
     parts: list[tuple[int, int]] = []
-    for r in range(2, min(a - 1, d) + 1):
-        powers = _products_of_three_powers(k) if (r, a) == (2, 3) else k * (a - 1) + 1
+    for r in range(2, min(g - 1, d) + 1):
+        if (r, g) == (2, 3):
+            powers = _products_of_three_powers(k)
+        elif bias and r == a:
+            powers = max(k * (g - 1) + 1, comb(a + k - 1, k) + 1)  # as in ``_forms_in_fewer_variables``
+        else:
+            powers = k * (g - 1) + 1
         bound = m * powers + (d - r) * 2
-        count = r * (d - r) + min(2 * comb(r + k - 1, k) + 2 * m - 2, m * comb(r + k * k - 1, k * k))
+        count = (r - bias) * (d - r) + min(2 * comb(r + k - 1, k) + (2 + bias) * m - 2, m * comb(r + k * k - 1, k * k))
         parts.append((bound, count))
     open_parts = [bound for bound, count in parts if bound <= count]
-    if a > d:  # no independent part
+    if g > d:  # no independent part
         return min(open_parts) if open_parts else max(bound for bound, _ in parts)
-    independent = m * comb(a + k - 1, k) + a * (d - 1)
+    independent = m * comb(g + k - 1, k) + a * (d - 1)
     return min([independent, *open_parts])
 
 
