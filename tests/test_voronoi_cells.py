@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._voronoi_cells import _layers_bound, _Span, _fiber_point, _separates, _two_hidden_layers_bound
+from neuromanifold._voronoi_cells import _layers_bound, _merged, _Span, _fiber_point, _separates, _two_hidden_layers_bound
 from neuromanifold._voronoi_networks import strata
 
 
@@ -97,7 +97,7 @@ def test_three_hidden_layers_bounds_hold_and_certify_chains(spec: str) -> None:
             assert b.everywhere and b.two_sided_dim == net.ambient_dim
             continue
         widths = tuple(s.network.widths[1:-1])
-        bound = _layers_bound(net, widths)
+        bound = _layers_bound(net, _merged(d0, widths, net.bias))  # (one neuron feeding several: as one)
         if b.everywhere:
             certified += 1
             assert b.two_sided_dim == bound > s.dim
@@ -123,6 +123,13 @@ def test_layer_one_chains_certify_a_deep_stratum() -> None:
     est = nm.voronoi_mc(net, "hidden layer 1 with one neuron switched off", 10**6, progress=False)
     assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6)
     assert _layers_bound(net, (1, 2, 2)) == 3 and _layers_bound(net, (1, 1, 1)) == net.ambient_dim
+    # one neuron in layer 2 feeds both of layer 3 with multiples of one function: (2, 1, 2) has
+    # the image of (2, 1, 1), whose chain from layer 2 moves p along all r^4, r in span(l_1^2,
+    # l_2^2): 5 > 3
+    assert _merged(2, (2, 1, 2), False) == (2, 1, 1) and _merged(2, (2, 1, 2), True) == (2, 1, 2)
+    bounds = {b.stratum: b for b in nm.voronoi_cell_bounds(net)}
+    assert bounds["hidden layer 2 with one neuron switched off"].everywhere
+    assert bounds["hidden layer 2 with one neuron switched off"].two_sided_dim == _layers_bound(net, (2, 1, 1)) == 5
 
 
 def test_separation_of_mu() -> None:
@@ -305,10 +312,12 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
             assert b.two_sided_dim == net.ambient_dim  # the constant functions: every neuron off
             continue
         a, c = s.network.widths[1], s.network.widths[2]
-        assert b.two_sided_dim == _two_hidden_layers_bound(net, a, c) > s.dim
+        assert b.two_sided_dim == _two_hidden_layers_bound(net, *_merged(d, (a, c), net.bias)) > s.dim
         # every smaller subnetwork's bound exceeds its dimension too
         for a2 in range(1, a + 1):
             for c2 in range(1, c + 1):
+                if _merged(d, (a2, c2), net.bias) != (a2, c2):
+                    continue  # one neuron feeding several: the image of (a2, 1), checked too
                 sub = nm.PolynomialNetwork((d, a2, c2, m), activation=net.activation, bias=net.bias)
                 assert _two_hidden_layers_bound(net, a2, c2) > nm.dimension(sub).dim
         if a + net.bias == 1 < c:

@@ -483,11 +483,24 @@ def _layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | No
         return None
     d0, m = net.widths[0], net.widths[-1]
     for smaller in product(*(range(1, a + 1) for a in widths)):
+        if _merged(d0, smaller, net.bias) != smaller:
+            continue  # its points are those of a smaller subnetwork in this loop
         sub = PolynomialNetwork((d0, *smaller, m), activation=net.activation, bias=net.bias)
         if _layers_bound(net, smaller) <= _dim(sub, seed):
             return None
     # (with biases the constant functions, below every stratum, have the bound A > m)
-    return _layers_bound(net, widths)
+    return _layers_bound(net, _merged(d0, widths, net.bias))
+
+
+def _merged(d0: int, widths: tuple[int, ...], bias: bool) -> tuple[int, ...]:
+    """Hidden widths with the same image: without biases a layer fed by one function (one
+    neuron, or one input) has every neuron compute a multiple of that function's k-th power,
+    as one neuron does."""
+    out, fed = [], d0
+    for a in widths:
+        fed = min(a, 1) if fed == 1 and not bias else a
+        out.append(fed)
+    return tuple(out)
 
 
 def _attention_everywhere(net: Any, dim: int) -> int | None:
