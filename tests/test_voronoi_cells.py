@@ -564,3 +564,26 @@ def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
     assert in_plane > points
     assert _fiber_span(net, theta0, off, np.random.default_rng(0), 200) >= in_plane
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_powers_of_coordinates_and_the_constant(k: int) -> None:
+    # P = span(y_1^k, y_2^k, y_3^k, x_0^k) with x_0 = y_1 + 2 y_2 - y_3: P^k holds the monomials in
+    # the y_j^k and x_0^k times those of degree k - 1, whose parts off the exponents 0 mod k are
+    # independent; so on two inputs with biases and z^3, three first-layer neurons and one
+    # layer-2 neuron left (every point has x_0 among the coordinates' span), 16 > 11
+    from itertools import combinations_with_replacement
+
+    from neuromanifold._voronoi_cells import _coordinates_and_constant
+
+    y = sympy.symbols("y1:4")
+    generators = [v**k for v in y] + [(y[0] + 2 * y[1] - y[2]) ** k]
+    products = [sympy.Poly(sympy.expand(sympy.Mul(*c)), *y) for c in combinations_with_replacement(generators, k)]
+    monomials = sorted({m for p in products for m in p.monoms()})
+    rank = sympy.Matrix([[dict(p.terms()).get(m, 0) for m in monomials] for p in products]).rank()
+    assert rank >= _coordinates_and_constant(3, k) == comb(3 + k - 1, k) + comb(3 + k - 2, k - 1)
+    if k == 3:
+        net = nm.parse("poly:2,3,2,1^3+bias")
+        s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+        assert _two_hidden_layers_bound(net, 3, 1) == 16 > s.dim == 11
+        assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

@@ -308,9 +308,8 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
       distinct monomials, a of them k-th powers, and q^(k-1) is a form in k-th powers (grading
       the exponents mod k): m A(g, k) + a d - a, g = dim P.
     * r smaller (q a form on L, of real rank a: binary cubics with three real roots): dim P^k
-      >= k (g - 1) + 1 (Cauchy-Davenport), or A(a, k) + 1 where the l_j are coordinates on L
-      and x_0 lies in it (the monomials in the l_j^k and x_0^(k^2), whose monomial l_1^(k^2 - 1)
-      l_2 is none of them); and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
+      >= k (g - 1) + 1 (Cauchy-Davenport), or ``_coordinates_and_constant`` where the l_j are
+      coordinates on L and x_0 lies in it; and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
       of degree 1 in Z (unlike P^k), with the l_j^(k-1) spanning a (l_j independent) or at least
       min(a, k) dimensions (powers of pairwise non-proportional forms): (d - r) times that.
       Those points are images of L (a Grassmannian of dimension (r - 1)(d - r) with x_0 in L,
@@ -326,7 +325,7 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
     for r in range(2, min(a, d) + 1 if bias else min(a - 1, d) + 1):
         powers = k * (g - 1) + 1
         if bias and r == a:
-            powers = max(powers, comb(a + k - 1, k) + 1)
+            powers = max(powers, _coordinates_and_constant(a, k))
         bound = m * powers + (d - r) * (a if r == a else min(a, k))
         count = (r - bias) * (d - r) + comb(r + k - 1, k) + (1 + bias) * m - 1
         parts.append((bound, count))
@@ -335,6 +334,15 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
         return min(open_parts) if open_parts else max(bound for bound, _ in parts)
     independent = m * comb(g + k - 1, k) + a * d - a
     return min([independent, *open_parts])
+
+
+def _coordinates_and_constant(a: int, k: int) -> int:
+    """A lower bound for dim P^k, P = span(y_1^k, ..., y_a^k, x_0^k) for coordinates y_j and
+    x_0 = sum_j alpha_j y_j with two alpha_j nonzero (else x_0 is a neuron's form): the
+    A(a, k) monomials in the y_j^k (exponents 0 mod k), and x_0^k times the A(a, k - 1) of
+    degree k - 1, whose parts off that class are N times them, N the part of x_0^k off it (its
+    term y_1^(k-1) y_2 is nonzero), independent as multiplication by N is injective."""
+    return comb(a + k - 1, k) + comb(a + k - 2, k - 1)
 
 
 def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
@@ -367,7 +375,7 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
         if (r, g) == (2, 3):
             powers = _products_of_three_powers(k)
         elif bias and r == a:
-            powers = max(k * (g - 1) + 1, comb(a + k - 1, k) + 1)  # as in ``_forms_in_fewer_variables``
+            powers = max(k * (g - 1) + 1, _coordinates_and_constant(a, k))
         else:
             powers = k * (g - 1) + 1
         bound = m * powers + (d - r) * 2
