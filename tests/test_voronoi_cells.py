@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._voronoi_cells import _layers_bound, _merged, _Span, _fiber_point, _separates, _two_hidden_layers_bound
+from neuromanifold._everywhere_bounds import _layers_bound, _merged, _two_hidden_layers_bound
+from neuromanifold._voronoi_cells import _Span, _fiber_point, _separates
 from neuromanifold._voronoi_networks import strata
 
 
@@ -488,7 +489,7 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     # = 16 > 12 directions. With l_3 = l_1 + l_2 in a plane, P^3 is the span of the products
     # x^3a y^3b (x + y)^3c (nine of the ten: one relation), and moving the l_j out of the plane
     # adds the two derivatives of p in it: 11, above the 2 + 8 dimensions of such points
-    from neuromanifold._voronoi_cells import _products_of_three_powers
+    from neuromanifold._everywhere_bounds import _products_of_three_powers
 
     x, y = sympy.symbols("x y")
     products = [sympy.Poly(sympy.expand(x ** (3 * a) * y ** (3 * b) * (x + y) ** (3 * (3 - a - b))), x, y) for a in range(4) for b in range(4 - a)]
@@ -552,7 +553,7 @@ def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
     # of cubes and 2 (d - 1) moves, 14 > 11. With l_1 = x + 1, l_2 = x - 1 the three lines l_1,
     # l_2, x_0 lie in a plane: P^3 has the nine dimensions of three cubes' products, and the
     # derivatives of p add two: 11 > 1 + 9, the count of such points
-    from neuromanifold._voronoi_cells import _products_of_three_powers
+    from neuromanifold._everywhere_bounds import _products_of_three_powers
 
     net = nm.parse("poly:2,2,3,1^3+bias")
     s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
@@ -574,7 +575,7 @@ def test_powers_of_coordinates_and_the_constant(k: int) -> None:
     # layer-2 neuron left (every point has x_0 among the coordinates' span), 16 > 11
     from itertools import combinations_with_replacement
 
-    from neuromanifold._voronoi_cells import _coordinates_and_constant
+    from neuromanifold._everywhere_bounds import _coordinates_and_constant
 
     y = sympy.symbols("y1:4")
     generators = [v**k for v in y] + [(y[0] + 2 * y[1] - y[2]) ** k]

@@ -1,0 +1,365 @@
+"""Lower bounds for dim W_p that hold at every point p of a stratum of a neuromanifold, from
+the two-sided directions that every point's real fiber has (``_voronoi_cells``): switched-off
+neurons with zero outgoing weights and any incoming ones, chains of them through the layers, the
+moves of the stratum's own neurons, and other points of the fiber. Each bound holds off the
+images of the stratum's smaller subnetworks, which have bounds of their own; where the points
+where an argument fails make up a part of the stratum of smaller dimension than that part's own
+bound, the part is null and the bound is the one elsewhere. Two or more hidden layers with c z^k,
+k >= 2, and lightning attention. Forms in d = d0 variables, or d0 + 1 with biases (in (x, 1),
+x_0 the constant's coordinate); A(n, k) = comb(n + k - 1, k) the forms of degree k in n
+variables; P the span of the outputs of the layer feeding a switched-off neuron."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import comb
+from typing import Any
+
+
+def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
+    """A lower bound for dim W_p at every point p of the subnetwork with a and b neurons left in
+    the hidden layers of net = (d0, h1, h2, m) with c z^k, off the images of its own smaller
+    subnetworks. W_p holds the images of D mu at every real point of the fiber, where switched-off
+    neurons have zero outgoing weights and any incoming ones. Forms in d = d0 variables, or in
+    d = d0 + 1 with biases (in (x, 1): a neuron's input is any linear form l in them, and layer 2
+    adds the constant's power z^k).
+
+    * Neurons off in both layers: an off neuron of layer 2 fed by an off neuron of layer 1 alone
+      computes c l^(k^2), and its outgoing weights move p along e_o l^(k^2) for every l: these
+      powers span everything, W_p is the whole space.
+    * Only in layer 2: the off neuron's input is any r in P, the span of the a first-layer powers
+      (and z^k), so W_p holds e_o r^k. Off the smaller subnetworks the powers are independent of
+      each other (and of z^k: else fewer first-layer neurons reach p), so dim P = g = a (+ 1).
+      The k-th powers of P span its k-fold product P^k, and products of spaces of polynomials
+      (over C, algebraically closed in the rational functions) have dim AB >= dim A + dim B - 1
+      (the linear Cauchy-Davenport theorem): dim P^k >= k (g - 1) + 1 for each output.
+      With one neuron left in layer 2, p = c (x) q^k + delta with q = sum_j B_j l_j^k (+ gamma
+      x_0^k) and every B_j and c nonzero off the smaller subnetworks. Where the l_j (and x_0)
+      are independent they are coordinates: P^k is spanned by the monomials in their k-th
+      powers, and W_p also holds c (x) q^(k-1) G, G spanned by the l_j^(k-1) x_i (moving l_j).
+      As q^(k-1) is a form in the k-th powers, q^(k-1) g lies in P^k only for g in the span of
+      the l_j^k (grading the exponents mod k): dim W_p >= m dim P^k + dim G - a. The l_j are
+      independent when k = 2 (sum_j B_j l_j^2 has rank a: a real form of rank r is a sum of r
+      signed real squares, so fewer neurons reach it otherwise; a <= d) and when a = 2 and there
+      are no biases (non-proportional forms). Without biases and k = 2: m A(a, 2) + (A(a, 2) +
+      a (d - a)) - a. With k >= 3 they (and x_0) may span fewer dimensions
+      (``_forms_in_fewer_variables``); with biases and k = 2, x_0 may lie in L = span(l_j)
+      (``_constant_in_the_span``).
+    * Only in layer 1: its outgoing weight into layer-2 neuron i moves output o by c_oi k q_i^(k-1)
+      l^k, so W_p holds c_i (x) q_i^(k-1) F_k (F_k the forms of degree k, spanned by the powers).
+      Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
+      proportional (else one layer-2 neuron reaches p); then q_i^(k-1) g = q_j^(k-1) g' forces g
+      to be a multiple of (q_j / gcd)^(k-1), of degree >= k - 1, so the two spaces meet in at most
+      the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron). With
+      two first-layer neurons and no biases any two q_i span P = span(l_1^k, l_2^k), so they are
+      coprime (l_1, l_2 are not proportional): (q_j)^(k-1) has degree k (k - 1), above k for
+      k >= 3 (the spaces meet in 0) and equal to k for k = 2 (in at most q_j's line); with
+      biases the same where l_1, l_2 and x_0 are independent."""
+    from .critical import _power
+
+    d0, h1, h2, m = net.widths
+    d, k = d0 + int(net.bias), int(_power(net) or 0)
+    A = int(net.ambient_dim)
+    if a < h1 and b < h2:
+        return A
+    if b < h2:
+        if k == 2 and b == 1 and a <= d:
+            squares = comb(a + 1 + int(net.bias), 2)  # dim P^2: the products of two of the a (+ 1) squares
+            independent = m * squares + comb(a + 1, 2) + a * (d - a) - a
+            if net.bias:
+                return min(A, _constant_in_the_span(net, a, independent))
+            return min(A, independent)
+        if k >= 3 and b == 1:
+            return min(A, _forms_in_fewer_variables(net, a, k))
+        if k >= 3 and b == 2:
+            return min(A, _two_left_in_layer_two(net, a, k))
+        if k == 2 and b == 2 and a == 3 and m == 1 and not net.bias:
+            return min(A, _two_squares_of_three(net))
+        g = a + int(net.bias)
+        return m * (k * (g - 1) + 1) if g >= 2 else m
+    forms = comb(d + k - 1, k)
+    if b == 1:
+        return forms
+    coprime = 2 * forms - (1 if k == 2 else 0)
+    if a == 2 and not net.bias:
+        # two non-proportional q_i span P = span(l_1^k, l_2^k): they are coprime, and
+        # (q_j)^(k-1) of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
+        return coprime
+    if a == 2 and d >= 3:
+        # with biases where l_1, l_2, x_0 are coordinates y_1, y_2, y_0: a common factor of a
+        # plane in span(y_1^k, y_2^k, y_0^k) would divide nonzero forms in (y_1, y_2), (y_1, y_0)
+        # and (y_2, y_0) alike; x_0 in span(l_1, l_2) leaves binary forms of degree k^2 on that
+        # plane (m (k^2 + 1), and d - 2 for the plane), a null part where below 2 A(d, k) - d
+        general, plane = 2 * forms - d, (d - 2) + m * (k * k + 1)
+        return coprime if general > plane else min(coprime, general)
+    return 2 * forms - d
+
+
+def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
+    """The bound for one layer-2 neuron left with z^2 and biases, p = c (x) q^2 + delta, q = Q +
+    gamma x_0^2, Q = sum_j B_j l_j^2 of rank a on L = span(l_j), given ``independent``, the bound
+    where l_1..l_a, x_0 are independent (a + 1 <= d). Where x_0 lies in L, Q - t x_0^2 has rank
+    a - 1 for t = 1 / (x_0^T Q^-1 x_0): fewer neurons reach p, unless x_0 is isotropic for
+    Q^-1 (B'). There P = span(l_j^2, x_0^2) lies in the forms on L, and P^2 holds the A(a, 2)
+    monomials y_i^2 y_j^2 in the coordinates y_j = l_j and the a forms x_0^2 y_j^2, whose
+    parts with odd exponents at y_1, y_2 are 2 alpha_1 alpha_2 y_1 y_2 y_j^2 (x_0 = sum_j
+    alpha_j y_j is no multiple of one y_j: that neuron would be constant); and q L Z (Z a
+    complement of L, of degree 1 in it, unlike P^2) adds a (d - a): W_p >= m (A(a, 2) + a) + a
+    (d - a). The B' points
+    are the images of L (a Grassmannian of dimension (a - 1)(d - a): L contains x_0), q on L
+    with x_0 isotropic for q^-1 (A(a, 2) - 1), c up to q's scale and delta (2m - 1): where that
+    count is below the bound, they add a null part, and the bound is the independent one; else
+    the smaller of the two (all of them when a >= d, where every point is a B' point)."""
+    d0, _, _, m = net.widths
+    d = d0 + 1
+    if a == 1:  # l_1 in span(x_0) is a constant neuron: fewer neurons reach p
+        return independent
+    on_lines = m * (comb(a + 1, 2) + a) + a * (d - a)
+    if a >= d:
+        return on_lines
+    points = (a - 1) * (d - a) + comb(a + 1, 2) - 1 + 2 * m - 1
+    return independent if on_lines > points else min(independent, on_lines)
+
+
+def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
+    """The bound for one layer-2 neuron left with z^k, k >= 3: p = c (x) q^k (+ delta), q =
+    sum_j B_j l_j^k (+ gamma x_0^k). Off the smaller subnetworks the l_j are pairwise
+    non-proportional and the a (+ 1) powers spanning P independent (else fewer neurons reach p).
+    Let L = span(l_j (, x_0)), of dimension r.
+
+    * r = a (+ 1), the l_j (and x_0) independent: in these coordinates the x_j^(k-1) x_i are a d
+      distinct monomials, a of them k-th powers, and q^(k-1) is a form in k-th powers (grading
+      the exponents mod k): m A(g, k) + a d - a, g = dim P.
+    * r smaller (q a form on L, of real rank a: binary cubics with three real roots): dim P^k
+      >= k (g - 1) + 1 (Cauchy-Davenport), or ``_coordinates_and_constant`` where the l_j are
+      coordinates on L and x_0 lies in it; and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
+      of degree 1 in Z (unlike P^k), with the l_j^(k-1) spanning a (l_j independent) or at least
+      min(a, k) dimensions (powers of pairwise non-proportional forms): (d - r) times that.
+      Those points are images of L (a Grassmannian of dimension (r - 1)(d - r) with x_0 in L,
+      else r (d - r)), q on L (A(r, k)) and c, delta up to q's scale.
+
+    Where every lower-dimensional part's count is below its bound it is null, and the bound is
+    the independent one (where there is none, the largest of theirs, which then exceeds every
+    count and so the stratum's dimension); else the smallest bound of the parts not proven null."""
+    d0, m = net.widths[0], net.widths[-1]
+    bias = int(net.bias)
+    d, g = d0 + bias, a + bias
+    parts: list[tuple[int, int]] = []  # (bound, dimension) of each lower-dimensional part
+    for r in range(2, min(a, d) + 1 if bias else min(a - 1, d) + 1):
+        powers = k * (g - 1) + 1
+        if bias and r == a:
+            powers = max(powers, _coordinates_and_constant(a, k))
+        bound = m * powers + (d - r) * (a if r == a else min(a, k))
+        count = (r - bias) * (d - r) + comb(r + k - 1, k) + (1 + bias) * m - 1
+        parts.append((bound, count))
+    open_parts = [bound for bound, count in parts if bound <= count]
+    if g > d:  # no independent part
+        return min(open_parts) if open_parts else max(bound for bound, _ in parts)
+    independent = m * comb(g + k - 1, k) + a * d - a
+    return min([independent, *open_parts])
+
+
+def _coordinates_and_constant(a: int, k: int) -> int:
+    """A lower bound for dim P^k, P = span(y_1^k, ..., y_a^k, x_0^k) for coordinates y_j and
+    x_0 = sum_j alpha_j y_j with two alpha_j nonzero (else x_0 is a neuron's form): the
+    A(a, k) monomials in the y_j^k (exponents 0 mod k), and x_0^k times the A(a, k - 1) of
+    degree k - 1, whose parts off that class are N times them, N the part of x_0^k off it (its
+    term y_1^(k-1) y_2 is nonzero), independent as multiplication by N is injective."""
+    return comb(a + k - 1, k) + comb(a + k - 2, k - 1)
+
+
+def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
+    """The bound for two layer-2 neurons left with z^k, k >= 3: p = c_1 (x) q_1^k + c_2 (x) q_2^k
+    (+ delta), q_i = sum_j W_ij l_j^k (+ beta_i x_0^k), off the smaller subnetworks (q_1, q_2 not
+    proportional, every c_i, every column of W and every l_j nonzero, the l_j (and x_0)
+    pairwise non-proportional). Moving l_j adds s_j l_j^(k-1) x_t with s_j = sum_i c_i (x) W_ij
+    q_i^(k-1), nonzero (the q_i^(k-1) are independent, and a neuron with W_1j = W_2j = 0 is
+    dead); with biases x_t runs over x_0 too.
+
+    * The l_j (and x_0) independent (coordinates): s_j x_j^(k-1) x_t for t != j is alone in its
+      class of exponents mod k (k - 1 != 1), and P^k is the monomials in the g = a (+ 1) k-th
+      powers: m A(g, k) + a (d - 1).
+    * The l_j (and x_0) spanning only r < g dimensions (p a form on L): dim P^k is at least
+      k (g - 1) + 1, and exactly that of span{x^(ka) y^(kb) (x + y)^(kc)} for three lines in a
+      plane (any three distinct lines are x, y, x + y after a change of coordinates and
+      rescalings);
+      moving the l_j along a complement Z of L adds (d - r) times the span of the s_j l_j^(k-1),
+      which holds dp/dx_t / k^2 for the r directions in L, two of them independent (else p is a
+      power of one form: fewer neurons reach it). Those points are images of L (r (d - r), or
+      (r - 1)(d - r) with x_0 in L) and of q_1, q_2 on L, c and delta up to the q_i's scales (or
+      of all forms of degree k^2 on L).
+
+    Combined as in ``_forms_in_fewer_variables``."""
+    d0, m = net.widths[0], net.widths[-1]
+    bias = int(net.bias)
+    d, g = d0 + bias, a + bias
+    parts: list[tuple[int, int]] = []
+    for r in range(2, min(g - 1, d) + 1):
+        if (r, g) == (2, 3):
+            powers = _products_of_three_powers(k)
+        elif bias and r == a:
+            powers = max(k * (g - 1) + 1, _coordinates_and_constant(a, k))
+        else:
+            powers = k * (g - 1) + 1
+        bound = m * powers + (d - r) * 2
+        count = (r - bias) * (d - r) + min(2 * comb(r + k - 1, k) + (2 + bias) * m - 2, m * comb(r + k * k - 1, k * k))
+        parts.append((bound, count))
+    open_parts = [bound for bound, count in parts if bound <= count]
+    if g > d:  # no independent part
+        return min(open_parts) if open_parts else max(bound for bound, _ in parts)
+    independent = m * comb(g + k - 1, k) + a * (d - 1)
+    return min([independent, *open_parts])
+
+
+def _two_squares_of_three(net: Any) -> int:
+    """The bound for three first-layer neurons and two layer-2 neurons left with z^2, no biases,
+    one output: p = c_1 q_1^2 + c_2 q_2^2, q_i = sum_j W_ij l_j^2, off the smaller subnetworks
+    (q_1, q_2 not proportional, no column of W zero). Moving l_j adds s_j l_j x_t with s_j =
+    sum_t M_jt l_t^2, M = W^T diag(c) W of rank 2; s_j = 0 only for a dead neuron.
+
+    * l_1, l_2, l_3 independent (coordinates, d >= 3): P^2 is the 6 products x_i^2 x_j^2; the
+      class of exponents mod 2 at {j, t} (j != t <= 3) holds s_j x_j x_t and s_t x_t x_j, the
+      span of rows j and t of M times x_j x_t: 2 dimensions unless columns j and t of W are
+      proportional (rows of M = (diag(c) W_j)^T W); the class {j, t > 3} holds s_j x_j x_t alone:
+      6 + 6 + 3 (d - 3) = 3d + 3. Where columns 2 and 3 (say) are proportional, one less, on the
+      part where p is a quadratic form in l_1^2 and a rank-2 quadric Q = l_2^2 + lambda l_3^2, of
+      at most 3 + (d - 1) + (2d - 2) = 3d < 3d + 2 dimensions: null.
+    * l_1, l_2, l_3 in a plane L (on two inputs, everywhere): P^2 is every binary quartic on L
+      (5); and the fiber holds every real triple of lines in L (their squares span the quadrics on
+      L), whose s'_j = B(phi_j) for the dual basis phi_j and the map B(phi) = sum_i c_i phi(q_i)
+      q_i: over all triples the moves out of L span (d - 2) (q_1 L + q_2 L), of dimension 3 (4
+      unless q_1, q_2 share a factor): 5 + 3 (d - 2) > 2 (d - 2) + 5, the count of such points
+      (the plane and a binary quartic), for d >= 3."""
+    d = net.widths[0]
+    return 3 * d + 3 if d >= 3 else 5
+
+
+@lru_cache(maxsize=None)
+def _products_of_three_powers(k: int) -> int:
+    """A lower bound for dim span{x^(ka) y^(kb) (x + y)^(kc) : a + b + c = k}: its rank modulo a
+    large prime, at most the rank over the rationals (5, 9, 14 for k = 2, 3, 4; for k = 3 one
+    relation among the ten products)."""
+    prime = 2**61 - 1
+    x_plus_y = [comb(k, i) for i in range(k + 1)]  # (x + y)^k, coefficients of x^i y^(k - i)
+    rows = []
+    for a in range(k + 1):
+        for b in range(k + 1 - a):
+            row = [0] * (k * k + 1)
+            factor = [1]
+            for _ in range(k - a - b):  # (x + y)^(k c)
+                factor = [sum(factor[i - j] * x_plus_y[j] for j in range(len(x_plus_y)) if 0 <= i - j < len(factor)) % prime for i in range(len(factor) + k)]
+            for i, f in enumerate(factor):
+                row[i + k * a] = f  # times x^(ka) y^(kb): the power of x shifts by k a
+            rows.append(row)
+    rank = 0
+    for col in range(k * k + 1):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inverse = pow(rows[rank][col], prime - 2, prime)
+        for i in range(len(rows)):
+            if i != rank and rows[i][col]:
+                f = rows[i][col] * inverse % prime
+                rows[i] = [(x - f * y) % prime for x, y in zip(rows[i], rows[rank])]
+        rank += 1
+    return rank
+
+
+def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
+    """A lower bound for dim W_p at every point p of the subnetwork with ``widths`` neurons left
+    in the hidden layers of net = (d0, h_1, ..., h_L, m) with c z^k, off the images of its
+    smaller subnetworks and of the constant functions. Two hidden layers: the finer bounds of
+    ``_two_hidden_layers_bound``. Else, for each hidden layer l with a neuron off, a chain of off
+    neurons through layers l..l' (each fed by the one before alone, with weight 1): its first
+    neuron's input is any r in P, the span of layer l - 1's outputs (the linear forms for
+    l = 1, of dimension d; else of dimension g = a_(l-1) (+ 1 with biases), since dependent
+    outputs let fewer neurons reach p), and its last one computes r^K, K = k^(l' - l + 1).
+    Its outgoing weights move p along e_o r^K when l' = L, so W_p holds m copies of P^K; else
+    along the sensitivity s_i = dp / dz_i of a neuron i of layer l' + 1 (all on) times r^K,
+    and some s_i is nonzero since p is not constant (dp/dx = sum_i s_i dz_i/dx). dim P^K is
+    A(d, K) (the powers of linear forms span all forms) for l = 1, else at least K (g - 1) + 1
+    (linear Cauchy-Davenport). The largest of these is the bound."""
+    from .critical import _power
+
+    d0, *hidden, m = net.widths
+    if len(hidden) == 2:
+        return _two_hidden_layers_bound(net, widths[0], widths[1])
+    k, d = int(_power(net) or 0), d0 + int(net.bias)
+    best = 0
+    for start in range(len(hidden)):
+        if widths[start] >= hidden[start]:
+            continue
+        end = start
+        while end + 1 < len(hidden) and widths[end + 1] < hidden[end + 1]:
+            end += 1
+        K = k ** (end - start + 1)
+        g = d if start == 0 else widths[start - 1] + int(net.bias)
+        spanned = comb(d + K - 1, K) if start == 0 else K * (g - 1) + 1
+        best = max(best, spanned * (m if end == len(hidden) - 1 else 1))
+    return min(int(net.ambient_dim), best)
+
+
+def layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
+    """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` and of all
+    its smaller subnetworks, each bound above the subnetwork's dimension (so every point of the
+    stratum lies in a part of it with a null cell): the bound for the stratum itself, or None.
+    Two or more hidden layers with c z^k, k >= 2, only; all zeros is the constant functions."""
+    from itertools import product
+
+    from .architectures import PolynomialNetwork
+    from .critical import _dim, _power
+
+    if not isinstance(net, PolynomialNetwork) or len(net.widths) < 4 or (_power(net) or 0) < 2 or len(widths) != len(net.widths) - 2:
+        return None
+    d0, m = net.widths[0], net.widths[-1]
+    for smaller in product(*(range(1, a + 1) for a in widths)):
+        if _merged(d0, smaller, net.bias) != smaller:
+            continue  # its points are those of a smaller subnetwork in this loop
+        sub = PolynomialNetwork((d0, *smaller, m), activation=net.activation, bias=net.bias)
+        if _layers_bound(net, smaller) <= _dim(sub, seed):
+            return None
+    # (with biases the constant functions, below every stratum, have the bound A > m)
+    return _layers_bound(net, _merged(d0, widths, net.bias))
+
+
+def _merged(d0: int, widths: tuple[int, ...], bias: bool) -> tuple[int, ...]:
+    """Hidden widths with the same image: without biases a layer fed by one function (one
+    neuron, or one input) has every neuron compute a multiple of that function's k-th power,
+    as one neuron does."""
+    out, fed = [], d0
+    for a in widths:
+        fed = min(a, 1) if fed == 1 and not bias else a
+        out.append(fed)
+    return tuple(out)
+
+
+def attention_everywhere(net: Any, dim: int) -> int | None:
+    """A lower bound for dim W_p at every point p of a stratum of lightning attention f(X) = V X
+    X^T K^T Q X with key/query dimensions switched off, when it exceeds the stratum's dimension
+    ``dim``, else None. At every point of the stratum the fiber holds a switched-off row with
+    Q_a = 0 and any K_a, whose moves of Q_a give V X X^T B X for every B = K_a^T dQ (rank one,
+    spanning all d x d matrices), and V moves along dV X X^T A X (A = K^T Q). Off the zero
+    function V and f are nonzero.
+
+    * t >= 2 inputs: column j of V X X^T B X is sum_s (V x_s)(x_s^T B x_j), whose terms s != j
+      have distinct multidegrees, so it vanishes only for B = 0: d^2 directions.
+    * t = 1: f = (V x) q(x), q = x^T A x, and the B part is (V x) s for every quadratic form s,
+      A(d, 2) directions. A move dV adds nothing new only when (dV x) q = (V x) s: with rank V >=
+      2 (two coprime rows) only for dV ~ V; with V = u v^T for the m with (v . x) | m q, one line
+      unless (v . x) divides q. So A(d, 2) + m d - 1 directions, and A(d, 2) + m d - d on the
+      part u v^T (v . x) n(x), of at most m + 2d - 2 dimensions: where that is below, the part
+      is null and the first bound holds."""
+    from .architectures import LightningAttention
+
+    if not isinstance(net, LightningAttention):
+        return None
+    d, m = net.d, net.d_out
+    if net.t >= 2:
+        bound = d * d
+    else:
+        quadrics = comb(d + 1, 2)
+        generic, divisible = quadrics + m * d - 1, quadrics + m * d - d
+        bound = generic if divisible > m + 2 * d - 2 else divisible
+    bound = min(int(net.ambient_dim), bound)
+    return bound if bound > dim else None
