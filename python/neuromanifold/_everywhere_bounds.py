@@ -138,9 +138,7 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
       Those points are images of L (a Grassmannian of dimension (r - 1)(d - r) with x_0 in L,
       else r (d - r)), q on L (A(r, k)) and c, delta up to q's scale.
 
-    Where every lower-dimensional part's count is below its bound it is null, and the bound is
-    the independent one (where there is none, the largest of theirs, which then exceeds every
-    count and so the stratum's dimension); else the smallest bound of the parts not proven null."""
+    The parts are combined by ``_combined``."""
     d0, m = net.widths[0], net.widths[-1]
     bias = int(net.bias)
     d, g = d0 + bias, a + bias
@@ -152,10 +150,19 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
         bound = m * powers + (d - r) * (a if r == a else min(a, k))
         count = (r - bias) * (d - r) + comb(r + k - 1, k) + (1 + bias) * m - 1
         parts.append((bound, count))
+    return _combined(parts, m * comb(g + k - 1, k) + a * d - a if g <= d else None)
+
+
+def _combined(parts: list[tuple[int, int]], independent: int | None) -> int:
+    """One bound from the bound where the first-layer forms are independent (None: they never
+    are) and (bound, dimension) of each lower-dimensional part where they are not: a part whose
+    dimension is below its bound is null. The independent bound where every part is null, else
+    the smallest bound of the parts not proven null; with no independent part and every part
+    null, the largest of their bounds, which exceeds every part's dimension and so the
+    stratum's."""
     open_parts = [bound for bound, count in parts if bound <= count]
-    if g > d:  # no independent part
+    if independent is None:
         return min(open_parts) if open_parts else max(bound for bound, _ in parts)
-    independent = m * comb(g + k - 1, k) + a * d - a
     return min([independent, *open_parts])
 
 
@@ -189,7 +196,7 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
       (r - 1)(d - r) with x_0 in L) and of q_1, q_2 on L, c and delta up to the q_i's scales (or
       of all forms of degree k^2 on L).
 
-    Combined as in ``_forms_in_fewer_variables``."""
+    The parts are combined by ``_combined``."""
     d0, m = net.widths[0], net.widths[-1]
     bias = int(net.bias)
     d, g = d0 + bias, a + bias
@@ -204,11 +211,7 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
         bound = m * powers + (d - r) * 2
         count = (r - bias) * (d - r) + min(2 * comb(r + k - 1, k) + (2 + bias) * m - 2, m * comb(r + k * k - 1, k * k))
         parts.append((bound, count))
-    open_parts = [bound for bound, count in parts if bound <= count]
-    if g > d:  # no independent part
-        return min(open_parts) if open_parts else max(bound for bound, _ in parts)
-    independent = m * comb(g + k - 1, k) + a * (d - 1)
-    return min([independent, *open_parts])
+    return _combined(parts, m * comb(g + k - 1, k) + a * (d - 1) if g <= d else None)
 
 
 def _two_squares_of_three(net: Any) -> int:
@@ -236,34 +239,19 @@ def _two_squares_of_three(net: Any) -> int:
 
 @lru_cache(maxsize=None)
 def _products_of_three_powers(k: int) -> int:
-    """A lower bound for dim span{x^(ka) y^(kb) (x + y)^(kc) : a + b + c = k}: its rank modulo a
-    large prime, at most the rank over the rationals (5, 9, 14 for k = 2, 3, 4; for k = 3 one
-    relation among the ten products)."""
-    prime = 2**61 - 1
-    x_plus_y = [comb(k, i) for i in range(k + 1)]  # (x + y)^k, coefficients of x^i y^(k - i)
+    """dim span{x^(ka) y^(kb) (x + y)^(kc) : a + b + c = k}, by exact rank (5, 9, 14 for
+    k = 2, 3, 4: for k = 3 one relation among the ten products)."""
+    import sympy
+
     rows = []
     for a in range(k + 1):
         for b in range(k + 1 - a):
-            row = [0] * (k * k + 1)
-            factor = [1]
-            for _ in range(k - a - b):  # (x + y)^(k c)
-                factor = [sum(factor[i - j] * x_plus_y[j] for j in range(len(x_plus_y)) if 0 <= i - j < len(factor)) % prime for i in range(len(factor) + k)]
-            for i, f in enumerate(factor):
-                row[i + k * a] = f  # times x^(ka) y^(kb): the power of x shifts by k a
+            c = k - a - b
+            row = [0] * (k * k + 1)  # coefficients of x^i y^(k^2 - i)
+            for i in range(k * c + 1):
+                row[k * a + i] = comb(k * c, i)
             rows.append(row)
-    rank = 0
-    for col in range(k * k + 1):
-        pivot = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        inverse = pow(rows[rank][col], prime - 2, prime)
-        for i in range(len(rows)):
-            if i != rank and rows[i][col]:
-                f = rows[i][col] * inverse % prime
-                rows[i] = [(x - f * y) % prime for x, y in zip(rows[i], rows[rank])]
-        rank += 1
-    return rank
+    return int(sympy.Matrix(rows).rank())
 
 
 def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:

@@ -139,7 +139,7 @@ def endpoints_in_spares(
     todo = np.arange(len(U))
     for spare in range(spares + 1):
         s = solved(spare)
-        results, complete = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False, restarts=getattr(s, "restarts", None))
+        results, complete = _to_targets(s.system, s.generic, U[todo].astype(np.complex128), seed + 104729 * spare, retry_failed=False, restarts=s.restarts)
         todo = np.array(
             [k for k, r, ok in zip(todo, results, complete) if not record(k, r.endpoints[r.status == "nonsingular"], s, ok)],
             dtype=np.int64,

@@ -244,7 +244,7 @@ class CriticalEquations:
     variety: ParametrizedVariety
     system: System
     generic: MonodromyResult
-    restarts: Any = field(default_factory=lambda: _restarts(), compare=False)  # (critical.Restarts)
+    restarts: Any = field(default_factory=_restarts, compare=False)  # (critical.Restarts)
 
     @classmethod
     def solve(cls, variety: ParametrizedVariety, seed: int, stream: int = 0) -> CriticalEquations:
