@@ -82,7 +82,7 @@ def _fiber_span(net: nm.PolynomialNetwork, theta0: np.ndarray, off: np.ndarray, 
     return span.dim
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "poly:3,2,2,2,1^2", "poly:2,2,2,2,2^2", "poly:2,2,2,2,1^2+bias", "poly:2,3,3,2,1^2"])
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "poly:3,2,2,2,1^2", "poly:2,2,2,2,2^2", "poly:2,2,2,2,1^2+bias", "poly:2,3,3,2,1^2", "poly:2,2,2,2,1^3"])
 def test_three_hidden_layers_bounds_hold_and_certify_chains(spec: str) -> None:
     # a chain of switched-off neurons from layer 1 computes any power l^(k^j): its outgoing
     # weights move p along them (times a sensitivity, or an output's unit vector), so the
@@ -109,7 +109,12 @@ def test_three_hidden_layers_bounds_hold_and_certify_chains(spec: str) -> None:
         if any(a + net.bias == 1 < c for a, c in zip(widths, widths[1:])):
             continue  # proportional outputs feed the next layer: fewer neurons reach every point
         off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
-        theta0 = np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))
+        theta0 = rng.standard_normal(net.n_params)
+        if hidden[0] <= d0:
+            # orthonormal first-layer forms: the outputs' coefficients (degree k^3) keep a
+            # range of sizes that the numerical rank of the span resolves
+            theta0[: d0 * hidden[0]] = np.linalg.qr(rng.standard_normal((d0, d0)))[0][: hidden[0]].ravel()
+        theta0[off] = 0.0
         assert _fiber_span(net, theta0, off, rng, 160) >= bound, s.name
     assert certified >= 3
     if not all(b.everywhere for b in nm.voronoi_cell_bounds(net)):
@@ -126,11 +131,32 @@ def test_layer_one_chains_certify_a_deep_stratum() -> None:
     assert _layers_bound(net, (1, 2, 2)) == 3 and _layers_bound(net, (1, 1, 1)) == net.ambient_dim
     # one neuron in layer 2 feeds both of layer 3 with multiples of one function: (2, 1, 2) has
     # the image of (2, 1, 1), whose chain from layer 2 moves p along all r^4, r in span(l_1^2,
-    # l_2^2): 5 > 3
+    # l_2^2): 5, and moving l_1 along l_2 adds the class of odd exponents in those coordinates
     assert _merged(2, (2, 1, 2), False) == (2, 1, 1) and _merged(2, (2, 1, 2), True) == (2, 1, 2)
     bounds = {b.stratum: b for b in nm.voronoi_cell_bounds(net)}
     assert bounds["hidden layer 2 with one neuron switched off"].everywhere
-    assert bounds["hidden layer 2 with one neuron switched off"].two_sided_dim == _layers_bound(net, (2, 1, 1)) == 5
+    assert bounds["hidden layer 2 with one neuron switched off"].two_sided_dim == _layers_bound(net, (2, 1, 1)) == 6
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,2,2,1^2", "poly:3,2,2,2,1^2", "poly:2,2,2,2,2^2", "poly:2,2,2,2,1^3"])
+def test_two_first_layer_neurons_certify_every_deep_stratum(spec: str) -> None:
+    # l_1, l_2 are coordinates and p = G(l_1^k, l_2^k) is the shallower network's output: its
+    # bound holds in the class of exponents 0 mod k, and the moves of l_j along the other
+    # coordinates lie in the other classes
+    net = nm.parse(spec)
+    bounds = nm.voronoi_cell_bounds(net)
+    assert all(b.null and b.everywhere for b in bounds)
+    est = nm.voronoi_mc(net, "singular", 10**6, method="certificate", progress=False)
+    assert (est.hits, est.n, est.ci95) == (0, 10**6, (0.0, 0.0))
+    if spec == "poly:2,2,2,2,1^2":
+        # a neuron off in layer 3: p = c r^2, r = w_1 q_1^2 + w_2 q_2^2, q_i in span(u, v), u =
+        # l_1^2, v = l_2^2. Exponents even at both: P^2 = span(y_1^2, y_1 y_2, y_2^2) (y_i =
+        # q_i^2) and the moves of layers 2..4, r times every quadric in (u, v), meet in r
+        # span(y_1, y_2) (r divides no square of y_1, y_2 alike): 3 + 3 - 2 = 4; odd at both:
+        # l_2 dp/dl_1 and l_1 dp/dl_2, proportional only for G a power of one form in (u, v)
+        named = {b.stratum: b for b in bounds}
+        third = named["hidden layer 3 with one neuron switched off"]
+        assert third.two_sided_dim == _layers_bound(net, (2, 2, 1)) == 4 + 2 > third.stratum_dim == 5
 
 
 def test_separation_of_mu() -> None:

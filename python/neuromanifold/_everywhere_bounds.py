@@ -267,14 +267,15 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
     along the sensitivity s_i = dp / dz_i of a neuron i of layer l' + 1 (all on) times r^K,
     and some s_i is nonzero since p is not constant (dp/dx = sum_i s_i dz_i/dx). dim P^K is
     A(d, K) (the powers of linear forms span all forms) for l = 1, else at least K (g - 1) + 1
-    (linear Cauchy-Davenport). The largest of these is the bound."""
+    (linear Cauchy-Davenport). With two first-layer neurons and no biases, also the bound of
+    ``_coordinate_pair``. The largest of these is the bound."""
     from .critical import _power
 
     d0, *hidden, m = net.widths
     if len(hidden) == 2:
         return _two_hidden_layers_bound(net, widths[0], widths[1])
     k, d = int(_power(net) or 0), d0 + int(net.bias)
-    best = 0
+    best = _coordinate_pair(net, widths, k) if widths[0] == 2 and not net.bias else 0
     for start in range(len(hidden)):
         if widths[start] >= hidden[start]:
             continue
@@ -286,6 +287,32 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
         spanned = comb(d + K - 1, K) if start == 0 else K * (g - 1) + 1
         best = max(best, spanned * (m if end == len(hidden) - 1 else 1))
     return min(int(net.ambient_dim), best)
+
+
+def _coordinate_pair(net: Any, widths: tuple[int, ...], k: int) -> int:
+    """The bound for two first-layer neurons, no biases, three or more hidden layers: l_1, l_2
+    are not proportional (else one neuron reaches p), so they are coordinates x_1, x_2 (with
+    x_3..x_d beside them), and p = G(u_1, u_2) is the output of the shallower network (2,
+    h_2, ..., h_L, m) at its inputs u_j = x_j^k. Grading the exponents mod k:
+
+    * class 0 holds every move of layers 2..L + 1, of their switched-off neurons and of the
+      points of their fiber, so the shallower network's own bound at G (off its smaller
+      subnetworks, which are the deep network's with the same l_j; forms in u map injectively
+      to forms in x);
+    * moving l_j along x_t adds k x_j^(k-1) x_t dG/du_j, nonzero (else one neuron reaches p).
+      For k >= 3 each ordered pair (j, t) is a class of its own: 2 (d - 1). For k = 2 the class
+      of x_1 x_2 holds dG/du_1 and dG/du_2, proportional only where G is invariant along a
+      direction of the u-plane, G = c (lambda u_1 + u_2)^D: one neuron in every later layer
+      reaches p, so two directions unless those layers have one neuron; and each x_j x_t, t >
+      2, one: 2 (d - 2) + 2 (or + 1)."""
+    from .architectures import PolynomialNetwork
+
+    d0, *hidden, m = net.widths
+    shallower = PolynomialNetwork((2, *hidden[1:], m), activation=net.activation, bias=False)
+    inner = _layers_bound(shallower, _merged(2, widths[1:], False))
+    if k >= 3:
+        return inner + 2 * (d0 - 1)
+    return inner + 2 * (d0 - 2) + (2 if any(a > 1 for a in widths[1:]) else 1)
 
 
 def layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
