@@ -323,6 +323,8 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:2,3,3,1^3",
         "poly:3,3,3,1^2",
         "poly:4,3,3,1^2",
+        "poly:2,3,2,2^3",
+        "poly:2,3,2,3^3",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -535,6 +537,29 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
     # on two inputs every point is such a point: 9 > 8
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:2,3,3,1^3")))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_layer_one_strata_with_separate_outputs(m: int) -> None:
+    # poly:2,3,2,m^3 with a first-layer neuron off: p = c_1 (x) q_1^3 + c_2 (x) q_2^3. Along
+    # independent c_1, c_2 the moves q_1^2 F_3 + span(q_2^3) (coprime q_i) and the mirror, 4 + 1
+    # each, and span(q_1^3, q_2^3) in the other outputs; where c_2 ~ c_1 the one-output bound
+    # 8 along c and 2 in each other direction, on fewer dimensions than that
+    net = nm.parse(f"poly:2,3,2,{m}^3")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    general, proportional = 2 * (comb(4, 3) + 1) + 2 * (m - 2), 8 + 2 * (m - 1)
+    assert _two_hidden_layers_bound(net, 2, 2) == general > s.dim
+    assert proportional > (m - 1) + nm.dimension(nm.parse("poly:2,2,2,1^3")).dim
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+    W1 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    W2 = np.array([[1.0, 2.0, 0.0], [1.0, -1.0, 0.0]])
+    for c in (rng.standard_normal((m, 2)), np.outer(rng.standard_normal(m), [1.0, -0.5])):
+        theta0 = np.concatenate([W1.ravel(), W2.ravel(), c.ravel()])
+        assert not theta0[off].any()
+        bound = general if np.linalg.matrix_rank(c) == 2 else proportional
+        assert _fiber_span(net, theta0, off, rng, 100) >= bound
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
 def test_two_layer_two_neurons_of_squares() -> None:

@@ -84,7 +84,7 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     if a == 2 and not net.bias:
         # two non-proportional q_i span P = span(l_1^k, l_2^k): they are coprime, and
         # (q_j)^(k-1) of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
-        return coprime
+        return coprime if m == 1 else _separate_outputs(net, forms, coprime)
     if a == 2 and d >= 3:
         # with biases where l_1, l_2, x_0 are coordinates y_1, y_2, y_0: a common factor of a
         # plane in span(y_1^k, y_2^k, y_0^k) would divide nonzero forms in (y_1, y_2), (y_1, y_0)
@@ -93,6 +93,22 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
         general, plane = 2 * forms - d, (d - 2) + m * (k * k + 1)
         return coprime if general > plane else min(coprime, general)
     return 2 * forms - d
+
+
+def _separate_outputs(net: Any, forms: int, coprime: int) -> int:
+    """The bound for a first-layer neuron off, two left there and two in layer 2, no biases, m >= 2
+    outputs: p = c_1 (x) q_1^k + c_2 (x) q_2^k, q_1, q_2 coprime forms in span(l_1^k, l_2^k).
+    The off neuron moves p along c_i (x) q_i^(k-1) F_k and the output weights along e_o (x)
+    q_i^k. Where c_1, c_2 are independent the parts along them are q_1^(k-1) F_k + span(q_2^k)
+    and its mirror, each A(d, k) + 1 (q_1^(k-1) divides q_2^k only for q_1 = pi^k and
+    pi^(k-1) | q_2, which in span(l_1^k, l_2^k) makes them proportional), and the other m - 2
+    directions of the outputs hold span(q_1^k, q_2^k): 2 (A(d, k) + 1) + 2 (m - 2). Where c_2 ~
+    c_1, p = c (x) f with f on the one-output stratum: its bound ``coprime`` along c and 2 in
+    each other direction, on a part of at most (m - 1) + (2 d + 2) dimensions (2 d for the l_j,
+    4 weights and 2 output weights, less one rescaling per neuron)."""
+    d, m = net.widths[0], net.widths[-1]
+    proportional = (coprime + 2 * (m - 1), (m - 1) + 2 * d + 2)
+    return _combined([proportional], 2 * (forms + 1) + 2 * (m - 2))
 
 
 def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
