@@ -325,6 +325,11 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:4,3,3,1^2",
         "poly:2,3,2,2^3",
         "poly:2,3,2,3^3",
+        "poly:2,3,3,2^3",
+        "poly:1,2,2,1^2+bias",
+        "poly:1,2,2,2^2+bias",
+        "poly:1,2,2,2^3+bias",
+        "poly:1,2,3,2^3+bias",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -539,25 +544,37 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:2,3,3,1^3")))
 
 
-@pytest.mark.parametrize("m", [2, 3])
-def test_layer_one_strata_with_separate_outputs(m: int) -> None:
-    # poly:2,3,2,m^3 with a first-layer neuron off: p = c_1 (x) q_1^3 + c_2 (x) q_2^3. Along
-    # independent c_1, c_2 the moves q_1^2 F_3 + span(q_2^3) (coprime q_i) and the mirror, 4 + 1
-    # each, and span(q_1^3, q_2^3) in the other outputs; where c_2 ~ c_1 the one-output bound
-    # 8 along c and 2 in each other direction, on fewer dimensions than that
-    net = nm.parse(f"poly:2,3,2,{m}^3")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
-    general, proportional = 2 * (comb(4, 3) + 1) + 2 * (m - 2), 8 + 2 * (m - 1)
-    assert _two_hidden_layers_bound(net, 2, 2) == general > s.dim
-    assert proportional > (m - 1) + nm.dimension(nm.parse("poly:2,2,2,1^3")).dim
+@pytest.mark.parametrize("spec", ["poly:2,3,2,2^3", "poly:2,3,2,3^3", "poly:2,3,3,2^3", "poly:1,2,2,2^3+bias", "poly:1,2,3,2^3+bias", "poly:1,2,2,2^2+bias"])
+def test_layer_one_strata_with_separate_outputs(spec: str) -> None:
+    # a first-layer neuron off, P spanned by the k-th powers of two coordinates (l_1, l_2, or l_1
+    # and the constant): p = sum_i c_i (x) q_i^k (+ delta). Where two c_i are independent, the
+    # part along c_i holds q_i^(k-1) F_k and the k-th powers of the other points of P, and so
+    # does the part along c_j modulo c_i; the others hold those powers: 2 D_1 + (m - 2) E.
+    # Where every c_i is on one line, the one-output bound along it, on fewer dimensions
+    net = nm.parse(spec)
+    d0, h1, h2, m = net.widths
+    bias, k = int(net.bias), 3 if spec.endswith("3") or "^3" in spec else 2
+    a, b = 2 - bias, h2
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, b))
+    forms, points = comb(d0 + bias + k - 1, k), min(k + 1, b + bias)
+    general = 2 * (forms + min(k + 1, b + 1 + bias) - 2) + (m - 2) * points
+    assert _two_hidden_layers_bound(net, a, b) == min(general, net.ambient_dim) > s.dim
+    one = _two_hidden_layers_bound(nm.PolynomialNetwork((d0, h1, h2, 1), activation=net.activation, bias=net.bias), a, b)
+    sub = nm.PolynomialNetwork((d0, a, b, 1), activation=net.activation, bias=net.bias)
+    assert one + (m - 1) * points > (1 + bias) * (m - 1) + nm.dimension(sub).dim
     off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
-    W1 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-    W2 = np.array([[1.0, 2.0, 0.0], [1.0, -1.0, 0.0]])
-    for c in (rng.standard_normal((m, 2)), np.outer(rng.standard_normal(m), [1.0, -0.5])):
-        theta0 = np.concatenate([W1.ravel(), W2.ravel(), c.ravel()])
+    W1 = np.eye(h1, d0) if not bias else np.array([[1.0], [0.0]])
+    W2 = np.array([[1.0, 2.0, -1.0][:h1], [1.0, -1.0, 0.5][:h1], [2.0, 1.0, 0.5][:h1]][:h2]) * (np.arange(h1) < a)
+    configurations = [rng.standard_normal((m, h2)), np.outer(rng.standard_normal(m), rng.standard_normal(h2))]
+    if h2 == 3:  # two of the three on one line
+        c = rng.standard_normal((m, h2))
+        configurations.append(np.column_stack([c[:, 0], -2.0 * c[:, 0], c[:, 2]]))
+    for c in configurations:
+        blocks = [W1.ravel(), [0.5, 0.0][:h1] if bias else [], W2.ravel(), [1.0, -1.0, 0.5][:h2] if bias else [], c.ravel(), [0.3] * m if bias else []]
+        theta0 = np.concatenate([np.asarray(x, dtype=float) for x in blocks])
         assert not theta0[off].any()
-        bound = general if np.linalg.matrix_rank(c) == 2 else proportional
+        bound = min(general, net.ambient_dim) if np.linalg.matrix_rank(c) >= 2 else one + (m - 1) * points
         assert _fiber_span(net, theta0, off, rng, 100) >= bound
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 

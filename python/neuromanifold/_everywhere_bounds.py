@@ -76,39 +76,56 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
         if k == 2 and b == 2 and a == 3 and m == 1 and not net.bias:
             return min(A, _two_squares_of_three(net))
         g = a + int(net.bias)
-        return m * (k * (g - 1) + 1) if g >= 2 else m
+        return min(A, m * (k * (g - 1) + 1) if g >= 2 else m)
     forms = comb(d + k - 1, k)
     if b == 1:
         return forms
     coprime = 2 * forms - (1 if k == 2 else 0)
-    if a == 2 and not net.bias:
-        # two non-proportional q_i span P = span(l_1^k, l_2^k): they are coprime, and
-        # (q_j)^(k-1) of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
-        return coprime if m == 1 else _separate_outputs(net, forms, coprime)
-    if a == 2 and d >= 3:
+    if a + int(net.bias) == 2:
+        # two non-proportional q_i span P = span(y_1^k, y_2^k) (y = l_1, l_2, or l_1 and the
+        # constant x_0, independent as l_1 is no constant): they are coprime, and (q_j)^(k-1)
+        # of degree k (k - 1) divides a form g of degree k only for k = 2 (g ~ q_j)
+        one = coprime
+    elif a == 2 and d >= 3:
         # with biases where l_1, l_2, x_0 are coordinates y_1, y_2, y_0: a common factor of a
         # plane in span(y_1^k, y_2^k, y_0^k) would divide nonzero forms in (y_1, y_2), (y_1, y_0)
         # and (y_2, y_0) alike; x_0 in span(l_1, l_2) leaves binary forms of degree k^2 on that
         # plane (m (k^2 + 1), and d - 2 for the plane), a null part where below 2 A(d, k) - d
         general, plane = 2 * forms - d, (d - 2) + m * (k * k + 1)
-        return coprime if general > plane else min(coprime, general)
-    return 2 * forms - d
+        one = coprime if general > plane else min(coprime, general)
+    else:
+        one = 2 * forms - d
+    if m >= 2 and a + int(net.bias) == 2:
+        return min(A, _separate_outputs(net, a, b, k, forms, one))
+    return min(A, one)
 
 
-def _separate_outputs(net: Any, forms: int, coprime: int) -> int:
-    """The bound for a first-layer neuron off, two left there and two in layer 2, no biases, m >= 2
-    outputs: p = c_1 (x) q_1^k + c_2 (x) q_2^k, q_1, q_2 coprime forms in span(l_1^k, l_2^k).
-    The off neuron moves p along c_i (x) q_i^(k-1) F_k and the output weights along e_o (x)
-    q_i^k. Where c_1, c_2 are independent the parts along them are q_1^(k-1) F_k + span(q_2^k)
-    and its mirror, each A(d, k) + 1 (q_1^(k-1) divides q_2^k only for q_1 = pi^k and
-    pi^(k-1) | q_2, which in span(l_1^k, l_2^k) makes them proportional), and the other m - 2
-    directions of the outputs hold span(q_1^k, q_2^k): 2 (A(d, k) + 1) + 2 (m - 2). Where c_2 ~
-    c_1, p = c (x) f with f on the one-output stratum: its bound ``coprime`` along c and 2 in
-    each other direction, on a part of at most (m - 1) + (2 d + 2) dimensions (2 d for the l_j,
-    4 weights and 2 output weights, less one rescaling per neuron)."""
-    d, m = net.widths[0], net.widths[-1]
-    proportional = (coprime + 2 * (m - 1), (m - 1) + 2 * d + 2)
-    return _combined([proportional], 2 * (forms + 1) + 2 * (m - 2))
+def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) -> int:
+    """The bound for a first-layer neuron off, b >= 2 layer-2 neurons left, m >= 2 outputs, and
+    P spanned by the k-th powers of two coordinates y_1, y_2 (l_1, l_2 without biases; l_1 and
+    the constant x_0 with them, never proportional as l_1 is no constant): p = sum_i c_i (x)
+    q_i^k (+ delta (x) x_0^(k^2)), the q_i pairwise non-proportional forms in P (else fewer
+    layer-2 neurons reach p), none proportional to x_0^k (a constant layer-2 neuron goes into
+    the output biases): b (+ 1) distinct points of the line P. The off neuron moves p along c_i
+    (x) q_i^(k-1) F_k and the output weights (and biases) along e_o (x) q_i^k (and e_o (x)
+    x_0^(k^2)); the k-th powers of distinct points of P span E = min(k + 1, b (+ 1)) of its
+    k + 1 forms of degree k.
+
+    * c_j not proportional to c_i: split R^m (x) F into the part along c_i and the rest. Along
+      c_i, q_i^(k-1) F_k meets the forms in y_1^k, y_2^k (grading the exponents mod k) in
+      q_i^(k-1) P, to which the other points' powers add min(k + 1, b + 1 (+ 1)) - 2 (a point
+      counted twice and the others once: apolarity); modulo c_i the same along the image of c_j,
+      and E along each of the other m - 2 directions: 2 D_1 + (m - 2) E.
+    * every c_i on one line: p = c (x) f (+ delta), the one-output bound ``one`` along c and E
+      in each other direction, on a part of at most (m - 1) (+ m - 1 for delta) plus the
+      one-output stratum's parameters less one rescaling per neuron."""
+    d, m = net.widths[0] + int(net.bias), net.widths[-1]
+    bias = int(net.bias)
+    points = min(k + 1, b + bias)
+    along = forms + min(k + 1, b + 1 + bias) - 2
+    one_output = a * d + a * (b - 1) + bias * (b + 1)
+    proportional = (one + (m - 1) * points, (1 + bias) * (m - 1) + one_output)
+    return _combined([proportional], 2 * along + (m - 2) * points)
 
 
 def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
