@@ -330,6 +330,7 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:1,2,2,2^2+bias",
         "poly:1,2,2,2^3+bias",
         "poly:1,2,3,2^3+bias",
+        "poly:2,3,2,2^2+bias",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -576,6 +577,36 @@ def test_layer_one_strata_with_separate_outputs(spec: str) -> None:
         assert not theta0[off].any()
         bound = min(general, net.ambient_dim) if np.linalg.matrix_rank(c) >= 2 else one + (m - 1) * points
         assert _fiber_span(net, theta0, off, rng, 100) >= bound
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_separate_outputs_with_the_constant_as_a_third_coordinate() -> None:
+    # poly:2,3,2,2^2+bias with a first-layer neuron off: p = c_1 (x) q_1^2 + c_2 (x) q_2^2 +
+    # delta. Where l_1, l_2, x_0 are coordinates and q_1, q_2, x_0^2 a basis of P: 2 (6 + 2) = 16;
+    # the parts where x_0^2 lies in span(q_1, q_2), where x_0 lies in span(l_1, l_2), and where
+    # c_2 ~ c_1 have bounds above their dimensions, and the fiber meets each bound
+    net = nm.parse("poly:2,3,2,2^2+bias")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == 16 > s.dim == 14
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+    c = np.array([[1.0, -0.4], [0.7, 1.3]])
+
+    def point(W1: list[list[float]], b1: list[float], W2: list[list[float]], c: np.ndarray) -> np.ndarray:
+        W1_, W2_ = np.vstack([W1, [0.0, 0.0]]), np.column_stack([W2, [0.0, 0.0]])
+        return np.concatenate([W1_.ravel(), [*b1, 0.0], W2_.ravel(), [1.0, -1.0], c.ravel(), [0.3, -0.2]])
+
+    one = _two_hidden_layers_bound(nm.parse("poly:2,3,2,1^2+bias"), 2, 2)
+    cases = [
+        (point([[1, 0], [0, 1]], [0.5, -0.3], [[1, 2], [1, -1]], c), 16, None),
+        (point([[1, 0], [0, 1]], [0.5, -0.3], [[1, 2], [2, 4]], c), 2 * (6 + 1), 2 * 3 + 1 + 3 * 2),
+        (point([[1, 0], [2, 0]], [0.5, -0.3], [[1, 2], [1, -1]], c), 2 * 6, 1 + 2 * 5),
+        (point([[1, 0], [0, 1]], [0.5, -0.3], [[1, 2], [1, -1]], np.outer([1.0, -2.0], [1.0, 0.6])), one + 3, 2 + 2 * 3 + 5),
+    ]
+    for theta0, bound, count in cases:
+        assert not theta0[off].any()
+        assert count is None or bound > count
+        assert _fiber_span(net, theta0, off, rng, 120) >= bound
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 

@@ -91,8 +91,13 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
         # plane in span(y_1^k, y_2^k, y_0^k) would divide nonzero forms in (y_1, y_2), (y_1, y_0)
         # and (y_2, y_0) alike; x_0 in span(l_1, l_2) leaves binary forms of degree k^2 on that
         # plane (m (k^2 + 1), and d - 2 for the plane), a null part where below 2 A(d, k) - d
-        general, plane = 2 * forms - d, (d - 2) + m * (k * k + 1)
-        one = coprime if general > plane else min(coprime, general)
+        def on_lines(outputs: int) -> int:
+            general, plane = 2 * forms - d, (d - 2) + outputs * (k * k + 1)
+            return coprime if general > plane else min(coprime, general)
+
+        one = on_lines(m)
+        if m >= 2 and b == 2:
+            return min(A, _separate_outputs_and_constant(net, k, forms, on_lines(1)))
     else:
         one = 2 * forms - d
     if m >= 2 and a + int(net.bias) == 2:
@@ -126,6 +131,36 @@ def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) ->
     one_output = a * d + a * (b - 1) + bias * (b + 1)
     proportional = (one + (m - 1) * points, (1 + bias) * (m - 1) + one_output)
     return _combined([proportional], 2 * along + (m - 2) * points)
+
+
+def _separate_outputs_and_constant(net: Any, k: int, forms: int, one: int) -> int:
+    """The bound for a first-layer neuron off, two left there (l_1, l_2) and two in layer 2, with
+    biases, d = d_0 + 1 >= 3, m >= 2 outputs: p = c_1 (x) q_1^k + c_2 (x) q_2^k + delta (x)
+    x_0^(k^2), the q_i and x_0^k pairwise non-proportional in P = span(l_1^k, l_2^k, x_0^k)
+    (else fewer neurons reach p), so their k-th powers span E = 3 dimensions. ``one`` is the
+    one-output bound.
+
+    * l_1, l_2, x_0 independent (coordinates) and q_1, q_2, x_0^k a basis s, t, w of P: along
+      c_1, q_1^(k-1) F_k meets P^k in s^(k-1) P (grading the exponents mod k), and t^k, w^k
+      add two directions; along c_2 modulo c_1 the same; E in each other direction:
+      2 (A(d, k) + 2) + 3 (m - 2).
+    * x_0^k = alpha q_1 + beta q_2 (alpha beta != 0): t^k and (alpha s + beta t)^k add one
+      direction for k = 2 (s^2, s t, t^2 are all forms in s, t), two for k >= 3; a hypersurface
+      of the parameters, of at most 2 d + 1 + 3 m dimensions (2 d + 6 + 3 m parameters, less a
+      rescaling per neuron and the condition).
+    * x_0 in span(l_1, l_2): q_i^(k-1) F_k along c_1 and modulo it along c_2, E in the others;
+      p is a tuple of binary forms on that plane: (d - 2) + m (k^2 + 1) dimensions.
+    * c_2 ~ c_1: the one-output bound along c and E in the other directions, on 2 (m - 1)
+      (c and delta) plus at most 2 d + 5 (the one-output parameters less the rescalings).
+
+    The parts are combined by ``_combined``."""
+    d, m = net.widths[0] + 1, net.widths[-1]
+    parts = [
+        (2 * (forms + 1 + (1 if k >= 3 else 0)) + 3 * (m - 2), 2 * d + 1 + 3 * m),
+        (2 * forms + 3 * (m - 2), (d - 2) + m * (k * k + 1)),
+        (one + 3 * (m - 1), 2 * (m - 1) + 2 * d + 5),
+    ]
+    return _combined(parts, 2 * (forms + 2) + 3 * (m - 2))
 
 
 def _constant_in_the_span(net: Any, a: int, independent: int) -> int:
