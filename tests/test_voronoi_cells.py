@@ -331,6 +331,7 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:1,2,2,2^3+bias",
         "poly:1,2,3,2^3+bias",
         "poly:2,3,2,2^2+bias",
+        "poly:3,3,3,2^2",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -607,6 +608,33 @@ def test_separate_outputs_with_the_constant_as_a_third_coordinate() -> None:
         assert not theta0[off].any()
         assert count is None or bound > count
         assert _fiber_span(net, theta0, off, rng, 120) >= bound
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
+    # poly:3,3,3,2^2: each output holds the 6 products of squares, and the classes {j, t} the
+    # same 2 directions as with one output: 12 + 6 = 18 > 14; where two columns of W are
+    # proportional one less, on at most 6 + 2 + 4 = 12 dimensions; in a plane every binary
+    # quartic in each output and 2 moves out of it, 12 > 1 + 10
+    net = nm.parse("poly:3,3,3,2^2")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    assert _two_hidden_layers_bound(net, 3, 2) == 18 > s.dim == 14
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+    c = np.array([[1.1, -0.6, 0.0], [0.4, 0.9, 0.0]])
+
+    def point(W1: np.ndarray, W2: np.ndarray) -> np.ndarray:
+        theta = np.concatenate([W1.ravel(), np.vstack([W2, np.zeros(3)]).ravel(), c.ravel()])
+        assert not theta[off].any()
+        return theta
+
+    W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9]])
+    proportional = W2.copy()
+    proportional[:, 2] = 0.7 * proportional[:, 1]
+    plane = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    for theta0, bound, count in ((point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12), (point(plane, W2), 12, 11)):
+        assert count is None or bound > count
+        assert _fiber_span(net, theta0, off, rng, 150) >= bound
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 

@@ -73,7 +73,7 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             return min(A, _forms_in_fewer_variables(net, a, k))
         if k >= 3 and b == 2:
             return min(A, _two_left_in_layer_two(net, a, k))
-        if k == 2 and b == 2 and a == 3 and m == 1 and not net.bias:
+        if k == 2 and b == 2 and a == 3 and not net.bias:
             return min(A, _two_squares_of_three(net))
         g = a + int(net.bias)
         return min(A, m * (k * (g - 1) + 1) if g >= 2 else m)
@@ -283,26 +283,40 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
 
 
 def _two_squares_of_three(net: Any) -> int:
-    """The bound for three first-layer neurons and two layer-2 neurons left with z^2, no biases,
-    one output: p = c_1 q_1^2 + c_2 q_2^2, q_i = sum_j W_ij l_j^2, off the smaller subnetworks
-    (q_1, q_2 not proportional, no column of W zero). Moving l_j adds s_j l_j x_t with s_j =
-    sum_t M_jt l_t^2, M = W^T diag(c) W of rank 2; s_j = 0 only for a dead neuron.
+    """The bound for three first-layer neurons and two layer-2 neurons left with z^2, no biases:
+    p = c_1 (x) q_1^2 + c_2 (x) q_2^2, q_i = sum_j W_ij l_j^2, off the smaller subnetworks
+    (q_1, q_2 not proportional, no column of W zero, every c_i nonzero). Moving l_j adds s_j
+    l_j x_t with s_j = sum_i c_i W_ij q_i; since q_1, q_2 are independent, s_j and s_t are
+    proportional only where columns j and t of W are (c_i W_ij = lambda c_i W_it for each i),
+    and s_j = 0 only for a dead neuron.
 
-    * l_1, l_2, l_3 independent (coordinates, d >= 3): P^2 is the 6 products x_i^2 x_j^2; the
-      class of exponents mod 2 at {j, t} (j != t <= 3) holds s_j x_j x_t and s_t x_t x_j, the
-      span of rows j and t of M times x_j x_t: 2 dimensions unless columns j and t of W are
-      proportional (rows of M = (diag(c) W_j)^T W); the class {j, t > 3} holds s_j x_j x_t alone:
-      6 + 6 + 3 (d - 3) = 3d + 3. Where columns 2 and 3 (say) are proportional, one less, on the
-      part where p is a quadratic form in l_1^2 and a rank-2 quadric Q = l_2^2 + lambda l_3^2, of
-      at most 3 + (d - 1) + (2d - 2) = 3d < 3d + 2 dimensions: null.
+    * l_1, l_2, l_3 independent (coordinates, d >= 3): P^2 is the 6 products x_i^2 x_j^2 in each
+      output; the class of exponents mod 2 at {j, t} (j != t <= 3) holds s_j x_j x_t and s_t x_t
+      x_j: 2 dimensions unless columns j and t of W are proportional; the class {j, t > 3} holds
+      s_j x_j x_t alone: 6 m + 6 + 3 (d - 3). Where columns 2 and 3 (say) are proportional,
+      one less, on the part where p is a tuple of quadratic forms in l_1^2 and a rank-2 quadric
+      Q = l_2^2 + lambda l_3^2, of at most min(3 m, 2 m + 2) + (d - 1) + (2 d - 2) dimensions.
     * l_1, l_2, l_3 in a plane L (on two inputs, everywhere): P^2 is every binary quartic on L
-      (5); and the fiber holds every real triple of lines in L (their squares span the quadrics on
-      L), whose s'_j = B(phi_j) for the dual basis phi_j and the map B(phi) = sum_i c_i phi(q_i)
-      q_i: over all triples the moves out of L span (d - 2) (q_1 L + q_2 L), of dimension 3 (4
-      unless q_1, q_2 share a factor): 5 + 3 (d - 2) > 2 (d - 2) + 5, the count of such points
-      (the plane and a binary quartic), for d >= 3."""
-    d = net.widths[0]
-    return 3 * d + 3 if d >= 3 else 5
+      (5 in each output); and the fiber holds every real triple of lines in L (their squares
+      span the quadrics on L). With one output their s'_j = B(phi_j) for the dual basis phi_j
+      and the map B(phi) = sum_i c_i phi(q_i) q_i: over all triples the moves out of L span (d -
+      2) (q_1 L + q_2 L), of dimension 3 (4 unless q_1, q_2 share a factor); with several, the
+      moves s_j l_j z of one triple span at least 2 per direction z of a complement (were they
+      proportional, an output would be a multiple of l_1 l_2 l_3 in each, and the three
+      independent l_2 l_3, l_1 l_3, l_1 l_2 would lie in span(q_1, q_2)). Such points: the plane and the tuple on it, at most (d - 2) +
+      min(5 m, 2 m + 7) dimensions (6 weights on the plane, 6 in W, 2 m output weights, less
+      five rescalings).
+
+    The parts are combined by ``_combined``."""
+    d, m = net.widths[0], net.widths[-1]
+    if d < 3:
+        return 5 * m
+    out_of_plane = 3 if m == 1 else 2
+    parts = [
+        (6 * m + 6 + 3 * (d - 3) - 1, min(3 * m, 2 * m + 2) + (d - 1) + (2 * d - 2)),
+        (5 * m + out_of_plane * (d - 2), (d - 2) + min(5 * m, 2 * m + 7)),
+    ]
+    return _combined(parts, 6 * m + 6 + 3 * (d - 3))
 
 
 @lru_cache(maxsize=None)
