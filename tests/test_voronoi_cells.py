@@ -332,6 +332,7 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:1,2,3,2^3+bias",
         "poly:2,3,2,2^2+bias",
         "poly:3,3,3,2^2",
+        "poly:2,2,3,2^2+bias",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -633,6 +634,31 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     proportional[:, 2] = 0.7 * proportional[:, 1]
     plane = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
     for theta0, bound, count in ((point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12), (point(plane, W2), 12, 11)):
+        assert count is None or bound > count
+        assert _fiber_span(net, theta0, off, rng, 150) >= bound
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_two_squares_with_the_constant() -> None:
+    # poly:2,2,3,2^2+bias with a layer-2 neuron off: p = c_1 (x) q_1^2 + c_2 (x) q_2^2 + delta,
+    # q_i = W_i1 l_1^2 + W_i2 l_2^2 + beta_i. Where l_1, l_2, x_0 are coordinates: 12 products of
+    # squares, 2 in the class {1, 2}, 1 in each {j, 0}: 16 > 14; proportional columns of W: 15
+    # on at most 4 + 6 = 10 dimensions; l_1, l_2 parallel (x_0 in their span): every binary
+    # quartic in each output and 2 moves out of the plane, 12 on at most 1 + 10
+    net = nm.parse("poly:2,2,3,2^2+bias")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == 16 > s.dim == 14
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+
+    def point(W1: list[list[float]], W2: list[list[float]]) -> np.ndarray:
+        W2_ = np.vstack([W2, [0.0, 0.0]])
+        c = np.array([[1.1, -0.6, 0.0], [0.4, 0.9, 0.0]])
+        return np.concatenate([np.ravel(W1), [0.5, -0.3], W2_.ravel(), [1.0, -1.0, 0.0], c.ravel(), [0.3, -0.2]])
+
+    cases = ((point([[1, 0], [0, 1]], [[1, 2], [1, -1]]), 16, None), (point([[1, 0], [0, 1]], [[1, 2], [-0.5, -1]]), 15, 4 + 6), (point([[1, 0], [2, 0]], [[1, 2], [1, -1]]), 12, 1 + 10))
+    for theta0, bound, count in cases:
+        assert not theta0[off].any()
         assert count is None or bound > count
         assert _fiber_span(net, theta0, off, rng, 150) >= bound
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

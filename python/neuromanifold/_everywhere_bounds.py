@@ -75,6 +75,8 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             return min(A, _two_left_in_layer_two(net, a, k))
         if k == 2 and b == 2 and a == 3 and not net.bias:
             return min(A, _two_squares_of_three(net))
+        if k == 2 and b == 2 and a == 2 and net.bias and d >= 3:
+            return min(A, _two_squares_with_constant(net))
         g = a + int(net.bias)
         return min(A, m * (k * (g - 1) + 1) if g >= 2 else m)
     forms = comb(d + k - 1, k)
@@ -317,6 +319,33 @@ def _two_squares_of_three(net: Any) -> int:
         (5 * m + out_of_plane * (d - 2), (d - 2) + min(5 * m, 2 * m + 7)),
     ]
     return _combined(parts, 6 * m + 6 + 3 * (d - 3))
+
+
+def _two_squares_with_constant(net: Any) -> int:
+    """The bound for two first-layer neurons and two layer-2 neurons left with z^2 and biases,
+    d = d_0 + 1 >= 3: p = c_1 (x) q_1^2 + c_2 (x) q_2^2 + delta (x) x_0^4, q_i = W_i1 l_1^2 +
+    W_i2 l_2^2 + beta_i x_0^2, off the smaller subnetworks (q_1, q_2 not proportional, every
+    c_i and column of W nonzero). Moving l_j adds s_j l_j x_t, s_j = sum_i c_i W_ij q_i, with
+    s_1 ~ s_2 only where the columns of W are proportional (q_1, q_2 are independent).
+
+    * l_1, l_2, x_0 independent (coordinates y_1, y_2, y_0): grading the exponents mod 2, P^2
+      gives the 6 products of the squares in each output, the class {1, 2} holds s_1 and s_2,
+      the classes {j, 0} (moving l_j along x_0: its bias) and {j, t} for the other coordinates
+      one each: 6 m + 4 + 2 (d - 3). Where the columns of W are proportional one less, on the
+      part where p is a tuple of quadratic forms in x_0^2 and a quadric Q = l_1^2 + lambda l_2^2
+      of rank 2: at most (2 d - 2) + 3 m dimensions.
+    * x_0 in L = span(l_1, l_2): the squares of l_1, l_2, x_0 span the quadrics on L, so P^2 is
+      every binary quartic on L in each output, and the fiber holds every real pair of lines
+      l'_1, l'_2 in L: were all their moves s'_j l'_j z out of L proportional, infinitely many
+      lines would divide one cubic (s'_1 = 0 only for span(q_1, q_2) = span(l'_2^2, x_0^2), one
+      l'_2 at most): 5 m + 2 (d - 2), on at most (d - 2) + min(5 m, 3 m + 4) dimensions (the
+      plane; c, the q_i up to scale, delta).
+
+    The parts are combined by ``_combined``."""
+    d, m = net.widths[0] + 1, net.widths[-1]
+    general = 6 * m + 4 + 2 * (d - 3)
+    parts = [(general - 1, (2 * d - 2) + 3 * m), (5 * m + 2 * (d - 2), (d - 2) + min(5 * m, 3 * m + 4))]
+    return _combined(parts, general)
 
 
 @lru_cache(maxsize=None)
