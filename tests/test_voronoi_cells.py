@@ -444,13 +444,15 @@ def test_cubes_of_dependent_first_layer_forms() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
-@pytest.mark.parametrize("spec", ["attention:3,1,2,1", "attention:3,2,2,1", "attention:4,1,2,1", "attention:4,1,3,1", "attention:3,1,2,2"])
+@pytest.mark.parametrize("spec", ["attention:3,1,2,1", "attention:3,2,2,1", "attention:4,1,2,1", "attention:4,1,3,1", "attention:3,1,2,2", "attention:4,2,3,2", "attention:3,2,3,2"])
 def test_attention_strata_are_null_at_every_point(spec: str) -> None:
     # a switched-off key/query row with Q_a = 0 and any K_a moves f = V X X^T A X along V X X^T B X
     # for every B: with t = 1 that is (V x) s for every quadratic form s, plus the moves of V:
     # A(d, 2) + m d - 1 directions, or A(d, 2) + m d - d where V = u v^T and (v . x) divides q
-    # (a part of at most m + 2d - 2 dimensions); with t >= 2, d^2 directions. The span of D mu
-    # over the fiber meets these at random points and at points V = u v^T, K_1 = v
+    # (a part of at most m + 2d - 2 dimensions); with t >= 2, d^2 directions and the moves of V
+    # but V itself, or d^2 where V = u v^T and A = v c^T (a part of as many dimensions). The
+    # span of D mu over the fiber meets these at random points and at points V = u v^T, K_1 = v
+    # (with t >= 2 the other key/query rows zero: A = K_1^T Q_1)
     net = nm.parse(spec)
     d, m, a, t = net.d, net.d_out, net.a, net.t
     rng = np.random.default_rng(0)
@@ -458,7 +460,7 @@ def test_attention_strata_are_null_at_every_point(spec: str) -> None:
     for s, b in zip(strata(net, 0)[1:], nm.voronoi_cell_bounds(net)):
         if s.point:
             continue
-        generic = min(net.ambient_dim, d * d if t >= 2 else comb(d + 1, 2) + m * d - 1)
+        generic = min(net.ambient_dim, (d * d if t >= 2 else comb(d + 1, 2)) + m * d - 1)
         divisible = min(net.ambient_dim, d * d if t >= 2 else comb(d + 1, 2) + m * d - d)
         assert b.everywhere == (min(generic if divisible > m + 2 * d - 2 else divisible, net.ambient_dim) > s.dim)
         certified += b.everywhere
@@ -470,6 +472,8 @@ def test_attention_strata_are_null_at_every_point(spec: str) -> None:
         # V = u v^T with v the first key row: (v . x) divides q's term (K_1 . x)(Q_1 . x)
         special = theta0.copy()
         special[2 * a * d :] = np.outer(rng.standard_normal(m), theta0[a * d : a * d + d]).ravel()
+        if t >= 2:
+            special[d : a * d] = special[a * d + d : 2 * a * d] = 0.0
         assert _fiber_span(net, special, off, rng, 150) >= divisible
     assert certified >= 1
     if all(b.everywhere for b in nm.voronoi_cell_bounds(net)):
