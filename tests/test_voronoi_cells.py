@@ -444,13 +444,13 @@ def test_cubes_of_dependent_first_layer_forms() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
-@pytest.mark.parametrize("spec", ["attention:3,1,2,1", "attention:3,2,2,1", "attention:4,1,2,1", "attention:4,1,3,1", "attention:3,1,2,2", "attention:4,2,3,2", "attention:3,2,3,2"])
+@pytest.mark.parametrize("spec", ["attention:3,1,2,1", "attention:3,2,2,1", "attention:4,1,2,1", "attention:4,1,3,1", "attention:3,1,2,2", "attention:4,2,3,2", "attention:3,2,3,2", "attention:2,2,2,2", "attention:2,3,2,3"])
 def test_attention_strata_are_null_at_every_point(spec: str) -> None:
     # a switched-off key/query row with Q_a = 0 and any K_a moves f = V X X^T A X along V X X^T B X
     # for every B: with t = 1 that is (V x) s for every quadratic form s, plus the moves of V:
     # A(d, 2) + m d - 1 directions, or A(d, 2) + m d - d where V = u v^T and (v . x) divides q
     # (a part of at most m + 2d - 2 dimensions); with t >= 2, d^2 directions and the moves of V
-    # but V itself, or d^2 where V = u v^T and A = v c^T (a part of as many dimensions). The
+    # but V itself, or but u w^T where V = u v^T and A = v c^T (a part of as many dimensions). The
     # span of D mu over the fiber meets these at random points and at points V = u v^T, K_1 = v
     # (with t >= 2 the other key/query rows zero: A = K_1^T Q_1)
     net = nm.parse(spec)
@@ -461,7 +461,7 @@ def test_attention_strata_are_null_at_every_point(spec: str) -> None:
         if s.point:
             continue
         generic = min(net.ambient_dim, (d * d if t >= 2 else comb(d + 1, 2)) + m * d - 1)
-        divisible = min(net.ambient_dim, d * d if t >= 2 else comb(d + 1, 2) + m * d - d)
+        divisible = min(net.ambient_dim, d * d + (m - 1) * d if t >= 2 else comb(d + 1, 2) + m * d - d)
         assert b.everywhere == (min(generic if divisible > m + 2 * d - 2 else divisible, net.ambient_dim) > s.dim)
         certified += b.everywhere
         on = np.array(s.support)

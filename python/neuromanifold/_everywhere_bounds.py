@@ -473,8 +473,9 @@ def attention_everywhere(net: Any, dim: int) -> int | None:
       lands among them only where (N x)(x^T A y) = (V x)(x^T B y) for all x, y: N x ~ V x for
       every x, so N = lambda V (two independent rows of V: N_1 V_2 + V_2 N_1 = N_2 V_1 + V_1
       N_2 as products of linear forms), or N = u w^T where V = u v^T, and then (w . x) A^T x =
-      (v . x) B^T x forces w ~ v unless A = v c^T. So d^2 + m d - 1 directions, and d^2 on the
-      part V = u v^T, A = v c^T, of at most m + 2d - 2 dimensions.
+      (v . x) B^T x forces w ~ v unless A = v c^T. So d^2 + m d - 1 directions; on the part V =
+      u v^T, A = v c^T (of at most m + 2d - 2 dimensions) the identity reads (N x)(c . y) = u
+      (x^T B y), so every N = u w^T lands among them and no other: d^2 + (m - 1) d.
     * t = 1: f = (V x) q(x), q = x^T A x, and the B part is (V x) s for every quadratic form s,
       A(d, 2) directions. A move dV adds nothing new only when (dV x) q = (V x) s: with rank V >=
       2 (two coprime rows) only for dV ~ V; with V = u v^T for the m with (v . x) | m q, one line
@@ -487,7 +488,7 @@ def attention_everywhere(net: Any, dim: int) -> int | None:
         return None
     d, m = net.d, net.d_out
     if net.t >= 2:
-        bound = _combined([(d * d, m + 2 * d - 2)], d * d + m * d - 1)
+        bound = _combined([(d * d + (m - 1) * d, m + 2 * d - 2)], d * d + m * d - 1)
     else:
         quadrics = comb(d + 1, 2)
         generic, divisible = quadrics + m * d - 1, quadrics + m * d - d
