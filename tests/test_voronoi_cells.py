@@ -529,12 +529,12 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     # = 16 > 12 directions. With l_3 = l_1 + l_2 in a plane, P^3 is the span of the products
     # x^3a y^3b (x + y)^3c (nine of the ten: one relation), and moving the l_j out of the plane
     # adds the two derivatives of p in it: 11, above the 2 + 8 dimensions of such points
-    from neuromanifold._everywhere_bounds import _products_of_three_powers
+    from neuromanifold._everywhere_bounds import _powers_of_one_more
 
     x, y = sympy.symbols("x y")
     products = [sympy.Poly(sympy.expand(x ** (3 * a) * y ** (3 * b) * (x + y) ** (3 * (3 - a - b))), x, y) for a in range(4) for b in range(4 - a)]
     exact = sympy.Matrix([[p.coeff_monomial(x**i * y ** (9 - i)) for i in range(10)] for p in products]).rank()
-    assert _products_of_three_powers(3) == exact == 9
+    assert _powers_of_one_more(2, 3) == exact == 9
     net = nm.parse("poly:3,3,3,1^3")
     s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == comb(5, 3) + 3 * 2 > s.dim == 12
@@ -668,6 +668,39 @@ def test_two_squares_with_the_constant() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
+def test_four_ternary_forms() -> None:
+    # four pairwise non-proportional forms spanning three dimensions are x, y, z and x + y + z,
+    # or x, y, x + y and z (three in a plane): the products of three of their cubes span 20 and
+    # 19 dimensions (exact ranks), above Cauchy-Davenport's 10 and above the 10 and 16
+    # dimensions of the strata of poly:3,4,3,1^3 with four first-layer neurons
+    from neuromanifold._everywhere_bounds import _powers_of_one_more
+
+    x, y, z = sympy.symbols("x y z")
+
+    def rank(lines: list[sympy.Expr]) -> int:
+        from itertools import combinations_with_replacement
+
+        products = [sympy.Poly(sympy.expand(sympy.Mul(*(lines[j] ** 3 for j in c))), x, y, z) for c in combinations_with_replacement(range(4), 3)]
+        monomials = sorted({m for p in products for m in p.monoms()})
+        return int(sympy.Matrix([[p.coeff_monomial(m) for m in monomials] for p in products]).rank())
+
+    assert _powers_of_one_more(3, 3) == min(rank([x, y, z, x + y + z]), rank([x, y, x + y, z])) == 19
+    net = nm.parse("poly:3,4,3,1^3")
+    rng = np.random.default_rng(0)
+    for widths in ((4, 1), (4, 2)):
+        s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == widths)
+        assert _two_hidden_layers_bound(net, *widths) >= 19 > s.dim
+        off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+        W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 1.0]])  # three in a plane
+        W2 = np.array([[1.0, -0.7, 0.4, 0.8], [0.3, 1.2, -0.9, 0.5], [0, 0, 0, 0]])
+        W2[widths[1] :] = 0.0
+        theta0 = np.concatenate([W1.ravel(), W2.ravel(), [1.1, -0.6, 0.0]])
+        theta0[off] = 0.0
+        assert _fiber_span(net, theta0, off, rng, 150) >= 19
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:3,4,2,1^3")))
+
+
 def test_two_layer_two_neurons_of_squares() -> None:
     # poly:3,3,3,1^2 with two layer-2 neurons left: p = c_1 q_1^2 + c_2 q_2^2. With independent
     # l_j: 6 products of squares and 2 directions in each class {j, t}: 12 > 11; one less where
@@ -710,7 +743,7 @@ def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
     # of cubes and 2 (d - 1) moves, 14 > 11. With l_1 = x + 1, l_2 = x - 1 the three lines l_1,
     # l_2, x_0 lie in a plane: P^3 has the nine dimensions of three cubes' products, and the
     # derivatives of p add two: 11 > 1 + 9, the count of such points
-    from neuromanifold._everywhere_bounds import _products_of_three_powers
+    from neuromanifold._everywhere_bounds import _powers_of_one_more
 
     net = nm.parse("poly:2,2,3,1^3+bias")
     s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
@@ -718,7 +751,7 @@ def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
     theta0 = np.concatenate([[1.0, 0, 1.0, 0], [1.0, -1.0], [1.0, -0.7, 0.3, 1.2, 0, 0], [0.4, -0.5, 0], [1.1, -0.6, 0.0], [0.3]])
     off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     assert not theta0[off].any()
-    in_plane, points = _products_of_three_powers(3) + (3 - 2) * 2, 1 * 1 + min(2 * comb(4, 3) + 3 - 2, comb(10, 9))
+    in_plane, points = _powers_of_one_more(2, 3) + (3 - 2) * 2, 1 * 1 + min(2 * comb(4, 3) + 3 - 2, comb(10, 9))
     assert in_plane > points
     assert _fiber_span(net, theta0, off, np.random.default_rng(0), 200) >= in_plane
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

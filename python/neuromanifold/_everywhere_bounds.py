@@ -201,8 +201,9 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
       distinct monomials, a of them k-th powers, and q^(k-1) is a form in k-th powers (grading
       the exponents mod k): m A(g, k) + a d - a, g = dim P.
     * r smaller (q a form on L, of real rank a: binary cubics with three real roots): dim P^k
-      >= k (g - 1) + 1 (Cauchy-Davenport), or ``_coordinates_and_constant`` where the l_j are
-      coordinates on L and x_0 lies in it; and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
+      >= k (g - 1) + 1 (Cauchy-Davenport), ``_coordinates_and_constant`` where the l_j are
+      coordinates on L and x_0 lies in it, and ``_powers_of_one_more`` for g = r + 1 (four
+      ternary forms: 19 cubes of products); and moving l_j along a complement Z of L adds q^(k-1) l_j^(k-1) z,
       of degree 1 in Z (unlike P^k), with the l_j^(k-1) spanning a (l_j independent) or at least
       min(a, k) dimensions (powers of pairwise non-proportional forms): (d - r) times that.
       Those points are images of L (a Grassmannian of dimension (r - 1)(d - r) with x_0 in L,
@@ -217,6 +218,8 @@ def _forms_in_fewer_variables(net: Any, a: int, k: int) -> int:
         powers = k * (g - 1) + 1
         if bias and r == a:
             powers = max(powers, _coordinates_and_constant(a, k))
+        if g == r + 1:
+            powers = max(powers, _powers_of_one_more(r, k))
         bound = m * powers + (d - r) * (a if r == a else min(a, k))
         count = (r - bias) * (d - r) + comb(r + k - 1, k) + (1 + bias) * m - 1
         parts.append((bound, count))
@@ -257,9 +260,8 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
       class of exponents mod k (k - 1 != 1), and P^k is the monomials in the g = a (+ 1) k-th
       powers: m A(g, k) + a (d - 1).
     * The l_j (and x_0) spanning only r < g dimensions (p a form on L): dim P^k is at least
-      k (g - 1) + 1, and exactly that of span{x^(ka) y^(kb) (x + y)^(kc)} for three lines in a
-      plane (any three distinct lines are x, y, x + y after a change of coordinates and
-      rescalings);
+      k (g - 1) + 1, and at least ``_powers_of_one_more`` for g = r + 1 (three lines in a plane
+      are x, y, x + y after a change of coordinates and rescalings);
       moving the l_j along a complement Z of L adds (d - r) times the span of the s_j l_j^(k-1),
       which holds dp/dx_t / k^2 for the r directions in L, two of them independent (else p is a
       power of one form: fewer neurons reach it). Those points are images of L (r (d - r), or
@@ -272,12 +274,11 @@ def _two_left_in_layer_two(net: Any, a: int, k: int) -> int:
     d, g = d0 + bias, a + bias
     parts: list[tuple[int, int]] = []
     for r in range(2, min(g - 1, d) + 1):
-        if (r, g) == (2, 3):
-            powers = _products_of_three_powers(k)
-        elif bias and r == a:
-            powers = max(k * (g - 1) + 1, _coordinates_and_constant(a, k))
-        else:
-            powers = k * (g - 1) + 1
+        powers = k * (g - 1) + 1
+        if bias and r == a:
+            powers = max(powers, _coordinates_and_constant(a, k))
+        if g == r + 1:
+            powers = max(powers, _powers_of_one_more(r, k))
         bound = m * powers + (d - r) * 2
         count = (r - bias) * (d - r) + min(2 * comb(r + k - 1, k) + (2 + bias) * m - 2, m * comb(r + k * k - 1, k * k))
         parts.append((bound, count))
@@ -348,21 +349,74 @@ def _two_squares_with_constant(net: Any) -> int:
     return _combined(parts, general)
 
 
-@lru_cache(maxsize=None)
-def _products_of_three_powers(k: int) -> int:
-    """dim span{x^(ka) y^(kb) (x + y)^(kc) : a + b + c = k}, by exact rank (5, 9, 14 for
-    k = 2, 3, 4: for k = 3 one relation among the ten products)."""
-    import sympy
+PRIME = 2_147_483_647  # ranks of integer matrices modulo this prime: never above the rank over Q
+EXACT_PRODUCTS = 400  # the most products of powers whose span is computed exactly
 
-    rows = []
-    for a in range(k + 1):
-        for b in range(k + 1 - a):
-            c = k - a - b
-            row = [0] * (k * k + 1)  # coefficients of x^i y^(k^2 - i)
-            for i in range(k * c + 1):
-                row[k * a + i] = comb(k * c, i)
-            rows.append(row)
-    return int(sympy.Matrix(rows).rank())
+
+@lru_cache(maxsize=None)
+def _powers_of_one_more(r: int, k: int) -> int:
+    """A lower bound for dim P^k where P is spanned by the k-th powers of r + 1 pairwise
+    non-proportional linear forms spanning r dimensions: r of them are coordinates x_j and the
+    last, after rescaling, x_1 + ... + x_s for some 2 <= s <= r (up to a permutation), so P^k
+    is spanned by the products x^(k e) (x_1 + ... + x_s)^(k c), |e| + c = k. The smallest rank
+    over s, computed modulo a prime (a lower bound for the rank over Q); for r = 2: x, y, x + y
+    (5, 9, 14 for k = 2, 3, 4: for cubes one relation among the ten). Cauchy-Davenport's
+    k r + 1 where there would be more than EXACT_PRODUCTS products."""
+    from itertools import combinations_with_replacement
+
+    if comb(r + k, k) > EXACT_PRODUCTS:
+        return k * r + 1
+    best = None
+    for s in range(2, r + 1):
+        rows = []
+        for chosen in combinations_with_replacement(range(r + 1), k):
+            e = [k * chosen.count(j) for j in range(r)]
+            rows.append(_times_power_of_sum(e, s, k * chosen.count(r)))
+        rank = _rank_modulo(rows)
+        best = rank if best is None else min(best, rank)
+    return int(best or 0)
+
+
+def _times_power_of_sum(e: list[int], s: int, n: int) -> dict[tuple[int, ...], int]:
+    """The coefficients of x^e (x_1 + ... + x_s)^n, by monomial."""
+    from itertools import combinations_with_replacement
+
+    out: dict[tuple[int, ...], int] = {}
+    for picks in combinations_with_replacement(range(s), n):
+        counts = [picks.count(j) for j in range(s)]
+        coefficient = _multinomial(n, counts)
+        monomial = tuple(e[j] + (counts[j] if j < s else 0) for j in range(len(e)))
+        out[monomial] = out.get(monomial, 0) + coefficient
+    return out
+
+
+def _multinomial(n: int, counts: list[int]) -> int:
+    out, left = 1, n
+    for c in counts:
+        out *= comb(left, c)
+        left -= c
+    return out
+
+
+def _rank_modulo(rows: list[dict[tuple[int, ...], int]]) -> int:
+    """The rank modulo PRIME of the sparse integer rows, by elimination."""
+    pivots: dict[tuple[int, ...], dict[tuple[int, ...], int]] = {}
+    for row in rows:
+        row = {m: c % PRIME for m, c in row.items() if c % PRIME}
+        while row:
+            lead = max(row)
+            if lead not in pivots:
+                inverse = pow(row[lead], PRIME - 2, PRIME)
+                pivots[lead] = {m: c * inverse % PRIME for m, c in row.items()}
+                break
+            factor = row[lead]
+            for m, c in pivots[lead].items():
+                v = (row.get(m, 0) - factor * c) % PRIME
+                if v:
+                    row[m] = v
+                else:
+                    row.pop(m, None)
+    return len(pivots)
 
 
 def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
