@@ -701,6 +701,25 @@ def test_four_ternary_forms() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:3,4,2,1^3")))
 
 
+def test_coprime_squares_in_layer_two() -> None:
+    # poly:3,4,2,1^2+bias with a first-layer neuron off: the off neuron moves p along c_i q_i F_2,
+    # and q_1 F_2, q_2 F_2 meet in the line of q_1 q_2 where the q_i are coprime: 2 * 10 - 1 = 19
+    # > 17. Where they share a factor (q_1 = x^2 - y^2, q_2 = (x + y)^2) they meet in (x + y)
+    # (x - y)(x + y) F_1: 16, on at most 3 * 3 + 3 = 12 dimensions
+    net = nm.parse("poly:3,4,2,1^2+bias")
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    assert _two_hidden_layers_bound(net, 3, 2) == 19 > s.dim == 17
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+    W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 0]])
+    for W2, bound in (([[1.0, -1.0, 0, 0], [0, 0, 1.0, 0]], 16), ([[1.0, -0.7, 0.4, 0], [0.3, 1.2, -0.9, 0]], 19)):
+        theta0 = np.concatenate([W1.ravel(), [0.0, 0.0, 0.0, 0.0] if bound == 16 else [0.5, -0.2, 0.3, 0.0], np.ravel(W2), [0.0, 0.0], [1.1, -0.6], [0.2]])
+        assert not theta0[off].any()
+        assert _fiber_span(net, theta0, off, rng, 150) >= bound
+    assert 16 > 3 * 3 + 3
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
 def test_two_layer_two_neurons_of_squares() -> None:
     # poly:3,3,3,1^2 with two layer-2 neurons left: p = c_1 q_1^2 + c_2 q_2^2. With independent
     # l_j: 6 products of squares and 2 directions in each class {j, t}: 12 > 11; one less where

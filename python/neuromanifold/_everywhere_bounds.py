@@ -100,6 +100,12 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
         one = on_lines(m)
         if m >= 2 and b == 2:
             return min(A, _separate_outputs_and_constant(net, k, forms, on_lines(1)))
+    elif k == 2 and b == 2:
+        # q_1 F_2 and q_2 F_2 meet in the line of q_1 q_2 where the q_i are coprime; where they
+        # share a linear factor pi, p = pi^2 (c_1 (x) s_1^2 + c_2 (x) s_2^2) (+ delta (x) x_0^4),
+        # of at most 3 (d - 1) + (2 + bias) m dimensions, and the spaces meet in pi s_1 s_2 F_1
+        shared = (2 * forms - d, 3 * (d - 1) + (2 + int(net.bias)) * m)
+        one = _combined([shared], coprime)
     else:
         one = 2 * forms - d
     if m >= 2 and a + int(net.bias) == 2:
