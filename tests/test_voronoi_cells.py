@@ -720,6 +720,31 @@ def test_coprime_squares_in_layer_two() -> None:
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
+@pytest.mark.parametrize("spec", ["poly:3,4,3,2^2", "poly:2,3,3,2^2+bias"])
+def test_squares_of_one_more_form_than_dimensions(spec: str) -> None:
+    # four first-layer squares (or three and the constant's) in three variables, two layer-2
+    # neurons left: the off layer-2 neuron moves each output along P^2, and P is spanned by the
+    # squares of x, y, z and x + y + z, or of x, y, x + y and z: at least 9 products, 18 > 16
+    net = nm.parse(spec)
+    d0, h1, h2, m = net.widths
+    bias = int(net.bias)
+    a = 4 - bias
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, 2))
+    assert _two_hidden_layers_bound(net, a, 2) == 18 > s.dim
+    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+    rng = np.random.default_rng(0)
+    forms = ([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], [[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]])  # in (x, y, x_0) with biases
+    for lines in forms:
+        L = np.array(lines[:a], dtype=float)
+        W1, b1 = (L[:, :2], L[:, 2]) if bias else (L, np.zeros(0))
+        W2 = np.array([[1.0, -0.7, 0.4, 0.8][:h1], [0.3, 1.2, -0.9, 0.5][:h1], [0.0] * h1])
+        blocks = [W1.ravel(), b1, W2.ravel(), [0.5, -1.0, 0.0] if bias else [], np.array([[1.1, -0.6, 0], [0.4, 0.9, 0]]).ravel(), [0.2, 0.1] if bias else []]
+        theta0 = np.concatenate([np.asarray(x, dtype=float) for x in blocks])
+        assert not theta0[off].any()
+        assert _fiber_span(net, theta0, off, rng, 120) >= 18
+    assert all(b.stratum_dim < b.two_sided_dim for b in nm.voronoi_cell_bounds(net) if b.everywhere)
+
+
 def test_two_layer_two_neurons_of_squares() -> None:
     # poly:3,3,3,1^2 with two layer-2 neurons left: p = c_1 q_1^2 + c_2 q_2^2. With independent
     # l_j: 6 products of squares and 2 directions in each class {j, t}: 12 > 11; one less where

@@ -78,7 +78,7 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
         if k == 2 and b == 2 and a == 2 and net.bias and d >= 3:
             return min(A, _two_squares_with_constant(net))
         g = a + int(net.bias)
-        return min(A, m * (k * (g - 1) + 1) if g >= 2 else m)
+        return min(A, m * _products_of_powers(g, d, k) if g >= 2 else m)
     forms = comb(d + k - 1, k)
     if b == 1:
         return forms
@@ -111,6 +111,23 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     if m >= 2 and a + int(net.bias) == 2:
         return min(A, _separate_outputs(net, a, b, k, forms, one))
     return min(A, one)
+
+
+def _products_of_powers(g: int, d: int, k: int) -> int:
+    """A lower bound for dim P^k, P spanned by the k-th powers of g pairwise non-proportional
+    forms in d variables, independent (else fewer neurons reach p), whatever their span L, of
+    dimension r <= min(g, d) with A(r, k) >= g: A(g, k) (monomials in k-th powers of
+    coordinates) for r = g, ``_powers_of_one_more`` for r = g - 1, and Cauchy-Davenport's k (g
+    - 1) + 1 always; the smallest over r."""
+    spans = [r for r in range(2, min(g, d) + 1) if comb(r + k - 1, k) >= g]
+    davenport = k * (g - 1) + 1
+
+    def at(r: int) -> int:
+        if r == g:
+            return comb(g + k - 1, k)
+        return max(davenport, _powers_of_one_more(r, k)) if r == g - 1 else davenport
+
+    return min((at(r) for r in spans), default=davenport)
 
 
 def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) -> int:
