@@ -283,6 +283,18 @@ def test_point_strata_of_parametrized_varieties() -> None:
     assert est.hits == 0
 
 
+def _unit_first_layer(net: nm.PolynomialNetwork, theta: np.ndarray) -> np.ndarray:
+    """theta with each nonzero first-layer weight row scaled to length 1: the same stratum, and
+    outputs (forms of degree k^2) whose coefficients keep sizes that the numerical rank of a
+    span resolves."""
+    d, h1 = net.widths[0], net.widths[1]
+    out = theta.copy()
+    W1 = out[: d * h1].reshape(h1, d)
+    norms = np.linalg.norm(W1, axis=1, keepdims=True)
+    out[: d * h1] = np.where(norms > 0, W1 / np.where(norms > 0, norms, 1.0), 0.0).ravel()
+    return out
+
+
 def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.ndarray:
     """A point of a stratum of a network (d, h1, h2, m) without biases that is no random draw:
     first-layer weights along the axes (then all ones), second-layer rows of a Vandermonde
@@ -360,7 +372,7 @@ def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
         if a + net.bias == 1 < c:
             continue  # one first-layer neuron feeds proportional inputs to layer 2: one neuron there reaches every point
         off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
-        for theta0 in (_special_point(net, s.support), np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params))):
+        for theta0 in (_special_point(net, s.support), _unit_first_layer(net, np.where(np.isin(np.arange(net.n_params), off), 0.0, rng.standard_normal(net.n_params)))):
             p, span = net.mu(theta0), _Span(net.ambient_dim)
             span.add(net.jacobian(theta0))
             for _ in range(120):  # (the whole space of quartics in four variables takes about 100)
@@ -418,11 +430,15 @@ def test_two_hidden_layers_certify_the_singular_strata() -> None:
         assert nm.voronoi_mc(deep, "singular", 10**7, progress=False).method == "certificate"
     # with z^3 and four first-layer neurons on three inputs, c q^3 with q = sum_j B_j l_j^3: the
     # l_j are dependent, and the Cauchy-Davenport bound 10 does not exceed the stratum's
-    # dimension 10, so it holds at generic points only
-    cubes = nm.parse("poly:3,4,2,1^3")
-    assert not all(b.everywhere for b in nm.voronoi_cell_bounds(cubes))
+    # dimension 10; the products of three of the four cubes, counted for both configurations
+    # of four lines in the plane, span at least 19
+    assert all(b.everywhere for b in nm.voronoi_cell_bounds(nm.parse("poly:3,4,2,1^3")))
+    # with biases, z^2 and two of three layer-2 neurons left, x_0 in the span of three
+    # independent l_j leaves a part without a bound above its dimension: generic points only
+    squares = nm.parse("poly:3,3,3,1^2+bias")
+    assert not all(b.everywhere for b in nm.voronoi_cell_bounds(squares))
     with pytest.raises(ValueError, match="generic points only"):
-        nm.voronoi_mc(cubes, "singular", 10, method="certificate", progress=False)
+        nm.voronoi_mc(squares, "singular", 10, method="certificate", progress=False)
 
 
 def test_cubes_of_dependent_first_layer_forms() -> None:
@@ -820,5 +836,6 @@ def test_powers_of_coordinates_and_the_constant(k: int) -> None:
     if k == 3:
         net = nm.parse("poly:2,3,2,1^3+bias")
         s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
-        assert _two_hidden_layers_bound(net, 3, 1) == 16 > s.dim == 11
+        # (the exact count of the products of x, y, z, x + y + z or x, y, x + y, z is 19)
+        assert _two_hidden_layers_bound(net, 3, 1) == 19 > 16 > s.dim == 11
         assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
