@@ -463,7 +463,8 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
     if len(hidden) == 2:
         return _two_hidden_layers_bound(net, widths[0], widths[1])
     k, d = int(_power(net) or 0), d0 + int(net.bias)
-    best = _coordinate_pair(net, widths, k) if widths[0] == 2 and not net.bias else 0
+    later_off = any(a < h for a, h in zip(widths[1:], hidden[1:]))  # the shallower network has a neuron off
+    best = _coordinate_pair(net, widths, k) if widths[0] == 2 and not net.bias and later_off else 0
     for start in range(len(hidden)):
         if widths[start] >= hidden[start]:
             continue
@@ -478,7 +479,8 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
 
 
 def _coordinate_pair(net: Any, widths: tuple[int, ...], k: int) -> int:
-    """The bound for two first-layer neurons, no biases, three or more hidden layers: l_1, l_2
+    """The bound for two first-layer neurons, no biases, three or more hidden layers, a neuron
+    off in a later layer (the shallower network's bound needs one): l_1, l_2
     are not proportional (else one neuron reaches p), so they are coordinates x_1, x_2 (with
     x_3..x_d beside them), and p = G(u_1, u_2) is the output of the shallower network (2,
     h_2, ..., h_L, m) at its inputs u_j = x_j^k. Grading the exponents mod k:
