@@ -148,6 +148,12 @@ def test_two_first_layer_neurons_certify_every_deep_stratum(spec: str) -> None:
     assert all(b.null and b.everywhere for b in bounds)
     est = nm.voronoi_mc(net, "singular", 10**6, method="certificate", progress=False)
     assert (est.hits, est.n, est.ci95) == (0, 10**6, (0.0, 0.0))
+    # the shallower network's bound needs a neuron off in layers 2..L: with a first-layer
+    # neuron off only, the bound is the chain's from layer 1, the forms of degree k times a
+    # sensitivity
+    wider = nm.parse(spec.replace("poly:2,2,", "poly:2,3,", 1).replace("poly:3,2,", "poly:3,3,", 1))
+    d0, k = wider.widths[0], 3 if spec.endswith("^3") else 2
+    assert _layers_bound(wider, (2, 2, 2)) == comb(d0 + k - 1, k)
     if spec == "poly:2,2,2,2,1^2":
         # a neuron off in layer 3: p = c r^2, r = w_1 q_1^2 + w_2 q_2^2, q_i in span(u, v), u =
         # l_1^2, v = l_2^2. Exponents even at both: P^2 = span(y_1^2, y_1 y_2, y_2^2) (y_i =
