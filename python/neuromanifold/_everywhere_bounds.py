@@ -455,8 +455,9 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
     along the sensitivity s_i = dp / dz_i of a neuron i of layer l' + 1 (all on) times r^K,
     and some s_i is nonzero since p is not constant (dp/dx = sum_i s_i dz_i/dx). dim P^K is
     A(d, K) (the powers of linear forms span all forms) for l = 1, else at least K (g - 1) + 1
-    (linear Cauchy-Davenport). With two first-layer neurons and no biases, also the bound of
-    ``_coordinate_pair``. The largest of these is the bound."""
+    (linear Cauchy-Davenport). With two first-layer neurons and no biases, or one with
+    biases, and a neuron off in a later layer, also the bound of ``_first_layer_coordinates``.
+    The largest of these is the bound."""
     from .critical import _power
 
     d0, *hidden, m = net.widths
@@ -464,7 +465,8 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
         return _two_hidden_layers_bound(net, widths[0], widths[1])
     k, d = int(_power(net) or 0), d0 + int(net.bias)
     later_off = any(a < h for a, h in zip(widths[1:], hidden[1:]))  # the shallower network has a neuron off
-    best = _coordinate_pair(net, widths, k) if widths[0] == 2 and not net.bias and later_off else 0
+    coordinates = widths[0] + int(net.bias) == 2  # l_1, l_2 or l_1, x_0
+    best = _first_layer_coordinates(net, widths, k) if coordinates and later_off else 0
     for start in range(len(hidden)):
         if widths[start] >= hidden[start]:
             continue
@@ -478,31 +480,35 @@ def _layers_bound(net: Any, widths: tuple[int, ...]) -> int:
     return min(int(net.ambient_dim), best)
 
 
-def _coordinate_pair(net: Any, widths: tuple[int, ...], k: int) -> int:
-    """The bound for two first-layer neurons, no biases, three or more hidden layers, a neuron
-    off in a later layer (the shallower network's bound needs one): l_1, l_2
-    are not proportional (else one neuron reaches p), so they are coordinates x_1, x_2 (with
-    x_3..x_d beside them), and p = G(u_1, u_2) is the output of the shallower network (2,
-    h_2, ..., h_L, m) at its inputs u_j = x_j^k. Grading the exponents mod k:
+def _first_layer_coordinates(net: Any, widths: tuple[int, ...], k: int) -> int:
+    """The bound for three or more hidden layers where the first layer's forms are coordinates:
+    two first-layer neurons without biases (l_1, l_2 not proportional, else one neuron reaches
+    p), or one with biases (l_1 and the constant x_0: l_1 is no constant), with a neuron off in
+    a later layer (the shallower network's bound needs one). With x_1 (, x_2) those forms, x_0
+    the constant's coordinate and others beside them, p = G(u) is the output of the shallower
+    network (a_1, h_2, ..., h_L, m) (with biases: homogeneous in u_0 = x_0^k) at its inputs u_j
+    = x_j^k. Grading the exponents mod k:
 
     * class 0 holds every move of layers 2..L + 1, of their switched-off neurons and of the
       points of their fiber, so the shallower network's own bound at G (off its smaller
       subnetworks, which are the deep network's with the same l_j; forms in u map injectively
       to forms in x);
-    * moving l_j along x_t adds k x_j^(k-1) x_t dG/du_j, nonzero (else one neuron reaches p).
-      For k >= 3 each ordered pair (j, t) is a class of its own: 2 (d - 1). For k = 2 the class
-      of x_1 x_2 holds dG/du_1 and dG/du_2, proportional only where G is invariant along a
-      direction of the u-plane, G = c (lambda u_1 + u_2)^D: one neuron in every later layer
-      reaches p, so two directions unless those layers have one neuron; and each x_j x_t, t >
-      2, one: 2 (d - 2) + 2 (or + 1)."""
+    * moving l_j along x_t (t != j; along x_0: its bias) adds k x_j^(k-1) x_t dG/du_j, nonzero
+      (else fewer neurons reach p). For k >= 3 each ordered pair (j, t) is a class of its own:
+      a_1 (d - 1). So it is with one neuron for k = 2. With two and k = 2 the class of x_1 x_2
+      holds dG/du_1 and dG/du_2, proportional only where G is invariant along a direction of
+      the u-plane, G = c (lambda u_1 + u_2)^D: one neuron in every later layer reaches p, so two
+      directions unless those layers have one neuron; and each x_j x_t, t > 2, one: 2 (d - 2) +
+      2 (or + 1)."""
     from .architectures import PolynomialNetwork
 
     d0, *hidden, m = net.widths
-    shallower = PolynomialNetwork((2, *hidden[1:], m), activation=net.activation, bias=False)
-    inner = _layers_bound(shallower, _merged(2, widths[1:], False))
-    if k >= 3:
-        return inner + 2 * (d0 - 1)
-    return inner + 2 * (d0 - 2) + (2 if any(a > 1 for a in widths[1:]) else 1)
+    a, d = widths[0], d0 + int(net.bias)
+    shallower = PolynomialNetwork((a, *hidden[1:], m), activation=net.activation, bias=net.bias)
+    inner = _layers_bound(shallower, _merged(a, widths[1:], net.bias))
+    if k >= 3 or a == 1:
+        return inner + a * (d - 1)
+    return inner + 2 * (d - 2) + (2 if any(w > 1 for w in widths[1:]) else 1)
 
 
 def layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
