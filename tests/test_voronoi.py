@@ -361,6 +361,14 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.voronoi_mc(3.0, "singular", 10, progress=False)
     with pytest.raises(ValueError, match="dimension of M"):  # (I + W2) x: every matrix, all of M
         nm.voronoi_mc(nm.parse("residual:2,2"), 0, 10, progress=False)
+    with pytest.raises(ValueError, match="directory"):
+        nm.voronoi_mc(cusp, "singular", 10, checkpoint=os.getcwd(), progress=False)
+    with pytest.raises(ValueError, match="does not exist"):
+        nm.voronoi_mc(cusp, "singular", 10, checkpoint=os.path.join(os.getcwd(), "no such directory", "run.json"), progress=False)
+    with pytest.raises(TypeError, match="file path"):
+        nm.voronoi_mc(cusp, "singular", 10, checkpoint=3, progress=False)
+    with pytest.raises(TypeError, match="dask.distributed.Client"):
+        nm.voronoi_mc(cusp, "singular", 10, client=object(), progress=False)
 
 
 @settings(max_examples=25, deadline=None)

@@ -398,6 +398,17 @@ def _voronoi(args: argparse.Namespace) -> int:
     return 0
 
 
+
+def _count(text: str) -> int:
+    """A number of samples as an integer or in scientific notation (1e7)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of samples such as 1000 or 1e7, got {text!r}") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a whole number of samples, got {text!r}")
+    return int(value)
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="neuromanifold",
@@ -416,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_an.add_argument("--figures", default="neuromanifold-figures", help="folder for figures (default neuromanifold-figures)")
     p_ls = sub.add_parser("landscape", help="real critical points and local minima over many random data sets")
     p_ls.add_argument("spec", nargs="?", default="linear:3,1,3", help="architecture (default linear:3,1,3)")
-    p_ls.add_argument("--samples", type=lambda x: int(float(x)), default=2000, help="number of data sets (default 2000)")
+    p_ls.add_argument("--samples", type=_count, default=2000, help="number of data sets (default 2000)")
     p_ls.add_argument("--weights", choices=["generic", "euclidean"], default="generic", help="random weights or the plain distance")
     p_ls.add_argument("--out", default="landscape.png", help="heat-map PNG (default landscape.png)")
     p_vo = sub.add_parser("voronoi", help="probability that the nearest point of random data lies in a target (Monte Carlo)")
@@ -432,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_vo.add_argument("--singular-point", action="append", default=[], metavar="X,Y,...", help="a singular point of a polynomial map; repeatable")
     p_vo.add_argument("--inputs", default=None, metavar="K|FILE", help="input points of a ReLU network: K random ones, or a file of d_0 rows")
-    p_vo.add_argument("--samples", type=lambda x: int(float(x)), default=100_000, help="number of samples, e.g. 1e7 (default 1e5)")
+    p_vo.add_argument("--samples", type=_count, default=100_000, help="number of samples, e.g. 1e7 (default 1e5)")
     p_vo.add_argument("--distribution", choices=["gaussian", "box"], default="gaussian", help="Gaussian (--scale) or uniform box (--low, --high)")
     p_vo.add_argument("--scale", type=float, default=1.0)
     p_vo.add_argument("--low", type=float, default=-1.0)

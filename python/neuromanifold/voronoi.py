@@ -526,7 +526,13 @@ class _Checkpoint:
     """Finished chunks in a JSON file, written atomically; refuses a file of another run."""
 
     def __init__(self, path: str | os.PathLike[str] | None, fingerprint: dict[str, Any]) -> None:
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"checkpoint must be a file path, got {type(path).__name__}")
         self.path = None if path is None else os.fspath(path)
+        if self.path is not None and os.path.isdir(self.path):
+            raise ValueError(f"checkpoint must be a file path, got the directory {self.path}")
+        if self.path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(self.path))):
+            raise ValueError(f"checkpoint {self.path}: its directory does not exist")
         self.fingerprint = fingerprint
         self.last = 0.0
 
@@ -647,6 +653,8 @@ def voronoi_mc(
         raise ValueError(f"method must be 'auto', 'exhaustive', 'multistart' or 'certificate', got {method!r}")
     if chunk_size is not None:
         chunk_size = v.positive_int(chunk_size, "chunk_size")
+    if client is not None and not all(hasattr(client, a) for a in ("scheduler_info", "scatter", "submit")):
+        raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
     job = _make_job(variety, target, distribution, seed, n, method, chunk_size)
     store = _Checkpoint(checkpoint, job.fingerprint())
     counts = store.load()
