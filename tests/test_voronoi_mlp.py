@@ -188,3 +188,21 @@ def test_auto_takes_local_searches_where_mlp_charts_are_large() -> None:
     # (with the certificate of null cells, which one hidden layer has, "auto" needs no samples)
     assert NetworkJob.create(net, "singular", nm.Gaussian(), 0, 4, "auto", 4).method == "certificate"
     assert NetworkJob.create(net, "singular", nm.Gaussian(), 0, 4, "exhaustive", 4).exhaustive
+
+
+@pytest.mark.parametrize("spec", ["poly:2,1,1^3", "poly:2,1,2^2", "poly:3,1,2^3", "poly:2,1,1,2^2"])
+def test_one_neuron_per_layer_has_no_edge_beyond_the_zero_function(spec: str) -> None:
+    # f = c (x) l^K: the image is closed and D mu has full rank at every point but 0, so the
+    # boundary is certified null; local searches agree: from every sample the nearest point
+    # found is a point of M where D mu has the rank of M
+    net = nm.parse(spec)
+    est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
+    assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "closed" in est.certificate
+    dim = nm.dimension(net).dim
+    assert dim == net.widths[-1] + net.widths[0] - 1  # the cone over the Segre-Veronese variety
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        theta = rng.standard_normal(net.n_params)
+        assert np.linalg.matrix_rank(net.jacobian(theta), tol=1e-8 * np.abs(net.jacobian(theta)).max()) == dim
+    local = nm.voronoi_mc(net, "boundary", 200, method="multistart", seed=1, progress=False)
+    assert local.hits == 0

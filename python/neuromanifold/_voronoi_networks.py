@@ -161,12 +161,18 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     hyperplanes = _spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
-    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net)):
+    one_neuron = _one_neuron_per_layer(net)
+    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
     if not certificate:
         return ""
+    if one_neuron:
+        return (
+            "M = {c (x) l^K} is closed (c_n (x) l_n^K with |l_n| = 1 converging keeps c_n bounded) and D mu reaches its "
+            f"tangent space at every point but 0, so the edge lies in the lower strata: {certificate}"
+        )
     if not getattr(net, "bias", False):
         return f"the edge lies in the lower strata: {certificate}"
     d0, r, A = net.widths[0], net.widths[1], net.ambient_dim
@@ -923,6 +929,19 @@ def _edge_is_lower_strata(net: Network) -> bool:
     the space and have none) and the nearest point is on it only when it is on a lower stratum;
     the exhaustive distances decide that, with no rank to read off."""
     return linear_shape(net) is not None or (_quadratic_one_output(net) and not getattr(net, "bias", False))
+
+
+def _one_neuron_per_layer(net: Network) -> bool:
+    """One neuron in every hidden layer, c z^k, no biases: f = c (x) l^K, K = k^L, with c any
+    vector of R^m (the weights' product). The image is closed: rescale l_n to |l_n| = 1 (into
+    c_n); then |c_n (x) l_n^K| >= |c_n| min over the unit sphere of |l^K| > 0, so a converging
+    sequence keeps c_n bounded and a subsequence of (c_n, l_n) converges to a preimage of the
+    limit. At f != 0 every weight is nonzero and D mu spans c (x) l^(K-1) F_1 + R^m (x) l^K, the
+    tangent space of the cone over the Segre-Veronese variety: the edge is the zero function."""
+    if not isinstance(net, PolynomialNetwork) or net.bias or any(h != 1 for h in net.widths[1:-1]):
+        return False
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    return len(degrees) == 1 and degrees[0] >= 1
 
 
 def _quadratic_one_output(net: Network) -> bool:
