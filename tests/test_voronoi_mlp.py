@@ -206,3 +206,52 @@ def test_one_neuron_per_layer_has_no_edge_beyond_the_zero_function(spec: str) ->
         assert np.linalg.matrix_rank(net.jacobian(theta), tol=1e-8 * np.abs(net.jacobian(theta)).max()) == dim
     local = nm.voronoi_mc(net, "boundary", 200, method="multistart", seed=1, progress=False)
     assert local.hits == 0
+
+
+def _psi(monomials: np.ndarray, k: int, e: float, v: np.ndarray) -> np.ndarray:
+    """Coefficients of ((e v.x + 1)^k - 1) / e (or k v.x at e = 0), by monomial."""
+    from math import comb, factorial
+
+    out = np.zeros(len(monomials))
+    for i, a in enumerate(monomials):
+        j = int(a.sum())
+        if j == 0:
+            continue
+        # (v.x)^j = sum over |a| = j of j! / a! v^a x^a
+        multinomial = factorial(j) / np.prod([factorial(int(t)) for t in a])
+        out[i] = comb(k, j) * e ** (j - 1) * multinomial * np.prod(v**a)
+    return out
+
+
+@settings(max_examples=20, deadline=None)
+@given(d0=st.integers(1, 2), k=st.integers(2, 4), m=st.integers(1, 2), seed=st.integers(0, 2**32 - 1))
+def test_one_neuron_with_biases_leaves_its_edge_to_a_null_set(d0: int, k: int, m: int, seed: int) -> None:
+    # the closure of c (w.x + b)^k + delta is c psi(e, v) + delta over the blow-up at the
+    # constant's direction; the squared projection R of the data is smooth there, and at the
+    # exceptional divisor e = 0 (the affine maps) its derivative in e is 2 sum_o <u_o, psi_0>
+    # <u_o, psi_1> / |psi_0|^2: nonzero for random data, so the maximum (the nearest point of the
+    # closure) is not there
+    net = nm.PolynomialNetwork((d0, 1, m), k, bias=True)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((m, len(net.monomials)))
+    degree = net.monomials.sum(axis=1)
+    U[:, degree == 0] = 0.0  # the constants go into delta
+    L = U[:, degree == 1]  # the linear coefficients (x_1..x_d0 in order)
+    v = np.linalg.svd(L)[2][0]
+
+    def R(e: float) -> float:
+        psi = _psi(net.monomials, k, e, v)
+        return float(((U @ psi) ** 2).sum() / (psi @ psi))
+
+    psi0, psi1 = _psi(net.monomials, k, 0.0, v), np.where(degree == 2, 1.0, 0.0) * (_psi(net.monomials, k, 1.0, v))
+    slope = 2 * float((U @ psi0) @ (U @ psi1)) / float(psi0 @ psi0)
+    h = 1e-6
+    assert (R(h) - R(-h)) / (2 * h) == pytest.approx(slope, rel=1e-4, abs=1e-9)
+    assert abs(slope) > 1e-12  # random data: the maximum over the closure is off the affine maps
+    assert R(0.0) == pytest.approx(float(np.linalg.svd(L, compute_uv=False)[0] ** 2))  # the affine maps' best
+
+
+@pytest.mark.parametrize("spec", ["poly:1,1,1^3+bias", "poly:2,1,2^2+bias", "poly:3,1,1^4+bias"])
+def test_one_neuron_with_biases_has_a_null_boundary(spec: str) -> None:
+    est = nm.voronoi_mc(nm.parse(spec), "boundary", 10**6, progress=False)
+    assert est.method == "certificate" and est.hits == 0 and "exceptional divisor" in est.certificate

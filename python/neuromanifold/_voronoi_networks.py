@@ -161,13 +161,20 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     hyperplanes = _spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
-    one_neuron = _one_neuron_per_layer(net)
-    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron):
+    one_neuron, merging = _one_neuron_per_layer(net), _one_neuron_with_biases(net)
+    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron or merging):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
     if not certificate:
         return ""
+    if merging:
+        return (
+            "the closure of M is c (x) psi + delta over the blow-up of the directions of (w, b) at the constant's, a compact "
+            "manifold on which the squared projection of the data is smooth; the affine maps alpha (x) (v.x) + beta left by a "
+            "neuron merging with the constant are its exceptional divisor, where a maximum also needs the normal derivative "
+            f"sum_o <u_o, v.x><u_o, (v.x)^2> = 0: a null set of data; the rest of the edge lies in the lower strata: {certificate}"
+        )
     if one_neuron:
         return (
             "M = {c (x) l^K} is closed (c_n (x) l_n^K with |l_n| = 1 converging keeps c_n bounded) and D mu reaches its "
@@ -942,6 +949,25 @@ def _one_neuron_per_layer(net: Network) -> bool:
         return False
     degrees = np.flatnonzero(np.asarray(net.activation))
     return len(degrees) == 1 and degrees[0] >= 1
+
+
+def _one_neuron_with_biases(net: Network) -> bool:
+    """One hidden layer of one neuron with c z^k, k >= 2, and biases: f = c (x) (w.x + b)^k +
+    delta. With l = (w, b) on the unit sphere, f = c (x) l^k + delta; where w -> 0 write l = (e
+    v, 1): (e v.x + 1)^k - 1 = e psi(e, v), psi = sum_j C(k, j) e^(j-1) (v.x)^j, polynomial and
+    nonzero at e = 0 (k v.x). So the closure is the union of the spaces {c (x) psi + delta} over
+    the blow-up of the sphere's directions at (0, 1), a compact manifold (a converging f_n keeps
+    the coefficient of psi bounded, as psi is bounded below off the constants), and the points
+    off M are its exceptional divisor e = 0: the affine maps alpha (x) (v.x) + beta. The nearest
+    point of the closure to u maximizes R = sum_o <u_o, psi>^2 / |psi|^2 (constants dropped), a
+    smooth function there; a maximum at e = 0 is a critical point in e too, and dR/de = 0 at e =
+    0 reads sum_o <u_o, v.x><u_o, (v.x)^2> = 0 (<psi_0, psi_1> = 0: different degrees), with v
+    the top right singular vector of the linear coefficients: a nontrivial equation, so a null
+    set of data has its nearest point there."""
+    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or net.widths[1] != 1:
+        return False
+    degrees = np.flatnonzero(np.asarray(net.activation))
+    return len(degrees) == 1 and degrees[0] >= 2
 
 
 def _quadratic_one_output(net: Network) -> bool:
