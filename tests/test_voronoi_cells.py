@@ -642,7 +642,8 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     # poly:3,3,3,2^2: each output holds the 6 products of squares, and the classes {j, t} the
     # same 2 directions as with one output: 12 + 6 = 18 > 14; where two columns of W are
     # proportional one less, on at most 6 + 2 + 4 = 12 dimensions; in a plane every binary
-    # quartic in each output and 2 moves out of it, 12 > 1 + 10
+    # quartic in each output, and over the triples of lines there (all in the fiber) 3 moves
+    # out of it, as for the output phi(p) with phi(c_1), phi(c_2) != 0: 13 > 2 + 10
     net = nm.parse("poly:3,3,3,2^2")
     s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == 18 > s.dim == 14
@@ -658,10 +659,22 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9]])
     proportional = W2.copy()
     proportional[:, 2] = 0.7 * proportional[:, 1]
-    plane = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
-    for theta0, bound, count in ((point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12), (point(plane, W2), 12, 11)):
+    for theta0, bound, count in ((point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12)):
         assert count is None or bound > count
         assert _fiber_span(net, theta0, off, rng, 150) >= bound
+    # in the plane z = 0: the lines x, y, x + y, then x - y, 2x + y, x + 3y for the same p
+    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
+    squares = lambda L: np.array([[a * a, 2 * a * b, b * b] for a, b, _ in L])  # noqa: E731  (x^2, xy, y^2)
+    W2B = np.linalg.solve(squares(B).T, (W2 @ squares(A)).T).T  # the same q_i in the new squares
+    first, second = point(A, W2), point(B, W2B)
+    assert np.allclose(net.mu(first), net.mu(second))
+    p, span = net.mu(first), _Span(net.ambient_dim)
+    for theta0 in (first, second):
+        span.add(net.jacobian(theta0))
+        for _ in range(100):
+            span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
+    assert span.dim >= 5 * 2 + 3 * (3 - 2) > 2 * (3 - 2) + 10
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 

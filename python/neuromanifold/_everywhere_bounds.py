@@ -326,21 +326,20 @@ def _two_squares_of_three(net: Any) -> int:
       (5 in each output); and the fiber holds every real triple of lines in L (their squares
       span the quadrics on L). With one output their s'_j = B(phi_j) for the dual basis phi_j
       and the map B(phi) = sum_i c_i phi(q_i) q_i: over all triples the moves out of L span (d -
-      2) (q_1 L + q_2 L), of dimension 3 (4 unless q_1, q_2 share a factor); with several, the
-      moves s_j l_j z of one triple span at least 2 per direction z of a complement (were they
-      proportional, an output would be a multiple of l_1 l_2 l_3 in each, and the three
-      independent l_2 l_3, l_1 l_3, l_1 l_2 would lie in span(q_1, q_2)). Such points: the plane and the tuple on it, at most (d - 2) +
-      min(5 m, 2 m + 7) dimensions (6 weights on the plane, 6 in W, 2 m output weights, less
-      five rescalings).
+      2) (q_1 L + q_2 L), of dimension 3 (4 unless q_1, q_2 share a factor); with several, their
+      images under a linear map phi of the outputs with phi(c_1), phi(c_2) != 0 are those of
+      one output, so at least 3 per direction z of a complement too. Such points: the plane (a
+      Grassmannian of dimension 2 (d - 2)) and the tuple on it, at most 2 (d - 2) + min(5 m,
+      2 m + 7) dimensions (6 weights on the plane, 6 in W, 2 m output weights, less five
+      rescalings).
 
     The parts are combined by ``_combined``."""
     d, m = net.widths[0], net.widths[-1]
     if d < 3:
         return 5 * m
-    out_of_plane = 3 if m == 1 else 2
     parts = [
         (6 * m + 6 + 3 * (d - 3) - 1, min(3 * m, 2 * m + 2) + (d - 1) + (2 * d - 2)),
-        (5 * m + out_of_plane * (d - 2), (d - 2) + min(5 * m, 2 * m + 7)),
+        (5 * m + 3 * (d - 2), 2 * (d - 2) + min(5 * m, 2 * m + 7)),
     ]
     return _combined(parts, 6 * m + 6 + 3 * (d - 3))
 
