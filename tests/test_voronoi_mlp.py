@@ -255,3 +255,26 @@ def test_one_neuron_with_biases_leaves_its_edge_to_a_null_set(d0: int, k: int, m
 def test_one_neuron_with_biases_has_a_null_boundary(spec: str) -> None:
     est = nm.voronoi_mc(nm.parse(spec), "boundary", 10**6, progress=False)
     assert est.method == "certificate" and est.hits == 0 and "exceptional divisor" in est.certificate
+
+
+def test_one_neuron_with_biases_has_nearer_points_than_its_affine_limits() -> None:
+    # the samples that local searches leave near the edge of poly:2,1,1^2+bias: a direction
+    # (w, b) of the neuron found by a search over the sphere projects them closer than the best
+    # affine map alpha (v.x) + beta does (the top singular value of their linear coefficients)
+    net = nm.parse("poly:2,1,1^2+bias")
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "multistart", 400, certify=False)
+    U = job.samples(0)
+    near = np.flatnonzero(job.decide(U) == 1)
+    assert len(near) >= 1  # local searches give upper bounds only
+    degree = net.monomials.sum(axis=1)
+    rng = np.random.default_rng(1)
+
+    def coefficients(l: np.ndarray) -> np.ndarray:
+        w, b = l[:2], l[2]
+        return np.array([(1 if a.max() == 2 else 2) * np.prod(w**a) if a.sum() == 2 else 2 * b * np.prod(w**a) if a.sum() == 1 else 0.0 for a in net.monomials])
+
+    for u in U[near]:
+        u = np.where(degree == 0, 0.0, u)
+        R = lambda l: -float((u @ coefficients(l)) ** 2 / (coefficients(l) @ coefficients(l)))  # noqa: E731
+        best = max(-minimize(R, rng.standard_normal(3), method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}).fun for _ in range(12))
+        assert best > float(u[degree == 1] @ u[degree == 1]) * (1 + 1e-9)
