@@ -144,8 +144,9 @@ def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) ->
     * c_j not proportional to c_i: split R^m (x) F into the part along c_i and the rest. Along
       c_i, q_i^(k-1) F_k meets the forms in y_1^k, y_2^k (grading the exponents mod k) in
       q_i^(k-1) P, to which the other points' powers add min(k + 1, b + 1 (+ 1)) - 2 (a point
-      counted twice and the others once: apolarity); modulo c_i the same along the image of c_j,
-      and E along each of the other m - 2 directions: 2 D_1 + (m - 2) E.
+      counted twice and the others once: apolarity), D_1 = A(d, k) + that in all; modulo c_i the
+      same along the image of c_j, and E along each of the other m - 2 directions: 2 D_1 + (m -
+      2) E.
     * every c_i on one line: p = c (x) f (+ delta), the one-output bound ``one`` along c and E
       in each other direction, on a part of at most (m - 1) (+ m - 1 for delta) plus the
       one-output stratum's parameters less one rescaling per neuron."""
