@@ -190,9 +190,10 @@ def test_auto_takes_local_searches_where_mlp_charts_are_large() -> None:
     assert NetworkJob.create(net, "singular", nm.Gaussian(), 0, 4, "exhaustive", 4).exhaustive
 
 
-@pytest.mark.parametrize("spec", ["poly:2,1,1^3", "poly:2,1,2^2", "poly:3,1,2^3", "poly:2,1,1,2^2"])
+@pytest.mark.parametrize("spec", ["poly:2,1,1^3", "poly:2,1,2^2", "poly:3,1,2^3", "poly:2,1,1,2^2", "poly:2,1,3,2^2"])
 def test_one_neuron_per_layer_has_no_edge_beyond_the_zero_function(spec: str) -> None:
-    # f = c (x) l^K: the image is closed and D mu has full rank at every point but 0, so the
+    # one first-layer neuron, no biases: f = c (x) l^K (every later neuron computes a multiple
+    # of a power of l): the image is closed and D mu has full rank at every point but 0, so the
     # boundary is certified null; local searches agree: from every sample the nearest point
     # found is a point of M where D mu has the rank of M
     net = nm.parse(spec)

@@ -939,13 +939,16 @@ def _edge_is_lower_strata(net: Network) -> bool:
 
 
 def _one_neuron_per_layer(net: Network) -> bool:
-    """One neuron in every hidden layer, c z^k, no biases: f = c (x) l^K, K = k^L, with c any
-    vector of R^m (the weights' product). The image is closed: rescale l_n to |l_n| = 1 (into
-    c_n); then |c_n (x) l_n^K| >= |c_n| min over the unit sphere of |l^K| > 0, so a converging
-    sequence keeps c_n bounded and a subsequence of (c_n, l_n) converges to a preimage of the
-    limit. At f != 0 every weight is nonzero and D mu spans c (x) l^(K-1) F_1 + R^m (x) l^K, the
-    tangent space of the cone over the Segre-Veronese variety: the edge is the zero function."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or any(h != 1 for h in net.widths[1:-1]):
+    """One neuron in the first hidden layer, c z^k, no biases: every later neuron computes a
+    multiple of a power of l = w.x, so f = c (x) l^K, K = k^L, with c any vector of R^m (the
+    last layer's weights times the powers of the others'; one neuron in each layer reaches the
+    same). The image is closed: rescale l_n to |l_n| = 1 (into c_n); then |c_n (x) l_n^K| >=
+    |c_n| min over the unit sphere of |l^K| > 0, so a converging sequence keeps c_n bounded and
+    a subsequence of (c_n, l_n) converges to a preimage of the limit. At f != 0, D mu spans c
+    (x) l^(K-1) F_1 (moving w) + R^m (x) l^K (the last layer's weights of a neuron with a
+    nonzero output), the tangent space of the cone over the Segre-Veronese variety: the edge is
+    the zero function."""
+    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) < 3 or net.widths[1] != 1:
         return False
     degrees = np.flatnonzero(np.asarray(net.activation))
     return len(degrees) == 1 and degrees[0] >= 1
