@@ -7,6 +7,7 @@ whatever the activation; full-dimensional parts of M get no bound."""
 from __future__ import annotations
 
 from math import comb
+from typing import Any
 
 import numpy as np
 import pytest
@@ -72,6 +73,21 @@ def test_convolutions_get_bounds_at_generic_points_only() -> None:
         assert b.everywhere == s.point  # the zero function is one point: its bound is its own
     with pytest.raises(ValueError, match="generic points only"):
         nm.voronoi_mc(net, "singular", 10, method="certificate", progress=False)
+
+
+def _stratum(net: nm.PolynomialNetwork, widths: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+    """The subnetwork stratum of ``net`` with these hidden widths, and its switched-off parameters."""
+    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == widths)
+    return s, np.setdiff1d(np.arange(net.n_params), np.array(s.support))
+
+
+def _meets_each_part(net: nm.PolynomialNetwork, cases: list[tuple[np.ndarray, int, int | None]], off: np.ndarray, rng: np.random.Generator, points: int) -> None:
+    """At each point (theta0, bound, count) of a part of a stratum: the part's bound exceeds its
+    dimension count (None: the general part), and the span of D mu over the fiber meets it."""
+    for theta0, bound, count in cases:
+        assert not theta0[off].any()
+        assert count is None or bound > count
+        assert _fiber_span(net, theta0, off, rng, points) >= bound
 
 
 def _fiber_span(net: nm.PolynomialNetwork, theta0: np.ndarray, off: np.ndarray, rng: np.random.Generator, points: int) -> int:
@@ -396,7 +412,7 @@ def test_one_layer_two_neuron_with_biases_where_the_constant_is_in_the_span(spec
     # every point of the stratum is such a point)
     net = nm.parse(spec)
     d0, h1, h2, m = net.widths
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+    s, off = _stratum(net, (3, 1))
     W1 = np.zeros((3, d0))
     W1[0, 0] = W1[1, 0] = W1[2, 1] = 1.0
     blocks = [W1.ravel(), [1.0, -1.0, 0.0], [0.5, -0.5, 1.0, 0, 0, 0], [1.0, 0.0], [1.3, 0.0], [0.7]]
@@ -454,11 +470,10 @@ def test_cubes_of_dependent_first_layer_forms() -> None:
     # roots (real rank 3: no fewer neurons reach p); such points make up at most 2 + 4 = 6
     # dimensions, below the Cauchy-Davenport bound 3 (3 - 1) + 1 = 7, which the fiber meets
     net = nm.parse("poly:3,3,2,1^3")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+    s, off = _stratum(net, (3, 1))
     assert _two_hidden_layers_bound(net, 3, 1) == comb(5, 3) + 9 - 3 > s.dim == 9
     W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
     theta0 = np.concatenate([W1.ravel(), [1.0, 1.0, -1.0, 0, 0, 0], [1.0, 0.0]])
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     assert not theta0[off].any()
     points, powers = 2 * 1 + comb(4, 3) + 0, 3 * (3 - 1) + 1
     assert powers > points
@@ -509,11 +524,10 @@ def _one_layer_two_neuron(spec: str, W1: list[list[float]], b1: list[float], B: 
     net = nm.parse(spec)
     d0, h1, h2, m = net.widths
     a = len(b1)
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, 1))
+    s, off = _stratum(net, (a, 1))
     W1f, b1f, W2, b2, W3 = np.zeros((h1, d0)), np.zeros(h1), np.zeros((h2, h1)), np.zeros(h2), np.zeros((m, h2))
     W1f[:a], b1f[:a], W2[0, :a], b2[0], W3[0, 0] = W1, b1, B, 0.5, 1.3
     theta0 = np.concatenate([W1f.ravel(), b1f, W2.ravel(), b2, W3.ravel(), [0.7]])
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     assert not theta0[off].any()
     return net, theta0, off, s.dim
 
@@ -558,12 +572,11 @@ def test_two_layer_two_neurons_of_cubes() -> None:
     exact = sympy.Matrix([[p.coeff_monomial(x**i * y ** (9 - i)) for i in range(10)] for p in products]).rank()
     assert _powers_of_one_more(2, 3) == exact == 9
     net = nm.parse("poly:3,3,3,1^3")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    s, off = _stratum(net, (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == comb(5, 3) + 3 * 2 > s.dim == 12
     W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
     W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9], [0, 0, 0]])
     theta0 = np.concatenate([W1.ravel(), W2.ravel(), [1.1, -0.6, 0.0]])
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     assert not theta0[off].any()
     on_plane, points = 9 + (3 - 2) * 2, 2 * 1 + min(2 * comb(4, 3), comb(10, 9))
     assert on_plane > points
@@ -584,14 +597,13 @@ def test_layer_one_strata_with_separate_outputs(spec: str) -> None:
     d0, h1, h2, m = net.widths
     bias, k = int(net.bias), 3 if spec.endswith("3") or "^3" in spec else 2
     a, b = 2 - bias, h2
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, b))
+    s, off = _stratum(net, (a, b))
     forms, points = comb(d0 + bias + k - 1, k), min(k + 1, b + bias)
     general = 2 * (forms + min(k + 1, b + 1 + bias) - 2) + (m - 2) * points
     assert _two_hidden_layers_bound(net, a, b) == min(general, net.ambient_dim) > s.dim
     one = _two_hidden_layers_bound(nm.PolynomialNetwork((d0, h1, h2, 1), activation=net.activation, bias=net.bias), a, b)
     sub = nm.PolynomialNetwork((d0, a, b, 1), activation=net.activation, bias=net.bias)
     assert one + (m - 1) * points > (1 + bias) * (m - 1) + nm.dimension(sub).dim
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
     W1 = np.eye(h1, d0) if not bias else np.array([[1.0], [0.0]])
     W2 = np.array([[1.0, 2.0, -1.0][:h1], [1.0, -1.0, 0.5][:h1], [2.0, 1.0, 0.5][:h1]][:h2]) * (np.arange(h1) < a)
@@ -614,9 +626,8 @@ def test_separate_outputs_with_the_constant_as_a_third_coordinate() -> None:
     # the parts where x_0^2 lies in span(q_1, q_2), where x_0 lies in span(l_1, l_2), and where
     # c_2 ~ c_1 have bounds above their dimensions, and the fiber meets each bound
     net = nm.parse("poly:2,3,2,2^2+bias")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    s, off = _stratum(net, (2, 2))
     assert _two_hidden_layers_bound(net, 2, 2) == 16 > s.dim == 14
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
     c = np.array([[1.0, -0.4], [0.7, 1.3]])
 
@@ -631,10 +642,7 @@ def test_separate_outputs_with_the_constant_as_a_third_coordinate() -> None:
         (point([[1, 0], [2, 0]], [0.5, -0.3], [[1, 2], [1, -1]], c), 2 * 6, 1 + 2 * 5),
         (point([[1, 0], [0, 1]], [0.5, -0.3], [[1, 2], [1, -1]], np.outer([1.0, -2.0], [1.0, 0.6])), one + 3, 2 + 2 * 3 + 5),
     ]
-    for theta0, bound, count in cases:
-        assert not theta0[off].any()
-        assert count is None or bound > count
-        assert _fiber_span(net, theta0, off, rng, 120) >= bound
+    _meets_each_part(net, cases, off, rng, 120)
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
@@ -645,9 +653,8 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     # quartic in each output, and over the triples of lines there (all in the fiber) 3 moves
     # out of it, as for the output phi(p) with phi(c_1), phi(c_2) != 0: 13 > 2 + 10
     net = nm.parse("poly:3,3,3,2^2")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    s, off = _stratum(net, (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == 18 > s.dim == 14
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
     c = np.array([[1.1, -0.6, 0.0], [0.4, 0.9, 0.0]])
 
@@ -659,9 +666,7 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     W2 = np.array([[1.0, -0.7, 0.4], [0.3, 1.2, -0.9]])
     proportional = W2.copy()
     proportional[:, 2] = 0.7 * proportional[:, 1]
-    for theta0, bound, count in ((point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12)):
-        assert count is None or bound > count
-        assert _fiber_span(net, theta0, off, rng, 150) >= bound
+    _meets_each_part(net, [(point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12)], off, rng, 150)
     # in the plane z = 0: the lines x, y, x + y, then x - y, 2x + y, x + 3y for the same p
     A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
     B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
@@ -685,9 +690,8 @@ def test_two_squares_with_the_constant() -> None:
     # on at most 4 + 6 = 10 dimensions; l_1, l_2 parallel (x_0 in their span): every binary
     # quartic in each output and 2 moves out of the plane, 12 on at most 1 + 10
     net = nm.parse("poly:2,2,3,2^2+bias")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    s, off = _stratum(net, (2, 2))
     assert _two_hidden_layers_bound(net, 2, 2) == 16 > s.dim == 14
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
 
     def point(W1: list[list[float]], W2: list[list[float]]) -> np.ndarray:
@@ -696,10 +700,7 @@ def test_two_squares_with_the_constant() -> None:
         return np.concatenate([np.ravel(W1), [0.5, -0.3], W2_.ravel(), [1.0, -1.0, 0.0], c.ravel(), [0.3, -0.2]])
 
     cases = ((point([[1, 0], [0, 1]], [[1, 2], [1, -1]]), 16, None), (point([[1, 0], [0, 1]], [[1, 2], [-0.5, -1]]), 15, 4 + 6), (point([[1, 0], [2, 0]], [[1, 2], [1, -1]]), 12, 1 + 10))
-    for theta0, bound, count in cases:
-        assert not theta0[off].any()
-        assert count is None or bound > count
-        assert _fiber_span(net, theta0, off, rng, 150) >= bound
+    _meets_each_part(net, list(cases), off, rng, 150)
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
@@ -723,9 +724,8 @@ def test_four_ternary_forms() -> None:
     net = nm.parse("poly:3,4,3,1^3")
     rng = np.random.default_rng(0)
     for widths in ((4, 1), (4, 2)):
-        s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == widths)
+        s, off = _stratum(net, widths)
         assert _two_hidden_layers_bound(net, *widths) >= 19 > s.dim
-        off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
         W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 1.0]])  # three in a plane
         W2 = np.array([[1.0, -0.7, 0.4, 0.8], [0.3, 1.2, -0.9, 0.5], [0, 0, 0, 0]])
         W2[widths[1] :] = 0.0
@@ -742,9 +742,8 @@ def test_coprime_squares_in_layer_two() -> None:
     # > 17. Where they share a factor (q_1 = x^2 - y^2, q_2 = (x + y)^2) they meet in (x + y)
     # (x - y)(x + y) F_1: 16, on at most 3 * 3 + 3 = 12 dimensions
     net = nm.parse("poly:3,4,2,1^2+bias")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    s, off = _stratum(net, (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == 19 > s.dim == 17
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
     W1 = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 0]])
     for W2, bound in (([[1.0, -1.0, 0, 0], [0, 0, 1.0, 0]], 16), ([[1.0, -0.7, 0.4, 0], [0.3, 1.2, -0.9, 0]], 19)):
@@ -764,9 +763,8 @@ def test_squares_of_one_more_form_than_dimensions(spec: str) -> None:
     d0, h1, h2, m = net.widths
     bias = int(net.bias)
     a = 4 - bias
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (a, 2))
+    s, off = _stratum(net, (a, 2))
     assert _two_hidden_layers_bound(net, a, 2) == 18 > s.dim
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
     forms = ([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], [[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1]])  # in (x, y, x_0) with biases
     for lines in forms:
@@ -787,9 +785,8 @@ def test_two_layer_two_neurons_of_squares() -> None:
     # every triple of lines there gives a point of the fiber, and their moves out of the plane
     # span z (q_1 L + q_2 L): 5 + 3 = 8 > 7
     net = nm.parse("poly:3,3,3,1^2")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 2))
+    s, off = _stratum(net, (3, 2))
     assert _two_hidden_layers_bound(net, 3, 2) == 12 > s.dim == 11
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     rng = np.random.default_rng(0)
 
     def point(W1: np.ndarray, W2: np.ndarray, c: list[float]) -> np.ndarray:
@@ -825,10 +822,9 @@ def test_two_layer_two_neurons_of_cubes_with_biases() -> None:
     from neuromanifold._everywhere_bounds import _powers_of_one_more
 
     net = nm.parse("poly:2,2,3,1^3+bias")
-    s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (2, 2))
+    s, off = _stratum(net, (2, 2))
     assert _two_hidden_layers_bound(net, 2, 2) == comb(5, 3) + 2 * 2 > s.dim == 11
     theta0 = np.concatenate([[1.0, 0, 1.0, 0], [1.0, -1.0], [1.0, -0.7, 0.3, 1.2, 0, 0], [0.4, -0.5, 0], [1.1, -0.6, 0.0], [0.3]])
-    off = np.setdiff1d(np.arange(net.n_params), np.array(s.support))
     assert not theta0[off].any()
     in_plane, points = _powers_of_one_more(2, 3) + (3 - 2) * 2, 1 * 1 + min(2 * comb(4, 3) + 3 - 2, comb(10, 9))
     assert in_plane > points
@@ -854,7 +850,7 @@ def test_powers_of_coordinates_and_the_constant(k: int) -> None:
     assert rank >= _coordinates_and_constant(3, k) == comb(3 + k - 1, k) + comb(3 + k - 2, k - 1)
     if k == 3:
         net = nm.parse("poly:2,3,2,1^3+bias")
-        s = next(x for x in strata(net, 0)[1:] if x.network is not None and tuple(x.network.widths[1:-1]) == (3, 1))
+        s, off = _stratum(net, (3, 1))
         # (the exact count of the products of x, y, z, x + y + z or x, y, x + y, z is 19)
         assert _two_hidden_layers_bound(net, 3, 1) == 19 > 16 > s.dim == 11
         assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
