@@ -401,23 +401,15 @@ def _powers_of_one_more(r: int, k: int) -> int:
 
 
 def _times_power_of_sum(e: list[int], s: int, n: int) -> dict[tuple[int, ...], int]:
-    """The coefficients of x^e (x_1 + ... + x_s)^n, by monomial."""
+    """The coefficients of x^e (x_1 + ... + x_s)^n, by monomial (each choice of counts is one)."""
     from itertools import combinations_with_replacement
+
+    from ._voronoi_tangent import _multinomial
 
     out: dict[tuple[int, ...], int] = {}
     for picks in combinations_with_replacement(range(s), n):
-        counts = [picks.count(j) for j in range(s)]
-        coefficient = _multinomial(n, counts)
-        monomial = tuple(e[j] + (counts[j] if j < s else 0) for j in range(len(e)))
-        out[monomial] = out.get(monomial, 0) + coefficient
-    return out
-
-
-def _multinomial(n: int, counts: list[int]) -> int:
-    out, left = 1, n
-    for c in counts:
-        out *= comb(left, c)
-        left -= c
+        counts = tuple(picks.count(j) for j in range(s))
+        out[tuple(e[j] + (counts[j] if j < s else 0) for j in range(len(e)))] = _multinomial(counts)
     return out
 
 

@@ -44,7 +44,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slic
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _random_complex, _to_targets
+from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _power, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -161,7 +161,7 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     hyperplanes = _spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
-    one_neuron, merging = _one_neuron_per_layer(net), _one_neuron_with_biases(net)
+    one_neuron, merging = _one_first_layer_neuron(net), _one_neuron_with_biases(net)
     if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron or merging):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
@@ -938,7 +938,7 @@ def _edge_is_lower_strata(net: Network) -> bool:
     return linear_shape(net) is not None or (_quadratic_one_output(net) and not getattr(net, "bias", False))
 
 
-def _one_neuron_per_layer(net: Network) -> bool:
+def _one_first_layer_neuron(net: Network) -> bool:
     """One neuron in the first hidden layer, c z^k, no biases: every later neuron computes a
     multiple of a power of l = w.x, so f = c (x) l^K, K = k^L, with c any vector of R^m (the
     last layer's weights times the powers of the others'; one neuron in each layer reaches the
@@ -948,10 +948,7 @@ def _one_neuron_per_layer(net: Network) -> bool:
     (x) l^(K-1) F_1 (moving w) + R^m (x) l^K (the last layer's weights of a neuron with a
     nonzero output), the tangent space of the cone over the Segre-Veronese variety: the edge is
     the zero function."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) < 3 or net.widths[1] != 1:
-        return False
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    return len(degrees) == 1 and degrees[0] >= 1
+    return isinstance(net, PolynomialNetwork) and not net.bias and len(net.widths) >= 3 and net.widths[1] == 1 and _power(net) is not None
 
 
 def _one_neuron_with_biases(net: Network) -> bool:
@@ -967,10 +964,7 @@ def _one_neuron_with_biases(net: Network) -> bool:
     0 reads sum_o <u_o, v.x><u_o, (v.x)^2> = 0 (<psi_0, psi_1> = 0: different degrees), with v
     the top right singular vector of the linear coefficients: a nontrivial equation, so a null
     set of data has its nearest point there."""
-    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or net.widths[1] != 1:
-        return False
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    return len(degrees) == 1 and degrees[0] >= 2
+    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 3 and net.widths[1] == 1 and (_power(net) or 0) >= 2
 
 
 def _quadratic_one_output(net: Network) -> bool:
