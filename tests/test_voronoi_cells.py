@@ -755,6 +755,52 @@ def test_coprime_squares_in_layer_two() -> None:
 
 
 @pytest.mark.parametrize("spec", ["poly:3,4,3,2^2", "poly:2,3,3,2^2+bias"])
+def test_three_layer_two_neurons_on_three_squares(spec: str) -> None:
+    # a first-layer neuron off, three layer-2 neurons on P = span(y_1^2, y_2^2, y_3^2) (three
+    # l_j, or two and the constant): p = sum_i c_i (x) q_i^2 (+ delta). With the y_j coordinates
+    # and the q_i a basis of P, splitting the outputs gives 3 * 6 - 1 and the output weights
+    # 3 more: 20 > dim. Dependent q_i (17 on 14 dimensions), c_i on one line (14 on 13 or 12),
+    # the y_j in a plane (15 on 12 or 11; 11 on 8 with one line) are null parts
+    net = nm.parse(spec)
+    bias = int(net.bias)
+    a, h1 = 3 - bias, net.widths[1]
+    s, off = _stratum(net, (a, 3))
+    assert _two_hidden_layers_bound(net, a, 3) == 20 > s.dim == 18 - 2 * bias
+    rng = np.random.default_rng(0)
+
+    def point(W1: list[list[float]], W2: list[list[float]], c: np.ndarray) -> np.ndarray:
+        W2_ = np.asarray(W2, dtype=float)  # columns: the l_j (, the constant's square)
+        first = np.vstack([np.asarray(W1, dtype=float)[:, : net.widths[0]], np.zeros((h1 - a, net.widths[0]))])
+        blocks = [first.ravel()]
+        if bias:
+            blocks.append(np.concatenate([np.asarray(W1, dtype=float)[:, -1], np.zeros(h1 - a)]))
+        blocks.append(np.column_stack([W2_[:, :a], np.zeros((3, h1 - a))]).ravel())
+        if bias:
+            blocks.append(W2_[:, -1])
+        blocks += [c.ravel(), [0.3, -0.2] if bias else []]
+        return np.concatenate([np.asarray(x, dtype=float) for x in blocks])
+
+    # rows l_j (with biases the last column is the bias): coordinates, or three in a plane
+    coordinates = [[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]][:a] if not bias else [[1.0, 0, 0.5], [0, 1.0, -0.3]]
+    plane = [[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]] if not bias else [[1.0, 0, 0.5], [2.0, 0, -0.3]]
+    W2 = [[1.0, -0.7, 0.4], [0.3, 1.2, -0.9], [0.5, 0.8, 1.1]]
+    dependent = [W2[0], W2[1], [1.3, 0.5, -0.5]]
+    c = np.array([[1.1, -0.6, 0.8], [0.4, 0.9, -0.5]])
+    two_on_a_line = np.column_stack([c[:, 0], -2.0 * c[:, 0], c[:, 2]])
+    line = np.outer([1.0, -2.0], [1.1, -0.6, 0.8])
+    cases = [
+        (point(coordinates, W2, c), 20, None),
+        (point(coordinates, W2, two_on_a_line), 20, None),
+        (point(coordinates, dependent, c), 17, 2 * a + 2 + 2 * (3 + bias)),
+        (point(coordinates, W2, line), 11 + 3, 2 * a + 6 + 1 + bias),
+        (point(plane, W2, c), 15, (2 - bias) + 10),
+        (point(plane, W2, line), 9 + 2, (2 - bias) + 5 + 1 + bias),
+    ]
+    _meets_each_part(net, cases, off, rng, 150)
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+@pytest.mark.parametrize("spec", ["poly:3,4,3,2^2", "poly:2,3,3,2^2+bias"])
 def test_squares_of_one_more_form_than_dimensions(spec: str) -> None:
     # four first-layer squares (or three and the constant's) in three variables, two layer-2
     # neurons left: the off layer-2 neuron moves each output along P^2, and P is spanned by the

@@ -82,6 +82,8 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
     forms = comb(d + k - 1, k)
     if b == 1:
         return forms
+    if k == 2 and b == 3 and a + int(net.bias) == 3 and m >= 2 and d >= 3:
+        return min(A, _three_squares_in_three(net, a, forms))
     coprime = 2 * forms - (1 if k == 2 else 0)
     if a + int(net.bias) == 2:
         # two non-proportional q_i span P = span(y_1^k, y_2^k) (y = l_1, l_2, or l_1 and the
@@ -157,6 +159,47 @@ def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) ->
     one_output = a * d + a * (b - 1) + bias * (b + 1)
     proportional = (one + (m - 1) * points, (1 + bias) * (m - 1) + one_output)
     return _combined([proportional], 2 * along + (m - 2) * points)
+
+
+def _three_squares_in_three(net: Any, a: int, forms: int) -> int:
+    """The bound for a first-layer neuron off, three layer-2 neurons left, z^2, m >= 2 outputs and
+    P spanned by three squares y_1^2, y_2^2, y_3^2 (three l_j, or two and the constant x_0),
+    d >= 3: p = sum_i c_i (x) q_i^2 (+ delta (x) x_0^4), the q_i pairwise non-proportional in P
+    (else fewer layer-2 neurons reach p). W_p holds c_i (x) q_i F (F the forms of degree 2, A =
+    A(d, 2) of them; the off neuron's outgoing weights) and e_o (x) q_i^2 (the output weights).
+    Where c_i, c_j are independent, a functional phi of the outputs with phi(c_j) = 0 != phi(c_i)
+    splits W_p: dim W_p >= dim(q_i F + phi(c_l) q_l F) + dim q_j F, the third neuron l taken
+    with phi(c_l) != 0 (one of the three pairings has it). q_i F and q_l F meet in the line of
+    q_i q_l for coprime q_i, q_l, in pi s_i s_l F_1 (d dimensions) where q_i = pi s_i, q_l = pi s_l.
+
+    * y_1, y_2, y_3 independent (coordinates) and the q_i a basis of P: pairwise non-proportional
+      forms in the y_j^2 are coprime (a reducible one is w_1 y_1^2 + w_2 y_2^2 or y_1^2), so the
+      split gives 3 A - 1 (3 A where c_1, c_2, c_3 are pairwise independent). Grading the
+      exponents mod 2, the forms of (q_i, q_l) in the class 0 are q_i G + q_l G (G the squares
+      of the coordinates), and q_j^2 is not among them (the q_i are coordinates on P): the
+      output weights e_o (x) q_j^2 off the image add 3 where c_1 ~ c_2 (q_3^2 along c_1, q_1^2
+      and q_2^2 along c_3) and where the c_i are pairwise independent (c_3 = alpha c_1 + beta c_2:
+      q_2^2 along c_1, q_1^2 along c_2, q_3^2): 3 A + 2 at least.
+    * the q_i dependent, in a plane S of P: 3 A - 1, on at most a (d - 1) (the l_j up to scale)
+      + 2 (S) + m (3 + bias) (p in R^m (x) S^2 and delta) dimensions.
+    * every c_i on one line c: (q_1, q_2) along c, 2 A - 1, and the three squares q_i^2 in each
+      other direction: 2 A - 1 + 3 (m - 1), on at most a (d - 1) + 6 (a quadratic form in
+      the y_j^2) + (m - 1) (1 + bias) (the line c and delta off it).
+    * y_1, y_2, y_3 in a plane L (x_0 in span(l_1, l_2)): 3 A - d, and 2 A - d + 2 (m - 1) where
+      the c_i are on one line, on at most (2 - bias)(d - 2) (L) + 5 m (binary quartics on L),
+      or (2 - bias)(d - 2) + 5 + (m - 1)(1 + bias).
+
+    The parts are combined by ``_combined``."""
+    d, m = net.widths[0] + int(net.bias), net.widths[-1]
+    bias = int(net.bias)
+    plane = (2 - bias) * (d - 2)
+    parts = [
+        (3 * forms - 1, a * (d - 1) + 2 + m * (3 + bias)),
+        (2 * forms - 1 + 3 * (m - 1), a * (d - 1) + 6 + (m - 1) * (1 + bias)),
+        (3 * forms - d, plane + 5 * m),
+        (2 * forms - d + 2 * (m - 1), plane + 5 + (m - 1) * (1 + bias)),
+    ]
+    return _combined(parts, 3 * forms + 2)
 
 
 def _separate_outputs_and_constant(net: Any, k: int, forms: int, one: int) -> int:
