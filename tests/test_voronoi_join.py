@@ -124,9 +124,11 @@ def test_spare_charts_hold_the_same_points(edge: JoinEdge) -> None:
         Y = rng.standard_normal((4, first.n))
         if which == 2:
             Y = edge._solved(2, 0).generic.solutions[:4]
-        moved = edge._moved(which, edge.seed + 1000, Y)
+        moved = edge._moved(which, edge.seed, edge.seed + 1000, Y)
         assert moved is not None
         assert np.allclose(first.mu(Y), spare.mu(moved), atol=1e-9 * (1 + np.abs(first.mu(Y)).max()))
+        back = edge._moved(which, edge.seed + 1000, edge.seed, moved)  # and back again
+        assert np.allclose(first.mu(back), first.mu(Y), atol=1e-9 * (1 + np.abs(first.mu(Y)).max()))
 
 
 def test_one_input_with_biases_reduces_to_the_derivative() -> None:

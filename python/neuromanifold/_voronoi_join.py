@@ -38,12 +38,10 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import EdgePatch, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_point
+from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_terms
 from .architectures import PolynomialNetwork
-from .system import MonodromyResult
 
 Form = dict[tuple[int, ...], pl.Poly]  # a form in x with coefficients polynomial in the chart
-ALIVE = 1e-8  # relative size of a term of a generic critical point below which it is a stray (seen: <= 1e-10; alive: >= 1e-3)
 
 
 def join_edge_available(net: object) -> str | None:
@@ -161,18 +159,20 @@ class JoinEdge(TangentEdge):
         pair = PolynomialNetwork((net.widths[0], 2, net.widths[2]), activation=net.activation, bias=net.bias)
         self.pair = TangentEdge(pair, seed + 17)
 
+    SLICE = 2
+
     def _chart(self, which: int, s: int) -> Chart:
         """0: J, 1: O, 2: the slice of M."""
         return (join_chart, osculating_chart, lambda net, s: _neuron_slices(net, s)[0])[which](self.net, s)
 
-    def _moved(self, which: int, s: int, Y: np.ndarray) -> np.ndarray | None:
+    def _moved(self, which: int, source: int, dest: int, Y: np.ndarray) -> np.ndarray | None:
         if which == 2:
-            return _moved_solutions(self.net, 1, self.seed, s, Y)
-        old, new = EdgePatch.draw(self.net, self.seed), EdgePatch.draw(self.net, s)
+            return _moved_solutions(self.net, 1, source, dest, Y)
+        old, new = EdgePatch.draw(self.net, source), EdgePatch.draw(self.net, dest)
         if which == 1:
             return np.array([_osculating_coordinates(new, *_osculating_point(old, y)) for y in Y])
         line = lambda seed: _affine(np.random.default_rng([seed, 0x501E]), self.net.widths[0], 1)
-        (p0, B0, _), (p1, B1, V1) = line(self.seed), line(s)
+        (p0, B0, _), (p1, B1, V1) = line(source), line(dest)
         n, k = self.net.widths[0], _power(self.net)
         out = []
         for y in Y:
@@ -184,31 +184,23 @@ class JoinEdge(TangentEdge):
             out.append(np.concatenate([new_l1, [y[n - 1] / lam**k], tangent[: 2 * n - 3], tangent[2 * n - 3 :]]))
         return np.array(out)
 
-    def _solved(self, which: int, spare: int) -> Any:
-        """As for two neurons, keeping the critical points of J and of the slice of M whose every
-        term is alive: where an output weight or b vanishes the point is one of fewer neurons
-        (their own charts), and those form components of their own, which monodromy can stray
-        into (strays have a term of relative size 1e-10 and below, the others none below
-        1e-3)."""
-        solved = super()._solved(which, spare)
-        if which != 1 and spare == 0 and not getattr(solved, "_alive", False):
-            X = solved.generic.solutions
-            terms = self._term_sizes(which, X)
-            # (on J only c and b factor out of the equations; a = 0 is no component)
-            alive = terms if which == 2 else terms[:, [0, 2]]
-            keep = alive.min(axis=1) > ALIVE * terms.max(axis=1)
-            solved.generic = MonodromyResult(solved.generic.parameters, X[keep], solved.generic.loops)
-            solved._alive = True
-        return solved
+    def _alive(self, which: int, X: np.ndarray) -> np.ndarray:
+        """As for two neurons: points of J and of the slice of M whose every term is alive. Where
+        an output weight or b vanishes the point is one of fewer neurons (their own charts), and
+        those form components of their own, which monodromy can stray into (strays have a term
+        of relative size 1e-10 and below, the others none below 1e-3); on J only c and b factor
+        out of the equations (a = 0 is no component); O has none."""
+        if which == 1 or not len(X):
+            return np.ones(len(X), dtype=bool)
+        terms = self._term_sizes(which, X)
+        alive = terms if which == 2 else terms[:, [0, 2]]
+        return alive.min(axis=1) > ALIVE * terms.max(axis=1)
 
     def _term_sizes(self, which: int, X: np.ndarray) -> np.ndarray:
         """|weight| |form|^k of each term at the chart points X of the first seed."""
         n, k = self.net.widths[0], _power(self.net)
         if which == 2:
-            theta0, fixed = _slice_point(self.net, self.seed)
-            f = theta0[fixed]
-            t, c = X[:, : 3 * (n - 1)].reshape(len(X), 3, n - 1), X[:, 3 * (n - 1) :]
-            return np.abs(c) * (np.abs(f) ** 2 + (np.abs(t) ** 2).sum(axis=2)) ** (k / 2)
+            return _slice_terms(self.net, self.seed, X)
         patch = EdgePatch.draw(self.net, self.seed)
         p1, B1, _ = _affine(np.random.default_rng([self.seed, 0x501E]), n, 1)
         size = lambda v: np.linalg.norm(v, axis=1)

@@ -43,11 +43,13 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import endpoints_in_spares, imaginary_ratio, incoming_weight_point
+from ._voronoi_membership import imaginary_ratio, incoming_weight_point
 from .architectures import PolynomialNetwork
-from .critical import REAL_TOL, Restarts, _distinct, _generic_solutions
-from .system import MonodromyResult, System
+from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions
+from .system import MonodromyResult, System, track
 
+ALIVE = 1e-8  # relative size of a term of a generic critical point below which it is a stray (seen: <= 1e-10; alive: >= 1e-3)
+CROSS_CHECK = 500  # the seed offset of the chart whose generic critical points are taken over (spares: 1000 apart)
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
 SPARE_CHARTS = 3  # more random charts for data with a hard path (cheap: their generic solutions are moved over)
 
@@ -253,17 +255,65 @@ def _moved_solutions(net: PolynomialNetwork, which: int, seed: int, spare_seed: 
     return np.array([_rescaled(net, t, fixed[:1], theta1[fixed[:1]])[free] for t in thetas])
 
 
-def _polished(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray | None:
-    """Newton steps on X at parameters p; None unless every point converges to a distinct
-    regular solution."""
+def _slice_terms(net: PolynomialNetwork, seed: int, X: np.ndarray) -> np.ndarray:
+    """|c_i| |w_i|^k of each neuron i at the points X of the slice of M of seed ``seed`` (c_i its
+    output weights, w_i its incoming ones)."""
+    n, r, m = net.widths
+    theta0, fixed = _slice_point(net, seed)
+    free = np.setdiff1d(np.arange(net.n_params), fixed)
+    thetas = np.broadcast_to(theta0, (len(X), net.n_params)).astype(complex)
+    thetas[:, free] = X
+    W = np.abs(thetas[:, : r * n].reshape(len(X), r, n))
+    C = np.abs(thetas[:, r * n : r * n + m * r].reshape(len(X), m, r))
+    return np.linalg.norm(C, axis=1) * np.linalg.norm(W, axis=2) ** _power(net)
+
+
+def _edge_terms(net: PolynomialNetwork, seed: int, X: np.ndarray) -> np.ndarray:
+    """|a| |l|^k and |b| |l|^(k-1) |m| at the points X of the chart of E of seed ``seed``."""
+    patch, k = EdgePatch.draw(net, seed), _power(net)
+    parts = [patch.point(x) for x in X]
+    size = lambda v: float(np.linalg.norm(v))  # noqa: E731
+    return np.array([[size(a) * size(l) ** k, size(b) * size(l) ** (k - 1) * size(m)] for l, m, a, b in parts])
+
+
+def _permuted(net: PolynomialNetwork, seed: int, X: np.ndarray) -> list[np.ndarray]:
+    """The points X of the slice of M of seed ``seed`` with their neurons permuted (rescaled back
+    onto the slice), one array for each permutation but the identity."""
+    from itertools import permutations
+
+    n, r, m = net.widths
+    theta0, fixed = _slice_point(net, seed)
+    free = np.setdiff1d(np.arange(net.n_params), fixed)
+    thetas = np.broadcast_to(theta0, (len(X), net.n_params)).astype(complex)
+    thetas[:, free] = X
     out = []
-    for x in X:
+    for order in list(permutations(range(r)))[1:]:
+        moved = thetas.copy()
+        moved[:, : r * n] = thetas[:, : r * n].reshape(len(X), r, n)[:, list(order)].reshape(len(X), r * n)
+        moved[:, r * n : r * n + m * r] = thetas[:, r * n : r * n + m * r].reshape(len(X), m, r)[:, :, list(order)].reshape(len(X), m * r)
+        with np.errstate(all="ignore"):
+            back = np.array([_rescaled(net, t, fixed, theta0[fixed])[free] for t in moved]).reshape(len(X), len(free))
+        out.append(back[np.isfinite(back).all(axis=1)])
+    return out
+
+
+def _newton(system: System, x: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """x after Newton steps at parameters p, if they converge to a regular solution, else None."""
+    try:
         for _ in range(4):
             dx = np.linalg.solve(system.jacobian(x, p), -system.evaluate(x, p))
             x = x + dx
-        if not np.all(np.isfinite(x)) or np.linalg.norm(dx) > 1e-8 * (1 + np.linalg.norm(x)):
-            return None
-        out.append(x)
+    except np.linalg.LinAlgError:
+        return None
+    return x if np.all(np.isfinite(x)) and np.linalg.norm(dx) <= 1e-8 * (1 + np.linalg.norm(x)) else None
+
+
+def _polished(system: System, X: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+    """Newton steps on X at parameters p; None unless every point converges to a distinct
+    regular solution."""
+    out = [_newton(system, x, p) for x in X]
+    if any(x is None for x in out):
+        return None
     Y = np.array(out)
     return Y if len(_distinct(Y)) == len(Y) else None
 
@@ -280,6 +330,8 @@ class TangentEdge:
     """Boundary decisions: 1 the nearest point of the closure of M_R is on E, 0 on M_R or a lower
     stratum, -1 undecided (a tie within the band, or a lost path in every chart)."""
 
+    SLICE = 1  # the chart of the slice of M
+
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
         self._cache: dict[tuple[int, int], _Solved] = {}
@@ -294,10 +346,59 @@ class TangentEdge:
         """Chart ``which`` (0: E, 1: M, 2: one neuron) of seed s."""
         return edge_chart(self.net, s) if which == 0 else _neuron_slices(self.net, s)[which - 1]
 
-    def _moved(self, which: int, s: int, Y: np.ndarray) -> np.ndarray | None:
-        """The points at coordinates Y of chart ``which`` of the first seed in the chart of seed s
-        (None: not known, found by monodromy there)."""
-        return _moved_solutions(self.net, which, self.seed, s, Y)
+    def _moved(self, which: int, source: int, dest: int, Y: np.ndarray) -> np.ndarray | None:
+        """The points at coordinates Y of chart ``which`` of seed ``source`` in the chart of seed
+        ``dest`` (None: not known, found by monodromy there)."""
+        return _moved_solutions(self.net, which, source, dest, Y)
+
+    def _system(self, which: int, s: int) -> tuple[Chart, System]:
+        """Chart ``which`` of seed s and the critical equations of the distance on it."""
+        chart = self._chart(which, s)
+        if self._factors is not None:
+            chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
+        return chart, critical_system(chart, np.eye(self.net.ambient_dim))
+
+    def _generic(self, which: int, system: System) -> MonodromyResult:
+        """The critical points of the first chart at generic data: by monodromy there and in a
+        chart of another seed, whose points are tracked to the same data and taken over,
+        without the points of a dead term (``_alive``), and on the slice of M closed under the
+        neurons' permutations. Monodromy alone stalls in some charts, where many paths are hard
+        (on binary sextics, at some seeds, 85 of the slice's 128 points after 35 loops and 97
+        after 96, or 1 of the one-neuron slice's 16), and an exact decision needs every
+        critical point; two charts rarely stall together (the same numbers at each of 24
+        seeds, for five networks)."""
+        first = _generic_solutions(system, self.seed + which, 10)
+        found = self._closed(which, first.solutions)
+        o = self.seed + CROSS_CHECK
+        _, other_system = self._system(which, o)
+        other = _generic_solutions(other_system, o + which, 10)
+        there = track(other_system, other.solutions, other.parameters, first.parameters, seed=o)[0]
+        ends = there.endpoints[there.status == "nonsingular"]
+        with np.errstate(all="ignore"):
+            moved = self._moved(which, o, self.seed, ends) if len(ends) else None
+        taken = [x for x in (_newton(system, y, first.parameters) for y in (moved if moved is not None else [])) if x is not None]
+        return MonodromyResult(first.parameters, self._closed(which, np.vstack([found, *taken])), first.loops + other.loops)
+
+    def _closed(self, which: int, X: np.ndarray) -> np.ndarray:
+        """The distinct points X with every term alive, on the slice of M with their images under
+        the neurons' permutations (which map critical points to critical points)."""
+        X = X[self._alive(which, X)]
+        if which == self.SLICE and len(X):
+            X = np.vstack([X, *_permuted(self.net, self.seed, X)])
+        return X[_distinct(X)]
+
+    def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
+        """Which points X of the first chart ``which`` have every term alive: on the slice of M a
+        neuron's output weights can vanish, and such points (critical points of one neuron, with
+        the other neuron's weights at the roots of one equation) form components of their own
+        that monodromy strays into (their terms have relative size 1e-10 and below, the others'
+        1e-3 and above); so do the points of E with b = 0 (a = 0 is no component). The
+        one-neuron slice has none."""
+        if which == 2 or not len(X):
+            return np.ones(len(X), dtype=bool)
+        terms = _slice_terms(self.net, self.seed, X) if which == 1 else _edge_terms(self.net, self.seed, X)
+        alive = terms if which == 1 else terms[:, 1:]
+        return alive.min(axis=1) > ALIVE * terms.max(axis=1)
 
     def _solved(self, which: int, spare: int) -> _Solved:
         """Chart ``which`` with its critical points at generic data: found by monodromy in the
@@ -306,15 +407,12 @@ class TangentEdge:
         key = (which, spare)
         if key not in self._cache:
             s = self.seed + 1000 * spare
-            chart = self._chart(which, s)
-            if self._factors is not None:
-                chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
-            system = critical_system(chart, np.eye(self.net.ambient_dim))
-            generic = None
+            chart, system = self._system(which, s)
+            generic = None if spare else self._generic(which, system)
             if spare:
                 first = self._solved(which, 0).generic
                 with np.errstate(all="ignore"):
-                    moved = self._moved(which, s, first.solutions)
+                    moved = self._moved(which, self.seed, s, first.solutions)
                     polished = _polished(system, moved, first.parameters) if moved is not None and np.all(np.isfinite(moved)) else None
                 if polished is not None:
                     generic = MonodromyResult(first.parameters, polished, 0)
@@ -329,16 +427,66 @@ class TangentEdge:
         exact, bound = np.full(len(U), np.nan), np.full(len(U), np.inf)
 
         def record(k: int, y: np.ndarray, solved: _Solved, complete: bool) -> bool:
+            # (every call's real ends are genuine critical points: the least of them all is the
+            # exact distance once the ends are complete)
             real = imaginary_ratio(y) <= REAL_TOL
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
-            best = ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf)
-            bound[k] = min(bound[k], best)
+            bound[k] = min(bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
             if complete:
-                exact[k] = bound[k] = best
+                exact[k] = bound[k]
             return complete
 
-        endpoints_in_spares(lambda spare: self._solved(which, spare), U, self.seed + 7919 * salt + which, SPARE_CHARTS, record)
+        self._critical_points(which, U, self.seed + 7919 * salt + which, record)
         return exact, bound
+
+    def _critical_points(self, which: int, U: npt.NDArray[np.float64], seed: int, record: Any) -> None:
+        """Collect the distinct regular critical points of chart ``which`` for each row of U until
+        there are as many as at generic data, then ``record(k, no ends, solved, True)``; every
+        batch of genuine ends found on the way goes to ``record(k, ends, solved, False)``. The
+        critical points are one set whatever the paths to them, so the ends of several tracks
+        add up (compared in the first chart's coordinates; ends closer than the tolerance count
+        once, so the count can only fall short): every path from the first chart's generic
+        parameters, then for the rows short of the count every path from other generic
+        parameters (``Restarts``), then in the spare charts (the same points in other
+        coordinates: a critical point near one chart's infinity is a hard path there), each
+        with its restarts. A hard path needs not be tracked again: any other path to its end
+        will do. Rows still short stay undecided on this side (their bounds stand)."""
+        first = self._solved(which, 0)
+        count = len(first.generic)
+        found: list[np.ndarray] = [first.generic.solutions[:0]] * len(U)
+
+        def short() -> list[int]:
+            return [k for k in range(len(U)) if len(found[k]) < count]
+
+        def gather(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> None:
+            rows = short()
+            for k, r in zip(rows, track(s.system, starts, p, U[rows].astype(np.complex128), seed=salt, retry_failed=False)):
+                ends = r.endpoints[r.status == "nonsingular"]
+                record(k, ends, s, False)
+                if spare:
+                    with np.errstate(all="ignore"):
+                        ends = self._moved(which, self.seed + 1000 * spare, self.seed, ends) if len(ends) else ends
+                if ends is not None:
+                    ends = ends[np.isfinite(ends).all(axis=1)]
+                    merged = np.vstack([found[k], ends[self._alive(which, ends)]])  # (a stray is no critical point counted)
+                    found[k] = merged[_distinct(merged)]
+
+        for spare in range(SPARE_CHARTS + 1):
+            if not short():
+                break
+            s = self._solved(which, spare)
+            gather(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
+            used = 0
+            for attempt in range(2 * RESTARTS):  # (a restart with a lost path of its own is skipped)
+                if not short() or used == RESTARTS:
+                    break
+                got = s.restarts.moved(s.system, s.generic, attempt)
+                if got is not None:
+                    used += 1
+                    gather(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
+        for k in range(len(U)):
+            if len(found[k]) == count:
+                record(k, found[k][:0], first, True)
 
     def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Squared distances to E and to the rest of the closure of M_R (nan where not known
