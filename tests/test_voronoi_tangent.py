@@ -208,3 +208,30 @@ def test_a_bound_from_found_points_decides_where_the_other_side_is_exact(monkeyp
     U = np.full((7, 2), 10.0)  # far from 0
     got = TangentEdge(nm.parse("poly:2,2,2^2"), 0).decide(U, 0)
     assert got.tolist() == [1, 0, 1, -1, 0, -1, -1]
+
+
+@pytest.mark.parametrize("spec", ["poly:2,2,2^2", "poly:1,2,2^3+bias"])
+def test_membership_slices_hold_every_preimage_whatever_the_seed(spec: str) -> None:
+    # the solutions of mu(y) = u on a slice of a filling network at generic u are its
+    # preimages there, the same number in every slice, a multiple of 2 (swapping the two
+    # neurons acts freely on them). One monodromy run gave one of the two at some seeds (2 and
+    # 7 here, which a spare slice would take on trust); two runs' union gives both
+    net = nm.parse(spec)
+    counts = {len(Membership(net, seed)._solved(spare).generic) for seed in (0, 2, 7) for spare in range(3)}
+    assert len(counts) == 1 and counts.pop() % 2 == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(big=st.floats(1e3, 1e12), small=st.floats(0.1, 10.0), seed=st.integers(0, 2**16))
+def test_generic_points_are_told_apart_coordinate_by_coordinate(big: float, small: float, seed: int) -> None:
+    # two points sharing a huge coordinate and differing in a small one are two points for the
+    # strict count of generic solutions (a tolerance relative to the largest coordinate merges
+    # them, so the count of a sample's points, which may only fall short, uses that one), and a
+    # point perturbed at the rounding level is one
+    from neuromanifold.critical import _distinct, _separate
+
+    x = np.random.default_rng(seed).standard_normal(3) + 0j
+    a, b = np.array([big, *x]), np.array([big, x[0] + small, *x[1:]])
+    same = a * (1 + 1e-12)
+    assert _separate(np.array([a, b, same])) == [0, 1]
+    assert len(_distinct(np.array([a, b, same]))) <= 2

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from . import _polynomials as pl
 from ._charts import Chart, _slice, _system
 from .architectures import PolynomialNetwork
-from .critical import Restarts, _generic_solutions, _to_targets
+from .critical import Restarts, _distinct, _generic_solutions_twice, _separate, _to_targets
 from .system import MonodromyResult, System
 
 REAL = 1e-7  # imaginary part of a real solution, relative to each coordinate
@@ -79,7 +79,48 @@ def membership_available(net: object, dim: int) -> str | None:
 class _Slice:
     system: System
     generic: MonodromyResult
+    theta0: npt.NDArray[np.float64]
     restarts: Restarts = field(default_factory=Restarts)
+
+
+def _permuted_preimages(net: PolynomialNetwork, theta0: npt.NDArray[np.float64], Y: np.ndarray) -> np.ndarray:
+    """The points Y of the slice through theta0 (one hidden layer) with their neurons permuted
+    in every way and rescaled back onto the slice: the same functions, so preimages of the same
+    data (none for deeper networks)."""
+    from itertools import permutations
+
+    if len(net.widths) != 3 or not len(Y):
+        return Y[:0]
+    d, h, m = net.widths
+    k = int(np.flatnonzero(np.asarray(net.activation))[0])
+    fixed = incoming_weights(net.widths, net.bias)
+    free = np.setdiff1d(np.arange(net.n_params), fixed)
+    thetas = np.broadcast_to(theta0, (len(Y), net.n_params)).astype(complex)
+    thetas[:, free] = Y
+    bias = int(net.bias)
+    W1, b1 = thetas[:, : h * d].reshape(-1, h, d), thetas[:, h * d : h * d + bias * h]
+    W2 = thetas[:, h * d + bias * h : h * d + bias * h + m * h].reshape(-1, m, h)
+    out = []
+    for order in list(permutations(range(h)))[1:]:
+        lam = theta0[fixed][None, :] / W1[:, list(order), 0]  # each neuron's fixed weight back to its value
+        moved = thetas.copy()
+        moved[:, : h * d] = (W1[:, list(order)] * lam[:, :, None]).reshape(len(Y), h * d)
+        if bias:
+            moved[:, h * d : h * d + h] = b1[:, list(order)] * lam
+        moved[:, h * d + bias * h : h * d + bias * h + m * h] = (W2[:, :, list(order)] / lam[:, None, :] ** k).reshape(len(Y), m * h)
+        out.append(moved[:, free])
+    with np.errstate(all="ignore"):
+        X = np.vstack(out)
+    return X[np.isfinite(X).all(axis=1)]
+
+
+def _closed(net: PolynomialNetwork, theta0: npt.NDArray[np.float64], Y: np.ndarray, strict: bool) -> np.ndarray:
+    """The distinct points of Y and of their neuron permutations on the slice: told apart
+    coordinate by coordinate (``strict``: for the generic solutions, whose number can then only
+    exceed the true one), or merged generously (for a sample's, whose number can then only fall
+    short): either way a sample is never taken for complete when it is not."""
+    X = np.vstack([Y, _permuted_preimages(net, theta0, Y)])
+    return X[_separate(X) if strict else _distinct(X)]
 
 
 class Membership:
@@ -92,12 +133,15 @@ class Membership:
 
     def _solved(self, spare: int) -> _Slice:
         if spare not in self._slices:
-            chart = incoming_weight_slice(self.net, np.random.default_rng([self.seed, 0x3E3B, spare]))[0]
+            chart, theta0, _ = incoming_weight_slice(self.net, np.random.default_rng([self.seed, 0x3E3B, spare]))
             A, n = len(chart.phi), chart.n
             nv = n + A
             equations = [pl.add(pl.extend(p, A), pl.scale(pl.variable(n + a, nv), -1)) for a, p in enumerate(chart.phi)]
             system = _system(equations, nv, A)
-            self._slices[spare] = _Slice(system, _generic_solutions(system, self.seed + 7 * spare, 10))
+            found = _generic_solutions_twice(system, self.seed + 7 * spare, 10)
+            # (monodromy alone stalled at some seeds: 18 of the 24 preimages of binary septics)
+            generic = MonodromyResult(found.parameters, _closed(self.net, theta0, found.solutions, strict=True), found.loops)
+            self._slices[spare] = _Slice(system, generic, theta0)
         return self._slices[spare]
 
     def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
@@ -108,7 +152,9 @@ class Membership:
             if (ratio <= REAL).any():
                 out[k] = 0  # a real preimage, whatever paths were lost
                 return True
-            if not complete:
+            # the permutations of the preimages found are preimages (real with them): all of
+            # them when as many as at generic data, whatever paths were lost
+            if not complete and len(_closed(self.net, solved.theta0, y, strict=False)) != len(solved.generic):
                 return False  # a singular endpoint (u on the edge) or a lost path
             out[k] = 1 if (ratio >= COMPLEX).all() else -1
             return True

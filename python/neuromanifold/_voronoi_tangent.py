@@ -45,7 +45,7 @@ from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
 from ._voronoi_membership import imaginary_ratio, incoming_weight_point
 from .architectures import PolynomialNetwork
-from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions
+from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions, _separate
 from .system import MonodromyResult, System, track
 
 ALIVE = 1e-8  # relative size of a term of a generic critical point below which it is a stray (seen: <= 1e-10; alive: >= 1e-3)
@@ -385,7 +385,7 @@ class TangentEdge:
         X = X[self._alive(which, X)]
         if which == self.SLICE and len(X):
             X = np.vstack([X, *_permuted(self.net, self.seed, X)])
-        return X[_distinct(X)]
+        return X[_separate(X)]
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
         """Which points X of the first chart ``which`` have every term alive: on the slice of M a
@@ -468,7 +468,10 @@ class TangentEdge:
                         ends = self._moved(which, self.seed + 1000 * spare, self.seed, ends) if len(ends) else ends
                 if ends is not None:
                     ends = ends[np.isfinite(ends).all(axis=1)]
-                    merged = np.vstack([found[k], ends[self._alive(which, ends)]])  # (a stray is no critical point counted)
+                    # (a stray is no critical point counted; ends are merged generously, so
+                    # that the count can only fall short of the generic one, which is counted
+                    # strictly and can only exceed it)
+                    merged = np.vstack([found[k], ends[self._alive(which, ends)]])
                     found[k] = merged[_distinct(merged)]
 
         for spare in range(SPARE_CHARTS + 1):

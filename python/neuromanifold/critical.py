@@ -132,6 +132,17 @@ def _generic_solutions(system: System, seed: int, loops: int) -> MonodromyResult
     return monodromy_solve(system, seed=seed, loops_without_new=loops)
 
 
+def _generic_solutions_twice(system: System, seed: int, loops: int) -> MonodromyResult:
+    """Monodromy from two seeds, the second's solutions tracked to the first's parameters: the
+    union of both. One run alone can stall (a slice of a filling network with two preimages
+    per point gave one at some seeds), and an exact decision needs every solution."""
+    first = monodromy_solve(system, seed=seed, loops_without_new=loops)
+    other = monodromy_solve(system, seed=seed + 0x5EED, loops_without_new=loops)
+    there = track(system, other.solutions, other.parameters, first.parameters, seed=seed)[0]
+    union = np.vstack([first.solutions, there.endpoints[there.status == "nonsingular"]])
+    return MonodromyResult(first.parameters, union[_separate(union)], first.loops + other.loops)
+
+
 RESTARTS = 5  # other generic parameters to retry a target with a lost path from
 
 
@@ -228,6 +239,20 @@ def _distinct(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
     keep: list[int] = []
     for i in range(len(sols)):
         if not close[i, keep].any():
+            keep.append(i)
+    return keep
+
+
+def _separate(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
+    """Indices of the first occurrence of each point, two points being the same when every
+    coordinate agrees up to tol relative to its own size: for counting points of very different
+    scales (a tolerance relative to a point's largest coordinate merges points that share a huge
+    one and differ in the small ones)."""
+    sols = np.asarray(sols)
+    keep: list[int] = []
+    for i, x in enumerate(sols):
+        kept = sols[keep]
+        if not (np.abs(kept - x) <= tol * (1 + np.maximum(np.abs(kept), np.abs(x)))).all(axis=1).any():
             keep.append(i)
     return keep
 
