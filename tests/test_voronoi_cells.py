@@ -305,6 +305,24 @@ def test_point_strata_of_parametrized_varieties() -> None:
     assert est.hits == 0
 
 
+def _span_over_two_triples(net: nm.PolynomialNetwork, point: Any, W2: np.ndarray, off: np.ndarray, rng: np.random.Generator) -> int:
+    """The span of D mu over the fibers of two points with the same p: first-layer lines x, y,
+    x + y in the plane z = 0, then x - y, 2x + y, x + 3y with the layer-2 weights that give the
+    same quadrics (``point(lines, W2)`` builds theta)."""
+    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
+    B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
+    squares = lambda L: np.array([[a * a, 2 * a * b, b * b] for a, b, _ in L])  # noqa: E731  (x^2, xy, y^2)
+    W2B = np.linalg.solve(squares(B).T, (W2 @ squares(A)).T).T  # the same q_i in the new squares
+    first, second = point(A, W2), point(B, W2B)
+    assert np.allclose(net.mu(first), net.mu(second))
+    p, span = net.mu(first), _Span(net.ambient_dim)
+    for theta0 in (first, second):
+        span.add(net.jacobian(theta0))
+        for _ in range(100):
+            span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
+    return span.dim
+
+
 def _unit_first_layer(net: nm.PolynomialNetwork, theta: np.ndarray) -> np.ndarray:
     """theta with each nonzero first-layer weight row scaled to length 1: the same stratum, and
     outputs (forms of degree k^2) whose coefficients keep sizes that the numerical rank of a
@@ -667,19 +685,8 @@ def test_two_layer_two_neurons_of_squares_with_two_outputs() -> None:
     proportional = W2.copy()
     proportional[:, 2] = 0.7 * proportional[:, 1]
     _meets_each_part(net, [(point(np.eye(3), W2), 18, None), (point(np.eye(3), proportional), 17, 12)], off, rng, 150)
-    # in the plane z = 0: the lines x, y, x + y, then x - y, 2x + y, x + 3y for the same p
-    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
-    B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
-    squares = lambda L: np.array([[a * a, 2 * a * b, b * b] for a, b, _ in L])  # noqa: E731  (x^2, xy, y^2)
-    W2B = np.linalg.solve(squares(B).T, (W2 @ squares(A)).T).T  # the same q_i in the new squares
-    first, second = point(A, W2), point(B, W2B)
-    assert np.allclose(net.mu(first), net.mu(second))
-    p, span = net.mu(first), _Span(net.ambient_dim)
-    for theta0 in (first, second):
-        span.add(net.jacobian(theta0))
-        for _ in range(100):
-            span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
-    assert span.dim >= 5 * 2 + 3 * (3 - 2) > 2 * (3 - 2) + 10
+    # in the plane z = 0, two triples of lines for the same p
+    assert _span_over_two_triples(net, point, W2, off, rng) >= 5 * 2 + 3 * (3 - 2) > 2 * (3 - 2) + 10
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 
@@ -844,19 +851,9 @@ def test_two_layer_two_neurons_of_squares() -> None:
     proportional = W2.copy()
     proportional[:, 2] = 0.7 * proportional[:, 1]
     assert _fiber_span(net, point(np.eye(3), proportional, [1.1, -0.6]), off, rng, 150) >= 3 * 3 + 2
-    # in the plane z = 0: the lines x, y, x + y, then x - y, 2x + y, x + 3y for the same p
-    A = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 1.0, 0]])
-    B = np.array([[1.0, -1.0, 0], [2.0, 1.0, 0], [1.0, 3.0, 0]])
-    squares = lambda L: np.array([[a * a, 2 * a * b, b * b] for a, b, _ in L])  # noqa: E731  (x^2, xy, y^2)
-    W2B = np.linalg.solve(squares(B).T, (W2 @ squares(A)).T).T  # the same q_i in the new squares
-    first, second = point(A, W2, [1.1, -0.6]), point(B, W2B, [1.1, -0.6])
-    assert np.allclose(net.mu(first), net.mu(second))
-    p, span = net.mu(first), _Span(net.ambient_dim)
-    for theta0 in (first, second):
-        span.add(net.jacobian(theta0))
-        for _ in range(100):
-            span.add(net.jacobian(_fiber_point(net, theta0, p, off, rng)))
-    assert span.dim >= 5 + 3 * (3 - 2) > 2 * (3 - 2) + 5
+    # in the plane z = 0, two triples of lines for the same p
+    spanned = _span_over_two_triples(net, lambda L, W: point(L, W, [1.1, -0.6]), W2, off, rng)
+    assert spanned >= 5 + 3 * (3 - 2) > 2 * (3 - 2) + 5
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
 
 

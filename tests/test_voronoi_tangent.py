@@ -172,7 +172,8 @@ def test_generic_critical_points_are_the_same_whatever_the_seed() -> None:
     # output weights; 22 on E at seed 1: b = 0); the union with another chart's points, the
     # neurons' permutations and the alive terms give the same numbers at every seed, an even
     # one on the slice (the swap of the two neurons acts freely there) and no dead term
-    from neuromanifold._voronoi_tangent import ALIVE, _edge_terms, _permuted, _slice_terms
+    from neuromanifold._voronoi_membership import permuted_neurons
+    from neuromanifold._voronoi_tangent import ALIVE, _edge_terms, _slice_point, _slice_terms
 
     net = nm.parse("poly:2,2,1^4")
     counts = []
@@ -185,7 +186,7 @@ def test_generic_critical_points_are_the_same_whatever_the_seed() -> None:
         c = _slice_terms(net, seed, solved[1].generic.solutions)  # |c_i| |w_i|^k
         assert (c.min(axis=1) > ALIVE * c.max(axis=1)).all()
         s = solved[1]
-        (swapped,) = _permuted(net, seed, s.generic.solutions)
+        swapped = permuted_neurons(net, _slice_point(net, seed)[0], s.generic.solutions)
         assert max(np.abs(s.system.evaluate(y, s.generic.parameters)).max() for y in swapped) < 1e-8
     assert len(set(counts)) == 1 and counts[0][1] % 2 == 0
 

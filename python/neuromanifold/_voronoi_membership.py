@@ -83,10 +83,11 @@ class _Slice:
     restarts: Restarts = field(default_factory=Restarts)
 
 
-def _permuted_preimages(net: PolynomialNetwork, theta0: npt.NDArray[np.float64], Y: np.ndarray) -> np.ndarray:
-    """The points Y of the slice through theta0 (one hidden layer) with their neurons permuted
-    in every way and rescaled back onto the slice: the same functions, so preimages of the same
-    data (none for deeper networks)."""
+def permuted_neurons(net: PolynomialNetwork, theta0: npt.NDArray[np.float64], Y: np.ndarray) -> np.ndarray:
+    """The points Y of the slice through theta0 fixing one incoming weight per neuron (one hidden
+    layer) with their neurons permuted in every way but the identity and rescaled back onto the
+    slice: the same functions, so preimages of the same data and critical points of the same
+    distances (none for deeper networks)."""
     from itertools import permutations
 
     if len(net.widths) != 3 or not len(Y):
@@ -119,7 +120,7 @@ def _closed(net: PolynomialNetwork, theta0: npt.NDArray[np.float64], Y: np.ndarr
     coordinate by coordinate (``strict``: for the generic solutions, whose number can then only
     exceed the true one), or merged generously (for a sample's, whose number can then only fall
     short): either way a sample is never taken for complete when it is not."""
-    X = np.vstack([Y, _permuted_preimages(net, theta0, Y)])
+    X = np.vstack([Y, permuted_neurons(net, theta0, Y)])
     return X[_separate(X) if strict else _distinct(X)]
 
 

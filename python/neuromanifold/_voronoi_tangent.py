@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, critical_system
-from ._voronoi_membership import imaginary_ratio, incoming_weight_point
+from ._voronoi_membership import imaginary_ratio, incoming_weight_point, permuted_neurons
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions, _separate
 from .system import MonodromyResult, System, track
@@ -276,27 +276,6 @@ def _edge_terms(net: PolynomialNetwork, seed: int, X: np.ndarray) -> np.ndarray:
     return np.array([[size(a) * size(l) ** k, size(b) * size(l) ** (k - 1) * size(m)] for l, m, a, b in parts])
 
 
-def _permuted(net: PolynomialNetwork, seed: int, X: np.ndarray) -> list[np.ndarray]:
-    """The points X of the slice of M of seed ``seed`` with their neurons permuted (rescaled back
-    onto the slice), one array for each permutation but the identity."""
-    from itertools import permutations
-
-    n, r, m = net.widths
-    theta0, fixed = _slice_point(net, seed)
-    free = np.setdiff1d(np.arange(net.n_params), fixed)
-    thetas = np.broadcast_to(theta0, (len(X), net.n_params)).astype(complex)
-    thetas[:, free] = X
-    out = []
-    for order in list(permutations(range(r)))[1:]:
-        moved = thetas.copy()
-        moved[:, : r * n] = thetas[:, : r * n].reshape(len(X), r, n)[:, list(order)].reshape(len(X), r * n)
-        moved[:, r * n : r * n + m * r] = thetas[:, r * n : r * n + m * r].reshape(len(X), m, r)[:, :, list(order)].reshape(len(X), m * r)
-        with np.errstate(all="ignore"):
-            back = np.array([_rescaled(net, t, fixed, theta0[fixed])[free] for t in moved]).reshape(len(X), len(free))
-        out.append(back[np.isfinite(back).all(axis=1)])
-    return out
-
-
 def _newton(system: System, x: np.ndarray, p: np.ndarray) -> np.ndarray | None:
     """x after Newton steps at parameters p, if they converge to a regular solution, else None."""
     try:
@@ -368,7 +347,6 @@ class TangentEdge:
         critical point; two charts rarely stall together (the same numbers at each of 24
         seeds, for five networks)."""
         first = _generic_solutions(system, self.seed + which, 10)
-        found = self._closed(which, first.solutions)
         o = self.seed + CROSS_CHECK
         _, other_system = self._system(which, o)
         other = _generic_solutions(other_system, o + which, 10)
@@ -377,14 +355,14 @@ class TangentEdge:
         with np.errstate(all="ignore"):
             moved = self._moved(which, o, self.seed, ends) if len(ends) else None
         taken = [x for x in (_newton(system, y, first.parameters) for y in (moved if moved is not None else [])) if x is not None]
-        return MonodromyResult(first.parameters, self._closed(which, np.vstack([found, *taken])), first.loops + other.loops)
+        return MonodromyResult(first.parameters, self._closed(which, np.vstack([first.solutions, *taken])), first.loops + other.loops)
 
     def _closed(self, which: int, X: np.ndarray) -> np.ndarray:
         """The distinct points X with every term alive, on the slice of M with their images under
         the neurons' permutations (which map critical points to critical points)."""
         X = X[self._alive(which, X)]
         if which == self.SLICE and len(X):
-            X = np.vstack([X, *_permuted(self.net, self.seed, X)])
+            X = np.vstack([X, permuted_neurons(self.net, _slice_point(self.net, self.seed)[0], X)])
         return X[_separate(X)]
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
