@@ -222,6 +222,20 @@ def test_membership_slices_hold_every_preimage_whatever_the_seed(spec: str) -> N
     assert len(counts) == 1 and counts.pop() % 2 == 0
 
 
+def test_membership_slices_of_binary_septics_hold_the_orbit_of_one_decomposition() -> None:
+    # a generic binary septic is a sum of four seventh powers in one way (Sylvester): on the
+    # slice fixing one weight per neuron, its preimages are the 4! orderings of the four terms,
+    # each a solution of mu(y) = u. The fixed weights' ratios spread the output weights over
+    # orders of magnitude (their 7th powers); at these seeds ends right only in the largest
+    # coordinates had passed for solutions, and the slices counted 48 to 102 points
+    net = nm.parse("poly:2,4,1^7")
+    for seed in (2, 4, 7, 10):
+        solved = Membership(net, seed)._solved(0)
+        assert len(solved.generic) == 24
+        residuals = [np.abs(solved.system.evaluate(y, solved.generic.parameters)).max() for y in solved.generic.solutions]
+        assert max(residuals) < 1e-9
+
+
 @settings(max_examples=50, deadline=None)
 @given(big=st.floats(1e3, 1e12), small=st.floats(0.1, 10.0), seed=st.integers(0, 2**16))
 def test_generic_points_are_told_apart_coordinate_by_coordinate(big: float, small: float, seed: int) -> None:

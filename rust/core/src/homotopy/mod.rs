@@ -851,6 +851,14 @@ fn finish_path<H: ProjectiveHomotopy>(
         let r = classify(hm, &end, winding, steps, opts, ws);
         match candidate {
             Some(c) if mean_of_distinct_roots(hm, &r, &c) => return PathResult { steps, ..c },
+            // a winding number of 1 claims a regular root, which Newton's method must confirm:
+            // with badly scaled coordinates the loops can settle at a point right in its large
+            // coordinates only
+            _ if r.status == PathStatus::Nonsingular
+                && !converges_to_solution(hm.system(), &r.solution, hm.target()) =>
+            {
+                return failed(direct, steps)
+            }
             _ => return r,
         }
     }
