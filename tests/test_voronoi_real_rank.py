@@ -85,9 +85,10 @@ def test_apolarity_agrees_with_the_homotopy_membership(spec: str) -> None:
     d = j.decide(U)
     homotopy = Membership(net, seed=4).decide(U, 0)
     both = (d >= 0) & (homotopy >= 0)
-    # the homotopy leaves the data with a lost path undecided (a quarter of the septics), the
+    # the homotopy leaves data undecided only where a path is lost in every slice (a quarter of
+    # the septics at this seed, before the slices' fixed weights were of similar sizes), the
     # roots almost none
-    assert (d >= 0).mean() > 0.95 and both.mean() > 0.6 and np.array_equal(d[both], homotopy[both])
+    assert (d >= 0).mean() > 0.95 and both.mean() > 0.9 and np.array_equal(d[both], homotopy[both])
     assert 0 < (d == 1).sum() < len(U)
 
 
