@@ -385,6 +385,15 @@ def _special_point(net: nm.PolynomialNetwork, support: tuple[int, ...]) -> np.nd
         "poly:2,3,2,2^2+bias",
         "poly:3,3,3,2^2",
         "poly:2,2,3,2^2+bias",
+        "poly:2,2,1,3^2",
+        "poly:3,3,1,2^2",
+        "poly:2,2,1,3^3",
+        "poly:2,2,1,2^2+bias",
+        "poly:1,2,1,2^3+bias",
+        "poly:2,3,3,2^2",
+        "poly:2,3,4,3^2",
+        "poly:2,2,3,3^2",
+        "poly:3,2,3,3^2",
     ],
 )
 def test_two_hidden_layers_bounds_hold_at_special_points(spec: str) -> None:
@@ -609,7 +618,8 @@ def test_layer_one_strata_with_separate_outputs(spec: str) -> None:
     # a first-layer neuron off, P spanned by the k-th powers of two coordinates (l_1, l_2, or l_1
     # and the constant): p = sum_i c_i (x) q_i^k (+ delta). Where two c_i are independent, the
     # part along c_i holds q_i^(k-1) F_k and the k-th powers of the other points of P, and so
-    # does the part along c_j modulo c_i; the others hold those powers: 2 D_1 + (m - 2) E.
+    # does the part along c_j modulo c_i; the others hold those powers: 2 D_1 + (m - 2) E, and
+    # a third neuron one rank-one tensor more in the class of each monomial of degree k off P.
     # Where every c_i is on one line, the one-output bound along it, on fewer dimensions
     net = nm.parse(spec)
     d0, h1, h2, m = net.widths
@@ -617,7 +627,7 @@ def test_layer_one_strata_with_separate_outputs(spec: str) -> None:
     a, b = 2 - bias, h2
     s, off = _stratum(net, (a, b))
     forms, points = comb(d0 + bias + k - 1, k), min(k + 1, b + bias)
-    general = 2 * (forms + min(k + 1, b + 1 + bias) - 2) + (m - 2) * points
+    general = 2 * (forms + min(k + 1, b + 1 + bias) - 2) + (m - 2) * points + (forms - 2) * (min(b, 3) - 2)
     assert _two_hidden_layers_bound(net, a, b) == min(general, net.ambient_dim) > s.dim
     one = _two_hidden_layers_bound(nm.PolynomialNetwork((d0, h1, h2, 1), activation=net.activation, bias=net.bias), a, b)
     sub = nm.PolynomialNetwork((d0, a, b, 1), activation=net.activation, bias=net.bias)
@@ -897,3 +907,109 @@ def test_powers_of_coordinates_and_the_constant(k: int) -> None:
         # (the exact count of the products of x, y, z, x + y + z or x, y, x + y, z is 19)
         assert _two_hidden_layers_bound(net, 3, 1) == 19 > 16 > s.dim == 11
         assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_one_layer_two_neuron_output_weights_and_biases_count() -> None:
+    # one layer-2 neuron left: p = c (x) q^k (+ delta). The off first-layer neuron moves p along
+    # c (x) q^(k-1) F_k, the output weights along e_o (x) q^k and the biases along e_o: A(d, k)
+    # + m - 1 (+ m). poly:2,2,1,2^2: one first-layer neuron left, p = c (x) l^4: 3 + 1 = 4 > 3;
+    # with biases (forms in (x, 1)): 6 + 1 + 2 = 9 > 7
+    for spec, bound in (("poly:2,2,1,2^2", 4), ("poly:2,2,1,2^2+bias", 9), ("poly:1,2,1,1^3+bias", 5)):
+        net = nm.parse(spec)
+        s, off = _stratum(net, (1, 1))
+        assert _two_hidden_layers_bound(net, 1, 1) == bound > s.dim
+        theta0 = _special_point(net, s.support)
+        _meets_each_part(net, [(theta0, bound, None)], off, np.random.default_rng(0), 60)
+        assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_a_third_layer_two_neuron_adds_a_rank_one_tensor() -> None:
+    # poly:2,3,3,2^2 with a first-layer neuron off: p = sum_i c_i (x) q_i^2, q_i in
+    # span(x^2, y^2), a tuple of quartics in x^2, y^2 (3 m + 2 = 8 dimensions). Grading the
+    # exponents mod 2, the class of x y holds c_i (x) q_i x y for the three neurons: rank-one
+    # tensors, three independent ones where the c_i are not all parallel, so 3 m + 3 = 9; with
+    # every c_i on one line, p = c (x) f with f any binary quartic (at most 1 + 5 dimensions),
+    # and W_p holds all quartics along c and the squares in the other output: 5 + 3 = 8
+    net = nm.parse("poly:2,3,3,2^2")
+    s, off = _stratum(net, (2, 3))
+    assert _two_hidden_layers_bound(net, 2, 3) == 9 > s.dim == 8
+    rng = np.random.default_rng(0)
+    W2 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, -1.0, 0.0]])
+
+    def point(c: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]).ravel(), W2.ravel(), c.ravel()])
+
+    one_line = np.array([[1.0, -2.0, 0.5], [2.0, -4.0, 1.0]])
+    two_lines = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    _meets_each_part(net, [(point(two_lines), 9, None), (point(one_line), 8, 1 + 5)], off, rng, 80)
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_two_squares_of_two_first_layer_forms() -> None:
+    # poly:3,2,3,3^2 with a layer-2 neuron off: p = c_1 (x) q_1^2 + c_2 (x) q_2^2, q_i in
+    # span(l_1^2, l_2^2). The off neuron gives the 3 products of the squares in each output;
+    # moving l_j along x_t gives s_j x_j x_t, s_j = 2 sum_i W_ij c_i (x) q_i: s_1, s_2
+    # independent in the class of l_1 l_2 (W is invertible), one in each l_j x_3: 9 + 2 + 2 = 13
+    # > 12, also where c_1 and c_2 are parallel
+    net = nm.parse("poly:3,2,3,3^2")
+    s, off = _stratum(net, (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == 13 > s.dim == 12
+    W1 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    W2 = np.array([[1.0, 2.0], [1.0, -1.0], [0.0, 0.0]])
+
+    def point(c: np.ndarray) -> np.ndarray:
+        return np.concatenate([W1.ravel(), W2.ravel(), np.hstack([c, np.zeros((3, 1))]).ravel()])
+
+    parallel = np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, -2.0]])
+    independent = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    _meets_each_part(net, [(point(independent), 13, None), (point(parallel), 13, None)], off, np.random.default_rng(0), 80)
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_three_outputs_with_the_constant_in_the_plane_of_two_lines() -> None:
+    # poly:2,3,2,3^2+bias with a first-layer neuron off: p = c_1 (x) q_1^2 + c_2 (x) q_2^2 +
+    # delta, q_i in span(l_1^2, l_2^2, 1). Where l_1, l_2, x_0 are coordinates: 2 (6 + 2) + 3 =
+    # 19 > 17. Where x_0 lies in span(l_1, l_2) (l_1 = x + 1, l_2 = x - 1), the q_i are any
+    # quadrics in (x, 1) and p = c_1 q_1^2 + c_2 q_2^2 + delta has at most 1 + 3 m + 4 = 14
+    # dimensions, below the bound 2 A(3, 2) + 3 (m - 2) = 15 there
+    net = nm.parse("poly:2,3,2,3^2+bias")
+    s, off = _stratum(net, (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == 19 > s.dim == 17
+    c = np.array([[1.1, -0.6], [0.4, 0.9], [0.3, 0.5]])
+
+    def point(W1: list[list[float]], b1: list[float]) -> np.ndarray:
+        W1_, b1_ = np.vstack([W1, [0.0, 0.0]]), np.array([*b1, 0.0])
+        W2 = np.array([[1.0, 2.0, 0.0], [1.0, -1.0, 0.0]])
+        return np.concatenate([W1_.ravel(), b1_, W2.ravel(), [1.0, -1.0], c.ravel(), [0.3, -0.2, 0.1]])
+
+    cases = [(point([[1, 0], [0, 1]], [0.5, -0.3]), 19, None), (point([[1, 0], [1, 0]], [1.0, -1.0]), 15, 1 + 3 * 3 + 4)]
+    _meets_each_part(net, cases, off, np.random.default_rng(0), 150)
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_three_squares_in_three_with_three_outputs() -> None:
+    # poly:3,4,3,3^2 with a first-layer neuron off: p = sum_i c_i (x) q_i^2, q_i in
+    # span(l_1^2, l_2^2, l_3^2). Where the c_i span a plane C, the two-output bound 3 A + 2
+    # within it and the three squares q_i^2 off it: 20 + 3 = 23 > 21; where they span R^3, the
+    # direct sum of c_i (x) (q_i F + E): 3 (6 + 2) = 24. With l_1, l_2, l_3 in a plane L
+    # (quadrics on L), C a 3-space gives 3 A = 18 on at most 2 + 15 dimensions and C a plane
+    # 3 A - 3 + 2 = 17 on at most 2 + 12
+    net = nm.parse("poly:3,4,3,3^2")
+    s, off = _stratum(net, (3, 3))
+    assert _two_hidden_layers_bound(net, 3, 3) == 23 > s.dim == 21
+    W2 = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [1.0, 2.0, -1.0, 0.0]])
+    independent = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -0.4], [0.3, 0.2, 1.0]])
+    in_a_plane = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.5, -0.5, 0.0]])
+
+    def point(W1: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.vstack([W1, np.zeros(3)]).ravel(), W2.ravel(), c.ravel()])
+
+    lines, flat = np.eye(3), np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    cases = [
+        (point(lines, independent), 24, None),
+        (point(lines, in_a_plane), 23, None),
+        (point(flat, independent), 18, 2 + 15),
+        (point(flat, in_a_plane), 17, 2 + 12),
+    ]
+    _meets_each_part(net, cases, off, np.random.default_rng(0), 150)
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))

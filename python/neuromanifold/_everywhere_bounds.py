@@ -50,7 +50,10 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
       Off the smaller subnetworks every c_i and q_i is nonzero and two q_i, q_j are not
       proportional (else one layer-2 neuron reaches p); then q_i^(k-1) g = q_j^(k-1) g' forces g
       to be a multiple of (q_j / gcd)^(k-1), of degree >= k - 1, so the two spaces meet in at most
-      the d linear forms' worth: dim >= 2 A(d, k) - d (A(d, k) with one layer-2 neuron). With
+      the d linear forms' worth: dim >= 2 A(d, k) - d. With one layer-2 neuron, p = c (x) q^k
+      (+ delta (x) x_0^(k^2)): its output weights (and biases) add e_o (x) q^k (and e_o (x)
+      x_0^(k^2)) for every output o, which meet c (x) q^(k-1) F_k in c (x) q^k alone (q^(k-1)
+      divides x_0^(k^2) only for q ~ x_0^k, a constant p): A(d, k) + m - 1 (+ m). With
       two first-layer neurons and no biases any two q_i span P = span(l_1^k, l_2^k), so they are
       coprime (l_1, l_2 are not proportional): (q_j)^(k-1) has degree k (k - 1), above k for
       k >= 3 (the spaces meet in 0) and equal to k for k = 2 (in at most q_j's line); with
@@ -75,13 +78,15 @@ def _two_hidden_layers_bound(net: Any, a: int, b: int) -> int:
             return min(A, _two_left_in_layer_two(net, a, k))
         if k == 2 and b == 2 and a == 3 and not net.bias:
             return min(A, _two_squares_of_three(net))
+        if k == 2 and b == 2 and a == 2 and not net.bias:
+            return min(A, _two_squares_of_two(net))
         if k == 2 and b == 2 and a == 2 and net.bias and d >= 3:
             return min(A, _two_squares_with_constant(net))
         g = a + int(net.bias)
         return min(A, m * _products_of_powers(g, d, k) if g >= 2 else m)
     forms = comb(d + k - 1, k)
     if b == 1:
-        return forms
+        return min(A, forms + m - 1 + int(net.bias) * m)
     if k == 2 and b == 3 and a + int(net.bias) == 3 and m >= 2 and d >= 3:
         return min(A, _three_squares_in_three(net, a, forms))
     coprime = 2 * forms - (1 if k == 2 else 0)
@@ -148,17 +153,24 @@ def _separate_outputs(net: Any, a: int, b: int, k: int, forms: int, one: int) ->
       q_i^(k-1) P, to which the other points' powers add min(k + 1, b + 1 (+ 1)) - 2 (a point
       counted twice and the others once: apolarity), D_1 = A(d, k) + that in all; modulo c_i the
       same along the image of c_j, and E along each of the other m - 2 directions: 2 D_1 + (m -
-      2) E.
+      2) E. That counts two directions in each class of a monomial n of F_k off P (the A(d, k)
+      - 2 others, each alone in its class: n is fixed by its exponents mod k and its degree in
+      the other coordinates), where W_p holds c_i (x) q_i^(k-1) n for every neuron i: rank-one
+      tensors with pairwise non-proportional second factors, of which two with independent c_i
+      span a plane holding no other rank-one tensor but their multiples, so a third neuron adds
+      one more: (A(d, k) - 2) (min(b, 3) - 2) in all.
     * every c_i on one line: p = c (x) f (+ delta), the one-output bound ``one`` along c and E
       in each other direction, on a part of at most (m - 1) (+ m - 1 for delta) plus the
-      one-output stratum's parameters less one rescaling per neuron."""
+      one-output stratum's parameters less one rescaling per neuron, or the forms of degree
+      k^2 in d variables where fewer."""
     d, m = net.widths[0] + int(net.bias), net.widths[-1]
     bias = int(net.bias)
     points = min(k + 1, b + bias)
     along = forms + min(k + 1, b + 1 + bias) - 2
-    one_output = a * d + a * (b - 1) + bias * (b + 1)
+    one_output = min(a * d + a * (b - 1) + bias * (b + 1), comb(d + k * k - 1, k * k))
     proportional = (one + (m - 1) * points, (1 + bias) * (m - 1) + one_output)
-    return _combined([proportional], 2 * along + (m - 2) * points)
+    third = (forms - 2) * (min(b, 3) - 2)
+    return _combined([proportional], 2 * along + (m - 2) * points + third)
 
 
 def _three_squares_in_three(net: Any, a: int, forms: int) -> int:
@@ -179,27 +191,46 @@ def _three_squares_in_three(net: Any, a: int, forms: int) -> int:
       of the coordinates), and q_j^2 is not among them (the q_i are coordinates on P): the
       output weights e_o (x) q_j^2 off the image add 3 where c_1 ~ c_2 (q_3^2 along c_1, q_1^2
       and q_2^2 along c_3) and where the c_i are pairwise independent (c_3 = alpha c_1 + beta c_2:
-      q_2^2 along c_1, q_1^2 along c_2, q_3^2): 3 A + 2 at least.
-    * the q_i dependent, in a plane S of P: 3 A - 1, on at most a (d - 1) (the l_j up to scale)
-      + 2 (S) + m (3 + bias) (p in R^m (x) S^2 and delta) dimensions.
+      q_2^2 along c_1, q_1^2 along c_2, q_3^2): 3 A + 2 at least, within the span C of the c_i
+      when it is a plane.
+
+    With m >= 3 outputs the c_i span a plane C or all of a 3-space. Off C, W_p holds E = the span
+    of the q_i^2 in each of m - dim C directions: the squares of three pairwise non-proportional
+    elements of P are independent where they lie in a plane of it or form a basis (3), and two
+    squares are independent anyway (2). Where c_1, c_2, c_3 are independent, W_p holds the direct
+    sum of c_i (x) (q_i F + E), and E adds to q_i F what the squares q_j^2 give modulo q_i in the
+    forms on P: with the q_i a basis, the restrictions of q_j, q_l to the plane q_i = 0 are not
+    proportional (2); with q_j^2 in q_i F only where q_i | q_j^2, which a square y_t^2 of P and
+    q_j != y_t^2 exclude (1). In each part below the case of a plane C is the smaller:
+
+    * y_1, y_2, y_3 independent, the q_i a basis of P: 3 A + 2 + 3 (m - 2) (3 (A + 2) + 3 (m -
+      3) where C is a 3-space).
+    * the q_i dependent, in a plane S of P: 3 A - 1 + 3 (m - 2) (3 (A + 1) + 3 (m - 3)), on at
+      most a (d - 1) (the l_j up to scale) + 2 (S) + m (3 + bias) (p in R^m (x) S^2 and delta)
+      dimensions.
     * every c_i on one line c: (q_1, q_2) along c, 2 A - 1, and the three squares q_i^2 in each
       other direction: 2 A - 1 + 3 (m - 1), on at most a (d - 1) + 6 (a quadratic form in
       the y_j^2) + (m - 1) (1 + bias) (the line c and delta off it).
-    * y_1, y_2, y_3 in a plane L (x_0 in span(l_1, l_2)): 3 A - d, and 2 A - d + 2 (m - 1) where
-      the c_i are on one line, on at most (2 - bias)(d - 2) (L) + 5 m (binary quartics on L),
-      or (2 - bias)(d - 2) + 5 + (m - 1)(1 + bias).
+    * y_1, y_2, y_3 in a plane L (x_0 in span(l_1, l_2)), where P is every quadric on L: with C a
+      plane, 3 A - d + 2 (m - 2), on at most (2 - bias)(d - 2) (L) + the tuples of binary
+      quartics on L in C and delta off it, 2 (m - 2) + 10 + bias (m - 2), or 5 m where fewer;
+      with C a 3-space, the q_i F are independent: 3 A + 2 (m - 3), on at most (2 - bias)(d -
+      2) + 5 m; every c_i on one line, 2 A - d + 2 (m - 1), on at most (2 - bias)(d - 2) + 5 +
+      (m - 1)(1 + bias).
 
     The parts are combined by ``_combined``."""
     d, m = net.widths[0] + int(net.bias), net.widths[-1]
     bias = int(net.bias)
     plane = (2 - bias) * (d - 2)
     parts = [
-        (3 * forms - 1, a * (d - 1) + 2 + m * (3 + bias)),
+        (3 * forms - 1 + 3 * (m - 2), a * (d - 1) + 2 + m * (3 + bias)),
         (2 * forms - 1 + 3 * (m - 1), a * (d - 1) + 6 + (m - 1) * (1 + bias)),
-        (3 * forms - d, plane + 5 * m),
+        (3 * forms - d + 2 * (m - 2), plane + min(5 * m, (2 + bias) * (m - 2) + 10)),
         (2 * forms - d + 2 * (m - 1), plane + 5 + (m - 1) * (1 + bias)),
     ]
-    return _combined(parts, 3 * forms + 2)
+    if m >= 3:
+        parts.append((3 * forms + 2 * (m - 3), plane + 5 * m))
+    return _combined(parts, 3 * forms + 2 + 3 * (m - 2))
 
 
 def _separate_outputs_and_constant(net: Any, k: int, forms: int, one: int) -> int:
@@ -218,7 +249,10 @@ def _separate_outputs_and_constant(net: Any, k: int, forms: int, one: int) -> in
       of the parameters, of at most 2 d + 1 + 3 m dimensions (2 d + 6 + 3 m parameters, less a
       rescaling per neuron and the condition).
     * x_0 in span(l_1, l_2): q_i^(k-1) F_k along c_1 and modulo it along c_2, E in the others;
-      p is a tuple of binary forms on that plane: (d - 2) + m (k^2 + 1) dimensions.
+      p is a tuple of binary forms on that plane: (d - 2) + m (k^2 + 1) dimensions, and at
+      most (d - 2) + 3 m + 6 (l_1, l_2 up to scale on the plane, the three weights of each q_i
+      less its rescaling against c_i, c and delta); for k = 2 the squares of l_1, l_2, x_0 span
+      every quadric on the plane, so the lines drop out: (d - 2) + 3 m + 4.
     * c_2 ~ c_1: the one-output bound along c and E in the other directions, on 2 (m - 1)
       (c and delta) plus at most 2 d + 5 (the one-output parameters less the rescalings).
 
@@ -226,7 +260,7 @@ def _separate_outputs_and_constant(net: Any, k: int, forms: int, one: int) -> in
     d, m = net.widths[0] + 1, net.widths[-1]
     parts = [
         (2 * (forms + 1 + (1 if k >= 3 else 0)) + 3 * (m - 2), 2 * d + 1 + 3 * m),
-        (2 * forms + 3 * (m - 2), (d - 2) + m * (k * k + 1)),
+        (2 * forms + 3 * (m - 2), (d - 2) + min(m * (k * k + 1), 3 * m + (4 if k == 2 else 6))),
         (one + 3 * (m - 1), 2 * (m - 1) + 2 * d + 5),
     ]
     return _combined(parts, 2 * (forms + 2) + 3 * (m - 2))
@@ -386,6 +420,20 @@ def _two_squares_of_three(net: Any) -> int:
         (5 * m + 3 * (d - 2), 2 * (d - 2) + min(5 * m, 2 * m + 7)),
     ]
     return _combined(parts, 6 * m + 6 + 3 * (d - 3))
+
+
+def _two_squares_of_two(net: Any) -> int:
+    """The bound for two first-layer neurons and two layer-2 neurons left with z^2, no biases:
+    p = c_1 (x) q_1^2 + c_2 (x) q_2^2, q_i = W_i1 l_1^2 + W_i2 l_2^2, off the smaller
+    subnetworks (l_1, l_2 not proportional, so coordinates x_1, x_2; q_1, q_2 not proportional,
+    so W is invertible; every c_i nonzero). The off layer-2 neuron gives e_o (x) r^2 for every r
+    in P = span(x_1^2, x_2^2): the 3 products of the squares in each output. Moving l_j along
+    x_t adds s_j x_j x_t, s_j = 2 sum_i W_ij c_i (x) q_i; grading the exponents mod 2, the class
+    of x_1 x_2 holds s_1 and s_2, independent as the columns of W are (a functional that is 1 at
+    q_1 and 0 at q_2 maps sum_i alpha_i c_i (x) q_i to alpha_1 c_1), and each x_j x_t, t > 2,
+    one: 3 m + 2 (d - 1)."""
+    d, m = net.widths[0], net.widths[-1]
+    return 3 * m + 2 * (d - 1)
 
 
 def _two_squares_with_constant(net: Any) -> int:
