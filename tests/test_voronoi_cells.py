@@ -1013,3 +1013,46 @@ def test_three_squares_in_three_with_three_outputs() -> None:
     ]
     _meets_each_part(net, cases, off, np.random.default_rng(0), 150)
     assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net))
+
+
+def test_exact_directions_agree_with_the_network() -> None:
+    # mu and D mu from the explicit integer polynomials: exactly mu at integer points, and D mu
+    # modulo the prime; the stratum's parameters are those of the subnetwork strata
+    from neuromanifold._everywhere_bounds import PRIME
+    from neuromanifold._finite_fibers import _directions, _integer_polynomials, _value, stratum_support
+
+    net = nm.parse("poly:1,2,3,1^3+bias")
+    polys = _integer_polynomials(net)
+    assert polys is not None
+    rng = np.random.default_rng(0)
+    theta = [int(t) for t in rng.integers(-3, 4, net.n_params)]
+    assert _value(polys, theta) == [int(round(v)) for v in net.mu(np.array(theta, dtype=float))]
+    J = np.rint(net.jacobian(np.array(theta, dtype=float))).astype(np.int64) % PRIME
+    columns = _directions(polys, theta)
+    assert all(columns[j].get((a,), 0) == J[a, j] for a in range(net.ambient_dim) for j in range(net.n_params))
+    for widths in ((2, 2), (1, 3), (2, 1)):
+        s, _ = _stratum(net, widths)
+        assert sorted(s.support) == stratum_support(net.widths, True, widths)
+
+
+def test_finite_fibers_certify_a_stratum_whose_bound_equals_its_dimension() -> None:
+    # poly:1,2,3,1^3+bias with a layer-2 neuron off: binary forms in (x, 1), P = span(l_1^3, l_2^3,
+    # 1), and P^3 has 9 of the 10 dimensions everywhere (the one relation among the products of
+    # x^3, y^3, (x + y)^3), the stratum's dimension. Its 13 parameters less 4 rescalings are 9:
+    # finite fibers, so where D mu over the fillings spans all 10 (exactly, at an integer point)
+    # the points falling short are a part of at most 8 dimensions, null with 9 directions
+    from neuromanifold._finite_fibers import finite_fiber_bound
+
+    net = nm.parse("poly:1,2,3,1^3+bias")
+    s, off = _stratum(net, (2, 2))
+    assert _two_hidden_layers_bound(net, 2, 2) == s.dim == 9 == len(s.support) - 4
+    assert finite_fiber_bound(net, (2, 2), 9, 0) == 10
+    assert finite_fiber_bound(net, (2, 2), 8, 0) is None  # a bound below the dimension proves nothing
+    assert all(b.null and b.everywhere for b in nm.voronoi_cell_bounds(net) if b.stratum_dim < net.ambient_dim)
+    assert nm.voronoi_mc(net, "singular", 10**6, method="certificate", progress=False).p == 0.0
+    # with a positive-dimensional fiber up to the rescalings (20 - 5 = 15 parameters for a
+    # 12-dimensional stratum) the points falling short could fill the stratum: no certificate
+    wide = nm.parse("poly:2,3,3,1^2+bias")
+    sw, _ = _stratum(wide, (3, 2))
+    assert len(sw.support) - 5 > sw.dim
+    assert finite_fiber_bound(wide, (3, 2), sw.dim, 0) is None

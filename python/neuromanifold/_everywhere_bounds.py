@@ -597,8 +597,10 @@ def _first_layer_coordinates(net: Any, widths: tuple[int, ...], k: int) -> int:
 def layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | None:
     """dim W_p bounded below at every point of the subnetwork with hidden ``widths`` and of all
     its smaller subnetworks, each bound above the subnetwork's dimension (so every point of the
-    stratum lies in a part of it with a null cell): the bound for the stratum itself, or None.
-    Two or more hidden layers with c z^k, k >= 2, only; all zeros is the constant functions."""
+    stratum lies in a part of it with a null cell), or equal to it where the parametrization is
+    finite up to the rescalings and exact ranks show more directions at generic points
+    (``_finite_fibers``): the bound for the stratum itself, or None. Two or more hidden layers
+    with c z^k, k >= 2, only; all zeros is the constant functions."""
     from itertools import product
 
     from .architectures import PolynomialNetwork
@@ -607,14 +609,23 @@ def layers_everywhere(net: Any, widths: tuple[int, ...], seed: int) -> int | Non
     if not isinstance(net, PolynomialNetwork) or len(net.widths) < 4 or (_power(net) or 0) < 2 or len(widths) != len(net.widths) - 2:
         return None
     d0, m = net.widths[0], net.widths[-1]
+
+    def certified(hidden: tuple[int, ...]) -> int | None:
+        from ._finite_fibers import finite_fiber_bound
+
+        bound = _layers_bound(net, hidden)
+        dim = _dim(PolynomialNetwork((d0, *hidden, m), activation=net.activation, bias=net.bias), seed)
+        if bound > dim:
+            return bound
+        return finite_fiber_bound(net, hidden, bound, seed) if bound == dim else None
+
     for smaller in product(*(range(1, a + 1) for a in widths)):
         if _merged(d0, smaller, net.bias) != smaller:
             continue  # its points are those of a smaller subnetwork in this loop
-        sub = PolynomialNetwork((d0, *smaller, m), activation=net.activation, bias=net.bias)
-        if _layers_bound(net, smaller) <= _dim(sub, seed):
+        if certified(smaller) is None:
             return None
     # (with biases the constant functions, below every stratum, have the bound A > m)
-    return _layers_bound(net, _merged(d0, widths, net.bias))
+    return certified(_merged(d0, widths, net.bias))
 
 
 def _merged(d0: int, widths: tuple[int, ...], bias: bool) -> tuple[int, ...]:
