@@ -1019,7 +1019,7 @@ def test_exact_directions_agree_with_the_network() -> None:
     # mu and D mu from the explicit integer polynomials: exactly mu at integer points, and D mu
     # modulo the prime; the stratum's parameters are those of the subnetwork strata
     from neuromanifold._everywhere_bounds import PRIME
-    from neuromanifold._finite_fibers import _directions, _integer_polynomials, _value, stratum_support
+    from neuromanifold._finite_fibers import _directions, _integer_polynomials, _value, stratum_support, switched_off_rows
 
     net = nm.parse("poly:1,2,3,1^3+bias")
     polys = _integer_polynomials(net)
@@ -1033,6 +1033,14 @@ def test_exact_directions_agree_with_the_network() -> None:
     for widths in ((2, 2), (1, 3), (2, 1)):
         s, _ = _stratum(net, widths)
         assert sorted(s.support) == stratum_support(net.widths, True, widths)
+        # the switched-off neurons' incoming weights and biases: any values keep mu
+        rows = switched_off_rows(net.widths, True, widths)
+        assert set(rows).isdisjoint(s.support)
+        theta0 = np.zeros(net.n_params)
+        theta0[list(s.support)] = rng.standard_normal(len(s.support))
+        filled = theta0.copy()
+        filled[rows] = rng.standard_normal(len(rows))
+        assert np.allclose(net.mu(filled), net.mu(theta0), rtol=1e-12, atol=1e-12)
 
 
 def test_finite_fibers_certify_a_stratum_whose_bound_equals_its_dimension() -> None:

@@ -4,7 +4,8 @@ ranks at one integer point.
 Let S be the image of the stratum's n parameters (the others zero), h its hidden neurons, and
 suppose dim S = n - h: up to the neurons' rescalings the parametrization is generically finite.
 At parameters theta of the stratum, W_p holds V(theta), the span of D mu at theta with the
-switched-off parameters filled in any way that keeps mu. The set B of theta with dim V(theta) <=
+incoming weights (and biases) of the switched-off neurons filled in any way: their outgoing
+weights stay zero, so mu stays the same for every theta. The set B of theta with dim V(theta) <=
 dim S is Zariski closed (minors of D mu at every filling) and invariant under the rescalings
 (they map fillings to fillings and keep the image of D mu), so where V has more than dim S
 dimensions at one point, B is a proper subset, of dimension <= n - 1; off the smaller
@@ -16,7 +17,8 @@ dimensions; at every other point W_p has more than dim S dimensions. So the stra
 Both ranks are computed exactly at one integer point modulo a prime: the rank over a prime
 field never exceeds the rank over Q, which never exceeds the generic rank, so each is a proof
 of a lower bound (an unlucky point only fails to certify). mu comes as explicit polynomials with
-integer coefficients (activations c z^k with integer c), the fillings are checked exactly."""
+integer coefficients (activations c z^k with integer c); that the fillings keep mu is checked
+exactly too."""
 
 from __future__ import annotations
 
@@ -93,15 +95,26 @@ def _directions(polys: list[tuple[np.ndarray, list[int]]], theta: list[int]) -> 
     return columns
 
 
-def _filling(polys: list[tuple[np.ndarray, list[int]]], theta: list[int], off: list[int], rng: np.random.Generator) -> list[int]:
-    """theta with the switched-off parameters filled with random integers one at a time in a
-    random order, each kept only when mu stays exactly the same."""
-    target = _value(polys, theta)
+def switched_off_rows(widths: tuple[int, ...], bias: bool, hidden: tuple[int, ...]) -> list[int]:
+    """The incoming weights (and biases) of the neurons that the subnetwork keeping the first
+    ``hidden[l]`` neurons of each hidden layer switches off."""
+    kept = [widths[0], *hidden, widths[-1]]
+    out, offset = [], 0
+    for layer in range(1, len(widths)):
+        rows, cols = widths[layer], widths[layer - 1]
+        out += [offset + r * cols + c for r in range(kept[layer], rows) for c in range(cols)]
+        offset += rows * cols
+        if bias:
+            out += [offset + r for r in range(kept[layer], rows)]
+            offset += rows
+    return out
+
+
+def _filling(theta: list[int], rows: list[int], rng: np.random.Generator) -> list[int]:
+    """theta with the switched-off neurons' incoming weights (and biases) at random integers."""
     out = list(theta)
-    for j in rng.permutation(off):
+    for j in rows:
         out[j] = int(rng.integers(1, 20)) * int(rng.choice([-1, 1]))
-        if _value(polys, out) != target:
-            out[j] = 0
     return out
 
 
@@ -113,7 +126,7 @@ def finite_fiber_bound(net: Any, hidden: tuple[int, ...], bound: int, seed: int)
     if polys is None:
         return None
     on = stratum_support(tuple(net.widths), bool(net.bias), hidden)
-    off = sorted(set(range(net.n_params)) - set(on))
+    rows = switched_off_rows(tuple(net.widths), bool(net.bias), hidden)
     n, h = len(on), sum(hidden)
     if bound < n - h:
         return None
@@ -125,9 +138,12 @@ def finite_fiber_bound(net: Any, hidden: tuple[int, ...], bound: int, seed: int)
         columns = _directions(polys, theta)
         if _rank_modulo([columns[j] for j in on]) != n - h:
             continue  # dim S >= this rank, <= n - h (the rescalings): equal only when it is n - h
-        spanned = list(columns)
+        spanned, target = list(columns), _value(polys, theta)
         for _ in range(FILLINGS):
-            spanned += _directions(polys, _filling(polys, theta, off, rng))
+            filled = _filling(theta, rows, rng)
+            if _value(polys, filled) != target:
+                return None  # never: switched-off neurons reach no output
+            spanned += _directions(polys, filled)
         if _rank_modulo(spanned) > n - h:
             return n - h + 1
     return None
