@@ -34,19 +34,22 @@ FILLINGS = 12  # integer fillings of the switched-off parameters
 DRAWS = 3  # integer points of the stratum tried
 
 
+def _parameters(widths: tuple[int, ...], bias: bool) -> list[tuple[int, int, int | None]]:
+    """(layer, neuron, input; None for the bias) of every parameter, in the order of theta:
+    blocks W_l, then b_l with biases, layer by layer."""
+    out: list[tuple[int, int, int | None]] = []
+    for layer in range(1, len(widths)):
+        out += [(layer, r, c) for r in range(widths[layer]) for c in range(widths[layer - 1])]
+        if bias:
+            out += [(layer, r, None) for r in range(widths[layer])]
+    return out
+
+
 def stratum_support(widths: tuple[int, ...], bias: bool, hidden: tuple[int, ...]) -> list[int]:
     """The parameters of the subnetwork keeping the first ``hidden[l]`` neurons of each hidden
-    layer of a network of ``widths`` (blocks W_l, then b_l with biases, layer by layer)."""
+    layer of a network of ``widths``."""
     kept = [widths[0], *hidden, widths[-1]]
-    out, offset = [], 0
-    for layer in range(1, len(widths)):
-        rows, cols = widths[layer], widths[layer - 1]
-        out += [offset + r * cols + c for r in range(kept[layer]) for c in range(kept[layer - 1])]
-        offset += rows * cols
-        if bias:
-            out += [offset + r for r in range(kept[layer])]
-            offset += rows
-    return out
+    return [i for i, (layer, r, c) in enumerate(_parameters(widths, bias)) if r < kept[layer] and (c is None or c < kept[layer - 1])]
 
 
 def _integer_polynomials(net: Any) -> list[tuple[np.ndarray, list[int]]] | None:
@@ -99,15 +102,7 @@ def switched_off_rows(widths: tuple[int, ...], bias: bool, hidden: tuple[int, ..
     """The incoming weights (and biases) of the neurons that the subnetwork keeping the first
     ``hidden[l]`` neurons of each hidden layer switches off."""
     kept = [widths[0], *hidden, widths[-1]]
-    out, offset = [], 0
-    for layer in range(1, len(widths)):
-        rows, cols = widths[layer], widths[layer - 1]
-        out += [offset + r * cols + c for r in range(kept[layer], rows) for c in range(cols)]
-        offset += rows * cols
-        if bias:
-            out += [offset + r for r in range(kept[layer], rows)]
-            offset += rows
-    return out
+    return [i for i, (layer, r, _) in enumerate(_parameters(widths, bias)) if r >= kept[layer]]
 
 
 def _filling(theta: list[int], rows: list[int], rng: np.random.Generator) -> list[int]:
