@@ -7,6 +7,15 @@ that the library's parametrization mu can be checked against the network functio
 
 from __future__ import annotations
 
+import os
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # one worker per core already: a pool of threads per worker would only contend (rayon's
+    # threads spin while they wait); tests that compare thread counts set their own pools
+    os.environ.setdefault("RAYON_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from dataclasses import dataclass
 from typing import Callable, Sequence
 

@@ -81,15 +81,22 @@ class _Span:
         self.basis = np.zeros((dim, 0))
 
     def add(self, block: npt.NDArray[np.float64]) -> bool:
-        """Add the columns of ``block``; True when the span grew."""
+        """Add the columns of ``block``; True when the span grew. [Q, B] with B = Q C + R has
+        all but rank Q singular values at most those of R (Weyl) and its largest between
+        max(1, |B|) and sqrt 2 times that: R's singular values above the tolerance of max(1, |B|) give
+        the new directions, without decomposing [Q, B] (the span grows by a few directions at a
+        time, in spaces of hundreds)."""
         norm = np.abs(block).max(initial=0.0)
         if norm == 0.0:
             return False
-        U, sv, _ = np.linalg.svd(np.hstack([self.basis, block / norm]), full_matrices=False)
-        rank = int((sv > RANK_TOL * sv[0]).sum())
-        grew = rank > self.basis.shape[1]
-        self.basis = U[:, :rank]
-        return grew
+        block = block / norm
+        residual = block - self.basis @ (self.basis.T @ block)
+        residual -= self.basis @ (self.basis.T @ residual)  # twice: orthogonal to working precision
+        U, sv, _ = np.linalg.svd(residual, full_matrices=False)
+        top = max(1.0 if self.basis.shape[1] else 0.0, float(np.linalg.norm(block, 2)))
+        new = sv > RANK_TOL * top
+        self.basis = np.hstack([self.basis, U[:, new]])
+        return bool(new.any())
 
     @property
     def dim(self) -> int:
