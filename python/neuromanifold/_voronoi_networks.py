@@ -1111,7 +1111,13 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n, certify=False)
     assert isinstance(job, NetworkJob)
     U = job.samples(0)
-    D, rank_drop = job.distances(U, 0)
+    distances: list[Any] = []  # computed once, and only for a target without a certificate or an exact test
+
+    def decided(target: list[int]) -> npt.NDArray[np.int8]:
+        if not distances:
+            distances.extend(job.distances(U, 0))
+        return job.decide_from(*distances, target)
+
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
     exact_edge = _exact_edge(net, job.strata[0].dim, "auto") is not None
     edge_certificate = _boundary_certificate(net, job.strata, seed)
@@ -1136,7 +1142,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
                 null = NullCellJob(job.variety_name, name, job.distribution, seed, n, n, certificate)
                 out.append(_estimate(null, {0: (0, 0, n)}))
                 continue
-        d = job.decide_from(D, rank_drop, target)
+        d = decided(target)
         counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
         part = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, job.method, job.exhaustive)
         out.append(_estimate(part, counts))
