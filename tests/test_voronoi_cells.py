@@ -90,6 +90,26 @@ def _meets_each_part(net: nm.PolynomialNetwork, cases: list[tuple[np.ndarray, in
         assert _fiber_span(net, theta0, off, rng, points) >= bound
 
 
+@given(ranks=st.lists(st.integers(0, 4), min_size=1, max_size=6), scales=st.lists(st.floats(1e-6, 1e6), min_size=6, max_size=6), seed=st.integers(0, 2**32 - 1))
+def test_span_dimension_is_the_rank_of_all_blocks(ranks: list[int], scales: list[float], seed: int) -> None:
+    # blocks of any size drawn from a fixed 9-dimensional subspace of R^30, some of them spanned
+    # by earlier blocks: the span's dimension is the rank of all blocks together, its basis
+    # orthonormal, and a block grows it exactly when the rank goes up
+    rng = np.random.default_rng(seed)
+    space = np.linalg.qr(rng.standard_normal((30, 9)))[0]
+    span, blocks = _Span(30), []
+    for r, scale in zip(ranks, scales):
+        block = scale * space @ rng.standard_normal((9, r)) @ rng.standard_normal((r, 5))
+        if blocks and rng.random() < 0.3:
+            block = scale * np.hstack(blocks) @ rng.standard_normal((sum(b.shape[1] for b in blocks), 3))  # nothing new
+        before = np.linalg.matrix_rank(np.hstack(blocks)) if blocks else 0
+        blocks.append(block / np.abs(block).max(initial=1.0))
+        after = np.linalg.matrix_rank(np.hstack(blocks))
+        assert span.add(block) == (after > before)
+        assert span.dim == after
+        assert np.allclose(span.basis.T @ span.basis, np.eye(span.dim), atol=1e-10)
+
+
 def _fiber_span(net: nm.PolynomialNetwork, theta0: np.ndarray, off: np.ndarray, rng: np.random.Generator, points: int) -> int:
     p, span = net.mu(theta0), _Span(net.ambient_dim)
     span.add(net.jacobian(theta0))
