@@ -82,10 +82,10 @@ class _Span:
 
     def add(self, block: npt.NDArray[np.float64]) -> bool:
         """Add the columns of ``block``; True when the span grew. [Q, B] with B = Q C + R has
-        all but rank Q singular values at most those of R (Weyl) and its largest between
-        max(1, |B|) and sqrt 2 times that: R's singular values above the tolerance of max(1, |B|) give
-        the new directions, without decomposing [Q, B] (the span grows by a few directions at a
-        time, in spaces of hundreds)."""
+        all but rank Q singular values at most those of R (Weyl), and its largest is between
+        max(1, |B|) and sqrt 2 times that: R's singular values above the tolerance of
+        max(1, |B|) give the new directions, without decomposing [Q, B] (the span grows by a
+        few directions at a time, in spaces of hundreds)."""
         norm = np.abs(block).max(initial=0.0)
         if norm == 0.0:
             return False

@@ -1111,11 +1111,13 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n, certify=False)
     assert isinstance(job, NetworkJob)
     U = job.samples(0)
-    distances: list[Any] = []  # computed once, and only for a target without a certificate or an exact test
+    distances: tuple[np.ndarray, np.ndarray] | None = None
 
     def decided(target: list[int]) -> npt.NDArray[np.int8]:
-        if not distances:
-            distances.extend(job.distances(U, 0))
+        # the distances once, and only for a target without a certificate or an exact test
+        nonlocal distances
+        if distances is None:
+            distances = job.distances(U, 0)
         return job.decide_from(*distances, target)
 
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
