@@ -8,8 +8,10 @@ import pytest
 from scipy.optimize import minimize
 
 import neuromanifold as nm
+from neuromanifold._charts import critical_system
 from neuromanifold._voronoi_join import JoinEdge, join_edge, join_edge_available
-from neuromanifold._voronoi_tangent import _antiderivative_of
+from neuromanifold._voronoi_tangent import CROSS_CHECK, _antiderivative_of, _newton
+from neuromanifold.critical import _generic_solutions
 
 SEXTICS = nm.parse("poly:2,3,1^6")
 
@@ -115,6 +117,29 @@ def test_generic_critical_points_do_not_depend_on_the_chart(edge: JoinEdge) -> N
         terms = edge._term_sizes(w, edge._solved(w, 0).generic.solutions)
         alive = terms if w == 2 else terms[:, [0, 2]]  # c l_1^k and b l^(k-1) m on J
         assert (alive.min(axis=1) > 1e-8 * terms.max(axis=1)).all()
+
+
+def test_divided_equations_keep_every_critical_point_and_no_stray(edge: JoinEdge) -> None:
+    # monodromy on the divided equations of J and of the slice of M at a chart of another seed:
+    # every solution is a critical point of the distance (the undivided equations vanish) with
+    # every term alive (no point of fewer neurons with c, b or an output weight 0), and as many
+    # as in the first chart
+    o = edge.seed + CROSS_CHECK
+    for which in (0, 2):
+        chart, system = edge._system(which, o)
+        found = _generic_solutions(system, o + which, 10)
+        plain = critical_system(chart, np.eye(SEXTICS.ambient_dim))
+        for x in found.solutions:
+            y = _newton(plain, x, found.parameters)
+            assert y is not None and np.allclose(y, x, rtol=1e-6, atol=1e-9)
+        saved = edge.seed
+        edge.seed = o  # term sizes in the chart of seed o
+        try:
+            assert edge._alive(which, found.solutions).all()
+        finally:
+            edge.seed = saved
+        if which == 0:  # (monodromy alone can stall on the slice: the first chart closes it)
+            assert len(found) == len(edge._solved(which, 0).generic)
 
 
 def test_spare_charts_hold_the_same_points(edge: JoinEdge) -> None:

@@ -191,6 +191,29 @@ def test_generic_critical_points_are_the_same_whatever_the_seed() -> None:
     assert len(set(counts)) == 1 and counts[0][1] % 2 == 0
 
 
+def test_divided_equations_keep_every_critical_point_and_no_stray() -> None:
+    # at the seeds where monodromy on the undivided equations strayed (E at seed 1: b = 0; the
+    # slice of M at seed 4: a neuron's output weight 0), every solution of the divided ones is
+    # a critical point of the distance (Newton on the undivided equations stays there) with
+    # every term alive; on E as many as the first chart's
+    from neuromanifold._charts import critical_system
+    from neuromanifold._voronoi_tangent import _newton
+    from neuromanifold.critical import _generic_solutions
+
+    net = nm.parse("poly:2,2,1^4")
+    for seed, which in ((1, 0), (4, 1)):
+        edge = TangentEdge(net, seed)
+        chart, system = edge._system(which, seed)
+        found = _generic_solutions(system, seed + which, 10)
+        assert edge._alive(which, found.solutions).all()
+        plain = critical_system(chart, np.eye(net.ambient_dim))
+        for x in found.solutions:
+            y = _newton(plain, x, found.parameters)
+            assert y is not None and np.allclose(y, x, rtol=1e-6, atol=1e-9)
+        if which == 0:
+            assert len(found) == len(edge._solved(which, 0).generic)
+
+
 def test_spare_charts_move_the_critical_points_at_a_fixed_seed() -> None:
     # the points are moved, not found again, for these seeds (and in most draws)
     for spec in ("poly:2,2,2^2", "poly:3,2,2^2"):

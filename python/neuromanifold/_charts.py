@@ -469,15 +469,23 @@ def cone_critical_system(chart: Chart) -> System:
     Without the factor t, the points t = 0 (image 0) would be critical wherever m(w) . u = 0, a
     positive-dimensional set; with it divided out they must satisfy m . u = 0 and D m^T u = 0,
     more equations than unknowns, which generic data do not. For t != 0 nothing changes."""
-    equations, nv, P = _critical_equations(chart, np.eye(len(chart.phi)))
-    divided = [equations[0]]
-    for F in equations[1:]:
-        assert all(e[0] >= 1 for e in F), "the chart is not of the form t m(w)"
-        divided.append({(e[0] - 1,) + e[1:]: c for e, c in F.items()})
-    return _system(divided, nv, P)
+    return divided_critical_system(chart, {k: 0 for k in range(1, chart.n)})
 
 
-def _critical_equations(chart: Chart, Q: np.ndarray | None) -> tuple[list[pl.Poly], int, int]:
+def divided_critical_system(chart: Chart, divided: dict[int, int]) -> System:
+    """The critical equations of the Euclidean distance on ``chart`` (parameters u), D_i phi .
+    (phi - u) = 0, with the column D_i phi of each coordinate i in ``divided`` replaced by its
+    terms divisible by y_f, f = divided[i], divided by y_f. Where all its terms are, that only
+    divides the equation by y_f; where D_i phi = y_f G + R with R . (phi - u) a combination of
+    the other equations, the system is the same at y_f != 0 too. Either way it keeps the
+    critical points with y_f != 0, nonsingular or not alike, and drops those with y_f = 0
+    that the factor made: components of their own (or isolated points of a chart's singular
+    locus), which monodromy strays into."""
+    equations, nv, P = _critical_equations(chart, np.eye(len(chart.phi)), divided)
+    return _system(equations, nv, P)
+
+
+def _critical_equations(chart: Chart, Q: np.ndarray | None, divided: dict[int, int] | None = None) -> tuple[list[pl.Poly], int, int]:
     A, n = len(chart.phi), chart.n
     P = A if Q is not None else 2 * A
     nv = n + P
@@ -486,7 +494,15 @@ def _critical_equations(chart: Chart, Q: np.ndarray | None) -> tuple[list[pl.Pol
         psi = [pl.add(pl.linear_combination((Q[a, c], phi[c]) for c in range(A) if Q[a, c] != 0), pl.scale(pl.variable(n + a, nv), -1)) for a in range(A)]
     else:
         psi = [pl.add(pl.mul(pl.variable(n + a, nv), phi[a]), pl.scale(pl.variable(n + A + a, nv), -1)) for a in range(A)]
-    dphi = [[pl.diff(phi[a], k) for a in range(A)] for k in range(n)]
+
+    def column(k: int) -> list[pl.Poly]:
+        out = [pl.diff(phi[a], k) for a in range(A)]
+        f = (divided or {}).get(k)
+        if f is None:
+            return out
+        return [{e[:f] + (e[f] - 1,) + e[f + 1 :]: c for e, c in p.items() if e[f] >= 1} for p in out]
+
+    dphi = [column(k) for k in range(n)]
     return [pl.add(*[pl.mul(dphi[k][a], psi[a]) for a in range(A) if dphi[k][a]]) for k in range(n)], nv, P
 
 

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_terms
+from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_divided, _slice_terms
 from .architectures import PolynomialNetwork
 
 Form = dict[tuple[int, ...], pl.Poly]  # a form in x with coefficients polynomial in the chart
@@ -184,12 +184,27 @@ class JoinEdge(TangentEdge):
             out.append(np.concatenate([new_l1, [y[n - 1] / lam**k], tangent[: 2 * n - 3], tangent[2 * n - 3 :]]))
         return np.array(out)
 
+    def _divided(self, which: int, s: int) -> dict[int, int]:
+        """On J the columns of l_1 by c (every term has it), and as on E those of m by b and of
+        l by b after dropping a k l^(k-1) D l: else the points with c = 0 or b = 0 critical on
+        the smaller charts are isolated critical points that monodromy strays into (194 beside
+        J's 116 on binary sextics at one seed, tripling the paths of a loop and the loops). On
+        the slice of M, ``_slice_divided``."""
+        if which == self.SLICE:
+            return _slice_divided(self.net, s)
+        if which != 0:
+            return {}
+        n = self.net.widths[0]
+        c, b = n - 1, 3 * n - 2
+        return {**{i: c for i in range(n - 1)}, **{i: b for i in range(n, 3 * n - 3)}}
+
     def _alive(self, which: int, X: np.ndarray) -> np.ndarray:
         """As for two neurons: points of J and of the slice of M whose every term is alive. Where
         an output weight or b vanishes the point is one of fewer neurons (their own charts), and
         those form components of their own, which monodromy can stray into (strays have a term
         of relative size 1e-10 and below, the others none below 1e-3); on J only c and b factor
-        out of the equations (a = 0 is no component); O has none."""
+        out of the equations (a = 0 is no component); O has none. The divided equations
+        (``_divided``) have none at generic data, so this only guards the ends at the samples."""
         if which == 1 or not len(X):
             return np.ones(len(X), dtype=bool)
         terms = self._term_sizes(which, X)

@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _polynomials as pl
-from ._charts import Chart, _slice, critical_system
+from ._charts import Chart, _slice, divided_critical_system
 from ._voronoi_membership import imaginary_ratio, incoming_weight_point, permuted_neurons
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions, _separate
@@ -219,6 +219,18 @@ def _slice_point(net: PolynomialNetwork, seed: int) -> tuple[np.ndarray, list[in
     return incoming_weight_point(net, np.random.default_rng([seed, 0x51CE]), similar_sizes=net.widths[1] >= 3)
 
 
+def _slice_divided(net: PolynomialNetwork, seed: int) -> dict[int, int]:
+    """The columns of the slice of M of seed ``seed`` (one output) to divide: each neuron's free
+    incoming weights by its output weight c_i, a factor of every term of theirs. Else the points
+    with c_i = 0, critical for the other neurons with neuron i's weights at the roots of its
+    one equation, are critical points of their own, which monodromy strays into."""
+    n, r, _ = net.widths
+    _, fixed = _slice_point(net, seed)
+    free = [int(j) for j in np.setdiff1d(np.arange(net.n_params), fixed)]
+    at = {j: i for i, j in enumerate(free)}
+    return {at[j]: at[r * n + j // n] for j in free if j < r * n}
+
+
 def _first_neuron(net: PolynomialNetwork) -> np.ndarray:
     """The free parameters of the one-neuron slice: neuron 0's weights but the first, then its
     output weights."""
@@ -337,11 +349,12 @@ class TangentEdge:
         return _moved_solutions(self.net, which, source, dest, Y)
 
     def _system(self, which: int, s: int) -> tuple[Chart, System]:
-        """Chart ``which`` of seed s and the critical equations of the distance on it."""
+        """Chart ``which`` of seed s and the critical equations of the distance on it, divided
+        where that drops stray solutions (``_divided``)."""
         chart = self._chart(which, s)
         if self._factors is not None:
             chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
-        return chart, critical_system(chart, np.eye(self.net.ambient_dim))
+        return chart, divided_critical_system(chart, self._divided(which, s))
 
     def _generic(self, which: int, system: System) -> MonodromyResult:
         """The critical points of the first chart at generic data: by monodromy there and in a
@@ -363,6 +376,21 @@ class TangentEdge:
         taken = [x for x in (_newton(system, y, first.parameters) for y in (moved if moved is not None else [])) if x is not None]
         return MonodromyResult(first.parameters, self._closed(which, np.vstack([first.solutions, *taken])), first.loops + other.loops)
 
+    def _divided(self, which: int, s: int) -> dict[int, int]:
+        """Columns of chart ``which`` of seed s to divide (``divided_critical_system``), with one
+        output: on E, p = a l^k + b l^(k-1) m, those of m by b (every term has it), and those of
+        l by b after dropping a k l^(k-1) D l, whose products with p - u are combinations of the
+        equations of a, b and m (the forms l^(k-1) w, w in span(l, m, D m), are all of
+        l^(k-1) F_1); else every point with b = 0 and its (l, a) critical for a l^k alone, which
+        makes D l^(k-1) m dependent, is an isolated critical point that monodromy strays into.
+        On the slice of M, ``_slice_divided``."""
+        n, _, m = self.net.widths
+        if m != 1 or self.net.bias:
+            return {}
+        if which == self.SLICE:
+            return _slice_divided(self.net, s)
+        return {i: 2 * n - 2 for i in range(2 * n - 3)} if which == 0 else {}
+
     def _closed(self, which: int, X: np.ndarray) -> np.ndarray:
         """The distinct points X with every term alive, on the slice of M with their images under
         the neurons' permutations (which map critical points to critical points)."""
@@ -376,8 +404,9 @@ class TangentEdge:
         neuron's output weights can vanish, and such points (critical points of one neuron, with
         the other neuron's weights at the roots of one equation) form components of their own
         that monodromy strays into (their terms have relative size 1e-10 and below, the others'
-        1e-3 and above); so do the points of E with b = 0 (a = 0 is no component). The
-        one-neuron slice has none."""
+        1e-3 and above); so do the points of E with b = 0 (a = 0 is no component). With one
+        output the divided equations (``_divided``) have none at generic data, and this only
+        guards the ends at the samples. The one-neuron slice has none."""
         if which == 2 or not len(X):
             return np.ones(len(X), dtype=bool)
         terms = _slice_terms(self.net, self.seed, X) if which == 1 else _edge_terms(self.net, self.seed, X)
