@@ -142,6 +142,20 @@ def test_divided_equations_keep_every_critical_point_and_no_stray(edge: JoinEdge
             assert len(found) == len(edge._solved(which, 0).generic)
 
 
+def test_one_path_per_orbit_reaches_every_critical_point_of_the_slice(edge: JoinEdge) -> None:
+    # the neurons' permutations act freely on the slice of M: one point of each orbit of 3! = 6,
+    # and their images under the permutations are all the others
+    from neuromanifold._voronoi_membership import permuted_neurons
+    from neuromanifold._voronoi_tangent import _slice_point
+
+    X = edge._solved(2, 0).generic.solutions
+    one = edge._orbit_representatives(2)
+    assert 6 * one.sum() == len(X)
+    images = np.vstack([X[one], permuted_neurons(SEXTICS, _slice_point(SEXTICS, edge.seed)[0], X[one])])
+    gaps = np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1)
+    assert np.all(gaps < 1e-6 * (1 + np.abs(X).max(axis=1)))
+
+
 def test_spare_charts_hold_the_same_points(edge: JoinEdge) -> None:
     rng = np.random.default_rng(2)
     for which in (0, 1, 2):

@@ -332,6 +332,7 @@ class TangentEdge:
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
         self._cache: dict[tuple[int, int], _Solved] = {}
+        self._orbits: dict[int, npt.NDArray[np.bool_]] = {}
         # one input with biases: the charts of the derivatives, taken to their antiderivatives
         self._columns: np.ndarray | None = None
         self._factors: np.ndarray | None = None
@@ -481,17 +482,27 @@ class TangentEdge:
                         ends = self._moved(which, self.seed + 1000 * spare, self.seed, ends) if len(ends) else ends
                 if ends is not None:
                     ends = ends[np.isfinite(ends).all(axis=1)]
+                    if which == self.SLICE:  # (the same functions: their images add nothing to record)
+                        ends = np.vstack([ends, permuted_neurons(self.net, base, ends)])
                     # (a stray is no critical point counted; ends are merged generously, so
                     # that the count can only fall short of the generic one, which is counted
                     # strictly and can only exceed it)
                     merged = np.vstack([found[k], ends[self._alive(which, ends)]])
                     found[k] = merged[_distinct(merged)]
 
+        base = _slice_point(self.net, self.seed)[0]
         for spare in range(SPARE_CHARTS + 1):
             if not short():
                 break
             s = self._solved(which, spare)
-            gather(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
+            if spare == 0 and which == self.SLICE:
+                # one path per orbit of the neurons' permutations, the others only for rows short
+                one = self._orbit_representatives(which)
+                gather(spare, s, s.generic.parameters, s.generic.solutions[one], seed)
+                if short():
+                    gather(spare, s, s.generic.parameters, s.generic.solutions[~one], seed + 104729 * (SPARE_CHARTS + 1))
+            else:
+                gather(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
             used = 0
             for attempt in range(2 * RESTARTS):  # (a restart with a lost path of its own is skipped)
                 if not short() or used == RESTARTS:
@@ -503,6 +514,25 @@ class TangentEdge:
         for k in range(len(U)):
             if len(found[k]) == count:
                 record(k, found[k][:0], first, True)
+
+    def _orbit_representatives(self, which: int) -> npt.NDArray[np.bool_]:
+        """One generic critical point of the first slice of M per orbit of the neurons'
+        permutations (which act freely there): the paths to the others end at the same points
+        permuted, so tracking these and permuting the ends finds every critical point."""
+        if which not in self._orbits:
+            X = self._solved(which, 0).generic.solutions
+            one = np.zeros(len(X), dtype=bool)
+            covered = np.zeros(len(X), dtype=bool)
+            base = _slice_point(self.net, self.seed)[0]
+            for i in range(len(X)):
+                if covered[i]:
+                    continue
+                one[i] = covered[i] = True
+                images = permuted_neurons(self.net, base, X[i : i + 1])
+                gaps = np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1, initial=np.inf)
+                covered |= gaps <= 1e-6 * (1 + np.abs(X).max(axis=1))
+            self._orbits[which] = one
+        return self._orbits[which]
 
     def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Squared distances to E and to the rest of the closure of M_R (nan where not known
