@@ -490,19 +490,23 @@ class TangentEdge:
                     merged = np.vstack([found[k], ends[self._alive(which, ends)]])
                     found[k] = merged[_distinct(merged)]
 
+        def orbitwise(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> None:
+            # on the slice of M one path per orbit of the neurons' permutations (in the first
+            # chart, and in spare charts whose points were moved over in its order), the others
+            # only for rows still short
+            if which != self.SLICE or (spare and s.generic.loops) or len(starts) != count:
+                return gather(spare, s, p, starts, salt)
+            one = self._orbit_representatives(which)
+            gather(spare, s, p, starts[one], salt)
+            if short():
+                gather(spare, s, p, starts[~one], salt + 104729 * (SPARE_CHARTS + 1))
+
         base = _slice_point(self.net, self.seed)[0]
         for spare in range(SPARE_CHARTS + 1):
             if not short():
                 break
             s = self._solved(which, spare)
-            if spare == 0 and which == self.SLICE:
-                # one path per orbit of the neurons' permutations, the others only for rows short
-                one = self._orbit_representatives(which)
-                gather(spare, s, s.generic.parameters, s.generic.solutions[one], seed)
-                if short():
-                    gather(spare, s, s.generic.parameters, s.generic.solutions[~one], seed + 104729 * (SPARE_CHARTS + 1))
-            else:
-                gather(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
+            orbitwise(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
             used = 0
             for attempt in range(2 * RESTARTS):  # (a restart with a lost path of its own is skipped)
                 if not short() or used == RESTARTS:
@@ -510,7 +514,7 @@ class TangentEdge:
                 got = s.restarts.moved(s.system, s.generic, attempt)
                 if got is not None:
                     used += 1
-                    gather(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
+                    orbitwise(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
         for k in range(len(U)):
             if len(found[k]) == count:
                 record(k, found[k][:0], first, True)
