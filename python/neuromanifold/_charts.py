@@ -469,6 +469,7 @@ def cone_critical_system(chart: Chart) -> System:
     Without the factor t, the points t = 0 (image 0) would be critical wherever m(w) . u = 0, a
     positive-dimensional set; with it divided out they must satisfy m . u = 0 and D m^T u = 0,
     more equations than unknowns, which generic data do not. For t != 0 nothing changes."""
+    assert all(e[0] == 1 for p in chart.phi for e in p), "the chart is not of the form t m(w)"
     return divided_critical_system(chart, {k: 0 for k in range(1, chart.n)})
 
 

@@ -397,7 +397,7 @@ class TangentEdge:
         the neurons' permutations (which map critical points to critical points)."""
         X = X[self._alive(which, X)]
         if which == self.SLICE and len(X):
-            X = np.vstack([X, permuted_neurons(self.net, _slice_point(self.net, self.seed)[0], X)])
+            X = np.vstack([X, self._permuted(X)])
         return X[_separate(X)]
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
@@ -483,7 +483,7 @@ class TangentEdge:
                 if ends is not None:
                     ends = ends[np.isfinite(ends).all(axis=1)]
                     if which == self.SLICE:  # (the same functions: their images add nothing to record)
-                        ends = np.vstack([ends, permuted_neurons(self.net, base, ends)])
+                        ends = np.vstack([ends, self._permuted(ends)])
                     # (a stray is no critical point counted; ends are merged generously, so
                     # that the count can only fall short of the generic one, which is counted
                     # strictly and can only exceed it)
@@ -501,7 +501,6 @@ class TangentEdge:
             if short():
                 gather(spare, s, p, starts[~one], salt + 104729 * (SPARE_CHARTS + 1))
 
-        base = _slice_point(self.net, self.seed)[0]
         for spare in range(SPARE_CHARTS + 1):
             if not short():
                 break
@@ -519,6 +518,10 @@ class TangentEdge:
             if len(found[k]) == count:
                 record(k, found[k][:0], first, True)
 
+    def _permuted(self, X: np.ndarray) -> np.ndarray:
+        """The points X of the first slice of M with the neurons permuted in every other way."""
+        return permuted_neurons(self.net, _slice_point(self.net, self.seed)[0], X)
+
     def _orbit_representatives(self, which: int) -> npt.NDArray[np.bool_]:
         """One generic critical point of the first slice of M per orbit of the neurons'
         permutations (which act freely there): the paths to the others end at the same points
@@ -527,14 +530,13 @@ class TangentEdge:
             X = self._solved(which, 0).generic.solutions
             one = np.zeros(len(X), dtype=bool)
             covered = np.zeros(len(X), dtype=bool)
-            base = _slice_point(self.net, self.seed)[0]
+            tolerance = 1e-6 * (1 + np.abs(X).max(axis=1))
             for i in range(len(X)):
                 if covered[i]:
                     continue
                 one[i] = covered[i] = True
-                images = permuted_neurons(self.net, base, X[i : i + 1])
-                gaps = np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1, initial=np.inf)
-                covered |= gaps <= 1e-6 * (1 + np.abs(X).max(axis=1))
+                images = self._permuted(X[i : i + 1])
+                covered |= np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1, initial=np.inf) <= tolerance
             self._orbits[which] = one
         return self._orbits[which]
 
