@@ -277,6 +277,14 @@ def join_edges_against_local_searches(samples: int) -> None:
     _exact_against_local("The join edge of three neurons against local searches", ("poly:2,3,1^6",), samples)
 
 
+def biased_pair_edges_against_local_searches(samples: int) -> None:
+    """Two neurons with biases on two inputs: E with the constant's power, a neuron merged with
+    the constant and both merged (parameter homotopies per sample in four charts, a closed form
+    for the last) against multistart local searches."""
+    title = "The edge of two neurons with biases on two inputs against local searches"
+    _exact_against_local(title, ("poly:2,2,1^3+bias",), samples)
+
+
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads. Each run solves its charts at generic data first (the
@@ -306,6 +314,7 @@ def main() -> None:
     ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
+    ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -323,6 +332,8 @@ def main() -> None:
         derivative_edges_against_local_searches(args.derivative_samples)
     if args.join_samples:
         join_edges_against_local_searches(args.join_samples)
+    if args.biased_pair_samples:
+        biased_pair_edges_against_local_searches(args.biased_pair_samples)
 
 
 if __name__ == "__main__":

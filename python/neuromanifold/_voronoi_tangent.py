@@ -355,7 +355,14 @@ class TangentEdge:
         chart = self._chart(which, s)
         if self._factors is not None:
             chart = replace(chart, phi=[pl.scale(p, float(c)) for p, c in zip(chart.phi, self._factors)])
+        kept = self._kept(which)
+        if kept is not None:
+            chart = replace(chart, phi=[chart.phi[int(i)] for i in kept])
         return chart, divided_critical_system(chart, self._divided(which, s))
+
+    def _kept(self, which: int) -> np.ndarray | None:
+        """The coefficients chart ``which`` is compared on (None: all of them)."""
+        return None
 
     def _generic(self, which: int, system: System) -> MonodromyResult:
         """The critical points of the first chart at generic data: by monodromy there and in a

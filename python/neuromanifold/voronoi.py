@@ -611,7 +611,9 @@ def voronoi_mc(
     polynomial MLPs with z^k that fill the ambient space with finite
     fibers up to the neuron rescalings (then the edge is hit exactly by the data without a real
     preimage), for two neurons with z^k, k >= 3 or k = 2 with several outputs (the edge is the
-    tangential variety of the two neurons merging), else multistart). A subnetwork of the dimension of M is no singular
+    tangential variety of the two neurons merging; with biases on two inputs and one output
+    also a neuron merging with the constant, beside the other or with it; "auto" for z^3 only),
+    else multistart). A subnetwork of the dimension of M is no singular
     stratum (``"singular"`` leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
