@@ -15,6 +15,7 @@ from neuromanifold._voronoi_biased_pair import (
     _edge_coordinates,
     _edge_forms,
     _rank_one_distance,
+    biased_pair_available,
     blown_up_edge_chart,
     power_edge_chart,
 )
@@ -31,11 +32,11 @@ def edge() -> BiasedPairEdge:
 
 
 def _forms(edge: BiasedPairEdge, f: sp.Expr) -> np.ndarray:
-    """The coefficients of a ternary form in (x1, x2, x0) at the compared monomials."""
-    x1, x2, x0 = sp.symbols("x1 x2 x0")
-    poly = sp.Poly(sp.expand(f), x1, x2, x0)
+    """The coefficients of a form in (x, x0) at the compared monomials."""
+    x = sp.symbols(f"x1:{edge.net.widths[0]}") + (sp.Symbol("x0"),)
+    poly = sp.Poly(sp.expand(f), *x)
     exps = np.asarray(edge.net.monomials)[edge._keep]
-    return np.array([float(poly.coeff_monomial(x1 ** int(a) * x2 ** int(b) * x0 ** int(c))) for a, b, c in exps])
+    return np.array([float(poly.coeff_monomial(sp.Mul(*(s ** int(a) for s, a in zip(x, e))))) for e in exps])
 
 
 def _network(edge: BiasedPairEdge, c: list[float], l: list[np.ndarray]) -> np.ndarray:
@@ -45,20 +46,23 @@ def _network(edge: BiasedPairEdge, c: list[float], l: list[np.ndarray]) -> np.nd
     return net.mu(theta)[edge._columns]
 
 
-def test_blown_up_chart_is_the_tangential_variety(edge: BiasedPairEdge) -> None:
+@pytest.mark.parametrize("spec", [SPEC, "poly:3,2,1^4+bias"])
+def test_blown_up_chart_is_the_tangential_variety(spec: str) -> None:
     # both charts give l^(k-1) v (expanded by sympy) at the coordinates of (l, v), and their moves agree
-    x = sp.symbols("x1 x2 x0")
+    edge = BiasedPairEdge(nm.parse(spec), 0)
+    n, k = edge.net.widths[0], int(spec.split("^")[1].split("+")[0])
+    x = sp.symbols(f"x1:{n}") + (sp.Symbol("x0"),)
     rng = np.random.default_rng(3)
-    L, V = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    L, V = rng.standard_normal((4, n)), rng.standard_normal((4, n))
     for seed, blown in ((5, True), (6, False)):
         chart = blown_up_edge_chart(edge.net, seed) if blown else power_edge_chart(edge.net, seed)
         Y = _edge_coordinates(edge.net, seed, blown, L, V)
         images = chart.mu(Y)[:, edge._keep]
         for i in range(len(L)):
-            expected = _forms(edge, sum(float(a) * s for a, s in zip(L[i], x)) ** 2 * sum(float(a) * s for a, s in zip(V[i], x)))
+            expected = _forms(edge, sum(float(a) * s for a, s in zip(L[i], x)) ** (k - 1) * sum(float(a) * s for a, s in zip(V[i], x)))
             np.testing.assert_allclose(images[i], expected, atol=1e-9 * (1 + np.abs(expected).max()))
-        L2, V2 = _edge_forms(edge.net, seed, blown, Y)
-        np.testing.assert_allclose(np.cross(L2, L), 0, atol=1e-9)  # the same l up to scale
+        L2, _ = _edge_forms(edge.net, seed, blown, Y)
+        np.testing.assert_allclose(L2 / L2[:, -1:], L / L[:, -1:], atol=1e-9)  # the same l up to scale
 
 
 def test_each_part_of_the_edge_is_a_limit_of_real_networks(edge: BiasedPairEdge) -> None:
@@ -135,3 +139,10 @@ def test_no_local_search_beats_the_exact_distance_and_it_is_reached(edge: Biased
 def test_voronoi_mc_decides_the_boundary_exactly() -> None:
     got = nm.voronoi_mc(SPEC, "boundary", n=20, seed=3, progress=False)
     assert got.exhaustive and got.n_failed == 0 and got.n == 20
+
+
+def test_three_inputs_fall_back_to_local_searches_and_say_so() -> None:
+    assert biased_pair_available(nm.parse("poly:3,2,1^3+bias")) is not None
+    assert biased_pair_available(nm.parse("poly:2,2,2^3+bias")) is not None  # several outputs
+    got = nm.voronoi_mc("poly:3,2,1^3+bias", "boundary", n=10, seed=1, progress=False)
+    assert not got.exhaustive

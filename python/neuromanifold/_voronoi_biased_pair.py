@@ -1,11 +1,12 @@
 """The edge of two neurons with biases on two inputs: merging neurons, and neurons merging with
 the constant.
 
-The network x -> c_1 (w_1 . x + b_1)^k + c_2 (w_2 . x + b_2)^k + delta on two inputs, z^k with
-k >= 3, one output, computes the ternary forms c_1 l_1^k + c_2 l_2^k + delta x_0^k in (x_1,
-x_2, x_0), x_0 the constant's coordinate. The output bias matches the coefficient of x_0^k, so
-the distance to M is that of the other coefficients (the projection pi dropping x_0^k) to the
-images of c_1 l_1^k + c_2 l_2^k: the network without biases on three variables, compared
+The network x -> c_1 (w_1 . x + b_1)^k + c_2 (w_2 . x + b_2)^k + delta on d0 >= 2 inputs, z^k
+with k >= 3, one output, computes the forms c_1 l_1^k + c_2 l_2^k + delta x_0^k in (x, x_0),
+x_0 the constant's coordinate (charted for any d0; decided on two inputs, where the
+generic solves take seconds). The output bias matches the coefficient of x_0^k, so the
+distance to M is that of the other coefficients (the projection pi dropping x_0^k) to the
+images of c_1 l_1^k + c_2 l_2^k: the network without biases on d0 + 1 variables, compared
 without that coefficient.
 
 Which limits does the real image have? Its points lie in the span of the length-3 scheme
@@ -23,7 +24,7 @@ points. Their spans give
 * a curvilinear triple point at x_0 with tangent w: mu x_0^(k-2) w^2 + x_0^(k-1) n
   (+ delta x_0^k), n any; the non-curvilinear one adds x_0^(k-1) n alone (mu = 0). The distance
   is that of the coefficients of x_0^j, j <= k - 3, to 0, of those of x_0^(k-2) to the forms
-  mu w^2 (``_rank_one_distance``), and 0 for x_0^(k-1).
+  mu w^2 (on two inputs in closed form, ``_rank_one_distance``), and 0 for x_0^(k-1).
 
 Each of these is in the closure of the real image (l_2 = l + e m, c_2 = b / (k e); l_2 = x_0 +
 e w with c_2 = b / (k e); both neurons at x_0 + e w and x_0 + e w + e^2 n with weights of order
@@ -31,10 +32,12 @@ e^-2), and generically not in it: so the nearest point of the closure to data u 
 critical point of the distance on the slice of M (fixing the x_1 weight of each neuron), on E,
 on the merged neuron's slice, the nearest point of the triple point's set, or one neuron alone
 or the constants (lower strata). The edge is hit when one of E, the merged neuron and the
-triple point beats all others. E is charted as l^(k-1) v with l on a random real hyperplane and
-v free: its points are sums a l^k + b l^(k-1) m whose (a, b, m) chart (``edge_chart``) is
-badly conditioned where v is near the line of l (a and b of 500 at moderate v): one critical
-point in 160 was lost there in every chart and at every sample.
+triple point beats all others. E is charted as l^(k-1) v: blown up where l meets x_0 in the
+first chart and every other spare, with l on a random real hyperplane in the rest. The sums
+a l^k + b l^(k-1) m of ``edge_chart`` are badly conditioned where v is near the line of l (a
+and b of 500 at moderate v), and the hyperplane chart near l = x_0, where E has critical points
+with v_0 of 60 at l within 0.01 of x_0: in those charts alone one of E's 160 critical points
+was lost for 17 of 100 samples of ``poly:2,2,1^3+bias``, in every chart.
 """
 
 from __future__ import annotations
@@ -54,13 +57,15 @@ SLICE_DIM = 6  # coordinates of the slice of M (two neurons in three variables, 
 
 
 def _homogenized_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
-    """For two neurons with biases on two inputs, z^k (k >= 3) and one output: the network
-    without biases on (x_1, x_2, x_0) (x_0 the constant's coordinate, last), the indices of its
+    """For two neurons with biases on d0 >= 2 inputs, z^k (k >= 3) and one output: the network
+    without biases on (x, x_0) (x_0 the constant's coordinate, last), the indices of its
     coefficients other than x_0^k, and the column of u each is compared with."""
-    if not isinstance(net, PolynomialNetwork) or not net.bias or tuple(net.widths) != (2, 2, 1) or _power(net) < 3:
+    if not isinstance(net, PolynomialNetwork) or not net.bias or len(net.widths) != 3 or tuple(net.widths[1:]) != (2, 1):
         return None
-    k = _power(net)
-    forms = PolynomialNetwork((3, 2, 1), activation=k)
+    k, d0 = _power(net), net.widths[0]
+    if k < 3 or d0 < 2:
+        return None
+    forms = PolynomialNetwork((d0 + 1, 2, 1), activation=k)
     exponents = np.asarray(forms.monomials)
     keep = np.flatnonzero(exponents[:, -1] < k)
     column = {tuple(int(a) for a in e): i for i, e in enumerate(np.asarray(net.monomials))}
@@ -68,14 +73,15 @@ def _homogenized_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndar
 
 
 def biased_pair_available(net: object) -> str | None:
-    """Why the biased pair's edge does not decide the boundary of ``net``, or None."""
-    if _homogenized_of(net) is None:
+    """Why the biased pair's edge does not decide the boundary of ``net``, or None: two inputs
+    (on three, monodromy on E alone ran for over 15 minutes without finishing)."""
+    if _homogenized_of(net) is None or net.widths[0] != 2:  # type: ignore[attr-defined]
         return "the edge of neurons merging with the constant is charted for two inputs with biases, two neurons, z^k (k >= 3) and one output"
     return None
 
 
-def biased_pair_cubic(net: object) -> bool:
-    """Is the activation z^3 (a few samples a second; z^4 takes about 11 s a sample)?"""
+def biased_pair_quick(net: object) -> bool:
+    """Cubes: a few samples a second (z^4 takes about 11 s a sample)."""
     return isinstance(net, PolynomialNetwork) and _power(net) == 3
 
 
@@ -84,9 +90,9 @@ def _power_patch(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return _affine(np.random.default_rng([seed, 0x9A1E]), n, 1)
 
 
-def _line_patch(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The random real line a . w = 1 of the blown-up chart of E of seed ``seed``."""
-    return _affine(np.random.default_rng([seed, 0xB10E]), 2, 1)
+def _line_patch(d0: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The random real hyperplane a . w = 1 of the blown-up chart of E of seed ``seed``."""
+    return _affine(np.random.default_rng([seed, 0xB10E]), d0, 1)
 
 
 def power_edge_chart(net: PolynomialNetwork, seed: int) -> Chart:
@@ -104,28 +110,28 @@ def power_edge_chart(net: PolynomialNetwork, seed: int) -> Chart:
 
 
 def blown_up_edge_chart(net: PolynomialNetwork, seed: int) -> Chart:
-    """E (one output, forms in (x_1, x_2, x_0)) blown up where l meets x_0: l = x_0 + t (w . x)
-    with w on a random real line, v = v_0 x_0 + (v . x) with v_0 = mu / t^2 and (v . x) = n -
+    """E (one output, forms in (x, x_0)) blown up where l meets x_0: l = x_0 + t (w . x)
+    with w on a random real hyperplane, v = v_0 x_0 + (v . x) with v_0 = mu / t^2 and (v . x) = n -
     (k - 1) (mu / t) w. The part of l^(k-1) v of degree j in x is then the polynomial
     (C(k-1, j) - (k-1) C(k-1, j-1)) mu t^(j-2) (w . x)^j + C(k-1, j-1) t^(j-1) (w . x)^(j-1)
     (n . x) (n . x for j = 1), so near l = x_0, where v_0 grows as E approaches the triple
     point's set (its points at t = 0), the chart stays well conditioned; the hyperplane chart
-    does not there (v_0 of 60 at l within 0.01 of x_0). Coordinates t, w's on the line, mu, n."""
-    k = _power(net)
-    point, basis, _ = _line_patch(seed)
-    nv = 5
-    t, mu = pl.variable(0, nv), pl.variable(2, nv)
-    w = [pl.add(pl.constant(point[j], nv), pl.scale(pl.variable(1, nv), basis[j, 0])) for j in range(2)]
-    n_ = [pl.variable(3, nv), pl.variable(4, nv)]
-    parts: dict[int, dict[tuple[int, int], pl.Poly]] = {}
+    does not there (v_0 of 60 at l within 0.01 of x_0). Coordinates t, w's on the plane, mu, n."""
+    k, d0 = _power(net), net.widths[0] - 1
+    point, basis, _ = _line_patch(d0, seed)
+    nv = 2 * d0 + 1
+    t, mu = pl.variable(0, nv), pl.variable(d0, nv)
+    w = [pl.add(pl.constant(point[j], nv), pl.linear_combination((basis[j, i], pl.variable(1 + i, nv)) for i in range(d0 - 1))) for j in range(d0)]
+    n_ = [pl.variable(d0 + 1 + j, nv) for j in range(d0)]
+    parts: dict[int, dict[tuple[int, ...], pl.Poly]] = {}
     for j in range(1, k + 1):
-        binary = PolynomialNetwork((2, 2, 1), activation=j)
+        binary = PolynomialNetwork((d0, 2, 1), activation=j)  # (forms of degree j in x)
         c = comb(k - 1, j) - (k - 1) * comb(k - 1, j - 1)
         a = pl.scale(pl.mul(mu, _power_of(t, j - 2, nv)), c) if j >= 2 else pl.constant(0.0, nv)
         b = pl.scale(_power_of(t, j - 1, nv), comb(k - 1, j - 1))
         coefficients = _edge_coefficients(binary, [a], [b], w, n_, nv)
-        parts[j] = {(int(e[0]), int(e[1])): f for e, f in zip(np.asarray(binary.monomials), coefficients)}
-    phi = [parts[k - int(e[2])][(int(e[0]), int(e[1]))] if e[2] < k else pl.constant(0.0, nv) for e in np.asarray(net.monomials)]
+        parts[j] = {tuple(int(a) for a in e): f for e, f in zip(np.asarray(binary.monomials), coefficients)}
+    phi = [parts[k - int(e[-1])][tuple(int(a) for a in e[:-1])] if e[-1] < k else pl.constant(0.0, nv) for e in np.asarray(net.monomials)]
     return Chart(phi=phi, n=nv, lift=lambda y: y, rank=None, top=False)
 
 
@@ -138,33 +144,35 @@ def _power_of(p: pl.Poly, e: int, nv: int) -> pl.Poly:
 
 def _edge_forms(net: PolynomialNetwork, seed: int, blown_up: bool, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(l, v) with l^(k-1) v the points Y of the chart of E of seed ``seed``."""
-    k = _power(net)
+    k, n = _power(net), net.widths[0]
     if not blown_up:
-        p0, B0, _ = _power_patch(3, seed)
-        return p0 + Y[:, :2] @ B0.T, Y[:, 2:]
-    p, B, _ = _line_patch(seed)
-    t, mu = Y[:, 0], Y[:, 2]
-    w = p + Y[:, 1:2] @ B.T
+        p0, B0, _ = _power_patch(n, seed)
+        return p0 + Y[:, : n - 1] @ B0.T, Y[:, n - 1 :]
+    d0 = n - 1
+    p, B, _ = _line_patch(d0, seed)
+    t, mu = Y[:, 0], Y[:, d0]
+    w = p + Y[:, 1:d0] @ B.T
     L = np.column_stack([t[:, None] * w, np.ones(len(Y))])
-    V = np.column_stack([Y[:, 3:5] - (k - 1) * (mu / t)[:, None] * w, mu / t**2])
+    V = np.column_stack([Y[:, d0 + 1 :] - (k - 1) * (mu / t)[:, None] * w, mu / t**2])
     return L, V
 
 
 def _edge_coordinates(net: PolynomialNetwork, seed: int, blown_up: bool, L: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Coordinates in the chart of E of seed ``seed`` of l^(k-1) v (l -> lambda l, v ->
     lambda^(1-k) v keep the point)."""
-    k = _power(net)
+    k, n = _power(net), net.widths[0]
     if not blown_up:
-        p1, B1, V1 = _power_patch(3, seed)
+        p1, B1, V1 = _power_patch(n, seed)
         lam = 1.0 / (L @ V1[0])
         return np.column_stack([(lam[:, None] * L - p1) @ B1, V * lam[:, None] ** (1 - k)])
-    p, B, a = _line_patch(seed)
-    lam = 1.0 / L[:, 2]
+    d0 = n - 1
+    p, B, a = _line_patch(d0, seed)
+    lam = 1.0 / L[:, d0]
     L, V = lam[:, None] * L, V * lam[:, None] ** (1 - k)
-    t = L[:, :2] @ a[0]
-    w = L[:, :2] / t[:, None]
-    mu = t**2 * V[:, 2]
-    n_ = V[:, :2] + (k - 1) * (t * V[:, 2])[:, None] * w
+    t = L[:, :d0] @ a[0]
+    w = L[:, :d0] / t[:, None]
+    mu = t**2 * V[:, d0]
+    n_ = V[:, :d0] + (k - 1) * (t * V[:, d0])[:, None] * w
     return np.column_stack([t, (w - p) @ B, mu, n_])
 
 
@@ -257,9 +265,7 @@ class BiasedPairEdge(TangentEdge):
         assert self._columns is not None
         U = U[:, self._columns]
         k = _power(self.net)
-        triple = _rank_one_distance(U[:, self._powers == k - 2], np.asarray(self.net.monomials)[self._keep[self._powers == k - 2]])
-        triple = triple + (U[:, self._powers <= k - 3] ** 2).sum(axis=1)
-        edges = [self._best(0, U, salt), self._best(self.MERGED, U[:, self._powers <= k - 2], salt), (triple, triple)]
+        edges = [self._best(0, U, salt), self._best(self.MERGED, U[:, self._powers <= k - 2], salt), self._triple(U, salt)]
         parts = [self._best(1, U, salt), self._best(2, U, salt)]
         zero = (U**2).sum(axis=1)
 
@@ -270,6 +276,17 @@ class BiasedPairEdge(TangentEdge):
         edge, edge_bound = least(edges, [])
         rest, rest_bound = least(parts, [zero])
         return edge, rest, edge_bound, rest_bound
+
+
+    def _triple(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray]:
+        """Squared distances to mu x_0^(k-2) w^2 + x_0^(k-1) n (exact; and the same as upper
+        bounds): the coefficients of x_0^j, j <= k - 3, against 0, those of x_0^(k-2) against
+        the binary squares mu w^2 in closed form."""
+        k = _power(self.net)
+        quadric = self._powers == k - 2
+        near = _rank_one_distance(U[:, quadric], np.asarray(self.net.monomials)[self._keep[quadric]])
+        near = near + (U[:, self._powers <= k - 3] ** 2).sum(axis=1)
+        return near, near
 
 
 def biased_pair(net: Any, seed: int, cache: dict[str, Any]) -> BiasedPairEdge:

@@ -40,7 +40,7 @@ from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_join import join_edge, join_edge_available
-from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_cubic
+from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
@@ -281,7 +281,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     when M fills the ambient space, the tangential variety of two merging neurons with z^k (on
     one input with biases, of the derivative's) ("auto": with slices of at most AUTO_CHART_DIM
     coordinates), with biases on two inputs also the neurons merging with the constant
-    (``_voronoi_biased_pair``; "auto": cubes only), the join of a neuron with it and the osculating variety for three neurons on
+    (``_voronoi_biased_pair``; "auto": cubes only), the join of a neuron with it
+    and the osculating variety for three neurons on
     binary forms (on one input with biases, of the derivative's: "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
@@ -290,7 +291,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
             return decider
     if tangent_edge_available(net) is None and (method == "exhaustive" or tangent_slice_dim(net) <= AUTO_CHART_DIM):
         return tangent_edge
-    if biased_pair_available(net) is None and (method == "exhaustive" or biased_pair_cubic(net)):  # (k = 4: ~11 s a sample)
+    if biased_pair_available(net) is None and (method == "exhaustive" or biased_pair_quick(net)):
         return biased_pair
     if join_edge_available(net) is None and (method == "exhaustive" or not net.bias):  # (one input with biases: ~20 s a sample)
         return join_edge
