@@ -20,7 +20,7 @@
    (`poly:1,2,1^4+bias`) by their derivative's roots, against real membership.
 5. Edges in closed form where only local searches existed: pencils of quadratic polynomials
    with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
-   against the multistart local searches (an upper bound), same samples.
+   against the multistart local searches, same samples.
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
@@ -251,7 +251,7 @@ def closed_forms_against_local_searches(samples: int) -> None:
     tangents' cofactors against multistart local searches on the same samples (one chunk, the
     same seed), 2 threads; the closed form's throughput on 100 times as many."""
     print(f"\nEdges in closed form against local searches, {samples} samples (closed forms: 100 times as many), 2 threads\n")
-    print("| variety | closed form | samples/s | hits | local searches | samples/s | hits (upper bound) | ratio |")
+    print("| variety | closed form | samples/s | hits | local searches | samples/s | hits (local searches) | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     with _threads(2):
         for spec in ("poly:3,4,2^2+bias", "poly:4,5,2^2+bias"):
@@ -291,7 +291,7 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
     same work for the same seed): that setup is timed on one sample and left out of the exact
     method's samples/s."""
     print(f"\n{title}, {samples} samples, 2 threads\n")
-    print("| variety | exact: setup s | exact: samples/s | hits | undecided | local searches: samples/s | hits (upper bound) | ratio |")
+    print("| variety | exact: setup s | exact: samples/s | hits | undecided | local searches: samples/s | hits (local searches) | ratio |")
     print("|---|---|---|---|---|---|---|---|")
     with _threads(2):
         for spec in specs:

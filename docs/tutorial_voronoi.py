@@ -108,5 +108,5 @@ relu = nm.NeuromanifoldAt(nm.parse("relu:1,1,1"), x[None, :])
 edges = nm.voronoi_mc(relu, "boundary", 20_000, seed=2, progress=False)
 print(edges)
 assert edges.exhaustive and edges.ci95[0] > 0  # (a sample is undecided where two faces tie)
-# local searches give an upper bound only, and say so
+# local searches are not exhaustive, and say so
 print(nm.voronoi_mc(relu, "boundary", 200, seed=2, progress=False, method="multistart"))

@@ -266,7 +266,7 @@ def test_one_neuron_with_biases_has_nearer_points_than_its_affine_limits() -> No
     job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 400, "multistart", 400, certify=False)
     U = job.samples(0)
     near = np.flatnonzero(job.decide(U) == 1)
-    assert len(near) >= 1  # local searches give upper bounds only
+    assert len(near) >= 1
     degree = net.monomials.sum(axis=1)
     rng = np.random.default_rng(1)
 

@@ -226,7 +226,7 @@ def _print_voronoi(result: dict[str, Any]) -> None:
     if result["voronoi"]:
         print("voronoi          P(nearest point of standard normal data in the stratum), 95% CI")
     for e in result["voronoi"]:
-        note = " (certified)" if e["certificate"] else "" if e["exhaustive"] else " (multistart: upper bound)"
+        note = " (certified)" if e["certificate"] else "" if e["exhaustive"] else " (multistart: not exhaustive)"
         print(f"  - {e['target']}: {e['p']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}] from {e['n']} samples, {e['n_failed']} undecided{note}")
 
 

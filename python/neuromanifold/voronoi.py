@@ -138,9 +138,10 @@ class VoronoiEstimate:
     in the target, ``n_failed`` could not be decided (a tie within the tolerance band, or a lost
     path). ``p`` is the proportion among the decided samples; ``ci95`` is a Wilson 95% interval
     that also holds if every undecided sample went either way. ``exhaustive`` is False for the
-    multistart method, whose nearest points come from local searches: a miss is then proven (a
-    nearer point was found) but a hit is not, so ``p`` and ``ci95[1]`` are upper bounds and
-    ``ci95[0]`` is 0. ``certificate`` is set when the target's Voronoi cell is proven null
+    multistart method, whose nearest points come from local searches: a search can miss the
+    nearest point either way (a hit where a nearer point was not found; a miss where the target
+    holds a nearer point no search reached, as a limit on the edge of M), so ``ci95`` is the
+    interval of those decisions and bounds the true probability neither way. ``certificate`` is set when the target's Voronoi cell is proven null
     (``method="certificate"``, see :func:`voronoi_cell_bounds`): then p = 0 exactly, with
     ci95 = (0, 0), and the samples count as decided misses without being drawn."""
 
@@ -160,7 +161,7 @@ class VoronoiEstimate:
 
     def __str__(self) -> str:
         lo, hi = self.ci95
-        note = "" if self.exhaustive else " (multistart: not exhaustive, an upper bound)"
+        note = "" if self.exhaustive else " (multistart: not exhaustive, decided by local searches)"
         if self.certificate:
             note = f" (certified: {self.certificate})"
         return (
@@ -180,9 +181,7 @@ def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEs
     n = sum(c[2] for c in counts.values())
     decided = n - failed
     p = hits / decided if decided else float("nan")
-    # a local search proves misses only (it found a nearer point), so multistart hits are
-    # upper bounds: no lower bound then
-    lo = wilson_interval(hits, n)[0] if job.exhaustive else 0.0
+    lo = wilson_interval(hits, n)[0]
     hi = wilson_interval(hits + failed, n)[1]
     certificate = getattr(job, "certificate", "")
     if certificate:
