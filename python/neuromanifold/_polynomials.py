@@ -54,6 +54,14 @@ def mul(p: Poly, q: Poly) -> Poly:
     return {e: c for e, c in out.items() if c != 0}
 
 
+def power(p: Poly, e: int, n: int) -> Poly:
+    """p^e (n variables)."""
+    out = constant(1.0, n)
+    for _ in range(e):
+        out = mul(out, p)
+    return out
+
+
 def diff(p: Poly, i: int) -> Poly:
     out: Poly = {}
     for e, c in p.items():

@@ -50,10 +50,8 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import ALIVE, TangentEdge, _affine, _edge_coefficients, _moved_solutions, _neuron_slices, _power
+from ._voronoi_tangent import ALIVE, TangentEdge, _affine, _edge_coefficients, _moved_solutions, _neuron_slices, _power, least_known
 from .architectures import PolynomialNetwork
-
-SLICE_DIM = 6  # coordinates of the slice of M (two neurons in three variables, one output)
 
 
 def _homogenized_of(net: object) -> tuple[PolynomialNetwork, np.ndarray, np.ndarray] | None:
@@ -127,19 +125,12 @@ def blown_up_edge_chart(net: PolynomialNetwork, seed: int) -> Chart:
     for j in range(1, k + 1):
         binary = PolynomialNetwork((d0, 2, 1), activation=j)  # (forms of degree j in x)
         c = comb(k - 1, j) - (k - 1) * comb(k - 1, j - 1)
-        a = pl.scale(pl.mul(mu, _power_of(t, j - 2, nv)), c) if j >= 2 else pl.constant(0.0, nv)
-        b = pl.scale(_power_of(t, j - 1, nv), comb(k - 1, j - 1))
+        a = pl.scale(pl.mul(mu, pl.power(t, j - 2, nv)), c) if j >= 2 else pl.constant(0.0, nv)
+        b = pl.scale(pl.power(t, j - 1, nv), comb(k - 1, j - 1))
         coefficients = _edge_coefficients(binary, [a], [b], w, n_, nv)
         parts[j] = {tuple(int(a) for a in e): f for e, f in zip(np.asarray(binary.monomials), coefficients)}
     phi = [parts[k - int(e[-1])][tuple(int(a) for a in e[:-1])] if e[-1] < k else pl.constant(0.0, nv) for e in np.asarray(net.monomials)]
     return Chart(phi=phi, n=nv, lift=lambda y: y, rank=None, top=False)
-
-
-def _power_of(p: pl.Poly, e: int, nv: int) -> pl.Poly:
-    out = pl.constant(1.0, nv)
-    for _ in range(e):
-        out = pl.mul(out, p)
-    return out
 
 
 def _edge_forms(net: PolynomialNetwork, seed: int, blown_up: bool, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -265,28 +256,24 @@ class BiasedPairEdge(TangentEdge):
         assert self._columns is not None
         U = U[:, self._columns]
         k = _power(self.net)
-        edges = [self._best(0, U, salt), self._best(self.MERGED, U[:, self._powers <= k - 2], salt), self._triple(U, salt)]
-        parts = [self._best(1, U, salt), self._best(2, U, salt)]
+        tangential, tangential_bound = self._best(0, U, salt)
+        merged, merged_bound = self._best(self.MERGED, U[:, self._powers <= k - 2], salt)
+        triple = self._triple(U)  # (exact)
+        pair, pair_bound = self._best(1, U, salt)
+        one, one_bound = self._best(2, U, salt)
         zero = (U**2).sum(axis=1)
+        edge_bound = np.column_stack([tangential_bound, merged_bound, triple]).min(axis=1)
+        rest_bound = np.column_stack([pair_bound, one_bound, zero]).min(axis=1)
+        return least_known(tangential, merged, triple), least_known(pair, one, zero), edge_bound, rest_bound
 
-        def least(sides: list[tuple[np.ndarray, np.ndarray]], extra: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-            exact = np.column_stack([e for e, _ in sides] + extra)
-            return np.where(np.isnan(exact).any(axis=1), np.nan, exact.min(axis=1)), np.column_stack([b for _, b in sides] + extra).min(axis=1)
-
-        edge, edge_bound = least(edges, [])
-        rest, rest_bound = least(parts, [zero])
-        return edge, rest, edge_bound, rest_bound
-
-
-    def _triple(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray]:
-        """Squared distances to mu x_0^(k-2) w^2 + x_0^(k-1) n (exact; and the same as upper
-        bounds): the coefficients of x_0^j, j <= k - 3, against 0, those of x_0^(k-2) against
-        the binary squares mu w^2 in closed form."""
+    def _triple(self, U: npt.NDArray[np.float64]) -> np.ndarray:
+        """Squared distances to mu x_0^(k-2) w^2 + x_0^(k-1) n: the coefficients of x_0^j,
+        j <= k - 3, against 0, those of x_0^(k-2) against the binary squares mu w^2 in closed
+        form."""
         k = _power(self.net)
         quadric = self._powers == k - 2
         near = _rank_one_distance(U[:, quadric], np.asarray(self.net.monomials)[self._keep[quadric]])
-        near = near + (U[:, self._powers <= k - 3] ** 2).sum(axis=1)
-        return near, near
+        return near + (U[:, self._powers <= k - 3] ** 2).sum(axis=1)
 
 
 def biased_pair(net: Any, seed: int, cache: dict[str, Any]) -> BiasedPairEdge:

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_divided, _slice_terms
+from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, least_known, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_divided, _slice_terms
 from .architectures import PolynomialNetwork
 
 Form = dict[tuple[int, ...], pl.Poly]  # a form in x with coefficients polynomial in the chart
@@ -230,12 +230,8 @@ class JoinEdge(TangentEdge):
         join, osculating, slice_ = (self._best(which, V, salt) for which in range(3))
         pair_edge, pair_rest, pair_edge_bound, pair_rest_bound = self.pair._bounds(U, salt)
 
-        def least(*parts: np.ndarray) -> np.ndarray:
-            stacked = np.column_stack(parts)
-            return np.where(np.isnan(stacked).any(axis=1), np.nan, stacked.min(axis=1))
-
-        edge = least(join[0], osculating[0], pair_edge)
-        rest = least(slice_[0], pair_rest)
+        edge = least_known(join[0], osculating[0], pair_edge)
+        rest = least_known(slice_[0], pair_rest)
         edge_bound = np.column_stack([join[1], osculating[1], pair_edge_bound]).min(axis=1)
         rest_bound = np.column_stack([slice_[1], pair_rest_bound]).min(axis=1)
         return edge, rest, edge_bound, rest_bound

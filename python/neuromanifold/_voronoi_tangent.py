@@ -100,6 +100,12 @@ def tangent_edge_available(net: object) -> str | None:
     return None
 
 
+def least_known(*parts: np.ndarray) -> np.ndarray:
+    """The least of the columns ``parts`` in each row, nan where any of them is nan (unknown)."""
+    stacked = np.column_stack(parts)
+    return np.where(np.isnan(stacked).any(axis=1), np.nan, stacked.min(axis=1))
+
+
 def _multinomial(e: tuple[int, ...]) -> int:
     out = factorial(sum(e))
     for a in e:
@@ -555,8 +561,7 @@ class TangentEdge:
         edge, edge_bound = self._best(0, U, salt)
         parts = [self._best(1, U, salt), self._best(2, U, salt)]
         zero = (U**2).sum(axis=1)
-        others = np.column_stack([p[0] for p in parts] + [zero])
-        rest = np.where(np.isnan(others).any(axis=1), np.nan, others.min(axis=1))
+        rest = least_known(*(p[0] for p in parts), zero)
         rest_bound = np.column_stack([p[1] for p in parts] + [zero]).min(axis=1)
         return edge, rest, edge_bound, rest_bound
 
