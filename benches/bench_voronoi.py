@@ -24,6 +24,9 @@
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
+7. The local searches' edge test (a best point next to the edge counted outright, or only
+   when the search, going on, keeps heading there) against the exact decisions, same samples
+   (`--edge-rule-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -305,6 +308,39 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
             print(f"| {spec} | {setup:.1f} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2g}x |")
 
 
+def edge_rule_against_exact(samples: int) -> None:
+    """The local searches' edge test against the exact decisions, on the same samples (one
+    chunk, the same seed), 2 threads: a best point next to the edge (rank ratio of D mu at most
+    1e-3) counted as the edge outright (the rule before), against the search going on from it
+    and counting the edge only when the ratio keeps falling or is at most 1e-6 (the rule now).
+    Disagreements: samples where the local searches decide otherwise than the exact method."""
+    import neuromanifold._voronoi_networks as vn
+
+    print(f"\nThe local searches' edge test against exact decisions, {samples} samples, 2 threads\n")
+    print("| variety | exact hits | rule | hits (local searches) | disagreements | samples/s |")
+    print("|---|---|---|---|---|---|")
+    search, heading = vn._continued_search, vn.NetworkJob._heading_to_edge
+    with _threads(2):
+        for spec in ("poly:2,2,1^3+bias", "poly:1,2,1^5+bias", "poly:2,2,1^4", "poly:3,2,2^2"):
+            net = nm.parse(spec)
+            exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
+            U = exact.samples(0)
+            truth = exact.decide(U, 0)
+            for rule in ("outright", "searches go on"):
+                if rule == "outright":
+                    vn._continued_search = lambda net_, V, theta: (np.full(len(V), np.inf), theta)  # type: ignore[assignment]
+                    vn.NetworkJob._heading_to_edge = staticmethod(lambda before, after: np.ones(len(before), dtype=bool))  # type: ignore[method-assign]
+                try:
+                    local = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+                    t0 = time.perf_counter()
+                    decided = local.decide(U, 0)
+                    rate = samples / (time.perf_counter() - t0)
+                finally:
+                    vn._continued_search, vn.NetworkJob._heading_to_edge = search, staticmethod(heading)  # type: ignore[method-assign]
+                wrong = int(((decided != truth) & (truth >= 0)).sum())
+                print(f"| {spec} | {(truth == 1).sum()} | {rule} | {(decided == 1).sum()} | {wrong} | {_rate(rate)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
@@ -315,6 +351,7 @@ def main() -> None:
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
+    ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -334,6 +371,8 @@ def main() -> None:
         join_edges_against_local_searches(args.join_samples)
     if args.biased_pair_samples:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
+    if args.edge_rule_samples:
+        edge_rule_against_exact(args.edge_rule_samples)
 
 
 if __name__ == "__main__":

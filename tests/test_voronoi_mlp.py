@@ -279,3 +279,44 @@ def test_one_neuron_with_biases_has_nearer_points_than_its_affine_limits() -> No
         R = lambda l: -float((u @ coefficients(l)) ** 2 / (coefficients(l) @ coefficients(l)))  # noqa: E731
         best = max(-minimize(R, rng.standard_normal(3), method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}).fun for _ in range(12))
         assert best > float(u[degree == 1] @ u[degree == 1]) * (1 + 1e-9)
+
+
+def test_local_searches_next_to_the_edge_go_on_to_see_where_they_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a best point with D mu nearly rank-deficient is either a real critical point with nearly
+    # parallel neurons (the search has converged: the gradient of the loss vanishes there) or a
+    # point on the way to the edge, which is not attained (the search goes on: the parameters
+    # grow as the neurons merge, and the rank ratio keeps falling)
+    import neuromanifold._voronoi_networks as vn
+
+    net = nm.parse("poly:2,2,1^3+bias")
+    job = NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 300, "multistart", 300, certify=False)
+    U = job.samples(0)
+    seen: dict[str, np.ndarray] = {}
+    search = vn._continued_search
+
+    def recorded(net_: object, V: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        best, on = search(net_, V, theta)  # type: ignore[arg-type]
+        seen.update(U=V, before=theta, after=on, best=best)
+        return best, on
+
+    monkeypatch.setattr(vn, "_continued_search", recorded)
+    D, rank_drop = job._multistart_distances(U, 0)
+    before, after = job._rank_ratio(seen["before"]), job._rank_ratio(seen["after"])
+    assert (before <= vn.EDGE_RATIO).all()
+    heading = job._heading_to_edge(before, after)
+    falling = after <= before / vn.EDGE_FALL
+    settled = ~heading
+    assert falling.sum() >= 10 and settled.sum() >= 3
+    # settled: a critical point of the loss at a real network where D mu has full rank
+    for theta, u in zip(seen["after"][settled], seen["U"][settled]):
+        J = net.jacobian(theta[None, :])[0]
+        r = net.mu(theta[None, :])[0] - u
+        assert np.linalg.norm(J.T @ r) <= 1e-6 * np.linalg.norm(J) * np.linalg.norm(r)
+    assert (after[settled] > vn.EDGE_FLOOR).all()
+    # falling: the parameters (balanced) grow on the way to the edge
+    grown = np.linalg.norm(job._balanced(seen["after"][falling]), axis=1) / np.linalg.norm(seen["before"][falling], axis=1)
+    assert (grown > 1).all()
+    # the searches went on from their best points: the smooth part's distance only improved
+    rows = [int(np.flatnonzero((U == v).all(axis=1))[0]) for v in seen["U"]]
+    assert np.allclose(D[rows, 0], np.minimum(D[rows, 0], seen["best"]))
+    assert (rank_drop[rows] == np.where(heading, 1, 0)).all()

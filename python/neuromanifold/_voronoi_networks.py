@@ -12,7 +12,9 @@ target strata beats the best point of every other stratum:
   start-system homotopy (see ``_exhaustive_available`` for when the real critical points give
   the nearest point, and which of them are points of M);
 * multistart: Levenberg-Marquardt on each stratum's parameters from several random starts, a
-  local search whose result is marked as not exhaustive.
+  local search whose result is marked as not exhaustive. For the boundary, a best point of the
+  smooth part next to the edge counts for it only if the search, going on, keeps heading there
+  (``NetworkJob._heading_to_edge``).
 
 The target "boundary" is the edge of a semi-algebraic M: the sample's nearest point is a point
 of the smooth part where D mu drops rank (and no other real parameters of it have full rank).
@@ -54,6 +56,10 @@ MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
 RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
 MULTISTART_ITERATIONS = 150
+EDGE_RATIO = 1e-3  # sigma_dim / sigma_1 of D mu at or below this: the best point is next to the edge ...
+EDGE_ITERATIONS = 300  # ... and the search goes on this many steps to see whether it heads there:
+EDGE_FALL = 2.0  # the ratio fell this many times,
+EDGE_FLOOR = 1e-6  # or it is at most this (RANK_GAP): a search can stall there (seen up to 7e-9)
 SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
 GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before giving up
 AUTO_START_PATHS = 5000  # "auto" runs no exhaustive method whose start systems have more paths
@@ -819,7 +825,7 @@ class NetworkJob:
         """Best squared distances per stratum by local searches; the smooth part's searches also
         start next to every lower stratum's best point, so a stratum counts as nearest only if no
         descent leads away from it. Also whether D mu drops rank at the smooth part's best point
-        (RANK_DROP or RANK_FULL)."""
+        (RANK_DROP or RANK_FULL, ``_heading_to_edge``)."""
         net = self.net
         cols: list[np.ndarray] = [np.empty(0)] * len(self.strata)
         starts = []
@@ -836,14 +842,37 @@ class NetworkJob:
         rng = np.random.default_rng([self.seed, salt, 0, 0x3C])
         near = [th + 1e-2 * rng.standard_normal(th.shape) for th in starts]
         cols[0], theta = _least_squares(net, np.arange(net.n_params), U, rng, near)
-        if not isinstance(net, NeuromanifoldAt):
-            # at the balanced point of the fiber: a neuron's weights near 20 with its output weights
-            # near 1 put the singular values of D mu orders of magnitude apart, a rank drop in name
-            theta = np.array([_balanced(net, t) for t in theta])
-        sv = np.linalg.svd(net.jacobian(theta), compute_uv=False)
-        dim = self.strata[0].dim
-        rank_drop = np.where(sv[:, dim - 1] <= 1e-3 * sv[:, 0], RANK_DROP, RANK_FULL).astype(np.int8)
+        ratio = self._rank_ratio(theta)
+        near = np.flatnonzero(ratio <= EDGE_RATIO)
+        rank_drop = np.full(len(U), RANK_FULL, dtype=np.int8)
+        if len(near):
+            best, theta_on = _continued_search(net, U[near], self._balanced(theta[near]))
+            cols[0][near] = np.minimum(cols[0][near], best)
+            rank_drop[near] = np.where(self._heading_to_edge(ratio[near], self._rank_ratio(theta_on)), RANK_DROP, RANK_FULL)
         return np.column_stack(cols), rank_drop
+
+    def _balanced(self, theta: np.ndarray) -> np.ndarray:
+        """Parameters (B, N) at the balanced points of their fibers: a neuron's weights near 20
+        with its output weights near 1 put the singular values of D mu orders of magnitude apart,
+        a rank drop in name (ReLU networks: as they are)."""
+        return theta if isinstance(self.net, NeuromanifoldAt) else np.array([_balanced(self.net, t) for t in theta])
+
+    def _rank_ratio(self, theta: np.ndarray) -> np.ndarray:
+        """sigma_dim / sigma_1 of D mu at the balanced points of the parameters (B, N)."""
+        sv = np.linalg.svd(self.net.jacobian(self._balanced(theta)), compute_uv=False)
+        return sv[:, self.strata[0].dim - 1] / sv[:, 0]
+
+    @staticmethod
+    def _heading_to_edge(before: np.ndarray, after: np.ndarray) -> npt.NDArray[np.bool_]:
+        """Is a local search whose best point is next to the edge (D mu nearly rank-deficient)
+        heading there? The edge is not attained: the parameters of a search towards it diverge,
+        and the rank ratio keeps falling as the search goes on (by 2.5 to 10,000 times in
+        EDGE_ITERATIONS more steps on the networks with an exact edge), while a search that
+        ended at a real critical point with nearly parallel neurons stays where it is (the same
+        ratio to three digits). Ratios at most RANK_GAP, a drop for the exhaustive methods too,
+        count as the edge either way: there a search can stall (true edge points of
+        poly:3,2,2^2 at 1e-10 to 7e-9, unchanged)."""
+        return (after <= before / EDGE_FALL) | (after <= EDGE_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -1075,6 +1104,16 @@ def _least_squares(
         return net.local_least_squares(support, U, theta, MULTISTART_ITERATIONS)
     best, params = net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), theta, MULTISTART_ITERATIONS)
     return best, params
+
+
+def _continued_search(net: Network, U: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EDGE_ITERATIONS more steps of Levenberg-Marquardt on all parameters from theta (B, N),
+    one search per row of U: best squared distance (B,) and its parameters (B, N)."""
+    support = np.arange(net.n_params)
+    starts = np.ascontiguousarray(theta[:, None, :], dtype=np.float64)
+    if isinstance(net, NeuromanifoldAt):
+        return net.local_least_squares(support, U, starts, EDGE_ITERATIONS)
+    return net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), starts, EDGE_ITERATIONS)
 
 
 def _anchor_kinks(net: NeuromanifoldAt, theta: np.ndarray, support: np.ndarray, rng: np.random.Generator) -> None:
