@@ -842,11 +842,12 @@ class NetworkJob:
         rng = np.random.default_rng([self.seed, salt, 0, 0x3C])
         near = [th + 1e-2 * rng.standard_normal(th.shape) for th in starts]
         cols[0], theta = _least_squares(net, np.arange(net.n_params), U, rng, near)
-        ratio = self._rank_ratio(theta)
+        balanced = self._balanced(theta)
+        ratio = self._ratio_at(balanced)
         near = np.flatnonzero(ratio <= EDGE_RATIO)
         rank_drop = np.full(len(U), RANK_FULL, dtype=np.int8)
         if len(near):
-            best, theta_on = _continued_search(net, U[near], self._balanced(theta[near]))
+            best, theta_on = _continued_search(net, U[near], balanced[near])
             cols[0][near] = np.minimum(cols[0][near], best)
             rank_drop[near] = np.where(self._heading_to_edge(ratio[near], self._rank_ratio(theta_on)), RANK_DROP, RANK_FULL)
         return np.column_stack(cols), rank_drop
@@ -859,7 +860,11 @@ class NetworkJob:
 
     def _rank_ratio(self, theta: np.ndarray) -> np.ndarray:
         """sigma_dim / sigma_1 of D mu at the balanced points of the parameters (B, N)."""
-        sv = np.linalg.svd(self.net.jacobian(self._balanced(theta)), compute_uv=False)
+        return self._ratio_at(self._balanced(theta))
+
+    def _ratio_at(self, balanced: np.ndarray) -> np.ndarray:
+        """sigma_dim / sigma_1 of D mu at parameters (B, N) already balanced."""
+        sv = np.linalg.svd(self.net.jacobian(balanced), compute_uv=False)
         return sv[:, self.strata[0].dim - 1] / sv[:, 0]
 
     @staticmethod
@@ -1101,19 +1106,22 @@ def _least_squares(
         theta[:, starts + j] = th
     if relu:
         _anchor_kinks(net, theta[:, : starts // 2], support, rng)
-        return net.local_least_squares(support, U, theta, MULTISTART_ITERATIONS)
-    best, params = net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), theta, MULTISTART_ITERATIONS)
-    return best, params
+    return _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
 
 
 def _continued_search(net: Network, U: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """EDGE_ITERATIONS more steps of Levenberg-Marquardt on all parameters from theta (B, N),
     one search per row of U: best squared distance (B,) and its parameters (B, N)."""
-    support = np.arange(net.n_params)
-    starts = np.ascontiguousarray(theta[:, None, :], dtype=np.float64)
+    return _local_searches(net, np.arange(net.n_params), U, theta[:, None, :], EDGE_ITERATIONS)
+
+
+def _local_searches(net: Network, support: np.ndarray, U: np.ndarray, starts: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt in the core over ``support`` from starts (B, K, N), ``iterations``
+    steps each: best squared distance (B,) and its parameters (B, N)."""
+    starts = np.ascontiguousarray(starts, dtype=np.float64)
     if isinstance(net, NeuromanifoldAt):
-        return net.local_least_squares(support, U, starts, EDGE_ITERATIONS)
-    return net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), starts, EDGE_ITERATIONS)
+        return net.local_least_squares(support, U, starts, iterations)
+    return net._core.local_least_squares([int(i) for i in support], np.ascontiguousarray(U, dtype=np.float64), starts, iterations)
 
 
 def _anchor_kinks(net: NeuromanifoldAt, theta: np.ndarray, support: np.ndarray, rng: np.random.Generator) -> None:
