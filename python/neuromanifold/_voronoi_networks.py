@@ -14,7 +14,8 @@ target strata beats the best point of every other stratum:
 * multistart: Levenberg-Marquardt on each stratum's parameters from several random starts, a
   local search whose result is marked as not exhaustive. For the boundary, a best point of the
   smooth part next to the edge counts for it only if the search, going on, keeps heading there
-  (``NetworkJob._heading_to_edge``).
+  (``NetworkJob._heading_to_edge``); with one hidden layer and biases, searches also pass the
+  seams where a neuron merges with the constant (``_voronoi_seams``).
 
 The target "boundary" is the edge of a semi-algebraic M: the sample's nearest point is a point
 of the smooth part where D mu drops rank (and no other real parameters of it have full rank).
@@ -41,13 +42,14 @@ from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hype
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
+from ._voronoi_seams import seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _power, _random_complex, _to_targets
+from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _neurons, _power, _random_complex, _to_targets
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -57,6 +59,8 @@ MULTISTART_STARTS = 8
 RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
 MULTISTART_ITERATIONS = 150
 EDGE_RATIO = 1e-3  # sigma_dim / sigma_1 of D mu at or below this: the best point is next to the edge ...
+EDGE_STARTS = 4  # starts next to the edge of two merging neurons (``_edge_starts``)
+EDGE_SPLIT = 0.05
 EDGE_ITERATIONS = 300  # ... and the search goes on this many steps to see whether it heads there:
 EDGE_FALL = 2.0  # the ratio fell this many times,
 EDGE_FLOOR = 1e-6  # or it is at most this (RANK_GAP): a search can stall there (seen up to 7e-9)
@@ -841,6 +845,7 @@ class NetworkJob:
             starts.append(theta)
         rng = np.random.default_rng([self.seed, salt, 0, 0x3C])
         near = [th + 1e-2 * rng.standard_normal(th.shape) for th in starts]
+        near += _edge_starts(net, U, np.random.default_rng([self.seed, salt, 0, 0xED6E]))
         cols[0], theta = _least_squares(net, np.arange(net.n_params), U, rng, near)
         balanced = self._balanced(theta)
         ratio = self._ratio_at(balanced)
@@ -850,7 +855,26 @@ class NetworkJob:
             best, theta_on = _continued_search(net, U[near], balanced[near])
             cols[0][near] = np.minimum(cols[0][near], best)
             rank_drop[near] = np.where(self._heading_to_edge(ratio[near], self._rank_ratio(theta_on)), RANK_DROP, RANK_FULL)
+        if seams_available(net):
+            self._through_seams(U, cols, balanced, rank_drop, salt)
         return np.column_stack(cols), rank_drop
+
+    def _through_seams(self, U: np.ndarray, cols: list[np.ndarray], balanced: np.ndarray, rank_drop: np.ndarray, salt: int) -> None:
+        """One hidden layer with biases: where the smooth part's best point counts for the edge
+        or a lower stratum is as near, search again in coordinates smooth through the seam of
+        neurons merging with the constant (``_voronoi_seams``). A point found there at least as
+        near, whose tangent space has full dimension, is attained (or on the seam, a null set):
+        the smooth part holds the nearest point, with no rank drop."""
+        lower = np.column_stack(cols[1:]).min(axis=1) if len(cols) > 1 else np.full(len(U), np.inf)
+        edge = (rank_drop == RANK_DROP) & (self.targets == [-1])  # the rank matters for the boundary only
+        which = np.flatnonzero(edge | (lower <= cols[0] * (1 + MULTISTART_BEAT)))
+        if not len(which):
+            return
+        rng = np.random.default_rng([self.seed, salt, 0x5EA])
+        found, ratio = seam_searches(self.net, U[which], balanced[which], self.strata[0].dim, rng)
+        attained = (found <= cols[0][which] * (1 + MULTISTART_MATCH)) & (ratio > EDGE_RATIO)
+        cols[0][which] = np.minimum(cols[0][which], found)
+        rank_drop[which[attained]] = RANK_FULL
 
     def _balanced(self, theta: np.ndarray) -> np.ndarray:
         """Parameters (B, N) at the balanced points of their fibers: a neuron's weights near 20
@@ -1107,6 +1131,36 @@ def _least_squares(
     if relu:
         _anchor_kinks(net, theta[:, : starts // 2], support, rng)
     return _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
+
+
+def _edge_starts(net: Network, U: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """EDGE_STARTS starts (B, N) next to the edge of a polynomial MLP where two neurons of a
+    layer merge: random parameters, but the two with incoming weights l +- e m and outgoing
+    weights +-a / (2 k e) + g / 2 (e = EDGE_SPLIT), near g sigma(l) + (a / k) sigma'(l) m on the
+    tangential variety. From random starts alone the searches seldom head there (on
+    ``poly:1,2,1^5+bias`` some settled at real networks farther than the edge's infimum, which
+    searches from these starts reached)."""
+    if not isinstance(net, PolynomialNetwork):
+        return []
+    neurons = _neurons(net)
+    layers = np.repeat(np.arange(len(net.widths) - 2), net.widths[1:-1])
+    wide = [np.flatnonzero(layers == L) for L in range(len(net.widths) - 2) if net.widths[L + 1] >= 2]
+    if not wide:
+        return []
+    k = len(net.activation) - 1
+    B, N = len(U), net.n_params
+    scale = float(np.sqrt(np.mean(U**2)) + 1e-12) ** (1.0 / max(1, _degree(net)))
+    out = []
+    for _ in range(EDGE_STARTS):
+        layer = wide[int(rng.integers(len(wide)))]
+        i, j = (neurons[int(n)] for n in rng.choice(layer, size=2, replace=False))
+        theta = scale * rng.standard_normal((B, N))
+        l, m = theta[:, i[0]], rng.standard_normal((B, len(i[0])))
+        a, g = rng.standard_normal((B, len(i[1]))), theta[:, i[1]]
+        theta[:, i[0]], theta[:, j[0]] = l + EDGE_SPLIT * m, l - EDGE_SPLIT * m
+        theta[:, i[1]], theta[:, j[1]] = a / (2 * k * EDGE_SPLIT) + g / 2, -a / (2 * k * EDGE_SPLIT) + g / 2
+        out.append(theta)
+    return out
 
 
 def _continued_search(net: Network, U: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,112 @@
+"""Local searches through the seam where a neuron merges with the constant: the coordinates
+(A, t, v, b) give the network's functions (minus constants) for t != 0 and their affine limits
+at t = 0, smoothly; searches there decide samples as the exact method does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neuromanifold as nm
+import neuromanifold._voronoi_networks as vn
+from neuromanifold._voronoi_seams import SeamCoordinates, normalized_rank_ratio, seams_available
+
+SPECS = ["poly:1,2,1^5+bias", "poly:2,2,1^3+bias", "poly:2,2,2^3+bias", "poly:3,2,1^2+bias", "poly:2,3,2^(1,0.5,-1,2)+bias", "poly:1,3,1^(0,2,0,1)+bias"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(spec=st.sampled_from(SPECS), seed=st.integers(0, 2**32 - 1))
+def test_seam_coordinates_give_the_network_and_its_derivative(spec: str, seed: int) -> None:
+    net = nm.parse(spec)
+    seam = SeamCoordinates(net)
+    theta = np.random.default_rng(seed).standard_normal((3, net.n_params))
+    P = seam.from_params(theta)
+    assert np.allclose(seam.mu(P), net.mu(theta), atol=1e-10 * (1 + np.abs(net.mu(theta)).max()))
+    # D mu against central differences
+    h = 1e-6
+    steps = np.eye(seam.n) * h
+    fd = np.stack([(seam.mu(P + e) - seam.mu(P - e)) / (2 * h) for e in steps], axis=-1)
+    J = seam.jacobian(P)
+    assert np.allclose(J, fd, atol=1e-6 * (1 + np.abs(J).max()))
+    # the coordinates are redundant, but span M's tangent space where D mu has full rank
+    for th, Jp in zip(theta, J):
+        assert np.linalg.matrix_rank(Jp, tol=1e-9 * np.abs(Jp).max()) == net.jacobian_rank(th)
+
+
+@pytest.mark.parametrize("spec", ["poly:1,2,1^5+bias", "poly:2,2,1^3+bias", "poly:2,3,2^(1,0.5,-1,2)+bias"])
+def test_at_t_zero_a_neuron_is_the_limit_of_a_neuron_merging_with_the_constant(spec: str) -> None:
+    # c sigma(w.x + b) + beta with w = t v, c = A / t, beta = beta' - c sigma(b) tends to
+    # A sigma'(b) v.x + beta' as t -> 0, and the seam coordinates give that limit at t = 0
+    net = nm.parse(spec)
+    seam = SeamCoordinates(net)
+    d, h, o = net.widths
+    rng = np.random.default_rng(7)
+    A, v, b, beta = rng.standard_normal((o, h)), rng.standard_normal((h, d)), rng.standard_normal(h), rng.standard_normal(o)
+    t = np.array([0.0] + list(rng.standard_normal(h - 1)))  # the first neuron on the seam
+    P = np.concatenate([A.ravel(), t, v.ravel(), b, beta])
+    a = np.asarray(net.activation)
+    sigma = lambda z: sum(c * z**k for k, c in enumerate(a))  # noqa: E731
+    dsigma = lambda z: sum(k * c * z ** (k - 1) for k, c in enumerate(a) if k)  # noqa: E731
+    limits = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        tt = t.copy()
+        tt[0] = eps
+        W1, C = tt[:, None] * v, A / tt[None, :]
+        theta = np.concatenate([W1.ravel(), b, C.ravel(), beta - C @ sigma(b)])
+        limits.append(np.abs(net.mu(theta) - seam.mu(P)).max())
+    assert limits[0] > limits[1] > limits[2] and limits[2] < 1e-3 * (1 + np.abs(seam.mu(P)).max())
+    # the first neuron alone at t = 0: A sigma'(b) v.x, an affine form without constant
+    only = P.copy()
+    only[: o * h] = np.where(np.arange(h) == 0, A, 0.0).ravel()
+    only[-o:] = 0.0
+    f = seam.mu(only).reshape(o, -1)
+    linear = {tuple(e): k for k, e in enumerate(net.monomials.tolist())}
+    for oi in range(o):
+        expect = np.zeros(f.shape[1])
+        for r in range(d):
+            expect[linear[tuple(int(i == r) for i in range(d))]] = A[oi, 0] * dsigma(b[0]) * v[0, r]
+        assert np.allclose(f[oi], expect, atol=1e-12)
+
+
+def test_M_is_smooth_through_the_seam_where_the_network_s_own_jacobian_degenerates() -> None:
+    # along the way to the seam the columns of D mu for c, b and beta become parallel: the rank
+    # ratio of the network's own Jacobian falls like t^2 (balanced or not), while in seam
+    # coordinates M's tangent space keeps its dimension, up to the seam itself
+    net = nm.parse("poly:1,2,1^5+bias")
+    seam = SeamCoordinates(net)
+    dim = nm.dimension(net).dim
+    rng = np.random.default_rng(3)
+    A, v, b, beta = rng.standard_normal((1, 2)), np.array([[1.0], [1.0]]), rng.standard_normal(2), rng.standard_normal(1)
+    own, ours = [], []
+    for eps in (1e-1, 1e-2, 1e-3, 0.0):
+        t = np.array([eps, 0.8])
+        P = np.concatenate([A.ravel(), t, v.ravel(), b, beta])
+        ours.append(normalized_rank_ratio(seam, P[None, :], dim)[0])
+        if eps:
+            W1, C = t[:, None] * v, A / t[None, :]
+            theta = np.concatenate([W1.ravel(), b, C.ravel(), beta - C @ (b**5)])
+            job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 10, "multistart", 10, certify=False)
+            own.append(job._rank_ratio(theta[None, :])[0])
+    assert own[0] > 10 * own[1] > 100 * own[2]
+    assert min(ours) > vn.EDGE_RATIO and ours[-1] > 0.5 * ours[0]
+
+
+def test_searches_through_the_seams_decide_as_the_exact_method() -> None:
+    # poly:1,2,1^5+bias has an exact boundary (neurons merging, on the derivatives): every
+    # sample whose local-search decision the seam searches change is decided that way exactly
+    net = nm.parse("poly:1,2,1^5+bias")
+    assert seams_available(net) and not seams_available(nm.parse("poly:2,2,1^3")) and not seams_available(nm.parse("poly:2,2,2,1^2+bias"))
+    exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 300, "auto", 300)
+    U = exact.samples(0)
+    truth = exact.decide(U, 0)
+    local = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, 300, "multistart", 300)
+    with_seams = local.decide(U, 0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(vn, "seams_available", lambda net_: False)
+        without = local.decide(U, 0)
+    changed = np.flatnonzero(with_seams != without)
+    assert len(changed) >= 3
+    assert (with_seams[changed] == truth[changed]).all()
+    assert ((with_seams != truth) & (truth >= 0)).sum() < ((without != truth) & (truth >= 0)).sum()
