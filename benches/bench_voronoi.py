@@ -308,7 +308,10 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
             print(f"| {spec} | {setup:.1f} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2g}x |")
 
 
-def edge_rule_against_exact(samples: int) -> None:
+EDGE_RULE_SPECS = ("poly:2,2,1^3+bias", "poly:1,2,1^5+bias", "poly:2,2,1^4", "poly:3,2,2^2")
+
+
+def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPECS) -> None:
     """The local searches' edge test against the exact decisions, on the same samples (one
     chunk, the same seed), 2 threads: a best point next to the edge (rank ratio of D mu at most
     1e-3) counted as the edge outright (the rule before), against the search going on from it
@@ -323,7 +326,7 @@ def edge_rule_against_exact(samples: int) -> None:
     print("|---|---|---|---|---|---|")
     search, heading, seams, edge_starts = vn._continued_search, vn.NetworkJob._heading_to_edge, vn.seams_available, vn.EDGE_STARTS
     with _threads(2):
-        for spec in ("poly:2,2,1^3+bias", "poly:1,2,1^5+bias", "poly:2,2,1^4", "poly:3,2,2^2"):
+        for spec in specs:
             net = nm.parse(spec)
             exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
             U = exact.samples(0)
@@ -360,6 +363,7 @@ def main() -> None:
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -380,7 +384,7 @@ def main() -> None:
     if args.biased_pair_samples:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
     if args.edge_rule_samples:
-        edge_rule_against_exact(args.edge_rule_samples)
+        edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
 
 
 if __name__ == "__main__":
