@@ -316,28 +316,31 @@ def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPE
     chunk, the same seed), 2 threads: a best point next to the edge (rank ratio of D mu at most
     1e-3) counted as the edge outright (the rule before), against the search going on from it
     and counting the edge only when the ratio keeps falling or is at most 1e-6; then with starts
-    next to the edge of two merging neurons, and with biases also the searches through the seams
-    of neurons merging with the constant (the rules now), each row adding to the one before.
+    next to the edge of two merging neurons, more random starts for the samples counted for the
+    edge, and with biases also the searches through the seams of neurons merging with the
+    constant (the rules now), each row adding to the one before.
     Disagreements: samples where the local searches decide otherwise than the exact method."""
     import neuromanifold._voronoi_networks as vn
 
     print(f"\nThe local searches' edge test against exact decisions, {samples} samples, 2 threads\n")
     print("| variety | exact hits | rule | hits (local searches) | disagreements | samples/s |")
     print("|---|---|---|---|---|---|")
-    search, heading, seams, edge_starts = vn._continued_search, vn.NetworkJob._heading_to_edge, vn.seams_available, vn.EDGE_STARTS
+    search, heading, seams, edge_starts, restarts = vn._continued_search, vn.NetworkJob._heading_to_edge, vn.seams_available, vn.EDGE_STARTS, vn.EDGE_RESTARTS
     with _threads(2):
         for spec in specs:
             net = nm.parse(spec)
             exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
             U = exact.samples(0)
             truth = exact.decide(U, 0)
-            rules = ("outright", "searches go on", "starts next to the edge") + (("through the seams",) if seams(net) else ())
+            rules = ("outright", "searches go on", "starts next to the edge", "restarts at the edge") + (("through the seams",) if seams(net) else ())
             for rule in rules:
                 if rule == "outright":
                     vn._continued_search = lambda net_, V, theta: (np.full(len(V), np.inf), theta)  # type: ignore[assignment]
                     vn.NetworkJob._heading_to_edge = staticmethod(lambda before, after: np.ones(len(before), dtype=bool))  # type: ignore[method-assign]
                 if rule in ("outright", "searches go on"):
                     vn.EDGE_STARTS = 0
+                if rule in ("outright", "searches go on", "starts next to the edge"):
+                    vn.EDGE_RESTARTS = 0
                 if rule != "through the seams":
                     vn.seams_available = lambda net_: False  # type: ignore[assignment]
                 try:
@@ -347,7 +350,7 @@ def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPE
                     rate = samples / (time.perf_counter() - t0)
                 finally:
                     vn._continued_search, vn.NetworkJob._heading_to_edge = search, staticmethod(heading)  # type: ignore[method-assign]
-                    vn.seams_available, vn.EDGE_STARTS = seams, edge_starts  # type: ignore[assignment]
+                    vn.seams_available, vn.EDGE_STARTS, vn.EDGE_RESTARTS = seams, edge_starts, restarts  # type: ignore[assignment]
                 wrong = int(((decided != truth) & (truth >= 0)).sum())
                 print(f"| {spec} | {(truth == 1).sum()} | {rule} | {(decided == 1).sum()} | {wrong} | {_rate(rate)} |")
 

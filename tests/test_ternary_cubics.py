@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import neuromanifold as nm
@@ -60,6 +60,7 @@ def test_four_cubes_under_real_changes_of_variables(seed: int) -> None:
     net = nm.parse("poly:3,4,1^3")
     T = cubic_tensor(net, rng.standard_normal(10))
     P = rng.standard_normal((3, 3))
+    assume(np.linalg.cond(P) < 1e3)  # nearly singular P makes f(P x) nearly a cone, where None is the answer
     for S in (T, np.einsum("abc,ai,bj,ck->ijk", T, P, P, P)):
         f = from_tensor(net, S)
         A, c = four_cubes(net, f)
