@@ -24,9 +24,10 @@
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
-7. The local searches' edge test (a best point next to the edge counted outright, or only
-   when the search, going on, keeps heading there) against the exact decisions, same samples
-   (`--edge-rule-samples`, off by default).
+7. The local searches' edge rules (a best point next to the edge counted outright, or only
+   when the search, going on, keeps heading there; starts next to the edge; restarts for the
+   samples counted for it; searches through the seams) against the exact decisions, same
+   samples (`--edge-rule-samples`, off by default; networks by `--edge-rule-spec`).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)

@@ -59,12 +59,12 @@ MULTISTART_STARTS = 8
 RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
 MULTISTART_ITERATIONS = 150
 EDGE_RATIO = 1e-3  # sigma_dim / sigma_1 of D mu at or below this: the best point is next to the edge ...
-EDGE_STARTS = 8  # starts next to the edge of two merging neurons (``_edge_starts``)
-EDGE_SPLIT = 0.05
-EDGE_RESTARTS = 16  # more random starts for samples counted for the edge
 EDGE_ITERATIONS = 300  # ... and the search goes on this many steps to see whether it heads there:
 EDGE_FALL = 2.0  # the ratio fell this many times,
 EDGE_FLOOR = 1e-6  # or it is at most this (RANK_GAP): a search can stall there (seen up to 7e-9)
+EDGE_STARTS = 8  # starts next to the edge of two merging neurons (``_edge_starts``)
+EDGE_SPLIT = 0.05
+EDGE_RESTARTS = 16  # more random starts for samples counted for the edge
 SPARE_CHARTS = 1  # more random charts for data with a lost path (exhaustive method)
 GENERIC_ATTEMPTS = 6  # generic data solved by start-system homotopies before giving up
 AUTO_START_PATHS = 5000  # "auto" runs no exhaustive method whose start systems have more paths
@@ -872,9 +872,7 @@ class NetworkJob:
             return
         rng = np.random.default_rng([self.seed, salt, 0, 0x2C])
         found, theta = _least_squares(self.net, np.arange(self.net.n_params), U[which], rng, starts=EDGE_RESTARTS)
-        full = (found <= cols[0][which] * (1 + MULTISTART_MATCH)) & (self._rank_ratio(theta) > EDGE_RATIO)
-        cols[0][which] = np.minimum(cols[0][which], found)
-        rank_drop[which[full]] = RANK_FULL
+        _take_attained(cols[0], rank_drop, which, found, self._rank_ratio(theta))
 
     def _through_seams(self, U: np.ndarray, cols: list[np.ndarray], balanced: np.ndarray, rank_drop: np.ndarray, salt: int) -> None:
         """One hidden layer with biases: where the smooth part's best point counts for the edge
@@ -888,10 +886,7 @@ class NetworkJob:
         if not len(which):
             return
         rng = np.random.default_rng([self.seed, salt, 0x5EA])
-        found, ratio = seam_searches(self.net, U[which], balanced[which], self.strata[0].dim, rng)
-        attained = (found <= cols[0][which] * (1 + MULTISTART_MATCH)) & (ratio > EDGE_RATIO)
-        cols[0][which] = np.minimum(cols[0][which], found)
-        rank_drop[which[attained]] = RANK_FULL
+        _take_attained(cols[0], rank_drop, which, *seam_searches(self.net, U[which], balanced[which], self.strata[0].dim, rng))
 
     def _balanced(self, theta: np.ndarray) -> np.ndarray:
         """Parameters (B, N) at the balanced points of their fibers: a neuron's weights near 20
@@ -919,6 +914,15 @@ class NetworkJob:
         count as the edge either way: there a search can stall (true edge points of
         poly:3,2,2^2 at 1e-10 to 7e-9, unchanged)."""
         return (after <= before / EDGE_FALL) | (after <= EDGE_FLOOR)
+
+
+def _take_attained(smooth: np.ndarray, rank_drop: np.ndarray, which: np.ndarray, found: np.ndarray, ratio: np.ndarray) -> None:
+    """More searches on the smooth part for the samples ``which``: their best squared distances
+    ``found`` improve ``smooth``, and a point found at least as near with D mu of full rank
+    (``ratio`` above EDGE_RATIO) is attained, no edge."""
+    attained = (found <= smooth[which] * (1 + MULTISTART_MATCH)) & (ratio > EDGE_RATIO)
+    smooth[which] = np.minimum(smooth[which], found)
+    rank_drop[which[attained]] = RANK_FULL
 
 
 @dataclass(frozen=True)
@@ -1142,7 +1146,7 @@ def _least_squares(
     B, N = len(U), net.n_params
     K = starts + len(extra)
     k = len(support)
-    scale = float(np.sqrt(np.mean(U**2)) + 1e-12) ** (1.0 / max(1, _degree(net)))
+    scale = _start_scale(net, U)
     theta = np.zeros((B, K, N))
     theta[:, :starts, support] = scale * rng.standard_normal((B, starts, k))
     for j, th in enumerate(extra):
@@ -1168,7 +1172,7 @@ def _edge_starts(net: Network, U: np.ndarray, rng: np.random.Generator) -> list[
         return []
     k = len(net.activation) - 1
     B, N = len(U), net.n_params
-    scale = float(np.sqrt(np.mean(U**2)) + 1e-12) ** (1.0 / max(1, _degree(net)))
+    scale = _start_scale(net, U)
     out = []
     for _ in range(EDGE_STARTS):
         layer = wide[int(rng.integers(len(wide)))]
@@ -1215,6 +1219,11 @@ def _anchor_kinks(net: NeuromanifoldAt, theta: np.ndarray, support: np.ndarray, 
         lam = np.where(rng.random((B, K, 1)) < 0.5, 1.0, rng.random((B, K, 1)))  # half through an input point
         anchor = lam * X.T[a] + (1 - lam) * X.T[b]  # (B, K, d0)
         theta[:, :, bias] = -(theta[:, :, r * d0 : (r + 1) * d0] * anchor).sum(axis=2)
+
+
+def _start_scale(net: Network, U: np.ndarray) -> float:
+    """Random starts of this size give images of about the data's size."""
+    return float(np.sqrt(np.mean(U**2)) + 1e-12) ** (1.0 / max(1, _degree(net)))
 
 
 def _degree(net: Network) -> int:

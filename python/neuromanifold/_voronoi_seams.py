@@ -24,12 +24,14 @@ coordinates too, such as two neurons merging, still drop rank there.
 
 from __future__ import annotations
 
-from math import comb, factorial
+from math import comb
 
 import numpy as np
 import numpy.typing as npt
 
+from ._definite_forms import multinomial
 from .architectures import Network, PolynomialNetwork
+from .critical import _neurons
 
 SEAM_STARTS = 8  # random starts beside the network's own best point
 SEAM_ITERATIONS = 60
@@ -53,7 +55,10 @@ class SeamCoordinates:
         self.d, self.h, self.o = net.widths
         self.E = np.asarray(net.monomials, dtype=np.int64)  # (M, d)
         self.order = self.E.sum(axis=1)  # j = |e|
-        self.multinomial = np.array([factorial(int(j)) / np.prod([factorial(int(x)) for x in e]) for e, j in zip(self.E, self.order)])
+        self.multinomial = np.array([multinomial(tuple(int(x) for x in e)) for e in self.E])
+        neurons = _neurons(net)
+        self.incoming = np.array([n[0] for n in neurons])  # (h, d + 1): w_i, then b_i
+        self.outgoing = np.array([n[1] for n in neurons]).T  # (o, h)
         a = np.asarray(net.activation, dtype=np.float64)
         self.K = len(a) - 1
         # sigma^(j)(b) / j! = sum_p a_(j+p) C(j + p, j) b^p: row j of T times the powers of b
@@ -136,11 +141,9 @@ class SeamCoordinates:
     def from_params(self, theta: np.ndarray) -> npt.NDArray[np.float64]:
         """The seam coordinates of the network's parameters (..., N): t_i = |w_i|, A_i = c_i t_i,
         beta + sum_i c_i sigma(b_i) (a neuron with w_i = 0 is a constant: A_i = 0)."""
-        o, h, d = self.o, self.h, self.d
-        W1 = theta[..., : h * d].reshape(*theta.shape[:-1], h, d)
-        b = theta[..., h * d : h * d + h]
-        C = theta[..., h * d + h : h * d + h + o * h].reshape(*theta.shape[:-1], o, h)
-        beta = theta[..., h * d + h + o * h :]
+        d = self.d
+        W1, b = theta[..., self.incoming[:, :d]], theta[..., self.incoming[:, d]]
+        C, beta = theta[..., self.outgoing], theta[..., -self.o :]  # the output biases come last
         t = np.linalg.norm(W1, axis=-1)
         safe = np.where(t > 0, t, 1.0)
         v = np.where((t > 0)[..., None], W1 / safe[..., None], np.eye(1, d)[0])
