@@ -28,6 +28,8 @@
    when the search, going on, keeps heading there; starts next to the edge; restarts for the
    samples counted for it; searches through the seams) against the exact decisions, same
    samples (`--edge-rule-samples`, off by default; networks by `--edge-rule-spec`).
+8. The searches through the seams in MLPs with two hidden layers and biases, with and without
+   them, same samples (`--deep-seam-samples`, off by default; networks by `--deep-seam-spec`).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -356,6 +358,41 @@ def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPE
                 print(f"| {spec} | {(truth == 1).sum()} | {rule} | {(decided == 1).sum()} | {wrong} | {_rate(rate)} |")
 
 
+DEEP_SEAM_SPECS = ("poly:1,2,2,1^3+bias", "poly:2,2,2,1^2+bias")
+
+
+def seams_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_SEAM_SPECS) -> None:
+    """The local searches on MLPs with two hidden layers and biases (no exact method), with and
+    without the searches through the seams of neurons merging with the next layer's biases, same
+    samples, 2 threads: boundary hits, samples whose decision the seams changed, and among them
+    those where the seam searches found a point of M strictly nearer (by MULTISTART_BEAT) than the
+    network's own searches did, which then decided wrongly."""
+    import neuromanifold._voronoi_networks as vn
+
+    print(f"\nThe seams in deeper networks, {samples} samples, 2 threads\n")
+    print("| variety | hits without seams | samples/s | hits with seams | samples/s | changed | of them strictly nearer |")
+    print("|---|---|---|---|---|---|---|")
+    seams = vn.seams_available
+    with _threads(2):
+        for spec in specs:
+            net = nm.parse(spec)
+            job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+            U = job.samples(0)
+            runs = []
+            for on in (False, True):
+                vn.seams_available = seams if on else (lambda net_: False)  # type: ignore[assignment]
+                try:
+                    t0 = time.perf_counter()
+                    D, drop = job.distances(U, 0)
+                    rate = samples / (time.perf_counter() - t0)
+                finally:
+                    vn.seams_available = seams  # type: ignore[assignment]
+                runs.append((job.decide_from(D, drop, job.targets), D[:, 0], rate))
+            (before, d_before, r0), (after, d_after, r1) = runs
+            changed = before != after
+            nearer = changed & (d_after < d_before * (1 - vn.MULTISTART_BEAT))
+            print(f"| {spec} | {(before == 1).sum()} | {_rate(r0)} | {(after == 1).sum()} | {_rate(r1)} | {changed.sum()} | {nearer.sum()} |")
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
@@ -368,6 +405,8 @@ def main() -> None:
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
+    ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--deep-seam-spec", action="append", help="a network for --deep-seam-samples (repeat)")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -389,6 +428,8 @@ def main() -> None:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
+    if args.deep_seam_samples:
+        seams_in_deeper_networks(args.deep_seam_samples, tuple(args.deep_seam_spec or DEEP_SEAM_SPECS))
 
 
 if __name__ == "__main__":

@@ -1,156 +1,249 @@
-"""Local searches through the seam where a neuron merges with the constant.
+"""Local searches through the seams where a neuron merges with the constant.
 
-In one hidden layer with biases, x -> sum_i c_i sigma(w_i . x + b_i) + beta, a neuron whose
-weights w_i tend to 0 while c_i grows (c_i |w_i| bounded) tends to its affine part: the constant
-c_i sigma(b_i) goes into beta, and c_i (sigma(b_i + w_i . x) - sigma(b_i)) tends to
-c_i sigma'(b_i) w_i . x. The real image lies on both sides of these limits (w_i . x changes
-sign), and next to them M is smooth, with the quadratic term c_i sigma''(b_i) (w_i . x)^2 / 2
-among its tangents. But the parameters diverge there, and the columns of D mu for c_i, b_i
-and beta become parallel (all near the constant): a local search in the network's own
-parameters crawls towards minima with a small |w_i|, or misses them, and its best point looks
-like one heading to the edge (D mu nearly rank-deficient, the rank ratio falling).
+In an MLP with biases, a hidden neuron h_i = sigma(w_i . g + b_i) (g: the previous layer, or
+the inputs) whose weights w_i tend to 0 while its outgoing weights c_i grow (c_i |w_i| bounded)
+tends to its affine part: the constant c_i sigma(b_i) goes into the next layer's biases, and
+c_i (sigma(b_i + w_i . g) - sigma(b_i)) tends to c_i sigma'(b_i) w_i . g. The real image lies
+on both sides of these limits (w_i . g changes sign), and next to them M is smooth, with the
+quadratic term c_i sigma''(b_i) (w_i . g)^2 / 2 among its tangents. But the parameters diverge
+there, and the columns of D mu for c_i, b_i and the next biases become parallel: a local search
+in the network's own parameters crawls towards minima with a small |w_i|, or misses them, and
+its best point looks like one heading to the edge (D mu nearly rank-deficient, the rank ratio
+falling).
 
-In the coordinates (A_i, t_i, v_i, b_i) with c_i = A_i / t_i and w_i = t_i v_i (beta taking the
-constants), the neuron minus its constant is
+Seam coordinates give every hidden neuron a scale t_i, a bias b_i and unit-free weights v_i,
+with w_i = t_i v_i / t_prev (the previous layer's scales, 1 for the inputs), the output weights
+A / t_last, and every bias taking the constants of the layer before. The neuron minus its
+constant, over its scale,
 
-    A_i sum_{j >= 1} sigma^(j)(b_i) / j! t_i^(j - 1) (v_i . x)^j,
+    g_i = sum_{j >= 1} sigma^(j)(b_i) / j! t_i^(j - 1) (v_i . g_prev)^j,
 
-polynomial and smooth through t_i = 0: every network with w_i != 0, and the affine limits at
-t_i = 0. Searches there reach the minima next to the seam, and the rank of their Jacobian is
-that of M's tangent space (columns scaled to unit norm: the coordinates are redundant, and a
-large A_i would set columns apart by scale alone). Limits that stay unattained in these
-coordinates too, such as two neurons merging, still drop rank there.
+is polynomial and smooth through t_i = 0, and the network is A g_last + beta: every network
+with all w_i != 0, and the affine limits where some t_i = 0. Searches there reach the minima
+next to the seams, and the rank of their Jacobian is that of M's tangent space (columns scaled
+to unit norm: the coordinates are redundant, and a large A would set columns apart by scale
+alone). Limits that stay unattained in these coordinates too, such as two neurons merging,
+still drop rank there.
+
+The coefficients of the network come from its values at N points z_k = (w^(a_1 k), ...,
+w^(a_d k)), w = exp(2 pi i / N), a rank-1 lattice on the complex torus: where the exponents
+e . a mod N of the monomials differ, the coefficients are the discrete Fourier transform of
+the values, exactly and with perfect conditioning.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import comb
 
 import numpy as np
 import numpy.typing as npt
 
-from ._definite_forms import multinomial
 from .architectures import Network, PolynomialNetwork
-from .critical import _neurons
 
 SEAM_STARTS = 8  # random starts beside the network's own best point
 SEAM_ITERATIONS = 60
 _DAMPING = 1e-3  # Levenberg-Marquardt: initial lambda (times the diagonal of J^T J)
 _STALL = 1e-12  # relative gain of a step below which a search has converged
+_ROWS = 256  # rows per block of the Jacobian (its tangents take rows x points x width x n)
 
 
 def seams_available(net: Network) -> bool:
-    """One hidden layer with biases (the output bias takes the merged constants)."""
-    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 3
+    """MLPs with biases (each layer's biases take the merged constants of the layer before)."""
+    return isinstance(net, PolynomialNetwork) and net.bias
+
+
+@lru_cache(maxsize=None)
+def fourier_lattice(monomials: tuple[tuple[int, ...], ...]) -> tuple[int, tuple[int, ...]]:
+    """The fewest points N (of those tried) and a generator a (a_1 = 1) with the numbers e . a
+    mod N distinct over the monomials e: the lattice that reads their coefficients off N values.
+    Up to 2,000 generators per N (deterministic); a = (1, D + 1, (D + 1)^2, ...) with N = (D +
+    1)^d, the full grid, always works."""
+    E = np.array(monomials, dtype=np.int64)
+    d, D = E.shape[1], int(E.max(initial=0))
+    grid = (D + 1) ** d
+    rng = np.random.default_rng(0)
+    for N in range(len(E), grid):
+        tails = np.array(list(np.ndindex(*([N] * (d - 1))))) if N ** (d - 1) <= 2000 else rng.integers(0, N, (2000, d - 1))
+        for tail in tails.reshape(-1, d - 1):
+            a = np.concatenate([[1], tail]).astype(np.int64)
+            if len(np.unique(E @ a % N)) == len(E):
+                return N, tuple(int(x) for x in a)
+    return grid, tuple((D + 1) ** r for r in range(d))
 
 
 class SeamCoordinates:
-    """mu and D mu of a network with one hidden layer and biases in the coordinates
-    P = (A (o, h), t (h), v (h, d), b (h), beta (o)), flattened in that order, per row."""
+    """mu and D mu of an MLP with biases in seam coordinates: per hidden layer V (h, h_prev),
+    t (h), b (h), then A (o, h_last) and beta (o), flattened in that order, per row."""
 
     def __init__(self, net: PolynomialNetwork) -> None:
         if not seams_available(net):
-            raise ValueError(f"seam coordinates need one hidden layer with biases, got {net.spec}")
+            raise ValueError(f"seam coordinates need an MLP with biases, got {net.spec}")
         self.net = net
-        self.d, self.h, self.o = net.widths
-        self.E = np.asarray(net.monomials, dtype=np.int64)  # (M, d)
-        self.order = self.E.sum(axis=1)  # j = |e|
-        self.multinomial = np.array([multinomial(tuple(int(x) for x in e)) for e in self.E])
-        neurons = _neurons(net)
-        self.incoming = np.array([n[0] for n in neurons])  # (h, d + 1): w_i, then b_i
-        self.outgoing = np.array([n[1] for n in neurons]).T  # (o, h)
-        a = np.asarray(net.activation, dtype=np.float64)
-        self.K = len(a) - 1
-        # sigma^(j)(b) / j! = sum_p a_(j+p) C(j + p, j) b^p: row j of T times the powers of b
-        self.T = np.array([[a[j + p] * comb(j + p, j) if j + p <= self.K else 0.0 for p in range(self.K + 1)] for j in range(self.K + 2)])
-        self.n = self.o * self.h + 2 * self.h + self.h * self.d + self.o
+        self.widths = tuple(net.widths)
+        self.d, self.o = self.widths[0], self.widths[-1]
+        at = 0
+        self.layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (V, t, b) indices per hidden layer
+        for prev, h in zip(self.widths[:-2], self.widths[1:-1]):
+            V = at + np.arange(h * prev).reshape(h, prev)
+            self.layers.append((V, V.size + at + np.arange(h), V.size + at + h + np.arange(h)))
+            at += V.size + 2 * h
+        self.A = at + np.arange(self.o * self.widths[-2]).reshape(self.o, -1)
+        self.beta = at + self.A.size + np.arange(self.o)
+        self.n = at + self.A.size + self.o
+        monomials = tuple(tuple(int(x) for x in e) for e in net.monomials.tolist())
+        N, a = fourier_lattice(monomials)
+        # a real polynomial takes conjugate values at z_k and z_(N-k) = conj(z_k): the first half
+        # of the lattice, each point but z_0 (and z_(N/2)) weighing twice in the transform
+        k = np.arange(N // 2 + 1)
+        phase = 2j * np.pi / N
+        self.points = np.exp(phase * np.outer(k, a))  # (H, d) on the torus
+        weights = np.where((k == 0) | (2 * k == N), 1.0, 2.0) / N
+        self.analysis = weights * np.exp(-phase * (np.array(monomials) @ np.array(a))[:, None] * k[None, :])  # (M, H)
+        c = np.asarray(net.activation, dtype=np.float64)
+        self.K = len(c) - 1
+        # sigma^(j)(b) / j! = sum_p c_(j+p) C(j + p, j) b^p: row j of T times the powers of b
+        self.T = np.array([[c[j + p] * comb(j + p, j) if j + p <= self.K else 0.0 for p in range(self.K + 1)] for j in range(self.K + 2)])
 
-    def split(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(A, t, v, b, beta) of the rows of P (..., n)."""
-        o, h, d = self.o, self.h, self.d
-        cuts = np.cumsum([o * h, h, h * d, h])
-        A, t, v, b, beta = np.split(P, cuts, axis=-1)
-        return A.reshape(*P.shape[:-1], o, h), t, v.reshape(*P.shape[:-1], h, d), b, beta
+    def output_coordinates(self) -> npt.NDArray[np.int64]:
+        """Indices of A and beta (the coordinates on the scale of the data)."""
+        return np.concatenate([self.A.ravel(), self.beta])
 
     def _powers(self, x: np.ndarray) -> np.ndarray:
         """x^p for p = 0..K: (..., K + 1), by products (no pow)."""
-        out = np.empty((*x.shape, self.K + 1))
+        out = np.empty((*x.shape, self.K + 1), dtype=x.dtype)
         out[..., 0] = 1.0
         for p in range(1, self.K + 1):
             out[..., p] = out[..., p - 1] * x
         return out
 
     def _taylor(self, b: np.ndarray) -> np.ndarray:
-        """sigma^(j)(b) / j! for j = 0..K+1: (..., h, K + 2)."""
+        """sigma^(j)(b) / j! for j = 0..K+1: (..., K + 2)."""
         return np.einsum("...m,jm->...j", self._powers(b), self.T)
 
-    def _parts(self, P: np.ndarray, derivatives: bool) -> dict[str, np.ndarray]:
-        A, t, v, b, beta = self.split(P)
-        j, E = self.order, self.E
-        s = self._taylor(b)  # (..., h, K + 2)
-        tp = self._powers(t)  # (..., h, K + 1)
-        vp = self._powers(v)  # (..., h, d, K + 1)
-        factors = np.stack([vp[..., r, E[:, r]] for r in range(self.d)], axis=-1)  # (..., h, M, d): v_r^(e_r)
-        V = factors.prod(axis=-1)
-        tpow = np.where(j >= 1, tp[..., np.maximum(j - 1, 0)], 0.0)  # (..., h, M)
-        coef = s[..., j] * tpow * self.multinomial  # sigma^(j)(b) / j! t^(j - 1) times the multinomial
-        out = {"A": A, "beta": beta, "g": coef * V}  # g: the neurons minus their constants (..., h, M)
+    def _values(self, P: np.ndarray, derivatives: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The network at the lattice points (R, H, o) and, if asked, its derivatives (R, H, o, n)
+        by forward differentiation, for rows P (R, n)."""
+        R, H = len(P), len(self.points)
+        G = np.broadcast_to(self.points, (R, H, self.d)).astype(np.complex128)
+        dG: np.ndarray | None = None  # the inputs do not depend on the coordinates
+        K = self.K
+        j = np.arange(K + 2)
+        for Vi, ti, bi in self.layers:
+            V, t, b = P[:, Vi], P[:, ti], P[:, bi]  # (R, h, prev), (R, h), (R, h)
+            U = _times(G, np.swapaxes(V, 1, 2))  # (R, H, h)
+            s = self._taylor(b)  # (R, h, K + 2): s_j = sigma^(j)(b) / j!
+            tp = np.concatenate([np.zeros_like(t[..., None]), self._powers(t)], axis=-1)  # t^(j - 1) at j = 0..K+1
+            # g = sum_j s_j t^(j - 1) U^j, and its derivatives: in U, j s_j t^(j - 1) U^(j - 1); in t,
+            # (j - 1) s_j t^(j - 2) U^j; in b, (j + 1) s_(j+1) t^(j - 1) U^j
+            coef = s[..., : K + 1] * tp[..., : K + 1]
+            G_next = _polynomial(coef, U)
+            if derivatives:
+                dU = np.zeros((R, H, len(ti), self.n), dtype=np.complex128) if dG is None else _left(V[:, None], dG)
+                for i in range(len(ti)):
+                    dU[:, :, i, Vi[i]] += G
+                phi_U = _polynomial(j[1 : K + 1] * coef[..., 1:], U)
+                lower2 = np.concatenate([np.zeros_like(tp[..., :1]), tp[..., : K]], axis=-1)  # t^(j - 2), 0 below 2
+                phi_t = _polynomial(np.maximum(j[: K + 1] - 1, 0) * s[..., : K + 1] * lower2, U)
+                phi_b = _polynomial((j[: K + 1] + 1) * s[..., 1:] * tp[..., : K + 1], U)
+                dG = phi_U[..., None] * dU
+                for i in range(len(ti)):
+                    dG[:, :, i, ti[i]] += phi_t[:, :, i]
+                    dG[:, :, i, bi[i]] += phi_b[:, :, i]
+            G = G_next
+        A, beta = P[:, self.A], P[:, self.beta]
+        F = _times(G, np.swapaxes(A, 1, 2)) + beta[:, None, :]
         if not derivatives:
-            return out
-        dtpow = np.where(j >= 2, (j - 1) * tp[..., np.maximum(j - 2, 0)], 0.0)
-        out["dt"] = s[..., j] * dtpow * self.multinomial * V
-        out["db"] = s[..., j + 1] * (j + 1) * tpow * self.multinomial * V
-        # d v^e / d v_r = e_r v^(e - 1_r): the product of the other factors and v_r^(e_r - 1)
-        dV = np.empty_like(factors)
-        for r in range(self.d):
-            others = np.ones_like(V)
-            for q in range(self.d):
-                if q != r:
-                    others = others * factors[..., q]
-            dV[..., r] = E[:, r] * others * vp[..., r, np.maximum(E[:, r] - 1, 0)]
-        out["dv"] = coef[..., None] * dV  # (..., h, M, d)
-        return out
+            return F, None
+        assert dG is not None
+        dF = _left(A[:, None], dG)
+        for o in range(self.o):
+            dF[:, :, o, self.A[o]] += G
+            dF[:, :, o, self.beta[o]] += 1.0
+        return F, dF
 
     def mu(self, P: np.ndarray) -> npt.NDArray[np.float64]:
         """Coefficients (..., o * M), outputs after one another as in ``net.mu``."""
-        q = self._parts(P, derivatives=False)
-        f = q["A"] @ q["g"]
-        f[..., self.order == 0] += q["beta"][..., None]
-        return f.reshape(*P.shape[:-1], -1)
+        flat = P.reshape(-1, self.n)
+        F, _ = self._values(flat, derivatives=False)
+        coef = np.swapaxes(self.analysis @ F, 1, 2).real
+        return coef.reshape(*P.shape[:-1], -1)
 
     def jacobian(self, P: np.ndarray) -> npt.NDArray[np.float64]:
         """D mu in these coordinates: (..., o * M, n)."""
-        q = self._parts(P, derivatives=True)
-        o, h, d = self.o, self.h, self.d
-        M = len(self.order)
-        lead = P.shape[:-1]
-        A = q["A"]
-        dA = np.zeros((*lead, o, M, o, h))
-        for oi in range(o):
-            dA[..., oi, :, oi, :] = np.swapaxes(q["g"], -1, -2)
-        Ai = A[..., :, None, :]  # (..., o, 1, h)
-        dt = Ai * np.swapaxes(q["dt"], -1, -2)[..., None, :, :]
-        dv = (Ai[..., None] * np.swapaxes(q["dv"], -3, -2)[..., None, :, :, :]).reshape(*lead, o, M, h * d)
-        db = Ai * np.swapaxes(q["db"], -1, -2)[..., None, :, :]
-        dbeta = np.zeros((*lead, o, M, o))
-        for oi in range(o):
-            dbeta[..., oi, self.order == 0, oi] = 1.0
-        J = np.concatenate([dA.reshape(*lead, o, M, o * h), dt, dv, db, dbeta], axis=-1)
-        return J.reshape(*lead, o * M, self.n)
+        flat = P.reshape(-1, self.n)
+        out = np.empty((len(flat), self.o * len(self.analysis), self.n))
+        for r0 in range(0, len(flat), _ROWS):
+            _, dF = self._values(flat[r0 : r0 + _ROWS], derivatives=True)
+            assert dF is not None
+            R, N = dF.shape[:2]
+            coef = (self.analysis @ dF.reshape(R, N, -1)).real.reshape(R, -1, self.o, self.n)  # (R, M, o, n)
+            out[r0 : r0 + _ROWS] = np.swapaxes(coef, 1, 2).reshape(R, -1, self.n)
+        return out.reshape(*P.shape[:-1], -1, self.n)
 
     def from_params(self, theta: np.ndarray) -> npt.NDArray[np.float64]:
-        """The seam coordinates of the network's parameters (..., N): t_i = |w_i|, A_i = c_i t_i,
-        beta + sum_i c_i sigma(b_i) (a neuron with w_i = 0 is a constant: A_i = 0)."""
-        d = self.d
-        W1, b = theta[..., self.incoming[:, :d]], theta[..., self.incoming[:, d]]
-        C, beta = theta[..., self.outgoing], theta[..., -self.o :]  # the output biases come last
-        t = np.linalg.norm(W1, axis=-1)
-        safe = np.where(t > 0, t, 1.0)
-        v = np.where((t > 0)[..., None], W1 / safe[..., None], np.eye(1, d)[0])
-        sigma_b = self._taylor(b)[..., 0]
-        A = C * t[..., None, :]
-        beta = beta + np.einsum("...oi,...i->...o", C, sigma_b)
-        return np.concatenate([A.reshape(*A.shape[:-2], -1), t, v.reshape(*v.shape[:-2], -1), b, beta], axis=-1)
+        """The seam coordinates of the network's parameters (..., N), laid out W_1, b_1, W_2,
+        b_2, ... (row-major): t_i = |w_i t_prev| and v_i = w_i t_prev / t_i (an arbitrary unit
+        vector where t_i = 0), each bias plus the outgoing weights' share of the constants
+        sigma(b) of the layer before, A = W_out t_last."""
+        flat = theta.reshape(-1, theta.shape[-1])
+        R = len(flat)
+        P = np.empty((R, self.n))
+        at = 0
+        scale = np.ones((R, self.d))
+        constants = np.zeros((R, self.d))  # of the inputs: none
+        for (Vi, ti, bi), prev, h in zip(self.layers, self.widths[:-2], self.widths[1:-1]):
+            W = flat[:, at : at + h * prev].reshape(R, h, prev)
+            b = flat[:, at + h * prev : at + h * prev + h] + np.einsum("rki,ri->rk", W, constants)
+            at += h * prev + h
+            scaled = W * scale[:, None, :]
+            t = np.linalg.norm(scaled, axis=-1)
+            safe = np.where(t > 0, t, 1.0)
+            P[:, Vi] = np.where((t > 0)[..., None], scaled / safe[..., None], np.eye(1, prev)[0])
+            P[:, ti], P[:, bi] = t, b
+            scale, constants = t, self._taylor(b)[..., 0]
+        W = flat[:, at : at + self.o * self.widths[-2]].reshape(R, self.o, -1)
+        beta = flat[:, at + W.shape[1] * W.shape[2] :]
+        P[:, self.A] = W * scale[:, None, :]
+        P[:, self.beta] = beta + np.einsum("roi,ri->ro", W, constants)
+        return P.reshape(*theta.shape[:-1], self.n)
+
+    def to_params(self, P: np.ndarray) -> npt.NDArray[np.float64]:
+        """The network's parameters (..., N) of seam coordinates off the seams (every t_i != 0):
+        the inverse of ``from_params`` up to the network's symmetries."""
+        flat = P.reshape(-1, self.n)
+        R = len(flat)
+        parts = []
+        scale = np.ones((R, self.d))
+        constants = np.zeros((R, self.d))
+        for Vi, ti, bi in self.layers:
+            t, b = flat[:, ti], flat[:, bi]
+            W = flat[:, Vi] * t[..., None] / scale[:, None, :]
+            parts += [W.reshape(R, -1), b - np.einsum("rki,ri->rk", W, constants)]
+            scale, constants = t, self._taylor(b)[..., 0]
+        W = flat[:, self.A] / scale[:, None, :]
+        parts += [W.reshape(R, -1), flat[:, self.beta] - np.einsum("roi,ri->ro", W, constants)]
+        return np.concatenate(parts, axis=1).reshape(*P.shape[:-1], -1)
+
+
+def _polynomial(coef: np.ndarray, U: np.ndarray) -> np.ndarray:
+    """sum_j coef[r, i, j] U[r, p, i]^j by Horner's rule: (R, H, h)."""
+    c = coef[:, None]
+    acc = np.broadcast_to(c[..., -1], U.shape).astype(U.dtype)
+    for q in range(coef.shape[-1] - 2, -1, -1):
+        acc = acc * U + c[..., q]
+    return acc
+
+
+def _times(Z: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Complex Z (R, p, a) times real X (R, a, b)."""
+    return (Z.real @ X) + 1j * (Z.imag @ X)
+
+
+def _left(X: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Real X (..., a, b) times complex Z (..., b, n): one real product on the interleaved parts."""
+    out = X @ Z.view(np.float64)
+    return out.view(np.complex128)
 
 
 def _levenberg_marquardt(seam: SeamCoordinates, U: np.ndarray, P: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:
@@ -206,19 +299,17 @@ def normalized_rank_ratio(seam: SeamCoordinates, P: np.ndarray, dim: int) -> npt
 
 
 def seam_searches(
-    net: PolynomialNetwork, U: np.ndarray, theta: np.ndarray, dim: int, rng: np.random.Generator
+    net: PolynomialNetwork, U: np.ndarray, theta: np.ndarray, dim: int, rng: np.random.Generator, starts: int = SEAM_STARTS
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Local searches in seam coordinates for the rows of U, from the network's parameters theta
-    (B, N) and SEAM_STARTS random starts each: the best squared distance and the normalized
-    rank ratio (``normalized_rank_ratio``) at the best point."""
+    (B, N) and ``starts`` random starts each: the best squared distance and the normalized rank
+    ratio (``normalized_rank_ratio``) at the best point."""
     seam = SeamCoordinates(net)
     B = len(U)
     scale = float(np.sqrt(np.mean(U**2)) + 1e-12)
-    starts = rng.standard_normal((B, SEAM_STARTS, seam.n))
-    A_cols = np.arange(seam.o * seam.h)
-    starts[:, :, A_cols] *= scale
-    starts[:, :, seam.n - seam.o :] *= scale
-    P0 = np.concatenate([seam.from_params(theta)[:, None, :], starts], axis=1)
+    random = rng.standard_normal((B, starts, seam.n))
+    random[:, :, seam.output_coordinates()] *= scale
+    P0 = np.concatenate([seam.from_params(theta)[:, None, :], random], axis=1)
     cost, P = _levenberg_marquardt(seam, U, P0, SEAM_ITERATIONS)
     best = np.argmin(cost, axis=1)
     rows = np.arange(B)
