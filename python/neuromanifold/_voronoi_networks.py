@@ -42,7 +42,7 @@ from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hype
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
-from ._voronoi_seams import seam_searches, seams_available
+from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
@@ -873,17 +873,19 @@ class NetworkJob:
             return
         rng = np.random.default_rng([self.seed, salt, 0, 0x2C])
         found, theta = _least_squares(self.net, np.arange(self.net.n_params), U[which], rng, starts=EDGE_RESTARTS)
-        _take_attained(cols[0], rank_drop, which, found, self._rank_ratio(theta))
+        _take_attained(cols[0], rank_drop, which, found, self._rank_ratio(theta) > EDGE_RATIO)
 
     def _through_seams(self, U: np.ndarray, cols: list[np.ndarray], balanced: np.ndarray, rank_drop: np.ndarray, salt: int) -> None:
         """MLPs with biases: where the smooth part's best point counts for the edge or a lower
         stratum is as near, search again in coordinates smooth through the seams of neurons
         merging with the next layer's biases (``_voronoi_seams``). A point found there at least as
         near, whose tangent space has full dimension, is attained (or on the seam, a null set):
-        the smooth part holds the nearest point, with no rank drop. With two or more hidden
+        the smooth part holds the nearest point, with no rank drop. A point as near next to the
+        edge gets the network's own rule (``_heading_to_edge``): the search goes on from it, and
+        the point is attained unless the ratio keeps falling. With two or more hidden
         layers, samples still counted for the edge get SEAM_RESTARTS more random starts there
-        (on ``poly:1,2,2,1^3+bias``, 500 samples: 88 hits after 8 starts, 78 after 32 or 64, 76
-        after 128; with one hidden layer, 24 more changed no decision on 1,000 samples of
+        (on ``poly:1,2,2,1^3+bias``, 500 samples, before that rule: 88 hits after 8 starts, 78
+        after 32 or 64, 76 after 128; with one hidden layer, 24 more changed no decision on 1,000 samples of
         ``poly:1,2,1^5+bias`` and doubled the time)."""
         lower = np.column_stack(cols[1:]).min(axis=1) if len(cols) > 1 else np.full(len(U), np.inf)
         edge = (rank_drop == RANK_DROP) & (self.targets == [-1])  # the rank matters for the boundary only
@@ -891,11 +893,23 @@ class NetworkJob:
         if not len(which):
             return
         rng = np.random.default_rng([self.seed, salt, 0x5EA])
-        dim = self.strata[0].dim
-        _take_attained(cols[0], rank_drop, which, *seam_searches(self.net, U[which], balanced[which], dim, rng))
+        self._seam_pass(U, cols, balanced, rank_drop, which, rng, SEAM_STARTS)
         still = which[(rank_drop[which] == RANK_DROP) & (self.targets == [-1])]
         if len(still) and SEAM_RESTARTS and len(self.net.widths) > 3:
-            _take_attained(cols[0], rank_drop, still, *seam_searches(self.net, U[still], balanced[still], dim, rng, SEAM_RESTARTS))
+            self._seam_pass(U, cols, balanced, rank_drop, still, rng, SEAM_RESTARTS)
+
+    def _seam_pass(
+        self, U: np.ndarray, cols: list[np.ndarray], balanced: np.ndarray, rank_drop: np.ndarray, rows: np.ndarray, rng: np.random.Generator, starts: int
+    ) -> None:
+        """Seam searches for ``rows`` from the searches' best points and ``starts`` random starts."""
+        net, dim = self.net, self.strata[0].dim
+        assert isinstance(net, PolynomialNetwork)
+        found, ratio, P = seam_searches(net, U[rows], balanced[rows], dim, rng, starts)
+        full = ratio > EDGE_RATIO
+        settle = np.flatnonzero(~full & (found <= cols[0][rows] * (1 + MULTISTART_MATCH)))
+        if len(settle):
+            full[settle] = ~self._heading_to_edge(ratio[settle], continued_ratio(net, U[rows[settle]], P[settle], dim, EDGE_ITERATIONS))
+        _take_attained(cols[0], rank_drop, rows, found, full)
 
     def _balanced(self, theta: np.ndarray) -> np.ndarray:
         """Parameters (B, N) at the balanced points of their fibers: a neuron's weights near 20
@@ -925,11 +939,11 @@ class NetworkJob:
         return (after <= before / EDGE_FALL) | (after <= EDGE_FLOOR)
 
 
-def _take_attained(smooth: np.ndarray, rank_drop: np.ndarray, which: np.ndarray, found: np.ndarray, ratio: np.ndarray) -> None:
+def _take_attained(smooth: np.ndarray, rank_drop: np.ndarray, which: np.ndarray, found: np.ndarray, full: np.ndarray) -> None:
     """More searches on the smooth part for the samples ``which``: their best squared distances
-    ``found`` improve ``smooth``, and a point found at least as near with D mu of full rank
-    (``ratio`` above EDGE_RATIO) is attained, no edge."""
-    attained = (found <= smooth[which] * (1 + MULTISTART_MATCH)) & (ratio > EDGE_RATIO)
+    ``found`` improve ``smooth``, and a point found at least as near where D mu has full rank
+    (``full``) is attained, no edge."""
+    attained = (found <= smooth[which] * (1 + MULTISTART_MATCH)) & full
     smooth[which] = np.minimum(smooth[which], found)
     rank_drop[which[attained]] = RANK_FULL
 

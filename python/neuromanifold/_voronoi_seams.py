@@ -300,10 +300,10 @@ def normalized_rank_ratio(seam: SeamCoordinates, P: np.ndarray, dim: int) -> npt
 
 def seam_searches(
     net: PolynomialNetwork, U: np.ndarray, theta: np.ndarray, dim: int, rng: np.random.Generator, starts: int = SEAM_STARTS
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Local searches in seam coordinates for the rows of U, from the network's parameters theta
-    (B, N) and ``starts`` random starts each: the best squared distance and the normalized rank
-    ratio (``normalized_rank_ratio``) at the best point."""
+    (B, N) and ``starts`` random starts each: the best squared distance, the normalized rank
+    ratio (``normalized_rank_ratio``) at the best point, and the best point (B, n)."""
     seam = SeamCoordinates(net)
     B = len(U)
     scale = float(np.sqrt(np.mean(U**2)) + 1e-12)
@@ -313,4 +313,12 @@ def seam_searches(
     cost, P = _levenberg_marquardt(seam, U, P0, SEAM_ITERATIONS)
     best = np.argmin(cost, axis=1)
     rows = np.arange(B)
-    return cost[rows, best], normalized_rank_ratio(seam, P[rows, best], dim)
+    return cost[rows, best], normalized_rank_ratio(seam, P[rows, best], dim), P[rows, best]
+
+
+def continued_ratio(net: PolynomialNetwork, U: np.ndarray, P: np.ndarray, dim: int, iterations: int) -> npt.NDArray[np.float64]:
+    """The normalized rank ratio after ``iterations`` more steps from the seam coordinates P
+    (B, n), one search per row of U: it keeps falling where the search heads to an edge."""
+    seam = SeamCoordinates(net)
+    _, on = _levenberg_marquardt(seam, U, P[:, None, :], iterations)
+    return normalized_rank_ratio(seam, on[:, 0], dim)
