@@ -30,6 +30,8 @@
    samples (`--edge-rule-samples`, off by default; networks by `--edge-rule-spec`).
 8. The searches through the seams in MLPs with two hidden layers and biases, with and without
    them, same samples (`--deep-seam-samples`, off by default; networks by `--deep-seam-spec`).
+9. The number of random starts in MLPs with two hidden layers (8, 32, 64), same samples
+   (`--deep-start-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -393,6 +395,39 @@ def seams_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_SEAM_SP
             nearer = changed & (d_after < d_before * (1 - vn.MULTISTART_BEAT))
             print(f"| {spec} | {(before == 1).sum()} | {_rate(r0)} | {(after == 1).sum()} | {_rate(r1)} | {changed.sum()} | {nearer.sum()} |")
 
+DEEP_START_SPECS = ("poly:1,2,2,1^3+bias", "poly:2,2,2,1^3+bias", "poly:1,3,2,1^3+bias", "poly:2,2,2,1^2+bias", "poly:2,2,2,2^2")
+
+
+def starts_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_START_SPECS, counts: tuple[int, ...] = (8, 32, 64)) -> None:
+    """The local searches on MLPs with two hidden layers (no exact method) with 8, 32 and 64
+    random starts, same samples, 2 threads: boundary hits, decisions changed against the first
+    count, and samples whose best point on M got strictly nearer (by MULTISTART_BEAT)."""
+    import neuromanifold._voronoi_networks as vn
+
+    print(f"\nRandom starts in deeper networks, {samples} samples, 2 threads\n")
+    print("| variety | starts | hits | changed | strictly nearer | samples/s |")
+    print("|---|---|---|---|---|---|")
+    deep = vn.DEEP_STARTS
+    with _threads(2):
+        for spec in specs:
+            net = nm.parse(spec)
+            job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+            U = job.samples(0)
+            first = None
+            for count in counts:
+                vn.DEEP_STARTS = count
+                try:
+                    t0 = time.perf_counter()
+                    D, drop = job.distances(U, 0)
+                    rate = samples / (time.perf_counter() - t0)
+                finally:
+                    vn.DEEP_STARTS = deep
+                decided = job.decide_from(D, drop, job.targets)
+                first = first or (decided, D[:, 0])
+                changed = int((decided != first[0]).sum())
+                nearer = int((D[:, 0] < first[1] * (1 - vn.MULTISTART_BEAT)).sum())
+                print(f"| {spec} | {count} | {(decided == 1).sum()} | {changed} | {nearer} | {_rate(rate)} |")
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
@@ -407,6 +442,7 @@ def main() -> None:
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--deep-seam-spec", action="append", help="a network for --deep-seam-samples (repeat)")
+    ap.add_argument("--deep-start-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -430,6 +466,8 @@ def main() -> None:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:
         seams_in_deeper_networks(args.deep_seam_samples, tuple(args.deep_seam_spec or DEEP_SEAM_SPECS))
+    if args.deep_start_samples:
+        starts_in_deeper_networks(args.deep_start_samples)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undec
 MULTISTART_MATCH = 1e-7  # relative: a local search that ends this close to the target's best did not beat it
 MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
+DEEP_STARTS = 32  # MLPs with two or more hidden layers: more local minima (``_random_starts``)
 RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
 MULTISTART_ITERATIONS = 150
 EDGE_RATIO = 1e-3  # sigma_dim / sigma_1 of D mu at or below this: the best point is next to the edge ...
@@ -1159,13 +1160,13 @@ def _least_squares(
     net: Network, support: np.ndarray, U: np.ndarray, rng: np.random.Generator, extra: list[np.ndarray] | None = None, starts: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """min over theta (zero outside support) of |mu(theta) - u|^2 for each row u of U, by
-    batched Levenberg-Marquardt from ``starts`` random starts (default MULTISTART_STARTS,
-    RELU_STARTS for ReLU networks) and the given extra starts, one (B, N) array each: best value
+    batched Levenberg-Marquardt from ``starts`` random starts (default ``_random_starts``) and
+    the given extra starts, one (B, N) array each: best value
     and parameters."""
     extra = extra or []
     relu = isinstance(net, NeuromanifoldAt)
     if starts is None:
-        starts = RELU_STARTS if relu else MULTISTART_STARTS
+        starts = _random_starts(net)
     B, N = len(U), net.n_params
     K = starts + len(extra)
     k = len(support)
@@ -1177,6 +1178,19 @@ def _least_squares(
     if relu:
         _anchor_kinks(net, theta[:, : starts // 2], support, rng)
     return _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
+
+
+def _random_starts(net: Network) -> int:
+    """Random starts of the local searches: RELU_STARTS for ReLU networks, DEEP_STARTS for
+    polynomial MLPs with two or more hidden layers, MULTISTART_STARTS otherwise. Deeper
+    landscapes have more local minima: with 8 starts the boundary hits on 200 samples of
+    ``poly:2,2,2,1^3+bias`` were 38, with 32 45, with 64 44 (on 300 of ``poly:1,2,2,1^3+bias``
+    45, 52, 53), while one hidden layer agreed with the exact method with 8."""
+    if isinstance(net, NeuromanifoldAt):
+        return RELU_STARTS
+    if isinstance(net, PolynomialNetwork) and len(net.widths) > 3:
+        return DEEP_STARTS
+    return MULTISTART_STARTS
 
 
 def _edge_starts(net: Network, U: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
