@@ -380,20 +380,28 @@ def seams_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_SEAM_SP
             net = nm.parse(spec)
             job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
             U = job.samples(0)
-            runs = []
-            for on in (False, True):
-                vn.seams_available = seams if on else (lambda net_: False)  # type: ignore[assignment]
-                try:
-                    t0 = time.perf_counter()
-                    D, drop = job.distances(U, 0)
-                    rate = samples / (time.perf_counter() - t0)
-                finally:
-                    vn.seams_available = seams  # type: ignore[assignment]
-                runs.append((job.decide_from(D, drop, job.targets), D[:, 0], rate))
-            (before, d_before, r0), (after, d_after, r1) = runs
+            (before, d_before, r0), (after, d_after, r1) = (_boundary_with(job, U, "seams_available", f) for f in (lambda net_: False, seams))
             changed = before != after
             nearer = changed & (d_after < d_before * (1 - vn.MULTISTART_BEAT))
             print(f"| {spec} | {(before == 1).sum()} | {_rate(r0)} | {(after == 1).sum()} | {_rate(r1)} | {changed.sum()} | {nearer.sum()} |")
+
+
+def _boundary_with(job: Any, U: np.ndarray, name: str, value: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """Boundary decisions of a local-search job on U with the module constant ``name`` of the
+    network estimators set to ``value``: the decisions, the best squared distances to M and
+    the samples per second."""
+    import neuromanifold._voronoi_networks as vn
+
+    old = getattr(vn, name)
+    setattr(vn, name, value)
+    try:
+        t0 = time.perf_counter()
+        D, drop = job.distances(U, 0)
+        rate = len(U) / (time.perf_counter() - t0)
+    finally:
+        setattr(vn, name, old)
+    return job.decide_from(D, drop, job.targets), D[:, 0], rate
+
 
 DEEP_START_SPECS = ("poly:1,2,2,1^3+bias", "poly:2,2,2,1^3+bias", "poly:1,3,2,1^3+bias", "poly:2,2,2,1^2+bias", "poly:2,2,2,2^2")
 
@@ -407,7 +415,6 @@ def starts_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_START_
     print(f"\nRandom starts in deeper networks, {samples} samples, 2 threads\n")
     print("| variety | starts | hits | changed | strictly nearer | samples/s |")
     print("|---|---|---|---|---|---|")
-    deep = vn.DEEP_STARTS
     with _threads(2):
         for spec in specs:
             net = nm.parse(spec)
@@ -415,18 +422,12 @@ def starts_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_START_
             U = job.samples(0)
             first = None
             for count in counts:
-                vn.DEEP_STARTS = count
-                try:
-                    t0 = time.perf_counter()
-                    D, drop = job.distances(U, 0)
-                    rate = samples / (time.perf_counter() - t0)
-                finally:
-                    vn.DEEP_STARTS = deep
-                decided = job.decide_from(D, drop, job.targets)
-                first = first or (decided, D[:, 0])
+                decided, smooth, rate = _boundary_with(job, U, "DEEP_STARTS", count)
+                first = first or (decided, smooth)
                 changed = int((decided != first[0]).sum())
-                nearer = int((D[:, 0] < first[1] * (1 - vn.MULTISTART_BEAT)).sum())
+                nearer = int((smooth < first[1] * (1 - vn.MULTISTART_BEAT)).sum())
                 print(f"| {spec} | {count} | {(decided == 1).sum()} | {changed} | {nearer} | {_rate(rate)} |")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
