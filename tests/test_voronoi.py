@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
 import neuromanifold as nm
+import neuromanifold._voronoi_networks as vn
 from neuromanifold._voronoi_networks import NetworkJob
 
 BOX = nm.UniformBox(-1.0, 1.0)
@@ -240,6 +241,26 @@ def test_boundary_of_a_semi_algebraic_neuromanifold_by_local_searches() -> None:
     assert abs(est.p - outside.mean()) < 0.01
 
 
+def test_local_searches_are_rechecked_from_other_starts() -> None:
+    # low-rank approximation has no spurious local minima (every local minimum of
+    # |W2 W1 - U|^2 is global, Eckart-Young): searches from any starts decide alike. With one
+    # random start and none next to the edge, searches on binary quartics of two neurons
+    # (poly:2,2,1^4) end at different local minima, and the recheck says so
+    net = nm.LinearNetwork((3, 2, 3))
+    est = nm.voronoi_mc(net, "rank <= 1", 300, seed=3, progress=False, method="multistart", recheck=60)
+    assert (est.rechecked, est.recheck_changed) == (60, 0) and "changed 0 of 60" in str(est)
+    assert nm.voronoi_mc(net, "rank <= 1", 300, seed=3, progress=False, method="multistart").rechecked == 30  # a tenth
+    assert nm.voronoi_mc(net, "rank <= 1", 300, seed=3, progress=False, method="exhaustive", recheck=60).rechecked == 0
+    quartics = nm.parse("poly:2,2,1^4")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(vn, "MULTISTART_STARTS", 1)
+        mp.setattr(vn, "EDGE_STARTS", 0)
+        mp.setattr(vn, "EDGE_RESTARTS", 0)
+        runs = [nm.voronoi_mc(quartics, "boundary", 100, seed=0, progress=False, method="multistart", recheck=100) for _ in range(2)]
+    assert runs[0].recheck_changed > 0 and runs[0].to_dict() == runs[1].to_dict()  # and reproducible
+    assert 0 <= runs[0].recheck_changed <= runs[0].rechecked == 100
+
+
 def test_counts_do_not_depend_on_the_thread_count() -> None:
     cusp = nm.PlaneCurve("y**2 - x**3")
     net = nm.LinearNetwork((2, 1, 2))
@@ -368,6 +389,10 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.voronoi_mc(cusp, "singular", 10, checkpoint=3, progress=False)
     with pytest.raises(TypeError, match="dask.distributed.Client"):
         nm.voronoi_mc(cusp, "singular", 10, client=object(), progress=False)
+    with pytest.raises(ValueError, match="recheck"):
+        nm.voronoi_mc(cusp, "singular", 10, recheck=-1, progress=False)
+    with pytest.raises(TypeError, match="recheck"):
+        nm.voronoi_mc(cusp, "singular", 10, recheck=2.5, progress=False)
 
 
 @settings(max_examples=25, deadline=None)

@@ -375,7 +375,7 @@ def _voronoi(args: argparse.Namespace) -> int:
     try:
         est = voronoi_mc(
             variety, _voronoi_target(args.target), args.samples, dist, seed=args.seed, progress=not args.quiet,
-            checkpoint=args.checkpoint, method=args.method,
+            checkpoint=args.checkpoint, method=args.method, recheck=args.recheck,
         )
     except KeyboardInterrupt:
         kept = f"; finished chunks are kept in {args.checkpoint}" if args.checkpoint else ""
@@ -450,6 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_vo.add_argument("--high", type=float, default=1.0)
     p_vo.add_argument("--method", choices=["auto", "exhaustive", "multistart", "certificate"], default="auto")
     p_vo.add_argument("--checkpoint", default=None, help="JSON file of finished chunks; a rerun resumes from it")
+    p_vo.add_argument(
+        "--recheck", type=int, default=None, metavar="K",
+        help="local searches: decide K samples twice more from other random starts and report how many decisions change (default: a tenth of the samples, at most 100; 0: none)",
+    )
     p_vo.add_argument("--plot", default=None, help="PNG of the samples coloured by the stratum of their nearest point (for maps into more than two dimensions, on a random plane)")
     p_vo.add_argument("--quiet", action="store_true", help="no progress bar")
     p_an.add_argument("--voronoi-samples", type=int, default=300, help="samples per Voronoi estimate of the strata (0: none)")

@@ -141,7 +141,10 @@ class VoronoiEstimate:
     multistart method, whose nearest points come from local searches: a search can miss the
     nearest point either way (a hit where a nearer point was not found; a miss where the target
     holds a nearer point no search reached, as a limit on the edge of M), so ``ci95`` is the
-    interval of those decisions and bounds the true probability neither way. ``certificate`` is set when the target's Voronoi cell is proven null
+    interval of those decisions and bounds the true probability neither way; ``rechecked``
+    samples were then decided again by local searches from other random starts, and
+    ``recheck_changed`` of those decisions changed (a measure of how much the searches' results
+    depend on their starts, not a bound). ``certificate`` is set when the target's Voronoi cell is proven null
     (``method="certificate"``, see :func:`voronoi_cell_bounds`): then p = 0 exactly, with
     ci95 = (0, 0), and the samples count as decided misses without being drawn."""
 
@@ -158,10 +161,14 @@ class VoronoiEstimate:
     exhaustive: bool
     chunks: int = field(repr=False)
     certificate: str = ""
+    rechecked: int = 0
+    recheck_changed: int = 0
 
     def __str__(self) -> str:
         lo, hi = self.ci95
         note = "" if self.exhaustive else " (multistart: not exhaustive, decided by local searches)"
+        if self.rechecked:
+            note = note[:-1] + f"; other random starts changed {self.recheck_changed} of {self.rechecked} decisions)"
         if self.certificate:
             note = f" (certified: {self.certificate})"
         return (
@@ -175,7 +182,7 @@ class VoronoiEstimate:
         return d
 
 
-def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEstimate:
+def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]], recheck: tuple[int, int] = (0, 0)) -> VoronoiEstimate:
     hits = sum(c[0] for c in counts.values())
     failed = sum(c[1] for c in counts.values())
     n = sum(c[2] for c in counts.values())
@@ -200,7 +207,21 @@ def _estimate(job: "_Job", counts: dict[int, tuple[int, int, int]]) -> VoronoiEs
         exhaustive=job.exhaustive,
         chunks=len(counts),
         certificate=certificate,
+        rechecked=recheck[0],
+        recheck_changed=recheck[1],
     )
+
+
+RECHECK = 100  # samples decided twice by local searches from independent random starts (at most n / 10 by default)
+_RECHECK_SALTS = (2**40 + 1, 2**40 + 2)  # beyond every chunk index (the chunks' salts)
+
+
+def _recheck(job: "_Job", k: int) -> tuple[int, int]:
+    """The first k samples of chunk 0 decided twice, by local searches from independent random
+    starts: (k, decisions that differ)."""
+    U = job.samples(0)[:k]
+    first, second = (job.decide(U, salt) for salt in _RECHECK_SALTS)  # type: ignore[attr-defined]
+    return len(U), int((first != second).sum())
 
 
 # -- jobs: what a chunk of samples is counted by ------------------------------------------------
@@ -579,6 +600,7 @@ def voronoi_mc(
     client: Any = None,
     method: str = "auto",
     chunk_size: int | None = None,
+    recheck: int | None = None,
 ) -> VoronoiEstimate:
     """Estimate the probability that the nearest point of ``variety`` to a random data point lies
     in ``target``.
@@ -638,7 +660,9 @@ def voronoi_mc(
     ``checkpoint``: a JSON file of finished chunks; a rerun resumes from it and ends with the
     counts of an uninterrupted run. ``client``: a ``dask.distributed.Client``; each task counts a
     range of chunks. Ctrl-C stops after the running chunks and keeps the finished ones in the
-    checkpoint.
+    checkpoint. ``recheck``: for local searches (not exhaustive), how many samples (the first of
+    chunk 0) are decided twice more from independent random starts, to report how many decisions
+    change (``VoronoiEstimate.recheck_changed``); default ``min(100, n // 10)``, 0 for none.
 
     The nearest point lies in the target when the distance to the target equals the distance to
     the variety: a point where the target meets the rest of the variety (the boundary line of a
@@ -656,6 +680,8 @@ def voronoi_mc(
         raise ValueError(f"method must be 'auto', 'exhaustive', 'multistart' or 'certificate', got {method!r}")
     if chunk_size is not None:
         chunk_size = v.positive_int(chunk_size, "chunk_size")
+    if recheck is not None:
+        recheck = v.nonnegative_int(recheck, "recheck")
     if client is not None and not all(hasattr(client, a) for a in ("scheduler_info", "scatter", "submit")):
         raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
     job = _make_job(variety, target, distribution, seed, n, method, chunk_size)
@@ -681,7 +707,8 @@ def voronoi_mc(
         store.save(counts, force=True)
         if bar is not None:
             bar.close()
-    return _estimate(job, counts)
+    k = min(min(RECHECK, n // 10) if recheck is None else recheck, n, job.chunk_size)
+    return _estimate(job, counts, _recheck(job, k) if k and not job.exhaustive else (0, 0))
 
 
 BATCH_SECONDS = 0.25  # Ctrl-C is seen between calls into the core, so calls stay short
