@@ -251,6 +251,10 @@ def test_local_searches_are_rechecked_from_other_starts() -> None:
     assert (est.rechecked, est.recheck_changed) == (60, 0) and "changed 0 of 60" in str(est)
     assert nm.voronoi_mc(net, "rank <= 1", 300, seed=3, progress=False, method="multistart").rechecked == 30  # a tenth
     assert nm.voronoi_mc(net, "rank <= 1", 300, seed=3, progress=False, method="exhaustive", recheck=60).rechecked == 0
+    # the main job's estimates: certified for linear networks, rechecked where local searches decide
+    assert all(e.exhaustive and not e.rechecked for e in vn.stratum_probabilities(net, 300, seed=3, method="multistart"))
+    local = [e for e in vn.stratum_probabilities(nm.parse("poly:2,2,2,1^2+bias"), 100, seed=3) if not e.exhaustive]
+    assert [e.target for e in local] == ["boundary"] and local[0].rechecked == 10 and 0 <= local[0].recheck_changed <= 10
     quartics = nm.parse("poly:2,2,1^4")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(vn, "MULTISTART_STARTS", 1)

@@ -1277,12 +1277,13 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     estimate ("boundary") comes last;
     linear networks and one hidden layer with z^2 and one output have none (their real
     neuromanifold is the real part of its closure, up to a null set of it with biases)."""
-    from .voronoi import Gaussian, _estimate
+    from .voronoi import _RECHECK_SALTS, RECHECK, Gaussian, _estimate
 
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n, certify=False)
     assert isinstance(job, NetworkJob)
     U = job.samples(0)
     distances: tuple[np.ndarray, np.ndarray] | None = None
+    again: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     def decided(target: list[int]) -> npt.NDArray[np.int8]:
         # the distances once, and only for a target without a certificate or an exact test
@@ -1290,6 +1291,17 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
         if distances is None:
             distances = job.distances(U, 0)
         return job.decide_from(*distances, target)
+
+    def rechecked(target: list[int]) -> tuple[int, int]:
+        # local searches: the first samples twice more from independent starts (as voronoi_mc)
+        nonlocal again
+        if again is None:
+            k = min(RECHECK, n // 10)
+            again = [job.distances(U[:k], salt) for salt in _RECHECK_SALTS] if k else []
+        if not again:
+            return 0, 0
+        first, second = (job.decide_from(*D, target) for D in again)
+        return len(first), int((first != second).sum())
 
     targets = [([i], f"{s.name} (a part of M of its dimension)" if s.full else s.name) for i, s in enumerate(job.strata[1:], start=1)]
     exact_edge = _exact_edge(net, job.strata[0].dim, "auto") is not None
@@ -1318,5 +1330,5 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
         d = decided(target)
         counts = {0: (int((d == 1).sum()), int((d == -1).sum()), len(U))}
         part = NetworkJob(job.spec, target, name, job.distribution, seed, n, n, job.method, job.exhaustive)
-        out.append(_estimate(part, counts))
+        out.append(_estimate(part, counts, (0, 0) if job.exhaustive else rechecked(target)))
     return out

@@ -227,6 +227,8 @@ def _print_voronoi(result: dict[str, Any]) -> None:
         print("voronoi          P(nearest point of standard normal data in the stratum), 95% CI")
     for e in result["voronoi"]:
         note = " (certified)" if e["certificate"] else "" if e["exhaustive"] else " (multistart: not exhaustive)"
+        if e.get("rechecked"):
+            note = note[:-1] + f"; other starts changed {e['recheck_changed']} of {e['rechecked']})"
         print(f"  - {e['target']}: {e['p']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}] from {e['n']} samples, {e['n_failed']} undecided{note}")
 
 
