@@ -265,6 +265,20 @@ def test_local_searches_are_rechecked_from_other_starts() -> None:
     assert 0 <= runs[0].recheck_changed <= runs[0].rechecked == 100
 
 
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 400), recheck=st.one_of(st.none(), st.integers(0, 500)), chunk=st.integers(1, 300))
+def test_the_recheck_takes_its_samples_from_the_first_chunk(n: int, recheck: int | None, chunk: int) -> None:
+    # min(recheck, n, chunk size) samples, by default a tenth of n up to 100; never for exact
+    # methods; the counts are those of a run without it
+    net = nm.LinearNetwork((2, 1, 2))
+    est = nm.voronoi_mc(net, "zero function", n, seed=1, progress=False, method="multistart", chunk_size=chunk, recheck=recheck)
+    assert est.rechecked == min(min(100, n // 10) if recheck is None else recheck, n, chunk)
+    assert 0 <= est.recheck_changed <= est.rechecked
+    plain = nm.voronoi_mc(net, "zero function", n, seed=1, progress=False, method="multistart", chunk_size=chunk, recheck=0)
+    assert (plain.hits, plain.n_failed, plain.rechecked) == (est.hits, est.n_failed, 0)
+    assert nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", n, seed=1, progress=False, recheck=recheck).rechecked == 0
+
+
 def test_counts_do_not_depend_on_the_thread_count() -> None:
     cusp = nm.PlaneCurve("y**2 - x**3")
     net = nm.LinearNetwork((2, 1, 2))
