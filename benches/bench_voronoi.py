@@ -32,6 +32,8 @@
    them, same samples (`--deep-seam-samples`, off by default; networks by `--deep-seam-spec`).
 9. The number of random starts in MLPs with two hidden layers (8, 32, 64), same samples
    (`--deep-start-samples`, off by default).
+10. The recheck of local-search decisions from independent starts against the exact decisions
+    on networks with an exact edge (`--recheck-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -429,6 +431,32 @@ def starts_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_START_
                 print(f"| {spec} | {count} | {(decided == 1).sum()} | {changed} | {nearer} | {_rate(rate)} |")
 
 
+RECHECK_SPECS = ("poly:2,2,1^3+bias", "poly:1,2,1^5+bias", "poly:2,2,1^4", "poly:2,3,1^6")
+
+
+def recheck_against_exact(samples: int, specs: tuple[str, ...] = RECHECK_SPECS) -> None:
+    """Is the recheck a fair measure of the local searches' errors? On networks with an exact
+    edge, the same samples decided by the exact method, by the local searches (salt 0, as in a
+    run's first chunk) and by the local searches from the recheck's two independent starts:
+    disagreements with the exact method against decisions changed between independent starts."""
+    import neuromanifold._voronoi_networks as vn
+    from neuromanifold.voronoi import _RECHECK_SALTS
+
+    print(f"\nThe recheck against the exact decisions, {samples} samples, 2 threads\n")
+    print("| variety | exact hits | disagreements with exact (local, 3 runs) | changed between runs (3 pairs) |")
+    print("|---|---|---|---|")
+    with _threads(2):
+        for spec in specs:
+            net = nm.parse(spec)
+            exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
+            U = exact.samples(0)
+            truth = exact.decide(U, 0)
+            local = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+            runs = [local.decide(U, salt) for salt in (0, *_RECHECK_SALTS)]
+            wrong = [int(((d != truth) & (truth >= 0)).sum()) for d in runs]
+            pairs = [int((runs[i] != runs[j]).sum()) for i, j in ((0, 1), (0, 2), (1, 2))]
+            print(f"| {spec} | {(truth == 1).sum()} | {', '.join(map(str, wrong))} | {', '.join(map(str, pairs))} |")
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=lambda x: int(float(x)), default=2_000_000)
@@ -444,6 +472,7 @@ def main() -> None:
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--deep-seam-spec", action="append", help="a network for --deep-seam-samples (repeat)")
     ap.add_argument("--deep-start-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--recheck-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}; {subprocess.run(['uname', '-m'], capture_output=True, text=True).stdout.strip()}")
@@ -469,6 +498,8 @@ def main() -> None:
         seams_in_deeper_networks(args.deep_seam_samples, tuple(args.deep_seam_spec or DEEP_SEAM_SPECS))
     if args.deep_start_samples:
         starts_in_deeper_networks(args.deep_start_samples)
+    if args.recheck_samples:
+        recheck_against_exact(args.recheck_samples)
 
 
 if __name__ == "__main__":
