@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import neuromanifold as nm
 import neuromanifold._voronoi_networks as vn
-from neuromanifold._voronoi_seams import SeamCoordinates, normalized_rank_ratio, seams_available
+from neuromanifold._voronoi_seams import SeamCoordinates, fourier_lattice, normalized_rank_ratio, seams_available
 
 SPECS = [
     "poly:1,2,1^5+bias",
@@ -165,3 +165,19 @@ def test_data_next_to_a_real_network_beside_a_seam_are_not_counted_for_the_edge(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(vn, "seams_available", lambda net_: False)
         assert (job.decide(np.array(U), 0) == 1).any()
+
+
+@settings(max_examples=20, deadline=None)
+@given(d=st.integers(1, 4), D=st.integers(1, 7), seed=st.integers(0, 2**32 - 1))
+def test_the_lattice_reads_off_every_coefficient(d: int, D: int, seed: int) -> None:
+    # a polynomial of degree <= D in d variables from its values at N points of the lattice:
+    # the transform returns its coefficients whenever e . a mod N separates the monomials
+    E = [e for e in np.ndindex(*([D + 1] * d)) if sum(e) <= D]
+    N, a = fourier_lattice(tuple(E))
+    assert len(E) <= N <= (D + 1) ** d and a[0] == 1
+    assert len({int(np.dot(e, a)) % N for e in E}) == len(E)
+    c = np.random.default_rng(seed).standard_normal(len(E))
+    z = np.exp(2j * np.pi * np.outer(np.arange(N), a) / N)
+    values = np.array([sum(ci * np.prod(zk ** np.array(e)) for ci, e in zip(c, E)) for zk in z])
+    read = np.array([values @ np.exp(-2j * np.pi * np.arange(N) * (np.dot(e, a) % N) / N) / N for e in E])
+    assert np.allclose(read, c, atol=1e-10)
