@@ -45,7 +45,7 @@ SEAM_STARTS = 8  # random starts beside the network's own best point
 SEAM_ITERATIONS = 60
 _DAMPING = 1e-3  # Levenberg-Marquardt: initial lambda (times the diagonal of J^T J)
 _STALL = 1e-12  # relative gain of a step below which a search has converged
-_ROWS = 256  # rows per block of the Jacobian (its tangents take rows x points x width x n)
+_TANGENTS = 4_000_000  # complex entries of a block of values (rows x points x width, times n for tangents)
 
 
 def seams_available(net: Network) -> bool:
@@ -170,20 +170,24 @@ class SeamCoordinates:
     def mu(self, P: np.ndarray) -> npt.NDArray[np.float64]:
         """Coefficients (..., o * M), outputs after one another as in ``net.mu``."""
         flat = P.reshape(-1, self.n)
-        F, _ = self._values(flat, derivatives=False)
-        coef = np.swapaxes(self.analysis @ F, 1, 2).real
-        return coef.reshape(*P.shape[:-1], -1)
+        out = np.empty((len(flat), self.o, len(self.analysis)))
+        rows = max(1, _TANGENTS // (len(self.points) * max(self.widths)))
+        for r0 in range(0, len(flat), rows):
+            F, _ = self._values(flat[r0 : r0 + rows], derivatives=False)
+            out[r0 : r0 + rows] = np.swapaxes(self.analysis @ F, 1, 2).real
+        return out.reshape(*P.shape[:-1], -1)
 
     def jacobian(self, P: np.ndarray) -> npt.NDArray[np.float64]:
         """D mu in these coordinates: (..., o * M, n)."""
         flat = P.reshape(-1, self.n)
         out = np.empty((len(flat), self.o * len(self.analysis), self.n))
-        for r0 in range(0, len(flat), _ROWS):
-            _, dF = self._values(flat[r0 : r0 + _ROWS], derivatives=True)
+        rows = max(1, _TANGENTS // (len(self.points) * max(self.widths) * self.n))
+        for r0 in range(0, len(flat), rows):
+            _, dF = self._values(flat[r0 : r0 + rows], derivatives=True)
             assert dF is not None
             R, N = dF.shape[:2]
             coef = (self.analysis @ dF.reshape(R, N, -1)).real.reshape(R, -1, self.o, self.n)  # (R, M, o, n)
-            out[r0 : r0 + _ROWS] = np.swapaxes(coef, 1, 2).reshape(R, -1, self.n)
+            out[r0 : r0 + rows] = np.swapaxes(coef, 1, 2).reshape(R, -1, self.n)
         return out.reshape(*P.shape[:-1], -1, self.n)
 
     def from_params(self, theta: np.ndarray) -> npt.NDArray[np.float64]:
