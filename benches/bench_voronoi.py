@@ -315,6 +315,14 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
             print(f"| {spec} | {setup:.1f} | {_rate(fast)} | {exact.hits} | {exact.n_failed} | {_rate(slow)} | {local.hits} | {fast / slow:.2g}x |")
 
 
+def _boundary_job(spec: str, samples: int, method: str) -> tuple[Any, np.ndarray]:
+    """The boundary job of a network (standard normal samples, seed 0, one chunk) and its samples."""
+    import neuromanifold._voronoi_networks as vn
+
+    job = vn.NetworkJob.create(nm.parse(spec), "boundary", nm.Gaussian(), 0, samples, method, samples)
+    return job, job.samples(0)
+
+
 EDGE_RULE_SPECS = ("poly:2,2,1^3+bias", "poly:1,2,1^5+bias", "poly:2,2,1^4", "poly:3,2,2^2")
 
 
@@ -335,11 +343,9 @@ def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPE
     search, heading, seams, edge_starts, restarts = vn._continued_search, vn.NetworkJob._heading_to_edge, vn.seams_available, vn.EDGE_STARTS, vn.EDGE_RESTARTS
     with _threads(2):
         for spec in specs:
-            net = nm.parse(spec)
-            exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
-            U = exact.samples(0)
+            exact, U = _boundary_job(spec, samples, "auto")
             truth = exact.decide(U, 0)
-            rules = ("outright", "searches go on", "starts next to the edge", "restarts at the edge") + (("through the seams",) if seams(net) else ())
+            rules = ("outright", "searches go on", "starts next to the edge", "restarts at the edge") + (("through the seams",) if seams(exact.net) else ())
             for rule in rules:
                 if rule == "outright":
                     vn._continued_search = lambda net_, V, theta: (np.full(len(V), np.inf), theta)  # type: ignore[assignment]
@@ -351,7 +357,7 @@ def edge_rule_against_exact(samples: int, specs: tuple[str, ...] = EDGE_RULE_SPE
                 if rule != "through the seams":
                     vn.seams_available = lambda net_: False  # type: ignore[assignment]
                 try:
-                    local = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+                    local, _ = _boundary_job(spec, samples, "multistart")
                     t0 = time.perf_counter()
                     decided = local.decide(U, 0)
                     rate = samples / (time.perf_counter() - t0)
@@ -379,9 +385,7 @@ def seams_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_SEAM_SP
     seams = vn.seams_available
     with _threads(2):
         for spec in specs:
-            net = nm.parse(spec)
-            job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
-            U = job.samples(0)
+            job, U = _boundary_job(spec, samples, "multistart")
             (before, d_before, r0), (after, d_after, r1) = (_boundary_with(job, U, "seams_available", f) for f in (lambda net_: False, seams))
             changed = before != after
             nearer = changed & (d_after < d_before * (1 - vn.MULTISTART_BEAT))
@@ -419,9 +423,7 @@ def starts_in_deeper_networks(samples: int, specs: tuple[str, ...] = DEEP_START_
     print("|---|---|---|---|---|---|")
     with _threads(2):
         for spec in specs:
-            net = nm.parse(spec)
-            job = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
-            U = job.samples(0)
+            job, U = _boundary_job(spec, samples, "multistart")
             first = None
             for count in counts:
                 decided, smooth, rate = _boundary_with(job, U, "DEEP_STARTS", count)
@@ -439,7 +441,6 @@ def recheck_against_exact(samples: int, specs: tuple[str, ...] = RECHECK_SPECS) 
     edge, the same samples decided by the exact method, by the local searches (salt 0, as in a
     run's first chunk) and by the local searches from the recheck's two independent starts:
     disagreements with the exact method against decisions changed between independent starts."""
-    import neuromanifold._voronoi_networks as vn
     from neuromanifold.voronoi import _RECHECK_SALTS
 
     print(f"\nThe recheck against the exact decisions, {samples} samples, 2 threads\n")
@@ -447,15 +448,14 @@ def recheck_against_exact(samples: int, specs: tuple[str, ...] = RECHECK_SPECS) 
     print("|---|---|---|---|")
     with _threads(2):
         for spec in specs:
-            net = nm.parse(spec)
-            exact = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "auto", samples)
-            U = exact.samples(0)
+            exact, U = _boundary_job(spec, samples, "auto")
             truth = exact.decide(U, 0)
-            local = vn.NetworkJob.create(net, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+            local, _ = _boundary_job(spec, samples, "multistart")
             runs = [local.decide(U, salt) for salt in (0, *_RECHECK_SALTS)]
             wrong = [int(((d != truth) & (truth >= 0)).sum()) for d in runs]
             pairs = [int((runs[i] != runs[j]).sum()) for i, j in ((0, 1), (0, 2), (1, 2))]
             print(f"| {spec} | {(truth == 1).sum()} | {', '.join(map(str, wrong))} | {', '.join(map(str, pairs))} |")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()

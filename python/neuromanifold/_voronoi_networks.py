@@ -886,8 +886,8 @@ class NetworkJob:
         the point is attained unless the ratio keeps falling. With two or more hidden
         layers, samples still counted for the edge get SEAM_RESTARTS more random starts there
         (on ``poly:1,2,2,1^3+bias``, 500 samples, before that rule: 88 hits after 8 starts, 78
-        after 32 or 64, 76 after 128; with one hidden layer, 24 more changed no decision on 1,000 samples of
-        ``poly:1,2,1^5+bias`` and doubled the time)."""
+        after 32 or 64, 76 after 128; with one hidden layer, 24 more changed no decision on
+        1,000 samples of ``poly:1,2,1^5+bias`` and doubled the time)."""
         lower = np.column_stack(cols[1:]).min(axis=1) if len(cols) > 1 else np.full(len(U), np.inf)
         edge = (rank_drop == RANK_DROP) & (self.targets == [-1])  # the rank matters for the boundary only
         which = np.flatnonzero(edge | (lower <= cols[0] * (1 + MULTISTART_BEAT)))
@@ -1161,8 +1161,7 @@ def _least_squares(
 ) -> tuple[np.ndarray, np.ndarray]:
     """min over theta (zero outside support) of |mu(theta) - u|^2 for each row u of U, by
     batched Levenberg-Marquardt from ``starts`` random starts (default ``_random_starts``) and
-    the given extra starts, one (B, N) array each: best value
-    and parameters."""
+    the given extra starts, one (B, N) array each: best value and parameters."""
     extra = extra or []
     relu = isinstance(net, NeuromanifoldAt)
     if starts is None:
@@ -1277,7 +1276,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
     estimate ("boundary") comes last;
     linear networks and one hidden layer with z^2 and one output have none (their real
     neuromanifold is the real part of its closure, up to a null set of it with biases)."""
-    from .voronoi import _RECHECK_SALTS, RECHECK, Gaussian, _estimate
+    from .voronoi import _RECHECK_SALTS, Gaussian, _estimate, _recheck_size
 
     job = NetworkJob.create(net, "singular", distribution or Gaussian(), seed, n, method, n, certify=False)
     assert isinstance(job, NetworkJob)
@@ -1296,7 +1295,7 @@ def stratum_probabilities(net: Network, n: int, seed: int = 0, distribution: Any
         # local searches: the first samples twice more from independent starts (as voronoi_mc)
         nonlocal again
         if again is None:
-            k = min(RECHECK, n // 10)
+            k = _recheck_size(n)
             again = [job.distances(U[:k], salt) for salt in _RECHECK_SALTS] if k else []
         if not again:
             return 0, 0

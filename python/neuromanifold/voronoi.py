@@ -216,6 +216,11 @@ RECHECK = 100  # samples decided twice by local searches from independent random
 _RECHECK_SALTS = (2**40 + 1, 2**40 + 2)  # beyond every chunk index (the chunks' salts)
 
 
+def _recheck_size(n: int) -> int:
+    """Samples rechecked by default in a run of n: a tenth, at most RECHECK."""
+    return min(RECHECK, n // 10)
+
+
 def _recheck(job: "_Job", k: int) -> tuple[int, int]:
     """The first k samples of chunk 0 decided twice, by local searches from independent random
     starts: (k, decisions that differ)."""
@@ -707,7 +712,7 @@ def voronoi_mc(
         store.save(counts, force=True)
         if bar is not None:
             bar.close()
-    k = min(min(RECHECK, n // 10) if recheck is None else recheck, n, job.chunk_size)
+    k = min(_recheck_size(n) if recheck is None else recheck, n, job.chunk_size)
     return _estimate(job, counts, _recheck(job, k) if k and not job.exhaustive else (0, 0))
 
 
