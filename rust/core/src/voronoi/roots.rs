@@ -7,6 +7,15 @@
 pub fn real_roots(p: &[f64], out: &mut Vec<f64>, scratch: &mut RootScratch) {
     out.clear();
     let p = trim(p);
+    // a factor x^z (exact zeros at the low end, as where a parametrization is singular at 0):
+    // the root 0, and the other roots those of p / x^z, of lower degree
+    let z = p.iter().take_while(|&&c| c == 0.0).count();
+    if z > 0 && z < p.len() {
+        real_roots(&p[z..], out, scratch);
+        let at = out.partition_point(|&r| r < 0.0);
+        out.insert(at, 0.0);
+        return;
+    }
     if p.len() <= 1 {
         return;
     }
@@ -153,10 +162,6 @@ fn quadratic_roots(q: &[f64], out: &mut Vec<f64>) {
     }
 }
 
-/// The root of q in [a, b] (q(a) = fa and q(b) of opposite signs): Newton steps from `start`, falling back to bisection whenever a step leaves the bracket or does not
-/// shrink it fast enough; stops when a step is at the level of rounding.
-pub static IT: [std::sync::atomic::AtomicUsize; 8] = [const { std::sync::atomic::AtomicUsize::new(0) }; 8];
-pub static CALLS: [std::sync::atomic::AtomicUsize; 8] = [const { std::sync::atomic::AtomicUsize::new(0) }; 8];
 /// Value, first and second derivative, and a bound on the rounding error of the value
 /// (Horner's: the absolute-value polynomial at |x| times 2 n u).
 fn eval_with_error(p: &[f64], x: f64) -> (f64, f64, f64, f64) {
@@ -249,9 +254,31 @@ mod tests {
         assert_eq!(out, vec![2.0]);
     }
 
+    #[test]
+    fn a_factor_of_a_power_of_x_gives_the_root_zero_once() {
+        // x^2 (x - 1)(x + 2)(x^2 + 1): the roots -2, 0, 1
+        let p = from_roots(&[1.0, -2.0], 1.0);
+        let mut q = vec![0.0, 0.0];
+        q.extend_from_slice(&p);
+        let mut r = vec![0.0; q.len() + 2];
+        for (i, &c) in q.iter().enumerate() {
+            r[i] += c;
+            r[i + 2] += c;
+        }
+        let (mut out, mut s) = (Vec::new(), RootScratch::default());
+        real_roots(&r, &mut out, &mut s);
+        assert_eq!(out.len(), 3);
+        assert!((out[0] + 2.0).abs() < 1e-13 && out[1] == 0.0 && (out[2] - 1.0).abs() < 1e-13);
+        real_roots(&[0.0, 3.0], &mut out, &mut s);
+        assert_eq!(out, vec![0.0]);
+    }
+
     proptest! {
         #[test]
-        fn separated_real_roots_are_all_found(mut roots in proptest::collection::vec(-10.0f64..10.0, 1..7), lead in 0.5f64..3.0) {
+        fn separated_real_roots_are_all_found(mut roots in proptest::collection::vec(-10.0f64..10.0, 1..7), lead in 0.5f64..3.0, zero in proptest::bool::ANY) {
+            if zero {
+                roots.push(0.0); // an exact factor x
+            }
             roots.sort_by(|a, b| a.partial_cmp(b).unwrap());
             prop_assume!(roots.windows(2).all(|w| w[1] - w[0] > 1e-2));
             let p = from_roots(&roots, lead);
