@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::random::rng_stream;
-use roots::{real_roots, RootScratch};
+use roots::{real_roots, real_roots_probed, RootScratch};
 
 /// A polynomial sum c x^a y^b in two variables.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -184,6 +184,11 @@ impl PlaneCurveProblem {
         s.coeffs.clear();
         s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
         real_roots(&s.coeffs, &mut s.roots, &mut s.rs);
+        self.nearest_from_roots(u, v, s)
+    }
+
+    /// [`Self::nearest_with`] for the roots of the critical polynomial in `s.roots`.
+    fn nearest_from_roots(&self, u: f64, v: f64, s: &mut Scratch) -> Nearest {
         let mut best = (f64::INFINITY, [f64::NAN, f64::NAN]);
         let consider = |p: [f64; 2], best: &mut (f64, [f64; 2])| {
             if self.near_singular(p) {
@@ -266,7 +271,38 @@ impl PlaneCurveProblem {
     /// Some(true) if the nearest point of the curve to (u, v) is in the target, Some(false) if
     /// not, None inside the tie band.
     fn decide(&self, u: f64, v: f64, target: &Target, s: &mut Scratch) -> Option<bool> {
-        let near = self.nearest_with(u, v, s);
+        if let CurveForm::Parametrized { x, y } = &self.form {
+            // any point of the curve strictly nearer than the target decides the sample: the
+            // root searches stop at the first start that gives one (about half the work where the
+            // sample is no hit)
+            let d2t = self.target_d2(u, v, target);
+            let in_target = |p: [f64; 2]| match target {
+                Target::Singular(indices) => indices.iter().any(|&i| {
+                    let q = self.singular[i];
+                    (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs())
+                }),
+                Target::Point(q) => (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-9 * (1.0 + q[0].abs() + q[1].abs()),
+            };
+            let nearer = |t: f64| {
+                let p = [horner(x, t), horner(y, t)];
+                (p[0] - u).powi(2) + (p[1] - v).powi(2) < d2t * (1.0 - TIE_BAND) && !in_target(p)
+            };
+            s.coeffs.clear();
+            s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
+            if !real_roots_probed(&s.coeffs, &mut s.roots, &mut s.rs, nearer) {
+                return Some(false);
+            }
+        } else {
+            s.coeffs.clear();
+            s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
+            real_roots(&s.coeffs, &mut s.roots, &mut s.rs);
+        }
+        let near = self.nearest_from_roots(u, v, s);
+        self.verdict(u, v, &near, target)
+    }
+
+    /// The decision for (u, v) from its nearest points.
+    fn verdict(&self, u: f64, v: f64, near: &Nearest, target: &Target) -> Option<bool> {
         match target {
             Target::Singular(indices) => {
                 let mut t = f64::INFINITY;
@@ -296,6 +332,25 @@ impl PlaneCurveProblem {
                 }
                 compare(d2q, other)
             }
+        }
+    }
+
+    /// The number of real roots of the critical polynomial at (u, v).
+    #[cfg(test)]
+    fn nearest_roots(&self, u: f64, v: f64) -> usize {
+        let mut s = Scratch::default();
+        self.nearest_with(u, v, &mut s);
+        s.roots.len()
+    }
+
+    /// The squared distance from (u, v) to the nearest point of the target.
+    fn target_d2(&self, u: f64, v: f64, target: &Target) -> f64 {
+        match target {
+            Target::Singular(indices) => indices
+                .iter()
+                .map(|&i| (self.singular[i][0] - u).powi(2) + (self.singular[i][1] - v).powi(2))
+                .fold(f64::INFINITY, f64::min),
+            Target::Point(q) => (q[0] - u).powi(2) + (q[1] - v).powi(2),
         }
     }
 
@@ -403,6 +458,51 @@ mod tests {
         assert_eq!(c.decide(-1.0, 0.0, &Target::Singular(vec![0]), &mut s), Some(true));
         // on the right near the curve: a smooth point is nearer
         assert_eq!(c.decide(1.0, 1.1, &Target::Singular(vec![0]), &mut s), Some(false));
+    }
+
+    #[test]
+    fn stopping_at_a_nearer_point_of_the_curve_decides_as_all_critical_points_do() {
+        // the cusp with its singular point, and the nodal cubic t -> (t^2 - 1, t^3 - t) (the
+        // node (0, 0) at t = +-1) with the node and a smooth point as target points
+        let p = |terms: Vec<(u32, u32, f64)>| Poly2 { terms };
+        let nodal = {
+            // (t^2 - 1 - u) 2t + (t^3 - t - v)(3t^2 - 1) = 3t^5 - 2t^3 - 3v t^2 + (-1 - 2u) t + v
+            let critical = vec![
+                p(vec![(0, 1, 1.0)]),
+                p(vec![(0, 0, -1.0), (1, 0, -2.0)]),
+                p(vec![(0, 1, -3.0)]),
+                p(vec![(0, 0, -2.0)]),
+                p(vec![]),
+                p(vec![(0, 0, 3.0)]),
+            ];
+            let f = p(vec![(0, 2, 1.0), (3, 0, -1.0), (2, 0, -1.0)]);
+            let form = CurveForm::Parametrized { x: vec![-1.0, 0.0, 1.0], y: vec![0.0, -1.0, 0.0, 1.0] };
+            PlaneCurveProblem::new(critical, form, f, vec![[0.0, 0.0]]).unwrap()
+        };
+        let dist = Distribution::Gaussian { center: [0.0, 0.0], scale: 1.0 };
+        // (the cusp attracts data; a node, by the Morse lemma, and a smooth point have null
+        // Voronoi cells: no hits)
+        let cases = [
+            (cusp(), Target::Singular(vec![0]), true),
+            (nodal.clone(), Target::Singular(vec![0]), false),
+            (nodal.clone(), Target::Point([0.0, 0.0]), false),
+            (nodal, Target::Point([3.0, 6.0]), false), // t = 2
+        ];
+        for (curve, target, attracts) in &cases {
+            let samples = chunk_samples(&dist, 11, 0, 20_000, 20_000);
+            let mut s = Scratch::default();
+            let (mut hits, mut stopped) = (0, 0);
+            for uv in samples.chunks(2) {
+                let all = curve.nearest_with(uv[0], uv[1], &mut s);
+                let expected = curve.verdict(uv[0], uv[1], &all, target);
+                let decided = curve.decide(uv[0], uv[1], target, &mut s);
+                assert_eq!(decided, expected, "at {uv:?}");
+                hits += usize::from(decided == Some(true));
+                stopped += usize::from(s.roots.len() < curve.nearest_roots(uv[0], uv[1]));
+            }
+            // the searches stopped early for some samples
+            assert!((hits > 0) == *attracts && hits < 20_000 && stopped > 0, "{hits} hits, {stopped} stopped");
+        }
     }
 
     #[test]
