@@ -60,6 +60,35 @@ def test_cusp_decisions_agree_with_brute_force(curve: nm.PlaneCurve) -> None:
     assert est.ci95[0] > 0.3  # the cusp attracts a positive share of the box
 
 
+DECISION_CASES = [
+    (nm.PlaneCurve("y**2 - x**3"), "singular"),
+    (nm.PlaneCurve.parametrized("t**2", "t**3"), "singular"),
+    (nm.PlaneCurve("y**2 - x**2*(x + 1)"), "singular"),
+    (nm.PlaneCurve("y**2 - x**2*(x - 1)"), "singular"),
+    (nm.PlaneCurve.parametrized("t**2", "t**4"), (0.0, 0.0)),
+    (nm.PlaneCurve.parametrized("t**2 - 1", "t**3 - t"), (0.0, 0.0)),
+    (nm.PlaneCurve("x**2 + y**2 - 1"), (0.6, 0.8)),
+]
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**16), scale=st.floats(0.2, 3.0))
+def test_decisions_are_those_of_the_nearest_point(seed: int, scale: float) -> None:
+    # a decision stops at the first point of the curve found nearer than the target; it must
+    # be the one that the nearest point from all critical points gives
+    for curve, target in DECISION_CASES:
+        S = nm.voronoi_samples(curve, 4000, nm.Gaussian(scale), seed=seed)
+        ours = curve.decide(S, target)
+        nearest, index = curve.nearest(S)
+        if target == "singular":
+            inside = index >= 0
+        else:
+            inside = np.abs(nearest - np.array(target)).sum(axis=1) <= 1e-6
+        sure = ours >= 0
+        assert (~sure).sum() <= 2
+        assert np.array_equal(ours[sure], inside[sure].astype(np.int8)), curve
+
+
 def test_implicit_and_parametrized_cusp_count_the_same() -> None:
     a = nm.voronoi_mc(nm.PlaneCurve("y**2 - x**3"), "singular", 200_000, BOX, seed=1, progress=False)
     b = nm.voronoi_mc(nm.PlaneCurve.parametrized("t**2", "t**3"), "singular", 200_000, BOX, seed=1, progress=False)

@@ -7,7 +7,8 @@
 //! t -> (x(t), y(t)) it is (x - u) x' + (y - v) y' in t; for an implicit curve F = 0 it is the
 //! resultant in y of F and (x - u) F_y - (y - v) F_x, in x, and the points over each real root
 //! are the real roots of F(x, .) where the second polynomial vanishes. Every real critical point
-//! is compared with every singular point.
+//! is compared with every singular point; a decision (is the nearest point in a target?) stops
+//! as soon as some point of the curve is strictly nearer than the target.
 //!
 //! Samples come in chunks; chunk c draws from its own random stream (seed, c), so counts do not
 //! depend on the number of threads or machines that process the chunks.
@@ -271,31 +272,34 @@ impl PlaneCurveProblem {
     /// Some(true) if the nearest point of the curve to (u, v) is in the target, Some(false) if
     /// not, None inside the tie band.
     fn decide(&self, u: f64, v: f64, target: &Target, s: &mut Scratch) -> Option<bool> {
-        if let CurveForm::Parametrized { x, y } = &self.form {
-            // any point of the curve strictly nearer than the target decides the sample: the
-            // root searches stop at the first start that gives one (about half the work where the
-            // sample is no hit)
-            let d2t = self.target_d2(u, v, target);
-            let in_target = |p: [f64; 2]| match target {
-                Target::Singular(indices) => indices.iter().any(|&i| {
-                    let q = self.singular[i];
-                    (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs())
-                }),
-                Target::Point(q) => (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-9 * (1.0 + q[0].abs() + q[1].abs()),
-            };
-            let nearer = |t: f64| {
-                let p = [horner(x, t), horner(y, t)];
-                (p[0] - u).powi(2) + (p[1] - v).powi(2) < d2t * (1.0 - TIE_BAND) && !in_target(p)
-            };
-            s.coeffs.clear();
-            s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
-            if !real_roots_probed(&s.coeffs, &mut s.roots, &mut s.rs, nearer) {
-                return Some(false);
+        // any point of the curve strictly nearer than the target decides the sample: the root
+        // searches stop at the first start that gives one (about half the work where the sample
+        // is no hit)
+        let d2t = self.target_d2(u, v, target);
+        let in_target = |p: [f64; 2]| match target {
+            Target::Singular(indices) => indices.iter().any(|&i| {
+                let q = self.singular[i];
+                (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs())
+            }),
+            Target::Point(q) => (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-9 * (1.0 + q[0].abs() + q[1].abs()),
+        };
+        let nearer = |p: [f64; 2]| (p[0] - u).powi(2) + (p[1] - v).powi(2) < d2t * (1.0 - TIE_BAND) && !in_target(p);
+        let Scratch { coeffs, roots, ycoeffs, yroots, rs, rs_y } = s;
+        coeffs.clear();
+        coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
+        let complete = match &self.form {
+            CurveForm::Parametrized { x, y } => {
+                real_roots_probed(coeffs, roots, rs, |t| nearer([horner(x, t), horner(y, t)]))
             }
-        } else {
-            s.coeffs.clear();
-            s.coeffs.extend(self.critical.iter().map(|c| c.eval(u, v)));
-            real_roots(&s.coeffs, &mut s.roots, &mut s.rs);
+            // the points of the curve over the start: the real roots of F(x, .)
+            CurveForm::Implicit { f } => real_roots_probed(coeffs, roots, rs, |x| {
+                f.in_y(x, ycoeffs);
+                real_roots(ycoeffs, yroots, rs_y);
+                yroots.iter().any(|&y| nearer([x, y]))
+            }),
+        };
+        if !complete {
+            return Some(false);
         }
         let near = self.nearest_from_roots(u, v, s);
         self.verdict(u, v, &near, target)
@@ -479,11 +483,25 @@ mod tests {
             let form = CurveForm::Parametrized { x: vec![-1.0, 0.0, 1.0], y: vec![0.0, -1.0, 0.0, 1.0] };
             PlaneCurveProblem::new(critical, form, f, vec![[0.0, 0.0]]).unwrap()
         };
+        // the cusp given by y^2 = x^3: the resultant in y of F and (x - u) F_y - (y - v) F_x,
+        // 9 x^4 v^2 - x^3 (3x^2 + 2x - 2u)^2, less the root x = 0 of the singular point
+        let implicit = {
+            let critical = vec![
+                p(vec![(2, 0, -4.0)]),
+                p(vec![(1, 0, 8.0), (0, 2, 9.0)]),
+                p(vec![(0, 0, -4.0), (1, 0, 12.0)]),
+                p(vec![(0, 0, -12.0)]),
+                p(vec![(0, 0, -9.0)]),
+            ];
+            let f = p(vec![(0, 2, 1.0), (3, 0, -1.0)]);
+            PlaneCurveProblem::new(critical, CurveForm::Implicit { f: f.clone() }, f, vec![[0.0, 0.0]]).unwrap()
+        };
         let dist = Distribution::Gaussian { center: [0.0, 0.0], scale: 1.0 };
         // (the cusp attracts data; a node, by the Morse lemma, and a smooth point have null
         // Voronoi cells: no hits)
         let cases = [
             (cusp(), Target::Singular(vec![0]), true),
+            (implicit, Target::Singular(vec![0]), true),
             (nodal.clone(), Target::Singular(vec![0]), false),
             (nodal.clone(), Target::Point([0.0, 0.0]), false),
             (nodal, Target::Point([3.0, 6.0]), false), // t = 2
