@@ -439,3 +439,18 @@ def test_restarts_are_tracked_once_and_shared_by_targets(monkeypatch: pytest.Mon
     assert len(moves) == 1  # kept
     assert np.array_equal(restarts.moved(F, generic, 0)[0], critical.Restarts(7).moved(F, generic, 0)[0])
     assert len(moves) == 2  # a fresh set of restarts tracks again, to the same parameters
+
+
+@settings(max_examples=10, deadline=None)
+@given(spec=st.sampled_from(["poly:2,2,1^2", "poly:3,3,2^3", "poly:2,2,2,1^2+bias", "poly:1,2,2,1^3+bias", "conv:3,2", "poly:2,2,1^2+z^3"]), seed=st.integers(0, 2**32 - 1))
+def test_balancing_many_rows_at_once_is_balancing_each(spec: str, seed: int) -> None:
+    # the Voronoi searches balance all their ends at once: each row as alone, with dead
+    # neurons (zero incoming or outgoing weights, or both) among them
+    from neuromanifold.critical import _balanced, balanced_rows
+
+    net = nm.parse(spec)
+    rng = np.random.default_rng(seed)
+    thetas = rng.standard_normal((12, net.n_params)) * np.exp(rng.uniform(-3, 3, (12, 1)))
+    thetas[rng.random(thetas.shape) < 0.15] = 0.0
+    thetas[0] = 0.0
+    np.testing.assert_allclose(balanced_rows(net, thetas), np.array([_balanced(net, t) for t in thetas]), rtol=1e-12, atol=1e-300)

@@ -49,7 +49,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slic
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, Restarts, _balanced, _dim, _distinct, _generic_solutions, _neurons, _power, _random_complex, _to_targets
+from .critical import REAL_TOL, Restarts, _dim, _distinct, _generic_solutions, _neurons, _power, _random_complex, _to_targets, balanced_rows
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -916,7 +916,7 @@ class NetworkJob:
         """Parameters (B, N) at the balanced points of their fibers: a neuron's weights near 20
         with its output weights near 1 put the singular values of D mu orders of magnitude apart,
         a rank drop in name (ReLU networks: as they are)."""
-        return theta if isinstance(self.net, NeuromanifoldAt) else np.array([_balanced(self.net, t) for t in theta])
+        return theta if isinstance(self.net, NeuromanifoldAt) else balanced_rows(self.net, theta)
 
     def _rank_ratio(self, theta: np.ndarray) -> np.ndarray:
         """sigma_dim / sigma_1 of D mu at the balanced points of the parameters (B, N)."""

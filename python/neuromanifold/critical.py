@@ -332,6 +332,26 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
     return theta
 
 
+def balanced_rows(net: Network, thetas: np.ndarray) -> np.ndarray:
+    """``_balanced`` for every row of thetas (B, N), the sweeps of a polynomial MLP done for all
+    rows at once (the same arithmetic per row)."""
+    thetas = np.asarray(thetas, dtype=np.float64)
+    k = _power(net) if isinstance(net, PolynomialNetwork) else None
+    if k is None or thetas.ndim != 2:
+        return np.array([_balanced(net, t) for t in thetas.reshape(-1, thetas.shape[-1])]).reshape(thetas.shape)
+    out = thetas.copy()
+    neurons = _neurons(net)
+    for _ in range(4):
+        for incoming, outgoing in neurons:  # layer by layer
+            a, c = (out[:, incoming] ** 2).sum(axis=1), (out[:, outgoing] ** 2).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                lam = np.where(a <= 1e-16 * c, c ** (1.0 / (2 * k)), np.where(c <= 1e-16 * a, a**-0.5, (k * c / a) ** (1.0 / (2 * k + 2))))
+            lam = np.where(a + c == 0.0, 1.0, lam)
+            out[:, incoming] *= lam[:, None]
+            out[:, outgoing] /= lam[:, None] ** k
+    return out
+
+
 def _power(net: PolynomialNetwork) -> int | None:
     """k for the activation c z^k (k >= 1): its neurons rescale, else None."""
     nonzero = [i for i, a in enumerate(net.activation) if a != 0]
