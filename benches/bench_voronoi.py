@@ -6,7 +6,8 @@
    the quartic 3t^4 + 2t^2 - 3v t - 2u and compares the best with the cusp. Decisions are
    checked to agree on the same samples before timing.
 2. A polynomial MLP stratum problem (the one-neuron stratum of (2, 2, 1) with z^4, multistart):
-   samples per second locally and on a Dask LocalCluster with 2 workers, same counts.
+   samples per second locally and on a Dask LocalCluster with one worker process, taking turns
+   in four rounds, same counts.
 3. The network estimators (exhaustive convolutions, attention and MLP edges, binary forms by
    their roots, pencils by their eigenvalues, ReLU local searches):
    samples per second on 1 and 2 threads, same counts.
@@ -115,26 +116,34 @@ def cusp(samples: int, repeat: int) -> None:
     print(f"\nthread scaling 1 -> 2: {rows[1][1] / rows[2][1]:.2f}x")
 
 
-def mlp(samples: int) -> None:
+def mlp(samples: int, rounds: int = 4) -> None:
+    """Local and Dask runs take turns in ``rounds`` rounds of samples / rounds each (one seed per
+    round, the same counts asserted), so that a drift of the machine's speed falls on both."""
     from distributed import Client, LocalCluster
 
     net = nm.PolynomialNetwork((2, 2, 1), 4)
-    t0 = time.perf_counter()
-    local = nm.voronoi_mc(net, "singular", samples, seed=0, progress=False, method="multistart")
-    t_local = time.perf_counter() - t0
+    part = -(-samples // rounds)
+    t_local = t_dask = 0.0
+    hits = failed = 0
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         nm.voronoi_mc(net, "singular", 200, seed=1, progress=False, client=client, method="multistart")  # workers warm
-        t0 = time.perf_counter()
-        remote = nm.voronoi_mc(net, "singular", samples, seed=0, progress=False, client=client, method="multistart")
-        t_dask = time.perf_counter() - t0
-    assert (remote.hits, remote.n_failed) == (local.hits, local.n_failed), "Dask and local counts differ"
+        for r in range(rounds):
+            t0 = time.perf_counter()
+            local = nm.voronoi_mc(net, "singular", part, seed=r, progress=False, method="multistart")
+            t_local += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            remote = nm.voronoi_mc(net, "singular", part, seed=r, progress=False, client=client, method="multistart")
+            t_dask += time.perf_counter() - t0
+            assert (remote.hits, remote.n_failed) == (local.hits, local.n_failed), "Dask and local counts differ"
+            hits, failed = hits + local.hits, failed + local.n_failed
     # (its cell is proven null, so "auto" would draw no samples: the local searches are timed)
-    print(f"\n(2, 2, 1) with z^4, one-neuron stratum, multistart, {samples} samples\n")
+    total = part * rounds
+    print(f"\n(2, 2, 1) with z^4, one-neuron stratum, multistart, {total} samples in {rounds} rounds\n")
     print("| run | seconds | samples/s |")
     print("|---|---|---|")
-    print(f"| local | {t_local:.2f} | {samples / t_local:,.0f} |")
-    print(f"| Dask LocalCluster, 1 worker process (the core uses both cores) | {t_dask:.2f} | {samples / t_dask:,.0f} |")
-    print(f"\nDask overhead: {100 * (t_dask / t_local - 1):+.1f}%  (same counts: {local.hits} hits, {local.n_failed} undecided)")
+    print(f"| local | {t_local:.2f} | {total / t_local:,.0f} |")
+    print(f"| Dask LocalCluster, 1 worker process (the core uses both cores) | {t_dask:.2f} | {total / t_dask:,.0f} |")
+    print(f"\nDask overhead: {100 * (t_dask / t_local - 1):+.1f}%  (same counts: {hits} hits, {failed} undecided)")
 
 
 def _rate(r: float) -> str:
