@@ -175,9 +175,7 @@ impl PlaneCurveProblem {
     }
 
     fn near_singular(&self, p: [f64; 2]) -> bool {
-        self.singular
-            .iter()
-            .any(|s| (p[0] - s[0]).abs() + (p[1] - s[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs()))
+        self.singular.iter().any(|s| next_to_singular(p, *s))
     }
 
     /// The nearest critical point of the smooth part and the nearest singular point.
@@ -277,11 +275,8 @@ impl PlaneCurveProblem {
         // is no hit)
         let d2t = self.target_d2(u, v, target);
         let in_target = |p: [f64; 2]| match target {
-            Target::Singular(indices) => indices.iter().any(|&i| {
-                let q = self.singular[i];
-                (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs())
-            }),
-            Target::Point(q) => (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-9 * (1.0 + q[0].abs() + q[1].abs()),
+            Target::Singular(indices) => indices.iter().any(|&i| next_to_singular(p, self.singular[i])),
+            Target::Point(q) => same_point(p, *q),
         };
         let nearer = |p: [f64; 2]| (p[0] - u).powi(2) + (p[1] - v).powi(2) < d2t * (1.0 - TIE_BAND) && !in_target(p);
         let Scratch { coeffs, roots, ycoeffs, yroots, rs, rs_y } = s;
@@ -324,8 +319,7 @@ impl PlaneCurveProblem {
             Target::Point(q) => {
                 let d2q = (q[0] - u).powi(2) + (q[1] - v).powi(2);
                 let mut other = f64::INFINITY;
-                let far =
-                    |p: [f64; 2]| (p[0] - q[0]).abs() + (p[1] - q[1]).abs() > 1e-9 * (1.0 + q[0].abs() + q[1].abs());
+                let far = |p: [f64; 2]| !same_point(p, *q);
                 if far(near.smooth_point) {
                     other = other.min(near.smooth_d2);
                 }
@@ -394,6 +388,17 @@ impl PlaneCurveProblem {
             .collect();
         Ok(out)
     }
+}
+
+/// A point of the curve this close to a singular point is taken for it (a critical point of the
+/// smooth part found there is the singular point, which is compared on its own).
+fn next_to_singular(p: [f64; 2], singular: [f64; 2]) -> bool {
+    (p[0] - singular[0]).abs() + (p[1] - singular[1]).abs() <= 1e-7 * (1.0 + p[0].abs() + p[1].abs())
+}
+
+/// A point this close to a target point is the target point.
+fn same_point(p: [f64; 2], q: [f64; 2]) -> bool {
+    (p[0] - q[0]).abs() + (p[1] - q[1]).abs() <= 1e-9 * (1.0 + q[0].abs() + q[1].abs())
 }
 
 fn compare(target_d2: f64, other_d2: f64) -> Option<bool> {
