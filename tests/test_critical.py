@@ -454,3 +454,25 @@ def test_balancing_many_rows_at_once_is_balancing_each(spec: str, seed: int) -> 
     thetas[rng.random(thetas.shape) < 0.15] = 0.0
     thetas[0] = 0.0
     np.testing.assert_allclose(balanced_rows(net, thetas), np.array([_balanced(net, t) for t in thetas]), rtol=1e-12, atol=1e-300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), points=st.integers(1, 60), coordinates=st.integers(1, 7), repeats=st.integers(0, 90))
+def test_distinct_points_are_the_first_of_each_cluster_as_by_all_pairs(seed: int, points: int, coordinates: int, repeats: int) -> None:
+    # the sorted projection compares only near neighbours: the same points kept as when every
+    # pair is compared (point i repeats a kept j < i when max |x_i - x_j| <= 1e-6 (1 + max |x_i|)),
+    # with points of very different sizes and repeats just inside and outside the tolerance
+    from neuromanifold.critical import _distinct
+
+    rng = np.random.default_rng(seed)
+    base = (rng.standard_normal((points, coordinates)) + 1j * rng.standard_normal((points, coordinates))) * 10 ** rng.uniform(-3, 5, size=(points, 1))
+    which = rng.integers(0, points, size=repeats)
+    noise = 10 ** rng.uniform(-9, -5.5, size=(repeats, 1)) * rng.standard_normal((repeats, coordinates))
+    X = np.vstack([base, base[which] * (1 + noise)])[rng.permutation(points + repeats)]
+    scale = 1 + np.abs(X).max(axis=1)
+    close = np.abs(X[:, None, :] - X[None, :, :]).max(axis=2) <= 1e-6 * scale[:, None]
+    keep: list[int] = []
+    for i in range(len(X)):
+        if not close[i, keep].any():
+            keep.append(i)
+    assert _distinct(X) == keep

@@ -125,6 +125,7 @@ def test_no_local_search_beats_the_exact_distance_and_it_is_reached(edge: Biased
     U = np.random.default_rng(7).standard_normal((12, net.ambient_dim))
     decided, to_edge, to_rest = edge.decide_with_distances(U, 0)
     assert (decided >= 0).all()
+    assert edge.decide(U, 0).tolist() == decided.tolist()  # (with only the work each row needs)
     exact = np.fmin(to_edge, to_rest)
     searched, _ = _least_squares(net, np.arange(net.n_params), U, np.random.default_rng(5))
     assert np.all(exact <= searched * (1 + 1e-6) + 1e-12)

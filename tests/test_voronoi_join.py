@@ -88,6 +88,7 @@ def test_the_edge_decides_as_a_brute_force_search(edge: JoinEdge) -> None:
     monomials = np.asarray(SEXTICS.monomials)
     U = np.random.default_rng(5).standard_normal((6, SEXTICS.ambient_dim))
     decisions, on_edge, rest = edge.decide_with_distances(U, 0)
+    assert edge.decide(U, 0).tolist() == decisions.tolist()  # (with only the work each row needs)
     compared = 0
     for u, d, e, r in zip(U, decisions, on_edge, rest):
         if d < 0:

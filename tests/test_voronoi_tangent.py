@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import neuromanifold as nm
 from neuromanifold._voronoi_membership import Membership
 from neuromanifold._voronoi_networks import NetworkJob
-from neuromanifold._voronoi_tangent import EdgePatch, TangentEdge, edge_chart, tangent_edge_available
+from neuromanifold._voronoi_tangent import EdgePatch, Part, TangentEdge, edge_chart, tangent_edge_available
 
 
 @settings(max_examples=20, deadline=None)
@@ -228,10 +228,57 @@ def test_a_bound_from_found_points_decides_where_the_other_side_is_exact(monkeyp
     edge = (np.array([1.0, 2.0, nan, nan, 2.0, 1.0, nan]), np.array([1.0, 2.0, 0.5, 1.5, 2.0, 1.0, 0.5]))
     m = (np.array([2.0, 1.0, 1.0, 1.0, nan, nan, nan]), np.array([2.0, 1.0, 1.0, 1.0, 1.0, 1.5, 0.1]))
     one = (np.full(7, 5.0), np.full(7, 5.0))
-    monkeypatch.setattr(TangentEdge, "_best", lambda self, which, U, salt: (edge, m, one)[which])
+    monkeypatch.setattr(TangentEdge, "_part", lambda self, which, U, salt, needed: Part(*(edge, m, one)[which]))
     U = np.full((7, 2), 10.0)  # far from 0
     got = TangentEdge(nm.parse("poly:2,2,2^2"), 0).decide(U, 0)
     assert got.tolist() == [1, 0, 1, -1, 0, -1, -1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_decisions_with_only_the_work_they_need_are_those_of_all_critical_points(seed: int) -> None:
+    # each part of E, M and one neuron: a true distance per row, found by its first track with
+    # some chance (else a bound above it from the real points found), and by the rest of the
+    # work with more chance (else a lower bound, never below the truth). Deciding lazily asks
+    # the rest of the work only for rows still open, and decides every row as all of it does
+    rng = np.random.default_rng(seed)
+    rows = 12
+    truth = rng.choice([0.5, 1.0, 2.0], size=(3, rows)) * rng.uniform(1, 1.01, size=(3, rows))
+    first = np.where(rng.random((3, rows)) < 0.6, truth, truth * rng.choice([1.0, 1.5, 3.0, np.inf], size=(3, rows)))
+    known_first = (rng.random((3, rows)) < 0.5) & (first == truth)
+    known_last = known_first | (rng.random((3, rows)) < 0.6)
+    last = np.where(known_last, truth, np.minimum(first, truth * rng.choice([1.0, 1.2, 2.0], size=(3, rows))))
+    asked: list[np.ndarray] = []
+
+    def part(self: TangentEdge, which: int, U: np.ndarray, salt: int, needed: object) -> Part:
+        out = Part(np.where(known_first[which], truth[which], np.nan), first[which].copy())
+
+        def work() -> object:
+            wanted = needed()  # type: ignore[operator]
+            asked.append(wanted)
+            out.bound[wanted] = last[which][wanted]
+            out.exact[wanted & known_last[which]] = truth[which][wanted & known_last[which]]
+            yield
+
+        out.work = work()
+        return out
+
+    edge = TangentEdge(nm.parse("poly:2,2,2^2"), 0)
+    U = np.full((rows, 6), 10.0)  # far from 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TangentEdge, "_part", part)
+        lazy = edge.decide(U, 0)
+        lazily_asked = np.array(asked)
+        asked.clear()
+        full = edge.decide_with_distances(U, 0)[0]
+    assert lazy.tolist() == full.tolist()
+    assert np.array(asked).all()  # (all rows, all parts)
+    # a row decided by the first tracks is never asked for more
+    edge_exact = np.where(known_first[0], truth[0], np.nan)
+    rest_exact = np.fmin.reduce(np.where(known_first[1:], truth[1:], np.nan), axis=0)
+    rest_exact[~known_first[1:].all(axis=0)] = np.nan
+    early = (first[0] < rest_exact * (1 - 1e-9)) | (first[1:].min(axis=0) < edge_exact * (1 - 1e-9))
+    assert not lazily_asked[:, early].any()
 
 
 @pytest.mark.parametrize("spec", ["poly:2,2,2^2", "poly:1,2,2^3+bias"])

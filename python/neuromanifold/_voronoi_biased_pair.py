@@ -50,7 +50,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import ALIVE, TangentEdge, _affine, _edge_coefficients, _moved_solutions, _neuron_slices, _power, least_known
+from ._voronoi_tangent import ALIVE, Needed, Part, TangentEdge, _affine, _edge_coefficients, _moved_solutions, _neuron_slices, _power
 from .architectures import PolynomialNetwork
 
 
@@ -250,21 +250,14 @@ class BiasedPairEdge(TangentEdge):
             off = np.linalg.norm(V - along[:, None] * L, axis=1) / np.linalg.norm(V, axis=1)
         return np.nan_to_num(off, nan=0.0) > ALIVE
 
-    def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Squared distances to the edge (E, the merged neuron, the triple point) and to the rest
-        (M_R, one neuron, the constants), nan where not known exactly, and upper bounds."""
+    def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> tuple[list[Part], list[Part]]:
+        """The edge: E, the merged neuron and the triple point (closed form); the rest: M_R, one
+        neuron and the constants."""
         assert self._columns is not None
         U = U[:, self._columns]
         k = _power(self.net)
-        tangential, tangential_bound = self._best(0, U, salt)
-        merged, merged_bound = self._best(self.MERGED, U[:, self._powers <= k - 2], salt)
-        triple = self._triple(U)  # (exact)
-        pair, pair_bound = self._best(1, U, salt)
-        one, one_bound = self._best(2, U, salt)
-        zero = (U**2).sum(axis=1)
-        edge_bound = np.column_stack([tangential_bound, merged_bound, triple]).min(axis=1)
-        rest_bound = np.column_stack([pair_bound, one_bound, zero]).min(axis=1)
-        return least_known(tangential, merged, triple), least_known(pair, one, zero), edge_bound, rest_bound
+        edge = [self._part(0, U, salt, needed), self._part(self.MERGED, U[:, self._powers <= k - 2], salt, needed), Part.closed(self._triple(U))]
+        return edge, [self._part(1, U, salt, needed), self._part(2, U, salt, needed), Part.closed((U**2).sum(axis=1))]
 
     def _triple(self, U: npt.NDArray[np.float64]) -> np.ndarray:
         """Squared distances to mu x_0^(k-2) w^2 + x_0^(k-1) n: the coefficients of x_0^j,

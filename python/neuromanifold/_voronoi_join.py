@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import ALIVE, EdgePatch, TangentEdge, _affine, least_known, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_divided, _slice_terms
+from ._voronoi_tangent import ALIVE, EdgePatch, Needed, Part, TangentEdge, _affine, _antiderivative_of, _moved_solutions, _neuron_slices, _power, _slice_divided, _slice_terms
 from .architectures import PolynomialNetwork
 
 Form = dict[tuple[int, ...], pl.Poly]  # a form in x with coefficients polynomial in the chart
@@ -225,16 +225,13 @@ class JoinEdge(TangentEdge):
         c, a, b = X[:, n - 1], X[:, 3 * n - 3], X[:, 3 * n - 2]
         return np.column_stack([np.abs(c) * size(l1) ** k, np.abs(a) * size(l) ** k, np.abs(b) * size(l) ** (k - 1) * size(m)])
 
-    def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> tuple[list[Part], list[Part]]:
+        """The edge: J, O and the edge of two neurons; the rest: the slice of M and the rest of
+        two neurons."""
         V = U[:, self._columns] if self._columns is not None else U
-        join, osculating, slice_ = (self._best(which, V, salt) for which in range(3))
-        pair_edge, pair_rest, pair_edge_bound, pair_rest_bound = self.pair._bounds(U, salt)
-
-        edge = least_known(join[0], osculating[0], pair_edge)
-        rest = least_known(slice_[0], pair_rest)
-        edge_bound = np.column_stack([join[1], osculating[1], pair_edge_bound]).min(axis=1)
-        rest_bound = np.column_stack([slice_[1], pair_rest_bound]).min(axis=1)
-        return edge, rest, edge_bound, rest_bound
+        join, osculating, slice_ = (self._part(which, V, salt, needed) for which in range(3))
+        pair_edge, pair_rest = self.pair._parts(U, salt, needed)
+        return [join, osculating, *pair_edge], [slice_, *pair_rest]
 
 
 def join_edge(net: Any, seed: int, cache: dict[str, Any]) -> JoinEdge:

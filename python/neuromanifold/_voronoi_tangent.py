@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from math import factorial
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -329,6 +330,48 @@ class _Solved:
     restarts: Restarts = field(default_factory=Restarts)
 
 
+Needed = Callable[[], npt.NDArray[np.bool_]]  # the rows whose decision is still open
+
+
+@dataclass
+class Part:
+    """One part of a side (the edge or the rest) for rows of data: squared distances to its
+    nearest real point (nan where not known exactly) and upper bounds, with the work left after
+    the first track (none for a part in closed form)."""
+
+    exact: npt.NDArray[np.float64]
+    bound: npt.NDArray[np.float64]
+    work: Iterator[None] | None = None
+
+    @classmethod
+    def closed(cls, exact: npt.NDArray[np.float64]) -> Part:
+        return cls(exact, exact)
+
+    def complete(self) -> None:
+        """Do the rest of the work (for the rows still needed)."""
+        if self.work is not None:
+            for _ in self.work:
+                pass
+            self.work = None
+
+
+def _sides(edge: list[Part], rest: list[Part]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Squared distances to the edge and to the rest (nan where not known exactly), and upper
+    bounds on both."""
+    bound = lambda parts: np.column_stack([p.bound for p in parts]).min(axis=1)
+    return least_known(*(p.exact for p in edge)), least_known(*(p.exact for p in rest)), bound(edge), bound(rest)
+
+
+def _decided(edge: np.ndarray, rest: np.ndarray, edge_bound: np.ndarray, rest_bound: np.ndarray) -> npt.NDArray[np.int8]:
+    """1 where a real point of the edge is nearer than the exact rest, 0 where a real point of
+    the rest is nearer than the exact edge, -1 where neither is known."""
+    out = np.full(len(edge), -1, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        out[~np.isnan(rest) & (edge_bound < rest * (1 - TIE_BAND))] = 1
+        out[~np.isnan(edge) & (rest_bound < edge * (1 - TIE_BAND))] = 0
+    return out
+
+
 class TangentEdge:
     """Boundary decisions: 1 the nearest point of the closure of M_R is on E, 0 on M_R or a lower
     stratum, -1 undecided (a tie within the band, or a lost path in every chart)."""
@@ -338,7 +381,7 @@ class TangentEdge:
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
         self._cache: dict[tuple[int, int], _Solved] = {}
-        self._orbits: dict[int, npt.NDArray[np.bool_]] = {}
+        self._orbits: dict[int, npt.NDArray[np.int_]] = {}
         # one input with biases: the charts of the derivatives, taken to their antiderivatives
         self._columns: np.ndarray | None = None
         self._factors: np.ndarray | None = None
@@ -446,90 +489,121 @@ class TangentEdge:
             self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10))
         return self._cache[key]
 
-    def _best(self, which: int, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def _part(self, which: int, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> Part:
         """Squared distance from each row of U to the nearest real critical point of chart
         ``which`` (0: E, 1: M, 2: one neuron), nan where paths were lost in every chart; and an
         upper bound everywhere: the real critical points found are real points of the chart, so
-        the nearest of them bounds the distance even when paths were lost (inf if none)."""
-        exact, bound = np.full(len(U), np.nan), np.full(len(U), np.inf)
+        the nearest of them bounds the distance even when paths were lost (inf if none). The
+        first track is done; the rest of the work (``Part.complete``) only for the rows that
+        ``needed`` still names."""
+        part = Part(np.full(len(U), np.nan), np.full(len(U), np.inf))
 
-        def record(k: int, y: np.ndarray, solved: _Solved, complete: bool) -> bool:
+        def record(k: int, y: np.ndarray, solved: _Solved, complete: bool) -> None:
             # (every call's real ends are genuine critical points: the least of them all is the
             # exact distance once the ends are complete)
             real = imaginary_ratio(y) <= REAL_TOL
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
-            bound[k] = min(bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
+            part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
             if complete:
-                exact[k] = bound[k]
-            return complete
+                part.exact[k] = part.bound[k]
 
-        self._critical_points(which, U, self.seed + 7919 * salt + which, record)
-        return exact, bound
+        part.work = self._critical_points(which, U, self.seed + 7919 * salt + which, record, needed)
+        next(part.work, None)
+        return part
 
-    def _critical_points(self, which: int, U: npt.NDArray[np.float64], seed: int, record: Any) -> None:
+    def _critical_points(self, which: int, U: npt.NDArray[np.float64], seed: int, record: Any, needed: Needed) -> Iterator[None]:
         """Collect the distinct regular critical points of chart ``which`` for each row of U until
         there are as many as at generic data, then ``record(k, no ends, solved, True)``; every
         batch of genuine ends found on the way goes to ``record(k, ends, solved, False)``. The
         critical points are one set whatever the paths to them, so the ends of several tracks
         add up (compared in the first chart's coordinates; ends closer than the tolerance count
         once, so the count can only fall short): every path from the first chart's generic
-        parameters, then for the rows short of the count every path from other generic
-        parameters (``Restarts``), then in the spare charts (the same points in other
-        coordinates: a critical point near one chart's infinity is a hard path there), each
-        with its restarts. A hard path needs not be tracked again: any other path to its end
-        will do. Rows still short stay undecided on this side (their bounds stand)."""
+        parameters (then a pause: the caller resumes the generator for the rest), then for the
+        rows short of the count and ``needed`` every path from other generic parameters
+        (``Restarts``), then in the spare charts (the same points in other coordinates: a
+        critical point near one chart's infinity is a hard path there), each with its
+        restarts. A hard path needs not be tracked again: any other path to its end will do.
+        Rows still short stay undecided on this side (their bounds stand)."""
         first = self._solved(which, 0)
         count = len(first.generic)
         found: list[np.ndarray] = [first.generic.solutions[:0]] * len(U)
+        complete = np.zeros(len(U), dtype=bool)
+        wanted = np.ones(len(U), dtype=bool)  # (all rows in the first track)
 
         def short() -> list[int]:
-            return [k for k in range(len(U)) if len(found[k]) < count]
+            return [k for k in range(len(U)) if len(found[k]) < count and wanted[k]]
 
-        def gather(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> None:
+        def finished() -> None:
+            for k in range(len(U)):
+                if not complete[k] and len(found[k]) == count:
+                    complete[k] = True
+                    record(k, found[k][:0], first, True)
+
+        def gather(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> dict[int, np.ndarray]:
+            # returns for each row tracked which paths brought a critical point
             rows = short()
+            reached: dict[int, np.ndarray] = {}
             for k, r in zip(rows, track(s.system, starts, p, U[rows].astype(np.complex128), seed=salt, retry_failed=False)):
-                ends = r.endpoints[r.status == "nonsingular"]
+                regular = r.status == "nonsingular"
+                ends = r.endpoints[regular]
                 record(k, ends, s, False)
+                reached[k] = np.zeros(len(starts), dtype=bool)
                 if spare:
                     with np.errstate(all="ignore"):
                         ends = self._moved(which, self.seed + 1000 * spare, self.seed, ends) if len(ends) else ends
                 if ends is not None:
-                    ends = ends[np.isfinite(ends).all(axis=1)]
+                    finite = np.isfinite(ends).all(axis=1)
+                    ends = ends[finite]
+                    alive = self._alive(which, ends)
+                    reached[k][np.flatnonzero(regular)[finite][alive]] = True
                     if which == self.SLICE:  # (the same functions: their images add nothing to record)
                         ends = np.vstack([ends, self._permuted(ends)])
+                        alive = np.r_[alive, self._alive(which, ends[len(alive) :])]
                     # (a stray is no critical point counted; ends are merged generously, so
                     # that the count can only fall short of the generic one, which is counted
                     # strictly and can only exceed it)
-                    merged = np.vstack([found[k], ends[self._alive(which, ends)]])
+                    merged = np.vstack([found[k], ends[alive]])
                     found[k] = merged[_distinct(merged)]
+            return reached
 
         def orbitwise(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> None:
             # on the slice of M one path per orbit of the neurons' permutations (in the first
-            # chart, and in spare charts whose points were moved over in its order), the others
-            # only for rows still short
+            # chart, and in spare charts whose points were moved over in its order), then for
+            # rows still short the paths to the other points of the orbits whose representative
+            # brought none (all of them if every representative did: a path jumped)
             if which != self.SLICE or (spare and s.generic.loops) or len(starts) != count:
-                return gather(spare, s, p, starts, salt)
-            one = self._orbit_representatives(which)
-            gather(spare, s, p, starts[one], salt)
-            if short():
-                gather(spare, s, p, starts[~one], salt + 104729 * (SPARE_CHARTS + 1))
+                gather(spare, s, p, starts, salt)
+                return
+            orbit = self._orbits_of(which)
+            one = orbit == np.arange(count)
+            reached = gather(spare, s, p, starts[one], salt)
+            rows = short()
+            if not rows:
+                return
+            missed = [np.flatnonzero(one)[~reached[k]] for k in rows]
+            mates = ~one & (np.isin(orbit, np.concatenate(missed)) if all(len(m) for m in missed) else True)
+            gather(spare, s, p, starts[mates], salt + 104729 * (SPARE_CHARTS + 1))
 
         for spare in range(SPARE_CHARTS + 1):
-            if not short():
-                break
+            if spare:
+                wanted = needed()
+                if not short():
+                    break
             s = self._solved(which, spare)
             orbitwise(spare, s, s.generic.parameters, s.generic.solutions, seed + 104729 * spare)
+            if spare == 0:
+                finished()
+                yield
             used = 0
             for attempt in range(2 * RESTARTS):  # (a restart with a lost path of its own is skipped)
+                wanted = needed()
                 if not short() or used == RESTARTS:
                     break
                 got = s.restarts.moved(s.system, s.generic, attempt)
                 if got is not None:
                     used += 1
                     orbitwise(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
-        for k in range(len(U)):
-            if len(found[k]) == count:
-                record(k, found[k][:0], first, True)
+            finished()
 
     def _permuted(self, X: np.ndarray) -> np.ndarray:
         """The points X of the first slice of M with the neurons permuted in every other way."""
@@ -539,52 +613,66 @@ class TangentEdge:
         """One generic critical point of the first slice of M per orbit of the neurons'
         permutations (which act freely there): the paths to the others end at the same points
         permuted, so tracking these and permuting the ends finds every critical point."""
+        orbit = self._orbits_of(which)
+        return orbit == np.arange(len(orbit))
+
+    def _orbits_of(self, which: int) -> npt.NDArray[np.int_]:
+        """For each generic critical point of the first slice of M, the index of its orbit's
+        representative (the first point of the orbit)."""
         if which not in self._orbits:
             X = self._solved(which, 0).generic.solutions
-            one = np.zeros(len(X), dtype=bool)
-            covered = np.zeros(len(X), dtype=bool)
+            orbit = np.full(len(X), -1)
             tolerance = 1e-6 * (1 + np.abs(X).max(axis=1))
             for i in range(len(X)):
-                if covered[i]:
+                if orbit[i] >= 0:
                     continue
-                one[i] = covered[i] = True
                 images = self._permuted(X[i : i + 1])
-                covered |= np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1, initial=np.inf) <= tolerance
-            self._orbits[which] = one
+                mates = np.abs(X[:, None, :] - images[None, :, :]).max(axis=2).min(axis=1, initial=np.inf) <= tolerance
+                orbit[mates & (orbit < 0)] = i
+                orbit[i] = i
+            self._orbits[which] = orbit
         return self._orbits[which]
 
-    def _bounds(self, U: npt.NDArray[np.float64], salt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Squared distances to E and to the rest of the closure of M_R (nan where not known
-        exactly), and upper bounds on both."""
+    def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> tuple[list[Part], list[Part]]:
+        """The parts of the edge (E) and of the rest (M_R, one neuron, 0), after their first
+        tracks."""
         if self._columns is not None:
             U = U[:, self._columns]  # the constant term is matched by the output bias
-        edge, edge_bound = self._best(0, U, salt)
-        parts = [self._best(1, U, salt), self._best(2, U, salt)]
-        zero = (U**2).sum(axis=1)
-        rest = least_known(*(p[0] for p in parts), zero)
-        rest_bound = np.column_stack([p[1] for p in parts] + [zero]).min(axis=1)
-        return edge, rest, edge_bound, rest_bound
+        edge = [self._part(0, U, salt, needed)]
+        return edge, [self._part(1, U, salt, needed), self._part(2, U, salt, needed), Part.closed((U**2).sum(axis=1))]
+
+    def _bounds(self, U: npt.NDArray[np.float64], salt: int, lazy: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Squared distances to the edge and to the rest of the closure of M_R (nan where not
+        known exactly), and upper bounds on both. ``lazy``: the work after the first tracks
+        only for the rows not yet decided, so that the distances stay unknown where the
+        decision did not need them (a decision made early is the one all critical points make:
+        a bound only falls and an exact distance stays)."""
+        edge: list[Part] = []
+        rest: list[Part] = []
+        everything = np.ones(len(U), dtype=bool)
+        needed = (lambda: _decided(*_sides(edge, rest)) < 0) if lazy else (lambda: everything)
+        edge, rest = self._parts(U, salt, needed)
+        for part in edge + rest:
+            part.complete()
+        return _sides(edge, rest)
 
     def distances(self, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Squared distances from each row of U to the nearest point of E and of the rest of the
-        closure of M_R (nan where not known exactly)."""
+        """Squared distances from each row of U to the nearest point of the edge and of the rest
+        of the closure of M_R (nan where not known exactly)."""
         edge, rest, _, _ = self._bounds(U, salt)
         return edge, rest
 
     def decide(self, U: npt.NDArray[np.float64], salt: int) -> npt.NDArray[np.int8]:
         """Where paths were lost on one side only, the bound found there can still decide: a
-        real point of E nearer than the exact rest puts the nearest point on E, a real point of
-        the rest nearer than the exact edge puts it off E."""
-        return self.decide_with_distances(U, salt)[0]
+        real point of the edge nearer than the exact rest puts the nearest point on the edge, a
+        real point of the rest nearer than the exact edge puts it off the edge. Each row gets
+        only the work its decision needs."""
+        return _decided(*self._bounds(U, salt, lazy=True))
 
     def decide_with_distances(self, U: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.int8], np.ndarray, np.ndarray]:
         """The decisions with the distances of ``distances``, from one run."""
         edge, rest, edge_bound, rest_bound = self._bounds(U, salt)
-        out = np.full(len(U), -1, dtype=np.int8)
-        with np.errstate(invalid="ignore"):
-            out[~np.isnan(rest) & (edge_bound < rest * (1 - TIE_BAND))] = 1
-            out[~np.isnan(edge) & (rest_bound < edge * (1 - TIE_BAND))] = 0
-        return out, edge, rest
+        return _decided(edge, rest, edge_bound, rest_bound), edge, rest
 
 
 def tangent_edge(net: Any, seed: int, cache: dict[str, Any]) -> TangentEdge:

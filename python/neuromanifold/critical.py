@@ -198,25 +198,8 @@ def _to_targets(
 
 def _lost_counts(results: list[SolveResult], expected: int) -> list[int]:
     """For each result, the paths that did not end at a distinct nonsingular solution, and the
-    missing ones (any, when not all of the ``expected`` paths were tracked). Results whose
-    paths all ended regular are checked for coinciding ends together (one array operation)."""
-    lost = [max(1, expected - len(r.status)) if len(r.status) != expected else -1 for r in results]
-    regular = [i for i, r in enumerate(results) if lost[i] < 0 and (r.status == "nonsingular").all()]
-    for i in set(range(len(results))) - set(regular):
-        if lost[i] < 0:
-            lost[i] = _lost(results[i])
-    if regular and expected:
-        n = results[regular[0]].endpoints.shape[1]
-        block = max(1, 2_000_000 // (expected * expected * max(n, 1)))  # bounded memory
-        for b in range(0, len(regular), block):
-            rows = regular[b : b + block]
-            E = np.stack([results[i].endpoints for i in rows])  # (T, S, n)
-            scale = 1 + np.abs(E).max(axis=2)
-            close = np.abs(E[:, :, None, :] - E[:, None, :, :]).max(axis=3) <= 1e-6 * scale[:, :, None]
-            distinct = close.sum(axis=(1, 2)) == expected  # only the diagonal: all distinct
-            for i, ok in zip(rows, distinct):
-                lost[i] = 0 if ok else _lost(results[i])
-    return lost
+    missing ones (any, when not all of the ``expected`` paths were tracked)."""
+    return [max(1, expected - len(r.status)) if len(r.status) != expected else _lost(r) for r in results]
 
 
 def _lost(r: SolveResult) -> int:
@@ -228,19 +211,54 @@ def _lost(r: SolveResult) -> int:
 
 
 def _distinct(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
-    """Indices of the first occurrence of each point (up to a relative tolerance)."""
+    """Indices of the first occurrence of each point (up to a relative tolerance): point i
+    repeats an earlier kept point j when max_k |x_ik - x_jk| <= tol (1 + max_k |x_ik|).
+
+    Points are sorted by a fixed real projection r(x) = a . Re x + b . Im x with entries of a and
+    b in [-1, 1]: a repeat has |r_i - r_j| <= (|a|_1 + |b|_1) times the tolerance, so only the
+    neighbours within that band in the sorted order are compared (n log n for hundreds of
+    critical points merged per sample, where all pairs cost n^2)."""
     sols = np.asarray(sols)
-    if len(sols) == 0:
+    m = len(sols)
+    if m == 0:
         return []
-    scale = 1 + np.abs(sols).max(axis=1)
-    close = np.abs(sols[:, None, :] - sols[None, :, :]).max(axis=2) <= tol * scale[:, None]
-    if not np.tril(close, -1).any():
-        return list(range(len(sols)))  # all distinct, the common case
-    keep: list[int] = []
-    for i in range(len(sols)):
-        if not close[i, keep].any():
-            keep.append(i)
-    return keep
+    if sols.ndim == 1 or sols.shape[1] == 0:
+        sols = sols.reshape(m, -1)
+    a, b = _projection(sols.shape[1])
+    band = tol * (1 + np.abs(sols).max(axis=1))
+    r = sols.real @ a + sols.imag @ b
+    reach = (1 + 1e-9) * (np.abs(a).sum() + np.abs(b).sum()) * band  # (rounding of r)
+    order = np.argsort(r, kind="stable")
+    ranked = r[order]
+    lo = np.searchsorted(ranked, r - reach, side="left")
+    counts = np.searchsorted(ranked, r + reach, side="right") - lo
+    if (counts <= 1).all():
+        return list(range(m))  # all distinct, the common case
+    rows = np.repeat(np.arange(m), counts)
+    cols = order[np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - lo, counts)]
+    earlier = cols < rows
+    rows, cols = rows[earlier], cols[earlier]
+    close = np.abs(sols[rows] - sols[cols]).max(axis=1) <= band[rows]
+    rows, cols = rows[close], cols[close]
+    keep = np.ones(m, dtype=bool)
+    if len(rows):
+        order = np.argsort(rows, kind="stable")  # ascending i: the earlier points are settled
+        rows, cols = rows[order], cols[order]
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        for i, js in zip(rows[starts], np.split(cols, starts[1:])):
+            keep[i] = not keep[js].any()
+    return np.flatnonzero(keep).tolist()
+
+
+_PROJECTIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _projection(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed projection of ``_distinct`` for points with n coordinates."""
+    if n not in _PROJECTIONS:
+        ab = np.random.default_rng([0xD157, n]).uniform(-1, 1, size=(2, n))
+        _PROJECTIONS[n] = (ab[0], ab[1])
+    return _PROJECTIONS[n]
 
 
 def _separate(sols: np.ndarray, tol: float = 1e-6) -> list[int]:
