@@ -21,7 +21,9 @@
    (`poly:1,2,1^4+bias`) by their derivative's roots, against real membership.
 5. Edges in closed form where only local searches existed: pencils of quadratic polynomials
    with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
-   against the multistart local searches, same samples.
+   against the multistart local searches, same samples; on five inputs (`poly:5,6,2^2+bias`)
+   by counting the cofactors' real roots on arcs whose ends a homotopy finds
+   (`--arcs-samples`).
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
@@ -36,7 +38,7 @@
 10. The recheck of local-search decisions from independent starts against the exact decisions
     on networks with an exact edge (`--recheck-samples`, off by default).
 
-    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--derivative-samples 2000]
+    python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
 """
 
@@ -288,6 +290,13 @@ def closed_forms_against_local_searches(samples: int) -> None:
             print(f"| {spec} | tangents' cofactors | {_rate(fast)} | {exact.hits} | multistart | {_rate(slow)} | {local.hits} | {fast / slow:,.0f}x |")
 
 
+def cofactor_arcs_against_local_searches(samples: int) -> None:
+    """Pencils of quadratic polynomials of six neurons with biases on five inputs: the tangents'
+    cofactors' real roots counted on arcs (a parameter homotopy per sample for the arcs' ends)
+    against multistart local searches on the same samples (one chunk, the same seed), 2 threads."""
+    _exact_against_local("The tangents' cofactors on five inputs (arcs by homotopy) against local searches", ("poly:5,6,2^2+bias",), samples)
+
+
 def derivative_edges_against_local_searches(samples: int) -> None:
     """One input with biases and two neurons, (1, 2, m): the derivatives' tangential variety (a
     parameter homotopy per sample and chart) against multistart local searches, on the same
@@ -479,6 +488,7 @@ def main() -> None:
     ap.add_argument("--network-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
+    ap.add_argument("--arcs-samples", type=lambda x: int(float(x)), default=200)
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
@@ -501,6 +511,8 @@ def main() -> None:
         closed_forms(args.closed_form_samples)
     if args.local_samples:
         closed_forms_against_local_searches(args.local_samples)
+    if args.arcs_samples:
+        cofactor_arcs_against_local_searches(args.arcs_samples)
     if args.derivative_samples:
         derivative_edges_against_local_searches(args.derivative_samples)
     if args.join_samples:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
+from neuromanifold._cofactor_arcs import cofactor_arcs, cofactor_coefficients, real_root_margins
 from neuromanifold._quadratic_forms import quadratic_forms
 from neuromanifold._shifted_pencils import (
     ShiftedPencil,
+    orthonormal_outputs,
     _rotations,
     _tangents,
     determinant_forms,
@@ -205,3 +207,97 @@ def test_direct_sums_with_a_pencil_outside_stay_outside_on_more_inputs(perturbat
         Q += perturbation * np.abs(q).max() * random_pencils(6, 1, rng)[0]
         assert shifts_found(Q, rng) == 0
         assert pencil_preimage(big, coefficients(big, Q[None])[0]) is None
+        # the arcs' decision: never inside (near the direct sum, a special pencil whose change
+        # points are multiple, some stay undecided)
+        assert ShiftedPencil(big).decide(coefficients(big, Q[None]))[0] != 0
+
+
+@settings(max_examples=6, deadline=None)
+@given(d0=st.sampled_from([3, 4]), seed=st.integers(0, 2**32 - 1))
+def test_the_arcs_decide_as_the_discriminants_sign_where_it_tells(d0: int, seed: int) -> None:
+    # on three and four inputs the cofactor is a quadratic or a cubic, real-rooted exactly where
+    # its discriminant is positive: counting real roots on the arcs between the discriminant's
+    # zeros (the method for five inputs and more) gives the same decisions
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    U = np.random.default_rng(seed).standard_normal((40, net.ambient_dim))
+    Q = orthonormal_outputs(quadratic_forms(net, U))
+    arcs = cofactor_arcs(d0 + 1, 0).decide(Q, 0)[0]
+    sign = ShiftedPencil(net).decide(U)
+    assert (arcs >= 0).all()
+    decided = sign >= 0
+    assert decided.mean() >= 0.9 and np.array_equal(arcs[decided], sign[decided])
+
+
+@settings(max_examples=30, deadline=None)
+@given(d=st.integers(4, 7), x=st.floats(-20.0, 20.0), seed=st.integers(0, 2**32 - 1))
+def test_the_sheared_cofactor_has_the_rotated_ones_roots(d: int, x: float, seed: int) -> None:
+    # the cofactor of the tangent at tau = (1, x) in the coordinates c tau + s (0, 1) (its
+    # coefficients polynomials in x, truncated at degree 3d - 4 - k) is the rotated one in other
+    # coordinates of the same line: the same roots on P^1, mapped by the change of coordinates
+    Q = random_pencils(d, 1, np.random.default_rng(seed))
+    P = determinant_forms(Q[:, 0], Q[:, 1])
+    R = determinant_forms(Q[:, 0, :-1, :-1], Q[:, 1, :-1, :-1])
+    sheared = np.array([np.polynomial.polynomial.polyval(x, g[0]) for g in cofactor_coefficients(P, R)])
+    rotated = _tangents(Q, np.array([np.arctan(x)]))[2][0, 0]
+    # a root (c : s) of the sheared cofactor is the point c tau + s (0, 1); in the rotated frame
+    # (tau / |tau|, tau^perp / |tau|) its coordinates are (c |tau|^2 + s x, s) / |tau| up to scale
+    for r in np.roots(sheared):  # the roots (r : 1)
+        c, s = np.array(r * (1 + x * x) + x), np.array(1.0)
+        assert abs(binary_form(rotated, c, s)) <= 1e-7 * binary_form(np.abs(rotated), np.abs(c), s)
+    assert np.sign(real_root_margins(sheared[None])) == np.sign(real_root_margins(rotated[None]))
+
+
+def real_roots(g: np.ndarray) -> np.ndarray:
+    """The number of real roots of binary forms (rows), counted at a tolerance."""
+    roots = [np.roots(row / np.abs(row).max()) for row in g]
+    return np.array([int((np.abs(r.imag) <= 1e-7 * (1 + np.abs(r))).sum()) + (len(g[0]) - 1 - len(r)) for r in roots])
+
+
+def test_the_real_roots_change_only_at_the_arcs_ends_on_five_inputs() -> None:
+    # between consecutive change points found by the homotopy the cofactors keep their number
+    # of real roots (on a fine grid of tangent points away from the ends), and it changes at
+    # the ends: no change point is missed, and the decision is that of the best arc
+    net = nm.parse("poly:5,6,2^2+bias")
+    arcs = cofactor_arcs(6, 0)
+    U = np.random.default_rng(4).standard_normal((6, net.ambient_dim))
+    Q = orthonormal_outputs(quadratic_forms(net, U))
+    decisions = arcs.decide(Q, 0)[0]
+    assert (decisions >= 0).all() and 0 < decisions.sum() < len(U)
+    t = np.linspace(0, np.pi, 6000, endpoint=False)
+    changes = 0
+    for q, decision in zip(Q, decisions):
+        turn, ends = next((turn, e) for turn in arcs.turns for e in arcs._ends(arcs._targets(q[None], turn), 1) if len(e) == arcs.finite)
+        x = ends[np.abs(ends[:, 0].imag) <= 1e-6 * (1 + np.abs(ends[:, 0])), 0].real
+        zeros = np.sort(np.mod(np.arctan(x) + turn, np.pi))
+        counts = real_roots(_tangents(q[None], t)[2][0])
+        gap = np.abs(t[:, None] - zeros[None, :])
+        away = np.minimum(gap, np.pi - gap).min(axis=1, initial=np.inf) > 1e-3
+        arc = np.searchsorted(zeros, t) % max(len(zeros), 1)
+        for a in np.unique(arc[away]):
+            assert len(set(counts[away & (arc == a)])) == 1
+        per_arc = [counts[away & (arc == a)][0] for a in np.unique(arc[away])]
+        changes += sum(p != q for p, q in zip(per_arc, per_arc[1:] + per_arc[:1]))
+        assert (max(per_arc) == 4) == (decision == 0)  # d - 2 = 4 real roots on some arc: inside
+    assert changes > 0
+
+
+@settings(max_examples=4, deadline=None)
+@given(scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))
+def test_five_inputs_decide_inside_with_a_preimage_and_invariantly(scale: float, seed: int) -> None:
+    # every pencil decided inside gets real parameters built at the witness tangent, none
+    # decided outside does; affine changes of the inputs and mixed outputs keep the decisions
+    net = nm.parse("poly:5,6,2^2+bias")
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((6, net.ambient_dim))
+    decisions = ShiftedPencil(net).decide(U)
+    assert (decisions >= 0).all()
+    for u, outside in zip(U, decisions):
+        theta = pencil_preimage(net, u)
+        assert (theta is None) == bool(outside)
+        if theta is not None:
+            np.testing.assert_allclose(net.mu(theta), u, atol=1e-7 * np.abs(u).max())
+    T = np.eye(6)
+    T[:5] = rng.standard_normal((5, 6))
+    G = scale * rng.standard_normal((2, 2))
+    moved = coefficients(net, np.einsum("ab,nbij->naij", G, T.T @ quadratic_forms(net, U) @ T))
+    assert ShiftedPencil(net).decide(moved).tolist() == decisions.tolist()

@@ -34,7 +34,9 @@ nearest point on the edge (``_voronoi_membership``). Nor on more inputs: the dir
 a pencil on three inputs (with the constant) and any pencil on the others has a non-real
 eigenvalue for every shift, and so do small perturbations of it (for large shifts the pair tends
 to one of the quadratic parts' pencil, non-real too). There the cofactor has degree 4 or more,
-and no single discriminant tells whether its roots are real: local searches decide the edge.
+and no single discriminant tells whether its roots are real: the number of real roots is
+counted on each arc of tangent points between the discriminant's zeros, found by a homotopy
+(``_cofactor_arcs``; up to MAX_INPUTS inputs).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ NEGLIGIBLE = 1e-11  # a harmonic below this share of D's coefficients is roundin
 TOL = 1e-8  # max D within this share of D's coefficients (or of the unit cofactor's) of 0: too close to the edge to tell
 FINE = 1024  # tangent points of the pointwise maximum
 LOCAL = 4  # peaks of the grid refined there
+MAX_INPUTS = 6  # the arcs' homotopies (``_cofactor_arcs``) on more inputs are not measured
 
 
 def _rotations(degree: int, t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -214,23 +217,29 @@ def tangent_maxima(Q: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64],
 
 def shifted_pencil_available(net: object, dim: int) -> str | None:
     """Why the tangents' cofactors do not decide the edge of ``net``, or None."""
-    if quadratic_shape(net) not in ((3, 4, 2, True), (4, 5, 2, True)):
-        return "the tangents' cofactors decide the edge of one hidden layer with z^2, biases, two outputs and d0 + 1 neurons on three or four inputs only"
+    shape = quadratic_shape(net)
+    if shape is None or not (3 <= shape[0] <= MAX_INPUTS and shape[1:] == (shape[0] + 1, 2, True)):
+        return f"the tangents' cofactors decide the edge of one hidden layer with z^2, biases, two outputs and d0 + 1 neurons on 3 to {MAX_INPUTS} inputs only"
     return None
 
 
 class ShiftedPencil:
-    """Is u outside M for (d0, d0 + 1, 2) with z^2 and biases, d0 = 3 or 4 (the module's
-    docstring)? 1: yes (its nearest point is on the edge), 0: no, -1: undecided."""
+    """Is u outside M for (d0, d0 + 1, 2) with z^2 and biases, 3 <= d0 <= MAX_INPUTS (the
+    module's docstring)? 1: yes (its nearest point is on the edge), 0: no, -1: undecided."""
 
-    def __init__(self, net: PolynomialNetwork) -> None:
-        self.net = net
+    def __init__(self, net: PolynomialNetwork, seed: int = 0) -> None:
+        self.net, self.seed = net, seed
 
     def decide(self, U: npt.NDArray[np.float64], salt: int = 0) -> npt.NDArray[np.int8]:
         out = np.full(len(U), -1, dtype=np.int8)
         if not len(U):
             return out
-        best = tangent_maxima(orthonormal_outputs(quadratic_forms(self.net, np.asarray(U, dtype=np.float64))))[0]
+        Q = orthonormal_outputs(quadratic_forms(self.net, np.asarray(U, dtype=np.float64)))
+        if Q.shape[-1] >= 6:
+            from ._cofactor_arcs import cofactor_arcs
+
+            return cofactor_arcs(Q.shape[-1], self.seed).decide(Q, salt)[0]
+        best = tangent_maxima(Q)[0]
         out[best > TOL] = 0
         out[best < -TOL] = 1
         return out
@@ -238,7 +247,7 @@ class ShiftedPencil:
 
 def shifted_pencil(net: Any, seed: int, cache: dict[str, Any]) -> ShiftedPencil:
     if "shifted_pencil" not in cache:
-        cache["shifted_pencil"] = ShiftedPencil(net)
+        cache["shifted_pencil"] = ShiftedPencil(net, seed)
     return cache["shifted_pencil"]
 
 
@@ -256,18 +265,28 @@ def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tup
     Q = np.stack([C, B])[None]
     size = np.abs(Q).max()
     Q = Q / size
-    best, where = tangent_maxima(Q)
-    if not best[0] > TOL:
-        return None
     E = np.zeros((d, d))
     E[-1, -1] = 1.0
-    # the best tangent first, then sampled ones with a clearly positive D, largest |R(tau)| first
-    # among those with about the same D (for d <= 3 every tangent serves: D is constant)
-    t = _grid(ANGLES)
-    D = _unit_discriminants(Q, t)[0]
-    R = _tangents(Q, t)[1][0, :, 0]
-    order = np.lexsort((-np.abs(R), -np.round(D / np.abs(D).max(), 2)))
-    candidates = [float(where[0])] + [float(t[j]) for j in order if D[j] > TOL][:16]
+    if d >= 6:
+        # the middle of an arc whose cofactors have d - 2 distinct real roots, and points of it
+        # near the middle
+        from ._cofactor_arcs import cofactor_arcs
+
+        inside, _, where = cofactor_arcs(d, 0).decide(Q, 0)
+        if inside[0] != 0:
+            return None
+        candidates = [float(where[0]) + h for h in (0.0, 1e-3, -1e-3, 1e-2, -1e-2)]
+    else:
+        best, where = tangent_maxima(Q)
+        if not best[0] > TOL:
+            return None
+        # the best tangent first, then sampled ones with a clearly positive D, largest |R(tau)|
+        # first among those with about the same D (for d <= 3 every tangent serves: D is constant)
+        t = _grid(ANGLES)
+        D = _unit_discriminants(Q, t)[0]
+        R = _tangents(Q, t)[1][0, :, 0]
+        order = np.lexsort((-np.abs(R), -np.round(D / np.abs(D).max(), 2)))
+        candidates = [float(where[0])] + [float(t[j]) for j in order if D[j] > TOL][:16]
     for angle in candidates:
         Ct, Bt = _rotated(np.stack([C, B]), angle).reshape(2, d, d)
         p, r = determinant_forms(Ct[None], Bt[None])[0], np.append(determinant_forms(Ct[None, :-1, :-1], Bt[None, :-1, :-1])[0], 0.0)
