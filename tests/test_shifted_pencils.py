@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._cofactor_arcs import cofactor_arcs, cofactor_coefficients, real_root_margins
+from neuromanifold._cofactor_arcs import CofactorArcs, cofactor_arcs, cofactor_coefficients, real_root_margins
 from neuromanifold._quadratic_forms import quadratic_forms
 from neuromanifold._shifted_pencils import (
     ShiftedPencil,
@@ -250,6 +250,36 @@ def test_the_sheared_cofactor_has_the_rotated_ones_roots(d: int, x: float, seed:
     assert np.abs(here - factor * there).max() <= 1e-9 * np.abs(here).max()
     margins = real_root_margins(np.stack([sheared, rotated]))
     assert margins[0] * margins[1] >= 0  # all roots real in both, or in neither (or too close to tell)
+
+
+@pytest.mark.parametrize("d", [4, 5])
+def test_the_change_points_are_the_discriminants_zeros(d: int) -> None:
+    # for a quadratic or cubic cofactor the discriminant D(x) is a polynomial in the cofactors'
+    # coefficients: the homotopy's change points at a random pencil are zeros of it, as many as
+    # its degree (so all of them), the same number at every seed
+    from numpy.polynomial import polynomial as pn
+
+    Q = random_pencils(d, 1, np.random.default_rng(d))
+    arcs = cofactor_arcs(d, 0)
+    assert {CofactorArcs(d, seed).finite for seed in (1, 2)} == {arcs.finite}
+    turn = arcs.turns[0]
+    a, b = np.cos(turn), np.sin(turn)
+    Qt = np.stack([a * Q[:, 0] + b * Q[:, 1], -b * Q[:, 0] + a * Q[:, 1]], axis=1)
+    G = [g[0] for g in cofactor_coefficients(determinant_forms(Qt[:, 0], Qt[:, 1]), determinant_forms(Qt[:, 0, :-1, :-1], Qt[:, 1, :-1, :-1]))]
+    m = pn.polymul
+    if d == 4:
+        D = pn.polysub(m(G[1], G[1]), 4 * m(G[0], G[2]))
+    else:
+        g0, g1, g2, g3 = G  # b^2 c^2 - 4 a c^3 - 4 b^3 e - 27 a^2 e^2 + 18 a b c e
+        terms = [m(m(g1, g1), m(g2, g2)), -4 * m(g0, m(g2, m(g2, g2))), -4 * m(m(g1, m(g1, g1)), g3), -27 * m(m(g0, g0), m(g3, g3)), 18 * m(m(g0, g1), m(g2, g3))]
+        D = np.zeros(max(len(t) for t in terms))
+        for t in terms:
+            D[: len(t)] += t
+    D = D[: np.flatnonzero(np.abs(D) > 1e-9 * np.abs(D).max()).max() + 1]  # (the top cancels)
+    ends = arcs._ends(arcs._targets(Q, turn), 0)[0]
+    assert len(D) - 1 == arcs.finite == len(ends)
+    x = ends[:, 0]  # (their roots from D's coefficients alone are off by up to 1e-2 for the cubic's)
+    assert (np.abs(pn.polyval(x, D)) <= 1e-8 * pn.polyval(np.abs(x), np.abs(D))).all()
 
 
 def real_roots(g: np.ndarray) -> np.ndarray:

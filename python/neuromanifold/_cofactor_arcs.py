@@ -44,6 +44,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import _system
+from ._core import NeuromanifoldError
 from ._shifted_pencils import _tangents, determinant_forms
 from .critical import _distinct, _generic_solutions
 from .system import MonodromyResult, System, track
@@ -53,6 +54,7 @@ ROOTS_APART = 1e-6  # ... when all roots are this far apart (chordally)
 COMPLEX_ROOT = 1e-7  # a root this far from the real line is not real
 NEAR_REAL = 1e-6  # solutions x this close to real (relatively) start an arc
 SPARE_TURNS = 3  # more random charts for pencils with a lost change point
+REFERENCE_PENCILS = 3  # random pencils at which the regular solutions are counted
 
 
 def real_root_margins(g: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -149,13 +151,14 @@ class CofactorArcs:
         self.system = change_system(d, float(rng.uniform(0, np.pi)))
         self.generic: MonodromyResult = _generic_solutions(self.system, seed, 10)
         # the family is larger than the pencils' cofactors: at theirs some paths go to infinity,
-        # as many at every pencil; the most regular ends at two random pencils in two charts
-        M = np.random.default_rng([seed, 0xC0F]).standard_normal((2, 2, d, d))
+        # as many at every pencil. The most regular ends at random pencils in every chart (one
+        # chart alone loses some at about half the pencils), seen at least twice
+        M = np.random.default_rng([seed, 0xC0F]).standard_normal((REFERENCE_PENCILS, 2, d, d))
         M = M + M.transpose(0, 1, 3, 2)
-        counts = [len(e) for turn in self.turns[:2] for e in self._ends(self._targets(M, turn), seed)]
+        counts = [len(e) for turn in self.turns for e in self._ends(self._targets(M, turn), seed)]
         self.finite = max(counts)
         if counts.count(self.finite) < 2:
-            raise ArithmeticError(f"the change points of pencils of size {d} were not all found at random pencils: {counts}")
+            raise NeuromanifoldError(f"the change points of pencils of size {d} were not found at random pencils (regular ends {counts}); try another seed")
 
     def _targets(self, Q: npt.NDArray[np.float64], turn: float) -> npt.NDArray[np.complex128]:
         """The parameters (the cofactors' coefficients, scaled to at most 1) of pencils Q turned
