@@ -45,43 +45,14 @@ import numpy.typing as npt
 from . import _polynomials as pl
 from ._charts import _system
 from ._core import NeuromanifoldError
-from ._shifted_pencils import _tangents, determinant_forms
+from ._shifted_pencils import _rotated, _tangents, determinant_forms
+from ._voronoi_real_rank import _all_roots_real, _products
 from .critical import _distinct, _generic_solutions
 from .system import MonodromyResult, System, track
 
-REAL_ROOT = 1e-9  # a cofactor's root this close to the real line (on the sphere) is real ...
-ROOTS_APART = 1e-6  # ... when all roots are this far apart (chordally)
-COMPLEX_ROOT = 1e-7  # a root this far from the real line is not real
 NEAR_REAL = 1e-6  # solutions x this close to real (relatively) start an arc
 SPARE_TURNS = 3  # more random charts for pencils with a lost change point
 REFERENCE_PENCILS = 3  # random pencils at which the regular solutions are counted
-
-
-def real_root_margins(g: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """For binary forms (batch, m + 1) in c^(m - k) s^k, m >= 1: the least chordal distance
-    between their roots where all m are clearly real and apart (> 0); minus the largest
-    distance of a root from the real line where one clearly is not (< 0); 0 where it is too
-    close to tell. Roots in the chart of the larger extreme coefficient (c / s or s / c)."""
-    g = g / np.maximum(np.abs(g).max(axis=1, keepdims=True), 1e-300)
-    m = g.shape[-1] - 1
-    flip = np.abs(g[:, -1]) > np.abs(g[:, 0])
-    p = np.where(flip[:, None], g[:, ::-1], g)  # highest power first
-    ok = p[:, 0] != 0
-    out = np.zeros(len(g))
-    if m == 1:
-        out[ok] = 1.0
-        return out
-    companion = np.zeros((int(ok.sum()), m, m))
-    companion[:, 0, :] = -p[ok, 1:] / p[ok, :1]
-    companion[:, np.arange(1, m), np.arange(m - 1)] = 1.0
-    r = np.linalg.eigvals(companion)
-    size = 1 + np.abs(r) ** 2
-    off = (np.abs(r.imag) / size).max(axis=1)
-    pairs = np.abs(r[:, :, None] - r[:, None, :]) / np.sqrt(size[:, :, None] * size[:, None, :])
-    pairs[:, np.arange(m), np.arange(m)] = np.inf
-    apart = pairs.min(axis=(1, 2))
-    out[ok] = np.where((off <= REAL_ROOT) & (apart >= ROOTS_APART), apart, np.where(off >= COMPLEX_ROOT, -off, 0.0))
-    return out
 
 
 def _shear_table(degree: int) -> npt.NDArray[np.float64]:
@@ -92,14 +63,6 @@ def _shear_table(degree: int) -> npt.NDArray[np.float64]:
         for j in range(i + 1):
             T[j, i, i - j] = math.comb(i, j)
     return T
-
-
-def _times(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Products of polynomials in x, coefficients of x^0, x^1, ... on the last axis (batched)."""
-    out = np.zeros(a.shape[:-1] + (a.shape[-1] + b.shape[-1] - 1,))
-    for e in range(b.shape[-1]):
-        out[..., e : e + a.shape[-1]] += a * b[..., e : e + 1]
-    return out
 
 
 def cofactor_coefficients(P: npt.NDArray[np.float64], R: npt.NDArray[np.float64]) -> list[npt.NDArray[np.float64]]:
@@ -113,9 +76,10 @@ def cofactor_coefficients(P: npt.NDArray[np.float64], R: npt.NDArray[np.float64]
     Rj = np.einsum("jie,bi->bje", _shear_table(d - 1), R)  # (batch, d, d)
     Rj = np.concatenate([Rj, np.zeros((len(P), 1, d))], axis=1)  # R_d = 0
     R0, R1, P0, P1 = Rj[:, 0], Rj[:, 1], Pj[:, 0], Pj[:, 1]
-    first, second = _times(R0, R0), _times(P0, R0)
-    third = _times(P1, R0) - _times(P0, R1)
-    G = [_times(first, Pj[:, k]) - _times(second, Rj[:, k]) - _times(third, Rj[:, k - 1]) for k in range(2, d + 1)]
+    times = _products  # (of polynomials in x, coefficients of x^0, x^1, ...: the same arithmetic)
+    first, second = times(R0, R0), times(P0, R0)
+    third = times(P1, R0) - times(P0, R1)
+    G = [times(first, Pj[:, k]) - times(second, Rj[:, k]) - times(third, Rj[:, k - 1]) for k in range(2, d + 1)]
     return [g[:, : 3 * d - 3 - k] for g, k in zip(G, range(2, d + 1))]  # (the rest is 0: degree 3d - 4 - k)
 
 
@@ -163,8 +127,7 @@ class CofactorArcs:
     def _targets(self, Q: npt.NDArray[np.float64], turn: float) -> npt.NDArray[np.complex128]:
         """The parameters (the cofactors' coefficients, scaled to at most 1) of pencils Q turned
         by ``turn`` (a tangent point at angle t there is at t + turn in Q)."""
-        a, b = math.cos(turn), math.sin(turn)
-        Qt = np.stack([a * Q[:, 0] + b * Q[:, 1], -b * Q[:, 0] + a * Q[:, 1]], axis=1)
+        Qt = np.swapaxes(_rotated(np.swapaxes(Q, 0, 1), turn).reshape(2, *Q.shape[:1], *Q.shape[2:]), 0, 1)
         P = determinant_forms(Qt[:, 0], Qt[:, 1])
         R = determinant_forms(Qt[:, 0, :-1, :-1], Qt[:, 1, :-1, :-1])
         G = np.concatenate(cofactor_coefficients(P, R), axis=1)
@@ -181,11 +144,11 @@ class CofactorArcs:
             out.append(regular[_distinct(regular)])
         return out
 
-    def decide(self, Q: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """For pencils Q (batch, 2, d, d): 0 inside M, 1 outside, -1 undecided; the best real-root
-        margin over the arcs' middles and its tangent angle."""
+    def decide(self, Q: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+        """For pencils Q (batch, 2, d, d): 0 inside M, 1 outside, -1 undecided; and inside, the
+        angle of a tangent whose cofactor has d - 2 distinct real roots (an arc's middle)."""
         out = np.full(len(Q), -1, dtype=np.int8)
-        best, where = np.full(len(Q), -np.inf), np.zeros(len(Q))
+        where = np.zeros(len(Q))
         for spare, turn in enumerate(self.turns):
             rows = np.flatnonzero(out < 0)
             if not len(rows):
@@ -194,15 +157,13 @@ class CofactorArcs:
                 x = ends[np.abs(ends[:, 0].imag) <= NEAR_REAL * (1 + np.abs(ends[:, 0])), 0].real
                 zeros = np.sort(np.mod(np.arctan(x) + turn, np.pi))
                 middles = (zeros + np.roll(zeros, -1) + np.where(np.arange(len(zeros)) == len(zeros) - 1, np.pi, 0.0)) / 2 if len(zeros) else np.zeros(1)
-                margins = real_root_margins(_tangents(Q[b : b + 1], np.mod(middles, np.pi))[2][0])
-                top = int(margins.argmax())
-                if margins[top] > best[b]:
-                    best[b], where[b] = margins[top], np.mod(middles[top], np.pi)
-                if margins[top] > 0:
-                    out[b] = 0
-                elif len(ends) == self.finite and (margins < 0).all():
+                # (the cofactor at tau in the rotated frame, c^(d-2) first as the roots expect)
+                real = _all_roots_real(_tangents(Q[b : b + 1], np.mod(middles, np.pi))[2][0])
+                if (real == 1).any():
+                    out[b], where[b] = 0, np.mod(middles[int(np.argmax(real == 1))], np.pi)
+                elif len(ends) == self.finite and (real == 0).all():
                     out[b] = 1
-        return out, best, where
+        return out, where
 
 
 @lru_cache(maxsize=8)

@@ -272,7 +272,7 @@ def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tup
         # near the middle
         from ._cofactor_arcs import cofactor_arcs
 
-        inside, _, where = cofactor_arcs(d, 0).decide(Q, 0)
+        inside, where = cofactor_arcs(d, 0).decide(Q, 0)
         if inside[0] != 0:
             return None
         candidates = [float(where[0]) + h for h in (0.0, 1e-3, -1e-3, 1e-2, -1e-2)]

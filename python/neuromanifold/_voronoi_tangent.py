@@ -574,8 +574,7 @@ class TangentEdge:
             if which != self.SLICE or (spare and s.generic.loops) or len(starts) != count:
                 gather(spare, s, p, starts, salt)
                 return
-            orbit = self._orbits_of(which)
-            one = orbit == np.arange(count)
+            orbit, one = self._orbits_of(which), self._orbit_representatives(which)
             reached = gather(spare, s, p, starts[one], salt)
             rows = short()
             if not rows:

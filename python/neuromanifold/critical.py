@@ -329,30 +329,14 @@ def _balanced(net: Network, theta: np.ndarray) -> np.ndarray:
     Hessian does not depend on where in the orbit theta was."""
     if not isinstance(net, PolynomialNetwork):
         return _balanced_blocks(net, theta)
-    k = _power(net)
-    if k is None:
+    if _power(net) is None:
         return theta  # not homogeneous: no rescaling symmetry
-    theta = theta.astype(np.float64).copy()
-    neurons = _neurons(net)
-    for _ in range(4):
-        for incoming, outgoing in neurons:  # layer by layer
-            a, c = float((theta[incoming] ** 2).sum()), float((theta[outgoing] ** 2).sum())
-            if a + c == 0.0:
-                continue
-            if a <= 1e-16 * c:  # no incoming weights: the outgoing ones to unit norm
-                lam = c ** (1.0 / (2 * k))
-            elif c <= 1e-16 * a:  # no outgoing weights: the incoming ones to unit norm
-                lam = a ** -0.5
-            else:  # l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
-                lam = (k * c / a) ** (1.0 / (2 * k + 2))
-            theta[incoming] *= lam
-            theta[outgoing] /= lam**k
-    return theta
+    return balanced_rows(net, np.asarray(theta, dtype=np.float64)[None, :])[0]
 
 
 def balanced_rows(net: Network, thetas: np.ndarray) -> np.ndarray:
     """``_balanced`` for every row of thetas (B, N), the sweeps of a polynomial MLP done for all
-    rows at once (the same arithmetic per row)."""
+    rows at once."""
     thetas = np.asarray(thetas, dtype=np.float64)
     k = _power(net) if isinstance(net, PolynomialNetwork) else None
     if k is None or thetas.ndim != 2:
@@ -363,6 +347,8 @@ def balanced_rows(net: Network, thetas: np.ndarray) -> np.ndarray:
         for incoming, outgoing in neurons:  # layer by layer
             a, c = (out[:, incoming] ** 2).sum(axis=1), (out[:, outgoing] ** 2).sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                # no incoming weights: the outgoing ones to unit norm; no outgoing weights: the
+                # incoming ones to unit norm; else l^2 a + l^(-2k) c is least at l^(2k + 2) = k c / a
                 lam = np.where(a <= 1e-16 * c, c ** (1.0 / (2 * k)), np.where(c <= 1e-16 * a, a**-0.5, (k * c / a) ** (1.0 / (2 * k + 2))))
             lam = np.where(a + c == 0.0, 1.0, lam)
             out[:, incoming] *= lam[:, None]
