@@ -21,9 +21,9 @@
    (`poly:1,2,1^4+bias`) by their derivative's roots, against real membership.
 5. Edges in closed form where only local searches existed: pencils of quadratic polynomials
    with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
-   against the multistart local searches, same samples; on five inputs (`poly:5,6,2^2+bias`)
-   by counting the cofactors' real roots on arcs whose ends a homotopy finds
-   (`--arcs-samples`).
+   against the multistart local searches, same samples; on five to seven inputs
+   (`poly:5,6,2^2+bias` to `poly:7,8,2^2+bias`) by counting the cofactors' real roots on arcs
+   whose ends are the eigenvalues of a matrix polynomial (`--arcs-samples`).
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
@@ -291,10 +291,12 @@ def closed_forms_against_local_searches(samples: int) -> None:
 
 
 def cofactor_arcs_against_local_searches(samples: int) -> None:
-    """Pencils of quadratic polynomials of six neurons with biases on five inputs: the tangents'
-    cofactors' real roots counted on arcs (a parameter homotopy per sample for the arcs' ends)
-    against multistart local searches on the same samples (one chunk, the same seed), 2 threads."""
-    _exact_against_local("The tangents' cofactors on five inputs (arcs by homotopy) against local searches", ("poly:5,6,2^2+bias",), samples)
+    """Pencils of quadratic polynomials of d0 + 1 neurons with biases on five to seven inputs: the
+    tangents' cofactors' real roots counted on arcs (their ends the eigenvalues of a matrix
+    polynomial, per sample) against multistart local searches on the same samples (one chunk,
+    the same seed), 2 threads."""
+    specs = ("poly:5,6,2^2+bias", "poly:6,7,2^2+bias", "poly:7,8,2^2+bias")
+    _exact_against_local("The tangents' cofactors on five to seven inputs (arcs by eigenvalues) against local searches", specs, samples)
 
 
 def derivative_edges_against_local_searches(samples: int) -> None:

@@ -13,7 +13,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
-from neuromanifold._cofactor_arcs import CofactorArcs, cofactor_arcs, cofactor_coefficients
+from neuromanifold._cofactor_arcs import change_points, cofactor_coefficients, discriminant_matrices
+from neuromanifold._cofactor_arcs import decide as decide_on_arcs
 from neuromanifold._voronoi_real_rank import _all_roots_real
 from neuromanifold._quadratic_forms import quadratic_forms
 from neuromanifold._shifted_pencils import (
@@ -21,6 +22,7 @@ from neuromanifold._shifted_pencils import (
     orthonormal_outputs,
     _rotations,
     _tangents,
+    _unit_discriminants,
     determinant_forms,
     shifted_pencil,
     trigonometric_maximum,
@@ -222,7 +224,7 @@ def test_the_arcs_decide_as_the_discriminants_sign_where_it_tells(d0: int, seed:
     net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
     U = np.random.default_rng(seed).standard_normal((40, net.ambient_dim))
     Q = orthonormal_outputs(quadratic_forms(net, U))
-    arcs = cofactor_arcs(d0 + 1, 0).decide(Q, 0)[0]
+    arcs = decide_on_arcs(Q)[0]
     sign = ShiftedPencil(net).decide(U)
     assert (arcs >= 0).all()
     decided = sign >= 0
@@ -253,34 +255,21 @@ def test_the_sheared_cofactor_has_the_rotated_ones_roots(d: int, x: float, seed:
     assert real[0] == real[1] or -1 in real  # all roots real in both, or in neither (or too close to tell)
 
 
-@pytest.mark.parametrize("d", [4, 5])
-def test_the_change_points_are_the_discriminants_zeros(d: int) -> None:
-    # for a quadratic or cubic cofactor the discriminant D(x) is a polynomial in the cofactors'
-    # coefficients: the homotopy's change points at a random pencil are zeros of it, as many as
-    # its degree (so all of them), the same number at every seed
-    from numpy.polynomial import polynomial as pn
-
-    Q = random_pencils(d, 1, np.random.default_rng(d))
-    arcs = cofactor_arcs(d, 0)
-    assert {CofactorArcs(d, seed).finite for seed in (1, 2)} == {arcs.finite}
-    turn = arcs.turns[0]
-    a, b = np.cos(turn), np.sin(turn)
-    Qt = np.stack([a * Q[:, 0] + b * Q[:, 1], -b * Q[:, 0] + a * Q[:, 1]], axis=1)
-    G = [g[0] for g in cofactor_coefficients(determinant_forms(Qt[:, 0], Qt[:, 1]), determinant_forms(Qt[:, 0, :-1, :-1], Qt[:, 1, :-1, :-1]))]
-    m = pn.polymul
-    if d == 4:
-        D = pn.polysub(m(G[1], G[1]), 4 * m(G[0], G[2]))
-    else:
-        g0, g1, g2, g3 = G  # b^2 c^2 - 4 a c^3 - 4 b^3 e - 27 a^2 e^2 + 18 a b c e
-        terms = [m(m(g1, g1), m(g2, g2)), -4 * m(g0, m(g2, m(g2, g2))), -4 * m(m(g1, m(g1, g1)), g3), -27 * m(m(g0, g0), m(g3, g3)), 18 * m(m(g0, g1), m(g2, g3))]
-        D = np.zeros(max(len(t) for t in terms))
-        for t in terms:
-            D[: len(t)] += t
-    D = D[: np.flatnonzero(np.abs(D) > 1e-9 * np.abs(D).max()).max() + 1]  # (the top cancels)
-    ends = arcs._ends(arcs._targets(Q, turn), 0)[0]
-    assert len(D) - 1 == arcs.finite == len(ends)
-    x = ends[:, 0]  # (their roots from D's coefficients alone are off by up to 1e-2 for the cubic's)
-    assert (np.abs(pn.polyval(x, D)) <= 1e-8 * pn.polyval(np.abs(x), np.abs(D))).all()
+@settings(max_examples=30, deadline=None)
+@given(d=st.integers(4, 8), x=st.floats(-3.0, 3.0), seed=st.integers(0, 2**32 - 1))
+def test_the_sylvester_matrix_of_the_derivatives_is_the_discriminant(d: int, x: float, seed: int) -> None:
+    # det S(x) = Res(G_c, G_s) = +-n^(n-2) disc G for the cofactor G at x (n = d - 2), with
+    # disc G = a_0^(2n-2) prod_(i<j) (r_i - r_j)^2 over G's roots
+    Q = random_pencils(d, 1, np.random.default_rng(seed))
+    G = cofactor_coefficients(determinant_forms(Q[:, 0], Q[:, 1]), determinant_forms(Q[:, 0, :-1, :-1], Q[:, 1, :-1, :-1]))
+    S = discriminant_matrices(G)[0]
+    g = np.array([np.polynomial.polynomial.polyval(x, c[0]) for c in G])
+    scale = np.abs(g).max()
+    S_x, g = np.einsum("e,eij->ij", x ** np.arange(len(S)), S) / scale, g / scale
+    n = d - 2
+    r = np.roots(g)
+    discriminant = (g[0] ** (2 * n - 2) * np.prod([(r[i] - r[j]) ** 2 for i in range(n) for j in range(i + 1, n)])).real
+    assert abs(np.linalg.det(S_x)) == pytest.approx(n ** (n - 2) * abs(discriminant), rel=1e-6, abs=1e-9 * n ** (n - 2))
 
 
 def real_roots(g: np.ndarray) -> np.ndarray:
@@ -289,32 +278,70 @@ def real_roots(g: np.ndarray) -> np.ndarray:
     return np.array([int((np.abs(r.imag) <= 1e-7 * (1 + np.abs(r))).sum()) + (len(g[0]) - 1 - len(r)) for r in roots])
 
 
-def test_the_real_roots_change_only_at_the_arcs_ends_on_five_inputs() -> None:
-    # between consecutive change points found by the homotopy the cofactors keep their number
-    # of real roots (on a fine grid of tangent points away from the ends), and it changes at
-    # the ends: no change point is missed, and the decision is that of the best arc
-    net = nm.parse("poly:5,6,2^2+bias")
-    arcs = cofactor_arcs(6, 0)
+def arcs_of(zeros: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For grid angles t: which are 1e-3 or more away from every zero (on P^1), and the arc
+    (between consecutive zeros) each lies on."""
+    gap = np.abs(t[:, None] - zeros[None, :])
+    away = np.minimum(gap, np.pi - gap).min(axis=1, initial=np.inf) > 1e-3
+    return away, np.searchsorted(zeros, t) % max(len(zeros), 1)
+
+
+@pytest.mark.parametrize("d", [4, 5])
+def test_the_change_points_are_the_discriminants_zeros(d: int) -> None:
+    # for a quadratic or cubic cofactor the sign of D (at the unit cofactors) tells whether its
+    # roots are real: it is constant on every arc between the change points found and changes
+    # at their ends, in any pair of charts
+    t = np.linspace(0, np.pi, 6000, endpoint=False)
+    Q = random_pencils(d, 6, np.random.default_rng(d))
+    changes = 0
+    for q in Q:
+        D = np.sign(_unit_discriminants(q[None], t)[0])
+        for turn in (0.3, 1.1):
+            zeros, complete = change_points(q, turn)
+            assert complete
+            away, arc = arcs_of(zeros, t)
+            signs = [set(D[away & (arc == a)]) for a in np.unique(arc[away])]
+            assert all(len(sign) == 1 for sign in signs)
+            changes += sum(a != b for a, b in zip(signs, signs[1:] + signs[:1]))
+            sign_changes = np.flatnonzero(D != np.roll(D, 1))  # (D(pi) = D(0): the grid wraps)
+            assert all(np.abs(np.angle(np.exp(2j * (zeros - t[j])))).min(initial=np.inf) / 2 <= 2 * np.pi / len(t) for j in sign_changes)
+    assert changes > 0
+
+
+@pytest.mark.parametrize("d0", [5, 6, 7])
+def test_the_real_roots_change_only_at_the_arcs_ends(d0: int) -> None:
+    # between consecutive change points the cofactors keep their number of real roots (on a
+    # fine grid of tangent points away from the ends), and it changes at the ends: no change
+    # point is missed, and the decision is that of the best arc
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
     U = np.random.default_rng(4).standard_normal((6, net.ambient_dim))
     Q = orthonormal_outputs(quadratic_forms(net, U))
-    decisions = arcs.decide(Q, 0)[0]
+    decisions = decide_on_arcs(Q)[0]
     assert (decisions >= 0).all() and 0 < decisions.sum() < len(U)
     t = np.linspace(0, np.pi, 6000, endpoint=False)
     changes = 0
     for q, decision in zip(Q, decisions):
-        turn, ends = next((turn, e) for turn in arcs.turns for e in arcs._ends(arcs._targets(q[None], turn), 1) if len(e) == arcs.finite)
-        x = ends[np.abs(ends[:, 0].imag) <= 1e-6 * (1 + np.abs(ends[:, 0])), 0].real
-        zeros = np.sort(np.mod(np.arctan(x) + turn, np.pi))
+        zeros, complete = change_points(q, 0.4)
+        assert complete
         counts = real_roots(_tangents(q[None], t)[2][0])
-        gap = np.abs(t[:, None] - zeros[None, :])
-        away = np.minimum(gap, np.pi - gap).min(axis=1, initial=np.inf) > 1e-3
-        arc = np.searchsorted(zeros, t) % max(len(zeros), 1)
+        away, arc = arcs_of(zeros, t)
         for a in np.unique(arc[away]):
             assert len(set(counts[away & (arc == a)])) == 1
         per_arc = [counts[away & (arc == a)][0] for a in np.unique(arc[away])]
         changes += sum(p != q for p, q in zip(per_arc, per_arc[1:] + per_arc[:1]))
-        assert (max(per_arc) == 4) == (decision == 0)  # d - 2 = 4 real roots on some arc: inside
+        assert (max(per_arc) == d0 - 1) == (decision == 0)  # d - 2 real roots on some arc: inside
     assert changes > 0
+
+
+def test_the_arcs_decide_each_pencil_alone() -> None:
+    # the charts depend on the seed and the size alone: a pencil's decision does not depend on
+    # the others in its batch (chunks of any size decide alike)
+    net = nm.parse("poly:5,6,2^2+bias")
+    Q = orthonormal_outputs(quadratic_forms(net, np.random.default_rng(9).standard_normal((12, net.ambient_dim))))
+    together = decide_on_arcs(Q, 3)
+    apart = [decide_on_arcs(Q[i : i + 5], 3) for i in range(0, 12, 5)]
+    assert np.array_equal(together[0], np.concatenate([a[0] for a in apart]))
+    assert np.array_equal(together[1], np.concatenate([a[1] for a in apart]))
 
 
 @settings(max_examples=4, deadline=None)

@@ -9,50 +9,50 @@ roots has to be counted. It changes with tau only where two roots meet: at the r
 Between two consecutive ones it is constant, so the cofactor at each arc's middle shows every
 number there is.
 
-The zeros of D cannot be taken from D's samples: cleared of R(tau)^2, D is a trigonometric
-polynomial, but across P^1 it spans more decades than double precision holds (its least sampled
-value relative to the sum of its Fourier coefficients was 5e-15 for the median Gaussian pencil
-on five inputs, 4e-23 on six). They are found as the solutions (x, y) of
+The zeros of D cannot be taken from D's samples or coefficients: across P^1 it spans more
+decades than double precision holds (its least sampled value relative to the sum of its Fourier
+coefficients was 5e-15 for the median Gaussian pencil on five inputs, 4e-23 on six). They are
+the eigenvalues of a matrix polynomial instead. A binary form G of degree n has a repeated root
+exactly where its partial derivatives G_c and G_s (of degree n - 1) have a common root, that is
+where their Sylvester matrix S (2n - 2 square, linear in G's coefficients) is singular: det S =
+Res(G_c, G_s) is n^(n-2) times G's discriminant. With the tangent point at tau = (1, x) and the
+cofactor in the coordinates (c, s) -> c tau + s (0, 1) (a shear: ``cofactor_coefficients``),
+S(x) is a matrix polynomial in x, and the zeros of det S(x) are the eigenvalues of its
+companion pencil, found by the QZ algorithm. It is backward stable, loses no zero (as a
+homotopy's path can be lost), and on real matrices keeps a simple real eigenvalue real.
 
-    G_tau(rho) = 0,  d/dy G_tau(rho) = 0,   tau = (1, x),  rho = (y cos g - sin g, y sin g + cos g)
+At x = infinity the shear degenerates and det S has a zero of high order, whose eigenvalues
+scatter in double precision (to |x| of about 20 and beyond on five inputs). So two charts turned
+by a right angle each keep the zeros with |x| <= 1 + MARGIN, where those are far. Every
+eigenvalue near real there is polished by Newton's method on det S (x <- x - 1 / tr(S^-1 S')),
+which its raw value (off by up to 1e-4 relatively next to another zero) starts close enough to.
+A near-real pair that polishes to one real zero may hide a second one next to it, looked for by
+Newton's method deflated of the first from its mirror image.
 
-(a random real chart of the roots; the pencil is turned by a random real angle first, so that
-x = infinity is no zero), with the cofactor written in the coordinates (c, s) -> c tau + s (0, 1):
-a shear that takes tau to (1, 0) as a rotation would, but degenerates nowhere in the chart (a
-rotation by the unnormalized tau is singular at x = +-i, where some paths then ended singular).
-A parameter homotopy solves them, with the coefficients of the G_k(x) (k = 2 .. d, of degree
-3d - 4 - k in x) as parameters: the family is linear in them and larger than the pencils'
-cofactors, so at a pencil some generic solutions go to infinity (12 of 60 for d = 6), and the
-regular ones left are all there are (counted once at random pencils: no pencil has more than a
-generic one, the pencils being an irreducible family). A pencil with fewer in one chart (a
-change point near its x = infinity, among the family's own at infinity) is solved in the next,
-turned by another random angle. Every solution with x near real starts an arc (generously: an
-extra arc only adds a middle to look at).
-
-Inside where some middle's cofactor has d - 2 clearly distinct real roots (a witness: the
-preimage is built at that tangent); outside where every middle's cofactor clearly has a
-non-real root and all regular solutions were found; undecided otherwise.
+Inside where some arc's middle has a cofactor with d - 2 clearly distinct real roots (a witness:
+the preimage is built at that tangent); outside where every middle's cofactor clearly has a
+non-real root and every near-real eigenvalue was polished; undecided otherwise (then tried again
+in SPARE_TURNS other pairs of charts), and counted.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
+import scipy.linalg
 
-from . import _polynomials as pl
-from ._charts import _system
-from ._core import NeuromanifoldError
 from ._shifted_pencils import _rotated, _tangents, determinant_forms
 from ._voronoi_real_rank import _all_roots_real, _products
-from .critical import _distinct, _generic_solutions
-from .system import MonodromyResult, System, track
 
-NEAR_REAL = 1e-6  # solutions x this close to real (relatively) start an arc
-SPARE_TURNS = 3  # more random charts for pencils with a lost change point
-REFERENCE_PENCILS = 3  # random pencils at which the regular solutions are counted
+MARGIN = 0.05  # a chart keeps the zeros with |x| <= 1 + MARGIN (the two charts overlap)
+NEAR_REAL = 1e-2  # eigenvalues this close to real (relatively) are polished
+REAL = 1e-10  # a polished zero this close to real (relatively) is real
+SAME = 1e-9  # polished zeros this close (in angle) are one
+NEWTON = 12  # Newton steps at most
+CONVERGED = 1e-10  # a Newton step this small (relatively): converged
+SPARE_TURNS = 2  # more pairs of charts for undecided pencils
 
 
 def _shear_table(degree: int) -> npt.NDArray[np.float64]:
@@ -83,90 +83,144 @@ def cofactor_coefficients(P: npt.NDArray[np.float64], R: npt.NDArray[np.float64]
     return [g[:, : 3 * d - 3 - k] for g, k in zip(G, range(2, d + 1))]  # (the rest is 0: degree 3d - 4 - k)
 
 
-def change_system(d: int, g: float) -> System:
-    """G_tau(rho) = 0 and its derivative in y (the module's docstring), with the coefficients
-    of the G_k(x) as parameters."""
-    sizes = [3 * d - 3 - k for k in range(2, d + 1)]
-    nv = 2 + sum(sizes)
-    x, y = pl.variable(0, nv), pl.variable(1, nv)
-    c = pl.add(pl.scale(y, math.cos(g)), pl.constant(-math.sin(g), nv))
-    s = pl.add(pl.scale(y, math.sin(g)), pl.constant(math.cos(g), nv))
-    terms = []
-    first = 2
-    for k, size in zip(range(2, d + 1), sizes):
-        rho = pl.mul(pl.power(c, d - k, nv), pl.power(s, k - 2, nv))
-        Gk = pl.add(*(pl.mul(pl.variable(first + a, nv), pl.power(x, a, nv)) for a in range(size)))
-        terms.append(pl.mul(Gk, rho))
-        first += size
-    G = pl.add(*terms)
-    return _system([G, pl.diff(G, 1)], nv, nv - 2)
+def discriminant_matrices(G: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """For cofactors G = sum_j G_(j+2)(x) c^(n-j) s^j (``cofactor_coefficients``: n = d - 2, each
+    G_k (batch, size) in x^0, x^1, ...): the Sylvester matrices S (batch, e + 1, 2n - 2, 2n - 2)
+    of G_c and G_s as matrix polynomials in x (coefficients of x^0 .. x^e), rows of G_c first."""
+    n, batch = len(G) - 1, len(G[0])
+    size = max(g.shape[1] for g in G)
+    a = np.zeros((batch, n + 1, size))
+    for j, g in enumerate(G):
+        a[:, j, : g.shape[1]] = g
+    j = np.arange(n)[:, None]
+    # the coefficients of c^(n-1-j) s^j: (n - j) a_j in G_c and (j + 1) a_(j+1) in G_s
+    derivatives = ((n - j) * a[:, :n]).transpose(0, 2, 1), ((j + 1) * a[:, 1:]).transpose(0, 2, 1)
+    m = 2 * n - 2
+    S = np.zeros((batch, size, m, m))
+    for r in range(n - 1):
+        S[:, :, r, r : r + n] = derivatives[0]
+        S[:, :, n - 1 + r, r : r + n] = derivatives[1]
+    return S
 
 
-class CofactorArcs:
-    """The arcs of one size of pencils (d >= 6): the change system, its solutions at generic
-    coefficients and the random charts. Each chart turns the pencils by a random angle first; a
-    pencil with a lost change point in one chart (one near its x = infinity, where the family's
-    own solutions at infinity lie) is solved again in the next."""
+def _turned_cofactors(Q: npt.NDArray[np.float64], turn: float) -> list[npt.NDArray[np.float64]]:
+    """The cofactors' coefficients of pencils Q (batch, 2, d, d) turned by ``turn`` (a tangent
+    point at angle t there is at t + turn in Q)."""
+    Qt = np.swapaxes(_rotated(np.swapaxes(Q, 0, 1), turn).reshape(2, *Q.shape[:1], *Q.shape[2:]), 0, 1)
+    P = determinant_forms(Qt[:, 0], Qt[:, 1])
+    R = determinant_forms(Qt[:, 0, :-1, :-1], Qt[:, 1, :-1, :-1])
+    return cofactor_coefficients(P, R)
 
-    def __init__(self, d: int, seed: int) -> None:
-        rng = np.random.default_rng([seed, 0xA7C5, d])
-        self.d, self.seed = d, seed
-        self.turns = rng.uniform(0, np.pi, SPARE_TURNS + 1)
-        self.system = change_system(d, float(rng.uniform(0, np.pi)))
-        self.generic: MonodromyResult = _generic_solutions(self.system, seed, 10)
-        # the family is larger than the pencils' cofactors: at theirs some paths go to infinity,
-        # as many at every pencil. The most regular ends at random pencils in every chart (one
-        # chart alone loses some at about half the pencils), seen at least twice
-        M = np.random.default_rng([seed, 0xC0F]).standard_normal((REFERENCE_PENCILS, 2, d, d))
-        M = M + M.transpose(0, 1, 3, 2)
-        counts = [len(e) for turn in self.turns for e in self._ends(self._targets(M, turn), seed)]
-        self.finite = max(counts)
-        if counts.count(self.finite) < 2:
-            raise NeuromanifoldError(f"the change points of pencils of size {d} were not found at random pencils (regular ends {counts}); try another seed")
 
-    def _targets(self, Q: npt.NDArray[np.float64], turn: float) -> npt.NDArray[np.complex128]:
-        """The parameters (the cofactors' coefficients, scaled to at most 1) of pencils Q turned
-        by ``turn`` (a tangent point at angle t there is at t + turn in Q)."""
-        Qt = np.swapaxes(_rotated(np.swapaxes(Q, 0, 1), turn).reshape(2, *Q.shape[:1], *Q.shape[2:]), 0, 1)
-        P = determinant_forms(Qt[:, 0], Qt[:, 1])
-        R = determinant_forms(Qt[:, 0, :-1, :-1], Qt[:, 1, :-1, :-1])
-        G = np.concatenate(cofactor_coefficients(P, R), axis=1)
-        return (G / np.abs(G).max(axis=1, keepdims=True)).astype(np.complex128)
+def _eigenvalues(S: npt.NDArray[np.float64]) -> npt.NDArray[np.complex128]:
+    """The finite eigenvalues of a matrix polynomial S (e + 1, m, m) (the zeros of det S(x) and
+    some scattered ones of its zero at infinity), from the companion pencil (A, B): A's first
+    block row -[S_(e-1), ..., S_0] above the shifted identity, B = diag(S_e, 1, ..., 1)."""
+    e, m = S.shape[0] - 1, S.shape[1]
+    N = m * e
+    A, B = np.eye(N, k=-m), np.eye(N)
+    A[:m] = -S[e - 1 :: -1].transpose(1, 0, 2).reshape(m, N)
+    B[:m, :m] = S[e]
+    alpha, beta = scipy.linalg.eig(A, B, right=False, homogeneous_eigvals=True)
+    finite = np.abs(beta) > 1e-200 * np.abs(alpha)
+    return alpha[finite] / beta[finite]
 
-    def _ends(self, targets: npt.NDArray[np.complex128], seed: int) -> list[npt.NDArray[np.complex128]]:
-        """The distinct regular finite solutions at each target. No pencil has more regular
-        solutions than a generic pencil (the pencils are an irreducible family), so ``finite``
-        of them are all of them; a pencil with fewer goes to the next chart (other generic
-        parameters in the same chart lose the same points: those near its x = infinity)."""
-        out = []
-        for r in track(self.system, self.generic.solutions, self.generic.parameters, targets, seed=seed, retry_failed=False):
-            regular = r.endpoints[r.status == "nonsingular"]
-            out.append(regular[_distinct(regular)])
+
+def _traces(value: npt.NDArray[np.complex128], slope: npt.NDArray[np.complex128]) -> npt.NDArray[np.complex128]:
+    """tr(V^-1 W) for each pair; infinite where V is singular (a point exactly on a zero)."""
+    try:
+        return np.trace(np.linalg.solve(value, slope), axis1=1, axis2=2)
+    except np.linalg.LinAlgError:
+        out = np.full(len(value), np.inf, dtype=complex)
+        for i, (v, w) in enumerate(zip(value, slope)):
+            try:
+                out[i] = np.trace(np.linalg.solve(v, w))
+            except np.linalg.LinAlgError:
+                pass
         return out
 
-    def decide(self, Q: npt.NDArray[np.float64], salt: int) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-        """For pencils Q (batch, 2, d, d): 0 inside M, 1 outside, -1 undecided; and inside, the
-        angle of a tangent whose cofactor has d - 2 distinct real roots (an arc's middle)."""
-        out = np.full(len(Q), -1, dtype=np.int8)
-        where = np.zeros(len(Q))
-        for spare, turn in enumerate(self.turns):
-            rows = np.flatnonzero(out < 0)
-            if not len(rows):
+
+def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128], deflated: npt.NDArray[np.float64] | None = None) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+    """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)), less
+    1 / (x - z) for a known zero z (``deflated``, one per point); the points, and whether each
+    took a step below CONVERGED (then it stops there: further steps are rounding)."""
+    e = np.arange(S.shape[0])
+    done = np.zeros(len(x), dtype=bool)
+    for _ in range(NEWTON):
+        rows = np.flatnonzero(~done)
+        if not len(rows):
+            break
+        y = x[rows]
+        value = np.einsum("ce,eij->cij", y[:, None] ** e, S)
+        slope = np.einsum("ce,eij->cij", e * y[:, None] ** np.maximum(e - 1, 0), S)
+        with np.errstate(all="ignore"):
+            trace = _traces(value, slope)
+            if deflated is not None:
+                trace = trace - 1.0 / (y - deflated[rows])
+            step = np.where(np.isfinite(trace), 1.0 / trace, 0.0)
+        x[rows] = y - step
+        done[rows] = np.abs(step) <= CONVERGED * (1 + np.abs(x[rows]))
+    return x, done & np.isfinite(x)
+
+
+def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[np.float64], bool]:
+    """The angles in [0, pi) of the real zeros of D for one pencil Q (2, d, d), from the charts
+    turned by ``turn`` and ``turn + pi / 2``; and whether every near-real eigenvalue was polished
+    (the module's docstring)."""
+    angles: list[npt.NDArray[np.float64]] = []
+    complete = True
+    for chart in (turn, turn + np.pi / 2):
+        S = discriminant_matrices(_turned_cofactors(Q[None], chart))[0]
+        S = S / np.abs(S).max()
+        x = _eigenvalues(S)
+        near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
+        z, done = _newton(S, near.copy())
+        # a zero not polished stays a boundary where it is (an extra arc only adds a middle)
+        real = np.abs(z.imag) <= np.where(done, REAL, NEAR_REAL) * (1 + np.abs(z))
+        found = [z[real].real]
+        # a pair polished to one real zero: its mirror image, deflated of it, finds the other
+        pair = done & real & (near.imag > 0)
+        if pair.any():
+            w, mirrored = _newton(S, (2 * near[pair].real - z[pair].real).astype(complex), z[pair].real)
+            other = mirrored & (np.abs(w.imag) <= REAL * (1 + np.abs(w)))
+            found.append(w[other].real)
+            complete &= bool(mirrored.all())
+        complete &= bool(done.all())
+        x_real = np.concatenate(found)
+        angles.append(np.mod(np.arctan(x_real[np.abs(x_real) <= 1 + MARGIN]) + chart, np.pi))
+    a = np.sort(np.concatenate(angles))
+    if len(a) > 1:
+        keep = np.append(np.diff(a) > SAME, a[-1] - a[0] < np.pi - SAME)  # (the last one is the first one's, across pi)
+        a = a[keep]
+    return a, complete
+
+
+def _middles(zeros: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The middles of the arcs between consecutive angles on P^1 (angles mod pi, sorted)."""
+    if not len(zeros):
+        return np.zeros(1)
+    following = np.append(zeros[1:], zeros[0] + np.pi)
+    return np.mod((zeros + following) / 2, np.pi)
+
+
+def decide(Q: npt.NDArray[np.float64], seed: int = 0) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """For pencils Q (batch, 2, d, d), d >= 4: 0 inside M, 1 outside, -1 undecided; and inside,
+    the angle of a tangent whose cofactor has d - 2 distinct real roots (an arc's middle). The
+    charts' turns depend on the seed and d alone, so every pencil is decided the same way in
+    every chunk."""
+    turns = np.random.default_rng([seed, 0xA7C5, Q.shape[-1]]).uniform(0, np.pi / 2, SPARE_TURNS + 1)
+    out = np.full(len(Q), -1, dtype=np.int8)
+    where = np.zeros(len(Q))
+    for b in range(len(Q)):
+        for turn in turns:
+            zeros, complete = change_points(Q[b], float(turn))
+            middles = _middles(zeros)
+            # (the cofactor at tau in the rotated frame, c^(d-2) first as the roots expect)
+            real = _all_roots_real(_tangents(Q[b : b + 1], middles)[2][0])
+            if (real == 1).any():
+                out[b], where[b] = 0, middles[int(np.argmax(real == 1))]
                 break
-            for b, ends in zip(rows, self._ends(self._targets(Q[rows], turn), self.seed + 7919 * salt + 104729 * spare)):
-                x = ends[np.abs(ends[:, 0].imag) <= NEAR_REAL * (1 + np.abs(ends[:, 0])), 0].real
-                zeros = np.sort(np.mod(np.arctan(x) + turn, np.pi))
-                middles = (zeros + np.roll(zeros, -1) + np.where(np.arange(len(zeros)) == len(zeros) - 1, np.pi, 0.0)) / 2 if len(zeros) else np.zeros(1)
-                # (the cofactor at tau in the rotated frame, c^(d-2) first as the roots expect)
-                real = _all_roots_real(_tangents(Q[b : b + 1], np.mod(middles, np.pi))[2][0])
-                if (real == 1).any():
-                    out[b], where[b] = 0, np.mod(middles[int(np.argmax(real == 1))], np.pi)
-                elif len(ends) == self.finite and (real == 0).all():
-                    out[b] = 1
-        return out, where
-
-
-@lru_cache(maxsize=8)
-def cofactor_arcs(d: int, seed: int) -> CofactorArcs:
-    """The arcs of pencils of size d (solved once per process: about a second for d = 6)."""
-    return CofactorArcs(d, seed)
+            if complete and (real == 0).all():
+                out[b] = 1
+                break
+    return out, where
