@@ -344,12 +344,12 @@ def test_the_arcs_decide_each_pencil_alone() -> None:
     assert np.array_equal(together[1], np.concatenate([a[1] for a in apart]))
 
 
-@settings(max_examples=4, deadline=None)
-@given(scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))
-def test_five_inputs_decide_inside_with_a_preimage_and_invariantly(scale: float, seed: int) -> None:
+@settings(max_examples=6, deadline=None)
+@given(d0=st.sampled_from([5, 6, 7]), scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**32 - 1))
+def test_five_inputs_and_more_decide_inside_with_a_preimage_and_invariantly(d0: int, scale: float, seed: int) -> None:
     # every pencil decided inside gets real parameters built at the witness tangent, none
     # decided outside does; affine changes of the inputs and mixed outputs keep the decisions
-    net = nm.parse("poly:5,6,2^2+bias")
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
     rng = np.random.default_rng(seed)
     U = rng.standard_normal((6, net.ambient_dim))
     decisions = ShiftedPencil(net).decide(U)
@@ -359,8 +359,8 @@ def test_five_inputs_decide_inside_with_a_preimage_and_invariantly(scale: float,
         assert (theta is None) == bool(outside)
         if theta is not None:
             np.testing.assert_allclose(net.mu(theta), u, atol=1e-7 * np.abs(u).max())
-    T = np.eye(6)
-    T[:5] = rng.standard_normal((5, 6))
+    T = np.eye(d0 + 1)
+    T[:d0] = rng.standard_normal((d0, d0 + 1))
     G = scale * rng.standard_normal((2, 2))
     moved = coefficients(net, np.einsum("ab,nbij->naij", G, T.T @ quadratic_forms(net, U) @ T))
     assert ShiftedPencil(net).decide(moved).tolist() == decisions.tolist()
