@@ -333,6 +333,18 @@ def test_the_real_roots_change_only_at_the_arcs_ends(d0: int) -> None:
     assert changes > 0
 
 
+@settings(max_examples=5, deadline=None)
+@given(d0=st.sampled_from([5, 6]), seed=st.integers(0, 2**32 - 1), other=st.integers(1, 2**16))
+def test_the_arcs_decide_alike_in_other_charts(d0: int, seed: int, other: int) -> None:
+    # the change points are the same points of P^1 whichever pair of charts finds them: charts
+    # turned by other random angles make the same decisions
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    Q = orthonormal_outputs(quadratic_forms(net, np.random.default_rng(seed).standard_normal((8, net.ambient_dim))))
+    first, second = decide_on_arcs(Q, 0)[0], decide_on_arcs(Q, other)[0]
+    both = (first >= 0) & (second >= 0)
+    assert both.mean() >= 0.75 and np.array_equal(first[both], second[both])
+
+
 def test_the_arcs_decide_each_pencil_alone() -> None:
     # the charts depend on the seed and the size alone: a pencil's decision does not depend on
     # the others in its batch (chunks of any size decide alike)
