@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
+from neuromanifold._cofactor_arcs import _eigenvalues, _newton, _shared, _turned_cofactors, _zoomed
 from neuromanifold._cofactor_arcs import change_points, cofactor_coefficients, discriminant_matrices
 from neuromanifold._cofactor_arcs import decide as decide_on_arcs
 from neuromanifold._voronoi_real_rank import _all_roots_real
@@ -25,7 +26,9 @@ from neuromanifold._shifted_pencils import (
     _unit_discriminants,
     determinant_forms,
     shifted_pencil,
+    tangent_discriminants,
     trigonometric_maximum,
+    TOL,
 )
 from neuromanifold._voronoi_networks import NetworkJob, _exact_edge
 from neuromanifold._voronoi_pencils import pencil_preimage
@@ -220,15 +223,17 @@ def test_direct_sums_with_a_pencil_outside_stay_outside_on_more_inputs(perturbat
 def test_the_arcs_decide_as_the_discriminants_sign_where_it_tells(d0: int, seed: int) -> None:
     # on three and four inputs the cofactor is a quadratic or a cubic, real-rooted exactly where
     # its discriminant is positive: counting real roots on the arcs between the discriminant's
-    # zeros (the method for five inputs and more) gives the same decisions
+    # zeros (the method for five inputs and more, and where D's maximum is too close to its
+    # rounding) gives the same decisions as the sign of that maximum where it stands clear
     net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
     U = np.random.default_rng(seed).standard_normal((40, net.ambient_dim))
     Q = orthonormal_outputs(quadratic_forms(net, U))
     arcs = decide_on_arcs(Q)[0]
-    sign = ShiftedPencil(net).decide(U)
-    assert (arcs >= 0).all()
-    decided = sign >= 0
-    assert decided.mean() >= 0.9 and np.array_equal(arcs[decided], sign[decided])
+    best, _, scale = trigonometric_maximum(tangent_discriminants(Q))
+    clear = np.abs(best) > TOL * scale
+    assert (arcs >= 0).all() and clear.mean() >= 0.8
+    assert np.array_equal(arcs[clear], np.where(best[clear] > 0, 0, 1))
+    assert np.array_equal(ShiftedPencil(net).decide(U), arcs)
 
 
 @settings(max_examples=30, deadline=None)
@@ -253,6 +258,23 @@ def test_the_sheared_cofactor_has_the_rotated_ones_roots(d: int, x: float, seed:
     assert np.abs(here - factor * there).max() <= 1e-9 * np.abs(here).max()
     real = _all_roots_real(np.stack([sheared, rotated]))
     assert real[0] == real[1] or -1 in real  # all roots real in both, or in neither (or too close to tell)
+
+
+def test_four_inputs_too_close_to_rounding_are_decided_on_arcs_with_preimages() -> None:
+    # where D's maximum is within its rounding of 0 (about one pencil in twenty on four inputs)
+    # the arcs decide: those inside get real parameters built at the witness tangent
+    net = nm.parse("poly:4,5,2^2+bias")
+    U = np.random.default_rng(21).standard_normal((1500, net.ambient_dim))
+    Q = orthonormal_outputs(quadratic_forms(net, U))
+    best, _, scale = trigonometric_maximum(tangent_discriminants(Q))
+    unclear = np.flatnonzero(~(np.abs(best) > TOL * scale))
+    decisions = ShiftedPencil(net).decide(U[unclear])
+    assert len(unclear) >= 5 and (decisions >= 0).all() and (decisions == 0).any()
+    for u, outside in zip(U[unclear], decisions):
+        theta = pencil_preimage(net, u)
+        assert (theta is None) == bool(outside)
+        if theta is not None:
+            np.testing.assert_allclose(net.mu(theta), u, atol=1e-7 * np.abs(u).max())
 
 
 @settings(max_examples=30, deadline=None)
@@ -345,6 +367,43 @@ def test_the_arcs_decide_alike_in_other_charts(d0: int, seed: int, other: int) -
     assert both.mean() >= 0.75 and np.array_equal(first[both], second[both])
 
 
+def test_a_cluster_of_change_points_is_solved_again_at_its_middle() -> None:
+    # after this affine change of the inputs a pencil on seven inputs has tangents where P and R
+    # nearly share a root: the cofactor nearly vanishes there, and D's zeros crowd so that their
+    # raw eigenvalues err by about their spacing and Newton's method stalls. The Taylor
+    # polynomial at the cluster's middle separates them: all are polished, each to a zero of its
+    # own, the real roots' count is constant between them, and the decision is the original's
+    # (in other charts such a cluster can stay unresolved: the pencil is then left undecided)
+    d0 = 7
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    rng = np.random.default_rng(189664413)
+    U = rng.standard_normal((6, net.ambient_dim))
+    T = np.eye(d0 + 1)
+    T[:d0] = rng.standard_normal((d0, d0 + 1))
+    G = 61.25 * rng.standard_normal((2, 2))
+    moved = coefficients(net, np.einsum("ab,nbij->naij", G, T.T @ quadratic_forms(net, U) @ T))[4:5]
+    q = orthonormal_outputs(quadratic_forms(net, moved))[0]
+    turn = float(np.random.default_rng([0, 0xA7C5, d0 + 1]).uniform(0, np.pi / 2))  # (the first charts of seed 0)
+    stalled = 0
+    for chart in (turn, turn + np.pi / 2):
+        S = discriminant_matrices(_turned_cofactors(q[None], chart))[0]
+        S = S / np.abs(S).max()
+        x = _eigenvalues(S)
+        z, done = _newton(S, x[(np.abs(x.real) <= 1.05) & (np.abs(x.imag) <= 1e-2 * (1 + np.abs(x)))])
+        done &= ~_shared(z, done)
+        stalled += int((~done).sum())
+        z, done = _zoomed(S, z, done)
+        assert done.all()  # (each zoomed point a zero of its own among the zoomed ones)
+    assert stalled > 0
+    zeros, complete = change_points(q, turn)
+    assert complete
+    t = np.linspace(0, np.pi, 20000, endpoint=False)
+    counts = real_roots(_tangents(q[None], t)[2][0])
+    away, arc = arcs_of(zeros, t)
+    assert all(len(set(counts[away & (arc == a)])) == 1 for a in np.unique(arc[away]))
+    assert ShiftedPencil(net).decide(moved)[0] == ShiftedPencil(net).decide(U[4:5])[0] >= 0
+
+
 def test_the_arcs_decide_each_pencil_alone() -> None:
     # the charts depend on the seed and the size alone: a pencil's decision does not depend on
     # the others in its batch (chunks of any size decide alike)
@@ -375,4 +434,6 @@ def test_five_inputs_and_more_decide_inside_with_a_preimage_and_invariantly(d0: 
     T[:d0] = rng.standard_normal((d0, d0 + 1))
     G = scale * rng.standard_normal((2, 2))
     moved = coefficients(net, np.einsum("ab,nbij->naij", G, T.T @ quadratic_forms(net, U) @ T))
-    assert ShiftedPencil(net).decide(moved).tolist() == decisions.tolist()
+    again = ShiftedPencil(net).decide(moved)
+    both = (again >= 0) & (decisions >= 0)  # (a pencil too near a special one can stay undecided)
+    assert both.sum() >= len(U) - 1 and np.array_equal(again[both], decisions[both])

@@ -24,14 +24,15 @@ homotopy's path can be lost), and on real matrices keeps a simple real eigenvalu
 At x = infinity the shear degenerates and det S has a zero of high order, whose eigenvalues
 scatter in double precision (to |x| of about 20 and beyond on five inputs). So two charts turned
 by a right angle each keep the zeros with |x| <= 1 + MARGIN, where those are far. Every
-eigenvalue near real there is polished by Newton's method on det S (x <- x - 1 / tr(S^-1 S')),
-which its raw value (off by up to 1e-4 relatively next to another zero) starts close enough to.
-A near-real pair that polishes to one real zero may hide a second one next to it, looked for by
-Newton's method deflated of the first from its mirror image.
+eigenvalue near real there is polished by Newton's method on det S (x <- x - 1 / tr(S^-1 S')).
+Its raw value can be off by about the spacing of a cluster of zeros (where the cofactor nearly
+vanishes: P and R nearly share a root), and then Newton's method stalls or takes two raw values
+to one zero; such a cluster is solved again from S's Taylor polynomial at its middle, where its
+zeros are well separated (``_zoomed``).
 
 Inside where some arc's middle has a cofactor with d - 2 clearly distinct real roots (a witness:
 the preimage is built at that tangent); outside where every middle's cofactor clearly has a
-non-real root and every near-real eigenvalue was polished; undecided otherwise (then tried again
+non-real root and every near-real eigenvalue was polished to a zero of its own; undecided otherwise (then tried again
 in SPARE_TURNS other pairs of charts), and counted.
 """
 
@@ -49,10 +50,13 @@ from ._voronoi_real_rank import _all_roots_real, _products
 MARGIN = 0.05  # a chart keeps the zeros with |x| <= 1 + MARGIN (the two charts overlap)
 NEAR_REAL = 1e-2  # eigenvalues this close to real (relatively) are polished
 REAL = 1e-10  # a polished zero this close to real (relatively) is real
-SAME = 1e-9  # polished zeros this close (in angle) are one
+SAME = 1e-8  # polished zeros this close (in angle) are one (a double zero is polished to about 1e-8)
 NEWTON = 12  # Newton steps at most
 CONVERGED = 1e-10  # a Newton step this small (relatively): converged
 SPARE_TURNS = 2  # more pairs of charts for undecided pencils
+ZOOM = 1e-2  # a stalled candidate's cluster: the zeros of the Taylor polynomial within this of it
+ZOOM_TERMS = 5  # Taylor coefficients of S there
+DUPLICATE = 1e-8  # converged points this close (relatively) reached the same zero
 
 
 def _shear_table(degree: int) -> npt.NDArray[np.float64]:
@@ -140,10 +144,11 @@ def _traces(value: npt.NDArray[np.complex128], slope: npt.NDArray[np.complex128]
         return out
 
 
-def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128], deflated: npt.NDArray[np.float64] | None = None) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
-    """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)), less
-    1 / (x - z) for a known zero z (``deflated``, one per point); the points, and whether each
-    took a step below CONVERGED (then it stops there: further steps are rounding)."""
+def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+    """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)); the points,
+    and whether each took a step below CONVERGED (then it stops there: further steps are
+    rounding)."""
+    x = np.array(x, dtype=np.complex128)
     e = np.arange(S.shape[0])
     done = np.zeros(len(x), dtype=bool)
     for _ in range(NEWTON):
@@ -155,18 +160,52 @@ def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128], deflated:
         slope = np.einsum("ce,eij->cij", e * y[:, None] ** np.maximum(e - 1, 0), S)
         with np.errstate(all="ignore"):
             trace = _traces(value, slope)
-            if deflated is not None:
-                trace = trace - 1.0 / (y - deflated[rows])
             step = np.where(np.isfinite(trace), 1.0 / trace, 0.0)
         x[rows] = y - step
         done[rows] = np.abs(step) <= CONVERGED * (1 + np.abs(x[rows]))
     return x, done & np.isfinite(x)
 
 
+def _taylor(S: npt.NDArray[np.float64], c: float, terms: int) -> npt.NDArray[np.float64]:
+    """The first ``terms`` Taylor coefficients of the matrix polynomial S at x = c, S(c + h) =
+    sum_j T_j h^j (|c| <= 1 + MARGIN: the binomial sums stay moderate)."""
+    e = np.arange(S.shape[0])
+    return np.array([np.einsum("e,eij->ij", np.array([math.comb(int(k), j) for k in e]) * c ** np.maximum(e - j, 0) * (e >= j), S) for j in range(terms)])
+
+
+def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Converged points that another converged point reached too: each eigenvalue stands for one
+    zero (with multiplicity), so a zero reached twice means one missed next to it."""
+    out = np.zeros(len(z), dtype=bool)
+    rows = np.flatnonzero(done)
+    if len(rows) > 1:
+        gap = np.abs(z[rows, None] - z[None, rows]) <= DUPLICATE * (1 + np.abs(z[rows, None]))
+        out[rows] = gap.sum(axis=1) > 1
+    return out
+
+
+def _zoomed(S: npt.NDArray[np.float64], z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+    """Newton's ends with the stalled ones (a cluster of zeros, where the raw eigenvalues err by
+    about their spacing, so that some starts stall or reach the same zero; or a real start next
+    to a complex pair, which a real iteration never leaves) replaced by the zeros of S's Taylor
+    polynomial at their middle: at that scale they are well separated, and Newton's method
+    polishes each. Returns the points and whether each converged to a zero of its own."""
+    if done.all():
+        return z, done
+    points, converged = [z[done]], [done[done]]
+    stalled = np.sort(z[~done].real)
+    clusters = np.split(stalled, np.flatnonzero(np.diff(stalled) > ZOOM / 2) + 1)  # (one zoom each)
+    for c in (float(np.median(cluster)) for cluster in clusters):
+        h = _eigenvalues(_taylor(S, c, ZOOM_TERMS))
+        w, ok = _newton(S, (c + h[np.abs(h) <= ZOOM]).astype(complex))
+        points.append(w), converged.append(ok & ~_shared(w, ok))
+    return np.concatenate(points), np.concatenate(converged)
+
+
 def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[np.float64], bool]:
     """The angles in [0, pi) of the real zeros of D for one pencil Q (2, d, d), from the charts
     turned by ``turn`` and ``turn + pi / 2``; and whether every near-real eigenvalue was polished
-    (the module's docstring)."""
+    to a zero of its own (the module's docstring)."""
     angles: list[npt.NDArray[np.float64]] = []
     complete = True
     for chart in (turn, turn + np.pi / 2):
@@ -174,19 +213,12 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
         S = S / np.abs(S).max()
         x = _eigenvalues(S)
         near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
-        z, done = _newton(S, near.copy())
+        z, done = _newton(S, near)
+        z, done = _zoomed(S, z, done & ~_shared(z, done))
+        complete &= bool(done.all())
         # a zero not polished stays a boundary where it is (an extra arc only adds a middle)
         real = np.abs(z.imag) <= np.where(done, REAL, NEAR_REAL) * (1 + np.abs(z))
-        found = [z[real].real]
-        # a pair polished to one real zero: its mirror image, deflated of it, finds the other
-        pair = done & real & (near.imag > 0)
-        if pair.any():
-            w, mirrored = _newton(S, (2 * near[pair].real - z[pair].real).astype(complex), z[pair].real)
-            other = mirrored & (np.abs(w.imag) <= REAL * (1 + np.abs(w)))
-            found.append(w[other].real)
-            complete &= bool(mirrored.all())
-        complete &= bool(done.all())
-        x_real = np.concatenate(found)
+        x_real = z[real].real
         angles.append(np.mod(np.arctan(x_real[np.abs(x_real) <= 1 + MARGIN]) + chart, np.pi))
     a = np.sort(np.concatenate(angles))
     if len(a) > 1:

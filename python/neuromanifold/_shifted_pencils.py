@@ -28,8 +28,9 @@ For d = 2 and 3 (d0 <= 2) G_tau has degree 0 or 1: every tangent serves, and M f
 and 5 (d0 = 3, 4) it is a quadratic or a cubic, with distinct real roots exactly where its
 discriminant D(tau) is positive. Cleared of R(tau), D is a trigonometric polynomial in the angle
 of tau, so u is outside M exactly when max D < 0: taken over the roots of D' on the unit circle,
-from D's Fourier coefficients. Both have an open set of pencils with D < 0 everywhere (about 4%
-and 17% of Gaussian pairs of symmetric matrices): M does not fill, and data there have their
+from D's Fourier coefficients (where it lies within their rounding of 0, as on more inputs
+below). Both have an open set of pencils with D < 0 everywhere (about 4% and 17% of Gaussian
+pairs of symmetric matrices): M does not fill, and data there have their
 nearest point on the edge (``_voronoi_membership``). Nor on more inputs: the direct sum of such
 a pencil on three inputs (with the constant) and any pencil on the others has a non-real
 eigenvalue for every shift, and so do small perturbations of it (for large shifts the pair tends
@@ -52,9 +53,7 @@ from .architectures import PolynomialNetwork
 
 ANGLES = 64  # tangent points sampled on P^1: D is a form of degree <= 2 (3d - 2)(d - 3) in tau, at most 26 harmonics in 2 theta for d <= 5
 NEGLIGIBLE = 1e-11  # a harmonic below this share of D's coefficients is rounding
-TOL = 1e-8  # max D within this share of D's coefficients (or of the unit cofactor's) of 0: too close to the edge to tell
-FINE = 1024  # tangent points of the pointwise maximum
-LOCAL = 4  # peaks of the grid refined there
+TOL = 1e-8  # max D within this share of D's coefficients of 0: the arcs decide
 MAX_INPUTS = 8  # measured up to here: the arcs' eigenvalue problems have (2d - 6)(3d - 6) eigenvalues, 252 on eight inputs
 
 
@@ -167,30 +166,6 @@ def trigonometric_maximum(values: npt.NDArray[np.float64]) -> tuple[npt.NDArray[
     return best, where, scale
 
 
-def _pointwise_maximum(Q: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """The maxima of the unit-cofactor D over P^1 for pencils Q (batch, 2, d, d) and their
-    angles: on a grid of FINE angles, then golden-section steps about its LOCAL best local maxima."""
-    t = _grid(FINE)
-    values = _unit_discriminants(Q, t)
-    peaks = (values >= np.roll(values, 1, axis=1)) & (values >= np.roll(values, -1, axis=1))
-    top = np.argsort(np.where(peaks, values, -np.inf), axis=1)[:, -LOCAL:]  # (batch, LOCAL)
-    h = np.pi / FINE
-    low, high = t[top] - h, t[top] + h
-    ratio = (np.sqrt(5.0) - 1) / 2
-    for _ in range(40):  # the bracket shrinks by ratio^40 ~ 4e-9
-        a, b = high - ratio * (high - low), low + ratio * (high - low)
-        fa, fb = _unit_discriminants(Q, a), _unit_discriminants(Q, b)
-        low, high = np.where(fa < fb, a, low), np.where(fa < fb, high, b)
-    middle = (low + high) / 2
-    refined = _unit_discriminants(Q, middle)
-    rows = np.arange(len(Q))
-    grid_best, refined_best = values.argmax(axis=1), refined.argmax(axis=1)
-    better = refined[rows, refined_best] > values[rows, grid_best]
-    best = np.where(better, refined[rows, refined_best], values[rows, grid_best])
-    where = np.where(better, middle[rows, refined_best], t[grid_best])
-    return best, np.mod(where, np.pi)
-
-
 def orthonormal_outputs(Q: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Pencils Q (batch, 2, d, d) with the outputs mixed to be orthonormal (trace inner product).
     Mixing the outputs is a change of basis of the pencil and of its shifts (the same membership),
@@ -202,17 +177,24 @@ def orthonormal_outputs(Q: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.einsum("bac,bcij->baij", whitening, Q)
 
 
-def tangent_maxima(Q: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """max D over P^1 relative to D's scale, and the angle of the best tangent, for pencils Q
-    (batch, 2, d, d), d <= 5. Exactly from D's Fourier coefficients where the maximum stands
-    clear of their rounding; else (the cofactor's norm spanning many decades) pointwise for the
-    unit cofactors, on a fine grid refined about its best peaks."""
+def tangent_decisions(Q: npt.NDArray[np.float64], seed: int = 0) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """For pencils Q (batch, 2, d, d): 0 where the cofactor of some tangent has d - 2 distinct
+    real roots (u in M), 1 where none has (outside), -1 undecided; and inside, the angle of
+    such a tangent. For d <= 5 from the maximum of D over P^1, exactly from D's Fourier
+    coefficients where it stands clear of their rounding; else (the cofactor's norm spanning
+    many decades, about one pencil in twenty on four inputs) and for d >= 6 by counting real
+    roots on the arcs between D's zeros (``_cofactor_arcs``)."""
+    from ._cofactor_arcs import decide
+
+    if Q.shape[-1] >= 6:
+        return decide(Q, seed)
     best, where, scale = trigonometric_maximum(tangent_discriminants(Q))
     relative = best / np.maximum(scale, 1e-300)
-    unclear = ~(np.abs(relative) > TOL)
-    if unclear.any():
-        relative[unclear], where[unclear] = _pointwise_maximum(Q[unclear])
-    return relative, where
+    out = np.where(relative > 0, 0, 1).astype(np.int8)
+    unclear = np.flatnonzero(~(np.abs(relative) > TOL))
+    if len(unclear):
+        out[unclear], where[unclear] = decide(Q[unclear], seed)
+    return out, where
 
 
 def shifted_pencil_available(net: object, dim: int) -> str | None:
@@ -234,15 +216,7 @@ class ShiftedPencil:
         out = np.full(len(U), -1, dtype=np.int8)
         if not len(U):
             return out
-        Q = orthonormal_outputs(quadratic_forms(self.net, np.asarray(U, dtype=np.float64)))
-        if Q.shape[-1] >= 6:
-            from ._cofactor_arcs import decide
-
-            return decide(Q, self.seed)[0]
-        best = tangent_maxima(Q)[0]
-        out[best > TOL] = 0
-        out[best < -TOL] = 1
-        return out
+        return tangent_decisions(orthonormal_outputs(quadratic_forms(self.net, np.asarray(U, dtype=np.float64))), self.seed)[0]
 
 
 def shifted_pencil(net: Any, seed: int, cache: dict[str, Any]) -> ShiftedPencil:
@@ -258,7 +232,7 @@ def _rotated(pair: npt.NDArray[np.float64], t: float) -> npt.NDArray[np.float64]
 
 def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tuple[list[Any], tuple[float, float]] | None:
     """d terms ((a, b), w) and the shift (g1, g2) of a pencil (C, B) of d x d forms in (x, 1),
-    the constant last, d <= 5: (C - g1 E, B - g2 E) = sum (a, b) w w^T (the module's docstring:
+    the constant last: (C - g1 E, B - g2 E) = sum (a, b) w w^T (the module's docstring:
     a tangent with a hyperbolic cofactor, moved to split its double root). None if no tangent
     serves clearly."""
     d = len(C)
@@ -267,26 +241,19 @@ def shifted_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64]) -> tup
     Q = Q / size
     E = np.zeros((d, d))
     E[-1, -1] = 1.0
-    if d >= 6:
-        # the middle of an arc whose cofactors have d - 2 distinct real roots, and points of it
-        # near the middle
-        from ._cofactor_arcs import decide
-
-        inside, where = decide(Q)
-        if inside[0] != 0:
-            return None
-        candidates = [float(where[0]) + h for h in (0.0, 1e-3, -1e-3, 1e-2, -1e-2)]
-    else:
-        best, where = tangent_maxima(Q)
-        if not best[0] > TOL:
-            return None
-        # the best tangent first, then sampled ones with a clearly positive D, largest |R(tau)|
-        # first among those with about the same D (for d <= 3 every tangent serves: D is constant)
+    inside, where = tangent_decisions(Q)
+    if inside[0] != 0:
+        return None
+    # the witness tangent and points next to it (on an arc, or where D > 0), then for d <= 5
+    # sampled ones with a clearly positive D, largest |R(tau)| first among those with about the
+    # same D (for d <= 3 every tangent serves: D is constant)
+    candidates = [float(where[0]) + h for h in (0.0, 1e-3, -1e-3, 1e-2, -1e-2)]
+    if d <= 5:
         t = _grid(ANGLES)
         D = _unit_discriminants(Q, t)[0]
         R = _tangents(Q, t)[1][0, :, 0]
         order = np.lexsort((-np.abs(R), -np.round(D / np.abs(D).max(), 2)))
-        candidates = [float(where[0])] + [float(t[j]) for j in order if D[j] > TOL][:16]
+        candidates += [float(t[j]) for j in order if D[j] > TOL][:16]
     for angle in candidates:
         Ct, Bt = _rotated(np.stack([C, B]), angle).reshape(2, d, d)
         p, r = determinant_forms(Ct[None], Bt[None])[0], np.append(determinant_forms(Ct[None, :-1, :-1], Bt[None, :-1, :-1])[0], 0.0)
