@@ -404,6 +404,19 @@ def test_a_cluster_of_change_points_is_solved_again_at_its_middle() -> None:
     assert ShiftedPencil(net).decide(moved)[0] == ShiftedPencil(net).decide(U[4:5])[0] >= 0
 
 
+@pytest.mark.parametrize("d0", [3, 5])
+def test_degenerate_pencils_are_left_undecided(d0: int) -> None:
+    # the zero pencil and a constant one have every cofactor zero (a null set of data): counted
+    # as undecided, never an error; a pencil with one output zero is decided
+    net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
+    U = np.zeros((3, net.ambient_dim))
+    U[1, 0] = 1.0
+    U[2] = np.random.default_rng(0).standard_normal(net.ambient_dim)
+    U[2, : net.ambient_dim // 2] = 0.0
+    got = ShiftedPencil(net).decide(U)
+    assert got[:2].tolist() == [-1, -1] and got[2] >= 0
+
+
 def test_the_arcs_decide_each_pencil_alone() -> None:
     # the charts depend on the seed and the size alone: a pencil's decision does not depend on
     # the others in its batch (chunks of any size decide alike)

@@ -210,8 +210,14 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
     complete = True
     for chart in (turn, turn + np.pi / 2):
         S = discriminant_matrices(_turned_cofactors(Q[None], chart))[0]
-        S = S / np.abs(S).max()
-        x = _eigenvalues(S)
+        size = np.abs(S).max()
+        if not (np.isfinite(size) and size > 0):
+            return np.zeros(0), False  # (a degenerate pencil: every cofactor vanishes)
+        S = S / size
+        try:
+            x = _eigenvalues(S)
+        except (np.linalg.LinAlgError, ValueError):  # (QZ did not converge)
+            return np.zeros(0), False
         near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
         z, done = _newton(S, near)
         z, done = _zoomed(S, z, done & ~_shared(z, done))
@@ -244,6 +250,8 @@ def decide(Q: npt.NDArray[np.float64], seed: int = 0) -> tuple[npt.NDArray[np.in
     out = np.full(len(Q), -1, dtype=np.int8)
     where = np.zeros(len(Q))
     for b in range(len(Q)):
+        if not np.isfinite(Q[b]).all():
+            continue
         for turn in turns:
             zeros, complete = change_points(Q[b], float(turn))
             middles = _middles(zeros)
