@@ -23,7 +23,8 @@
    with d0 + 1 neurons (`poly:3,4,2^2+bias`, `poly:4,5,2^2+bias`) by the tangents' cofactors,
    against the multistart local searches, same samples; on five to seven inputs
    (`poly:5,6,2^2+bias` to `poly:7,8,2^2+bias`) by counting the cofactors' real roots on arcs
-   whose ends are the eigenvalues of a matrix polynomial (`--arcs-samples`).
+   whose ends are the eigenvalues of a matrix polynomial (`--arcs-samples`); on eight to ten
+   inputs alone (`--arcs-large-samples`).
 6. One input with biases and two neurons (`poly:1,2,1^5+bias`, `poly:1,2,1^6+bias`,
    `poly:1,2,2^4+bias`): the derivatives' tangential variety (homotopies) against the local
    searches, same samples.
@@ -299,6 +300,21 @@ def cofactor_arcs_against_local_searches(samples: int) -> None:
     _exact_against_local("The tangents' cofactors on five to seven inputs (arcs by eigenvalues) against local searches", specs, samples)
 
 
+def cofactor_arcs_on_more_inputs(samples: int) -> None:
+    """The tangents' cofactors on eight to ten inputs, exact only (the local searches took over a
+    second a sample on seven): samples/s and hits on standard normal samples (one chunk, seed 0),
+    2 threads."""
+    print(f"\nThe tangents' cofactors on eight to ten inputs (arcs by eigenvalues), {samples} samples, 2 threads\n")
+    print("| variety | eigenvalues per chart | samples/s | hits | undecided |")
+    print("|---|---|---|---|---|")
+    with _threads(2):
+        for d0 in (8, 9, 10):
+            d = d0 + 1
+            exact, rate = _boundary_rate(nm.parse(f"poly:{d0},{d},2^2+bias"), samples, samples)
+            assert exact.exhaustive
+            print(f"| poly:{d0},{d},2^2+bias | {(2 * d - 6) * (3 * d - 6)} | {_rate(rate)} | {exact.hits} | {exact.n_failed} |")
+
+
 def derivative_edges_against_local_searches(samples: int) -> None:
     """One input with biases and two neurons, (1, 2, m): the derivatives' tangential variety (a
     parameter homotopy per sample and chart) against multistart local searches, on the same
@@ -491,6 +507,7 @@ def main() -> None:
     ap.add_argument("--closed-form-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--local-samples", type=lambda x: int(float(x)), default=200)
     ap.add_argument("--arcs-samples", type=lambda x: int(float(x)), default=200)
+    ap.add_argument("--arcs-large-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
@@ -515,6 +532,8 @@ def main() -> None:
         closed_forms_against_local_searches(args.local_samples)
     if args.arcs_samples:
         cofactor_arcs_against_local_searches(args.arcs_samples)
+    if args.arcs_large_samples:
+        cofactor_arcs_on_more_inputs(args.arcs_large_samples)
     if args.derivative_samples:
         derivative_edges_against_local_searches(args.derivative_samples)
     if args.join_samples:
