@@ -1,5 +1,6 @@
-"""Shifted pencils on five or more inputs: the arcs of tangent points along which the tangents'
-cofactors keep their number of real roots.
+"""Shifted pencils: the arcs of tangent points along which the tangents' cofactors keep their
+number of real roots (on five or more inputs; on three and four where the maximum of their
+discriminant lies within its rounding of 0).
 
 For one hidden layer with z^2, biases, two outputs and d0 + 1 neurons (d = d0 + 1 variables
 with the constant), data u is in M, up to a null set, exactly when the cofactor G_tau of some
@@ -32,8 +33,8 @@ zeros are well separated (``_zoomed``).
 
 Inside where some arc's middle has a cofactor with d - 2 clearly distinct real roots (a witness:
 the preimage is built at that tangent); outside where every middle's cofactor clearly has a
-non-real root and every near-real eigenvalue was polished to a zero of its own; undecided otherwise (then tried again
-in SPARE_TURNS other pairs of charts), and counted.
+non-real root and every near-real eigenvalue was polished to a zero of its own; undecided
+otherwise (then tried again in SPARE_TURNS other pairs of charts), and counted.
 """
 
 from __future__ import annotations
@@ -216,11 +217,11 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
         S = S / size
         try:
             x = _eigenvalues(S)
+            near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
+            z, done = _newton(S, near)
+            z, done = _zoomed(S, z, done & ~_shared(z, done))
         except (np.linalg.LinAlgError, ValueError):  # (QZ did not converge)
             return np.zeros(0), False
-        near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
-        z, done = _newton(S, near)
-        z, done = _zoomed(S, z, done & ~_shared(z, done))
         complete &= bool(done.all())
         # a zero not polished stays a boundary where it is (an extra arc only adds a middle)
         real = np.abs(z.imag) <= np.where(done, REAL, NEAR_REAL) * (1 + np.abs(z))
