@@ -242,26 +242,29 @@ def _middles(zeros: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.mod((zeros + following) / 2, np.pi)
 
 
+def _decided(Q: npt.NDArray[np.float64], turns: npt.NDArray[np.float64]) -> tuple[int, float]:
+    """One pencil (2, d, d): 0 inside with the angle of a witness tangent, 1 outside, -1
+    undecided, trying the pairs of charts of ``turns`` in order."""
+    if not np.isfinite(Q).all():
+        return -1, 0.0
+    for turn in turns:
+        zeros, complete = change_points(Q, float(turn))
+        middles = _middles(zeros)
+        # (the cofactor at tau in the rotated frame, c^(d-2) first as the roots expect)
+        real = _all_roots_real(_tangents(Q[None], middles)[2][0])
+        if (real == 1).any():
+            return 0, float(middles[int(np.argmax(real == 1))])
+        if complete and (real == 0).all():
+            return 1, 0.0
+    return -1, 0.0
+
+
 def decide(Q: npt.NDArray[np.float64], seed: int = 0) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
     """For pencils Q (batch, 2, d, d), d >= 4: 0 inside M, 1 outside, -1 undecided; and inside,
     the angle of a tangent whose cofactor has d - 2 distinct real roots (an arc's middle). The
     charts' turns depend on the seed and d alone, so every pencil is decided the same way in
-    every chunk."""
+    every chunk. (One thread: with a pool over the pencils two threads ran at 0.8 times one,
+    the small eigenvalue problems leaving most of the time to Python.)"""
     turns = np.random.default_rng([seed, 0xA7C5, Q.shape[-1]]).uniform(0, np.pi / 2, SPARE_TURNS + 1)
-    out = np.full(len(Q), -1, dtype=np.int8)
-    where = np.zeros(len(Q))
-    for b in range(len(Q)):
-        if not np.isfinite(Q[b]).all():
-            continue
-        for turn in turns:
-            zeros, complete = change_points(Q[b], float(turn))
-            middles = _middles(zeros)
-            # (the cofactor at tau in the rotated frame, c^(d-2) first as the roots expect)
-            real = _all_roots_real(_tangents(Q[b : b + 1], middles)[2][0])
-            if (real == 1).any():
-                out[b], where[b] = 0, middles[int(np.argmax(real == 1))]
-                break
-            if complete and (real == 0).all():
-                out[b] = 1
-                break
-    return out, where
+    results = [_decided(q, turns) for q in Q]
+    return np.array([r[0] for r in results], dtype=np.int8).reshape(len(Q)), np.array([r[1] for r in results], dtype=np.float64).reshape(len(Q))
