@@ -389,8 +389,9 @@ def test_a_cluster_of_change_points_is_solved_again_at_its_middle() -> None:
         S = discriminant_matrices(_turned_cofactors(q[None], chart))[0]
         S = S / np.abs(S).max()
         x = _eigenvalues(S)
-        z, done = _newton(S, x[(np.abs(x.real) <= 1.05) & (np.abs(x.imag) <= 1e-2 * (1 + np.abs(x)))])
-        done &= ~_shared(z, done)
+        near = x[(np.abs(x.real) <= 1.05) & (np.abs(x.imag) <= 1e-2 * (1 + np.abs(x)))]
+        z, done = _newton(S, near)
+        done &= ~_shared(z, done, near)
         stalled += int((~done).sum())
         z, done = _zoomed(S, z, done)
         assert done.all()  # (each zoomed point a zero of its own among the zoomed ones)
@@ -415,6 +416,17 @@ def test_degenerate_pencils_are_left_undecided(d0: int) -> None:
     U[2, : net.ambient_dim // 2] = 0.0
     got = ShiftedPencil(net).decide(U)
     assert got[:2].tolist() == [-1, -1] and got[2] >= 0
+
+
+def test_a_zero_reached_twice_blocks_only_where_a_missed_one_could_be_real() -> None:
+    # two starts polished to one zero stand for a missed zero next to them: it could be real
+    # (the decision must wait) unless the zero lies farther from the real axis than the starts
+    z = np.array([0.5 + 1e-3j, 0.5 + 1e-3j, 0.2 + 0j, 0.7 + 1e-6j, 0.7 + 1e-6j])
+    starts = np.array([0.5 + 1.01e-3j, 0.5 + 0.99e-3j, 0.2 + 1e-9j, 0.7 + 1e-5j, 0.7 - 1e-5j])
+    done = np.ones(len(z), dtype=bool)
+    assert _shared(z, done, starts).tolist() == [False, False, False, True, True]
+    done[4] = False  # (a start that did not converge reached nothing)
+    assert not _shared(z, done, starts).any()
 
 
 def test_the_arcs_decide_each_pencil_alone() -> None:

@@ -174,14 +174,19 @@ def _taylor(S: npt.NDArray[np.float64], c: float, terms: int) -> npt.NDArray[np.
     return np.array([np.einsum("e,eij->ij", np.array([math.comb(int(k), j) for k in e]) * c ** np.maximum(e - j, 0) * (e >= j), S) for j in range(terms)])
 
 
-def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Converged points that another converged point reached too: each eigenvalue stands for one
-    zero (with multiplicity), so a zero reached twice means one missed next to it."""
+def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_], starts: npt.NDArray[np.complex128]) -> npt.NDArray[np.bool_]:
+    """Converged points that another converged point reached too, where a real zero can be
+    missed: each eigenvalue stands for one zero (with multiplicity), so a zero reached twice
+    means one missed next to it, near the group's starts (within four times the farthest
+    start's distance). Where that disc stays off the real axis, the missed zero is not real: no
+    change point."""
     out = np.zeros(len(z), dtype=bool)
     rows = np.flatnonzero(done)
     if len(rows) > 1:
-        gap = np.abs(z[rows, None] - z[None, rows]) <= DUPLICATE * (1 + np.abs(z[rows, None]))
-        out[rows] = gap.sum(axis=1) > 1
+        same = np.abs(z[rows, None] - z[None, rows]) <= DUPLICATE * (1 + np.abs(z[rows, None]))
+        for i, group in zip(rows, same):
+            if group.sum() > 1:
+                out[i] = abs(z[i].imag) <= 4 * np.abs(starts[rows[group]] - z[i]).max()
     return out
 
 
@@ -198,8 +203,9 @@ def _zoomed(S: npt.NDArray[np.float64], z: npt.NDArray[np.complex128], done: npt
     clusters = np.split(stalled, np.flatnonzero(np.diff(stalled) > ZOOM / 2) + 1)  # (one zoom each)
     for c in (float(np.median(cluster)) for cluster in clusters):
         h = _eigenvalues(_taylor(S, c, ZOOM_TERMS))
-        w, ok = _newton(S, (c + h[np.abs(h) <= ZOOM]).astype(complex))
-        points.append(w), converged.append(ok & ~_shared(w, ok))
+        starts = (c + h[np.abs(h) <= ZOOM]).astype(complex)
+        w, ok = _newton(S, starts)
+        points.append(w), converged.append(ok & ~_shared(w, ok, starts))
     return np.concatenate(points), np.concatenate(converged)
 
 
@@ -219,7 +225,7 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
             x = _eigenvalues(S)
             near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
             z, done = _newton(S, near)
-            z, done = _zoomed(S, z, done & ~_shared(z, done))
+            z, done = _zoomed(S, z, done & ~_shared(z, done, near))
         except (np.linalg.LinAlgError, ValueError):  # (QZ did not converge)
             return np.zeros(0), False
         complete &= bool(done.all())
