@@ -391,7 +391,7 @@ def test_a_cluster_of_change_points_is_solved_again_at_its_middle() -> None:
         x = _eigenvalues(S)
         near = x[(np.abs(x.real) <= 1.05) & (np.abs(x.imag) <= 1e-2 * (1 + np.abs(x)))]
         z, done = _newton(S, near)
-        done &= ~_shared(z, done, near)
+        done &= ~_shared(z, done)
         stalled += int((~done).sum())
         z, done = _zoomed(S, z, done)
         assert done.all()  # (each zoomed point a zero of its own among the zoomed ones)
@@ -420,11 +420,13 @@ def test_degenerate_pencils_are_left_undecided(d0: int) -> None:
 
 def test_a_zero_reached_twice_blocks_only_where_a_missed_one_could_be_real() -> None:
     # two starts polished to one zero stand for a missed zero next to them: it could be real
-    # (the decision must wait) unless the zero lies farther from the real axis than the starts
+    # (the decision must wait) unless, for a zoom's accurate starts, the zero lies farther from
+    # the real axis than they do
     z = np.array([0.5 + 1e-3j, 0.5 + 1e-3j, 0.2 + 0j, 0.7 + 1e-6j, 0.7 + 1e-6j])
     starts = np.array([0.5 + 1.01e-3j, 0.5 + 0.99e-3j, 0.2 + 1e-9j, 0.7 + 1e-5j, 0.7 - 1e-5j])
     done = np.ones(len(z), dtype=bool)
     assert _shared(z, done, starts).tolist() == [False, False, False, True, True]
+    assert _shared(z, done).tolist() == [True, True, False, True, True]  # (raw starts: every twice-reached zero)
     done[4] = False  # (a start that did not converge reached nothing)
     assert not _shared(z, done, starts).any()
 

@@ -174,19 +174,19 @@ def _taylor(S: npt.NDArray[np.float64], c: float, terms: int) -> npt.NDArray[np.
     return np.array([np.einsum("e,eij->ij", np.array([math.comb(int(k), j) for k in e]) * c ** np.maximum(e - j, 0) * (e >= j), S) for j in range(terms)])
 
 
-def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_], starts: npt.NDArray[np.complex128]) -> npt.NDArray[np.bool_]:
-    """Converged points that another converged point reached too, where a real zero can be
-    missed: each eigenvalue stands for one zero (with multiplicity), so a zero reached twice
-    means one missed next to it, near the group's starts (within four times the farthest
-    start's distance). Where that disc stays off the real axis, the missed zero is not real: no
-    change point."""
+def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_], starts: npt.NDArray[np.complex128] | None = None) -> npt.NDArray[np.bool_]:
+    """Converged points that another converged point reached too: each eigenvalue stands for one
+    zero (with multiplicity), so a zero reached twice means one missed next to it. With the
+    ``starts`` of a zoom (accurate at the cluster's scale, so that the missed zero lies within
+    about four times the farthest start's distance) only where that disc meets the real axis:
+    elsewhere the missed zero is not real, and no change point."""
     out = np.zeros(len(z), dtype=bool)
     rows = np.flatnonzero(done)
     if len(rows) > 1:
         same = np.abs(z[rows, None] - z[None, rows]) <= DUPLICATE * (1 + np.abs(z[rows, None]))
         for i, group in zip(rows, same):
             if group.sum() > 1:
-                out[i] = abs(z[i].imag) <= 4 * np.abs(starts[rows[group]] - z[i]).max()
+                out[i] = starts is None or abs(z[i].imag) <= 4 * np.abs(starts[rows[group]] - z[i]).max()
     return out
 
 
@@ -225,7 +225,7 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
             x = _eigenvalues(S)
             near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
             z, done = _newton(S, near)
-            z, done = _zoomed(S, z, done & ~_shared(z, done, near))
+            z, done = _zoomed(S, z, done & ~_shared(z, done))
         except (np.linalg.LinAlgError, ValueError):  # (QZ did not converge)
             return np.zeros(0), False
         complete &= bool(done.all())
