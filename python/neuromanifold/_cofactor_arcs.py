@@ -74,8 +74,9 @@ def cofactor_coefficients(P: npt.NDArray[np.float64], R: npt.NDArray[np.float64]
     """For binary forms P (batch, d + 1) and R (batch, d): the coefficients G_k(x), k = 2 .. d,
     each (batch, 3d - 3 - k) in x^0, x^1, ..., of the cofactor of the tangent at tau = (1, x), in
     the coordinates (c, s) -> c tau + s (0, 1) (a shear: tau goes to (1, 0) as in
-    ``_shifted_pencils._tangents``, and unlike a rotation it never degenerates, also not at
-    x = +-i, where the rotation's matrix is singular)."""
+    ``_shifted_pencils._tangents``, and unlike a rotation by the unnormalized tau it degenerates
+    at no finite x, also not at x = +-i, where that rotation's matrix is singular; at x =
+    infinity it does, hence two charts)."""
     d = P.shape[1] - 1
     Pj = np.einsum("jie,bi->bje", _shear_table(d), P)  # (batch, d + 1, d + 1): P_j of degree d - j
     Rj = np.einsum("jie,bi->bje", _shear_table(d - 1), R)  # (batch, d, d)
