@@ -301,14 +301,16 @@ def cofactor_arcs_against_local_searches(samples: int) -> None:
 
 
 def cofactor_arcs_on_more_inputs(samples: int) -> None:
-    """The tangents' cofactors on eight to ten inputs, exact only (the local searches took over a
-    second a sample on seven): samples/s and hits on standard normal samples (one chunk, seed 0),
-    2 threads."""
-    print(f"\nThe tangents' cofactors on eight to ten inputs (arcs by eigenvalues), {samples} samples, 2 threads\n")
+    """The tangents' cofactors on eight to MAX_INPUTS inputs, exact only (the local searches took
+    over a second a sample on seven): samples/s and hits on standard normal samples (one chunk,
+    seed 0), 2 threads."""
+    from neuromanifold._shifted_pencils import MAX_INPUTS
+
+    print(f"\nThe tangents' cofactors on eight to {MAX_INPUTS} inputs (arcs by eigenvalues), {samples} samples, 2 threads\n")
     print("| variety | eigenvalues per chart | samples/s | hits | undecided |")
     print("|---|---|---|---|---|")
     with _threads(2):
-        for d0 in (8, 9, 10):
+        for d0 in range(8, MAX_INPUTS + 1):
             d = d0 + 1
             exact, rate = _boundary_rate(nm.parse(f"poly:{d0},{d},2^2+bias"), samples, samples)
             assert exact.exhaustive

@@ -330,11 +330,12 @@ def test_the_change_points_are_the_discriminants_zeros(d: int) -> None:
     assert changes > 0
 
 
-@pytest.mark.parametrize("d0", [5, 6, 7, 9])
+@pytest.mark.parametrize("d0", [5, 6, 7, 9, 12])
 def test_the_real_roots_change_only_at_the_arcs_ends(d0: int) -> None:
     # between consecutive change points the cofactors keep their number of real roots (on a
     # fine grid of tangent points away from the ends), and it changes at the ends: no change
-    # point is missed, and the decision is that of the best arc
+    # point is missed, and the decision is that of the best arc (on twelve inputs one of these
+    # pencils has a zero whose Newton steps hover at rounding, and counts as complete by them)
     net = nm.PolynomialNetwork((d0, d0 + 1, 2), 2, True)
     U = np.random.default_rng(4).standard_normal((6, net.ambient_dim))
     Q = orthonormal_outputs(quadratic_forms(net, U))
@@ -390,8 +391,8 @@ def test_a_cluster_of_change_points_is_solved_again_at_its_middle() -> None:
         S = S / np.abs(S).max()
         x = _eigenvalues(S)
         near = x[(np.abs(x.real) <= 1.05) & (np.abs(x.imag) <= 1e-2 * (1 + np.abs(x)))]
-        z, done = _newton(S, near)
-        done &= ~_shared(z, done)
+        z, done, spread = _newton(S, near)
+        done &= ~_shared(z, done, spread=spread)
         stalled += int((~done).sum())
         z, done = _zoomed(S, z, done)
         assert done.all()  # (each zoomed point a zero of its own among the zoomed ones)

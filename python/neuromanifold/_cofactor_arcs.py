@@ -29,7 +29,9 @@ eigenvalue near real there is polished by Newton's method on det S (x <- x - 1 /
 Its raw value can be off by about the spacing of a cluster of zeros (where the cofactor nearly
 vanishes: P and R nearly share a root), and then Newton's method stalls or takes two raw values
 to one zero; such a cluster is solved again from S's Taylor polynomial at its middle, where its
-zeros are well separated (``_zoomed``).
+zeros are well separated (``_zoomed``). On ten inputs and more some simple zeros are so badly
+conditioned (S(x) nearly drops rank by two there) that rounding keeps Newton's steps at 1e-9 to
+1e-7; a real iteration that stays within such a ball counts as converged (``_newton``).
 
 Inside where some arc's middle has a cofactor with d - 2 clearly distinct real roots (a witness:
 the preimage is built at that tangent); outside where every middle's cofactor clearly has a
@@ -58,6 +60,8 @@ SPARE_TURNS = 2  # more pairs of charts for undecided pencils
 ZOOM = 1e-2  # a stalled candidate's cluster: the zeros of the Taylor polynomial within this of it
 ZOOM_TERMS = 5  # Taylor coefficients of S there
 DUPLICATE = 1e-8  # converged points this close (relatively) reached the same zero
+HOVER = 1e-6  # a real point whose last steps all stay below this (relatively) is at its zero
+HOVER_STEPS = 3
 
 
 def _shear_table(degree: int) -> npt.NDArray[np.float64]:
@@ -146,13 +150,20 @@ def _traces(value: npt.NDArray[np.complex128], slope: npt.NDArray[np.complex128]
         return out
 
 
-def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
-    """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)); the points,
-    and whether each took a step below CONVERGED (then it stops there: further steps are
-    rounding)."""
+def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)). Returns the
+    points, whether each converged, and each one's spread: 0 where a step fell below CONVERGED
+    (then it stops there: further steps are rounding), and for a real point whose last HOVER_STEPS
+    steps all stayed below HOVER (relatively: an ill-conditioned simple zero, where rounding keeps the steps
+    from shrinking further: on twelve inputs, where S(x) has a second singular value of 1e-8, its
+    steps stay about 1e-9) the largest of them, which counts as converged too; so does a complex
+    point hovering much farther from the real axis than that. A real point stays real (S is
+    real), so at worst it marks an arc's end that is not there, which only adds a middle; a
+    complex one next to the real axis has to converge."""
     x = np.array(x, dtype=np.complex128)
     e = np.arange(S.shape[0])
     done = np.zeros(len(x), dtype=bool)
+    steps = np.full((len(x), HOVER_STEPS), np.inf)
     for _ in range(NEWTON):
         rows = np.flatnonzero(~done)
         if not len(rows):
@@ -164,8 +175,13 @@ def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128]) -> tuple[
             trace = _traces(value, slope)
             step = np.where(np.isfinite(trace), 1.0 / trace, 0.0)
         x[rows] = y - step
-        done[rows] = np.abs(step) <= CONVERGED * (1 + np.abs(x[rows]))
-    return x, done & np.isfinite(x)
+        relative = np.abs(step) / (1 + np.abs(x[rows]))
+        steps[rows] = np.column_stack([steps[rows, 1:], np.where(np.isfinite(trace), relative, np.inf)])
+        done[rows] = relative <= CONVERGED
+    spread = np.where(done, 0.0, steps.max(axis=1))
+    hovering = ~done & (spread <= HOVER) & ((x.imag == 0) | (np.abs(x.imag) > 100 * spread * (1 + np.abs(x))))
+    finite = np.isfinite(x)
+    return x, (done | hovering) & finite, np.where(hovering, spread, 0.0)
 
 
 def _taylor(S: npt.NDArray[np.float64], c: float, terms: int) -> npt.NDArray[np.float64]:
@@ -175,16 +191,20 @@ def _taylor(S: npt.NDArray[np.float64], c: float, terms: int) -> npt.NDArray[np.
     return np.array([np.einsum("e,eij->ij", np.array([math.comb(int(k), j) for k in e]) * c ** np.maximum(e - j, 0) * (e >= j), S) for j in range(terms)])
 
 
-def _shared(z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_], starts: npt.NDArray[np.complex128] | None = None) -> npt.NDArray[np.bool_]:
-    """Converged points that another converged point reached too: each eigenvalue stands for one
-    zero (with multiplicity), so a zero reached twice means one missed next to it. With the
+def _shared(
+    z: npt.NDArray[np.complex128], done: npt.NDArray[np.bool_], starts: npt.NDArray[np.complex128] | None = None, spread: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.bool_]:
+    """Converged points that another converged point reached too (within DUPLICATE, or ten times
+    either one's ``spread`` from ``_newton``): each eigenvalue stands for one zero (with
+    multiplicity), so a zero reached twice means one missed next to it. With the
     ``starts`` of a zoom (accurate at the cluster's scale, so that the missed zero lies within
     about four times the farthest start's distance) only where that disc meets the real axis:
     elsewhere the missed zero is not real, and no change point."""
     out = np.zeros(len(z), dtype=bool)
     rows = np.flatnonzero(done)
     if len(rows) > 1:
-        same = np.abs(z[rows, None] - z[None, rows]) <= DUPLICATE * (1 + np.abs(z[rows, None]))
+        near = np.maximum(DUPLICATE, 10 * (spread[rows] if spread is not None else np.zeros(len(rows))))
+        same = np.abs(z[rows, None] - z[None, rows]) <= np.maximum(near[:, None], near[None, :]) * (1 + np.abs(z[rows, None]))
         for i, group in zip(rows, same):
             if group.sum() > 1:
                 out[i] = starts is None or abs(z[i].imag) <= 4 * np.abs(starts[rows[group]] - z[i]).max()
@@ -205,8 +225,8 @@ def _zoomed(S: npt.NDArray[np.float64], z: npt.NDArray[np.complex128], done: npt
     for c in (float(np.median(cluster)) for cluster in clusters):
         h = _eigenvalues(_taylor(S, c, ZOOM_TERMS))
         starts = (c + h[np.abs(h) <= ZOOM]).astype(complex)
-        w, ok = _newton(S, starts)
-        points.append(w), converged.append(ok & ~_shared(w, ok, starts))
+        w, ok, spread = _newton(S, starts)
+        points.append(w), converged.append(ok & ~_shared(w, ok, starts, spread))
     return np.concatenate(points), np.concatenate(converged)
 
 
@@ -225,8 +245,8 @@ def change_points(Q: npt.NDArray[np.float64], turn: float) -> tuple[npt.NDArray[
         try:
             x = _eigenvalues(S)
             near = x[(np.abs(x.real) <= 1 + MARGIN) & (np.abs(x.imag) <= NEAR_REAL * (1 + np.abs(x)))]
-            z, done = _newton(S, near)
-            z, done = _zoomed(S, z, done & ~_shared(z, done))
+            z, done, spread = _newton(S, near)
+            z, done = _zoomed(S, z, done & ~_shared(z, done, spread=spread))
         except (np.linalg.LinAlgError, ValueError):  # (QZ did not converge)
             return np.zeros(0), False
         complete &= bool(done.all())
