@@ -209,6 +209,36 @@ def test_one_neuron_per_layer_has_no_edge_beyond_the_zero_function(spec: str) ->
     assert local.hits == 0
 
 
+@pytest.mark.parametrize("spec", ["poly:2,2,1,1^2", "poly:3,2,1,1^2", "poly:2,3,1,2^2", "poly:2,2,1,1,1^2"])
+def test_a_bottleneck_over_a_closed_network_has_no_edge_beyond_its_lower_strata(spec: str) -> None:
+    # one neuron in the last hidden layer, fed by N' (quadratic forms of rank <= r, or such a
+    # bottleneck again): f = c (x) g^2 with g in N', a closed cone, so M is closed, and D mu has
+    # the rank of M wherever g has full rank in N' (R^m (x) g^2 + c (x) 2 g T_g N', related only
+    # by the rescaling): the boundary is certified null; local searches agree
+    net = nm.parse(spec)
+    est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
+    assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "closed" in est.certificate
+    inner = nm.PolynomialNetwork((*net.widths[:-2], 1), 2)
+    dim, m = nm.dimension(net).dim, net.widths[-1]
+    assert dim == m + nm.dimension(inner).dim - 1
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        theta = rng.standard_normal(net.n_params)
+        J = net.jacobian(theta)
+        assert np.linalg.matrix_rank(J, tol=1e-8 * np.abs(J).max()) == dim
+    local = nm.voronoi_mc(net, "boundary", 200, method="multistart", seed=1, progress=False)
+    assert local.hits == 0
+
+
+def test_a_bottleneck_over_binary_cubics_of_two_neurons_has_an_edge() -> None:
+    # N' = two neurons on binary cubics is not closed (its limits are the tangential variety),
+    # so no certificate: the local searches find data whose nearest point is on the edge
+    net = nm.parse("poly:2,2,1,1^3")
+    assert nm.voronoi_mc(net, "boundary", 60, seed=0, progress=False).hits > 0
+    with pytest.raises(ValueError, match="no certificate"):
+        nm.voronoi_mc(net, "boundary", 10, method="certificate", progress=False)
+
+
 def _psi(monomials: np.ndarray, k: int, e: float, v: np.ndarray) -> np.ndarray:
     """Coefficients of ((e v.x + 1)^k - 1) / e (or k v.x at e = 0), by monomial."""
     from math import comb, factorial

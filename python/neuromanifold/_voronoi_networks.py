@@ -175,8 +175,8 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
     hyperplanes = _spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
-    one_neuron, merging = _one_first_layer_neuron(net), _one_neuron_with_biases(net)
-    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron or merging):
+    one_neuron, merging, bottleneck = _one_first_layer_neuron(net), _one_neuron_with_biases(net), _closed_bottleneck(net)
+    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron or merging or bottleneck):
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
@@ -193,6 +193,12 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
         return (
             "M = {c (x) l^K} is closed (c_n (x) l_n^K with |l_n| = 1 converging keeps c_n bounded) and D mu reaches its "
             f"tangent space at every point but 0, so the edge lies in the lower strata: {certificate}"
+        )
+    if bottleneck:
+        return (
+            "M = {c (x) g^k : g in N'}, N' the network up to the last hidden layer's one neuron, which is closed with its edge "
+            "in its lower strata; so M is closed (|g_n| = 1 keeps c_n bounded) and D mu reaches its tangent space wherever g has "
+            f"full rank in N', and the edge lies in the lower strata: {certificate}"
         )
     if not getattr(net, "bias", False):
         return f"the edge lies in the lower strata: {certificate}"
@@ -1057,6 +1063,26 @@ def _one_first_layer_neuron(net: Network) -> bool:
     nonzero output), the tangent space of the cone over the Segre-Veronese variety: the edge is
     the zero function."""
     return isinstance(net, PolynomialNetwork) and not net.bias and len(net.widths) >= 3 and net.widths[1] == 1 and _power(net) is not None
+
+
+def _closed_bottleneck(net: Network) -> bool:
+    """The last hidden layer of one neuron with c z^k, no biases, fed by a network N' (the layers
+    before, with that neuron's incoming weights as its one output) whose real image is closed and
+    has its edge in its lower strata: z^2 on one hidden layer (forms of rank <= r,
+    ``_edge_is_lower_strata``), one first-layer neuron (``_one_first_layer_neuron``), or such a
+    bottleneck again. Then f = c (x) g^k with g in N', a closed cone: rescale g_n to |g_n| = 1
+    (into c_n); |c_n (x) g_n^k| >= |c_n| min over the unit sphere of N' of |g^k| > 0, so a
+    converging sequence keeps c_n bounded and a subsequence converges to c (x) g^k in M. Where
+    D N' reaches the tangent space of N' at g (any g off the edge of N'), D mu spans
+    R^m (x) g^k + c (x) k g^(k-1) T_g N', whose only relation is the rescaling (delta g = t g:
+    g^(k-1) (delta c_o g + k c_o delta g) = 0 for c_o != 0), so it has the dimension of M. Hence
+    the edge of M is the zero function and the points c (x) g^k with g on the edge of N', which
+    lie in the images of the subnetworks of N': subnetworks of M too."""
+    if not (isinstance(net, PolynomialNetwork) and not net.bias and len(net.widths) >= 4 and net.widths[-2] == 1 and _power(net) is not None):
+        return False
+    inner = PolynomialNetwork((*net.widths[:-2], 1), activation=net.activation, bias=False)
+    closed_forms = len(inner.widths) == 3 and _power(inner) == 2  # (c z^2: the forms of rank <= r, any c)
+    return closed_forms or _one_first_layer_neuron(inner) or _closed_bottleneck(inner)
 
 
 def _one_neuron_with_biases(net: Network) -> bool:
