@@ -196,8 +196,8 @@ def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) ->
         )
     if bottleneck:
         return (
-            "M = {c (x) g^k : g in N'}, N' the network up to the last hidden layer's one neuron, which is closed with its edge "
-            "in its lower strata; so M is closed (|g_n| = 1 keeps c_n bounded) and D mu reaches its tangent space wherever g has "
+            "M = {c (x) g^K : g in N'}, N' the network up to the input of a hidden layer of one neuron, which is closed with its "
+            "edge in its lower strata; so M is closed (|g_n| = 1 keeps c_n bounded) and D mu reaches its tangent space wherever g has "
             f"full rank in N', and the edge lies in the lower strata: {certificate}"
         )
     if not getattr(net, "bias", False):
@@ -1066,21 +1066,26 @@ def _one_first_layer_neuron(net: Network) -> bool:
 
 
 def _closed_bottleneck(net: Network) -> bool:
-    """The last hidden layer of one neuron with c z^k, no biases, fed by a network N' (the layers
-    before, with that neuron's incoming weights as its one output) whose real image is closed and
-    has its edge in its lower strata: z^2 on one hidden layer (forms of rank <= r,
+    """A hidden layer of one neuron after the first, c z^k, no biases, fed by a network N' (the
+    layers before, with that neuron's incoming weights as its one output) whose real image is
+    closed and has its edge in its lower strata: z^2 on one hidden layer (forms of rank <= r,
     ``_edge_is_lower_strata``), one first-layer neuron (``_one_first_layer_neuron``), or such a
-    bottleneck again. Then f = c (x) g^k with g in N', a closed cone: rescale g_n to |g_n| = 1
-    (into c_n); |c_n (x) g_n^k| >= |c_n| min over the unit sphere of N' of |g^k| > 0, so a
-    converging sequence keeps c_n bounded and a subsequence converges to c (x) g^k in M. Where
-    D N' reaches the tangent space of N' at g (any g off the edge of N'), D mu spans
-    R^m (x) g^k + c (x) k g^(k-1) T_g N', whose only relation is the rescaling (delta g = t g:
-    g^(k-1) (delta c_o g + k c_o delta g) = 0 for c_o != 0), so it has the dimension of M. Hence
-    the edge of M is the zero function and the points c (x) g^k with g on the edge of N', which
-    lie in the images of the subnetworks of N': subnetworks of M too."""
-    if not (isinstance(net, PolynomialNetwork) and not net.bias and len(net.widths) >= 4 and net.widths[-2] == 1 and _power(net) is not None):
+    bottleneck again. Every later neuron computes a multiple of a power of its output g, so f =
+    c (x) g^K (K = k^j for the j hidden layers from there on), c any vector of R^m, with g in N',
+    a closed cone: rescale g_n to |g_n| = 1 (into c_n); |c_n (x) g_n^K| >= |c_n| min over the
+    unit sphere of N' of |g^K| > 0, so a converging sequence keeps c_n bounded and a
+    subsequence converges to c (x) g^K in M. Where D N' reaches the tangent space of N' at g (any
+    g off the edge of N'), D mu spans R^m (x) g^K (the last layer's weights of a neuron with a
+    nonzero output) + c (x) K g^(K-1) T_g N', whose only relation is the rescaling (delta g =
+    t g: g^(K-1) (delta c_o g + K c_o delta g) = 0 for c_o != 0), so it has the dimension of M.
+    Hence the edge of M is the zero function and the points c (x) g^K with g on the edge of N',
+    which lie in the images of the subnetworks of N': subnetworks of M too."""
+    if not (isinstance(net, PolynomialNetwork) and not net.bias and _power(net) is not None):
         return False
-    inner = PolynomialNetwork((*net.widths[:-2], 1), activation=net.activation, bias=False)
+    ones = [i for i in range(2, len(net.widths) - 1) if net.widths[i] == 1]
+    if not ones:
+        return False
+    inner = PolynomialNetwork((*net.widths[: ones[-1]], 1), activation=net.activation, bias=False)
     closed_forms = len(inner.widths) == 3 and _power(inner) == 2  # (c z^2: the forms of rank <= r, any c)
     return closed_forms or _one_first_layer_neuron(inner) or _closed_bottleneck(inner)
 

@@ -656,9 +656,9 @@ def voronoi_mc(
     lower strata of networks with one hidden layer, whatever the activation, outputs and
     biases; for ``"boundary"`` where the edge lies in such strata: linear networks, one hidden
     layer with z^2 and one output, with biases also the affine parts of merged pairs of neurons,
-    one neuron in the first hidden layer without biases (M = {c (x) l^K} is closed), one neuron
-    in the last hidden layer without biases fed by one hidden layer with z^2 or such a chain (M =
-    {c (x) g^k} is closed), one hidden neuron with biases (its affine limits are the exceptional divisor of a blow-up);
+    one neuron in the first hidden layer without biases (M = {c (x) l^K} is closed), a later hidden
+    layer of one neuron without biases fed by one hidden layer with z^2 or such a chain (M = {c
+    (x) g^K} is closed), one hidden neuron with biases (its affine limits are the exceptional divisor of a blow-up);
     where M fills the space (``nm.dimension``: data are their own nearest points); and where
     almost every hyperplane of powers in reach is spanned by real powers. Then p = 0 exactly and
     no sample is drawn). A subnetwork of the dimension of a filling M is decided exactly where
