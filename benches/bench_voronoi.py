@@ -38,6 +38,9 @@
    (`--deep-start-samples`, off by default).
 10. The recheck of local-search decisions from independent starts against the exact decisions
     on networks with an exact edge (`--recheck-samples`, off by default).
+11. Three neurons on pairs of binary quartics (`poly:2,3,2^4`): the join edge with a weight per
+    output under "exhaustive" against the local searches, same samples
+    (`--join-outputs-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -339,7 +342,13 @@ def biased_pair_edges_against_local_searches(samples: int) -> None:
     _exact_against_local(title, ("poly:2,2,1^3+bias",), samples)
 
 
-def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> None:
+def join_edges_with_outputs_against_local_searches(samples: int) -> None:
+    """Three neurons on pairs of binary quartics (the outputs' common apolar cubic): J and O with
+    a weight per output, under "exhaustive", against multistart local searches."""
+    _exact_against_local("The join edge of three neurons with two outputs against local searches", ("poly:2,3,2^4",), samples, "exhaustive")
+
+
+def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto") -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads. Each run solves its charts at generic data first (the
     same work for the same seed): that setup is timed on one sample and left out of the exact
@@ -350,9 +359,9 @@ def _exact_against_local(title: str, specs: tuple[str, ...], samples: int) -> No
     with _threads(2):
         for spec in specs:
             net = nm.parse(spec)
-            _, one = _boundary_rate(net, 1, 1)  # the generic solves and one sample
+            _, one = _boundary_rate(net, 1, 1, method=exact_method)  # the generic solves and one sample
             setup = 1 / one
-            exact, fast = _boundary_rate(net, samples, samples)
+            exact, fast = _boundary_rate(net, samples, samples, method=exact_method)
             fast = samples / max(samples / fast - setup, 1e-9)
             local, slow = _boundary_rate(net, samples, samples, method="multistart")
             assert exact.exhaustive and not local.exhaustive
@@ -512,6 +521,7 @@ def main() -> None:
     ap.add_argument("--arcs-large-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--derivative-samples", type=lambda x: int(float(x)), default=2_000)
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
+    ap.add_argument("--join-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
@@ -540,6 +550,8 @@ def main() -> None:
         derivative_edges_against_local_searches(args.derivative_samples)
     if args.join_samples:
         join_edges_against_local_searches(args.join_samples)
+    if args.join_outputs_samples:
+        join_edges_with_outputs_against_local_searches(args.join_outputs_samples)
     if args.biased_pair_samples:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
     if args.edge_rule_samples:

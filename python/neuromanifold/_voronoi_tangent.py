@@ -51,6 +51,7 @@ from .system import MonodromyResult, System, track
 
 ALIVE = 1e-8  # relative size of a term of a generic critical point below which it is a stray (seen: <= 1e-10; alive: >= 1e-3)
 CROSS_CHECK = 500  # the seed offset of the chart whose generic critical points are taken over (spares: 1000 apart)
+CROSS_CHECKS = 3  # charts tried in turn while the points taken over come to fewer than that chart had
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
 SPARE_CHARTS = 3  # more random charts for data with a hard path (cheap: their generic solutions are moved over)
 
@@ -377,6 +378,7 @@ class TangentEdge:
     stratum, -1 undecided (a tie within the band, or a lost path in every chart)."""
 
     SLICE = 1  # the chart of the slice of M
+    PRECISE_LAST = False  # a last track in extended precision for rows still short (``JoinEdge``)
 
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
@@ -421,17 +423,24 @@ class TangentEdge:
         (on binary sextics, at some seeds, 85 of the slice's 128 points after 35 loops and 97
         after 96, or 1 of the one-neuron slice's 16), and an exact decision needs every
         critical point; two charts rarely stall together (the same numbers at each of 24
-        seeds, for five networks)."""
+        seeds, for five networks). Where the points taken over come to fewer than the other
+        chart had (a path lost on the way), charts of other seeds are tried in turn, up to
+        CROSS_CHECKS."""
         first = _generic_solutions(system, self.seed + which, 10)
-        o = self.seed + CROSS_CHECK
-        _, other_system = self._system(which, o)
-        other = _generic_solutions(other_system, o + which, 10)
-        there = track(other_system, other.solutions, other.parameters, first.parameters, seed=o)[0]
-        ends = there.endpoints[there.status == "nonsingular"]
-        with np.errstate(all="ignore"):
-            moved = self._moved(which, o, self.seed, ends) if len(ends) else None
-        taken = [x for x in (_newton(system, y, first.parameters) for y in (moved if moved is not None else [])) if x is not None]
-        return MonodromyResult(first.parameters, self._closed(which, np.vstack([first.solutions, *taken])), first.loops + other.loops)
+        X, loops = first.solutions, first.loops
+        for attempt in range(CROSS_CHECKS):
+            o = self.seed + CROSS_CHECK + 7 * attempt
+            _, other_system = self._system(which, o)
+            other = _generic_solutions(other_system, o + which, 10)
+            there = track(other_system, other.solutions, other.parameters, first.parameters, seed=o)[0]
+            ends = there.endpoints[there.status == "nonsingular"]
+            with np.errstate(all="ignore"):
+                moved = self._moved(which, o, self.seed, ends) if len(ends) else None
+            taken = [x for x in (_newton(system, y, first.parameters) for y in (moved if moved is not None else [])) if x is not None]
+            X, loops = self._closed(which, np.vstack([X, *taken])), loops + other.loops
+            if len(X) >= len(other.solutions):
+                break  # (else a point of the other chart was lost on its way here: another chart)
+        return MonodromyResult(first.parameters, X, loops)
 
     def _divided(self, which: int, s: int) -> dict[int, int]:
         """Columns of chart ``which`` of seed s to divide (``divided_critical_system``), with one
@@ -523,7 +532,9 @@ class TangentEdge:
         (``Restarts``), then in the spare charts (the same points in other coordinates: a
         critical point near one chart's infinity is a hard path there), each with its
         restarts. A hard path needs not be tracked again: any other path to its end will do.
-        Rows still short stay undecided on this side (their bounds stand)."""
+        With PRECISE_LAST, rows still short get the first chart's paths once more, a failed one
+        retried in extended precision. Rows still short stay undecided on this side (their
+        bounds stand)."""
         first = self._solved(which, 0)
         count = len(first.generic)
         found: list[np.ndarray] = [first.generic.solutions[:0]] * len(U)
@@ -539,11 +550,11 @@ class TangentEdge:
                     complete[k] = True
                     record(k, found[k][:0], first, True)
 
-        def gather(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int) -> dict[int, np.ndarray]:
+        def gather(spare: int, s: _Solved, p: np.ndarray, starts: np.ndarray, salt: int, precise: bool = False) -> dict[int, np.ndarray]:
             # returns for each row tracked which paths brought a critical point
             rows = short()
             reached: dict[int, np.ndarray] = {}
-            for k, r in zip(rows, track(s.system, starts, p, U[rows].astype(np.complex128), seed=salt, retry_failed=False)):
+            for k, r in zip(rows, track(s.system, starts, p, U[rows].astype(np.complex128), seed=salt, retry_failed=precise)):
                 regular = r.status == "nonsingular"
                 ends = r.endpoints[regular]
                 record(k, ends, s, False)
@@ -603,6 +614,13 @@ class TangentEdge:
                     used += 1
                     orbitwise(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
             finished()
+        if self.PRECISE_LAST:
+            wanted = needed()
+            if short():
+                # the first chart's paths once more, a failed one again in extended precision
+                first_solved = self._solved(which, 0)
+                gather(0, first_solved, first_solved.generic.parameters, first_solved.generic.solutions, seed + 104729 * (SPARE_CHARTS + 2), precise=True)
+                finished()
 
     def _permuted(self, X: np.ndarray) -> np.ndarray:
         """The points X of the first slice of M with the neurons permuted in every other way."""
