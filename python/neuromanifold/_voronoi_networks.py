@@ -302,7 +302,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     coordinates), with biases on two inputs also the neurons merging with the constant
     (``_voronoi_biased_pair``; "auto": cubes only), the join of a neuron with it
     and the osculating variety for three neurons on
-    binary forms (on one input with biases, of the derivative's: "exhaustive" only)."""
+    binary forms (with several outputs, and on one input with biases of the derivative's:
+    "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:
@@ -313,7 +314,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     if biased_pair_available(net) is None and (method == "exhaustive" or biased_pair_quick(net)):
         return biased_pair
     if join_edge_available(net) is None and (method == "exhaustive" or (not net.bias and net.widths[-1] == 1)):
-        # (one input with biases: ~20 s a sample; several outputs: about one sample in ten undecided)
+        # (one input with biases: ~20 s a sample; several outputs: ~1.5 s a sample, one in twenty undecided)
         return join_edge
     return None
 
