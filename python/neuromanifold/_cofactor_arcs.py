@@ -153,13 +153,13 @@ def _traces(value: npt.NDArray[np.complex128], slope: npt.NDArray[np.complex128]
 def _newton(S: npt.NDArray[np.float64], x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
     """Newton's method on det S(x) from the points x: x <- x - 1 / tr(S(x)^-1 S'(x)). Returns the
     points, whether each converged, and each one's spread: 0 where a step fell below CONVERGED
-    (then it stops there: further steps are rounding), and for a real point whose last HOVER_STEPS
-    steps all stayed below HOVER (relatively: an ill-conditioned simple zero, where rounding keeps the steps
-    from shrinking further: on twelve inputs, where S(x) has a second singular value of 1e-8, its
-    steps stay about 1e-9) the largest of them, which counts as converged too; so does a complex
-    point hovering much farther from the real axis than that. A real point stays real (S is
-    real), so at worst it marks an arc's end that is not there, which only adds a middle; a
-    complex one next to the real axis has to converge."""
+    (then it stops there: further steps are rounding), and for a real point whose last
+    HOVER_STEPS steps all stayed below HOVER (relatively: an ill-conditioned simple zero, where
+    rounding keeps the steps from shrinking further; on twelve inputs, where S(x) has a second
+    singular value of 1e-8, they stay about 1e-9) the largest of them, which counts as converged
+    too; so does a complex point hovering much farther from the real axis than that. A real
+    point stays real (S is real), so at worst it marks an arc's end that is not there, which
+    only adds a middle; a complex one next to the real axis has to converge."""
     x = np.array(x, dtype=np.complex128)
     e = np.arange(S.shape[0])
     done = np.zeros(len(x), dtype=bool)

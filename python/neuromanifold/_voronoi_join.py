@@ -59,7 +59,10 @@ def join_edge_available(net: object) -> str | None:
     if not isinstance(net, PolynomialNetwork) or net.bias or tuple(net.widths[:2]) != (2, 3) or len(net.widths) != 3 or (_power(net) or 0) < 3:
         return "the join edge is charted for three neurons on two inputs with z^k and m outputs, m (k - 2) >= 4 (or one input with biases, k >= 7, one output)"
     if net.widths[2] * (_power(net) - 2) < 4:
-        return f"{net.spec}: where m (k - 2) < 4 three neurons on binary forms give M of the ambient dimension, with no unique apolar cubic (real membership decides its edge)"
+        return (
+            f"{net.spec}: where m (k - 2) < 4 three neurons on binary forms give M of the ambient dimension, with no unique "
+            "apolar cubic (real membership decides its edge)"
+        )
     return None
 
 
