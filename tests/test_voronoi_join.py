@@ -86,16 +86,17 @@ def edge() -> JoinEdge:
     return JoinEdge(SEXTICS, 1)
 
 
-def test_the_edge_decides_as_a_brute_force_search(edge: JoinEdge) -> None:
-    monomials = np.asarray(SEXTICS.monomials)
-    U = np.random.default_rng(5).standard_normal((6, SEXTICS.ambient_dim))
+def assert_decides_as_the_brute_force(edge: JoinEdge, net: nm.PolynomialNetwork, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The edge's decisions on six standard normal samples against ``brute_force``; returns the
+    samples and the decisions."""
+    monomials = np.asarray(net.monomials)
+    U = np.random.default_rng(5).standard_normal((6, net.ambient_dim))
     decisions, on_edge, rest = edge.decide_with_distances(U, 0)
-    assert edge.decide(U, 0).tolist() == decisions.tolist()  # (with only the work each row needs)
     compared = 0
     for u, d, e, r in zip(U, decisions, on_edge, rest):
         if d < 0:
             continue  # undecided (a path lost in every chart)
-        apart, near = brute_force(u, 6, monomials)
+        apart, near = brute_force(u, k, monomials)
         # the brute force's points lie in the closure of M_R: never nearer than the exact best
         # (where both sides are exact; a decision can also come from a real point found on one)
         if not np.isnan(e + r):
@@ -106,6 +107,12 @@ def test_the_edge_decides_as_a_brute_force_search(edge: JoinEdge) -> None:
             assert d == int(near <= apart), (e, r, apart, near)
             compared += 1
     assert edges_seen(decisions) and compared >= 4
+    return U, decisions
+
+
+def test_the_edge_decides_as_a_brute_force_search(edge: JoinEdge) -> None:
+    U, decisions = assert_decides_as_the_brute_force(edge, SEXTICS, 6)
+    assert edge.decide(U, 0).tolist() == decisions.tolist()  # (with only the work each row needs)
 
 
 def test_generic_critical_points_do_not_depend_on_the_chart(edge: JoinEdge) -> None:
@@ -211,20 +218,7 @@ def test_two_outputs_decide_as_a_brute_force_search(pair_edge: JoinEdge) -> None
     # three powers), a hypersurface for quartics; the closure of M_R adds the common cubics
     # with a double or triple root, J and O with a weight per output. Against the brute force
     # over the cubic's roots, with the distance summed over the outputs
-    monomials = np.asarray(QUARTICS.monomials)
-    U = np.random.default_rng(5).standard_normal((6, QUARTICS.ambient_dim))
-    decisions, on_edge, rest = pair_edge.decide_with_distances(U, 0)
-    compared = 0
-    for u, d, e, r in zip(U, decisions, on_edge, rest):
-        if d < 0:
-            continue
-        apart, near = brute_force(u, 4, monomials)
-        if not np.isnan(e + r):
-            assert min(apart, near) >= min(e, r) * (1 - 1e-6)
-        if near <= apart or apart < near * (1 - 1e-3):
-            assert d == int(near <= apart), (e, r, apart, near)
-            compared += 1
-    assert edges_seen(decisions) and compared >= 4
+    assert_decides_as_the_brute_force(pair_edge, QUARTICS, 4)
 
 
 def test_two_outputs_have_chart_independent_critical_points_and_moves(pair_edge: JoinEdge) -> None:

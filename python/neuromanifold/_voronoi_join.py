@@ -181,7 +181,7 @@ class JoinEdge(TangentEdge):
         # several outputs: J's critical points near c = 0 or b = 0 have condition numbers to
         # 1e14, and their paths fail in every chart for about one sample in ten; in extended
         # precision most come through (4 s a sample left; one output: 3.3 times the time)
-        self.PRECISE_LAST = net.widths[-1] > 1
+        self.precise_last = net.widths[-1] > 1
 
     SLICE = 2
 

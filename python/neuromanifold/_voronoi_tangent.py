@@ -378,10 +378,10 @@ class TangentEdge:
     stratum, -1 undecided (a tie within the band, or a lost path in every chart)."""
 
     SLICE = 1  # the chart of the slice of M
-    PRECISE_LAST = False  # a last track in extended precision for rows still short (``JoinEdge``)
 
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
+        self.precise_last = False  # a last track in extended precision for rows still short (``JoinEdge``)
         self._cache: dict[tuple[int, int], _Solved] = {}
         self._orbits: dict[int, npt.NDArray[np.int_]] = {}
         # one input with biases: the charts of the derivatives, taken to their antiderivatives
@@ -532,7 +532,7 @@ class TangentEdge:
         (``Restarts``), then in the spare charts (the same points in other coordinates: a
         critical point near one chart's infinity is a hard path there), each with its
         restarts. A hard path needs not be tracked again: any other path to its end will do.
-        With PRECISE_LAST, rows still short get the first chart's paths once more, a failed one
+        With ``precise_last``, rows still short get the first chart's paths once more, a failed one
         retried in extended precision. Rows still short stay undecided on this side (their
         bounds stand)."""
         first = self._solved(which, 0)
@@ -614,12 +614,11 @@ class TangentEdge:
                     used += 1
                     orbitwise(spare, s, got[0], got[1].solutions, seed + 104729 * spare + attempt + 1)
             finished()
-        if self.PRECISE_LAST:
+        if self.precise_last:
             wanted = needed()
             if short():
                 # the first chart's paths once more, a failed one again in extended precision
-                first_solved = self._solved(which, 0)
-                gather(0, first_solved, first_solved.generic.parameters, first_solved.generic.solutions, seed + 104729 * (SPARE_CHARTS + 2), precise=True)
+                gather(0, first, first.generic.parameters, first.generic.solutions, seed + 104729 * (SPARE_CHARTS + 2), precise=True)
                 finished()
 
     def _permuted(self, X: np.ndarray) -> np.ndarray:
