@@ -209,17 +209,17 @@ def test_one_neuron_per_layer_has_no_edge_beyond_the_zero_function(spec: str) ->
     assert local.hits == 0
 
 
-@pytest.mark.parametrize("spec", ["poly:2,2,1,1^2", "poly:3,2,1,1^2", "poly:2,3,1,2^2", "poly:2,2,1,1,1^2", "poly:2,2,1,2,1^2"])
+@pytest.mark.parametrize("spec", ["poly:2,2,1,1^2", "poly:3,2,1,1^2", "poly:2,3,1,2^2", "poly:2,2,1,1,1^2", "poly:2,2,1,2,1^2", "poly:2,4,1,1^3", "poly:2,4,1,1,2^3"])
 def test_a_bottleneck_over_a_closed_network_has_no_edge_beyond_its_lower_strata(spec: str) -> None:
-    # a hidden layer of one neuron, fed by N' (quadratic forms of rank <= r, or such a
-    # bottleneck again): f = c (x) g^K with g in N', a closed cone, so M is closed, and D mu has
+    # a hidden layer of one neuron, fed by N' (quadratic forms of rank <= r, all forms of their
+    # degree when the powers span them, or such a bottleneck again): f = c (x) g^K with g in N', a closed cone, so M is closed, and D mu has
     # the rank of M wherever g has full rank in N' (R^m (x) g^K + c (x) K g^(K-1) T_g N', related
     # only by the rescaling): the boundary is certified null; local searches agree
     net = nm.parse(spec)
     est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
     assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "closed" in est.certificate
     last_one = max(i for i in range(2, len(net.widths) - 1) if net.widths[i] == 1)
-    inner = nm.PolynomialNetwork((*net.widths[:last_one], 1), 2)
+    inner = nm.PolynomialNetwork((*net.widths[:last_one], 1), net.activation)
     dim, m = nm.dimension(net).dim, net.widths[-1]
     assert dim == m + nm.dimension(inner).dim - 1
     rng = np.random.default_rng(0)

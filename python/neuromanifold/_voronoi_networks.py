@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from math import comb
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
+from ._edge_certificates import FILLS, edge_argument, edge_is_lower_strata, quadratic_one_output, spanned_hyperplanes
 from ._conic_pencils import orthogonal_pencil, orthogonal_pencil_available
 from ._shifted_pencils import shifted_pencil, shifted_pencil_available
 from ._ternary_cubics import constant_pencil, constant_pencil_available
@@ -49,7 +49,7 @@ from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slic
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
-from .critical import REAL_TOL, Restarts, _dim, _distinct, _generic_solutions, _neurons, _power, _random_complex, _to_targets, balanced_rows
+from .critical import REAL_TOL, Restarts, _dim, _distinct, _generic_solutions, _neurons, _random_complex, _to_targets, balanced_rows
 from .system import MonodromyResult, System, solve
 
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie (undecided)
@@ -150,102 +150,23 @@ def _null_certificate(net: Network, all_strata: list[Stratum], targets: list[int
 
 def _boundary_certificate(net: Network, all_strata: list[Stratum], seed: int) -> str:
     """A proof that the edge of M (the points where D mu has lower rank at every real
-    parameter) attracts a null set of data, or "".
-
-    Linear networks and one hidden layer with z^2 and one output without biases: the edge lies
-    in the lower strata (``_edge_is_lower_strata``), whose cells are proven null. With biases the
-    output is x^T A x + 2 b.x + c, and the real image is {rank A <= r - 2} with any b, or {rank A
-    <= r} with b in the column space of A. At rank A = r the r neurons are independent and D mu
-    reaches the whole tangent space; rank A = r - 1 with b in its column space, or rank A <= r - 2
-    with b in it, is a subnetwork. What is left is rank A <= r - 2 with b outside the column
-    space: a pair of neurons with one direction w and opposite output weights gives the affine
-    part 2a(beta_1 - beta_2)(w.x) + const. At rank A = r - 2 exactly (lower ranks leave neurons
-    free, whose directions (w.x + beta)^2 span everything), that pair moves the quadratic part
-    in the directions w m and with delta_1 = delta_2 the linear part anywhere: the two-sided
-    directions span the tangent space of rank r - 1 at col A + w (w is outside col A), all
-    linear and constant parts, d_0 - r + 2 more than the dimension of that set, so its cells have
-    dimension at most A - (d_0 - r + 2) < A (``_voronoi_cells``). With r - 2 >= d_0, M fills the
-    space and its edge is a set of critical values, null by Sard's theorem; so it is wherever the
-    real neuromanifold is decided to fill the space (``nm.dimension``)."""
-    fills = "M is the whole space: data are their own nearest points, and the edge is a set of critical values (null, Sard)"
+    parameter, and the limits no parameters reach) attracts a null set of data, or "": M fills
+    the space (a set of critical values, null by Sard's theorem), almost every hyperplane in
+    reach is spanned by real powers (``spanned_hyperplanes``), or the shape of M leaves the edge
+    to its lower strata up to a null set (``edge_argument``) and their cells are proven null."""
     if isinstance(net, NeuromanifoldAt):
         return ""
     if net._core.dimension(seed)["filling"] is True:
-        return fills
-    hyperplanes = _spanned_hyperplanes(net)
+        return FILLS
+    hyperplanes = spanned_hyperplanes(net)
     if hyperplanes:
         return hyperplanes
-    one_neuron, merging, bottleneck = _one_first_layer_neuron(net), _one_neuron_with_biases(net), _closed_bottleneck(net)
-    if not (_edge_is_lower_strata(net) or _quadratic_one_output(net) or one_neuron or merging or bottleneck):
+    argument = edge_argument(net)
+    if argument is None:
         return ""
     lower = [i for i, s in enumerate(all_strata) if i and not s.full]
     certificate = _null_certificate(net, all_strata, lower, seed)[0] if lower else "no lower strata"
-    if not certificate:
-        return ""
-    if merging:
-        return (
-            "the closure of M is c (x) psi + delta over the blow-up of the directions of (w, b) at the constant's, a compact "
-            "manifold on which the squared projection of the data is smooth; the affine maps alpha (x) (v.x) + beta left by a "
-            "neuron merging with the constant are its exceptional divisor, where a maximum also needs the normal derivative "
-            f"sum_o <u_o, v.x><u_o, (v.x)^2> = 0: a null set of data; the rest of the edge lies in the lower strata: {certificate}"
-        )
-    if one_neuron:
-        return (
-            "M = {c (x) l^K} is closed (c_n (x) l_n^K with |l_n| = 1 converging keeps c_n bounded) and D mu reaches its "
-            f"tangent space at every point but 0, so the edge lies in the lower strata: {certificate}"
-        )
-    if bottleneck:
-        return (
-            "M = {c (x) g^K : g in N'}, N' the network up to the input of a hidden layer of one neuron, which is closed with its "
-            "edge in its lower strata; so M is closed (|g_n| = 1 keeps c_n bounded) and D mu reaches its tangent space wherever g has "
-            f"full rank in N', and the edge lies in the lower strata: {certificate}"
-        )
-    if not getattr(net, "bias", False):
-        return f"the edge lies in the lower strata: {certificate}"
-    d0, r, A = net.widths[0], net.widths[1], net.ambient_dim
-    if r - 2 >= d0:
-        return fills
-    if r < 2:
-        return f"the edge lies in the lower strata: {certificate}"
-    return (
-        f"the edge lies in the lower strata ({certificate}) and among the affine parts of merged pairs of neurons "
-        f"(rank A <= {r - 2}, b outside its column space), whose cells have dimension <= {A - (d0 - r + 2)} < {A}"
-    )
-
-
-def _spanned_hyperplanes(net: Network) -> str:
-    """One hidden layer with c z^k and one neuron fewer than the A1 monomials (two fewer with
-    biases, counting the forms in (x, 1)), where almost every hyperplane of normals in reach is
-    spanned by real powers: a proof that the edge is hit by a null set of data, or "".
-
-    The outputs lie in a hyperplane n^perp (with biases through the constant's power E, the output
-    bias: n_E = 0), which holds the k-th powers of the zeros of the form N_n. Real powers span it
-    when N_n has a smooth real zero (those are Zariski dense in its irreducible zero set, which lies
-    on no other form of degree k): for odd k on three or more variables always (N(-v) = -N(v), and
-    a generic form is smooth), with biases at the zero (0 : 1) of N_n, smooth for almost all n (for
-    k = 2 on one input too: the quadric is then indefinite). So M is the tuples in those
-    hyperplanes, all but a null set of the normals. The distance to the tuples in n^perp is n^T G n
-    (G = sum u_i u_i^T) over unit normals, which has no local minima but the smallest eigenvector
-    of G (on n_E = 0 with biases): for almost all data a generic normal, whose hyperplane holds the
-    projection of u, a point of M where D mu has full rank for almost all u (the outputs span the
-    hyperplane, modulo E, and the tilts of the powers move it in every direction). With few enough
-    outputs M fills the space (the core's filling rule)."""
-    if not (isinstance(net, PolynomialNetwork) and len(net.widths) == 3):
-        return ""
-    degrees = np.flatnonzero(np.asarray(net.activation))
-    if len(degrees) != 1 or degrees[0] < 2:
-        return ""
-    k, (d0, h, _) = int(degrees[0]), net.widths
-    monomials = comb(d0 + int(net.bias) + k - 1, k)
-    spanned = (d0 >= 2 or k == 2) if net.bias else (d0 >= 3 and k % 2 == 1)
-    if not spanned or h + 1 + int(net.bias) < monomials:
-        return ""
-    through = "through the constant's power (the output bias) " if net.bias else ""
-    return (
-        f"M is the tuples in the hyperplanes {through}spanned by real k-th powers, almost all of them (a smooth real zero of "
-        "the normal's form), and the nearest one, the smallest eigenvector of sum u_i u_i^T, is such a hyperplane for almost "
-        "all data: the edge attracts a null set"
-    )
+    return argument.replace("{lower}", certificate) if certificate else ""
 
 
 # Exact deciders of real membership, which decide the edge where M fills: closed forms first
@@ -474,7 +395,7 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
         return relu_cells_unavailable(net) or _relu_strata_unavailable(net, all_strata)
     if linear_shape(net) is not None:
         return None
-    if _quadratic_one_output(net):
+    if quadratic_one_output(net):
         return None
     top = multilinear_form(net)
     if isinstance(top, str):
@@ -616,7 +537,7 @@ class NetworkJob:
             method = "multistart" if why else "exhaustive"
         if method == "exhaustive" and why:
             raise ValueError(why)
-        if targets == [-1] and method == "exhaustive" and not relu and not is_multilinear(net) and not _edge_is_lower_strata(net):
+        if targets == [-1] and method == "exhaustive" and not relu and not is_multilinear(net) and not edge_is_lower_strata(net):
             if automatic:
                 method = "multistart"
             else:
@@ -1023,7 +944,7 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
         # spare charts fix the other end entries: a point with a tiny first tap is far out in
         # the first chart but not in the second
         chart = block_cone_chart(net, form, s.dim, seed, support, "first" if spare % 2 == 0 else "last")
-    elif _quadratic_one_output(net) and net.bias:
+    elif quadratic_one_output(net) and net.bias:
         # a chart of the closure: with biases a parameter slice has critical points far out
         # towards the points of the closure that no parameters give, whose paths get lost
         # (poly:3,2,1^2+bias: 356 critical points in a slice, 71 on the closure). Without
@@ -1039,78 +960,6 @@ def _chart_system(net: Network, s: Stratum, seed: int, spare: int = 0) -> tuple[
     if isinstance(form, BlockForm):
         return chart, cone_critical_system(chart), True
     return chart, critical_system(chart, np.eye(len(chart.phi))), False
-
-
-def _edge_is_lower_strata(net: Network) -> bool:
-    """Does the edge of M (the points where D mu has lower rank at every real parameter) lie in
-    its lower strata? For linear networks and one hidden layer with z^2 and one output without
-    biases: the real neuromanifold is the real part of its closure (matrices, or quadratic forms,
-    of rank <= r), and a point of rank r has real parameters through its column and row spaces
-    (W = U S V^T factored as U S^(1/2), identities, S^(1/2) V^T; a form as r signed squares of
-    independent linear forms) where D mu reaches the whole tangent space of rank <= r, {U Z + Y
-    V^T} or {l_1 m_1 + ... + l_r m_r}. So the edge lies in the lower strata (residual networks fill
-    the space and have none) and the nearest point is on it only when it is on a lower stratum;
-    the exhaustive distances decide that, with no rank to read off."""
-    return linear_shape(net) is not None or (_quadratic_one_output(net) and not getattr(net, "bias", False))
-
-
-def _one_first_layer_neuron(net: Network) -> bool:
-    """One neuron in the first hidden layer, c z^k, no biases: every later neuron computes a
-    multiple of a power of l = w.x, so f = c (x) l^K, K = k^L, with c any vector of R^m (the
-    last layer's weights times the powers of the others'; one neuron in each layer reaches the
-    same). The image is closed: rescale l_n to |l_n| = 1 (into c_n); then |c_n (x) l_n^K| >=
-    |c_n| min over the unit sphere of |l^K| > 0, so a converging sequence keeps c_n bounded and
-    a subsequence of (c_n, l_n) converges to a preimage of the limit. At f != 0, D mu spans c
-    (x) l^(K-1) F_1 (moving w) + R^m (x) l^K (the last layer's weights of a neuron with a
-    nonzero output), the tangent space of the cone over the Segre-Veronese variety: the edge is
-    the zero function."""
-    return isinstance(net, PolynomialNetwork) and not net.bias and len(net.widths) >= 3 and net.widths[1] == 1 and _power(net) is not None
-
-
-def _closed_bottleneck(net: Network) -> bool:
-    """A hidden layer of one neuron after the first, c z^k, no biases, fed by a network N' (the
-    layers before, with that neuron's incoming weights as its one output) whose real image is
-    closed and has its edge in its lower strata: z^2 on one hidden layer (forms of rank <= r,
-    ``_edge_is_lower_strata``), one first-layer neuron (``_one_first_layer_neuron``), or such a
-    bottleneck again. Every later neuron computes a multiple of a power of its output g, so f =
-    c (x) g^K (K = k^j for the j hidden layers from there on), c any vector of R^m, with g in N',
-    a closed cone: rescale g_n to |g_n| = 1 (into c_n); |c_n (x) g_n^K| >= |c_n| min over the
-    unit sphere of N' of |g^K| > 0, so a converging sequence keeps c_n bounded and a
-    subsequence converges to c (x) g^K in M. Where D N' reaches the tangent space of N' at g (any
-    g off the edge of N'), D mu spans R^m (x) g^K (the last layer's weights of a neuron with a
-    nonzero output) + c (x) K g^(K-1) T_g N', whose only relation is the rescaling (delta g =
-    t g: g^(K-1) (delta c_o g + K c_o delta g) = 0 for c_o != 0), so it has the dimension of M.
-    Hence the edge of M is the zero function and the points c (x) g^K with g on the edge of N',
-    which lie in the images of the subnetworks of N': subnetworks of M too."""
-    if not (isinstance(net, PolynomialNetwork) and not net.bias and _power(net) is not None):
-        return False
-    ones = [i for i in range(2, len(net.widths) - 1) if net.widths[i] == 1]
-    if not ones:
-        return False
-    inner = PolynomialNetwork((*net.widths[: ones[-1]], 1), activation=net.activation, bias=False)
-    closed_forms = len(inner.widths) == 3 and _power(inner) == 2  # (c z^2: the forms of rank <= r, any c)
-    return closed_forms or _one_first_layer_neuron(inner) or _closed_bottleneck(inner)
-
-
-def _one_neuron_with_biases(net: Network) -> bool:
-    """One hidden layer of one neuron with c z^k, k >= 2, and biases: f = c (x) (w.x + b)^k +
-    delta. With l = (w, b) on the unit sphere, f = c (x) l^k + delta; where w -> 0 write l = (e
-    v, 1): (e v.x + 1)^k - 1 = e psi(e, v), psi = sum_j C(k, j) e^(j-1) (v.x)^j, polynomial and
-    nonzero at e = 0 (k v.x). So the closure is the union of the spaces {c (x) psi + delta} over
-    the blow-up of the sphere's directions at (0, 1), a compact manifold (a converging f_n keeps
-    the coefficient of psi bounded, as psi is bounded below off the constants), and the points
-    off M are its exceptional divisor e = 0: the affine maps alpha (x) (v.x) + beta. The nearest
-    point of the closure to u maximizes R = sum_o <u_o, psi>^2 / |psi|^2 (constants dropped), a
-    smooth function there; a maximum at e = 0 is a critical point in e too, and dR/de = 0 at e =
-    0 reads sum_o <u_o, v.x><u_o, (v.x)^2> = 0 (<psi_0, psi_1> = 0: different degrees), with v
-    the top right singular vector of the linear coefficients: a nontrivial equation, so a null
-    set of data has its nearest point there."""
-    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 3 and net.widths[1] == 1 and (_power(net) or 0) >= 2
-
-
-def _quadratic_one_output(net: Network) -> bool:
-    """One hidden layer with z^2 and one output (``quadratic_closure_chart``)."""
-    return isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and net.widths[2] == 1
 
 
 def _start_paths(net: Network, all_strata: list[Stratum], seed: int, built: dict[int, tuple[Chart, System, bool]]) -> float:
