@@ -161,29 +161,37 @@ def _biased_bottleneck(net: Network) -> bool:
     return k >= 2 and _spanning_layer(PolynomialNetwork(net.widths[:2] + (1,), activation=net.activation, bias=True))
 
 
-def _symmetric_about_an_axis(net: Network) -> bool:
-    """One input with biases, z^2, one first-layer neuron and one more hidden layer: (1, 1, h,
-    m). The neuron gives b (x - s)^2 + const, the next layer polynomials of it of degree 2: with
-    g = t x^2 - 2 s x, every output is alpha_o g^2 + beta_o g + gamma_o, a quartic symmetric
-    about the axis x = s / t. With h >= 2 neurons the (alpha_o, beta_o) are any m x 2 matrix, so
-    M is the union of the planes V(s : t)^m + constants, V = span{g, g^2}; with h = 1 they are
-    proportional: c (x) (lambda g^2 + mu g) + delta with (lambda : mu) in P^1 as well.
+def _quadratics_of_one_square(net: Network) -> bool:
+    """With biases and z^2, one first-layer neuron and one more hidden layer: (d0, 1, h, m).
+    The neuron gives y = (w.x + b)^2 (its output weight absorbed), the next layer polynomials of
+    degree 2 in y: every output is alpha_o y^2 + beta_o y + gamma_o. With h >= 2 neurons the
+    (alpha_o, beta_o) are any m x 2 matrix, so M is the union of the planes V^m + constants, V =
+    span{y, y^2} modulo constants; with h = 1 they are proportional: c (x) (lambda y^2 + mu y)
+    + delta, (lambda : mu) in P^1. On one input these are the quartics symmetric about the axis
+    x = -b / w.
 
-    Both families are continuous over compact parameters ((s, t) and (lambda, mu) on circles; g
-    and g^2 are independent and lambda g^2 + mu g != 0), so the closure is their image; it adds
-    the axis at infinity t = 0, where g = -2 s x and V = span{x, x^2}: tuples of quadratics,
-    and with h = 1 also lambda = 0, which gives c (x) w with w in the same plane. The nearest
-    point maximizes the squared projection R of the data, smooth in (s : t). At t = 0 (s = 1)
-    the projection is alpha_o g^2 + beta_o g with alpha_o = u_o2 / 4 (u_oj the coefficient of
-    x^j), the residual is u_o3 x^3 + u_o4 x^4, and moving t adds alpha_o (-4 x^3) + beta_o x^2:
-    dR/dt = -2 sum_o u_o2 u_o3. With h = 1, R = w^T G w / |w|^2 (G = sum_o u_o u_o^T, constants
-    dropped); a maximum at a w of the plane is its top eigenvector on the plane, w = 4 lambda x^2
-    - 2 mu x at t = 0, and dR/dt = -8 lambda (G w)_3 / |w|^2. A maximum at t = 0 needs that
-    derivative to vanish: a null set of data (lambda = 0 means w ~ x, itself a null event). Off
-    the constants D mu has the dimension of M (the tangent directions of (s : t), the planes and
-    the output weights are independent while g's coefficient is nonzero), so the rest of the
-    edge is the constants, a lower stratum."""
-    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[:2] == (1, 1) and _power(net) == 2
+    Closure: where (w, b) on its sphere tends to (0, +-1), write it (e v, 1); y - 1 = e psi with
+    psi = 2 v.x + e (v.x)^2, and V = span{psi, psi^2}, which tends to span{v.x, (v.x)^2}. So
+    the closure is the image of the blow-up of the sphere's directions at the constant's (and
+    of P^1 for h = 1), a compact manifold, and adds its exceptional divisor e = 0 (on one input
+    the axis at infinity: tuples of quadratics), with h = 1 also lambda = 0 (c (x) y, one
+    neuron's outputs, no longer squared). The nearest point maximizes the squared projection R
+    of the data (G = sum_o u_o u_o^T, constants dropped; with h = 1, R = w^T G w / |w|^2 over
+    the family's w), smooth there. At a maximum all its derivatives vanish, one equation per
+    dimension of the manifold: <z, t> = 0 for the family's tangent directions t (mod w), z =
+    (G - R) w (or for planes sum_o r_o p_o^T, residuals times projections). Where the tangent
+    directions are independent (the family immersed), moving u_o normal to the family moves z
+    freely, so the equations are independent in u, and on a piece of lower dimension they
+    outnumber its dimension: by parametric transversality a null set of data has its maximum
+    there. On the divisor the direction of e adds p (v.x)^3 (p the coefficient of (v.x)^2, a
+    new degree: independent where p != 0; where p = 0 that is one more equation); with h = 1
+    at lambda = 0 the move of lambda adds y^2, of degree 4, and the moves of (w, b) add l dl,
+    independent of y and constants while w != 0. On one input the derivative in e at the
+    divisor is -2 sum_o u_o2 u_o3 (u_oj the coefficient of x^j), with h = 1 -8 lambda (G w)_3 /
+    |w|^2 at the top eigenvector w of G on span{x, x^2}. Off the constants D mu has the
+    dimension of M (m + d0 + 1 + m with h = 1, else 3 m + d0), so the rest of the edge is the
+    constants, a lower stratum."""
+    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[1] == 1 and _power(net) == 2
 
 
 def edge_argument(net: Network) -> str | None:
@@ -220,15 +228,14 @@ def edge_argument(net: Network) -> str | None:
             "of G = sum_o u_o u_o^T there): a null set of data; D mu has the rank of M wherever l is not constant, so the rest "
             "of the edge lies in the lower strata: {lower}"
         )
-    if _symmetric_about_an_axis(net):
-        one = net.widths[2] == 1
-        family = "c (x) (lambda g^2 + mu g) + delta" if one else "alpha_o g^2 + beta_o g + gamma_o"
-        derivative = "-8 lambda (G w)_3 / |w|^2 (w the top eigenvector of G = sum_o u_o u_o^T on span{x, x^2})" if one else "-2 sum_o u_o2 u_o3"
+    if _quadratics_of_one_square(net):
+        family = "c (x) (lambda y^2 + mu y) + delta (also lambda = 0 in the closure)" if net.widths[2] == 1 else "alpha_o y^2 + beta_o y + gamma_o"
         return (
-            f"M is the quartics symmetric about an axis x = s / t, {family} with g = t x^2 - 2 s x; its closure adds the axis at "
-            "infinity t = 0, where the outputs are quadratics, and the squared projection of the data is smooth in (s : t), so a "
-            f"maximum there needs its derivative {derivative} to vanish: a null set of data; D mu has the rank of M off the "
-            "constants, so the rest of the edge lies in the lower strata: {lower}"
+            f"M is {family} with y = (w.x + b)^2 (on one input the quartics symmetric about an axis); its closure adds the "
+            "exceptional divisor of the blow-up of the directions of (w, b) at the constant's, span{v.x, (v.x)^2} (the axis at "
+            "infinity), where the family is immersed off a smaller set and the squared projection of the data is smooth, so a "
+            "maximum there needs one equation more than the piece's dimension: a null set of data; D mu has the rank of M off "
+            "the constants, so the rest of the edge lies in the lower strata: {lower}"
         )
     if _one_first_layer_neuron(net):
         return (
