@@ -181,23 +181,52 @@ def test_the_closure_of_the_symmetric_quartics_is_reached_by_the_network(spec: s
         assert min(search(rng.standard_normal(net.n_params)) for _ in range(4)) >= closure - 1e-9 * (1 + closure)
 
 
-@pytest.mark.parametrize("spec", [*AXIS_SPECS, "poly:2,1,1,1^2+bias", "poly:2,1,2,1^2+bias", "poly:2,1,1,2^2+bias", "poly:3,1,2,2^2+bias"])
-def test_quadratics_of_one_square_have_a_null_boundary(spec: str) -> None:
-    # M = alpha_o y^2 + beta_o y + gamma_o, y = (w.x + b)^2 (proportional rows with one layer-2
-    # neuron): dimension 3 m + d0, or 2 m + d0 + 1, reached by D mu at random parameters;
-    # certified, and local searches agree
+@pytest.mark.parametrize(
+    "spec", [*AXIS_SPECS, "poly:2,1,1,1^2+bias", "poly:2,1,2,1^2+bias", "poly:2,1,1,2^2+bias", "poly:3,1,2,2^2+bias", "poly:1,1,3,1^3+bias", "poly:2,1,3,1^3+bias", "poly:1,1,4,2^4+bias"]
+)
+def test_polynomials_of_one_power_have_a_null_boundary(spec: str) -> None:
+    # M = sum_o e_o (x) P_o(y), y = (w.x + b)^k, P_o of degree <= k (proportional rows
+    # lambda y^2 + mu y with one layer-2 neuron and k = 2): dimension (k + 1) m + d0, or
+    # 2 m + d0 + 1, reached by D mu at random parameters; certified, and local searches agree
     net = nm.parse(spec)
-    d0, h, m = net.widths[0], net.widths[2], net.widths[-1]
+    d0, h, m, k = net.widths[0], net.widths[2], net.widths[-1], int(np.flatnonzero(net.activation)[0])
     dim = nm.dimension(net).dim
-    assert dim == min(2 * m + d0 + 1 if h == 1 else 3 * m + d0, net.ambient_dim)
+    assert dim == min(2 * m + d0 + 1 if h == 1 else (k + 1) * m + d0, net.ambient_dim)
     rng = np.random.default_rng(0)
     for _ in range(10):
         J = net.jacobian(rng.standard_normal(net.n_params))
-        assert np.linalg.matrix_rank(J, tol=1e-8 * np.abs(J).max()) == dim
+        J = J / np.maximum(np.abs(J).max(axis=1, keepdims=True), 1e-300)  # coefficients of degree k^2 span many scales
+        assert np.linalg.matrix_rank(J, tol=1e-8) == dim
     est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
-    assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "y = (w.x + b)^2" in est.certificate
+    assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "y = (w.x + b)^k" in est.certificate
     local = nm.voronoi_mc(net, "boundary", 200, method="multistart", seed=1, progress=False)
     assert local.hits == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(2, 4), m=st.integers(1, 2), seed=st.integers(0, 2**32 - 1))
+def test_the_limit_of_polynomials_of_one_power_needs_a_vanishing_derivative(k: int, m: int, seed: int) -> None:
+    # one input: near (w, b) = (e, 1) the spaces are span{psi, ..., psi^k}, psi = ((1 + e x)^k
+    # - 1) / e, which at e = 0 is span{x, ..., x^k}; the squared projection R of the data moves
+    # with e at rate k (k - 1) sum_o u_ok u_o(k+1) (the basis (psi / k)^j moves by j (k - 1) / 2
+    # x^(j+1), outside the space for j = k): nonzero for random data, so the nearest point of
+    # the closure is not there
+    net = nm.PolynomialNetwork((1, 1, k, m), k, bias=True)
+    size = len(net.monomials)
+    U = np.random.default_rng(seed).standard_normal((m, size))
+    U[:, 0] = 0.0
+
+    def R(e: float) -> float:
+        psi = _psi(np.array([0.0, 1.0]), k, e, size)
+        B = np.stack([_padded(P.polypow(psi, j)[:size], size) for j in range(1, k + 1)], axis=1)
+        coef = np.linalg.lstsq(B, U.T, rcond=None)[0]
+        return float(((B @ coef) ** 2).sum())
+
+    claimed = k * (k - 1) * float(U[:, k] @ U[:, k + 1])
+    assert R(0.0) == pytest.approx(float((U[:, 1 : k + 1] ** 2).sum()), rel=1e-9)
+    step = 1e-6
+    assert (R(step) - R(-step)) / (2 * step) == pytest.approx(claimed, rel=1e-4, abs=1e-8)
+    assert abs(claimed) > 1e-12
 
 
 def _powers_of_a_linear_form(monomials: np.ndarray, v: np.ndarray) -> list[np.ndarray]:

@@ -161,37 +161,42 @@ def _biased_bottleneck(net: Network) -> bool:
     return k >= 2 and _spanning_layer(PolynomialNetwork(net.widths[:2] + (1,), activation=net.activation, bias=True))
 
 
-def _quadratics_of_one_square(net: Network) -> bool:
-    """With biases and z^2, one first-layer neuron and one more hidden layer: (d0, 1, h, m).
-    The neuron gives y = (w.x + b)^2 (its output weight absorbed), the next layer polynomials of
-    degree 2 in y: every output is alpha_o y^2 + beta_o y + gamma_o. With h >= 2 neurons the
-    (alpha_o, beta_o) are any m x 2 matrix, so M is the union of the planes V^m + constants, V =
-    span{y, y^2} modulo constants; with h = 1 they are proportional: c (x) (lambda y^2 + mu y)
-    + delta, (lambda : mu) in P^1. On one input these are the quartics symmetric about the axis
+def _polynomials_of_one_power(net: Network) -> bool:
+    """With biases and z^k, one first-layer neuron and one more hidden layer of h >= k neurons,
+    or h = 1 for k = 2: (d0, 1, h, m). The neuron gives y = (w.x + b)^k (its output weight
+    absorbed), the next layer polynomials in y: with h >= k the powers (b_j y + b0_j)^k of
+    distinct ratios and the output bias span all of degree <= k, so every output is any P_o(y)
+    and M is the union of the spaces V^m + constants, V = span{y, ..., y^k} modulo constants.
+    With k = 2 and h = 1 the rows are proportional: c (x) (lambda y^2 + mu y) + delta,
+    (lambda : mu) in P^1. On one input and k = 2 these are the quartics symmetric about the axis
     x = -b / w.
 
     Closure: where (w, b) on its sphere tends to (0, +-1), write it (e v, 1); y - 1 = e psi with
-    psi = 2 v.x + e (v.x)^2, and V = span{psi, psi^2}, which tends to span{v.x, (v.x)^2}. So
-    the closure is the image of the blow-up of the sphere's directions at the constant's (and
-    of P^1 for h = 1), a compact manifold, and adds its exceptional divisor e = 0 (on one input
-    the axis at infinity: tuples of quadratics), with h = 1 also lambda = 0 (c (x) y, one
-    neuron's outputs, no longer squared). The nearest point maximizes the squared projection R
-    of the data (G = sum_o u_o u_o^T, constants dropped; with h = 1, R = w^T G w / |w|^2 over
-    the family's w), smooth there. At a maximum all its derivatives vanish, one equation per
-    dimension of the manifold: <z, t> = 0 for the family's tangent directions t (mod w), z =
-    (G - R) w (or for planes sum_o r_o p_o^T, residuals times projections). Where the tangent
-    directions are independent (the family immersed), moving u_o normal to the family moves z
-    freely, so the equations are independent in u, and on a piece of lower dimension they
-    outnumber its dimension: by parametric transversality a null set of data has its maximum
-    there. On the divisor the direction of e adds p (v.x)^3 (p the coefficient of (v.x)^2, a
-    new degree: independent where p != 0; where p = 0 that is one more equation); with h = 1
-    at lambda = 0 the move of lambda adds y^2, of degree 4, and the moves of (w, b) add l dl,
-    independent of y and constants while w != 0. On one input the derivative in e at the
-    divisor is -2 sum_o u_o2 u_o3 (u_oj the coefficient of x^j), with h = 1 -8 lambda (G w)_3 /
-    |w|^2 at the top eigenvector w of G on span{x, x^2}. Off the constants D mu has the
-    dimension of M (m + d0 + 1 + m with h = 1, else 3 m + d0), so the rest of the edge is the
+    psi = k v.x + C(k, 2) e (v.x)^2 + ..., and V = span{psi, ..., psi^k} (triangular in the y^j
+    - 1), which tends to span{v.x, ..., (v.x)^k}. So the closure is the image of the blow-up of
+    the sphere's directions at the constant's (and of P^1 for h = 1), a compact manifold, and
+    adds its exceptional divisor e = 0 (on one input: the polynomials of degree <= k); with h =
+    1 also lambda = 0 (c (x) y, one neuron's outputs, no longer squared). The nearest point
+    maximizes the squared projection R of the data (G = sum_o u_o u_o^T, constants dropped;
+    with h = 1, R = w^T G w / |w|^2 over the family's w), smooth there. At a maximum all its
+    derivatives vanish, one equation per dimension of the manifold: <z, t> = 0 for the
+    family's tangent directions t, z the residuals times the projections (sum_o r_o p_o^T, or
+    (G - R) w). Where the tangent directions are independent (the family immersed), moving u_o
+    normal to the family moves z freely, so the equations are independent in u, and on a piece
+    of lower dimension they outnumber its dimension: by parametric transversality a null set of
+    data has its maximum there. On the divisor the direction of e adds p_k (v.x)^(k+1) (p_k the
+    coefficient of (v.x)^k, a new degree: independent where p_k != 0, and p_k = 0 is one more
+    equation), the moves of v add sum_j j p_j (v.x)^(j-1) (v'.x), independent for v' normal to
+    v; with h = 1 at lambda = 0 the move of lambda adds y^2, of degree 4, and the moves of (w,
+    b) add l dl, independent of y and constants while w != 0. On one input the derivative in e
+    at the divisor is k (k - 1) sum_o u_ok u_o(k+1) (u_oj the coefficient of x^j, e as above). Off the
+    constants D mu has the dimension of M ((k + 1) m + d0; m + d0 + 1 + m with h = 1): the moves
+    of (w, b) add P_o'(y) l^(k-1) dl, no polynomial in y, so the rest of the edge is the
     constants, a lower stratum."""
-    return isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[1] == 1 and _power(net) == 2
+    if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[1] == 1):
+        return False
+    k = _power(net) or 0
+    return k >= 2 and (net.widths[2] >= k or (k == 2 and net.widths[2] == 1))
 
 
 def edge_argument(net: Network) -> str | None:
@@ -228,14 +233,14 @@ def edge_argument(net: Network) -> str | None:
             "of G = sum_o u_o u_o^T there): a null set of data; D mu has the rank of M wherever l is not constant, so the rest "
             "of the edge lies in the lower strata: {lower}"
         )
-    if _quadratics_of_one_square(net):
-        family = "c (x) (lambda y^2 + mu y) + delta (also lambda = 0 in the closure)" if net.widths[2] == 1 else "alpha_o y^2 + beta_o y + gamma_o"
+    if _polynomials_of_one_power(net):
+        family = "c (x) (lambda y^2 + mu y) + delta (also lambda = 0 in the closure)" if net.widths[2] == 1 else "sum_o e_o (x) P_o(y), P_o any polynomial of degree <= k,"
         return (
-            f"M is {family} with y = (w.x + b)^2 (on one input the quartics symmetric about an axis); its closure adds the "
-            "exceptional divisor of the blow-up of the directions of (w, b) at the constant's, span{v.x, (v.x)^2} (the axis at "
-            "infinity), where the family is immersed off a smaller set and the squared projection of the data is smooth, so a "
-            "maximum there needs one equation more than the piece's dimension: a null set of data; D mu has the rank of M off "
-            "the constants, so the rest of the edge lies in the lower strata: {lower}"
+            f"M is {family} with y = (w.x + b)^k (on one input and k = 2 the quartics symmetric about an axis); its closure adds "
+            "the exceptional divisor of the blow-up of the directions of (w, b) at the constant's, span{v.x, ..., (v.x)^k} (on one "
+            "input the polynomials of degree <= k), where the family is immersed off a smaller set and the squared projection of "
+            "the data is smooth, so a maximum there needs one equation more than the piece's dimension: a null set of data; "
+            "D mu has the rank of M off the constants, so the rest of the edge lies in the lower strata: {lower}"
         )
     if _one_first_layer_neuron(net):
         return (

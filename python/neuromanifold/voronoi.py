@@ -661,9 +661,10 @@ def voronoi_mc(
     every form of their degree, or such a chain (M = {c (x) g^K} is closed), one hidden neuron
     with biases (its affine limits are the exceptional divisor of a blow-up), with biases a last
     hidden layer of one neuron over one whose powers and the constant span every polynomial of
-    their degree (the same blow-up at the constant), biases, z^2 and one first-layer neuron
-    before one more hidden layer (quadratic polynomials in one square (w.x + b)^2; on one input
-    the quartics symmetric about an axis, whose closure adds the axis at infinity);
+    their degree (the same blow-up at the constant), biases, z^k and one first-layer neuron
+    before one more hidden layer of at least k neurons, or one for k = 2 (polynomials of degree
+    <= k in one power (w.x + b)^k; on one input and k = 2 the quartics symmetric about an axis,
+    whose closure adds the axis at infinity);
     where M fills the space (``nm.dimension``: data are their own nearest points); and where
     almost every hyperplane of powers in reach is spanned by real powers. Then p = 0 exactly and
     no sample is drawn). A subnetwork of the dimension of a filling M is decided exactly where
