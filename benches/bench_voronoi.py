@@ -348,6 +348,12 @@ def join_edges_with_outputs_against_local_searches(samples: int) -> None:
     _exact_against_local("The join edge of three neurons with two outputs against local searches", ("poly:2,3,2^4",), samples, "exhaustive")
 
 
+def cubed_cubics_against_local_searches(samples: int) -> None:
+    """Two neurons on binary cubics cubed by one: the edge c l^6 n^3 against multistart local
+    searches."""
+    _exact_against_local("The edge of cubes of cubics against local searches", ("poly:2,2,1,1^3",), samples)
+
+
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto") -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads. Each run solves its charts at generic data first (the
@@ -523,6 +529,7 @@ def main() -> None:
     ap.add_argument("--join-samples", type=lambda x: int(float(x)), default=100)
     ap.add_argument("--join-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
+    ap.add_argument("--cubed-cubics-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -554,6 +561,8 @@ def main() -> None:
         join_edges_with_outputs_against_local_searches(args.join_outputs_samples)
     if args.biased_pair_samples:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
+    if args.cubed_cubics_samples:
+        cubed_cubics_against_local_searches(args.cubed_cubics_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:

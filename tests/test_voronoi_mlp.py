@@ -233,7 +233,7 @@ def test_a_bottleneck_over_a_closed_network_has_no_edge_beyond_its_lower_strata(
 
 def test_a_bottleneck_over_binary_cubics_of_two_neurons_has_an_edge() -> None:
     # N' = two neurons on binary cubics is not closed (its limits are the tangential variety),
-    # so no certificate: the local searches find data whose nearest point is on the edge
+    # so no certificate: data have their nearest point on the edge (``_voronoi_cubed_cubics``)
     net = nm.parse("poly:2,2,1,1^3")
     assert nm.voronoi_mc(net, "boundary", 60, seed=0, progress=False).hits > 0
     with pytest.raises(ValueError, match="no certificate"):

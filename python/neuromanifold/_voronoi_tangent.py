@@ -465,6 +465,11 @@ class TangentEdge:
             X = np.vstack([X, self._permuted(X)])
         return X[_separate(X)]
 
+    def _admitted(self, which: int, Y: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Which real critical points Y of chart ``which`` are points of the closure of M_R
+        (all of them here: each chart's real points are)."""
+        return np.ones(len(Y), dtype=bool)
+
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
         """Which points X of the first chart ``which`` have every term alive: on the slice of M a
         neuron's output weights can vanish, and such points (critical points of one neuron, with
@@ -511,6 +516,7 @@ class TangentEdge:
             # (every call's real ends are genuine critical points: the least of them all is the
             # exact distance once the ends are complete)
             real = imaginary_ratio(y) <= REAL_TOL
+            real[real] = self._admitted(which, y[real].real)
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
             part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
             if complete:
