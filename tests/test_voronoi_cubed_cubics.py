@@ -1,5 +1,5 @@
-"""The edge of poly:2,2,1,1^3 (two neurons on binary cubics, cubed by one): f = c g^3 with g of
-real rank <= 2 (disc(g) <= 0 in the closure), whose edge is c l^6 n^3. The decisions are checked
+"""The edge of poly:2,2,1,m^3 (two neurons on binary cubics, cubed by one): f = c (x) g^3 with g
+of real rank <= 2 (disc(g) <= 0 in the closure), whose edge is c (x) l^6 n^3. The decisions are checked
 against a brute-force search over the closure, parametrized as g = l q with q semidefinite."""
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ def _cubes(P: np.ndarray) -> np.ndarray:
 
 
 def _brute_force(u: np.ndarray) -> tuple[float, float]:
-    """The best squared projections of u on the edge (d = 0) and on the interior local maxima
-    (d clearly positive), from a grid over the angles refined by local searches."""
-    ratio = lambda P: (_cubes(P) @ u) ** 2 / (_cubes(P) ** 2).sum(-1)  # noqa: E731
+    """The best squared projections of u (one row per output) on the edge (d = 0) and on the
+    interior local maxima (d clearly positive), from a grid over the angles refined by local
+    searches."""
+    U = u.reshape(-1, 10)
+    ratio = lambda P: ((_cubes(P) @ U.T) ** 2).sum(-1) / (_cubes(P) ** 2).sum(-1)  # noqa: E731
     grid = np.stack(np.meshgrid(np.linspace(0, np.pi, 40, endpoint=False), np.linspace(0, np.pi, 40, endpoint=False), np.linspace(0, np.pi / 2, 21)), -1).reshape(-1, 3)
     edge = inner = 0.0
     for start in grid[np.argsort(ratio(grid))[-20:]]:
@@ -93,8 +95,21 @@ def test_decisions_agree_with_a_brute_force_search(edge: CubedCubicsEdge) -> Non
     assert compared >= 20 and 0 < decided.sum() < len(U)
 
 
+def test_decisions_with_two_outputs_agree_with_a_brute_force_search() -> None:
+    # c (x) g^3 with c in R^2: the best squared projection sums over the outputs
+    edge = CubedCubicsEdge(nm.parse("poly:2,2,1,2^3"), 0)
+    U = np.random.default_rng(12).standard_normal((12, 20))
+    decided = edge.decide(U, 0)
+    assert (decided >= 0).all()
+    for u, d in zip(U, decided):
+        on_edge, inner = _brute_force(u)
+        if abs(on_edge - inner) > 1e-6 * max(on_edge, inner):
+            assert d == int(on_edge > inner)
+
+
 def test_the_boundary_of_cubed_cubics_is_exhaustive() -> None:
     net = nm.parse(NET)
-    assert cubed_cubics_available(net) is None and cubed_cubics_available(nm.parse("poly:2,2,1,2^3")) is not None
+    assert cubed_cubics_available(net) is None and cubed_cubics_available(nm.parse("poly:2,2,1,2^3")) is None
+    assert cubed_cubics_available(nm.parse("poly:2,2,1,1^2")) is not None and cubed_cubics_available(nm.parse("poly:2,3,1,1^3")) is not None
     est = nm.voronoi_mc(net, "boundary", 60, seed=0, progress=False)
     assert est.exhaustive and est.n_failed == 0 and est.hits > 0

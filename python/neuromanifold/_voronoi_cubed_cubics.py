@@ -1,25 +1,26 @@
 """The edge of a one-neuron layer over two neurons on binary cubics: cubes of cubics.
 
-The network (2, 2, 1, 1) with z^3 and no biases computes f = c g^3 with g = a l_1^3 + b l_2^3:
-the first layer gives binary cubics of real rank at most 2, and the one-neuron layer cubes
-them (its output weight and the last layer's into c). A real binary cubic has real rank 2
-when it has a pair of complex conjugate roots (discriminant < 0), or is a cube; with three
-distinct real roots its real rank is 3. The limits of two neurons merging are l^2 n, the
+The network (2, 2, 1, m) with z^3 and no biases computes f = c (x) g^3 with g = a l_1^3 + b
+l_2^3: the first layer gives binary cubics of real rank at most 2, and the one-neuron layer
+cubes them (its output weight and the last layer's into c in R^m). A real binary cubic has real
+rank 2 when it has a pair of complex conjugate roots (discriminant < 0), or is a cube; with
+three distinct real roots its real rank is 3. The limits of two neurons merging are l^2 n, the
 tangential variety: the closure of the first layer's real image is {g : disc(g) <= 0} (g = l q
 with q semidefinite), a closed cone whose cube map keeps |g^3| bounded below on its unit
-sphere. So the closure of M_R is {c g^3 : disc(g) <= 0}, and its points off M_R are the edge
-E = {c l^6 n^3}, l != n (l^2 n is no sum of two real cubes).
+sphere. So the closure of M_R is {c (x) g^3 : disc(g) <= 0}, and its points off M_R are the
+edge E = {c (x) l^6 n^3}, l != n (l^2 n is no sum of two real cubes).
 
-The Zariski closure X = {c g^3} is smooth off 0 (g^2 dg is a multiple of g^3 only for dg a
-multiple of g, and g^3 determines g), and a real point of X is c g^3 with g real (the roots of
-g are those of the real form, each of multiplicity 3). So M_R is open in the real points of X
-where disc(g) < 0, and the nearest point of the closure to data u is
+The Zariski closure X = {c (x) g^3} is smooth off 0 (g^2 dg is a multiple of g^3 only for dg
+a multiple of g, and g^3 determines g), and a real point of X is c (x) g^3 with g real (the
+roots of g are those of the real forms, each of multiplicity 3). So M_R is open in the real
+points of X where disc(g) < 0, and the nearest point of the closure to data u is
 
 * a real critical point of the distance on X with disc(g) < 0 (X in a chart with g on a random
-  real affine hyperplane of the cubics and c free: 203 critical points at generic data);
-* a real critical point on E (l and n on random real lines, c free: 177); or
-* a point of the lower strata: one first-layer neuron, c l^9 (25 = 3 * 9 - 2, the ED degree of
-  the cone over a rational normal curve), or 0.
+  real affine hyperplane of the cubics and c free: 203 critical points at generic data with one
+  output, 374 with two);
+* a real critical point on E (l and n on random real lines, c free: 177, and 294); or
+* a point of the lower strata: one first-layer neuron, c (x) l^9 (25 = 3 * 9 - 2, the ED
+  degree of the cone over a rational normal curve, and 34), or 0.
 
 The edge is hit when E's best point beats all others. Random real patches reach almost every
 real point (l -> lambda l, g -> lambda g with c rescaled). The charts are scaled so that
@@ -45,8 +46,8 @@ DISCRIMINANT_BAND = 1e-9  # relative: a real critical point of X with |disc(g)| 
 
 def cubed_cubics_available(net: object) -> str | None:
     """Why the edge of cubes of cubics does not decide the boundary of ``net``, or None."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or tuple(net.widths) != (2, 2, 1, 1) or _power(net) != 3:
-        return "the edge of cubes of cubics is charted for poly:2,2,1,1^3 (two neurons on binary cubics cubed by one) only"
+    if not isinstance(net, PolynomialNetwork) or net.bias or tuple(net.widths[:3]) != (2, 2, 1) or len(net.widths) != 4 or _power(net) != 3:
+        return "the edge of cubes of cubics is charted for (2, 2, 1, m) with z^3 (two neurons on binary cubics cubed by one) only"
     return None
 
 
@@ -92,33 +93,41 @@ class _Patches:
 
 
 class CubedCubicsEdge(TangentEdge):
-    """Boundary decisions for ``poly:2,2,1,1^3``: 1 the nearest point of the closure of M_R is
-    on E = {c l^6 n^3}, 0 on M_R (c g^3, disc(g) < 0) or a lower stratum, -1 undecided."""
+    """Boundary decisions for (2, 2, 1, m) with z^3: 1 the nearest point of the closure of M_R
+    is on E = {c (x) l^6 n^3}, 0 on M_R (c (x) g^3, disc(g) < 0) or a lower stratum, -1
+    undecided."""
 
     SLICE = -1  # no chart here is a slice of the network's parameters
 
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         super().__init__(net, seed)
         self.degrees = np.asarray(net.monomials)[:, 1]  # each coefficient's power of y
+        self.outputs = net.widths[-1]
+
+    def _forms(self, which: int) -> int:
+        """The number of coordinates of the forms in chart ``which`` (the output weights c follow)."""
+        return (2, 3, 1)[which]
 
     def _chart(self, which: int, s: int) -> Chart:
         """Chart ``which`` (0: E, 1: X, 2: one neuron) of seed s."""
         patches = _Patches(s)
-        nv = (3, 4, 2)[which]
+        nv = self._forms(which) + self.outputs
         if which == 0:
             form = _times(_power_of(_form(*patches.lines[0][:2], 0, nv), 6, nv), _power_of(_form(*patches.lines[1][:2], 1, nv), 3, nv), nv)
         elif which == 1:
             form = _power_of(_form(*patches.cubic[:2], 0, nv), 3, nv)
         else:
             form = _power_of(_form(*patches.lines[0][:2], 0, nv), 9, nv)
-        c = pl.variable(nv - 1, nv)
-        return Chart(phi=[pl.mul(c, form[int(j)]) for j in self.degrees], n=nv, lift=lambda y: y, rank=None, top=which == 1)
+        c = [pl.variable(self._forms(which) + o, nv) for o in range(self.outputs)]
+        return Chart(phi=[pl.mul(c[o], form[int(j)]) for o in range(self.outputs) for j in self.degrees], n=nv, lift=lambda y: y, rank=None, top=which == 1)
 
     def _divided(self, which: int, s: int) -> dict[int, int]:
-        """The columns of the forms' coordinates, divided by c (a factor of all their terms):
-        else every point with c = 0 is critical, a component monodromy strays into."""
-        nv = (3, 4, 2)[which]
-        return {i: nv - 1 for i in range(nv - 1)}
+        """With one output, the columns of the forms' coordinates, divided by c (a factor of all
+        their terms): else every point with c = 0 is critical, a component monodromy strays
+        into. With several outputs no one weight divides them; c = 0 is then a component of
+        positive dimension (the forms with <g^3, u_o> = 0 for all o), whose points are singular."""
+        k = self._forms(which)
+        return {i: k for i in range(k)} if self.outputs == 1 else {}
 
     def _moved(self, which: int, source: int, dest: int, Y: np.ndarray) -> np.ndarray | None:
         """The points at coordinates Y of chart ``which`` of seed ``source`` in the chart of seed
@@ -129,17 +138,17 @@ class CubedCubicsEdge(TangentEdge):
             if which == 1:
                 g = old.cubic[0] + old.cubic[1] @ y[:3]
                 z, lam = new.coordinates(new.cubic, g)
-                out.append(np.r_[z, y[3] / lam**3])
+                out.append(np.r_[z, y[3:] / lam**3])
             else:
                 l = old.lines[0][0] + old.lines[0][1] @ y[:1]
                 zl, lam = new.coordinates(new.lines[0], l)
                 if which == 2:
-                    out.append(np.r_[zl, y[1] / lam**9])
+                    out.append(np.r_[zl, y[1:] / lam**9])
                     continue
                 n = old.lines[1][0] + old.lines[1][1] @ y[1:2]
                 zn, mu = new.coordinates(new.lines[1], n)
-                out.append(np.r_[zl, zn, y[2] / (lam**6 * mu**3)])
-        return np.array(out, dtype=complex).reshape(len(Y), (3, 4, 2)[which])
+                out.append(np.r_[zl, zn, y[2:] / (lam**6 * mu**3)])
+        return np.array(out, dtype=complex).reshape(len(Y), self._forms(which) + self.outputs)
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
         """Points with c = 0 are dropped by the divided equations; none are strays here."""
