@@ -24,6 +24,12 @@ import neuromanifold as nm
 AXIS_SPECS = ["poly:1,1,1,1^2+bias", "poly:1,1,2,1^2+bias", "poly:1,1,1,2^2+bias", "poly:1,1,2,2^2+bias", "poly:1,1,3,2^2+bias"]
 
 
+def _row_scaled(J: np.ndarray) -> np.ndarray:
+    """J with each nonzero row scaled to maximum 1 (the same rank): coefficients of degree k^2
+    span many orders of magnitude."""
+    return J / np.maximum(np.abs(J).max(axis=1, keepdims=True), 1e-300)
+
+
 def _padded(c: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n)
     out[: len(c)] = c
@@ -194,8 +200,7 @@ def test_polynomials_of_one_power_have_a_null_boundary(spec: str) -> None:
     assert dim == min(2 * m + d0 + 1 if h == 1 else (k + 1) * m + d0, net.ambient_dim)
     rng = np.random.default_rng(0)
     for _ in range(10):
-        J = net.jacobian(rng.standard_normal(net.n_params))
-        J = J / np.maximum(np.abs(J).max(axis=1, keepdims=True), 1e-300)  # coefficients of degree k^2 span many scales
+        J = _row_scaled(net.jacobian(rng.standard_normal(net.n_params)))
         assert np.linalg.matrix_rank(J, tol=1e-8) == dim
     est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
     assert est.method == "certificate" and (est.hits, est.n) == (0, 10**6) and "y = (w.x + b)^k" in est.certificate
@@ -311,19 +316,19 @@ def test_a_biased_bottleneck_leaves_its_limits_at_the_constant_to_a_null_set(k: 
     assert abs(claimed) > 1e-12
 
 
-@pytest.mark.parametrize("spec", ["poly:1,2,1,1^2+bias", "poly:1,3,1,2^3+bias", "poly:2,5,1,1^2+bias"])
+@pytest.mark.parametrize("spec", ["poly:1,2,1,1^2+bias", "poly:1,3,1,2^3+bias", "poly:2,5,1,1^2+bias", "poly:1,2,1,1^3+bias", "poly:1,3,1,1^4+bias", "poly:1,2,1,2^3+bias"])
 def test_a_biased_bottleneck_over_a_spanning_layer_has_a_null_boundary(spec: str) -> None:
     # M = {c (x) l^k + delta}: dimension m (c) + N - 1 (l up to scale, N polynomials of degree
-    # <= k) + m (delta), reached by D mu at random parameters; certified, and local searches agree
+    # <= k) + m (delta), reached by D mu at random parameters; certified, and local searches
+    # agree. On one input k - 1 neurons reach every l of degree k (shifted to real rank k - 1)
     net = nm.parse(spec)
     d0, k, m = net.widths[0], int(np.flatnonzero(net.activation)[0]), net.widths[-1]
     dim = nm.dimension(net).dim
     assert dim == 2 * m + comb(d0 + k, k) - 1
     rng = np.random.default_rng(0)
     for _ in range(10):
-        theta = rng.standard_normal(net.n_params)
-        J = net.jacobian(theta)
-        assert np.linalg.matrix_rank(J, tol=1e-8 * np.abs(J).max()) == dim
+        J = _row_scaled(net.jacobian(rng.standard_normal(net.n_params)))
+        assert np.linalg.matrix_rank(J, tol=1e-8) == dim
     est = nm.voronoi_mc(net, "boundary", 10**6, progress=False)
     assert est.method == "certificate" and est.hits == 0 and "exceptional divisor" in est.certificate
     local = nm.voronoi_mc(net, "boundary", 200, method="multistart", seed=1, progress=False)
@@ -331,7 +336,25 @@ def test_a_biased_bottleneck_over_a_spanning_layer_has_a_null_boundary(spec: str
 
 
 def test_a_biased_bottleneck_over_too_few_neurons_has_no_certificate() -> None:
-    # two cubes and the constant span no cubic polynomial space: l is not free, so no certificate
-    net = nm.parse("poly:1,2,1,1^3+bias")
+    # one cube and the constant reach no open set of cubic polynomials: no certificate
+    net = nm.parse("poly:1,1,1,1^3+bias")
     with pytest.raises(ValueError, match="no certificate"):
         nm.voronoi_mc(net, "boundary", 10, method="certificate", progress=False)
+
+
+@pytest.mark.parametrize("k", [3, 4])
+def test_k_minus_one_neurons_with_biases_reach_every_polynomial_of_degree_k(k: int) -> None:
+    # P - b0 with a non-real root and distinct roots has real rank <= k - 1 (Causa-Re), so the
+    # layer (1, k - 1, 1) with biases reaches every P of degree exactly k: a least-squares fit
+    # from a few starts lands on it
+    inner = nm.PolynomialNetwork((1, k - 1, 1), k, bias=True)
+    rng = np.random.default_rng(k)
+    for _ in range(8):
+        target = rng.standard_normal(k + 1)
+        best = np.inf
+        for _ in range(30):
+            fit = least_squares(lambda th: inner.mu(th[None])[0] - target, rng.standard_normal(inner.n_params), jac=lambda th: inner.jacobian(th), xtol=1e-15, ftol=1e-15, gtol=1e-15)
+            best = min(best, 2 * fit.cost)
+            if best < 1e-20:
+                break
+        assert best < 1e-16

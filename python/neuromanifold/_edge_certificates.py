@@ -154,11 +154,22 @@ def _biased_bottleneck(net: Network) -> bool:
     / |v|^2 must vanish too: a nontrivial equation (u = x^k + x^(2k) gives 1), so a null set of
     data. At every other point (l not constant, c != 0) the tangent space c (x) l^(k-1) P_k +
     R^m (x) l^k + constants has the dimension of M and D mu reaches it with spanning powers, so
-    the rest of the edge is the constants, a lower stratum."""
+    the rest of the edge is the constants, a lower stratum.
+
+    On one input k - 1 neurons suffice: a polynomial P of degree exactly k, shifted by the
+    output's bias until P - b0 has a non-real root and distinct roots (|b0| large, off finitely
+    many values), is a binary form in (x, 1) of real rank at most k - 1 (Causa and Re: a real
+    binary form of degree k >= 3 with distinct roots has real rank k only when all its roots are
+    real; for k = 2 shift P to a square instead); a power of the constant's form y among its
+    terms goes into b0. So the first layer
+    reaches every l of degree k, and M holds all of the above but points c (x) l^k + delta with
+    deg l < k, a hypersurface of the smooth part of the closure: the data with their nearest
+    point there (a normal vector at a point of it) are a null set."""
     if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[2] == 1):
         return False
     k = _power(net) or 0
-    return k >= 2 and _spanning_layer(PolynomialNetwork(net.widths[:2] + (1,), activation=net.activation, bias=True))
+    almost = net.widths[0] == 1 and net.widths[1] == k - 1  # one input: every l of degree k
+    return k >= 2 and (almost or _spanning_layer(PolynomialNetwork(net.widths[:2] + (1,), activation=net.activation, bias=True)))
 
 
 def _polynomials_of_one_power(net: Network) -> bool:
@@ -224,15 +235,6 @@ def edge_argument(net: Network) -> str | None:
             "neuron merging with the constant are its exceptional divisor, where a maximum also needs the normal derivative "
             "sum_o <u_o, v.x><u_o, (v.x)^2> = 0: a null set of data; the rest of the edge lies in the lower strata: {lower}"
         )
-    if _biased_bottleneck(net):
-        return (
-            "M = {c (x) l^k + delta}, l any polynomial of degree <= k (the first layer's powers with the constant span them); its "
-            "closure is c (x) psi + delta over the blow-up of the directions of l at the constant's, a compact manifold on which "
-            "the squared projection of the data is smooth; the limits c (x) v + delta as l tends to a constant are its "
-            "exceptional divisor, where a maximum also needs the normal derivative <(G - R) v, v^2> = 0 (v the top eigenvector "
-            "of G = sum_o u_o u_o^T there): a null set of data; D mu has the rank of M wherever l is not constant, so the rest "
-            "of the edge lies in the lower strata: {lower}"
-        )
     if _polynomials_of_one_power(net):
         family = "c (x) (lambda y^2 + mu y) + delta (also lambda = 0 in the closure)" if net.widths[2] == 1 else "sum_o e_o (x) P_o(y), P_o any polynomial of degree <= k,"
         return (
@@ -241,6 +243,16 @@ def edge_argument(net: Network) -> str | None:
             "input the polynomials of degree <= k), where the family is immersed off a smaller set and the squared projection of "
             "the data is smooth, so a maximum there needs one equation more than the piece's dimension: a null set of data; "
             "D mu has the rank of M off the constants, so the rest of the edge lies in the lower strata: {lower}"
+        )
+    if _biased_bottleneck(net):
+        return (
+            "M = {c (x) l^k + delta}, l any polynomial of degree <= k (the first layer's powers with the constant span them, or "
+            "on one input reach every l of degree k); its "
+            "closure is c (x) psi + delta over the blow-up of the directions of l at the constant's, a compact manifold on which "
+            "the squared projection of the data is smooth; the limits c (x) v + delta as l tends to a constant are its "
+            "exceptional divisor, where a maximum also needs the normal derivative <(G - R) v, v^2> = 0 (v the top eigenvector "
+            "of G = sum_o u_o u_o^T there): a null set of data; D mu has the rank of M wherever l is not constant, so the rest "
+            "of the edge lies in the lower strata: {lower}"
         )
     if _one_first_layer_neuron(net):
         return (

@@ -662,7 +662,7 @@ def voronoi_mc(
     every form of their degree, or such a chain (M = {c (x) g^K} is closed), one hidden neuron
     with biases (its affine limits are the exceptional divisor of a blow-up), with biases a last
     hidden layer of one neuron over one whose powers and the constant span every polynomial of
-    their degree (the same blow-up at the constant), biases, z^k and one first-layer neuron
+    their degree, or on one input over k - 1 neurons (the same blow-up at the constant), biases, z^k and one first-layer neuron
     before one more hidden layer of at least k neurons, or one for k = 2 (polynomials of degree
     <= k in one power (w.x + b)^k; on one input and k = 2 the quartics symmetric about an axis,
     whose closure adds the axis at infinity);
