@@ -188,12 +188,19 @@ def test_the_closure_of_the_symmetric_quartics_is_reached_by_the_network(spec: s
 
 
 @pytest.mark.parametrize(
-    "spec", [*AXIS_SPECS, "poly:2,1,1,1^2+bias", "poly:2,1,2,1^2+bias", "poly:2,1,1,2^2+bias", "poly:3,1,2,2^2+bias", "poly:1,1,3,1^3+bias", "poly:2,1,3,1^3+bias", "poly:1,1,4,2^4+bias"]
+    "spec",
+    [
+        *AXIS_SPECS,
+        *("poly:2,1,1,1^2+bias", "poly:2,1,2,1^2+bias", "poly:2,1,1,2^2+bias", "poly:3,1,2,2^2+bias"),
+        *("poly:1,1,3,1^3+bias", "poly:2,1,3,1^3+bias", "poly:1,1,4,2^4+bias"),
+        *("poly:1,1,2,1^3+bias", "poly:2,1,2,1^3+bias", "poly:1,1,3,1^4+bias"),  # k - 1 neurons, one output
+    ],
 )
 def test_polynomials_of_one_power_have_a_null_boundary(spec: str) -> None:
     # M = sum_o e_o (x) P_o(y), y = (w.x + b)^k, P_o of degree <= k (proportional rows
-    # lambda y^2 + mu y with one layer-2 neuron and k = 2): dimension (k + 1) m + d0, or
-    # 2 m + d0 + 1, reached by D mu at random parameters; certified, and local searches agree
+    # lambda y^2 + mu y with one layer-2 neuron and k = 2; with one output k - 1 neurons reach
+    # every P of degree k): dimension (k + 1) m + d0, or 2 m + d0 + 1, reached by D mu at
+    # random parameters; certified, and local searches agree
     net = nm.parse(spec)
     d0, h, m, k = net.widths[0], net.widths[2], net.widths[-1], int(np.flatnonzero(net.activation)[0])
     dim = nm.dimension(net).dim
@@ -335,11 +342,12 @@ def test_a_biased_bottleneck_over_a_spanning_layer_has_a_null_boundary(spec: str
     assert local.hits == 0
 
 
-def test_a_biased_bottleneck_over_too_few_neurons_has_no_certificate() -> None:
-    # one cube and the constant reach no open set of cubic polynomials: no certificate
-    net = nm.parse("poly:1,1,1,1^3+bias")
+@pytest.mark.parametrize("spec", ["poly:1,1,1,1^3+bias", "poly:1,1,2,2^3+bias"])
+def test_too_few_neurons_have_no_certificate(spec: str) -> None:
+    # one cube and the constant reach no open set of cubic polynomials; two outputs of two
+    # neurons on y = (w.x + b)^3 share their powers of y: no certificate
     with pytest.raises(ValueError, match="no certificate"):
-        nm.voronoi_mc(net, "boundary", 10, method="certificate", progress=False)
+        nm.voronoi_mc(nm.parse(spec), "boundary", 10, method="certificate", progress=False)
 
 
 @pytest.mark.parametrize("k", [3, 4])

@@ -174,7 +174,7 @@ def _biased_bottleneck(net: Network) -> bool:
 
 def _polynomials_of_one_power(net: Network) -> bool:
     """With biases and z^k, one first-layer neuron and one more hidden layer of h >= k neurons,
-    or h = 1 for k = 2: (d0, 1, h, m). The neuron gives y = (w.x + b)^k (its output weight
+    or h = 1 for k = 2, or h = k - 1 with one output: (d0, 1, h, m). The neuron gives y = (w.x + b)^k (its output weight
     absorbed), the next layer polynomials in y: with h >= k the powers (b_j y + b0_j)^k of
     distinct ratios and the output bias span all of degree <= k, so every output is any P_o(y)
     and M is the union of the spaces V^m + constants, V = span{y, ..., y^k} modulo constants.
@@ -203,11 +203,19 @@ def _polynomials_of_one_power(net: Network) -> bool:
     at the divisor is k (k - 1) sum_o u_ok u_o(k+1) (u_oj the coefficient of x^j, e as above). Off the
     constants D mu has the dimension of M ((k + 1) m + d0; m + d0 + 1 + m with h = 1): the moves
     of (w, b) add P_o'(y) l^(k-1) dl, no polynomial in y, so the rest of the edge is the
-    constants, a lower stratum."""
+    constants, a lower stratum.
+
+    With one output, k - 1 neurons in layer 2 (k >= 3) reach every P of degree exactly k: P -
+    b0 (b0 the output's bias) with distinct roots not all real is a binary form in (y, 1) of
+    real rank at most k - 1 (Causa and Re), a power of the constant's form going into b0. The
+    closure is the same; what M leaves out of its smooth part (deg P < k, and the points whose
+    every decomposition is degenerate, where Terracini's lemma, 2 (k - 1) >= k + 1, gives full
+    rank elsewhere) has positive codimension there, and the data with their nearest point on
+    such a set (a point of it plus a normal vector) are a null set."""
     if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[1] == 1):
         return False
-    k = _power(net) or 0
-    return k >= 2 and (net.widths[2] >= k or (k == 2 and net.widths[2] == 1))
+    k, h, m = _power(net) or 0, net.widths[2], net.widths[3]
+    return k >= 2 and (h >= k or (k == 2 and h == 1) or (k >= 3 and h == k - 1 and m == 1))
 
 
 def edge_argument(net: Network) -> str | None:

@@ -663,9 +663,9 @@ def voronoi_mc(
     with biases (its affine limits are the exceptional divisor of a blow-up), with biases a last
     hidden layer of one neuron over one whose powers and the constant span every polynomial of
     their degree, or on one input over k - 1 neurons (the same blow-up at the constant), biases, z^k and one first-layer neuron
-    before one more hidden layer of at least k neurons, or one for k = 2 (polynomials of degree
-    <= k in one power (w.x + b)^k; on one input and k = 2 the quartics symmetric about an axis,
-    whose closure adds the axis at infinity);
+    before one more hidden layer of at least k neurons, one for k = 2, or k - 1 with one
+    output (polynomials of degree <= k in one power (w.x + b)^k; on one input and k = 2 the
+    quartics symmetric about an axis, whose closure adds the axis at infinity);
     where M fills the space (``nm.dimension``: data are their own nearest points); and where
     almost every hyperplane of powers in reach is spanned by real powers. Then p = 0 exactly and
     no sample is drawn). A subnetwork of the dimension of a filling M is decided exactly where
