@@ -43,7 +43,12 @@ def test_only_cubics_of_real_rank_two_are_admitted(edge: CubedCubicsEdge) -> Non
     one_real = np.convolve([1, -1], [1, 0, 1])  # (x - y)(x^2 + y^2)
     double = np.convolve([1, -1], np.convolve([1, 2], [1, 2]))  # (x - y)(x + 2y)^2: the closure
     Y = np.array([coordinates(np.asarray(g, dtype=float)) for g in (three_real, one_real, double)])
-    assert edge._admitted(1, Y).tolist() == [False, True, True]
+    assert edge._admitted(1, Y, 0).tolist() == [False, True, True]
+    # in a spare chart the same cubics have other coordinates, read in that chart's own patch
+    spare = 1000
+    other_point, other_basis, other_V = _Patches(spare).cubic
+    Z = np.array([np.r_[other_basis.T @ (g / (other_V @ g)[0] - other_point), 1.0] for g in (np.asarray(g, dtype=float) for g in (three_real, one_real, double))])
+    assert edge._admitted(1, Z, spare).tolist() == [False, True, True]
 
 
 def _cubes(P: np.ndarray) -> np.ndarray:

@@ -154,12 +154,13 @@ class CubedCubicsEdge(TangentEdge):
         """Points with c = 0 are dropped by the divided equations; none are strays here."""
         return np.ones(len(X), dtype=bool)
 
-    def _admitted(self, which: int, Y: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
         """On X, the real critical points in the closure of M_R: disc(g) <= 0 (one real root or a
-        multiple one; a cubic with three real roots has real rank 3)."""
+        multiple one; a cubic with three real roots has real rank 3), g read in the patch of the
+        chart's seed (a spare chart's own)."""
         if which != 1 or not len(Y):
             return np.ones(len(Y), dtype=bool)
-        point, basis, _ = _Patches(self.seed).cubic
+        point, basis, _ = _Patches(seed).cubic
         G = point[None, :] + Y[:, :3] @ basis.T  # coefficients of x^3, x^2 y, x y^2, y^3
         a, b, c, d = G.T
         disc = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d

@@ -329,6 +329,7 @@ class _Solved:
     system: System
     generic: MonodromyResult
     restarts: Restarts = field(default_factory=Restarts)
+    seed: int = 0  # the chart's seed
 
 
 Needed = Callable[[], npt.NDArray[np.bool_]]  # the rows whose decision is still open
@@ -465,9 +466,9 @@ class TangentEdge:
             X = np.vstack([X, self._permuted(X)])
         return X[_separate(X)]
 
-    def _admitted(self, which: int, Y: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-        """Which real critical points Y of chart ``which`` are points of the closure of M_R
-        (all of them here: each chart's real points are)."""
+    def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
+        """Which real critical points Y of chart ``which`` of seed ``seed`` are points of the
+        closure of M_R (all of them here: each chart's real points are)."""
         return np.ones(len(Y), dtype=bool)
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
@@ -500,7 +501,7 @@ class TangentEdge:
                     polished = _polished(system, moved, first.parameters) if moved is not None and np.all(np.isfinite(moved)) else None
                 if polished is not None:
                     generic = MonodromyResult(first.parameters, polished, 0)
-            self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10))
+            self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10), seed=s)
         return self._cache[key]
 
     def _part(self, which: int, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> Part:
@@ -516,7 +517,7 @@ class TangentEdge:
             # (every call's real ends are genuine critical points: the least of them all is the
             # exact distance once the ends are complete)
             real = imaginary_ratio(y) <= REAL_TOL
-            real[real] = self._admitted(which, y[real].real)
+            real[real] = self._admitted(which, y[real].real, solved.seed)
             images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
             part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
             if complete:
