@@ -52,6 +52,15 @@ a, b, c, d = U.T  # coefficients of x^3, x^2 y, x y^2, y^3
 three_real_roots = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d > 0
 print("share of Gaussian cubics with three real roots:", three_real_roots.mean())
 assert edge.ci95[0] < three_real_roots.mean() < edge.ci95[1]
+# A hidden layer of one neuron cubes those cubics: f = c g^3. The limits of the two neurons
+# merging (g with a double root) are still no network, and about a fifth of the data have their
+# nearest point there, decided from all critical points. With biases and z^2, one first-layer
+# neuron before one more layer gives the quartics symmetric about an axis, whose limit (the axis
+# at infinity) attracts no data: a proof, and no samples.
+cubed = nm.voronoi_mc(nm.parse("poly:2,2,1,1^3"), "boundary", 200, seed=1, progress=False)
+print(cubed)
+assert cubed.exhaustive and cubed.ci95[0] > 0.1
+print(nm.voronoi_mc(nm.parse("poly:1,1,1,1^2+bias"), "boundary", 10**9, progress=False))
 # With more neurons the real rank decides: three neurons reach every binary quartic but those
 # with four real roots (real rank 4), four reach them all; sextics of four neurons are in M when
 # their pencil of apolar quartics holds one with four real roots. Roots, not homotopies: fast.
