@@ -129,6 +129,7 @@ def quadratic_one_output(net: Network) -> bool:
     """One hidden layer with z^2 and one output (``quadratic_closure_chart``)."""
     return isinstance(net, PolynomialNetwork) and len(net.widths) == 3 and net.activation == (0.0, 0.0, 1.0) and net.widths[2] == 1
 
+
 def _spanning_layer(net: Network) -> bool:
     """One hidden layer with c z^k (k >= 2) and one output whose powers span every form of
     degree k: at least as many neurons as monomials (powers of generic directions span them, the
@@ -161,10 +162,10 @@ def _biased_bottleneck(net: Network) -> bool:
     many values), is a binary form in (x, 1) of real rank at most k - 1 (Causa and Re: a real
     binary form of degree k >= 3 with distinct roots has real rank k only when all its roots are
     real; for k = 2 shift P to a square instead); a power of the constant's form y among its
-    terms goes into b0. So the first layer
-    reaches every l of degree k, and M holds all of the above but points c (x) l^k + delta with
-    deg l < k, a hypersurface of the smooth part of the closure: the data with their nearest
-    point there (a normal vector at a point of it) are a null set."""
+    terms goes into b0. So the first layer reaches every l of degree k, and M holds all of the
+    above but points c (x) l^k + delta with deg l < k, a hypersurface of the smooth part of the
+    closure: the data with their nearest point there (a normal vector at a point of it) are a
+    null set."""
     if not (isinstance(net, PolynomialNetwork) and net.bias and len(net.widths) == 4 and net.widths[2] == 1):
         return False
     k = _power(net) or 0

@@ -37,7 +37,8 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_tangent import Part, TangentEdge, _affine, _power
+from ._shifted_pencils import _hyperbolicity
+from ._voronoi_tangent import TangentEdge, _affine, _power
 from .architectures import PolynomialNetwork
 
 PATCH_SCALE = 0.5  # the linear forms and cubics of the charts at coordinates of size 1 (see above)
@@ -151,7 +152,8 @@ class CubedCubicsEdge(TangentEdge):
         return np.array(out, dtype=complex).reshape(len(Y), self._forms(which) + self.outputs)
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
-        """Points with c = 0 are dropped by the divided equations; none are strays here."""
+        """No strays here: with one output the divided equations drop the points with c = 0, with
+        several those points are singular (``_divided``)."""
         return np.ones(len(X), dtype=bool)
 
     def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
@@ -162,14 +164,7 @@ class CubedCubicsEdge(TangentEdge):
             return np.ones(len(Y), dtype=bool)
         point, basis, _ = _Patches(seed).cubic
         G = point[None, :] + Y[:, :3] @ basis.T  # coefficients of x^3, x^2 y, x y^2, y^3
-        a, b, c, d = G.T
-        disc = b * b * c * c - 4 * a * c**3 - 4 * b**3 * d - 27 * a * a * d * d + 18 * a * b * c * d
-        scale = np.abs(G).max(axis=1) ** 4
-        return disc <= DISCRIMINANT_BAND * scale
-
-    def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
-        edge = [self._part(0, U, salt, needed)]
-        return edge, [self._part(1, U, salt, needed), self._part(2, U, salt, needed), Part.closed((U**2).sum(axis=1))]
+        return _hyperbolicity(G) <= DISCRIMINANT_BAND * np.abs(G).max(axis=1) ** 4  # (the discriminant)
 
 
 def cubed_cubics(net: Any, seed: int, cache: dict[str, Any]) -> CubedCubicsEdge:
