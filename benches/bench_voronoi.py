@@ -355,6 +355,16 @@ def cubed_cubics_against_local_searches(samples: int) -> None:
     _exact_against_local("The same with two outputs", ("poly:2,2,1,2^3",), max(samples // 10, 1))
 
 
+def quartic_pairs_against_local_searches(samples: int, three_outputs: int) -> None:
+    """Two layers of two squares on two inputs (binary quartics in l_1^2, l_2^2): the limits of
+    merging neurons in either layer against multistart local searches, with two outputs and
+    (under "exhaustive") three."""
+    if samples:
+        _exact_against_local("The edges of two layers of two squares against local searches", ("poly:2,2,2,2^2",), samples)
+    if three_outputs:
+        _exact_against_local("The same with three outputs", ("poly:2,2,2,3^2",), three_outputs, "exhaustive")
+
+
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto") -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads. Each run solves its charts at generic data first (the
@@ -531,6 +541,8 @@ def main() -> None:
     ap.add_argument("--join-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--biased-pair-samples", type=lambda x: int(float(x)), default=500)
     ap.add_argument("--cubed-cubics-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--quartic-pairs-three-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -564,6 +576,8 @@ def main() -> None:
         biased_pair_edges_against_local_searches(args.biased_pair_samples)
     if args.cubed_cubics_samples:
         cubed_cubics_against_local_searches(args.cubed_cubics_samples)
+    if args.quartic_pairs_samples or args.quartic_pairs_three_outputs_samples:
+        quartic_pairs_against_local_searches(args.quartic_pairs_samples, args.quartic_pairs_three_outputs_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:

@@ -61,6 +61,12 @@ cubed = nm.voronoi_mc(nm.parse("poly:2,2,1,1^3"), "boundary", 200, seed=1, progr
 print(cubed)
 assert cubed.exhaustive and cubed.ci95[0] > 0.1
 print(nm.voronoi_mc(nm.parse("poly:1,1,1,1^2+bias"), "boundary", 10**9, progress=False))
+# Two layers of two squares on two inputs with two outputs, the smallest deeper MLP that does not
+# fill: neurons merging in either layer leave limits no parameters reach, and about two fifths
+# of the data have their nearest point there.
+deep = nm.voronoi_mc(nm.parse("poly:2,2,2,2^2"), "boundary", 40, seed=1, progress=False)
+print(deep)
+assert deep.exhaustive and deep.hits > 0
 # With more neurons the real rank decides: three neurons reach every binary quartic but those
 # with four real roots (real rank 4), four reach them all; sextics of four neurons are in M when
 # their pencil of apolar quartics holds one with four real roots. Roots, not homotopies: fast.

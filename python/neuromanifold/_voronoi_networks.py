@@ -45,6 +45,7 @@ from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
+from ._voronoi_quartic_pairs import quartic_pairs, quartic_pairs_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
@@ -226,7 +227,9 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     and the osculating variety for three neurons on
     binary forms (with several outputs, and on one input with biases of the derivative's:
     "exhaustive" only), and the cubes c l^6 n^3 of the cubics with a double root for two neurons
-    on binary cubics cubed by one (``_voronoi_cubed_cubics``)."""
+    on binary cubics cubed by one (``_voronoi_cubed_cubics``), and the limits of merging
+    neurons in either layer of (2, 2, 2, m) with z^2 (``_voronoi_quartic_pairs``; m >= 3:
+    "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:
@@ -238,6 +241,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return biased_pair
     if cubed_cubics_available(net) is None:
         return cubed_cubics
+    if quartic_pairs_available(net) is None and (method == "exhaustive" or net.widths[-1] == 2):
+        return quartic_pairs  # (three outputs: ~3 s a sample, one in twenty undecided)
     if join_edge_available(net) is None and (method == "exhaustive" or (not net.bias and net.widths[-1] == 1)):
         # (one input with biases: ~20 s a sample; several outputs: ~1.5 s a sample, one in twenty undecided)
         return join_edge
