@@ -358,9 +358,10 @@ def cubed_cubics_against_local_searches(samples: int) -> None:
 def quartic_pairs_against_local_searches(samples: int, three_outputs: int) -> None:
     """Two layers of two squares on two inputs (binary quartics in l_1^2, l_2^2): the limits of
     merging neurons in either layer against multistart local searches, with two outputs and
-    (under "exhaustive") three."""
+    (under "exhaustive") three; and with three first-layer neurons (the layer-2 neurons'
+    limits alone)."""
     if samples:
-        _exact_against_local("The edges of two layers of two squares against local searches", ("poly:2,2,2,2^2",), samples)
+        _exact_against_local("The edges of two layers of squares against local searches", ("poly:2,2,2,2^2", "poly:2,3,2,2^2"), samples)
     if three_outputs:
         _exact_against_local("The same with three outputs", ("poly:2,2,2,3^2",), three_outputs, "exhaustive")
 

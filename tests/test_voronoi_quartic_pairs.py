@@ -7,6 +7,8 @@ a brute-force search over every piece of the closure."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -148,19 +150,25 @@ def _h(C: np.ndarray) -> np.ndarray:
     return definite_member(C[..., 0, :], C[..., 1, :]) / np.maximum(np.abs(C).max(axis=(-1, -2)), 1e-300) ** 4
 
 
-def _squares(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pencil(T: np.ndarray, spanning: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A basis of the pencil at the angles T: span(l_1^2, l_2^2), or with a first layer spanning
+    the quadratics any plane of them (an orthonormal basis of the plane normal to the angles')."""
+    if spanning:
+        a, b = T[..., 0:1], T[..., 1:2]
+        zero = np.zeros_like(a)
+        return np.concatenate([-np.sin(b), np.cos(b), zero], -1), np.concatenate([-np.sin(a) * np.cos(b), -np.sin(a) * np.sin(b), np.cos(a)], -1)
     u, v = _line(T[..., 0]), _line(T[..., 1])
     return _times(u, u), _times(v, v)
 
 
-def _on_X(T: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    u, v = _squares(T)
+def _on_X(T: np.ndarray, U: np.ndarray, spanning: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    u, v = _pencil(T, spanning)
     d, C = _fit(np.stack([_times(u, u), _times(u, v), _times(v, v)], -2), U)
     return d, _h(C)
 
 
-def _on_A(T: np.ndarray, U: np.ndarray) -> np.ndarray:
-    u, v = _squares(T)
+def _on_A(T: np.ndarray, U: np.ndarray, spanning: bool = False) -> np.ndarray:
+    u, v = _pencil(T, spanning)
     g = np.cos(T[..., 2:3]) * u + np.sin(T[..., 2:3]) * v
     return _fit(np.stack([_times(g, u), _times(g, v)], -2), U)[0]
 
@@ -213,15 +221,20 @@ def _least(f, grid: np.ndarray, U: np.ndarray, keep: int = 4) -> float:  # type:
     return min(d for d, _ in _refined(f, grid[np.argsort(vals)[:keep]], U))
 
 
-def _brute_force(u: np.ndarray) -> tuple[float, float]:
+def _brute_force(u: np.ndarray, spanning: bool = False) -> tuple[float, float]:
     """Squared distances to the edge (A, B with h(q) >= 0, C, D) and to the rest: local minima
     of the distance on X inside (h(F) > 0, l_1 != l_2; at the region's border the minimum is on
-    an edge, searched on its own), one neuron in layer 2 or in layer 1, and 0."""
+    an edge, searched on its own), one neuron in layer 2 or in layer 1, and 0. With a first
+    layer spanning the quadratics: A, and X (any pencil), one neuron in layer 2 and 0."""
     U = u.reshape(2, 5)
+    on_X = partial(_on_X, spanning=spanning)
     pairs = _grid(72, 72)
-    pairs = pairs[np.abs(np.sin(pairs[:, 0] - pairs[:, 1])) > 0.02]
-    d, h = _on_X(pairs, U)
-    inside = [dist for dist, t in _refined(_on_X, pairs[h > 0][np.argsort(d[h > 0])[:8]], U) if _on_X(t, U)[1] > 1e-5 and abs(np.sin(t[0] - t[1])) > 1e-3]
+    if not spanning:
+        pairs = pairs[np.abs(np.sin(pairs[:, 0] - pairs[:, 1])) > 0.02]
+    d, h = on_X(pairs, U)
+    inside = [dist for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:8]], U) if on_X(t, U)[1] > 1e-5 and (spanning or abs(np.sin(t[0] - t[1])) > 1e-3)]
+    if spanning:
+        return _least(partial(_on_A, spanning=True), _grid(32, 32, 32), U), min([*inside, _least(_on_one_layer2_neuron, _grid(48, 48), U), float((U**2).sum())])
     rest = min([*inside, _least(_on_one_layer2_neuron, _grid(48, 48), U), _least(_on_one_first_layer_neuron, _grid(180), U), float((U**2).sum())])
     B = [dist for dist, t in _refined(_on_B, _grid(180)[np.argsort(_on_B(_grid(180), U)[0])[:4]], U) if _on_B(t, U)[1] >= -1e-9]
     edge = min([*B, _least(_on_A, _grid(32, 32, 32), U), _least(_on_C, _grid(72, 72), U), _least(_on_D, _grid(180), U)])
@@ -229,19 +242,30 @@ def _brute_force(u: np.ndarray) -> tuple[float, float]:
 
 
 def test_decisions_agree_with_a_brute_force_search(edge: QuarticPairsEdge) -> None:
-    U = np.random.default_rng(21).standard_normal((8, 10))
+    _agree_with_brute_force(edge, np.random.default_rng(21).standard_normal((8, 10)), False)
+
+
+def test_with_a_first_layer_spanning_the_quadratics() -> None:
+    # poly:2,3,2,2^2: g_1, g_2 are any binary quadratics, so the limits of first-layer neurons
+    # merging are in M_R, and the edge is that of the layer-2 neurons alone
+    spanning = QuarticPairsEdge(nm.parse("poly:2,3,2,2^2"), 0)
+    assert spanning.spanning and not QuarticPairsEdge(nm.parse(NET), 0).spanning
+    _agree_with_brute_force(spanning, np.random.default_rng(22).standard_normal((6, 10)), True)
+
+
+def _agree_with_brute_force(edge: QuarticPairsEdge, U: np.ndarray, spanning: bool) -> None:
     decided, on_edge, rest = edge.decide_with_distances(U, 0)
     assert (decided >= 0).all()
     compared = 0
     for k, u in enumerate(U):
-        e, r = _brute_force(u)
+        e, r = _brute_force(u, spanning)
         # the exact distances are the least over all critical points: the searches cannot beat them
         assert min(e, r) >= min(on_edge[k], rest[k]) * (1 - 1e-7)
         if abs(e - r) <= 1e-6 * max(e, r):
             continue  # a tie within the search's accuracy
         compared += 1
         assert decided[k] == int(e < r)
-    assert compared >= 6 and 0 < decided.sum() < len(U)
+    assert compared >= len(U) - 2 and 0 < decided.sum() < len(U)
 
 
 def test_the_boundary_of_pairs_of_quartics_is_exhaustive() -> None:

@@ -228,7 +228,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     binary forms (with several outputs, and on one input with biases of the derivative's:
     "exhaustive" only), and the cubes c l^6 n^3 of the cubics with a double root for two neurons
     on binary cubics cubed by one (``_voronoi_cubed_cubics``), and the limits of merging
-    neurons in either layer of (2, 2, 2, m) with z^2 (``_voronoi_quartic_pairs``; m >= 3:
+    neurons in either layer of (2, h, 2, m) with z^2 (``_voronoi_quartic_pairs``; m >= 3:
     "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None

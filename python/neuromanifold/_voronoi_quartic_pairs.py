@@ -1,4 +1,5 @@
-"""The edge of two layers of two squares on two inputs: binary quartics in l_1^2 and l_2^2.
+"""The edge of two layers of squares on two inputs, the second of two neurons: binary quartics
+that are quadratic forms in two quadratics.
 
 The network (2, 2, 2, m) with z^2, no biases and m >= 2 outputs ((2, 2, 2, 2) is the smallest
 deeper MLP whose M does not fill; with one output it fills) computes f_o = C_o1 g_1^2 + C_o2
@@ -35,6 +36,13 @@ or 0. The edge is hit when the best of A, B, C, D beats the others. Every piece 
 its forms on random real patches and its planes in random real graph charts (a real point of the
 piece has real coordinates, up to a null set); charting P rather than l_1 and l_2 keeps the
 neurons' swap out and the degrees low.
+
+With three or more first-layer neurons, (2, h, 2, m) with h >= 3, the squares l_j^2 span every
+binary quadratic: g_1, g_2 are any real quadratics, P any real pencil, and first-layer neurons
+merging leave that span. So M_R is {F_o(U, V) : Q holds a definite form} with P free, B (P
+tangent to the squares) lies in it, and the edge is A alone, g h_o with g and h_o in any real
+pencil; the rest is X and one layer-2 neuron (c l^4 is a point of c g^2 where its chart is
+regular), or 0.
 """
 
 from __future__ import annotations
@@ -53,14 +61,15 @@ from .architectures import PolynomialNetwork
 
 PENCIL_BAND = 1e-9  # relative: a real critical point with |h| below this is on the seam of its piece
 
-EDGE_PIECES = (0, 3, 4, 5)  # A, B, C, D
-REST_PIECES = (1, 2, 6)  # X, one layer-2 neuron, one first-layer neuron (and 0)
+# (A, B, C, D) and (X, one layer-2 neuron, one first-layer neuron; then 0); with a first layer
+# spanning the quadratics, (A) and (X, one layer-2 neuron)
+PIECES = {False: ((0, 3, 4, 5), (1, 2, 6)), True: ((0,), (1, 2))}
 
 
 def quartic_pairs_available(net: object) -> str | None:
     """Why the edge of pairs of quartics does not decide the boundary of ``net``, or None."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or tuple(net.widths[:3]) != (2, 2, 2) or len(net.widths) != 4 or net.widths[3] < 2 or _power(net) != 2:
-        return "the edge of binary quartics of two layers of two squares is charted for (2, 2, 2, m) with z^2, m >= 2, only"
+    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 4 or net.widths[0] != 2 or net.widths[1] < 2 or net.widths[2] != 2 or net.widths[3] < 2 or _power(net) != 2:
+        return "the edge of binary quartics of two layers of squares is charted for (2, h, 2, m) with z^2, h, m >= 2, only"
     return None
 
 
@@ -137,9 +146,10 @@ def _combination(coefficients: list[pl.Poly], forms: list[list[pl.Poly]]) -> lis
 
 
 class QuarticPairsEdge(TangentEdge):
-    """Boundary decisions for (2, 2, 2, m) with z^2, m >= 2: 1 the nearest point of the closure
-    of M_R is on an edge (A, B, C or D), 0 on M_R (X where both pencils hold definite forms, one
-    layer-2 neuron, one first-layer neuron, 0), -1 undecided."""
+    """Boundary decisions for (2, h, 2, m) with z^2, m >= 2: 1 the nearest point of the closure
+    of M_R is on an edge (A, B, C or D; for h >= 3 A), 0 on M_R (X where both planes hold
+    definite forms, for h >= 3 where Q does; one layer-2 neuron; for h = 2 one first-layer
+    neuron; 0), -1 undecided."""
 
     SLICE = -1  # no chart here is a slice of the network's parameters
 
@@ -154,6 +164,7 @@ class QuarticPairsEdge(TangentEdge):
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         super().__init__(net, seed)
         self.outputs = net.widths[-1]
+        self.spanning = net.widths[1] >= 3  # the first layer's squares span the quadratics
         # with three or more outputs a few paths fail in every chart for about one sample in six
         # (0.5 samples/s); a last track in extended precision decides most of them
         self.precise_last = self.outputs > 2
@@ -244,7 +255,7 @@ class QuarticPairsEdge(TangentEdge):
         if which not in (0, 1, 3) or not len(Y):
             return ok
         P = _Patches(seed)
-        if which in (0, 1):
+        if which in (0, 1) and not self.spanning:
             UV = np.array([_graph_basis(P.pencil, y[:2]) for y in Y])
             ok &= _holds_definite(UV[:, 0], UV[:, 1])
         if which in (1, 3):
@@ -253,8 +264,9 @@ class QuarticPairsEdge(TangentEdge):
         return ok
 
     def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
-        edge = [self._part(w, U, salt, needed) for w in EDGE_PIECES]
-        rest = [self._part(w, U, salt, needed) for w in REST_PIECES]
+        edge_pieces, rest_pieces = PIECES[self.spanning]
+        edge = [self._part(w, U, salt, needed) for w in edge_pieces]
+        rest = [self._part(w, U, salt, needed) for w in rest_pieces]
         return edge, rest + [Part.closed((U**2).sum(axis=1))]
 
 

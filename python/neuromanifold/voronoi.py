@@ -640,8 +640,8 @@ def voronoi_mc(
     tangential variety of the two neurons merging; with biases on two inputs and one output
     also a neuron merging with the constant, beside the other or with it; "auto" for z^3 only),
     for two neurons on binary cubics cubed by one neuron (the edge c l^6 n^3), for two layers
-    of two squares on two inputs (the limits of merging neurons in either layer; "auto" for two
-    outputs), else multistart). A subnetwork of the dimension of M is no singular stratum (``"singular"``
+    of squares on two inputs, (2, h, 2, m) (the limits of merging neurons in either layer; "auto"
+    for two outputs), else multistart). A subnetwork of the dimension of M is no singular stratum (``"singular"``
     leaves it out); as a target it is hit when the nearest point lies on it.
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
