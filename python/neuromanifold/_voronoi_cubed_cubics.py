@@ -92,6 +92,12 @@ class _Patches:
         lam = 1.0 / (V @ v)[0]
         return basis.T @ (lam * v - point), lam
 
+    @staticmethod
+    def at(patch: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray) -> np.ndarray:
+        """The point of the patch at coordinates y."""
+        point, basis, _ = patch
+        return point + basis @ y
+
 
 class CubedCubicsEdge(TangentEdge):
     """Boundary decisions for (2, 2, 1, m) with z^3: 1 the nearest point of the closure of M_R
@@ -137,16 +143,16 @@ class CubedCubicsEdge(TangentEdge):
         out = []
         for y in Y:
             if which == 1:
-                g = old.cubic[0] + old.cubic[1] @ y[:3]
+                g = _Patches.at(old.cubic, y[:3])
                 z, lam = new.coordinates(new.cubic, g)
                 out.append(np.r_[z, y[3:] / lam**3])
             else:
-                l = old.lines[0][0] + old.lines[0][1] @ y[:1]
+                l = _Patches.at(old.lines[0], y[:1])
                 zl, lam = new.coordinates(new.lines[0], l)
                 if which == 2:
                     out.append(np.r_[zl, y[1:] / lam**9])
                     continue
-                n = old.lines[1][0] + old.lines[1][1] @ y[1:2]
+                n = _Patches.at(old.lines[1], y[1:2])
                 zn, mu = new.coordinates(new.lines[1], n)
                 out.append(np.r_[zl, zn, y[2:] / (lam**6 * mu**3)])
         return np.array(out, dtype=complex).reshape(len(Y), self._forms(which) + self.outputs)

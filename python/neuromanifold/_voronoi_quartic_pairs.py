@@ -91,8 +91,8 @@ def _holds_definite(F1: npt.NDArray[np.float64], F2: npt.NDArray[np.float64]) ->
 
 def _graph_basis(E: np.ndarray, r: np.ndarray) -> np.ndarray:
     """The basis E_1 + r_1 E_3, E_2 + r_2 E_3 (rows) of the plane of R^3 at graph coordinates r
-    in the orthonormal basis E (columns): almost every plane has one."""
-    return np.array([E[:, 0] + r[0] * E[:, 2], E[:, 1] + r[1] * E[:, 2]])
+    (on the last axis) in the orthonormal basis E (columns): almost every plane has one."""
+    return np.stack([E[:, 0] + r[..., 0:1] * E[:, 2], E[:, 1] + r[..., 1:2] * E[:, 2]], -2)
 
 
 def _graph_coordinates(E: np.ndarray, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,11 +133,6 @@ class _Patches(_CubicsPatches):
         self.span = _affine(rng, 2, 1)
         self.quadric = _affine(rng, 3, 1)
         self.pencil = np.linalg.qr(rng.standard_normal((3, 3)))[0]
-
-    @staticmethod
-    def at(patch: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray) -> np.ndarray:
-        point, basis, _ = patch
-        return point + basis @ y
 
 
 def _combination(coefficients: list[pl.Poly], forms: list[list[pl.Poly]]) -> list[pl.Poly]:
@@ -244,6 +239,7 @@ class QuarticPairsEdge(TangentEdge):
         return np.array(out, dtype=complex).reshape(len(Y), k + per * m)
 
     def _alive(self, which: int, X: np.ndarray) -> npt.NDArray[np.bool_]:
+        """No strays: the charts have no term that can vanish on a component of its own."""
         return np.ones(len(X), dtype=bool)
 
     def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
@@ -256,7 +252,7 @@ class QuarticPairsEdge(TangentEdge):
             return ok
         P = _Patches(seed)
         if which in (0, 1) and not self.spanning:
-            UV = np.array([_graph_basis(P.pencil, y[:2]) for y in Y])
+            UV = _graph_basis(P.pencil, Y[:, :2])
             ok &= _holds_definite(UV[:, 0], UV[:, 1])
         if which in (1, 3):
             at = self.FORMS[which] - 6
