@@ -41,6 +41,10 @@
 11. Three neurons on pairs of binary quartics (`poly:2,3,2^4`): the join edge with a weight per
     output under "exhaustive" against the local searches, same samples
     (`--join-outputs-samples`, off by default).
+12. Exact edges of deeper MLPs against the local searches, same samples: cubes of binary cubics
+    (`--cubed-cubics-samples`), two layers of two squares (`--quartic-pairs-samples`,
+    `--quartic-pairs-three-outputs-samples`), and two first-layer squares under three layer-2
+    neurons (`--free-quartic-pairs-samples`); off by default.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -366,6 +370,13 @@ def quartic_pairs_against_local_searches(samples: int, three_outputs: int) -> No
         _exact_against_local("The same with three outputs", ("poly:2,2,2,3^2",), three_outputs, "exhaustive")
 
 
+def free_quartic_pairs_against_local_searches(samples: int) -> None:
+    """Two first-layer squares and three layer-2 neurons on two inputs (the outputs any quadratic
+    forms in l_1^2, l_2^2): the limits of the first-layer neurons merging against multistart
+    local searches, with two and three outputs."""
+    _exact_against_local("The edge of two first-layer squares under three layer-2 neurons against local searches", ("poly:2,2,3,2^2", "poly:2,2,3,3^2"), samples)
+
+
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto") -> None:
     """The exact boundary decisions against multistart local searches on the same samples (one
     chunk, the same seed), 2 threads. Each run solves its charts at generic data first (the
@@ -544,6 +555,7 @@ def main() -> None:
     ap.add_argument("--cubed-cubics-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--quartic-pairs-three-outputs-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--free-quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -579,6 +591,8 @@ def main() -> None:
         cubed_cubics_against_local_searches(args.cubed_cubics_samples)
     if args.quartic_pairs_samples or args.quartic_pairs_three_outputs_samples:
         quartic_pairs_against_local_searches(args.quartic_pairs_samples, args.quartic_pairs_three_outputs_samples)
+    if args.free_quartic_pairs_samples:
+        free_quartic_pairs_against_local_searches(args.free_quartic_pairs_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:

@@ -53,7 +53,7 @@ def test_generic_critical_points_do_not_depend_on_the_charts(edge: QuarticPairsE
     assert counts[6] == 4 * 4 - 2
 
 
-@pytest.mark.parametrize("spec", [NET, "poly:2,2,2,3^2"])
+@pytest.mark.parametrize("spec", [NET, "poly:2,2,2,3^2", "poly:2,2,3,3^2"])
 def test_points_moved_between_charts_are_the_same_functions(spec: str) -> None:
     # the spare charts and the generic solve take points over from charts of other seeds: the
     # same functions, and (real points) the same admission, for every piece
@@ -68,7 +68,7 @@ def test_points_moved_between_charts_are_the_same_functions(spec: str) -> None:
         there = pairs._moved(which, 0, 1000, real)
         assert np.abs(there.imag).max() < 1e-9
         assert (pairs._admitted(which, real, 0) == pairs._admitted(which, there.real, 1000)).all()
-        if which in (1, 3):
+        if which == 1 or (which == 3 and not pairs.free):  # (free q's: B is closed)
             assert 0 < pairs._admitted(which, real, 0).sum() < len(real)
 
 
@@ -221,21 +221,27 @@ def _least(f, grid: np.ndarray, U: np.ndarray, keep: int = 4) -> float:  # type:
     return min(d for d, _ in _refined(f, grid[np.argsort(vals)[:keep]], U))
 
 
-def _brute_force(u: np.ndarray, spanning: bool = False) -> tuple[float, float]:
+def _brute_force(u: np.ndarray, spanning: bool = False, free: bool = False) -> tuple[float, float]:
     """Squared distances to the edge (A, B with h(q) >= 0, C, D) and to the rest: local minima
     of the distance on X inside (h(F) > 0, l_1 != l_2; at the region's border the minimum is on
     an edge, searched on its own), one neuron in layer 2 or in layer 1, and 0. With a first
-    layer spanning the quadratics: A, and X (any pencil), one neuron in layer 2 and 0."""
-    U = u.reshape(2, 5)
+    layer spanning the quadratics: A, and X (any pencil), one neuron in layer 2 and 0. With the
+    outputs' forms free (three or more layer-2 neurons): B with any q's and D, and X with any
+    F's, one neuron in either layer and 0."""
+    U = u.reshape(-1, 5)
     on_X = partial(_on_X, spanning=spanning)
     pairs = _grid(72, 72)
     if not spanning:
         pairs = pairs[np.abs(np.sin(pairs[:, 0] - pairs[:, 1])) > 0.02]
     d, h = on_X(pairs, U)
-    inside = [dist for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:8]], U) if on_X(t, U)[1] > 1e-5 and (spanning or abs(np.sin(t[0] - t[1])) > 1e-3)]
+    if free:
+        h = np.ones_like(d)
+    inside = [dist for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:8]], U) if (free or on_X(t, U)[1] > 1e-5) and (spanning or abs(np.sin(t[0] - t[1])) > 1e-3)]
     if spanning:
         return _least(partial(_on_A, spanning=True), _grid(32, 32, 32), U), min([*inside, _least(_on_one_layer2_neuron, _grid(48, 48), U), float((U**2).sum())])
     rest = min([*inside, _least(_on_one_layer2_neuron, _grid(48, 48), U), _least(_on_one_first_layer_neuron, _grid(180), U), float((U**2).sum())])
+    if free:
+        return min(_least(_on_B, _grid(180), U), _least(_on_D, _grid(180), U)), rest
     B = [dist for dist, t in _refined(_on_B, _grid(180)[np.argsort(_on_B(_grid(180), U)[0])[:4]], U) if _on_B(t, U)[1] >= -1e-9]
     edge = min([*B, _least(_on_A, _grid(32, 32, 32), U), _least(_on_C, _grid(72, 72), U), _least(_on_D, _grid(180), U)])
     return edge, rest
@@ -253,12 +259,12 @@ def test_with_a_first_layer_spanning_the_quadratics() -> None:
     _agree_with_brute_force(spanning, np.random.default_rng(22).standard_normal((6, 10)), True)
 
 
-def _agree_with_brute_force(edge: QuarticPairsEdge, U: np.ndarray, spanning: bool) -> None:
+def _agree_with_brute_force(edge: QuarticPairsEdge, U: np.ndarray, spanning: bool, free: bool = False) -> None:
     decided, on_edge, rest = edge.decide_with_distances(U, 0)
     assert (decided >= 0).all()
     compared = 0
     for k, u in enumerate(U):
-        e, r = _brute_force(u, spanning)
+        e, r = _brute_force(u, spanning, free)
         # the exact distances are the least over all critical points: the searches cannot beat them
         assert min(e, r) >= min(on_edge[k], rest[k]) * (1 - 1e-7)
         if abs(e - r) <= 1e-6 * max(e, r):

@@ -228,8 +228,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     binary forms (with several outputs, and on one input with biases of the derivative's:
     "exhaustive" only), and the cubes c l^6 n^3 of the cubics with a double root for two neurons
     on binary cubics cubed by one (``_voronoi_cubed_cubics``), and the limits of merging
-    neurons in either layer of (2, h, 2, m) with z^2 (``_voronoi_quartic_pairs``; m >= 3:
-    "exhaustive" only)."""
+    neurons in either layer of (2, h, 2, m) and (2, 2, h, m) with z^2 (``_voronoi_quartic_pairs``;
+    (2, h, 2, m >= 3): "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:
@@ -241,8 +241,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
         return biased_pair
     if cubed_cubics_available(net) is None:
         return cubed_cubics
-    if quartic_pairs_available(net) is None and (method == "exhaustive" or net.widths[-1] == 2):
-        return quartic_pairs  # (three outputs: ~3 s a sample, one in twenty undecided)
+    if quartic_pairs_available(net) is None and (method == "exhaustive" or net.widths[-1] == 2 or net.widths[2] >= 3):
+        return quartic_pairs  # ((2, h, 2, 3): ~3 s a sample, one in twenty undecided; free outputs' forms: 75 paths at most)
     if join_edge_available(net) is None and (method == "exhaustive" or (not net.bias and net.widths[-1] == 1)):
         # (one input with biases: ~20 s a sample; several outputs: ~1.5 s a sample, one in twenty undecided)
         return join_edge

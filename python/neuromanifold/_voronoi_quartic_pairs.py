@@ -1,4 +1,4 @@
-"""The edge of two layers of squares on two inputs, the second of two neurons: binary quartics
+"""The edge of two layers of squares on two inputs, one of them of two neurons: binary quartics
 that are quadratic forms in two quadratics.
 
 The network (2, 2, 2, m) with z^2, no biases and m >= 2 outputs ((2, 2, 2, 2) is the smallest
@@ -43,6 +43,17 @@ merging leave that span. So M_R is {F_o(U, V) : Q holds a definite form} with P 
 tangent to the squares) lies in it, and the edge is A alone, g h_o with g and h_o in any real
 pencil; the rest is X and one layer-2 neuron (c l^4 is a point of c g^2 where its chart is
 regular), or 0.
+
+With three or more layer-2 neurons on two first-layer ones, (2, 2, h, m) with h >= 3, the
+squares of three distinct members of P span Sym^2 P (U^2, U V, V^2), so the F_o are free: M_R
+is {F_o(U, V) : P holds a definite form} (dimension 3m + 2). Layer-2 neurons merging stay in
+it, and P tends to a pencil with a base point, l span(l, n), whose Sym^2 is l^2 times every
+binary quadratic: the edge is B with the q_o free, l^2 q_o (3m + 1 dimensions; its points lie in
+no Sym^2 of a pencil with two real squares but where the q_o are special), singular along D,
+which is singular along c l^4 (a point of M_R). X's chart is an immersion but where the F_o
+are multiples of one square (dF_o(U, V) on a direction out of P is a member of P times one out
+of it, in Sym^2 P only where it is 0), c g^2, a point of M_R. So the edge is B or D, the rest
+X where P holds a definite form, c g^2, c l^4, or 0.
 """
 
 from __future__ import annotations
@@ -61,15 +72,16 @@ from .architectures import PolynomialNetwork
 
 PENCIL_BAND = 1e-9  # relative: a real critical point with |h| below this is on the seam of its piece
 
-# (A, B, C, D) and (X, one layer-2 neuron, one first-layer neuron; then 0); with a first layer
-# spanning the quadratics, (A) and (X, one layer-2 neuron)
-PIECES = {False: ((0, 3, 4, 5), (1, 2, 6)), True: ((0,), (1, 2))}
+# by (the first layer's squares span the quadratics, the second's span Sym^2 P): (A, B, C, D) and
+# (X, one layer-2 neuron, one first-layer neuron; then 0); (A) and (X, one layer-2 neuron); (B,
+# D) and (X, one layer-2 neuron, one first-layer neuron)
+PIECES = {(False, False): ((0, 3, 4, 5), (1, 2, 6)), (True, False): ((0,), (1, 2)), (False, True): ((3, 5), (1, 2, 6))}
 
 
 def quartic_pairs_available(net: object) -> str | None:
     """Why the edge of pairs of quartics does not decide the boundary of ``net``, or None."""
-    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 4 or net.widths[0] != 2 or net.widths[1] < 2 or net.widths[2] != 2 or net.widths[3] < 2 or _power(net) != 2:
-        return "the edge of binary quartics of two layers of squares is charted for (2, h, 2, m) with z^2, h, m >= 2, only"
+    if not isinstance(net, PolynomialNetwork) or net.bias or len(net.widths) != 4 or net.widths[0] != 2 or min(net.widths[1:]) < 2 or min(net.widths[1:3]) > 2 or _power(net) != 2:
+        return "the edge of binary quartics of two layers of squares is charted for (2, h, 2, m) and (2, 2, h, m) with z^2, h, m >= 2, only"
     return None
 
 
@@ -141,10 +153,12 @@ def _combination(coefficients: list[pl.Poly], forms: list[list[pl.Poly]]) -> lis
 
 
 class QuarticPairsEdge(TangentEdge):
-    """Boundary decisions for (2, h, 2, m) with z^2, m >= 2: 1 the nearest point of the closure
-    of M_R is on an edge (A, B, C or D; for h >= 3 A), 0 on M_R (X where both planes hold
-    definite forms, for h >= 3 where Q does; one layer-2 neuron; for h = 2 one first-layer
-    neuron; 0), -1 undecided."""
+    """Boundary decisions for (2, h, 2, m) and (2, 2, h, m) with z^2, m >= 2: 1 the nearest point
+    of the closure of M_R is on an edge (A, B, C or D; for (2, h >= 3, 2, m) A; for (2, 2, h >= 3,
+    m) B with free q's or D), 0 on M_R (X where the pencil and the outputs' plane hold definite
+    forms, for (2, h >= 3, 2, m) where the plane does, for (2, 2, h >= 3, m) where the pencil
+    does, with free F's; one layer-2 neuron; for two first-layer neurons one of them; 0), -1
+    undecided."""
 
     SLICE = -1  # no chart here is a slice of the network's parameters
 
@@ -152,7 +166,8 @@ class QuarticPairsEdge(TangentEdge):
     # (pencil, F_1, F_2; the weights of F_o on them for o > 2), one layer-2 neuron (g; c_o), B (l,
     # q_1, q_2; the weights of q_o), C (l, m; n_o), D (l; n_o), one first-layer neuron (l; c_o).
     # The first two outputs' forms span the plane of all (almost everywhere): with two outputs
-    # the charts are linear in them, with half the paths' time of a chart of the plane.
+    # the charts are linear in them, with half the paths' time of a chart of the plane. Where
+    # layer 2's squares span Sym^2 P, X and B have every output's form free instead.
     FORMS = {0: 3, 1: 8, 2: 2, 3: 7, 4: 2, 5: 1, 6: 1}
     PER_OUTPUT = {0: 2, 1: 2, 2: 1, 3: 2, 4: 2, 5: 2, 6: 1}
 
@@ -160,6 +175,11 @@ class QuarticPairsEdge(TangentEdge):
         super().__init__(net, seed)
         self.outputs = net.widths[-1]
         self.spanning = net.widths[1] >= 3  # the first layer's squares span the quadratics
+        self.free = net.widths[2] >= 3  # layer 2's squares span Sym^2 P: the outputs' forms are free
+        self.forms, self.per_output = dict(self.FORMS), dict(self.PER_OUTPUT)
+        if self.free:
+            self.forms.update({1: 2, 3: 1})
+            self.per_output.update({1: 3, 3: 3})
         # with three or more outputs a few paths fail in every chart for about one sample in six
         # (0.5 samples/s); a last track in extended precision decides most of them
         self.precise_last = self.outputs > 2
@@ -167,17 +187,17 @@ class QuarticPairsEdge(TangentEdge):
 
     def _blocks(self, which: int) -> int:
         """The number of per-output blocks of coordinates of chart ``which``."""
-        return self.outputs - 2 if which in (1, 3) else self.outputs
+        return self.outputs - 2 if which in (1, 3) and not self.free else self.outputs
 
     def _chart(self, which: int, s: int) -> Chart:
         """Chart ``which`` of seed s (0: A, 1: X, 2: one layer-2 neuron, 3: B, 4: C, 5: D, 6: one
         first-layer neuron)."""
         P = _Patches(s)
-        k, per = self.FORMS[which], self.PER_OUTPUT[which]
+        k, per = self.forms[which], self.per_output[which]
         nv = k + per * self._blocks(which)
         var = lambda i: pl.variable(i, nv)  # noqa: E731
         out = [[var(k + per * o + j) for j in range(per)] for o in range(self._blocks(which))]
-        if which in (1, 3):  # the first two outputs' forms, the others' weights on them
+        if which in (1, 3) and not self.free:  # the first two outputs' forms, the others' weights on them
             first = [[var(k - 6 + 3 * o + j) for j in range(3)] for o in range(2)]
             out = first + [_combination(w, first) for w in out]
         if which in (0, 1):
@@ -212,7 +232,8 @@ class QuarticPairsEdge(TangentEdge):
         ``dest``: each form rescaled onto the other patch, planes in the other graph chart, the
         outputs' weights against them."""
         old, new = _Patches(source), _Patches(dest)
-        k, per, m = self.FORMS[which], self.PER_OUTPUT[which], self._blocks(which)
+        k, per, m = self.forms[which], self.per_output[which], self._blocks(which)
+        spanned = 3 * (self.outputs if self.free else 2)  # the coordinates of the forms spanning the outputs
         out = []
         for y in Y:
             w = y[k:].reshape(m, per)
@@ -220,7 +241,8 @@ class QuarticPairsEdge(TangentEdge):
                 UV = _graph_basis(old.pencil, y[:2])
                 s, T = _graph_coordinates(new.pencil, UV)  # (U, V) = T (U', V')
                 if which == 1:  # (the weights on F_1, F_2 stay)
-                    out.append(np.r_[s, _in_basis(y[2:8].reshape(2, 3), T).ravel(), w.ravel()])
+                    F = y[2 : 2 + spanned].reshape(-1, 3)
+                    out.append(np.r_[s, _in_basis(F, T).ravel(), y[2 + spanned :]])
                 else:
                     zg, mu = new.coordinates(new.span, _Patches.at(old.span, y[2:3]) @ T)
                     out.append(np.r_[s, zg, (w @ T / mu).ravel()])
@@ -230,7 +252,7 @@ class QuarticPairsEdge(TangentEdge):
             else:
                 zl, lam = new.coordinates(new.lines[0], _Patches.at(old.lines[0], y[:1]))
                 if which == 3:
-                    out.append(np.r_[zl, y[1:7] / lam**2, w.ravel()])
+                    out.append(np.r_[zl, y[1 : 1 + spanned] / lam**2, y[1 + spanned :]])
                 elif which == 4:
                     zm, mu = new.coordinates(new.lines[1], _Patches.at(old.lines[1], y[1:2]))
                     out.append(np.r_[zl, zm, (w / (lam**2 * mu)).ravel()])
@@ -246,7 +268,7 @@ class QuarticPairsEdge(TangentEdge):
         """The real critical points in the closure of M_R, read in the patches of the chart's
         seed: on X and A where the pencil holds a definite form (two real squares l_1^2, l_2^2);
         on X and B where the outputs' plane does (F in U, V; q in x), h >= 0 (within the band);
-        every real point of the other pieces."""
+        (not where layer 2's squares span Sym^2 P); every real point of the other pieces."""
         ok = np.ones(len(Y), dtype=bool)
         if which not in (0, 1, 3) or not len(Y):
             return ok
@@ -254,13 +276,13 @@ class QuarticPairsEdge(TangentEdge):
         if which in (0, 1) and not self.spanning:
             UV = _graph_basis(P.pencil, Y[:, :2])
             ok &= _holds_definite(UV[:, 0], UV[:, 1])
-        if which in (1, 3):
-            at = self.FORMS[which] - 6
+        if which in (1, 3) and not self.free:
+            at = self.forms[which] - 6
             ok &= _holds_definite(Y[:, at : at + 3], Y[:, at + 3 : at + 6])
         return ok
 
     def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
-        edge_pieces, rest_pieces = PIECES[self.spanning]
+        edge_pieces, rest_pieces = PIECES[self.spanning, self.free]
         edge = [self._part(w, U, salt, needed) for w in edge_pieces]
         rest = [self._part(w, U, salt, needed) for w in rest_pieces]
         return edge, rest + [Part.closed((U**2).sum(axis=1))]
