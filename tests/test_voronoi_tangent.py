@@ -320,3 +320,15 @@ def test_generic_points_are_told_apart_coordinate_by_coordinate(big: float, smal
     same = a * (1 + 1e-12)
     assert _separate(np.array([a, b, same])) == [0, 1]
     assert len(_distinct(np.array([a, b, same]))) <= 2
+
+
+def test_instances_of_one_seed_share_their_generic_solves() -> None:
+    # the solves depend on the network and the seed alone: a second instance takes them over
+    # (the same decisions, whatever was decided before), another seed solves its own
+    net = nm.parse("poly:2,2,1^3")
+    first, again, other = TangentEdge(net, 11), TangentEdge(net, 11), TangentEdge(net, 12)
+    U = np.random.default_rng(6).standard_normal((5, net.ambient_dim))
+    decided = first.decide(U, 0)
+    assert again._solved(0, 0) is first._solved(0, 0) and other._solved(0, 0) is not first._solved(0, 0)
+    assert again.decide(U[::-1], 0).tolist() == decided[::-1].tolist()
+    assert len(other._solved(0, 0).generic) == len(first._solved(0, 0).generic)

@@ -34,6 +34,7 @@ coefficient of x^(j+1).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from math import factorial
 from collections.abc import Callable, Iterator
@@ -54,6 +55,9 @@ CROSS_CHECK = 500  # the seed offset of the chart whose generic critical points 
 CROSS_CHECKS = 3  # charts tried in turn while the points taken over come to fewer than that chart had
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
 SPARE_CHARTS = 3  # more random charts for data with a hard path (cheap: their generic solutions are moved over)
+SOLVED_KEPT = 48  # charts' generic solves kept in the process: estimates repeated on a network reuse them
+_SOLVED: dict[tuple[object, ...], "_Solved"] = {}
+_SOLVED_LOCK = threading.Lock()
 
 
 def _power(net: PolynomialNetwork) -> int:
@@ -382,6 +386,7 @@ class TangentEdge:
 
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         self.net, self.seed = net, seed
+        self._origin = net.spec  # (the network before any reduction below: the key of its solves)
         self.precise_last = False  # a last track in extended precision for rows still short (``JoinEdge``)
         self._cache: dict[tuple[int, int], _Solved] = {}
         self._orbits: dict[int, npt.NDArray[np.int_]] = {}
@@ -488,8 +493,13 @@ class TangentEdge:
     def _solved(self, which: int, spare: int) -> _Solved:
         """Chart ``which`` with its critical points at generic data: found by monodromy in the
         first chart, and in a spare chart moved over from the first (the same points of E or M
-        in other coordinates), by monodromy only if that fails."""
+        in other coordinates), by monodromy only if that fails. The solves depend on the class,
+        the network and the seed alone, so the process keeps the last SOLVED_KEPT for other
+        instances (their restarts are drawn from the seed too, whatever the order)."""
         key = (which, spare)
+        shared = (type(self).__qualname__, self._origin, self.seed, which, spare)
+        if key not in self._cache and shared in _SOLVED:
+            self._cache[key] = _SOLVED[shared]
         if key not in self._cache:
             s = self.seed + 1000 * spare
             chart, system = self._system(which, s)
@@ -502,6 +512,10 @@ class TangentEdge:
                 if polished is not None:
                     generic = MonodromyResult(first.parameters, polished, 0)
             self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10), seed=s)
+            with _SOLVED_LOCK:
+                _SOLVED[shared] = self._cache[key]
+                while len(_SOLVED) > SOLVED_KEPT:
+                    _SOLVED.pop(next(iter(_SOLVED)))
         return self._cache[key]
 
     def _part(self, which: int, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> Part:
