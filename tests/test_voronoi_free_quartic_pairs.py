@@ -10,8 +10,8 @@ import numpy as np
 
 import neuromanifold as nm
 import neuromanifold._voronoi_networks as vn
-from neuromanifold._voronoi_quartic_pairs import PIECES, QuarticPairsEdge, definite_member, quartic_pairs, quartic_pairs_available
-from test_voronoi_quartic_pairs import _agree_with_brute_force, _theta, _times
+from neuromanifold._voronoi_quartic_pairs import PIECES, OutsideTwoLayer2Neurons, QuarticPairsEdge, definite_member, narrow_part, narrow_part_available, quartic_pairs, quartic_pairs_available
+from test_voronoi_quartic_pairs import _agree_with_brute_force, _grid, _least, _on_B, _on_D, _on_one_first_layer_neuron, _on_one_layer2_neuron, _on_X, _refined, _theta, _times
 
 NET = "poly:2,2,3,2^2"
 
@@ -70,3 +70,60 @@ def test_the_free_edge_decides_the_boundary_under_auto() -> None:
     assert quartic_pairs_available(nm.parse("poly:2,3,3,2^2")) is not None
     est = nm.voronoi_mc(three, "boundary", 24, seed=0, progress=False)
     assert est.exhaustive and est.n_failed == 0 and est.n == 24
+
+
+def _outside_and_inside(u: np.ndarray) -> tuple[float, float]:
+    """Brute force: squared distances to the points outside the part of two layer-2 neurons (B,
+    D, local minima on X whose F's plane holds no definite form) and inside it (those whose
+    plane holds one, one neuron in either layer, 0)."""
+    U = u.reshape(-1, 5)
+    pairs = _grid(90, 90)
+    pairs = pairs[np.abs(np.sin(pairs[:, 0] - pairs[:, 1])) > 0.02]
+    d, _ = _on_X(pairs, U)
+    minima = [(dist, float(_on_X(t, U)[1])) for dist, t in _refined(_on_X, pairs[np.argsort(d)[:12]], U) if abs(np.sin(t[0] - t[1])) > 1e-3]
+    outside = [x for x, h in minima if h < 0] + [_least(_on_B, _grid(180), U), _least(_on_D, _grid(180), U)]
+    inside = [x for x, h in minima if h > 0] + [_least(_on_one_layer2_neuron, _grid(48, 48), U), _least(_on_one_first_layer_neuron, _grid(180), U), float((U**2).sum())]
+    return min(outside), min(inside)
+
+
+def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> None:
+    # the subnetwork with a layer-2 neuron off has the dimension of M: its image is the part
+    # where the F's plane holds a definite form, hit where the nearest point of the closure lies
+    part = OutsideTwoLayer2Neurons(nm.parse(NET), 0)
+    rng = np.random.default_rng(24)
+    U = rng.standard_normal((6, 10))
+    # and data next to points of M outside the part: F_o(l_1^2, l_2^2) with F_1, F_2 the real
+    # and imaginary parts of a complex square (a plane of indefinite forms)
+    near = []
+    for _ in range(3):
+        l1, l2 = (_times(v, v) for v in rng.standard_normal((2, 2)))
+        w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+        F = [_times(w, w).real, _times(w, w).imag]
+        near.append(np.concatenate([f[0] * _times(l1, l1) + f[1] * _times(l1, l2) + f[2] * _times(l2, l2) for f in F]))
+    U = np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))])
+    decided, outside, inside = part.decide_with_distances(U, 0)
+    assert (decided >= 0).all() and 0 < decided.sum() < len(U)
+    compared = 0
+    for k, u in enumerate(U):
+        o, i = _outside_and_inside(u)
+        assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)  # no search beats the exact best
+        if abs(o - i) > 1e-6 * max(o, i):
+            compared += 1
+            assert decided[k] == int(o < i)
+    assert compared >= len(U) - 1
+
+
+def test_parts_of_the_layer2_neurons_are_decided_exactly() -> None:
+    net, wide = nm.parse(NET), nm.parse("poly:2,2,4,2^2")
+    assert narrow_part_available(net, nm.parse("poly:2,2,2,2^2")) is None and narrow_part_available(wide, nm.parse("poly:2,2,3,2^2")) is None
+    assert narrow_part_available(nm.parse("poly:2,2,3,3^2"), nm.parse("poly:2,2,2,3^2")) is not None  # (not of the dimension of M)
+    job = vn.NetworkJob.create(wide, "hidden layer 2 with one neuron switched off", nm.Gaussian(), 0, 12, "auto", 12)
+    assert job.exhaustive and vn._exact_part(wide, job.strata, job.targets, "auto", 0) == (quartic_pairs, wide)
+    # the part of three layer-2 neurons is all of M_R: missed exactly where the edge is hit
+    U = job.samples(0)
+    boundary = vn.NetworkJob.create(wide, "boundary", nm.Gaussian(), 0, 12, "auto", 12).decide(U, 0)
+    assert job.decide(U, 0).tolist() == (1 - boundary).tolist()
+    est = nm.voronoi_mc(net, "hidden layer 2 with one neuron switched off", 24, seed=0, progress=False)
+    assert est.exhaustive and est.n_failed == 0 and 0 < est.hits < est.n
+    two = vn.NetworkJob.create(net, "hidden layer 2 with one neuron switched off", nm.Gaussian(), 0, 1, "auto", 1)
+    assert vn._exact_part(net, two.strata, two.targets, "auto", 0) == (narrow_part, net)

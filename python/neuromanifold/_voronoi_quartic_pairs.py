@@ -95,10 +95,11 @@ def definite_member(F1: npt.NDArray[np.float64], F2: npt.NDArray[np.float64]) ->
     return mixed**2 - 4 * (a1 * c1 - b1 * b1 / 4) * (a2 * c2 - b2 * b2 / 4)
 
 
-def _holds_definite(F1: npt.NDArray[np.float64], F2: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-    """h(F_1, F_2) >= 0 within the band, h judged against the forms' size."""
+def _holds_definite(F1: npt.NDArray[np.float64], F2: npt.NDArray[np.float64], sign: int = 1) -> npt.NDArray[np.bool_]:
+    """h(F_1, F_2) >= 0 within the band, h judged against the forms' size (sign -1: h <= 0
+    within the band, the plane holds no definite form)."""
     size = np.maximum(np.abs(F1).max(axis=-1), np.abs(F2).max(axis=-1))
-    return definite_member(F1, F2) >= -PENCIL_BAND * size**4
+    return sign * definite_member(F1, F2) >= -PENCIL_BAND * size**4
 
 
 def _graph_basis(E: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -286,6 +287,62 @@ class QuarticPairsEdge(TangentEdge):
         edge = [self._part(w, U, salt, needed) for w in edge_pieces]
         rest = [self._part(w, U, salt, needed) for w in rest_pieces]
         return edge, rest + [Part.closed((U**2).sum(axis=1))]
+
+
+class OutsideTwoLayer2Neurons(QuarticPairsEdge):
+    """The part of M of (2, 2, h >= 3, 2) that two layer-2 neurons reach, the image of (2, 2, 2,
+    2): F_1, F_2 in U, V whose plane holds a definite form (above), of the dimension of M.
+    Decisions: 1 the nearest point of the closure of M_R is outside it (on the edge, B or D, or
+    on X where the F's plane holds no definite form: chart 7, X admitted there), 0 in it (X where
+    the plane holds one, one layer-2 neuron, one first-layer neuron, 0), -1 undecided. On the
+    seam between the two (h = 0 on the F's plane, points of g h_o) both sides admit a band, so
+    a nearest point there is a tie, as it is for a null set only (M is smooth across it)."""
+
+    SOLVES_AS = "QuarticPairsEdge"  # chart 7 is chart 1, with its solves
+
+    def _solved(self, which: int, spare: int) -> Any:
+        return super()._solved(1 if which == 7 else which, spare)
+
+    def _chart(self, which: int, s: int) -> Chart:
+        return super()._chart(1 if which == 7 else which, s)
+
+    def _moved(self, which: int, source: int, dest: int, Y: np.ndarray) -> np.ndarray | None:
+        return super()._moved(1 if which == 7 else which, source, dest, Y)
+
+    def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
+        """On X where the pencil holds a definite form, and (chart 1) the F's plane does too, or
+        (chart 7) it does not, each within the band; as above elsewhere."""
+        ok = super()._admitted(1 if which == 7 else which, Y, seed)
+        if which in (1, 7) and len(Y):
+            F1, F2 = Y[:, 2:5], Y[:, 5:8]
+            ok &= _holds_definite(F1, F2) if which == 1 else _holds_definite(F1, F2, sign=-1)
+        return ok
+
+    def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
+        outside = [self._part(w, U, salt, needed) for w in (3, 5, 7)]
+        inside = [self._part(w, U, salt, needed) for w in (1, 2, 6)]
+        return outside, inside + [Part.closed((U**2).sum(axis=1))]
+
+
+def narrow_part_available(net: object, part: object) -> str | None:
+    """Why the decisions of a part of M of (2, 2, h >= 3, 2) (a layer-2 neuron or more switched
+    off, of the dimension of M) are not exact here, or None."""
+    if quartic_pairs_available(net) is not None or not isinstance(net, PolynomialNetwork) or not isinstance(part, PolynomialNetwork):
+        return "parts are decided for (2, 2, h, m) with z^2 only"
+    if net.widths[1] != 2 or net.widths[2] < 3 or part.widths[:2] != (2, 2) or part.widths[3:] != net.widths[3:] or part.bias:
+        return "parts are decided for the layer-2 neurons of (2, 2, h >= 3, m) only"
+    if part.widths[2] == 2 and net.widths[3] != 2:
+        return "two layer-2 neurons make a part of M with two outputs only"
+    return None
+
+
+def narrow_part(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:
+    """The decider of the part of M of (2, 2, h >= 3, 2) that two layer-2 neurons reach. (With
+    three or more left, the part's image is M_R, the outputs' forms being free: it is missed
+    where the edge is hit, ``quartic_pairs``.)"""
+    if "narrow_part" not in cache:
+        cache["narrow_part"] = OutsideTwoLayer2Neurons(net, seed)
+    return cache["narrow_part"]
 
 
 def quartic_pairs(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:

@@ -497,7 +497,7 @@ class TangentEdge:
         the network and the seed alone, so the process keeps the last SOLVED_KEPT for other
         instances (their restarts are drawn from the seed too, whatever the order)."""
         key = (which, spare)
-        shared = (type(self).__qualname__, self._origin, self.seed, which, spare)
+        shared = (getattr(self, "SOLVES_AS", type(self).__qualname__), self._origin, self.seed, which, spare)
         if key not in self._cache and shared in _SOLVED:
             self._cache[key] = _SOLVED[shared]
         if key not in self._cache:

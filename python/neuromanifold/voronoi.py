@@ -642,7 +642,8 @@ def voronoi_mc(
     for two neurons on binary cubics cubed by one neuron (the edge c l^6 n^3), for two layers
     of squares on two inputs, (2, h, 2, m) (the limits of merging neurons in either layer; "auto"
     for two outputs) and (2, 2, h, m) (the first-layer limits l^2 q_o), else multistart). A subnetwork of the dimension of M is no singular stratum (``"singular"``
-    leaves it out); as a target it is hit when the nearest point lies on it.
+    leaves it out); as a target it is hit when the nearest point lies on it (exact where M
+    fills and the part's membership is, and for the layer-2 parts of (2, 2, h >= 3, m)).
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
     random starts: fast, not exhaustive, and said so) or ``"auto"`` (the certificate below where
