@@ -44,7 +44,8 @@
 12. Exact edges of deeper MLPs against the local searches, same samples: cubes of binary cubics
     (`--cubed-cubics-samples`), two layers of two squares (`--quartic-pairs-samples`,
     `--quartic-pairs-three-outputs-samples`), and two first-layer squares under three layer-2
-    neurons (`--free-quartic-pairs-samples`); off by default.
+    neurons (`--free-quartic-pairs-samples`), and the parts of M that two neurons of the wide
+    layer reach (`--parts-samples`); off by default.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -378,11 +379,17 @@ def quartic_pairs_against_local_searches(samples: int, three_outputs: int) -> No
 def free_quartic_pairs_against_local_searches(samples: int) -> None:
     """Two first-layer squares and three layer-2 neurons on two inputs (the outputs any quadratic
     forms in l_1^2, l_2^2): the limits of the first-layer neurons merging against multistart
-    local searches, with two and three outputs; and the part of M that two layer-2 neurons reach
-    (a subnetwork of the dimension of M)."""
+    local searches, with two and three outputs."""
     _exact_against_local("The edge of two first-layer squares under three layer-2 neurons against local searches", ("poly:2,2,3,2^2", "poly:2,2,3,3^2"), samples)
-    part = "hidden layer 2 with one neuron switched off"
-    _exact_against_local("The part of two layer-2 neurons against local searches", ("poly:2,2,3,2^2",), samples, target=part)
+
+
+def two_neuron_parts_against_local_searches(samples: int) -> None:
+    """The parts of M that two neurons of the wide layer reach (subnetworks of the dimension of
+    M) against multistart local searches: two layer-2 neurons in `poly:2,2,3,2^2`, two
+    first-layer neurons in `poly:2,3,2,2^2`."""
+    title = "The parts of two neurons against local searches"
+    _exact_against_local(title + ": layer 2", ("poly:2,2,3,2^2",), samples, target="hidden layer 2 with one neuron switched off")
+    _exact_against_local(title + ": layer 1", ("poly:2,3,2,2^2",), samples, target="hidden layer 1 with one neuron switched off")
 
 
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto", target: str = "boundary") -> None:
@@ -565,6 +572,7 @@ def main() -> None:
     ap.add_argument("--quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--quartic-pairs-three-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--free-quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--parts-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -602,6 +610,8 @@ def main() -> None:
         quartic_pairs_against_local_searches(args.quartic_pairs_samples, args.quartic_pairs_three_outputs_samples)
     if args.free_quartic_pairs_samples:
         free_quartic_pairs_against_local_searches(args.free_quartic_pairs_samples)
+    if args.parts_samples:
+        two_neuron_parts_against_local_searches(args.parts_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:

@@ -10,8 +10,8 @@ import numpy as np
 
 import neuromanifold as nm
 import neuromanifold._voronoi_networks as vn
-from neuromanifold._voronoi_quartic_pairs import PIECES, OutsideTwoLayer2Neurons, QuarticPairsEdge, definite_member, narrow_part, narrow_part_available, quartic_pairs, quartic_pairs_available
-from test_voronoi_quartic_pairs import _agree_with_brute_force, _grid, _least, _on_B, _on_D, _on_one_first_layer_neuron, _on_one_layer2_neuron, _on_X, _refined, _theta, _times
+from neuromanifold._voronoi_quartic_pairs import PIECES, OutsideTwoNeurons, QuarticPairsEdge, definite_member, quartic_pairs, quartic_pairs_available, two_neurons_part, two_neurons_part_available
+from test_voronoi_quartic_pairs import _agree_with_brute_force, _grid, _least, _on_A, _on_B, _on_D, _on_one_first_layer_neuron, _on_one_layer2_neuron, _on_X, _pencil, _refined, _theta, _times
 
 NET = "poly:2,2,3,2^2"
 
@@ -89,7 +89,8 @@ def _outside_and_inside(u: np.ndarray) -> tuple[float, float]:
 def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> None:
     # the subnetwork with a layer-2 neuron off has the dimension of M: its image is the part
     # where the F's plane holds a definite form, hit where the nearest point of the closure lies
-    part = OutsideTwoLayer2Neurons(nm.parse(NET), 0)
+    part = OutsideTwoNeurons(nm.parse(NET), 0)
+    assert not part.first_layer
     rng = np.random.default_rng(24)
     U = rng.standard_normal((6, 10))
     # and data next to points of M outside the part: F_o(l_1^2, l_2^2) with F_1, F_2 the real
@@ -115,8 +116,10 @@ def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> Non
 
 def test_parts_of_the_layer2_neurons_are_decided_exactly() -> None:
     net, wide = nm.parse(NET), nm.parse("poly:2,2,4,2^2")
-    assert narrow_part_available(net, nm.parse("poly:2,2,2,2^2")) is None and narrow_part_available(wide, nm.parse("poly:2,2,3,2^2")) is None
-    assert narrow_part_available(nm.parse("poly:2,2,3,3^2"), nm.parse("poly:2,2,2,3^2")) is not None  # (not of the dimension of M)
+    assert two_neurons_part_available(net, nm.parse("poly:2,2,2,2^2")) is None and two_neurons_part_available(wide, nm.parse("poly:2,2,3,2^2")) is None
+    assert two_neurons_part_available(nm.parse("poly:2,2,3,3^2"), nm.parse("poly:2,2,2,3^2")) is not None  # (not of the dimension of M)
+    assert two_neurons_part_available(nm.parse("poly:2,3,2,2^2"), nm.parse("poly:2,2,2,2^2")) is None
+    assert two_neurons_part_available(nm.parse("poly:2,3,2,3^2"), nm.parse("poly:2,2,2,3^2"), "auto") is not None
     job = vn.NetworkJob.create(wide, "hidden layer 2 with one neuron switched off", nm.Gaussian(), 0, 12, "auto", 12)
     assert job.exhaustive and vn._exact_part(wide, job.strata, job.targets, "auto", 0) == (quartic_pairs, wide)
     # the part of three layer-2 neurons is all of M_R: missed exactly where the edge is hit
@@ -126,4 +129,53 @@ def test_parts_of_the_layer2_neurons_are_decided_exactly() -> None:
     est = nm.voronoi_mc(net, "hidden layer 2 with one neuron switched off", 24, seed=0, progress=False)
     assert est.exhaustive and est.n_failed == 0 and 0 < est.hits < est.n
     two = vn.NetworkJob.create(net, "hidden layer 2 with one neuron switched off", nm.Gaussian(), 0, 1, "auto", 1)
-    assert vn._exact_part(net, two.strata, two.targets, "auto", 0) == (narrow_part, net)
+    assert vn._exact_part(net, two.strata, two.targets, "auto", 0) == (two_neurons_part, net)
+    # the first layer's parts of (2, h >= 3, 2, 2): two neurons (the pencil holds a definite form), three (all of M_R)
+    for spec, expected in (("poly:2,3,2,2^2", two_neurons_part), ("poly:2,4,2,2^2", quartic_pairs)):
+        first = vn.NetworkJob.create(nm.parse(spec), "hidden layer 1 with one neuron switched off", nm.Gaussian(), 0, 1, "auto", 1)
+        assert first.exhaustive and vn._exact_part(first.net, first.strata, first.targets, "auto", 0)[0] is expected
+
+
+def _outside_and_inside_of_two_first_layer_neurons(u: np.ndarray) -> tuple[float, float]:
+    """Brute force for poly:2,3,2,2^2: squared distances to the points outside the part of two
+    first-layer neurons (A, local minima on X whose pencil holds no definite form) and inside it
+    (those whose pencil holds one, one layer-2 neuron, 0); on X the outputs' plane holds one."""
+    U = u.reshape(-1, 5)
+    on_X = lambda t, U: _on_X(t, U, spanning=True)  # noqa: E731
+    pairs = _grid(72, 72)
+    d, h = on_X(pairs, U)
+    minima = []
+    for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:12]], U):
+        if on_X(t, U)[1] > 1e-5:
+            minima.append((dist, float(definite_member(*_pencil(t, True)))))
+    outside = [x for x, hp in minima if hp < 0] + [_least(lambda t, U: _on_A(t, U, spanning=True), _grid(32, 32, 32), U)]
+    inside = [x for x, hp in minima if hp > 0] + [_least(_on_one_layer2_neuron, _grid(48, 48), U), float((U**2).sum())]
+    return min(outside), min(inside)
+
+
+def test_the_part_of_two_first_layer_neurons_decides_as_a_brute_force_search() -> None:
+    # poly:2,3,2,2^2: any pencil P of quadratics; the subnetwork with a first-layer neuron off
+    # has the dimension of M, its image where P holds a definite form (two real squares)
+    part = OutsideTwoNeurons(nm.parse("poly:2,3,2,2^2"), 0)
+    assert part.first_layer
+    rng = np.random.default_rng(25)
+    U = rng.standard_normal((6, 10))
+    # and data next to points of M outside the part: P spanned by the real and imaginary parts
+    # of a complex square (no definite form), F_1 = U^2 + V^2 (definite)
+    near = []
+    for _ in range(3):
+        w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+        P = [_times(w, w).real, _times(w, w).imag]
+        F = [np.array([1.0, 0.0, 1.0]), rng.standard_normal(3)]
+        near.append(np.concatenate([f[0] * _times(P[0], P[0]) + f[1] * _times(P[0], P[1]) + f[2] * _times(P[1], P[1]) for f in F]))
+    U = np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))])
+    decided, outside, inside = part.decide_with_distances(U, 0)
+    assert (decided >= 0).all() and 0 < decided.sum() < len(U)
+    compared = 0
+    for k, u in enumerate(U):
+        o, i = _outside_and_inside_of_two_first_layer_neurons(u)
+        assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)
+        if abs(o - i) > 1e-6 * max(o, i):
+            compared += 1
+            assert decided[k] == int(o < i)
+    assert compared >= len(U) - 1

@@ -45,7 +45,7 @@ from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
-from ._voronoi_quartic_pairs import narrow_part, narrow_part_available, quartic_pairs, quartic_pairs_available
+from ._voronoi_quartic_pairs import quartic_pairs, quartic_pairs_available, two_neurons_part, two_neurons_part_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
@@ -267,16 +267,18 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
     fills the space too, else decided by its real membership where that is exact (real rank of
     binary forms, the eigenvalues of pencils, the hyperplane of powers, whose points of M are at
     distance 0, real preimages of filling networks with finite fibers). Where M does not fill,
-    the layer-2 parts of (2, 2, h >= 3, m) with z^2 (``_voronoi_quartic_pairs``): missed where
-    the nearest point of the closure of M_R is outside the part, decided with the network
-    itself. The decider and the network it decides with, or None."""
+    the parts of the wide layer of (2, 2, h >= 3, m) and (2, h >= 3, 2, m) with z^2
+    (``_voronoi_quartic_pairs``): missed where the nearest point of the closure of M_R is
+    outside the part, decided with the network itself. The decider and the network it decides
+    with, or None."""
     if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1 or isinstance(net, NeuromanifoldAt):
         return None
     part = all_strata[targets[0]]
     if not part.full or part.network is None:
         return None
-    if narrow_part_available(net, part.network) is None:
-        return (narrow_part if part.network.widths[2] == 2 else quartic_pairs), net
+    if two_neurons_part_available(net, part.network, method) is None:
+        wide = 1 if net.widths[1] >= 3 else 2  # (two neurons left there: a part of its own; more: all of M_R)
+        return (two_neurons_part if part.network.widths[wide] == 2 else quartic_pairs), net
     if net._core.dimension(seed)["filling"] is not True:
         return None
     if part.network._core.dimension(seed)["filling"] is True:

@@ -289,16 +289,21 @@ class QuarticPairsEdge(TangentEdge):
         return edge, rest + [Part.closed((U**2).sum(axis=1))]
 
 
-class OutsideTwoLayer2Neurons(QuarticPairsEdge):
-    """The part of M of (2, 2, h >= 3, 2) that two layer-2 neurons reach, the image of (2, 2, 2,
-    2): F_1, F_2 in U, V whose plane holds a definite form (above), of the dimension of M.
-    Decisions: 1 the nearest point of the closure of M_R is outside it (on the edge, B or D, or
-    on X where the F's plane holds no definite form: chart 7, X admitted there), 0 in it (X where
-    the plane holds one, one layer-2 neuron, one first-layer neuron, 0), -1 undecided. On the
-    seam between the two (h = 0 on the F's plane, points of g h_o) both sides admit a band, so
-    a nearest point there is a tie, as it is for a null set only (M is smooth across it)."""
+class OutsideTwoNeurons(QuarticPairsEdge):
+    """The part of M that two neurons of one layer reach, of the dimension of M: in (2, 2, h >= 3,
+    2) the image of (2, 2, 2, 2), F_1, F_2 in U, V whose plane holds a definite form (above); in
+    (2, h >= 3, 2, m) the image of (2, 2, 2, m), the pencil P holding one. Decisions: 1 the
+    nearest point of the closure of M_R is outside the part (on the edge, or on X where that
+    plane holds no definite form: chart 7, X admitted there), 0 in it (X where it holds one, the
+    one-neuron strata, 0), -1 undecided. On the seam between the two (h = 0: points of g h_o, or
+    of l^2 q_o) both sides admit a band, so a nearest point there is a tie, as it is for a null
+    set only (M is smooth across it)."""
 
     SOLVES_AS = "QuarticPairsEdge"  # chart 7 is chart 1, with its solves
+
+    def __init__(self, net: PolynomialNetwork, seed: int) -> None:
+        super().__init__(net, seed)
+        self.first_layer = self.spanning  # the part of two first-layer neurons (else of layer 2)
 
     def _solved(self, which: int, spare: int) -> Any:
         return super()._solved(1 if which == 7 else which, spare)
@@ -310,39 +315,47 @@ class OutsideTwoLayer2Neurons(QuarticPairsEdge):
         return super()._moved(1 if which == 7 else which, source, dest, Y)
 
     def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
-        """On X where the pencil holds a definite form, and (chart 1) the F's plane does too, or
-        (chart 7) it does not, each within the band; as above elsewhere."""
+        """On X as above and where the part's plane (P, or the F's) holds a definite form (chart
+        1) or does not (chart 7), each within the band; as above elsewhere."""
         ok = super()._admitted(1 if which == 7 else which, Y, seed)
         if which in (1, 7) and len(Y):
-            F1, F2 = Y[:, 2:5], Y[:, 5:8]
-            ok &= _holds_definite(F1, F2) if which == 1 else _holds_definite(F1, F2, sign=-1)
+            if self.first_layer:
+                UV = _graph_basis(_Patches(seed).pencil, Y[:, :2])
+                F1, F2 = UV[:, 0], UV[:, 1]
+            else:
+                F1, F2 = Y[:, 2:5], Y[:, 5:8]
+            ok &= _holds_definite(F1, F2, sign=1 if which == 1 else -1)
         return ok
 
     def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
-        outside = [self._part(w, U, salt, needed) for w in (3, 5, 7)]
-        inside = [self._part(w, U, salt, needed) for w in (1, 2, 6)]
+        edge, rest = PIECES[self.spanning, self.free]
+        outside = [self._part(w, U, salt, needed) for w in (*edge, 7)]
+        inside = [self._part(w, U, salt, needed) for w in rest]
         return outside, inside + [Part.closed((U**2).sum(axis=1))]
 
 
-def narrow_part_available(net: object, part: object) -> str | None:
-    """Why the decisions of a part of M of (2, 2, h >= 3, 2) (a layer-2 neuron or more switched
-    off, of the dimension of M) are not exact here, or None."""
-    if quartic_pairs_available(net) is not None or not isinstance(net, PolynomialNetwork) or not isinstance(part, PolynomialNetwork):
-        return "parts are decided for (2, 2, h, m) with z^2 only"
-    if net.widths[1] != 2 or net.widths[2] < 3 or part.widths[:2] != (2, 2) or part.widths[3:] != net.widths[3:] or part.bias:
-        return "parts are decided for the layer-2 neurons of (2, 2, h >= 3, m) only"
-    if part.widths[2] == 2 and net.widths[3] != 2:
+def two_neurons_part_available(net: object, part: object, method: str = "exhaustive") -> str | None:
+    """Why the decisions of a part of M of (2, 2, h >= 3, m) or (2, h >= 3, 2, m) (neurons of the
+    wide layer switched off, of the dimension of M) are not exact here, or None."""
+    if quartic_pairs_available(net) is not None or not isinstance(net, PolynomialNetwork) or not isinstance(part, PolynomialNetwork) or part.bias:
+        return "parts are decided for (2, 2, h, m) and (2, h, 2, m) with z^2 only"
+    wide = 1 if net.widths[1] >= 3 else 2  # the layer whose neurons are switched off
+    kept = [i for i in range(4) if i != wide]
+    if net.widths[wide] < 3 or [part.widths[i] for i in kept] != [net.widths[i] for i in kept] or part.widths[wide] < 2:
+        return "parts are decided for neurons of the wide layer of (2, 2, h >= 3, m) or (2, h >= 3, 2, m) only"
+    if wide == 2 and part.widths[2] == 2 and net.widths[3] != 2:
         return "two layer-2 neurons make a part of M with two outputs only"
+    if wide == 1 and net.widths[3] > 2 and method == "auto":
+        return "(2, h, 2, m) with m >= 3 outputs is decided under \"exhaustive\" only (seconds a sample)"
     return None
 
 
-def narrow_part(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:
-    """The decider of the part of M of (2, 2, h >= 3, 2) that two layer-2 neurons reach. (With
-    three or more left, the part's image is M_R, the outputs' forms being free: it is missed
-    where the edge is hit, ``quartic_pairs``.)"""
-    if "narrow_part" not in cache:
-        cache["narrow_part"] = OutsideTwoLayer2Neurons(net, seed)
-    return cache["narrow_part"]
+def two_neurons_part(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:
+    """The decider of the part of M that two neurons of the wide layer reach. (With three or
+    more left, the part's image is M_R: it is missed where the edge is hit, ``quartic_pairs``.)"""
+    if "two_neurons_part" not in cache:
+        cache["two_neurons_part"] = OutsideTwoNeurons(net, seed)
+    return cache["two_neurons_part"]
 
 
 def quartic_pairs(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:

@@ -643,7 +643,8 @@ def voronoi_mc(
     of squares on two inputs, (2, h, 2, m) (the limits of merging neurons in either layer; "auto"
     for two outputs) and (2, 2, h, m) (the first-layer limits l^2 q_o), else multistart). A subnetwork of the dimension of M is no singular stratum (``"singular"``
     leaves it out); as a target it is hit when the nearest point lies on it (exact where M
-    fills and the part's membership is, and for the layer-2 parts of (2, 2, h >= 3, m)).
+    fills and the part's membership is, and for the parts of the wide layer of (2, 2, h >= 3, m)
+    and (2, h >= 3, 2, m)).
     ``distribution``: :class:`Gaussian` (default, scale 1) or :class:`UniformBox`.
     ``method``: ``"exhaustive"`` (all critical points), ``"multistart"`` (local searches from
     random starts: fast, not exhaustive, and said so) or ``"auto"`` (the certificate below where
