@@ -100,13 +100,23 @@ def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> Non
         l1, l2 = (_times(v, v) for v in rng.standard_normal((2, 2)))
         w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
         F = [_times(w, w).real, _times(w, w).imag]
-        near.append(np.concatenate([f[0] * _times(l1, l1) + f[1] * _times(l1, l2) + f[2] * _times(l2, l2) for f in F]))
-    U = np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))])
+        near.append(_over_the_pencil(F, l1, l2))
+    _agree_on_the_part(part, np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))]), _outside_and_inside)
+
+
+def _over_the_pencil(F: list[np.ndarray], U: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """The outputs F_o(U, V) for binary quadratic forms F_o and quadratics U, V."""
+    return np.concatenate([f[0] * _times(U, U) + f[1] * _times(U, V) + f[2] * _times(V, V) for f in F])
+
+
+def _agree_on_the_part(part: OutsideTwoNeurons, U: np.ndarray, brute_force) -> None:  # type: ignore[no-untyped-def]
+    """The part's decisions on U against a brute-force search (squared distances outside and
+    inside the part), where the search does not tie."""
     decided, outside, inside = part.decide_with_distances(U, 0)
     assert (decided >= 0).all() and 0 < decided.sum() < len(U)
     compared = 0
     for k, u in enumerate(U):
-        o, i = _outside_and_inside(u)
+        o, i = brute_force(u)
         assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)  # no search beats the exact best
         if abs(o - i) > 1e-6 * max(o, i):
             compared += 1
@@ -167,15 +177,5 @@ def test_the_part_of_two_first_layer_neurons_decides_as_a_brute_force_search() -
         w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
         P = [_times(w, w).real, _times(w, w).imag]
         F = [np.array([1.0, 0.0, 1.0]), rng.standard_normal(3)]
-        near.append(np.concatenate([f[0] * _times(P[0], P[0]) + f[1] * _times(P[0], P[1]) + f[2] * _times(P[1], P[1]) for f in F]))
-    U = np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))])
-    decided, outside, inside = part.decide_with_distances(U, 0)
-    assert (decided >= 0).all() and 0 < decided.sum() < len(U)
-    compared = 0
-    for k, u in enumerate(U):
-        o, i = _outside_and_inside_of_two_first_layer_neurons(u)
-        assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)
-        if abs(o - i) > 1e-6 * max(o, i):
-            compared += 1
-            assert decided[k] == int(o < i)
-    assert compared >= len(U) - 1
+        near.append(_over_the_pencil(F, *P))
+    _agree_on_the_part(part, np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))]), _outside_and_inside_of_two_first_layer_neurons)
