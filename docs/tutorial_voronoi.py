@@ -61,12 +61,17 @@ cubed = nm.voronoi_mc(nm.parse("poly:2,2,1,1^3"), "boundary", 200, seed=1, progr
 print(cubed)
 assert cubed.exhaustive and cubed.ci95[0] > 0.1
 print(nm.voronoi_mc(nm.parse("poly:1,1,1,1^2+bias"), "boundary", 10**9, progress=False))
-# Two layers of two squares on two inputs with two outputs, the smallest deeper MLP that does not
-# fill: neurons merging in either layer leave limits no parameters reach, and about two fifths
-# of the data have their nearest point there.
-deep = nm.voronoi_mc(nm.parse("poly:2,2,2,2^2"), "boundary", 40, seed=1, progress=False)
-print(deep)
-assert deep.exhaustive and deep.hits > 0
+# Two layers of squares on two inputs with two outputs: poly:2,2,2,2^2 is the smallest deeper
+# MLP that does not fill, and about two fifths of the data have their nearest point on the limits
+# of neurons merging in either layer. With a third layer-2 neuron the outputs are any quadratic
+# forms in l1^2, l2^2: only the first layer's limits are left (about a tenth of the data), and
+# the subnetwork of two layer-2 neurons, of the dimension of M, holds the nearest point of more
+# than half of them (where the outputs' plane of forms holds a definite one).
+wide = nm.parse("poly:2,2,3,2^2")
+deep = nm.voronoi_mc(wide, "boundary", 100, seed=1, progress=False)
+part = nm.voronoi_mc(wide, "hidden layer 2 with one neuron switched off", 100, seed=1, progress=False)
+print(deep, part, sep="\n")
+assert deep.exhaustive and part.exhaustive and 0 < deep.hits < part.hits < part.n
 # With more neurons the real rank decides: three neurons reach every binary quartic but those
 # with four real roots (real rank 4), four reach them all; sextics of four neurons are in M when
 # their pencil of apolar quartics holds one with four real roots. Roots, not homotopies: fast.

@@ -11,7 +11,7 @@ import numpy as np
 import neuromanifold as nm
 import neuromanifold._voronoi_networks as vn
 from neuromanifold._voronoi_quartic_pairs import PIECES, OutsideTwoNeurons, QuarticPairsEdge, definite_member, quartic_pairs, quartic_pairs_available, two_neurons_part, two_neurons_part_available
-from test_voronoi_quartic_pairs import _agree_with_brute_force, _grid, _least, _on_A, _on_B, _on_D, _on_one_first_layer_neuron, _on_one_layer2_neuron, _on_X, _pencil, _refined, _theta, _times
+from test_voronoi_quartic_pairs import _agree_on_the_part, _agree_with_brute_force, _grid, _least, _on_B, _on_D, _on_one_first_layer_neuron, _on_one_layer2_neuron, _on_X, _over_the_pencil, _refined, _theta, _times
 
 NET = "poly:2,2,3,2^2"
 
@@ -40,8 +40,8 @@ def test_the_edge_holds_every_plane_of_quadratics() -> None:
 
 
 def test_generic_critical_points_do_not_depend_on_the_charts() -> None:
-    # with three outputs; c (x) l^4 has 4 * 4 - 2 (a ratio of two forms of degree 8 in l)
-    spec = nm.parse("poly:2,2,3,3^2")
+    # c (x) l^4 has 4 * 4 - 2 (a ratio of two forms of degree 8 in l)
+    spec = nm.parse(NET)
     edge, other = QuarticPairsEdge(spec, 0), QuarticPairsEdge(spec, 1)
     assert edge.free and not edge.spanning
     pieces = [w for side in PIECES[False, True] for w in side]
@@ -92,7 +92,7 @@ def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> Non
     part = OutsideTwoNeurons(nm.parse(NET), 0)
     assert not part.first_layer
     rng = np.random.default_rng(24)
-    U = rng.standard_normal((6, 10))
+    U = rng.standard_normal((4, 10))
     # and data next to points of M outside the part: F_o(l_1^2, l_2^2) with F_1, F_2 the real
     # and imaginary parts of a complex square (a plane of indefinite forms)
     near = []
@@ -102,26 +102,6 @@ def test_the_part_of_two_layer2_neurons_decides_as_a_brute_force_search() -> Non
         F = [_times(w, w).real, _times(w, w).imag]
         near.append(_over_the_pencil(F, l1, l2))
     _agree_on_the_part(part, np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))]), _outside_and_inside)
-
-
-def _over_the_pencil(F: list[np.ndarray], U: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """The outputs F_o(U, V) for binary quadratic forms F_o and quadratics U, V."""
-    return np.concatenate([f[0] * _times(U, U) + f[1] * _times(U, V) + f[2] * _times(V, V) for f in F])
-
-
-def _agree_on_the_part(part: OutsideTwoNeurons, U: np.ndarray, brute_force) -> None:  # type: ignore[no-untyped-def]
-    """The part's decisions on U against a brute-force search (squared distances outside and
-    inside the part), where the search does not tie."""
-    decided, outside, inside = part.decide_with_distances(U, 0)
-    assert (decided >= 0).all() and 0 < decided.sum() < len(U)
-    compared = 0
-    for k, u in enumerate(U):
-        o, i = brute_force(u)
-        assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)  # no search beats the exact best
-        if abs(o - i) > 1e-6 * max(o, i):
-            compared += 1
-            assert decided[k] == int(o < i)
-    assert compared >= len(U) - 1
 
 
 def test_parts_of_the_layer2_neurons_are_decided_exactly() -> None:
@@ -144,38 +124,3 @@ def test_parts_of_the_layer2_neurons_are_decided_exactly() -> None:
     for spec, expected in (("poly:2,3,2,2^2", two_neurons_part), ("poly:2,4,2,2^2", quartic_pairs)):
         first = vn.NetworkJob.create(nm.parse(spec), "hidden layer 1 with one neuron switched off", nm.Gaussian(), 0, 1, "auto", 1)
         assert first.exhaustive and vn._exact_part(first.net, first.strata, first.targets, "auto", 0)[0] is expected
-
-
-def _outside_and_inside_of_two_first_layer_neurons(u: np.ndarray) -> tuple[float, float]:
-    """Brute force for poly:2,3,2,2^2: squared distances to the points outside the part of two
-    first-layer neurons (A, local minima on X whose pencil holds no definite form) and inside it
-    (those whose pencil holds one, one layer-2 neuron, 0); on X the outputs' plane holds one."""
-    U = u.reshape(-1, 5)
-    on_X = lambda t, U: _on_X(t, U, spanning=True)  # noqa: E731
-    pairs = _grid(72, 72)
-    d, h = on_X(pairs, U)
-    minima = []
-    for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:12]], U):
-        if on_X(t, U)[1] > 1e-5:
-            minima.append((dist, float(definite_member(*_pencil(t, True)))))
-    outside = [x for x, hp in minima if hp < 0] + [_least(lambda t, U: _on_A(t, U, spanning=True), _grid(32, 32, 32), U)]
-    inside = [x for x, hp in minima if hp > 0] + [_least(_on_one_layer2_neuron, _grid(48, 48), U), float((U**2).sum())]
-    return min(outside), min(inside)
-
-
-def test_the_part_of_two_first_layer_neurons_decides_as_a_brute_force_search() -> None:
-    # poly:2,3,2,2^2: any pencil P of quadratics; the subnetwork with a first-layer neuron off
-    # has the dimension of M, its image where P holds a definite form (two real squares)
-    part = OutsideTwoNeurons(nm.parse("poly:2,3,2,2^2"), 0)
-    assert part.first_layer
-    rng = np.random.default_rng(25)
-    U = rng.standard_normal((6, 10))
-    # and data next to points of M outside the part: P spanned by the real and imaginary parts
-    # of a complex square (no definite form), F_1 = U^2 + V^2 (definite)
-    near = []
-    for _ in range(3):
-        w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
-        P = [_times(w, w).real, _times(w, w).imag]
-        F = [np.array([1.0, 0.0, 1.0]), rng.standard_normal(3)]
-        near.append(_over_the_pencil(F, *P))
-    _agree_on_the_part(part, np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))]), _outside_and_inside_of_two_first_layer_neurons)

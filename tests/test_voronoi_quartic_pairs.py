@@ -3,7 +3,8 @@ with the pencil of the F's holding a definite form (with m outputs, their plane)
 neurons merging (f_o = g h_o, g and h_o in span(l_1^2, l_2^2)) and of two first-layer neurons
 merging (f_o = l^2 q_o), meeting in l^2 m n_o. The limits are reached by constructed
 parameters, the pencil test is checked against a scan of the pencil, and the decisions against
-a brute-force search over every piece of the closure."""
+a brute-force search over every piece of the closure; with three first-layer neurons also the
+part of M that two of them reach (the pencil holds a definite form), of the dimension of M."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize
 
 import neuromanifold as nm
-from neuromanifold._voronoi_quartic_pairs import QuarticPairsEdge, definite_member, quartic_pairs_available
+from neuromanifold._voronoi_quartic_pairs import OutsideTwoNeurons, QuarticPairsEdge, definite_member, quartic_pairs_available
 
 NET = "poly:2,2,2,2^2"
 
@@ -207,7 +208,10 @@ def _grid(*ns: int) -> np.ndarray:
 
 
 def _refined(f, starts: np.ndarray, U: np.ndarray) -> list[tuple[float, np.ndarray]]:  # type: ignore[no-untyped-def]
-    value = lambda t: float(np.atleast_1d(f(t, U)[0] if isinstance(f(t, U), tuple) else f(t, U))[0])  # noqa: E731
+    def value(t: np.ndarray) -> float:
+        found = f(t, U)
+        return float(np.atleast_1d(found[0] if isinstance(found, tuple) else found)[0])
+
     out = []
     for start in starts:
         r = minimize(value, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 2000})
@@ -284,3 +288,58 @@ def test_the_boundary_of_pairs_of_quartics_is_exhaustive() -> None:
     assert vn._exact_edge(three, three.ambient_dim, "exhaustive") is not None and vn._exact_edge(three, three.ambient_dim, "auto") is None
     est = nm.voronoi_mc(net, "boundary", 24, seed=0, progress=False)
     assert est.exhaustive and est.n_failed == 0 and 0 < est.hits < est.n
+
+
+def _over_the_pencil(F: list[np.ndarray], U: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """The outputs F_o(U, V) for binary quadratic forms F_o and quadratics U, V."""
+    return np.concatenate([f[0] * _times(U, U) + f[1] * _times(U, V) + f[2] * _times(V, V) for f in F])
+
+
+def _agree_on_the_part(part: OutsideTwoNeurons, U: np.ndarray, brute_force) -> None:  # type: ignore[no-untyped-def]
+    """The part's decisions on U against a brute-force search (squared distances outside and
+    inside the part), where the search does not tie."""
+    decided, outside, inside = part.decide_with_distances(U, 0)
+    assert (decided >= 0).all() and 0 < decided.sum() < len(U)
+    compared = 0
+    for k, u in enumerate(U):
+        o, i = brute_force(u)
+        assert min(o, i) >= min(outside[k], inside[k]) * (1 - 1e-7)  # no search beats the exact best
+        if abs(o - i) > 1e-6 * max(o, i):
+            compared += 1
+            assert decided[k] == int(o < i)
+    assert compared >= len(U) - 1
+
+
+def _outside_and_inside_of_two_first_layer_neurons(u: np.ndarray) -> tuple[float, float]:
+    """Brute force for poly:2,3,2,2^2: squared distances to the points outside the part of two
+    first-layer neurons (A, local minima on X whose pencil holds no definite form) and inside it
+    (those whose pencil holds one, one layer-2 neuron, 0); on X the outputs' plane holds one."""
+    U = u.reshape(-1, 5)
+    on_X = lambda t, U: _on_X(t, U, spanning=True)  # noqa: E731
+    pairs = _grid(72, 72)
+    d, h = on_X(pairs, U)
+    minima = []
+    for dist, t in _refined(on_X, pairs[h > 0][np.argsort(d[h > 0])[:12]], U):
+        if on_X(t, U)[1] > 1e-5:
+            minima.append((dist, float(definite_member(*_pencil(t, True)))))
+    outside = [x for x, hp in minima if hp < 0] + [_least(lambda t, U: _on_A(t, U, spanning=True), _grid(32, 32, 32), U)]
+    inside = [x for x, hp in minima if hp > 0] + [_least(_on_one_layer2_neuron, _grid(48, 48), U), float((U**2).sum())]
+    return min(outside), min(inside)
+
+
+def test_the_part_of_two_first_layer_neurons_decides_as_a_brute_force_search() -> None:
+    # poly:2,3,2,2^2: any pencil P of quadratics; the subnetwork with a first-layer neuron off
+    # has the dimension of M, its image where P holds a definite form (two real squares)
+    part = OutsideTwoNeurons(nm.parse("poly:2,3,2,2^2"), 0)
+    assert part.first_layer
+    rng = np.random.default_rng(25)
+    U = rng.standard_normal((4, 10))
+    # and data next to points of M outside the part: P spanned by the real and imaginary parts
+    # of a complex square (no definite form), F_1 = U^2 + V^2 (definite)
+    near = []
+    for _ in range(3):
+        w = rng.standard_normal(2) + 1j * rng.standard_normal(2)
+        P = [_times(w, w).real, _times(w, w).imag]
+        F = [np.array([1.0, 0.0, 1.0]), rng.standard_normal(3)]
+        near.append(_over_the_pencil(F, *P))
+    _agree_on_the_part(part, np.vstack([U, np.array(near) + 0.05 * rng.standard_normal((3, 10))]), _outside_and_inside_of_two_first_layer_neurons)
