@@ -45,7 +45,7 @@ from ._voronoi_relu import ReluCells, relu_cells_unavailable
 from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
-from ._voronoi_quartic_pairs import quartic_pairs, quartic_pairs_available, two_neurons_part, two_neurons_part_available
+from ._voronoi_quartic_pairs import part_decider, quartic_pairs, quartic_pairs_available, two_neurons_part_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
@@ -277,8 +277,7 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
     if not part.full or part.network is None:
         return None
     if two_neurons_part_available(net, part.network, method) is None:
-        wide = 1 if net.widths[1] >= 3 else 2  # (two neurons left there: a part of its own; more: all of M_R)
-        return (two_neurons_part if part.network.widths[wide] == 2 else quartic_pairs), net
+        return part_decider(net, part.network), net
     if net._core.dimension(seed)["filling"] is not True:
         return None
     if part.network._core.dimension(seed)["filling"] is True:

@@ -58,6 +58,7 @@ X where P holds a definite form, c g^2, c l^4, or 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -294,29 +295,20 @@ class OutsideTwoNeurons(QuarticPairsEdge):
     2) the image of (2, 2, 2, 2), F_1, F_2 in U, V whose plane holds a definite form (above); in
     (2, h >= 3, 2, m) the image of (2, 2, 2, m), the pencil P holding one. Decisions: 1 the
     nearest point of the closure of M_R is outside the part (on the edge, or on X where that
-    plane holds no definite form: chart 7, X admitted there), 0 in it (X where it holds one, the
+    plane holds no definite form: side 7 of X's one track), 0 in it (X where it holds one, the
     one-neuron strata, 0), -1 undecided. On the seam between the two (h = 0: points of g h_o, or
     of l^2 q_o) both sides admit a band, so a nearest point there is a tie, as it is for a null
     set only (M is smooth across it)."""
 
-    SOLVES_AS = "QuarticPairsEdge"  # chart 7 is chart 1, with its solves
+    SOLVES_AS = "QuarticPairsEdge"  # the same charts, with their solves
 
     def __init__(self, net: PolynomialNetwork, seed: int) -> None:
         super().__init__(net, seed)
         self.first_layer = self.spanning  # the part of two first-layer neurons (else of layer 2)
 
-    def _solved(self, which: int, spare: int) -> Any:
-        return super()._solved(1 if which == 7 else which, spare)
-
-    def _chart(self, which: int, s: int) -> Chart:
-        return super()._chart(1 if which == 7 else which, s)
-
-    def _moved(self, which: int, source: int, dest: int, Y: np.ndarray) -> np.ndarray | None:
-        return super()._moved(1 if which == 7 else which, source, dest, Y)
-
     def _admitted(self, which: int, Y: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.bool_]:
-        """On X as above and where the part's plane (P, or the F's) holds a definite form (chart
-        1) or does not (chart 7), each within the band; as above elsewhere."""
+        """On X as above and where the part's plane (P, or the F's) holds a definite form (side
+        1) or does not (side 7), each within the band; as above elsewhere."""
         ok = super()._admitted(1 if which == 7 else which, Y, seed)
         if which in (1, 7) and len(Y):
             if self.first_layer:
@@ -329,8 +321,9 @@ class OutsideTwoNeurons(QuarticPairsEdge):
 
     def _parts(self, U: npt.NDArray[np.float64], salt: int, needed: Any) -> tuple[list[Part], list[Part]]:
         edge, rest = PIECES[self.spanning, self.free]
-        outside = [self._part(w, U, salt, needed) for w in (*edge, 7)]
-        inside = [self._part(w, U, salt, needed) for w in rest]
+        beyond, within = self._parts_of(1, U, salt, needed, (7, 1))  # X tracked once, split at the seam
+        outside = [self._part(w, U, salt, needed) for w in edge] + [beyond]
+        inside = [within if w == 1 else self._part(w, U, salt, needed) for w in rest]
         return outside, inside + [Part.closed((U**2).sum(axis=1))]
 
 
@@ -339,7 +332,7 @@ def two_neurons_part_available(net: object, part: object, method: str = "exhaust
     wide layer switched off, of the dimension of M) are not exact here, or None."""
     if quartic_pairs_available(net) is not None or not isinstance(net, PolynomialNetwork) or not isinstance(part, PolynomialNetwork) or part.bias:
         return "parts are decided for (2, 2, h, m) and (2, h, 2, m) with z^2 only"
-    wide = 1 if net.widths[1] >= 3 else 2  # the layer whose neurons are switched off
+    wide = _wide_layer(net)
     kept = [i for i in range(4) if i != wide]
     if net.widths[wide] < 3 or [part.widths[i] for i in kept] != [net.widths[i] for i in kept] or part.widths[wide] < 2:
         return "parts are decided for neurons of the wide layer of (2, 2, h >= 3, m) or (2, h >= 3, 2, m) only"
@@ -350,9 +343,20 @@ def two_neurons_part_available(net: object, part: object, method: str = "exhaust
     return None
 
 
+def _wide_layer(net: PolynomialNetwork) -> int:
+    """The hidden layer of three or more neurons, whose neurons a part switches off."""
+    return 1 if net.widths[1] >= 3 else 2
+
+
+def part_decider(net: PolynomialNetwork, part: PolynomialNetwork) -> Callable[[Any, int, dict[str, Any]], QuarticPairsEdge]:
+    """The decider of a part that ``two_neurons_part_available`` admits: with two neurons left
+    in the wide layer ``two_neurons_part``; with more the part's image is M_R, missed where the
+    edge is hit, ``quartic_pairs``."""
+    return two_neurons_part if part.widths[_wide_layer(net)] == 2 else quartic_pairs
+
+
 def two_neurons_part(net: Any, seed: int, cache: dict[str, Any]) -> QuarticPairsEdge:
-    """The decider of the part of M that two neurons of the wide layer reach. (With three or
-    more left, the part's image is M_R: it is missed where the edge is hit, ``quartic_pairs``.)"""
+    """The decider of the part of M that two neurons of the wide layer reach."""
     if "two_neurons_part" not in cache:
         cache["two_neurons_part"] = OutsideTwoNeurons(net, seed)
     return cache["two_neurons_part"]

@@ -525,21 +525,30 @@ class TangentEdge:
         the nearest of them bounds the distance even when paths were lost (inf if none). The
         first track is done; the rest of the work (``Part.complete``) only for the rows that
         ``needed`` still names."""
-        part = Part(np.full(len(U), np.nan), np.full(len(U), np.inf))
+        return self._parts_of(which, U, salt, needed, (which,))[0]
+
+    def _parts_of(self, which: int, U: npt.NDArray[np.float64], salt: int, needed: Needed, sides: tuple[int, ...]) -> list[Part]:
+        """``_part`` for each of ``sides``, from one track of chart ``which``: its real critical
+        points admitted as ``_admitted`` says for each side (a chart split at a seam)."""
+        parts = [Part(np.full(len(U), np.nan), np.full(len(U), np.inf)) for _ in sides]
 
         def record(k: int, y: np.ndarray, solved: _Solved, complete: bool) -> None:
             # (every call's real ends are genuine critical points: the least of them all is the
             # exact distance once the ends are complete)
             real = imaginary_ratio(y) <= REAL_TOL
-            real[real] = self._admitted(which, y[real].real, solved.seed)
-            images = np.real(solved.chart.mu(y[real].real)) if real.any() else np.zeros((0, U.shape[1]))
-            part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
-            if complete:
-                part.exact[k] = part.bound[k]
+            for side, part in zip(sides, parts):
+                admitted = real.copy()
+                admitted[real] = self._admitted(side, y[real].real, solved.seed)
+                images = np.real(solved.chart.mu(y[admitted].real)) if admitted.any() else np.zeros((0, U.shape[1]))
+                part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
+                if complete:
+                    part.exact[k] = part.bound[k]
 
-        part.work = self._critical_points(which, U, self.seed + 7919 * salt + which, record, needed)
-        next(part.work, None)
-        return part
+        work = self._critical_points(which, U, self.seed + 7919 * salt + which, record, needed)
+        next(work, None)
+        for part in parts:
+            part.work = work  # (one generator: completing one part completes them all)
+        return parts
 
     def _critical_points(self, which: int, U: npt.NDArray[np.float64], seed: int, record: Any, needed: Needed) -> Iterator[None]:
         """Collect the distinct regular critical points of chart ``which`` for each row of U until
