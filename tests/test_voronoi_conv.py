@@ -103,6 +103,19 @@ def test_quadratics_nearest_point_is_on_the_boundary_exactly_without_real_roots(
     assert est.ci95[0] <= share <= est.ci95[1]
 
 
+def test_jobs_on_one_network_and_seed_share_their_generic_solves() -> None:
+    # a chart's generic solve depends on the network, the stratum and the seed alone: a second
+    # job takes it over (the same decisions), another seed solves its own
+    net = nm.ConvNetwork((2, 2, 2))
+    first, again, other = (NetworkJob.create(net, "boundary", nm.Gaussian(), seed, 20, "exhaustive", 20) for seed in (31, 31, 32))
+    U = first.samples(0)
+    decided = first.decide(U, 0)
+    s = first.strata[0]
+    assert again._solved(0, s) is first._solved(0, s) and other._solved(0, s) is not first._solved(0, s)
+    assert again.decide(U[::-1], 0).tolist() == decided[::-1].tolist()
+    assert len(other._solved(0, s).generic) == len(first._solved(0, s).generic)
+
+
 def test_quadratics_lower_strata_are_decided_exhaustively() -> None:
     # the strata of conv (2, 2) (linear polynomials, x times a linear one, constants, ...) lie in
     # M and meet its edge (a cone, smooth away from 0) along lines only: they attract nothing

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from ._blocks import balanced_blocks, chart_dim, filter_blocks, is_multilinear, multilinear_form  # filter_blocks: also imported from here
 from ._chunks import chunk_samples, decided_counts
+from ._kept_solves import kept_solve
 from ._edge_certificates import FILLS, edge_argument, edge_is_lower_strata, quadratic_one_output, spanned_hyperplanes
 from ._conic_pencils import orthogonal_pencil, orthogonal_pencil_available
 from ._shifted_pencils import shifted_pencil, shifted_pencil_available
@@ -697,14 +698,19 @@ class NetworkJob:
         picks another random chart (for data whose paths were lost in the first)."""
         key = f"chart{i}.{spare}"
         if key not in self._cache:
-            built = self._cache.get("built", {}).pop(i, None) if spare == 0 else None
-            chart, system, cone = built or _chart_system(self.net, s, self.seed + i + 1000 * spare, spare)
-            if cone:
-                generic = _isolated_solutions(system, self.seed + i + 1000 * spare, f"stratum {s.name!r} of {self.net.spec}")
-            else:
-                generic = _generic_solutions(system, self.seed + i + 1000 * spare, 10)
-            self._cache[key] = _Solved(chart, system, generic)
+            # (kept by the process too: the generic solve of a start system can take minutes)
+            shared = ("network chart", self.spec, None if self.inputs is None else str(self.inputs), self.seed, i, spare)
+            self._cache[key] = kept_solve(shared, lambda: self._solve(i, s, spare))
         return self._cache[key]
+
+    def _solve(self, i: int, s: Stratum, spare: int) -> _Solved:
+        built = self._cache.get("built", {}).pop(i, None) if spare == 0 else None
+        chart, system, cone = built or _chart_system(self.net, s, self.seed + i + 1000 * spare, spare)
+        if cone:
+            generic = _isolated_solutions(system, self.seed + i + 1000 * spare, f"stratum {s.name!r} of {self.net.spec}")
+        else:
+            generic = _generic_solutions(system, self.seed + i + 1000 * spare, 10)
+        return _Solved(chart, system, generic)
 
     def _exhaustive_distances(self, i: int, s: Stratum, U: np.ndarray, salt: int) -> np.ndarray:
         """Squared distance from each row of U to the nearest real critical point on stratum s

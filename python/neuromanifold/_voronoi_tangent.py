@@ -34,7 +34,6 @@ coefficient of x^(j+1).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field, replace
 from math import factorial
 from collections.abc import Callable, Iterator
@@ -45,6 +44,7 @@ import numpy.typing as npt
 
 from . import _polynomials as pl
 from ._charts import Chart, _slice, divided_critical_system
+from ._kept_solves import kept_solve
 from ._voronoi_membership import imaginary_ratio, incoming_weight_point, permuted_neurons
 from .architectures import PolynomialNetwork
 from .critical import REAL_TOL, RESTARTS, Restarts, _distinct, _generic_solutions, _separate
@@ -55,9 +55,6 @@ CROSS_CHECK = 500  # the seed offset of the chart whose generic critical points 
 CROSS_CHECKS = 3  # charts tried in turn while the points taken over come to fewer than that chart had
 TIE_BAND = 1e-9  # relative: squared distances closer than this are a tie
 SPARE_CHARTS = 3  # more random charts for data with a hard path (cheap: their generic solutions are moved over)
-SOLVED_KEPT = 48  # charts' generic solves kept in the process: estimates repeated on a network reuse them
-_SOLVED: dict[tuple[object, ...], "_Solved"] = {}
-_SOLVED_LOCK = threading.Lock()
 
 
 def _power(net: PolynomialNetwork) -> int:
@@ -494,29 +491,26 @@ class TangentEdge:
         """Chart ``which`` with its critical points at generic data: found by monodromy in the
         first chart, and in a spare chart moved over from the first (the same points of E or M
         in other coordinates), by monodromy only if that fails. The solves depend on the class,
-        the network and the seed alone, so the process keeps the last SOLVED_KEPT for other
-        instances (their restarts are drawn from the seed too, whatever the order)."""
+        the network and the seed alone, so the process keeps them for other instances
+        (``kept_solve``; their restarts are drawn from the seed too, whatever the order)."""
         key = (which, spare)
-        shared = (getattr(self, "SOLVES_AS", type(self).__qualname__), self._origin, self.seed, which, spare)
-        if key not in self._cache and shared in _SOLVED:
-            self._cache[key] = _SOLVED[shared]
         if key not in self._cache:
-            s = self.seed + 1000 * spare
-            chart, system = self._system(which, s)
-            generic = None if spare else self._generic(which, system)
-            if spare:
-                first = self._solved(which, 0).generic
-                with np.errstate(all="ignore"):
-                    moved = self._moved(which, self.seed, s, first.solutions)
-                    polished = _polished(system, moved, first.parameters) if moved is not None and np.all(np.isfinite(moved)) else None
-                if polished is not None:
-                    generic = MonodromyResult(first.parameters, polished, 0)
-            self._cache[key] = _Solved(chart, system, generic or _generic_solutions(system, s + which, 10), seed=s)
-            with _SOLVED_LOCK:
-                _SOLVED[shared] = self._cache[key]
-                while len(_SOLVED) > SOLVED_KEPT:
-                    _SOLVED.pop(next(iter(_SOLVED)))
+            shared = (getattr(self, "SOLVES_AS", type(self).__qualname__), self._origin, self.seed, which, spare)
+            self._cache[key] = kept_solve(shared, lambda: self._solve(which, spare))
         return self._cache[key]
+
+    def _solve(self, which: int, spare: int) -> _Solved:
+        s = self.seed + 1000 * spare
+        chart, system = self._system(which, s)
+        generic = None if spare else self._generic(which, system)
+        if spare:
+            first = self._solved(which, 0).generic
+            with np.errstate(all="ignore"):
+                moved = self._moved(which, self.seed, s, first.solutions)
+                polished = _polished(system, moved, first.parameters) if moved is not None and np.all(np.isfinite(moved)) else None
+            if polished is not None:
+                generic = MonodromyResult(first.parameters, polished, 0)
+        return _Solved(chart, system, generic or _generic_solutions(system, s + which, 10), seed=s)
 
     def _part(self, which: int, U: npt.NDArray[np.float64], salt: int, needed: Needed) -> Part:
         """Squared distance from each row of U to the nearest real critical point of chart
