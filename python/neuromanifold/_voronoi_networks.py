@@ -23,7 +23,7 @@ of the smooth part where D mu drops rank (and no other real parameters of it hav
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
 from ._voronoi_quartic_pairs import part_decider, quartic_pairs, quartic_pairs_available, two_neurons_part_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
+from ._voronoi_attention_forms import attention_forms, attention_forms_available, two_keys_part, two_keys_part_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -230,7 +231,9 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     "exhaustive" only), and the cubes c l^6 n^3 of the cubics with a double root for two neurons
     on binary cubics cubed by one (``_voronoi_cubed_cubics``), and the limits of merging
     neurons in either layer of (2, h, 2, m) and (2, 2, h, m) with z^2 (``_voronoi_quartic_pairs``;
-    (2, h, 2, m >= 3): "exhaustive" only)."""
+    (2, h, 2, m >= 3): "exhaustive" only), and the definite forms of one-token attention on
+    three inputs with two key/query dimensions (``_voronoi_attention_forms``; several
+    outputs: "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:
@@ -247,6 +250,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     if join_edge_available(net) is None and (method == "exhaustive" or (not net.bias and net.widths[-1] == 1)):
         # (one input with biases: ~20 s a sample; several outputs: ~1.5 s a sample, one in twenty undecided)
         return join_edge
+    if attention_forms_available(net) is None and (method == "exhaustive" or net.d_out == 1):
+        return attention_forms  # (two outputs: 2514 critical points on X, about 1 s a sample)
     return None
 
 
@@ -269,9 +274,10 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
     binary forms, the eigenvalues of pencils, the hyperplane of powers, whose points of M are at
     distance 0, real preimages of filling networks with finite fibers). Where M does not fill,
     the parts of the wide layer of (2, 2, h >= 3, m) and (2, h >= 3, 2, m) with z^2
-    (``_voronoi_quartic_pairs``): missed where the nearest point of the closure of M_R is
-    outside the part, decided with the network itself. The decider and the network it decides
-    with, or None."""
+    (``_voronoi_quartic_pairs``), and the part of two key/query dimensions of one-token
+    attention on three inputs with a >= 3 (``_voronoi_attention_forms``): missed where the
+    nearest point of the closure of M_R is outside the part, decided with the network itself.
+    The decider and the network it decides with, or None."""
     if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1 or isinstance(net, NeuromanifoldAt):
         return None
     part = all_strata[targets[0]]
@@ -279,6 +285,8 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if two_neurons_part_available(net, part.network, method) is None:
         return part_decider(net, part.network), net
+    if two_keys_part_available(net, part.network, method) is None:
+        return two_keys_part, net
     if net._core.dimension(seed)["filling"] is not True:
         return None
     if part.network._core.dimension(seed)["filling"] is True:
@@ -346,7 +354,7 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
     raise TypeError(f"target must be 'singular', 'boundary', a stratum name, a Subnetwork or its index, or a point, got {target!r}")
 
 
-def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None:
+def _exhaustive_available(net: Network, all_strata: list[Stratum], targets: Sequence[int] = ()) -> str | None:
     """Why the exhaustive method does not apply, or None.
 
     The nearest point must be a real critical point of some stratum's chart, and the
@@ -405,7 +413,9 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
     (V x)(x^T S x) whose quadratic form has real linear factors, a full-dimensional part of M.
 
     Attention with 1 < a' < d key/query dimensions on some stratum (d >= 3, a >= 2) has K^T Q of
-    rank a' < d, no free block: multistart there. Elsewhere the real neuromanifold may have a
+    rank a' < d, no free block: multistart there, unless that stratum is a part of M of its
+    dimension (one token, d = 3, a >= 3), which is never nearer than the smooth part and needs
+    no chart unless it is among the ``targets``. Elsewhere the real neuromanifold may have a
     boundary that is no stratum (binary quartics of real rank 2)."""
     if isinstance(net, NeuromanifoldAt):
         # one hidden layer and one output: a finite union of polyhedral cones (_voronoi_relu.py)
@@ -422,8 +432,8 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum]) -> str | None
             f"the real neuromanifold of {net.spec} may be semi-algebraic with a boundary that is not a stratum, "
             "so critical points alone need not give the nearest point; use method='multistart'"
         )
-    for s in all_strata:
-        if s.point:
+    for i, s in enumerate(all_strata):
+        if s.point or (_uncharted_part(net, i, s) and i not in targets):
             continue
         form = multilinear_form(net, s.support)
         if isinstance(form, str):
@@ -469,6 +479,13 @@ def _relu_strata_unavailable(net: NeuromanifoldAt, all_strata: list[Stratum]) ->
         if whole != set(s.support):
             return f"the stratum {s.name!r} of {net.spec} is not made of whole neurons with the output bias; use method='multistart'"
     return None
+
+
+def _uncharted_part(net: Network, i: int, s: Stratum) -> bool:
+    """Is stratum i a part of M of its dimension without a chart of its own (attention with
+    1 < a' < d key/query dimensions, such as two on three inputs with one token)? It is never
+    nearer than the smooth part, so only a target needs its chart."""
+    return bool(i) and s.full and isinstance(multilinear_form(net, s.support), str)
 
 
 def _charted_like_top(net: Network, s: Stratum) -> bool:
@@ -537,7 +554,7 @@ class NetworkJob:
             job = cls(net.spec, targets, name, distribution, seed, n, chunk_size, "exhaustive", True)
             job._cache.update(net=net, strata=all_strata)
             return job
-        why = None if method == "multistart" else _exhaustive_available(net, all_strata)
+        why = None if method == "multistart" else _exhaustive_available(net, all_strata, targets)
         automatic = method == "auto"
         built: dict[int, tuple[Chart, System, bool]] = {}
         relu = isinstance(net, NeuromanifoldAt)
@@ -646,8 +663,8 @@ class NetworkJob:
             if s.point:
                 cols.append((U**2).sum(axis=1))
                 continue
-            if i and _charted_like_top(self.net, s):
-                cols.append(cols[0])
+            if i and (_charted_like_top(self.net, s) or _uncharted_part(self.net, i, s)):
+                cols.append(cols[0])  # (the same image; or a part, which decide_from leaves out)
                 continue
             found = self._real_critical_points(i, s, U, salt)
             cols.append(np.array([_best_distance(c, u) for c, u in zip(found, U)]))
@@ -990,7 +1007,7 @@ def _start_paths(net: Network, all_strata: list[Stratum], seed: int, built: dict
     charts and systems of stratum i (seed + i, the first chart) go into ``built``."""
     most = 0.0
     for i, s in enumerate(all_strata):
-        if not s.point and s.rank is None and not (i and _charted_like_top(net, s)):
+        if not s.point and s.rank is None and not (i and _charted_like_top(net, s)) and not _uncharted_part(net, i, s):
             built[i] = _chart_system(net, s, seed + i)
             if built[i][2]:
                 most = max(most, float(built[i][1].best_variable_groups()[1]))

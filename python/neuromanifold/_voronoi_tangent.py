@@ -345,6 +345,7 @@ class Part:
     exact: npt.NDArray[np.float64]
     bound: npt.NDArray[np.float64]
     work: Iterator[None] | None = None
+    nearest: dict[int, tuple[np.ndarray, int]] = field(default_factory=dict)  # row -> (chart coordinates, chart seed) of the bound
 
     @classmethod
     def closed(cls, exact: npt.NDArray[np.float64]) -> Part:
@@ -534,7 +535,10 @@ class TangentEdge:
                 admitted = real.copy()
                 admitted[real] = self._admitted(side, y[real].real, solved.seed)
                 images = np.real(solved.chart.mu(y[admitted].real)) if admitted.any() else np.zeros((0, U.shape[1]))
-                part.bound[k] = min(part.bound[k], ((images - U[k]) ** 2).sum(axis=1).min(initial=np.inf))
+                distances = ((images - U[k]) ** 2).sum(axis=1)
+                if len(distances) and distances.min() < part.bound[k]:
+                    part.bound[k] = distances.min()
+                    part.nearest[k] = (y[admitted][np.argmin(distances)].real, solved.seed)
                 if complete:
                     part.exact[k] = part.bound[k]
 
