@@ -117,6 +117,15 @@ derivative_real = np.array([np.isreal(np.roots((u[1:] * np.arange(1, 5))[::-1]))
 outside = np.array([not quartics.contains(u) for u in U])
 print("quartics outside M:", outside.mean(), "with three real critical points:", derivative_real.mean())
 assert np.array_equal(outside, derivative_real)
+# Lightning attention with one token is x -> (V x) S(x), S = sym(K^T Q). Two key/query
+# dimensions give every S with at most two eigenvalues of each sign: on three inputs every S but
+# the definite ones. Its edge, S semidefinite of rank 2 (K = Q), holds the nearest point of about
+# a fifth of the data; with three dimensions every S is reached, and the part of two holds the
+# nearest point of about four fifths.
+one_token = nm.voronoi_mc(nm.parse("attention:3,1,2,1"), "boundary", 200, seed=1, progress=False)
+two_of_three = nm.voronoi_mc(nm.parse("attention:3,1,3,1"), "one dimension of the key/query space switched off", 200, seed=1, progress=False)
+print(one_token, two_of_three, sep="\n")
+assert one_token.exhaustive and two_of_three.exhaustive
 
 # 4. A ReLU network is seen through its values at input points. With one hidden layer and one
 # output its image is a finite union of polyhedral cones, so nearest points are exact: here the
