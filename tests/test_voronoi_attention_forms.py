@@ -203,3 +203,14 @@ def test_boundary_of_two_key_query_dimensions_against_local_fits() -> None:
     inside, outside = edge._parts_of(X, U, 0, lambda: np.ones(len(U), dtype=bool), (X, OUTSIDE))
     inside.complete()
     assert np.array_equal(outside.exact < inside.exact, decided == 1)
+
+
+def test_the_chart_of_all_forms_has_the_networks_critical_points() -> None:
+    # {L S} is the closure of the network's image (a = 2), so X has as many critical points at
+    # generic data as the network's own parameter space modulo its fibers (GL(2) on K, Q and
+    # the rescaling), found there independently (monodromy in a slice of the parameters)
+    net = nm.parse("attention:3,1,2,1")
+    u = np.random.default_rng(0).standard_normal(net.ambient_dim)
+    found = nm.critical_points(net, nm.DistanceLoss(u), seed=0)
+    assert found.complete and found.failed == 0
+    assert len(found.points) == len(AttentionFormsEdge(net, 0)._solved(X, 0).generic)
