@@ -26,6 +26,7 @@ from neuromanifold._shifted_pencils import (
     _unit_discriminants,
     determinant_forms,
     shifted_pencil,
+    shifted_pencil_available,
     tangent_discriminants,
     trigonometric_maximum,
     TOL,
@@ -465,3 +466,14 @@ def test_five_inputs_and_more_decide_inside_with_a_preimage_and_invariantly(d0: 
     again = ShiftedPencil(net).decide(moved)
     both = (again >= 0) & (decisions >= 0)  # (a pencil too near a special one can stay undecided)
     assert both.sum() >= len(U) - 1 and np.array_equal(again[both], decisions[both])
+
+
+def test_the_arcs_decide_on_up_to_sixteen_inputs() -> None:
+    # fourteen inputs: the networks' own points are inside, standard normal pencils are outside
+    # (nearly all are from nine inputs on), and contains() agrees
+    net = nm.PolynomialNetwork((14, 15, 2), 2, True)
+    rng = np.random.default_rng(4)
+    U = np.vstack([net.mu(rng.standard_normal((2, net.n_params))), rng.standard_normal((2, net.ambient_dim))])
+    assert shifted_pencil_available(net, 0) is None and shifted_pencil_available(nm.PolynomialNetwork((17, 18, 2), 2, True), 0) is not None
+    assert ShiftedPencil(net).decide(U).tolist() == [0, 0, 1, 1]
+    assert [net.contains(u) for u in U] == [True, True, False, False]

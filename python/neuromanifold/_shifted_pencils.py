@@ -54,7 +54,7 @@ from .architectures import PolynomialNetwork
 ANGLES = 64  # tangent points sampled on P^1: D is a form of degree <= 2 (3d - 2)(d - 3) in tau, at most 26 harmonics in 2 theta for d <= 5
 NEGLIGIBLE = 1e-11  # a harmonic below this share of D's coefficients is rounding
 TOL = 1e-8  # max D within this share of D's coefficients of 0: the arcs decide
-MAX_INPUTS = 12  # measured up to here: the arcs' eigenvalue problems have (2d - 6)(3d - 6) eigenvalues, 660 on twelve inputs (about 1.8 pencils a second)
+MAX_INPUTS = 16  # measured up to here: the arcs' eigenvalue problems have (2d - 6)(3d - 6) eigenvalues, 660 on twelve inputs (about 1.8 pencils a second), 1260 on sixteen (about 8 s a pencil)
 
 
 def _rotations(degree: int, t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

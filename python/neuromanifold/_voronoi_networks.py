@@ -217,7 +217,7 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     """The exact decision of the boundary target that applies to ``net`` under "auto" and
     "exhaustive": real rank of binary forms (one hidden layer on two inputs with z^k, h >= k - 1
     or 2h in (k + 1, k + 2) neurons; on one input with biases of the derivative), the eigenvalues of pencils of quadratic forms (z^2, d0
-    neurons, two outputs; with biases and d0 + 1 neurons on three to twelve inputs, after the best
+    neurons, two outputs; with biases and d0 + 1 neurons on three to sixteen inputs, after the best
     shift of the constant terms), the hyperplane of powers (``_voronoi_hyperplanes``; for even
     powers on three or more inputs by the normal form's definiteness), the pencil of
     conics through the constant's point (cubics with three neurons and biases) or orthogonal to

@@ -153,7 +153,7 @@ def _rank_one_update_terms(C: npt.NDArray[np.float64], B: npt.NDArray[np.float64
 def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
     """Real parameters of ``net`` (one hidden layer, c z^2, two outputs) with mu = f, built as in
     the module's proof with at most floor(3d / 2) neurons, or d + 1 by a rank-one update (with
-    biases on up to twelve inputs, d0 + 1: by shifting the constant terms); None when the pencil has
+    biases on up to sixteen inputs, d0 + 1: by shifting the constant terms); None when the pencil has
     no clearly nonsingular member, no shift serves, or the construction needs more neurons than
     ``net`` has."""
     shape = _quadratic_network(net)
@@ -206,7 +206,7 @@ def pencil_preimage(net: PolynomialNetwork, f: npt.NDArray[np.float64]) -> npt.N
 def pencil_membership(net: PolynomialNetwork, f: npt.NDArray[np.float64], tol: float) -> bool | None:
     """Is f in the real neuromanifold of one hidden layer with c z^2 and two outputs? With d0
     neurons and no biases by the pencil's eigenvalues (ValueError near a repeated eigenvalue or a
-    singular pencil); with biases and d0 + 1 neurons on three to twelve inputs by the tangents'
+    singular pencil); with biases and d0 + 1 neurons on three to sixteen inputs by the tangents'
     cofactors (``_shifted_pencils``); with d + 1 neurons or more by building a preimage; dependent
     outputs with h >= d0 neurons as one form. Else None."""
     shape = _quadratic_network(net)

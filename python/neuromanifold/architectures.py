@@ -173,7 +173,7 @@ class Network(_Parametrized):
         multiple root), on one input with biases and 2h in (k, k + 1) by the real rank of the
         derivative, and for one hidden layer with z^2 and two outputs (pencils of quadratic
         forms) by the pencil's eigenvalues with d0 neurons and no biases, with biases and d0 + 1
-        neurons on three to twelve inputs by the tangents' cofactors (the best shift of the constant
+        neurons on three to sixteen inputs by the tangents' cofactors (the best shift of the constant
         terms), by building a preimage with d + 1 neurons or more, and for ternary cubics (z^3, one output, three inputs
         or two with biases) with four neurons or more by building four real cubes (ValueError
         too close to a singular cubic) and with three neurons and biases by the real base points
