@@ -49,7 +49,8 @@ from scipy.optimize import least_squares
 
 from . import _polynomials as pl
 from ._charts import Chart
-from ._voronoi_join import Form, _linear, _times
+from ._voronoi_cubed_cubics import _Patches as _CubicsPatches
+from ._voronoi_join import Form, _linear, _on_line, _times
 from ._voronoi_tangent import TIE_BAND, Part, TangentEdge, _affine
 from .architectures import LightningAttention
 
@@ -78,7 +79,7 @@ def two_keys_part_available(net: object, part: object, method: str = "exhaustive
     return None
 
 
-class _Patches:
+class _Patches(_CubicsPatches):
     """The random real patches of the charts of seed s: L on a hyperplane of R^(3 m) (X), m on an
     affine plane of R^3 (L m^2)."""
 
@@ -86,24 +87,6 @@ class _Patches:
         rng = np.random.default_rng([s, 0xA77E])
         self.outputs = _affine(rng, 3 * outputs, 1)
         self.square = _affine(rng, 3, 1)
-
-    @staticmethod
-    def at(patch: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray) -> np.ndarray:
-        point, basis, _ = patch
-        return point + y @ basis.T
-
-    @staticmethod
-    def onto(patch: tuple[np.ndarray, np.ndarray, np.ndarray], v: np.ndarray) -> tuple[np.ndarray, complex]:
-        """The patch coordinates of the multiple of v on the patch, and that multiple."""
-        point, basis, V = patch
-        lam = 1.0 / (V @ v)[0]
-        return basis.T @ (lam * v - point), lam
-
-
-def _affine_polys(patch: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, nv: int) -> list[pl.Poly]:
-    """The point of the patch at the chart variables first, first + 1, ..."""
-    point, basis, _ = patch
-    return [pl.add(pl.constant(point[j], nv), pl.linear_combination((basis[j, i], pl.variable(first + i, nv)) for i in range(basis.shape[1]))) for j in range(len(point))]
 
 
 def _definite(S: npt.NDArray[np.float64], sign: int) -> npt.NDArray[np.bool_]:
@@ -141,12 +124,13 @@ class _OneTokenForms(TangentEdge):
         for X, free for L m^2)."""
         P = _Patches(s, self.outputs)
         nv, k = self._n(which), self.FORMS[which]
+        var = [pl.variable(i, nv) for i in range(nv)]
         if which == X:
-            L = _affine_polys(P.outputs, k, nv)
-            form: Form = {e: pl.variable(i, nv) for i, e in enumerate(QUADRATIC)}
+            L = _on_line(*P.outputs[:2], var[k:], nv)
+            form: Form = dict(zip(QUADRATIC, var))
         else:
-            L = [pl.variable(k + i, nv) for i in range(3 * self.outputs)]
-            m = _linear(_affine_polys(P.square, 0, nv))
+            L = var[k:]
+            m = _linear(_on_line(*P.square[:2], var[:k], nv))
             form = _times(m, m)
         phi = []
         for o in range(self.outputs):
@@ -169,10 +153,10 @@ class _OneTokenForms(TangentEdge):
         out = []
         for y in Y:
             if which == X:
-                z, lam = new.onto(new.outputs, old.at(old.outputs, y[k:]))
+                z, lam = new.coordinates(new.outputs, old.at(old.outputs, y[k:]))
                 out.append(np.r_[y[:k] / lam, z])
             else:
-                z, lam = new.onto(new.square, old.at(old.square, y[:k]))
+                z, lam = new.coordinates(new.square, old.at(old.square, y[:k]))
                 out.append(np.r_[z, y[k:] / lam**2])
         return np.array(out, dtype=complex).reshape(len(Y), self._n(which))
 
