@@ -48,7 +48,8 @@
     layer reach (`--parts-samples`); off by default.
 13. One-token attention on three inputs: the edge of semidefinite forms (a = 2) and the part of
     two key/query dimensions (a = 3) against the local searches, same samples
-    (`--attention-forms-samples`, off by default).
+    (`--attention-forms-samples`); on four inputs (a = 3 and 4, "exhaustive")
+    (`--attention-four-samples`); off by default.
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -403,6 +404,20 @@ def attention_forms_against_local_searches(samples: int) -> None:
     _exact_against_local("The part of two key/query dimensions against local searches", ("attention:3,1,3,1",), samples, target="one dimension of the key/query space switched off")
 
 
+def attention_forms_on_four_inputs(samples: int) -> None:
+    """One-token attention on four inputs ("exhaustive": X has 6532 critical points): the edge of
+    `attention:4,1,3,1` and the part of three key/query dimensions of `attention:4,1,4,1`
+    against multistart local searches."""
+    _exact_against_local("The edge of semidefinite forms on four inputs against local searches", ("attention:4,1,3,1",), samples, exact_method="exhaustive")
+    _exact_against_local(
+        "The part of three key/query dimensions on four inputs against local searches",
+        ("attention:4,1,4,1",),
+        samples,
+        exact_method="exhaustive",
+        target="one dimension of the key/query space switched off",
+    )
+
+
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto", target: str = "boundary") -> None:
     """The exact boundary decisions (or another target's) against multistart local searches on
     the same samples (one chunk, the same seed), 2 threads. The first run solves its charts at
@@ -585,6 +600,7 @@ def main() -> None:
     ap.add_argument("--free-quartic-pairs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--parts-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--attention-forms-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--attention-four-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -626,6 +642,8 @@ def main() -> None:
         two_neuron_parts_against_local_searches(args.parts_samples)
     if args.attention_forms_samples:
         attention_forms_against_local_searches(args.attention_forms_samples)
+    if args.attention_four_samples:
+        attention_forms_on_four_inputs(args.attention_four_samples)
     if args.edge_rule_samples:
         edge_rule_against_exact(args.edge_rule_samples, tuple(args.edge_rule_spec or EDGE_RULE_SPECS))
     if args.deep_seam_samples:

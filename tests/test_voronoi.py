@@ -233,6 +233,16 @@ def test_a_network_point_target_is_its_point_stratum() -> None:
     assert (by_point.hits, by_point.n_failed) == (by_name.hits, by_name.n_failed) == (0, 0)
 
 
+def test_a_subnetwork_is_a_target_by_its_description() -> None:
+    # linear networks name their strata by rank; a subnetwork's description names the same one
+    net = nm.parse("linear:3,2,2,3")
+    for sub in net.subnetworks():
+        by_description = nm.voronoi_mc(net, sub.description, 50, seed=1, progress=False)
+        by_subnetwork = nm.voronoi_mc(net, sub, 50, seed=1, progress=False)
+        assert by_description.target == by_subnetwork.target == "rank <= 1"
+        assert (by_description.hits, by_description.n) == (by_subnetwork.hits, 50)
+
+
 def test_multistart_misses_are_witnessed() -> None:
     # (2, 2, 1) with z^4: binary quartics a l1^4 + b l2^4, semi-algebraic. A local search's miss
     # has a witness (a point nearer than the stratum's best point found); here no sample is a

@@ -1,9 +1,9 @@
-"""One-token lightning attention on three inputs: x -> (V x)(x^T K^T Q x), the outputs L_o times
-one quadratic form S = sym(K^T Q). Two key/query dimensions reach every S but the definite ones
-(S = A B^T + B A^T has at most two eigenvalues of each sign), three or more every S. So the
-part of two key/query dimensions of a >= 3 is where the nearest point of {L S} has an S that
-is not definite, and with a = 2 the closure of M_R has the edge L times a semidefinite form of
-rank 2. Checked against a brute-force search over L (least squares in S for each) and against
+"""One-token lightning attention on d inputs (d = 3, 4): x -> (V x)(x^T K^T Q x), the outputs L_o
+times one quadratic form S = sym(K^T Q). d - 1 key/query dimensions reach every S but the
+definite ones (S = A B^T + B A^T has at most d - 1 eigenvalues of each sign), d or more every S.
+So the part of d - 1 key/query dimensions of a >= d is where the nearest point of {L S} has an S
+that is not definite, and with a = d - 1 the closure of M_R has the edge L times a semidefinite
+form of rank d - 1. Checked on three inputs against a brute-force search over L (least squares in S for each) and against
 local fits of the network's own parameters."""
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import neuromanifold._voronoi_networks as vn
 from neuromanifold._voronoi_attention_forms import (
     OUTSIDE,
     QUADRATIC,
-    SQUARE,
     X,
     AttentionFormsEdge,
     _definite,
     _fit_on_edge,
     _matrix,
-    _Patches,
     attention_forms_available,
-    two_keys_part_available,
+    fewer_keys_part_available,
+    quadratic,
 )
 
 PART = "one dimension of the key/query space switched off"  # of attention:3,1,3,1: two left
@@ -48,51 +47,70 @@ def _parameters(net: nm.LightningAttention, L: np.ndarray, K: np.ndarray, Q: np.
     return np.concatenate([Q.ravel(), K.ravel(), L.ravel()])
 
 
-def test_two_key_query_dimensions_reach_the_forms_that_are_not_definite() -> None:
+def test_one_key_query_dimension_fewer_than_the_inputs_reaches_the_forms_that_are_not_definite() -> None:
     rng = np.random.default_rng(3)
-    net2 = nm.parse("attention:3,1,2,1")
-    x = rng.standard_normal((3, 50))
-    for _ in range(20):
-        K, Q = rng.standard_normal((2, 2, 3))
-        S = (K.T @ Q + Q.T @ K) / 2
-        w = np.linalg.eigvalsh(S)
-        assert w[0] < 0 < w[-1] or abs(np.linalg.det(S)) < 1e-12  # never definite
-        L = rng.standard_normal((1, 3))
-        f = net2.evaluate(_parameters(net2, L, K, Q), x)
-        assert np.allclose(f, (L @ x) * np.einsum("in,ij,jn->n", x, S, x))
-    # a definite S is reached with three: K = I, Q = S
-    f = nm.parse("attention:3,1,3,1").evaluate(_parameters(net2, L, np.eye(3), np.eye(3)), x)
-    assert np.allclose(f, (L @ x) * (x * x).sum(axis=0))
+    for d in (3, 4):
+        net = nm.parse(f"attention:{d},1,{d - 1},1")
+        x = rng.standard_normal((d, 50))
+        for _ in range(20):
+            K, Q = rng.standard_normal((2, d - 1, d))
+            S = (K.T @ Q + Q.T @ K) / 2
+            w = np.linalg.eigvalsh(S)
+            assert w[0] < 0 < w[-1] or abs(np.linalg.det(S)) < 1e-12  # never definite
+            L = rng.standard_normal((1, d))
+            f = net.evaluate(_parameters(net, L, K, Q), x)
+            assert np.allclose(f, (L @ x) * np.einsum("in,ij,jn->n", x, S, x))
+        # every S that is not definite: d - 1 rank-one terms sym(k q^T) of signature (1, 1) or
+        # squares, one eigenvalue each; a definite S is reached with d (K = I, Q = S)
+        w = np.r_[rng.uniform(0.5, 2, d - 1), -rng.uniform(0.5, 2)]
+        O = np.linalg.qr(rng.standard_normal((d, d)))[0]
+        target = O @ np.diag(w) @ O.T
+        pos = np.sqrt(w[:-2])[:, None] * O[:, :-2].T  # squares
+        a, b = np.sqrt(w[-2]), np.sqrt(-w[-1])  # a^2 u u^T - b^2 v v^T = sym((a u + b v)(a u - b v)^T)
+        K = np.vstack([pos, a * O[:, -2] + b * O[:, -1]])
+        Q = np.vstack([pos, a * O[:, -2] - b * O[:, -1]])
+        assert np.allclose((K.T @ Q + Q.T @ K) / 2, target)
+        f = nm.parse(f"attention:{d},1,{d},1").evaluate(_parameters(net, L, np.eye(d), np.eye(d)), x)
+        assert np.allclose(f, (L @ x) * (x * x).sum(axis=0))
 
 
 def test_charts_are_points_of_the_closure() -> None:
-    # X's points are the network's with three key/query dimensions (K = I, Q = S), L m^2's with
-    # two (K = Q = [m; 0]); the fits on E are points L B^T B with K = Q = B
-    net2, net3 = nm.parse("attention:3,2,2,1"), nm.parse("attention:3,2,3,1")
-    edge = AttentionFormsEdge(net2, 0)
+    # X's points are the network's with d key/query dimensions (K = I, Q = S); the fits on E are
+    # points L B^T B with K = Q = B of d - 1 rows
     rng = np.random.default_rng(8)
-    P = _Patches(4, 2)
-    y = rng.standard_normal(edge._n(X))
-    L, S = edge._point(y, 4)
-    assert np.allclose(edge._chart(X, 4).mu(y), net3.mu(_parameters(net3, L, np.eye(3), S)))
-    y = rng.standard_normal(edge._n(SQUARE))
-    m = np.vstack([P.at(P.square, y[:2]), np.zeros(3)])
-    assert np.allclose(edge._chart(SQUARE, 4).mu(y), net2.mu(_parameters(net2, y[2:].reshape(2, 3), m, m)))
-    u = rng.standard_normal(net2.ambient_dim)
-    A = rng.standard_normal((3, 3))
-    distance, theta = _fit_on_edge(net2, u, L, -(A @ A.T + np.eye(3)))
-    assert np.array_equal(theta[:6], theta[6:12])  # K = Q: S = B^T B
-    assert np.isclose(distance, ((net2.mu(theta) - u) ** 2).sum())
-    assert distance < ((u - net2.mu(_parameters(net2, -L, np.eye(3)[:2], np.eye(3)[:2]))) ** 2).sum()  # (a fit, not its start)
+    for spec, full in (("attention:3,2,2,1", "attention:3,2,3,1"), ("attention:4,1,3,1", "attention:4,1,4,1")):
+        net, net_full = nm.parse(spec), nm.parse(full)
+        d = net.d
+        edge = AttentionFormsEdge(net, 0)
+        y = rng.standard_normal(edge._n(X))
+        L, S = edge._point(y, 4)
+        assert np.allclose(edge._chart(X, 4).mu(y), net_full.mu(_parameters(net_full, L, np.eye(d), S)))
+        u = rng.standard_normal(net.ambient_dim)
+        A = rng.standard_normal((d, d))
+        distance, theta = _fit_on_edge(net, u, L, -(A @ A.T + np.eye(d)))
+        keys = (d - 1) * d
+        assert np.array_equal(theta[:keys], theta[keys : 2 * keys])  # K = Q: S = B^T B
+        assert np.isclose(distance, ((net.mu(theta) - u) ** 2).sum())
+        start = np.eye(d)[: d - 1]
+        assert distance < ((u - net.mu(_parameters(net, -L, start, start))) ** 2).sum()  # (a fit, not its start)
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.sampled_from([X, SQUARE]))
-def test_moved_coordinates_keep_the_point(seed: int, which: int) -> None:
-    edge = AttentionFormsEdge(nm.parse("attention:3,2,2,1"), 0)
-    y = np.random.default_rng(seed).standard_normal(edge._n(which))
-    moved = edge._moved(which, 3, 1003, y[None])
-    assert np.allclose(edge._chart(which, 3).mu(y), edge._chart(which, 1003).mu(moved[0]), rtol=1e-8, atol=1e-8)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(["attention:3,2,2,1", "attention:4,1,3,1"]))
+def test_moved_coordinates_keep_the_point(seed: int, spec: str) -> None:
+    edge = AttentionFormsEdge(nm.parse(spec), 0)
+    y = np.random.default_rng(seed).standard_normal(edge._n(X))
+    moved = edge._moved(X, 3, 1003, y[None])
+    assert np.allclose(edge._chart(X, 3).mu(y), edge._chart(X, 1003).mu(moved[0]), rtol=1e-8, atol=1e-8)
+
+
+def test_quadratic_forms_as_matrices() -> None:
+    rng = np.random.default_rng(2)
+    for d in (3, 4):
+        q, x = rng.standard_normal(d * (d + 1) // 2), rng.standard_normal(d)
+        value = sum(c * np.prod(x ** np.array(e)) for c, e in zip(q, quadratic(d)))
+        assert np.isclose(x @ _matrix(q) @ x, value)
+    assert quadratic(3) == QUADRATIC
 
 
 def test_definiteness_band_admits_the_seam_on_both_sides() -> None:
@@ -132,7 +150,7 @@ def _nearest_of_all_forms(net: nm.LightningAttention, U: np.ndarray, keep: int =
 
 def test_part_of_two_key_query_dimensions_against_brute_force() -> None:
     net = nm.parse("attention:3,1,3,1")
-    assert two_keys_part_available(net, nm.parse("attention:3,1,2,1")) is None
+    assert fewer_keys_part_available(net, nm.parse("attention:3,1,2,1")) is None
     job = vn.NetworkJob.create(net, PART, nm.Gaussian(), 0, 40, "auto", 40)
     assert job.method == "exhaustive"
     U = job.samples(0)
@@ -151,14 +169,23 @@ def test_part_of_two_key_query_dimensions_against_brute_force() -> None:
 def test_other_networks_are_not_charted_here() -> None:
     assert attention_forms_available(nm.parse("attention:3,1,2,1")) is None
     assert attention_forms_available(nm.parse("attention:3,1,2,2")) is not None  # two tokens
-    assert attention_forms_available(nm.parse("attention:4,1,2,1")) is not None
-    assert two_keys_part_available(nm.parse("attention:3,1,2,1"), nm.parse("attention:3,1,1,1")) is not None
-    assert two_keys_part_available(nm.parse("attention:3,1,4,1"), nm.parse("attention:3,1,2,1")) is None
+    assert attention_forms_available(nm.parse("attention:4,1,2,1")) is not None  # signatures with three of one sign left out too
+    assert attention_forms_available(nm.parse("attention:4,1,3,1")) is None
+    assert attention_forms_available(nm.parse("attention:4,2,3,1")) is not None  # four inputs: one output
+    assert attention_forms_available(nm.parse("attention:5,1,4,1")) is not None
+    assert fewer_keys_part_available(nm.parse("attention:3,1,2,1"), nm.parse("attention:3,1,1,1")) is not None
+    assert fewer_keys_part_available(nm.parse("attention:3,1,4,1"), nm.parse("attention:3,1,2,1")) is None
     # with several outputs (2514 critical points on X with two) under "exhaustive" only
     assert vn._exact_edge(nm.parse("attention:3,1,2,1"), 8, "auto") is not None
     assert vn._exact_edge(nm.parse("attention:3,2,2,1"), 11, "auto") is None
     assert vn._exact_edge(nm.parse("attention:3,2,2,1"), 11, "exhaustive") is not None
-    assert two_keys_part_available(nm.parse("attention:3,2,3,1"), nm.parse("attention:3,2,2,1"), "auto") is not None
+    assert fewer_keys_part_available(nm.parse("attention:3,2,3,1"), nm.parse("attention:3,2,2,1"), "auto") is not None
+    # four inputs (6532 critical points on X): under "exhaustive" only
+    assert vn._exact_edge(nm.parse("attention:4,1,3,1"), 13, "auto") is None
+    assert vn._exact_edge(nm.parse("attention:4,1,3,1"), 13, "exhaustive") is not None
+    assert fewer_keys_part_available(nm.parse("attention:4,1,4,1"), nm.parse("attention:4,1,3,1")) is None
+    assert fewer_keys_part_available(nm.parse("attention:4,1,4,1"), nm.parse("attention:4,1,3,1"), "auto") is not None
+    assert fewer_keys_part_available(nm.parse("attention:4,1,4,1"), nm.parse("attention:4,1,2,1")) is not None
 
 
 def _nearest_by_local_fits(net: nm.LightningAttention, u: np.ndarray, starts: int, rng: np.random.Generator) -> tuple[float, np.ndarray]:

@@ -49,7 +49,7 @@ from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
 from ._voronoi_quartic_pairs import part_decider, quartic_pairs, quartic_pairs_available, two_neurons_part_available
 from ._voronoi_biased_pair import biased_pair, biased_pair_available, biased_pair_quick
 from ._voronoi_tangent import tangent_edge, tangent_edge_available, tangent_slice_dim
-from ._voronoi_attention_forms import attention_forms, attention_forms_available, two_keys_part, two_keys_part_available
+from ._voronoi_attention_forms import attention_forms, attention_forms_available, fewer_keys_part, fewer_keys_part_available
 from ._charts import BlockForm, Chart, block_cone_chart, cone_critical_system, critical_system, linear_shape, quadratic_closure_chart, rank_chart, slice_chart
 from .architectures import ConvNetwork, LightningAttention, Network, PolynomialNetwork, Subnetwork
 from .evaluation import NeuromanifoldAt
@@ -232,8 +232,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     on binary cubics cubed by one (``_voronoi_cubed_cubics``), and the limits of merging
     neurons in either layer of (2, h, 2, m) and (2, 2, h, m) with z^2 (``_voronoi_quartic_pairs``;
     (2, h, 2, m >= 3): "exhaustive" only), and the definite forms of one-token attention on
-    three inputs with two key/query dimensions (``_voronoi_attention_forms``; several
-    outputs: "exhaustive" only)."""
+    d inputs with d - 1 key/query dimensions (``_voronoi_attention_forms``; several outputs, and
+    four inputs with one: "exhaustive" only)."""
     if method not in ("auto", "exhaustive"):
         return None
     for available, decider in _MEMBERSHIP_DECIDERS:
@@ -250,8 +250,8 @@ def _exact_edge(net: Network, dim: int, method: str) -> Callable[[Any, int, dict
     if join_edge_available(net) is None and (method == "exhaustive" or (not net.bias and net.widths[-1] == 1)):
         # (one input with biases: ~20 s a sample; several outputs: ~1.5 s a sample, one in twenty undecided)
         return join_edge
-    if attention_forms_available(net) is None and (method == "exhaustive" or net.d_out == 1):
-        return attention_forms  # (two outputs: 2514 critical points on X, about 1 s a sample)
+    if attention_forms_available(net, method) is None:
+        return attention_forms  # (two outputs: 2514 critical points on X, about 1 s a sample; four inputs: 6532, 1.5 s)
     return None
 
 
@@ -274,8 +274,8 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
     binary forms, the eigenvalues of pencils, the hyperplane of powers, whose points of M are at
     distance 0, real preimages of filling networks with finite fibers). Where M does not fill,
     the parts of the wide layer of (2, 2, h >= 3, m) and (2, h >= 3, 2, m) with z^2
-    (``_voronoi_quartic_pairs``), and the part of two key/query dimensions of one-token
-    attention on three inputs with a >= 3 (``_voronoi_attention_forms``): missed where the
+    (``_voronoi_quartic_pairs``), and the part of d - 1 key/query dimensions of one-token
+    attention on d = 3 or 4 inputs with a >= d (``_voronoi_attention_forms``): missed where the
     nearest point of the closure of M_R is outside the part, decided with the network itself.
     The decider and the network it decides with, or None."""
     if method not in ("auto", "exhaustive") or len(targets) != 1 or targets[0] < 1 or isinstance(net, NeuromanifoldAt):
@@ -285,8 +285,8 @@ def _exact_part(net: Network, all_strata: list[Stratum], targets: list[int], met
         return None
     if two_neurons_part_available(net, part.network, method) is None:
         return part_decider(net, part.network), net
-    if two_keys_part_available(net, part.network, method) is None:
-        return two_keys_part, net
+    if fewer_keys_part_available(net, part.network, method) is None:
+        return fewer_keys_part, net
     if net._core.dimension(seed)["filling"] is not True:
         return None
     if part.network._core.dimension(seed)["filling"] is True:
@@ -317,6 +317,9 @@ def _resolve_target(net: Network, all_strata: list[Stratum], target: object, see
             return [-1], "the boundary"
         if target in names[1:]:
             return [names.index(target)], target
+        described = [sub for sub in net.subnetworks(seed) if sub.description == target]
+        if described:  # (a subnetwork's description where its stratum has another name: linear networks' ranks)
+            return _resolve_target(net, all_strata, described[0], seed)
         raise ValueError(f"unknown target {target!r}: use 'singular', 'boundary', a subnetwork or one of {names[1:]}")
     if isinstance(target, Subnetwork):
         if target.parent != net:
