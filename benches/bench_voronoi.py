@@ -50,6 +50,8 @@
     two key/query dimensions (a = 3) against the local searches, same samples
     (`--attention-forms-samples`); on four inputs (a = 3 and 4, "exhaustive")
     (`--attention-four-samples`); off by default.
+14. ReLU local searches against the exact method of one hidden layer: how often they reach the
+    nearest point, and their edge decisions there (`--relu-searches-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -404,6 +406,43 @@ def attention_forms_against_local_searches(samples: int) -> None:
     _exact_against_local("The part of two key/query dimensions against local searches", ("attention:3,1,3,1",), samples, target="one dimension of the key/query space switched off")
 
 
+def relu_searches_against_exact(samples: int) -> None:
+    """ReLU networks with one hidden layer at input points: the local searches' edge decisions
+    against the exact method on the same samples, before and after the revival of spent units
+    (``_relu_revival``) and the look at the open pieces next to the searches' best parameters
+    (``NetworkJob._drops_next_to``): how often the searches reach the exact nearest point, and
+    their edge decisions where they do."""
+    import neuromanifold._voronoi_networks as vn
+
+    print(f"\nReLU local searches against the exact method, boundary, {samples} samples, 2 threads (before / after)\n")
+    print("| variety | searches reach the exact distance | edge there (exact) | mismatches there | edge hits: exact, searches | searches: samples/s |")
+    print("|---|---|---|---|---|---|")
+    cases = [("relu:1,2,1", [[-1.3, -0.4, 0.2, 0.9, 1.7]]), ("relu:1,3,1", [[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]), ("relu:2,2,1", np.random.default_rng(0).standard_normal((2, 6)).tolist())]
+    kept = vn.RELU_SIDES, vn.RELU_REVIVALS
+    with _threads(2):
+        for spec, X in cases:
+            M = nm.NeuromanifoldAt(nm.parse(spec), np.array(X))
+            exact = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "exhaustive", samples)
+            U = exact.samples(0)
+            E, drop = exact._relu_distances(U)
+            hits = int((exact.decide(U, 0) == 1).sum())
+            rows = []
+            for sides, revivals in ((0, 0), kept):
+                try:
+                    vn.RELU_SIDES, vn.RELU_REVIVALS = sides, revivals
+                    local = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+                    start = time.perf_counter()
+                    D, searched = local._multistart_distances(U, 0)
+                    rate = samples / (time.perf_counter() - start)
+                    decided = local.decide(U, 0)
+                finally:
+                    vn.RELU_SIDES, vn.RELU_REVIVALS = kept
+                reached = D[:, 0] <= E[:, 0] * (1 + 1e-9) + 1e-12 * (U**2).sum(axis=1)
+                rows.append((int(reached.sum()), int((drop[reached] == 1).sum()), int((searched[reached] != drop[reached]).sum()), int((decided == 1).sum()), rate))
+            (r0, e0, m0, h0, s0), (r1, e1, m1, h1, s1) = rows
+            print(f"| {spec} at {len(X[0])} points | {r0} / {r1} | {e0} / {e1} | {m0} / {m1} | {hits}: {h0} / {h1} | {_rate(s0)} / {_rate(s1)} |")
+
+
 def attention_forms_on_four_inputs(samples: int) -> None:
     """One-token attention on four inputs ("exhaustive": X has 6532 critical points): the edge of
     `attention:4,1,3,1` and the part of three key/query dimensions of `attention:4,1,4,1`
@@ -601,6 +640,7 @@ def main() -> None:
     ap.add_argument("--parts-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--attention-forms-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--attention-four-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--relu-searches-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -642,6 +682,8 @@ def main() -> None:
         two_neuron_parts_against_local_searches(args.parts_samples)
     if args.attention_forms_samples:
         attention_forms_against_local_searches(args.attention_forms_samples)
+    if args.relu_searches_samples:
+        relu_searches_against_exact(args.relu_searches_samples)
     if args.attention_four_samples:
         attention_forms_on_four_inputs(args.attention_four_samples)
     if args.edge_rule_samples:

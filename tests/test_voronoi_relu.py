@@ -21,6 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuromanifold as nm
+import neuromanifold._voronoi_networks as vn
+from neuromanifold._relu_revival import revived
 from neuromanifold._voronoi_networks import NetworkJob, _least_squares, strata
 from neuromanifold._voronoi_relu import ReluCells, one_layer_dimension
 
@@ -125,6 +127,67 @@ def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, .
     order = rng.permutation(n_points)
     swapped = ReluCells.of(nm.NeuromanifoldAt(M.net, M.X[:, order]))
     assert np.allclose(swapped.nearest(U[:, order], [widths[1]])[0][:, 0], best[:, 0], rtol=1e-9, atol=1e-10)
+
+
+def test_local_searches_see_the_spike_on_the_other_side_of_a_kink() -> None:
+    # two neurons at five points: neuron 1 active at the last two points, its kink just above
+    # x_4, neuron 2 at the first two. D mu has full rank there, but the same function is reached
+    # with neuron 1 active at x_5 alone (a spike, where D mu drops rank): an edge point, as the
+    # exact method decides; a kink between input points has full-rank pieces on both sides
+    M = nm.NeuromanifoldAt(nm.ReLUNetwork((1, 2, 1)), X1[None, :])
+    job = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 10, "multistart", 10)
+    at_kink = np.array([1.0, -1.0, -X1[3] + 1e-12, 0.0, 1.0, 1.0, 0.0])  # W1, b1, a, c
+    between = np.array([1.0, -1.0, -0.5, 0.0, 1.0, 1.0, 0.0])
+    theta = np.array([at_kink, between])
+    assert np.all(job._ratio_at(theta) > 0.1)
+    assert job._drops_next_to(theta, 0).tolist() == [True, False]
+    # where the searches reach the exact nearest point, they decide the edge as the exact method
+    exact = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 200, "exhaustive", 200)
+    U = exact.samples(0)
+    E, drop_exact = exact._relu_distances(U)
+    D, drop_searched = job._multistart_distances(U, 0)
+    reached = D[:, 0] <= E[:, 0] * (1 + 1e-9) + 1e-12 * (U**2).sum(axis=1)
+    assert reached.sum() >= 150 and (drop_exact[reached] == 1).sum() >= 100
+    assert np.array_equal(drop_searched[reached], drop_exact[reached])
+
+
+@pytest.mark.parametrize("spec", ["relu:1,3,1", "relu:2,3,2,1", "relu:2,2,2,2+nobias"])
+def test_a_dead_unit_is_revived_without_changing_the_function(spec: str) -> None:
+    rng = np.random.default_rng(4)
+    net = nm.parse(spec)
+    M = nm.NeuromanifoldAt(net, rng.standard_normal((net.widths[0], 7)))
+    theta = rng.standard_normal((6, M.n_params))
+    # kill a unit of the last hidden layer: every incoming weight 0, the bias (if any) negative
+    widths, L = net.widths, len(net.widths) - 3
+    first = sum(a * b + (b if net.bias else 0) for a, b in zip(widths[:L], widths[1 : L + 1]))
+    din, dout = widths[L], widths[L + 1]
+    theta[:, first : first + din] = 0.0
+    if net.bias:
+        theta[:, first + din * dout] = -1.0
+    copies = revived(M, theta, 3, rng)
+    assert copies.shape == (6, 3, M.n_params)
+    assert np.allclose(M.mu(copies[:, 0]), M.mu(theta), atol=1e-12)  # the dead unit, redrawn
+    assert np.all(copies[:, 0, first : first + din] != 0.0)
+    for j in range(3):  # any redrawn unit: theta's values less its share
+        changed = np.flatnonzero((copies[:, j] != theta).any(axis=0))
+        assert len(changed) > 0
+
+
+def test_revived_searches_only_improve_and_reach_more_nearest_points() -> None:
+    M = nm.NeuromanifoldAt(nm.ReLUNetwork((1, 3, 1)), np.array([[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]))
+    U = np.random.default_rng(2).standard_normal((200, 6))
+    exact = ReluCells.of(M).nearest(U, [3])[0][:, 0]
+    full = np.arange(M.n_params)
+    with_revival, _ = _least_squares(M, full, U, np.random.default_rng(5))  # type: ignore[arg-type]
+    rounds = vn.RELU_REVIVALS
+    try:
+        vn.RELU_REVIVALS = 0
+        without, _ = _least_squares(M, full, U, np.random.default_rng(5))  # type: ignore[arg-type]
+    finally:
+        vn.RELU_REVIVALS = rounds
+    assert np.all(with_revival <= without) and np.all(exact <= with_revival * (1 + 1e-9) + 1e-12)
+    tolerance = exact * (1 + 1e-9) + 1e-12 * (U**2).sum(axis=1)
+    assert (with_revival <= tolerance).sum() > (without <= tolerance).sum()  # searches that reach the nearest point
 
 
 def test_exact_method_on_a_network_that_fills_its_points() -> None:

@@ -43,6 +43,7 @@ from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hype
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
+from ._relu_revival import revived
 from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
@@ -62,6 +63,9 @@ MULTISTART_BEAT = 1e-4  # relative: ... and one this much better did
 MULTISTART_STARTS = 8
 DEEP_STARTS = 32  # MLPs with two or more hidden layers: more local minima (``_random_starts``)
 RELU_STARTS = 64  # a ReLU neuron whose weights start on the wrong side of the data stays there
+RELU_REVIVALS, RELU_REVIVED = 4, 16  # rounds of searches from the best fit with a unit redrawn (``_relu_revival``), copies each
+RELU_SIDES = 32  # perturbed copies of a ReLU network's best parameters: the open pieces next to them
+RELU_SIDE_STEP = 1e-7  # relative size of the perturbations (searches end at kinks far closer than this)
 MULTISTART_ITERATIONS = 150
 EDGE_RATIO = 1e-3  # sigma_dim / sigma_1 of D mu at or below this: the best point is next to the edge ...
 EDGE_ITERATIONS = 300  # ... and the search goes on this many steps to see whether it heads there:
@@ -829,11 +833,29 @@ class NetworkJob:
             best, theta_on = _continued_search(net, U[near], balanced[near])
             cols[0][near] = np.minimum(cols[0][near], best)
             rank_drop[near] = np.where(self._heading_to_edge(ratio[near], self._rank_ratio(theta_on)), RANK_DROP, RANK_FULL)
+        if isinstance(net, NeuromanifoldAt):
+            rank_drop[self._drops_next_to(balanced, salt)] = RANK_DROP
         if self.targets == [-1] and not isinstance(net, NeuromanifoldAt):
             self._restarts_at_the_edge(U, cols, rank_drop, salt)
         if seams_available(net):
             self._through_seams(U, cols, balanced, rank_drop, salt)
         return np.column_stack(cols), rank_drop
+
+    def _drops_next_to(self, theta: np.ndarray, salt: int) -> npt.NDArray[np.bool_]:
+        """ReLU networks: does D mu drop rank on an open piece of the parameter space next to the
+        best parameters (B, N)? A search that ends on a kink (a pre-activation 0 at an input
+        point) computes D mu on one side of it, while the same function is reached from the
+        pieces on the other sides too; where one of them has lower rank (a neuron active at one
+        extreme input point alone: a spike) the point is on the edge, as the exact method of one
+        hidden layer decides (``ReluCells.drops_rank``). The pieces are found by RELU_SIDES small
+        random perturbations of the parameters."""
+        rng = np.random.default_rng([self.seed, salt, 0x51DE])
+        step = RELU_SIDE_STEP * (1.0 + np.abs(theta).max(axis=1, keepdims=True))
+        least = np.full(len(theta), np.inf)
+        for _ in range(RELU_SIDES):
+            d = rng.standard_normal(theta.shape)
+            least = np.minimum(least, self._ratio_at(theta + step * d / np.linalg.norm(d, axis=1, keepdims=True)))
+        return least <= EDGE_RATIO
 
     def _restarts_at_the_edge(self, U: np.ndarray, cols: list[np.ndarray], rank_drop: np.ndarray, salt: int) -> None:
         """Samples counted for the edge get EDGE_RESTARTS more random starts on the smooth part:
@@ -1100,7 +1122,14 @@ def _least_squares(
         theta[:, starts + j] = th
     if relu:
         _anchor_kinks(net, theta[:, : starts // 2], support, rng)
-    return _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
+    best, theta = _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
+    if relu and len(support) == N:  # (the smooth part: every unit free)
+        assert isinstance(net, NeuromanifoldAt)
+        for _ in range(RELU_REVIVALS):
+            again, moved = _local_searches(net, support, U, revived(net, theta, RELU_REVIVED, rng), MULTISTART_ITERATIONS)
+            better = again < best
+            best, theta[better] = np.where(better, again, best), moved[better]
+    return best, theta
 
 
 def _random_starts(net: Network) -> int:
