@@ -234,6 +234,12 @@ def test_same_result_for_any_thread_count() -> None:
     finally:
         nm.set_num_threads(0)
     assert np.array_equal(one.endpoints, two.endpoints) and np.array_equal(one.status, two.status)
+    for bad in (-1, 10**6):
+        with pytest.raises(ValueError, match="number of threads"):
+            nm.set_num_threads(bad)
+    with pytest.raises(TypeError):
+        nm.set_num_threads(1.5)  # type: ignore[arg-type]
+    assert nm.get_num_threads() >= 1
 
 
 def test_malformed_systems() -> None:

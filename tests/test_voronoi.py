@@ -418,6 +418,9 @@ def test_bad_input_is_refused_clearly() -> None:
         nm.voronoi_mc(cusp, "singular", 0, progress=False)
     with pytest.raises(TypeError):
         nm.voronoi_mc(cusp, "singular", "many", progress=False)
+    for n in (1e30, 2**53 + 1):  # (counts must stay exact)
+        with pytest.raises(ValueError, match="at most 2\\*\\*53"):
+            nm.voronoi_mc(nm.LinearNetwork((2, 1, 2)), "singular", n, progress=False)
     with pytest.raises(ValueError, match="scale"):
         nm.Gaussian(-1.0)
     with pytest.raises(ValueError, match="low < high"):

@@ -770,10 +770,16 @@ def _progress(progress: bool, total: int, done: int, job: _Job) -> Any:
     return tqdm(total=total, initial=done, unit="sample", unit_scale=True, desc=f"voronoi {job.target_name}")
 
 
+MAX_SAMPLES = 2**53  # counts stay exact in the estimate's floating point
+
+
 def _count_arg(n: object) -> int:
     if isinstance(n, float) and n.is_integer():
         n = int(n)
-    return v.positive_int(n, "n")
+    n = v.positive_int(n, "n")
+    if n > MAX_SAMPLES:
+        raise ValueError(f"n must be at most 2**53 = {MAX_SAMPLES} samples, got {n}")
+    return n
 
 
 def voronoi_samples(variety: PlaneCurve, n: int, distribution: Distribution | None = None, seed: int = 0, chunk_size: int = CURVE_CHUNK) -> npt.NDArray[np.float64]:

@@ -15,11 +15,19 @@ pub fn run<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Most threads a pool may have: more is a mistake, not a machine.
+const MAX_THREADS: i64 = 4096;
+
 /// Use `n` threads for parallel work (n = 0: one per core).
 #[pyfunction]
-pub fn set_num_threads(n: usize) -> PyResult<()> {
+pub fn set_num_threads(n: i64) -> PyResult<()> {
+    if !(0..=MAX_THREADS).contains(&n) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "the number of threads must be between 0 (one per core) and {MAX_THREADS}, got {n}"
+        )));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
+        .num_threads(n as usize)
         .build()
         .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     *POOL.write().map_err(|_| pyo3::exceptions::PyRuntimeError::new_err("thread pool lock poisoned"))? =
