@@ -24,9 +24,10 @@ all S:
 * S_0 indefinite: S* = S_0, which stays indefinite for L next to L*, so L* S* is a real
   critical point of the distance on X = {L S} (L on a random affine hyperplane, S free) where S
   is not definite (the real points with S definite are not in M_R);
-* S_0 semidefinite and singular, or L* = 0: for a null set of data only (S* is then fixed
-  while L moves freely in M_R: d m - 1 more equations on a set of the dimension of the data
-  less d m - 4), but for the point 0.
+* S_0 semidefinite and singular, or L* = 0: for a null set of data only, but for the point 0
+  (S* is then fixed while L moves freely in M_R: d m - 1 more equations on the data u whose
+  S_0 at some L is singular and semidefinite, a set of dimension at most N + d m - 2 for N the
+  data's).
 
 X's chart fails to be an immersion only at L_o all divisible by a factor of S (with one output
 l^2 n), points of the stratum of one key/query dimension, whose Voronoi cells are null
