@@ -455,6 +455,35 @@ def attention_forms_on_four_inputs(samples: int) -> None:
         exact_method="exhaustive",
         target="one dimension of the key/query space switched off",
     )
+    _edge_against_network_fits("attention:4,1,3,1", max(1, samples // 5), 30)
+
+
+def _edge_against_network_fits(spec: str, samples: int, starts: int) -> None:
+    """The exact edge decisions against least-squares fits of the network's own parameters from
+    ``starts`` random starts per sample (points of M_R: upper bounds on the distance): where the
+    edge is missed no fit beats the exact distance to the rest and the best reach it; where it
+    is hit the best fit beats the rest, at an S that is semidefinite."""
+    from scipy.optimize import least_squares
+
+    from neuromanifold._voronoi_attention_forms import AttentionFormsEdge
+
+    net = nm.parse(spec)
+    U = np.random.default_rng(21).standard_normal((samples, net.ambient_dim))
+    decided, _, rest = AttentionFormsEdge(net, 0).decide_with_distances(U, 0)
+    rng = np.random.default_rng(22)
+    keys = net.a * net.d
+    agree = 0
+    for u, d, r in zip(U, decided, rest):
+        fits = [least_squares(lambda t: net.mu(t) - u, rng.standard_normal(net.n_params), jac=lambda t: net.jacobian(t), xtol=1e-15, ftol=1e-15, gtol=1e-15) for _ in range(starts)]
+        best = min(fits, key=lambda f: f.cost)
+        Q, K = best.x[:keys].reshape(net.a, net.d), best.x[keys : 2 * keys].reshape(net.a, net.d)
+        w = np.linalg.eigvalsh((K.T @ Q + Q.T @ K) / 2)
+        if d == 0:
+            agree += r * (1 - 1e-7) <= 2 * best.cost <= r * (1 + 1e-4)
+        elif d == 1:
+            agree += 2 * best.cost < r * (1 - 1e-4) and min(abs(w[0]), abs(w[-1])) < 1e-3 * abs(w).max()
+    print(f"\n{spec}: {samples} standard normal samples, {int((decided == 1).sum())} on the edge, {int((decided < 0).sum())} undecided; the best of {starts} fits of the network agrees on {agree}\n")
+
 
 
 def _exact_against_local(title: str, specs: tuple[str, ...], samples: int, exact_method: str = "auto", target: str = "boundary") -> None:
