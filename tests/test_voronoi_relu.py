@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import neuromanifold as nm
 import neuromanifold._voronoi_networks as vn
-from neuromanifold._relu_revival import revived
+from neuromanifold._relu_revival import free_units, revived
 from neuromanifold._voronoi_networks import NetworkJob, _least_squares, strata
 from neuromanifold._voronoi_relu import ReluCells, one_layer_dimension
 
@@ -171,6 +171,23 @@ def test_a_dead_unit_is_revived_without_changing_the_function(spec: str) -> None
     for j in range(3):  # any redrawn unit: theta's values less its share
         changed = np.flatnonzero((copies[:, j] != theta).any(axis=0))
         assert len(changed) > 0
+
+
+def test_a_subnetworks_search_revives_its_own_units_only() -> None:
+    # (2, 3, 2, 1): a second-layer unit switched off (its parameters out of the support)
+    net = nm.parse("relu:2,3,2,1")
+    M = nm.NeuromanifoldAt(net, np.random.default_rng(1).standard_normal((2, 6)))
+    sub = [s for s in M.subnetworks() if "layer 2" in s.description][0]
+    support = np.array(sorted(int(i) for i in sub.embedding))
+    free = free_units(M, support)
+    assert free.tolist() == [True, True, True, True, False]  # three first-layer units, one second-layer unit left
+    assert free_units(M, np.arange(M.n_params)).all()
+    theta = np.zeros((4, M.n_params))
+    theta[:, support] = np.random.default_rng(2).standard_normal((4, len(support)))
+    copies = revived(M, theta, 8, np.random.default_rng(3), free)
+    outside = np.setdiff1d(np.arange(M.n_params), support)
+    assert np.all(copies[:, :, outside] == 0.0)
+    assert not free_units(M, np.array([M.n_params - 1])).any()  # the constants: nothing to revive
 
 
 def test_revived_searches_only_improve_and_reach_more_nearest_points() -> None:

@@ -50,29 +50,60 @@ def _hidden(net: NeuromanifoldAt, theta: npt.NDArray[np.float64]) -> list[npt.ND
     return out
 
 
-def revived(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], copies: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+def _units(widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The hidden units (layer, row), layer by layer."""
+    return [(l, r) for l in range(len(widths) - 2) for r in range(widths[l + 1])]
+
+
+def _unit_parameters(widths: tuple[int, ...], bias: bool, l: int, r: int) -> tuple[list[int], list[int]]:
+    """The parameters of unit r of hidden layer l: its incoming weights and bias, and its
+    outgoing weights."""
+    off = _offsets(widths, bias)
+    din, dout, after = widths[l], widths[l + 1], widths[l + 2]
+    incoming = list(range(off[l] + r * din, off[l] + (r + 1) * din)) + ([off[l] + din * dout + r] if bias else [])
+    return incoming, [off[l + 1] + q * dout + r for q in range(after)]
+
+
+def free_units(net: NeuromanifoldAt, support: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """The hidden units that a search over ``support`` moves: their incoming weights and bias
+    in it, and an outgoing weight (to a unit switched off it stays 0, as revival leaves it)."""
+    free = set(int(i) for i in support)
+    out = []
+    for l, r in _units(net.widths):
+        incoming, outgoing = _unit_parameters(net.widths, net.net.bias, l, r)
+        out.append(all(i in free for i in incoming) and any(i in free for i in outgoing))
+    return np.array(out, dtype=bool)
+
+
+def revived(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], copies: int, rng: np.random.Generator, free: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
     """``copies`` copies (B, copies, N) of parameters theta (B, N), each with one hidden unit
-    redrawn: the least used one in the first copy, a random one weighted towards little use in
-    the others. Its incoming weights are random with the kink next to a random input point (with
-    biases; without, the weights alone), its outgoing weights 0: each copy's values are theta's
-    less that unit's share."""
+    (of the ``free`` ones, default all) redrawn: the least used one in the first copy, a random
+    one weighted towards little use in the others. Its incoming weights are random with the kink
+    next to a random input point (with biases; without, the weights alone), its outgoing weights
+    0: each copy's values are theta's less that unit's share."""
     widths, bias = net.widths, net.net.bias
     off = _offsets(widths, bias)
     B, N = theta.shape
     layers = _hidden(net, theta)
-    units = [(l, r) for l in range(len(widths) - 2) for r in range(widths[l + 1])]
+    units = _units(widths)
+    if free is None:
+        free = np.ones(len(units), dtype=bool)
+    if not free.any():
+        return np.repeat(theta[:, None, :], copies, axis=1).copy()
     use = np.empty((B, len(units)))
     for k, (l, r) in enumerate(units):
         width, after = widths[l + 1], widths[l + 2]
         outgoing = theta[:, off[l + 1] : off[l + 1] + width * after].reshape(B, after, width)[:, :, r]
         use[:, k] = np.linalg.norm(outgoing, axis=1) * layers[2 * l + 2][:, r, :].sum(axis=1)
+    use[:, ~free] = np.inf
     out = np.repeat(theta[:, None, :], copies, axis=1).copy()
     rows = np.arange(B)
     for j in range(copies):
         if j == 0:
             pick = np.argmin(use, axis=1)
         else:  # a random unit, the less used the likelier
-            weight = 1.0 / (1e-12 + use / (use.max(axis=1, keepdims=True) + 1e-300))
+            finite = np.where(free, use, 0.0)
+            weight = np.where(free, 1.0 / (1e-12 + finite / (finite.max(axis=1, keepdims=True) + 1e-300)), 0.0)
             pick = (rng.random((B, 1)) * weight.sum(axis=1, keepdims=True) < np.cumsum(weight, axis=1)).argmax(axis=1)
         for k, (l, r) in enumerate(units):
             mine = rows[pick == k]

@@ -43,7 +43,7 @@ from ._voronoi_hyperplanes import HyperplaneOfPowers, hyperplane_available, hype
 from ._voronoi_pencils import pencil_available, pencil_edge
 from ._voronoi_real_rank import derivative_rank_available, derivative_real_rank, real_rank, real_rank_available
 from ._voronoi_relu import ReluCells, relu_cells_unavailable
-from ._relu_revival import revived
+from ._relu_revival import free_units, revived
 from ._voronoi_seams import SEAM_STARTS, continued_ratio, seam_searches, seams_available
 from ._voronoi_join import join_edge, join_edge_available
 from ._voronoi_cubed_cubics import cubed_cubics, cubed_cubics_available
@@ -1123,10 +1123,10 @@ def _least_squares(
     if relu:
         _anchor_kinks(net, theta[:, : starts // 2], support, rng)
     best, theta = _local_searches(net, support, U, theta, MULTISTART_ITERATIONS)
-    if relu and len(support) == N:  # (the smooth part: every unit free)
-        assert isinstance(net, NeuromanifoldAt)
+    free = free_units(net, support) if isinstance(net, NeuromanifoldAt) else None
+    if free is not None and free.any():
         for _ in range(RELU_REVIVALS):
-            again, moved = _local_searches(net, support, U, revived(net, theta, RELU_REVIVED, rng), MULTISTART_ITERATIONS)
+            again, moved = _local_searches(net, support, U, revived(net, theta, RELU_REVIVED, rng, free), MULTISTART_ITERATIONS)
             better = again < best
             best, theta[better] = np.where(better, again, best), moved[better]
     return best, theta
