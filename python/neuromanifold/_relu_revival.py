@@ -82,21 +82,18 @@ def revived(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], copies: int, r
     next to a random input point (with biases; without, the weights alone), its outgoing weights
     0: each copy's values are theta's less that unit's share."""
     widths, bias = net.widths, net.net.bias
-    off = _offsets(widths, bias)
-    B, N = theta.shape
+    B = len(theta)
     layers = _hidden(net, theta)
     units = _units(widths)
+    params = [_unit_parameters(widths, bias, l, r) for l, r in units]
+    out = np.repeat(theta[:, None, :], copies, axis=1).copy()
     if free is None:
         free = np.ones(len(units), dtype=bool)
     if not free.any():
-        return np.repeat(theta[:, None, :], copies, axis=1).copy()
-    use = np.empty((B, len(units)))
-    for k, (l, r) in enumerate(units):
-        width, after = widths[l + 1], widths[l + 2]
-        outgoing = theta[:, off[l + 1] : off[l + 1] + width * after].reshape(B, after, width)[:, :, r]
-        use[:, k] = np.linalg.norm(outgoing, axis=1) * layers[2 * l + 2][:, r, :].sum(axis=1)
+        return out
+    # a unit's use: the size of its outgoing weights times its values at the points
+    use = np.stack([np.linalg.norm(theta[:, outgoing], axis=1) * layers[2 * l + 2][:, r, :].sum(axis=1) for (l, r), (_, outgoing) in zip(units, params)], axis=1)
     use[:, ~free] = np.inf
-    out = np.repeat(theta[:, None, :], copies, axis=1).copy()
     rows = np.arange(B)
     for j in range(copies):
         if j == 0:
@@ -105,19 +102,17 @@ def revived(net: NeuromanifoldAt, theta: npt.NDArray[np.float64], copies: int, r
             finite = np.where(free, use, 0.0)
             weight = np.where(free, 1.0 / (1e-12 + finite / (finite.max(axis=1, keepdims=True) + 1e-300)), 0.0)
             pick = (rng.random((B, 1)) * weight.sum(axis=1, keepdims=True) < np.cumsum(weight, axis=1)).argmax(axis=1)
-        for k, (l, r) in enumerate(units):
+        for k, ((l, r), (incoming, outgoing)) in enumerate(zip(units, params)):
             mine = rows[pick == k]
             if not len(mine):
                 continue
-            din, dout = widths[l], widths[l + 1]
-            h = layers[2 * l][mine]  # (b, din, n): the unit's inputs at the points
+            din = widths[l]
             w = rng.standard_normal((len(mine), din))
-            out[mine, j, off[l] + r * din : off[l] + (r + 1) * din] = w
+            out[mine[:, None], j, incoming[:din]] = w
             if bias:
+                h = layers[2 * l][mine]  # (b, din, n): the unit's inputs at the points
                 at = h[np.arange(len(mine)), :, rng.integers(0, h.shape[2], len(mine))]  # a random point's inputs
                 scale = np.abs(w * at).sum(axis=1) + 1.0
-                out[mine, j, off[l] + din * dout + r] = -(w * at).sum(axis=1) + KINK_JITTER * scale * rng.standard_normal(len(mine))
-            dnext = widths[l + 2]
-            out[mine[:, None], j, off[l + 1] + np.arange(dnext) * dout + r] = 0.0  # its outgoing weights
+                out[mine, j, incoming[din]] = -(w * at).sum(axis=1) + KINK_JITTER * scale * rng.standard_normal(len(mine))
+            out[mine[:, None], j, outgoing] = 0.0
     return out
-

@@ -66,8 +66,7 @@ from .architectures import LightningAttention
 
 DEFINITE_BAND = 1e-9  # relative: eigenvalues this close to 0 are on the seam, admitted on both sides
 X = 1  # the chart L S
-OUTSIDE = 7  # X where S is definite: the side outside the part of two key/query dimensions
-
+OUTSIDE = 7  # X where S is definite: the side outside the part of d - 1 key/query dimensions
 
 
 def quadratic(d: int) -> list[tuple[int, ...]]:
