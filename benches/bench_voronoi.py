@@ -52,6 +52,8 @@
     (`--attention-four-samples`); off by default.
 14. ReLU local searches against the exact method of one hidden layer: how often they reach the
     nearest point, and their edge decisions there (`--relu-searches-samples`, off by default).
+    One ReLU neuron with several outputs, exact (the eigenvectors of each face's captured
+    energy), against the local searches (`--relu-outputs-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -414,20 +416,41 @@ def relu_searches_against_exact(samples: int) -> None:
     their edge decisions where they do."""
     import neuromanifold._voronoi_networks as vn
 
-    print(f"\nReLU local searches against the exact method, boundary, {samples} samples, 2 threads (before / after)\n")
-    print("| variety | searches reach the exact distance | edge there (exact) | mismatches there | edge hits: exact, searches | searches: samples/s |")
-    print("|---|---|---|---|---|---|")
     cases = [("relu:1,2,1", [[-1.3, -0.4, 0.2, 0.9, 1.7]]), ("relu:1,3,1", [[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]), ("relu:2,2,1", np.random.default_rng(0).standard_normal((2, 6)).tolist())]
+    _relu_exact_against_searches("ReLU local searches against the exact method", cases, samples, [(0, 0), (vn.RELU_SIDES, vn.RELU_REVIVALS)])
+
+
+def relu_outputs_against_searches(samples: int) -> None:
+    """One hidden neuron with several outputs (exact: the faces' eigenvectors of the captured
+    energy, ``_core.RankOneFaces``) against the local searches on the same samples."""
+    import neuromanifold._voronoi_networks as vn
+
+    cases = [("relu:1,1,2", [[-1.3, -0.4, 0.2, 0.9, 1.7]]), ("relu:1,1,3", [[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]), ("relu:2,1,2", np.random.default_rng(0).standard_normal((2, 6)).tolist())]
+    _relu_exact_against_searches("One ReLU neuron with several outputs: exact against local searches", cases, samples, [(vn.RELU_SIDES, vn.RELU_REVIVALS)])
+
+
+def _relu_exact_against_searches(title: str, cases: list[tuple[str, list[list[float]]]], samples: int, variants: list[tuple[int, int]]) -> None:
+    """For each network and points: how often the searches (each variant: RELU_SIDES,
+    RELU_REVIVALS) reach the exact distance, the exact edge decisions there, the searches'
+    mismatches there, the edge hits of both, and both rates (2 threads)."""
+    import neuromanifold._voronoi_networks as vn
+
+    both = " (before / after)" if len(variants) > 1 else ""
+    print(f"\n{title}, boundary, {samples} samples, 2 threads{both}\n")
+    print("| variety | searches reach the exact distance | edge there (exact) | mismatches there | edge hits: exact, searches | samples/s: exact, searches |")
+    print("|---|---|---|---|---|---|")
     kept = vn.RELU_SIDES, vn.RELU_REVIVALS
     with _threads(2):
         for spec, X in cases:
             M = nm.NeuromanifoldAt(nm.parse(spec), np.array(X))
             exact = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "exhaustive", samples)
             U = exact.samples(0)
+            start = time.perf_counter()
             E, drop = exact._relu_distances(U)
+            exact_rate = samples / (time.perf_counter() - start)
             hits = int((exact.decide(U, 0) == 1).sum())
             rows = []
-            for sides, revivals in ((0, 0), kept):
+            for sides, revivals in variants:
                 try:
                     vn.RELU_SIDES, vn.RELU_REVIVALS = sides, revivals
                     local = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
@@ -438,9 +461,9 @@ def relu_searches_against_exact(samples: int) -> None:
                 finally:
                     vn.RELU_SIDES, vn.RELU_REVIVALS = kept
                 reached = D[:, 0] <= E[:, 0] * (1 + 1e-9) + 1e-12 * (U**2).sum(axis=1)
-                rows.append((int(reached.sum()), int((drop[reached] == 1).sum()), int((searched[reached] != drop[reached]).sum()), int((decided == 1).sum()), rate))
-            (r0, e0, m0, h0, s0), (r1, e1, m1, h1, s1) = rows
-            print(f"| {spec} at {len(X[0])} points | {r0} / {r1} | {e0} / {e1} | {m0} / {m1} | {hits}: {h0} / {h1} | {_rate(s0)} / {_rate(s1)} |")
+                rows.append((int(reached.sum()), int((drop[reached] == 1).sum()), int((searched[reached] != drop[reached]).sum()), int((decided == 1).sum()), _rate(rate)))
+            cols = [" / ".join(str(r[k]) for r in rows) for k in range(5)]
+            print(f"| {spec} at {len(X[0])} points | {cols[0]} | {cols[1]} | {cols[2]} | {hits}: {cols[3]} | {_rate(exact_rate)}: {cols[4]} |")
 
 
 def attention_forms_on_four_inputs(samples: int) -> None:
@@ -670,6 +693,7 @@ def main() -> None:
     ap.add_argument("--attention-forms-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--attention-four-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--relu-searches-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--relu-outputs-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -713,6 +737,8 @@ def main() -> None:
         attention_forms_against_local_searches(args.attention_forms_samples)
     if args.relu_searches_samples:
         relu_searches_against_exact(args.relu_searches_samples)
+    if args.relu_outputs_samples:
+        relu_outputs_against_searches(args.relu_outputs_samples)
     if args.attention_four_samples:
         attention_forms_on_four_inputs(args.attention_four_samples)
     if args.edge_rule_samples:

@@ -1,7 +1,8 @@
 """Voronoi cells of ReLU networks seen at input points (nm.NeuromanifoldAt): the image of
 theta -> f_theta(X) is a finite union of images of polynomial maps (one per activation pattern).
 With one hidden layer and one output it is a finite union of polyhedral cones, and the nearest
-points are exact (``_voronoi_relu.py``); else local searches (multistart, not exhaustive).
+points are exact (``_voronoi_relu.py``); so with one neuron and several outputs (the best
+rank-one fits over each face); else local searches (multistart, not exhaustive).
 
 One hidden neuron on inputs x_1 < ... < x_n is solved in closed form: x -> a relu(w x + b) + c
 takes the values c + alpha (x - t)_+ (w > 0) or c + alpha (t - x)_+ (w < 0), so M is the union
@@ -101,11 +102,43 @@ def test_one_neuron_distances_and_edges_match_the_closed_form(method: str) -> No
     assert (j.decide_from(D, rank_drop, [1]) == 1).sum() == 0
 
 
+def test_one_neuron_with_several_outputs_matches_a_dense_scan_of_its_kink() -> None:
+    # x -> a relu(w x + b) + c with a in R^3: for a fixed kink t the best a and c are least
+    # squares, capturing |Y~ r~|^2 / |r~|^2 of the centred data; a dense scan of t on both sides
+    # (the inner pieces), the affine functions and the spikes at the extreme points (the edges)
+    m = 3
+    M = nm.NeuromanifoldAt(nm.parse(f"relu:1,1,{m}"), X1[None, :])
+    j = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 300, "auto", 300, certify=False)
+    assert (j.method, j.exhaustive) == ("exhaustive", True)
+    U = j.samples(0)
+    D, rank_drop = j.distances(U, 0)
+    Yc = U.reshape(len(U), m, len(X1))
+    Yc = Yc - Yc.mean(axis=2, keepdims=True)
+
+    def gain(R: np.ndarray) -> np.ndarray:  # R (T, K): the best over its rows, per sample
+        Rc = R - R.mean(axis=1, keepdims=True)
+        return (((Yc @ Rc.T) ** 2).sum(axis=1) / (Rc**2).sum(axis=1)).max(axis=1)
+
+    edge = gain(np.vstack([X1, np.eye(len(X1))[[np.argmin(X1), np.argmax(X1)]]]))
+    t = np.linspace(X1.min(), X1.max(), 6001)
+    R = np.vstack([np.maximum(X1[None, :] - t[:, None], 0), np.maximum(t[:, None] - X1[None, :], 0)])
+    inner = gain(R[(R > 0).sum(axis=1) >= 2])
+    dist = (Yc**2).sum(axis=(1, 2)) - np.maximum(edge, inner)
+    # exact: never above a scanned kink's distance, and as close to it as the scan's spacing allows
+    assert np.all(D[:, 0] <= dist * (1 + 1e-9) + 1e-12)
+    assert np.allclose(D[:, 0], dist, rtol=1e-5, atol=1e-9)
+    d = j.decide_from(D, rank_drop, [-1])
+    clear = np.abs(edge - inner) > 1e-3 * (edge + inner)
+    assert (d >= 0).all() and np.array_equal(d[clear] == 1, (edge > inner)[clear])
+    assert 0.1 < (edge > inner).mean() < 0.9
+
+
 ONE_LAYER = st.sampled_from([(1, 2, 1), (2, 2, 1), (1, 3, 1), (3, 2, 1)])
+ONE_NEURON = st.sampled_from([(1, 1, 2), (2, 1, 2), (1, 1, 3), (3, 1, 2)])
 
 
-@settings(max_examples=15, deadline=None)
-@given(widths=ONE_LAYER, bias=st.booleans(), n_points=st.integers(1, 6), seed=st.integers(0, 2**16))
+@settings(max_examples=20, deadline=None)
+@given(widths=st.one_of(ONE_LAYER, ONE_NEURON), bias=st.booleans(), n_points=st.integers(1, 6), seed=st.integers(0, 2**16))
 def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, ...], bias: bool, n_points: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     M = nm.NeuromanifoldAt(nm.ReLUNetwork(widths, bias=bias), rng.standard_normal((widths[0], n_points)))
@@ -121,12 +154,16 @@ def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, .
     searched, _ = _least_squares(M, np.arange(M.n_params), U, rng)  # type: ignore[arg-type]
     assert np.all(best[:, 0] <= searched * (1 + 1e-9) + 1e-12)
     if bias:  # the constants: the mean
-        assert np.allclose(best[:, 1], ((U - U.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
-    # M is a cone, and the order of the input points is no matter
+        centred = U.reshape(len(U), widths[-1], n_points)
+        centred = centred - centred.mean(axis=2, keepdims=True)
+        assert np.allclose(best[:, 1], (centred**2).sum(axis=(1, 2)))
+    # M is a cone, and the order of the input points is no matter; nor is that of the outputs
     assert np.allclose(cells.nearest(3.0 * U, [widths[1]])[0][:, 0], 9.0 * best[:, 0], rtol=1e-9, atol=1e-9)
     order = rng.permutation(n_points)
     swapped = ReluCells.of(nm.NeuromanifoldAt(M.net, M.X[:, order]))
-    assert np.allclose(swapped.nearest(U[:, order], [widths[1]])[0][:, 0], best[:, 0], rtol=1e-9, atol=1e-10)
+    values = U.reshape(len(U), widths[-1], n_points)
+    moved = values[:, ::-1][:, :, order].reshape(len(U), -1)
+    assert np.allclose(swapped.nearest(moved, [widths[1]])[0][:, 0], best[:, 0], rtol=1e-9, atol=1e-10)
 
 
 def test_local_searches_see_the_spike_on_the_other_side_of_a_kink() -> None:
@@ -235,7 +272,7 @@ def test_functional_dimension_finds_the_kinks_among_the_points() -> None:
 
 
 @settings(max_examples=10, deadline=None)
-@given(widths=ONE_LAYER, bias=st.booleans(), n_points=st.integers(1, 7), seed=st.integers(0, 2**16))
+@given(widths=st.one_of(ONE_LAYER, ONE_NEURON, st.sampled_from([(1, 2, 2), (2, 2, 3)])), bias=st.booleans(), n_points=st.integers(1, 7), seed=st.integers(0, 2**16))
 def test_exact_one_layer_dimension_is_the_largest_rank(widths: tuple[int, ...], bias: bool, n_points: int, seed: int) -> None:
     from neuromanifold.dimension import _kinks_among_points
 
@@ -357,3 +394,34 @@ def test_face_unions_refuse_bad_shapes() -> None:
         _core.FaceUnions(2, [([1], False, np.eye(2)[:1], np.eye(2), [0, 1])]).nearest(np.zeros((1, 2)), [1])
     with pytest.raises(ValueError, match="NaN"):
         unions.nearest(np.array([[np.nan, 0.0]]), [1])
+
+
+def test_rank_one_faces_refuse_bad_shapes() -> None:
+    from neuromanifold import _core
+
+    # the quadrant's axes in R^2, two outputs: Y = [[3, -4], [0, 1]] is nearest to its e2 column
+    faces = _core.RankOneFaces(2, 2, [(1, False, np.eye(2), np.ones((2, 1)), [0, 1])])
+    best, first, runner, value = faces.nearest(np.array([[3.0, -4.0, 0.0, 1.0]]), [1])
+    assert np.isclose(best[0, 0], 9.0) and first[0] == 1 and runner[0] == 0 and np.isclose(value[0], 17.0)
+    with pytest.raises(ValueError, match="shape"):
+        faces.nearest(np.zeros((1, 3)), [1])
+    with pytest.raises(ValueError, match="rows of length"):
+        _core.RankOneFaces(2, 2, [(1, False, np.eye(3), np.ones((3, 1)), [0, 1, 2])])
+    with pytest.raises(ValueError, match="entries"):
+        _core.RankOneFaces(2, 2, [(1, False, np.eye(2)[:1], np.ones((2, 1)), [0, 1])]).nearest(np.zeros((1, 4)), [1])
+    with pytest.raises(ValueError, match="NaN"):
+        faces.nearest(np.array([[np.nan, 0.0, 0.0, 0.0]]), [1])
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=st.integers(1, 2), bias=st.booleans(), n_points=st.integers(2, 6), seed=st.integers(0, 2**16))
+def test_rank_one_faces_with_one_output_are_the_projections(d: int, bias: bool, n_points: int, seed: int) -> None:
+    # with one output the captured energy has rank one: its eigenvector is the projection
+    from neuromanifold._voronoi_relu import _rank_one_faces
+
+    rng = np.random.default_rng(seed)
+    M = nm.NeuromanifoldAt(nm.ReLUNetwork((d, 1, 1), bias=bias), rng.standard_normal((d, n_points)))
+    cells = ReluCells.of(M)
+    _, rank_one = _rank_one_faces(np.maximum(cells.rays, 0.0), cells.faces, n_points, 1, bias)
+    U = rng.standard_normal((20, n_points))
+    assert np.allclose(rank_one.nearest(U, [1])[0], cells.nearest(U, [1])[0], rtol=1e-9, atol=1e-12)

@@ -135,6 +135,21 @@ class FaceUnions:
         self, data: npt.NDArray[np.float64], counts: list[int]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
 
+class RankOneFaces:
+    """The faces of one neuron's cone, for nearest points of c 1^T + a u^T with several outputs;
+    ``groups``: per face size k (k, a free constant, orthonormal bases (C k, points), generator
+    coefficients of the basis vectors (C k, k), union indices (C,))."""
+
+    def __init__(
+        self,
+        points: int,
+        outputs: int,
+        groups: list[tuple[int, bool, npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]],
+    ) -> None: ...
+    def nearest(
+        self, data: npt.NDArray[np.float64], counts: list[int]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+
 class PlaneCurve:
     def __init__(
         self,

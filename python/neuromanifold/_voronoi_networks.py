@@ -425,7 +425,7 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum], targets: Sequ
     no chart unless it is among the ``targets``. Elsewhere the real neuromanifold may have a
     boundary that is no stratum (binary quartics of real rank 2)."""
     if isinstance(net, NeuromanifoldAt):
-        # one hidden layer and one output: a finite union of polyhedral cones (_voronoi_relu.py)
+        # one hidden layer with one output or one neuron: polyhedral cones (_voronoi_relu.py)
         return relu_cells_unavailable(net) or _relu_strata_unavailable(net, all_strata)
     if linear_shape(net) is not None:
         return None
@@ -455,34 +455,40 @@ def _exhaustive_available(net: Network, all_strata: list[Stratum], targets: Sequ
 
 def _relu_neurons(net: NeuromanifoldAt, s: Stratum) -> int | None:
     """The hidden neurons of a stratum of a ReLU network with one hidden layer (None for a
-    point); the parameters are W1 (h x d), b1 (h), W2 (1 x h), b2, the biases when present."""
+    point): those with an output weight in its support."""
     if s.point:
         return None
-    h = net.net.widths[1]
     if s.support is None:
-        return h
-    d = net.net.widths[0]
-    outputs = d * h + (h if net.net.bias else 0)
-    return sum(1 for i in s.support if outputs <= i < outputs + h)
+        return net.net.widths[1]
+    return len(_relu_kept(net, s.support))
+
+
+def _relu_kept(net: NeuromanifoldAt, support: object) -> list[int]:
+    """The neurons with an output weight in a support; the parameters are W1 (h x d), b1 (h),
+    W2 (m x h), b2 (m), the biases when present."""
+    d, h, m = net.net.widths
+    start = d * h + (h if net.net.bias else 0)
+    held = set(support)  # type: ignore[call-overload]
+    return [i for i in range(h) if any(start + o * h + i in held for o in range(m))]
 
 
 def _relu_strata_unavailable(net: NeuromanifoldAt, all_strata: list[Stratum]) -> str | None:
     """The exact method counts neurons: every stratum must be whole neurons (weights, bias and
     output weight) with the output bias, as the subnetworks and the constant functions are."""
     relu = net.net
-    d, h = relu.widths[0], relu.widths[1]
+    d, h, m = relu.widths
+    start = d * h + (h if relu.bias else 0)
     for s in all_strata:
         if s.point or s.support is None:
             continue
-        kept = [i for i in range(h) if d * h + (h if relu.bias else 0) + i in s.support]
         whole = set()
-        for i in kept:
+        for i in _relu_kept(net, s.support):
             whole.update(range(i * d, (i + 1) * d))
             if relu.bias:
                 whole.add(d * h + i)
-            whole.add(d * h + (h if relu.bias else 0) + i)
+            whole.update(start + o * h + i for o in range(m))
         if relu.bias:
-            whole.add(relu.n_params - 1)
+            whole.update(range(relu.n_params - m, relu.n_params))
         if whole != set(s.support):
             return f"the stratum {s.name!r} of {net.spec} is not made of whole neurons with the output bias; use method='multistart'"
     return None
@@ -680,8 +686,9 @@ class NetworkJob:
         return np.column_stack(cols), rank_drop
 
     def _relu_distances(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exact distances of a ReLU network with one hidden layer and one output: the least
-        feasible projection onto the unions of faces of its neurons' cones (``ReluCells``); the
+        """Exact distances of a ReLU network with one hidden layer and one output (or one neuron):
+        the least feasible projection onto the unions of faces of its neurons' cones (with several
+        outputs, the best eigenvector of each face's captured energy; ``ReluCells``); the
         rank drops where the nearest union lies next to a piece of lower rank (RANK_UNKNOWN when
         two unions tie with different answers)."""
         net = self.net

@@ -1,5 +1,6 @@
-"""Exact nearest points for ReLU networks with one hidden layer and one output, seen at input
-points: the image is a finite union of polyhedral cones.
+"""Exact nearest points for ReLU networks with one hidden layer and one output, or one hidden
+neuron and several outputs, seen at input points: the image is a finite union of polyhedral
+cones, or of their rank-one products with the output space.
 
 A neuron's values at the inputs X are relu(v) for v in V = {X^T w + b} (the column space of
 [X^T, 1], or of X^T without biases). The coordinate hyperplanes v_k = 0 cut V into closed cells,
@@ -21,6 +22,13 @@ fewer faces; the constant functions are R 1.
 The faces, their unions and the projections' matrices are made here; the projections of the
 samples run in the core (``_core.FaceUnions``), in parallel.
 
+With one neuron and m outputs, M = {c 1^T + a u^T : a in R^m, u in the neuron's cone}: for u in
+a face the best a is a least-squares fit, so the nearest point inside a face is a critical point
+of the captured energy |Y~ u~|^2 / |u~|^2, an eigenvector of a small symmetric matrix with
+coefficients of one sign (``_core.RankOneFaces``): again an exact minimum over the faces. With
+two or more neurons and several outputs the neurons' rank-one terms couple (a weighted low-rank
+problem on each union of faces), and local searches decide.
+
 The edge of M (where D mu drops rank): the nearest point is on it when the union of faces that
 holds it lies next to an open cell, for some neuron, on which D mu has lower rank: a spike at an
 extreme input point (next to the one-point cells), the affine functions. A kink on an inner
@@ -30,7 +38,7 @@ input point lies between two full cells, which fold there: it attracts a positiv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from math import comb
@@ -49,11 +57,12 @@ _BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last netw
 def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
     """Why the exact method does not apply to this network, or None."""
     relu = net.net
-    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or relu.widths[-1] != 1:
+    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or min(relu.widths[1], relu.widths[-1]) != 1:
         return (
-            f"{net.spec} is piecewise linear: exact nearest points need one hidden layer and one output "
-            "(then M is a finite union of polyhedral cones); with more, its pieces are images of multilinear maps, "
-            "with edges that are no stratum; use method='multistart'"
+            f"{net.spec} is piecewise linear: exact nearest points need one hidden layer with one output or one neuron "
+            "(then M is a finite union of polyhedral cones, or of their products with the outputs); with more, the "
+            "neurons' terms couple (a weighted low-rank problem on each union of faces), and deeper, its pieces are "
+            "images of multilinear maps, with edges that are no stratum; use method='multistart'"
         )
     try:
         ReluCells.of(net)
@@ -73,10 +82,20 @@ def _preactivations(net: NeuromanifoldAt) -> tuple[np.ndarray, np.ndarray]:
     return B, u[:, :r]
 
 
-def _cells_rank(V: np.ndarray, cells: Iterable[np.ndarray], bias: bool) -> int:
-    """The rank of D mu with one neuron on each open cell (active sets): dim(R 1 + the sum of V
-    restricted to the active points of each), the constant with the output bias."""
-    cols = ([np.ones((V.shape[0], 1))] if bias else []) + [V * P[:, None] for P in cells]
+def _cells_rank(V: np.ndarray, cells: Sequence[np.ndarray], bias: bool, outputs: int = 1) -> int:
+    """The rank of D mu with one neuron on each open cell (active sets) and m outputs, at a
+    generic point of those cells: the span of R^m (x) 1 (the output biases), and for each neuron
+    a (x) (V restricted to its active points) (its weights and bias) and R^m (x) u (its output
+    weights a), with a and u = relu(v) drawn at random (the rank is a polynomial condition in
+    them, and u ranges over an open set of V's restriction). With one output, dim(R 1 + the sum
+    of the restrictions of V)."""
+    K = V.shape[0]
+    rng = np.random.default_rng(len(cells))
+    cols = [np.kron(np.eye(outputs), np.ones((K, 1)))] if bias else []
+    for P in cells:
+        restricted = V * P[:, None]
+        a, u = rng.standard_normal(outputs), restricted @ rng.standard_normal(V.shape[1])
+        cols += [np.kron(a[:, None], restricted), np.kron(np.eye(outputs), u[:, None])]
     return int(np.linalg.matrix_rank(np.hstack(cols))) if cols else 0
 
 
@@ -105,12 +124,13 @@ class ReluCells:
     faces (at most one per neuron) whose spans hold the nearest points."""
 
     neurons: int
+    outputs: int
     bias: bool
     V: np.ndarray  # (K, r) orthonormal basis of the neurons' pre-activation values
     rays: np.ndarray  # (R, K) rays of the arrangement with a nonzero image
     faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
     unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
-    projections: _core.FaceUnions  # the unions' projections, grouped by column layout, in the core
+    projections: _core.FaceUnions | _core.RankOneFaces  # the unions' nearest points, in the core
     _ranks: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -150,8 +170,11 @@ class ReluCells:
         for f in faces:
             unique.setdefault(tuple(sorted(images[j].round(12).tobytes() for j in f)), f)
         faces = list(unique.values())
-        h = relu.widths[1]
+        h, outputs = relu.widths[1], relu.widths[-1]
         fixed = 1 if relu.bias else 0
+        if outputs > 1:
+            unions, rank_one = _rank_one_faces(images, faces, K, outputs, relu.bias)
+            return cls(h, outputs, relu.bias, V, rays, faces, unions, rank_one)
         count = _union_count([len(f) for f in faces], h, K - fixed)
         if count > MAX_FACE_UNIONS:
             raise ValueError(
@@ -182,14 +205,14 @@ class ReluCells:
             pinv = np.ascontiguousarray(np.linalg.pinv(G[ok]).reshape(C * m, K))
             generators = np.ascontiguousarray(G[ok].transpose(0, 2, 1).reshape(C * m, K))
             groups.append((list(sizes), bool(fixed), pinv, generators, [int(i) for i in index]))
-        return cls(h, relu.bias, V, rays, faces, unions, _core.FaceUnions(K, groups))
+        return cls(h, 1, relu.bias, V, rays, faces, unions, _core.FaceUnions(K, groups))
 
     @property
     def n_unions(self) -> int:
         return len(self.unions)
 
     def nearest(self, U: np.ndarray, neurons: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Least squared distance from each row of U (B, K) to the image of at most n neurons, for
+        """Least squared distance from each row of U (B, K m) to the image of at most n neurons, for
         each n in ``neurons`` (B, len(neurons)), with the zero function left out when there is no
         output bias; and for the first n, the nearest union of faces (B,), the second best
         union (B,; -1: none) and its squared distance (B,). In the core, in parallel."""
@@ -199,6 +222,8 @@ class ReluCells:
         """Parameters (N,) whose values at the inputs are the projection of u onto this union
         of faces (when its coefficients are feasible): each neuron's pre-activations are the
         positive combination of its face's rays, its output weight the sign."""
+        if self.outputs > 1:
+            return self._rank_one_witness(net, u, union)
         relu = net.net
         d, h = relu.widths[0], relu.widths[1]
         K = net.n_points
@@ -224,6 +249,43 @@ class ReluCells:
             theta[-1] = coef[0] / np.sqrt(K)
         return theta
 
+    def _rank_one_witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
+        """``witness`` for one neuron and several outputs: the face's best eigenvector with
+        coefficients of one sign gives the pre-activations, least squares the output weights
+        and biases."""
+        relu = net.net
+        d, m, K = relu.widths[0], self.outputs, net.n_points
+        Y = u.reshape(m, K)
+        center = (lambda A: A - A.mean(axis=-1, keepdims=True)) if self.bias else (lambda A: A)
+        theta = np.zeros(relu.n_params)
+        weights = d + (1 if self.bias else 0)  # W2 (m x 1) follows W1 (1 x d) and b1
+        if not self.unions[union]:
+            theta[weights + m :] = Y.mean(axis=1)
+            return theta
+        face = list(self.faces[self.unions[union][0]])
+        G = np.maximum(self.rays[face], 0.0).T  # (K, k)
+        Q, R = np.linalg.qr(center(G.T).T)
+        Z = center(Y) @ Q
+        best, t = np.inf, np.zeros(len(face))
+        for s in np.linalg.eigh(Z.T @ Z)[1].T:
+            coef = np.linalg.solve(R, s)
+            if (coef > 0).any() and (coef < 0).any():
+                continue
+            value = ((center(Y) - np.outer(Z @ s, Q @ s)) ** 2).sum()
+            if value < best:
+                best, t = value, np.abs(coef)
+        pre = t @ self.rays[face]
+        B, _ = _preactivations(net)
+        wb = np.linalg.lstsq(B, pre, rcond=None)[0]
+        theta[:weights] = wb[:weights]
+        values = np.maximum(pre, 0.0)
+        centered = center(values)
+        a = center(Y) @ centered / max(centered @ centered, 1e-300)
+        theta[weights : weights + m] = a
+        if self.bias:
+            theta[weights + m :] = (Y - np.outer(a, values)).mean(axis=1)
+        return theta
+
     def drops_rank(self, union: int, dim: int) -> bool:
         """Does D mu drop rank (below ``dim``) on some open piece of M next to the relative
         interior of this union of faces? The open cells next to a neuron's face resolve the signs
@@ -234,16 +296,39 @@ class ReluCells:
         key = (union, dim)
         if key not in self._ranks:
             faces = [self.faces[i] for i in self.unions[union]]
-            spare = self.neurons - len(faces)
+            spare = (self.neurons - len(faces)) * self.outputs  # an off neuron's output weights at most
             least = dim
             for choice in product(*[self._sides(f) for f in faces]):
-                least = min(least, _cells_rank(self.V, choice, self.bias) + spare)
+                least = min(least, _cells_rank(self.V, choice, self.bias, self.outputs) + spare)
             self._ranks[key] = least < dim
         return self._ranks[key]
 
     def _sides(self, face: tuple[int, ...]) -> list[np.ndarray]:
         """Active sets (boolean, (K,)) of the open cells next to a face."""
         return _cells_next_to(self.V, self.rays[list(face)].sum(axis=0))
+
+
+def _rank_one_faces(images: np.ndarray, faces: list[tuple[int, ...]], K: int, outputs: int, bias: bool) -> tuple[list[tuple[int, ...]], _core.RankOneFaces]:
+    """The unions of at most one face (one neuron) and their orthonormal bases, orthogonal to
+    the constant with the output biases, for the core's rank-one nearest points."""
+    unions: list[tuple[int, ...]] = [()] if bias else []
+    by_size: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[int]]] = {}
+    if bias:
+        by_size[0] = ([np.zeros((0, K))], [np.zeros((0, 0))], [0])
+    for i, f in enumerate(faces):
+        G = images[list(f)]  # (k, K)
+        if bias:
+            G = G - G.mean(axis=1, keepdims=True)
+        if len(f) + (1 if bias else 0) > K or not _independent(G):
+            continue  # dependent with the constant: covered by a smaller face
+        Q, R = np.linalg.qr(G.T)
+        bases, coefficients, index = by_size.setdefault(len(f), ([], [], []))
+        bases.append(Q.T)
+        coefficients.append(np.linalg.inv(R))
+        index.append(len(unions))
+        unions.append((i,))
+    groups = [(k, bias, np.vstack(b) if k else np.zeros((0, K)), np.vstack(c) if k else np.zeros((0, 0)), index) for k, (b, c, index) in sorted(by_size.items())]
+    return unions, _core.RankOneFaces(K, outputs, groups)
 
 
 def _cells_next_to(V: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
@@ -271,19 +356,19 @@ MAX_CELL_TUPLES = 50_000  # tuples of open cells whose rank the exact dimension 
 
 
 def one_layer_dimension(net: NeuromanifoldAt) -> int | None:
-    """The functional dimension of a ReLU network with one hidden layer and one output at its
-    input points, exactly: the largest rank of D mu over the tuples of open cells, one per
-    neuron, which is dim(R 1 + sum_i V restricted to the active points of cell i); None for
-    other networks, or when the tuples are too many to try (tried in a seeded random order,
+    """The functional dimension of a ReLU network with one hidden layer at its input points,
+    exactly: the largest rank of D mu over the tuples of open cells, one per neuron (with one
+    output dim(R 1 + sum_i V restricted to the active points of cell i); ``_cells_rank``); None
+    for other networks, or when the tuples are too many to try (tried in a seeded random order,
     stopping at the largest possible rank)."""
     relu = net.net
-    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or relu.widths[-1] != 1:
+    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3:
         return None
-    K = net.n_points
+    K, m = net.n_points, relu.widths[-1]
     _, V = _preactivations(net)
     r = V.shape[1]
     if not r:
-        return 1 if relu.bias else 0
+        return m if relu.bias else 0
     cells: dict[bytes, np.ndarray] = {}
     for ray in _rays(V):
         for P in _cells_next_to(V, ray):
@@ -291,14 +376,15 @@ def one_layer_dimension(net: NeuromanifoldAt) -> int | None:
                 cells.setdefault(P.tobytes(), P)
     masks = list(cells.values())
     h = relu.widths[1]
-    most = min(K, h * r + (1 if relu.bias else 0))
+    # each neuron: r pre-activation and m output weights, less its rescaling; and m biases
+    most = min(K * m, h * (r + m - 1) + (m if relu.bias else 0))
     total = comb(len(masks) + h - 1, h)
     rng = np.random.default_rng(K)
     everything = total <= MAX_CELL_TUPLES
     picks = rng.permutation(total) if everything else rng.choice(total, MAX_CELL_TUPLES, replace=False)
-    best = 1 if relu.bias else 0
+    best = m if relu.bias else 0
     for i in picks:
-        best = max(best, _cells_rank(V, [masks[c] for c in _tuple_at(int(i), len(masks), h)], relu.bias))
+        best = max(best, _cells_rank(V, [masks[c] for c in _tuple_at(int(i), len(masks), h)], relu.bias, m))
         if best >= most:
             return best
     return best if everything else None

@@ -92,7 +92,7 @@ def functional_dimension(
     With ``theta`` None, the maximum over ``trials`` random parameter draws (for ReLU networks the
     rank depends on the activation pattern, and the generic value is the largest; with biases
     also over ``trials`` draws whose kinks lie among the input points, layer by layer). With one
-    hidden layer and one output it is exact: the largest rank over the open cells of the neurons'
+    hidden layer it is exact: the largest rank over the open cells of the neurons'
     arrangement of the inputs (``_voronoi_relu.one_layer_dimension``).
     """
     seed = v.nonnegative_int(seed, "seed")
@@ -101,7 +101,7 @@ def functional_dimension(
         thetas = [theta]
     else:
         if isinstance(net, ReLUNetwork):
-            # one hidden layer, one output: the largest rank over the open cells, exactly
+            # one hidden layer: the largest rank over the open cells, exactly
             exact = one_layer_dimension(NeuromanifoldAt(net, X))
             if exact is not None:
                 return exact

@@ -197,40 +197,112 @@ impl FaceUnions {
 
     /// For data (B, dim): the least squared distance over unions of at most counts[t] faces
     /// (B, T), and for counts[0] the nearest union, the second best (-1: none) and its distance.
-    #[allow(clippy::type_complexity)]
     fn nearest<'py>(
         &self,
         py: Python<'py>,
         data: PyReadonlyArray2<'py, f64>,
         counts: Vec<usize>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<f64>>,
-        Bound<'py, PyArray1<i64>>,
-        Bound<'py, PyArray1<i64>>,
-        Bound<'py, PyArray1<f64>>,
-    )> {
-        if data.shape()[1] != self.dim {
-            return Err(to_py(neuromanifold::Error::Shape(format!(
-                "data must have shape (B, {}), got {:?}",
-                self.dim,
-                data.shape()
-            ))));
-        }
-        let flat: Vec<f64> = data.as_array().iter().copied().collect();
+    ) -> PyResult<NearestArrays<'py>> {
+        let flat = data_rows(&data, self.dim)?;
         let dim = self.dim;
         let out = py
             .detach(|| run(|| neuromanifold::voronoi::polyhedral::nearest_unions(&self.groups, &flat, dim, &counts)))
             .py()?;
-        let rows = out.len();
-        let best: Vec<f64> = out.iter().flat_map(|r| r.best.iter().copied()).collect();
-        let first: Vec<i64> = out.iter().map(|r| r.first.map_or(-1, |f| f as i64)).collect();
-        let runner: Vec<i64> = out.iter().map(|r| r.runner.map_or(-1, |(i, _)| i as i64)).collect();
-        let runner_value: Vec<f64> = out.iter().map(|r| r.runner.map_or(f64::INFINITY, |(_, v)| v)).collect();
-        Ok((
-            best.into_pyarray(py).reshape([rows, counts.len()])?,
-            first.into_pyarray(py),
-            runner.into_pyarray(py),
-            runner_value.into_pyarray(py),
-        ))
+        nearest_arrays(py, &out, counts.len())
+    }
+}
+
+/// Nearest unions as numpy: the least values (B, T), the nearest union, the second best (-1:
+/// none) and its value.
+type NearestArrays<'py> =
+    (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
+
+/// The rows of data (B, dim), flattened, or a shape error.
+fn data_rows(data: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>> {
+    if data.shape()[1] != dim {
+        return Err(to_py(neuromanifold::Error::Shape(format!(
+            "data must have shape (B, {dim}), got {:?}",
+            data.shape()
+        ))));
+    }
+    Ok(data.as_array().iter().copied().collect())
+}
+
+fn nearest_arrays<'py>(
+    py: Python<'py>,
+    out: &[neuromanifold::voronoi::polyhedral::NearestUnion],
+    counts: usize,
+) -> PyResult<NearestArrays<'py>> {
+    let rows = out.len();
+    let best: Vec<f64> = out.iter().flat_map(|r| r.best.iter().copied()).collect();
+    let first: Vec<i64> = out.iter().map(|r| r.first.map_or(-1, |f| f as i64)).collect();
+    let runner: Vec<i64> = out.iter().map(|r| r.runner.map_or(-1, |(i, _)| i as i64)).collect();
+    let runner_value: Vec<f64> = out.iter().map(|r| r.runner.map_or(f64::INFINITY, |(_, v)| v)).collect();
+    Ok((
+        best.into_pyarray(py).reshape([rows, counts])?,
+        first.into_pyarray(py),
+        runner.into_pyarray(py),
+        runner_value.into_pyarray(py),
+    ))
+}
+
+/// The faces of one neuron's cone, for nearest points of c 1^T + a u^T with several outputs.
+#[pyclass(frozen, module = "neuromanifold._core")]
+pub struct RankOneFaces {
+    groups: Vec<neuromanifold::voronoi::rank_one::RankOneFaces>,
+    points: usize,
+    outputs: usize,
+}
+
+#[pymethods]
+impl RankOneFaces {
+    /// `groups`: for each face size k (face size, a free constant, orthonormal bases (C k,
+    /// points), generator coefficients of the basis vectors (C k, k), indices (C,)).
+    #[new]
+    #[allow(clippy::type_complexity)]
+    fn new(
+        points: usize,
+        outputs: usize,
+        groups: Vec<(usize, bool, PyReadonlyArray2<'_, f64>, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
+    ) -> PyResult<Self> {
+        let groups = groups
+            .into_iter()
+            .map(|(size, free_constant, basis, coefficients, index)| {
+                if size > 0 && (basis.shape()[1] != points || coefficients.shape()[1] != size) {
+                    return Err(to_py(neuromanifold::Error::Shape(format!(
+                        "faces of {size} generators at {points} points need rows of length {points} and {size}, got {:?} and {:?}",
+                        basis.shape(),
+                        coefficients.shape()
+                    ))));
+                }
+                Ok(neuromanifold::voronoi::rank_one::RankOneFaces {
+                    size,
+                    free_constant,
+                    basis_rows: basis.as_array().iter().copied().collect(),
+                    coefficient_rows: coefficients.as_array().iter().copied().collect(),
+                    index,
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(RankOneFaces { groups, points, outputs })
+    }
+
+    /// For data (B, outputs * points), output by output: as ``FaceUnions.nearest``.
+    fn nearest<'py>(
+        &self,
+        py: Python<'py>,
+        data: PyReadonlyArray2<'py, f64>,
+        counts: Vec<usize>,
+    ) -> PyResult<NearestArrays<'py>> {
+        let flat = data_rows(&data, self.points * self.outputs)?;
+        let (points, outputs) = (self.points, self.outputs);
+        let out = py
+            .detach(|| {
+                run(|| {
+                    neuromanifold::voronoi::rank_one::nearest_rank_one(&self.groups, &flat, points, outputs, &counts)
+                })
+            })
+            .py()?;
+        nearest_arrays(py, &out, counts.len())
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod local;
 pub mod polyhedral;
+pub mod rank_one;
 pub mod roots;
 
 use rand::RngExt;

@@ -68,6 +68,57 @@ pub struct NearestUnion {
 
 /// Nearest unions for each row of `data` (B x dim, row-major), in parallel over the rows.
 pub fn nearest_unions(groups: &[FaceUnions], data: &[f64], dim: usize, counts: &[usize]) -> Result<Vec<NearestUnion>> {
+    check_data(data, dim, counts)?;
+    for g in groups {
+        g.check(dim)?;
+    }
+    Ok(data.par_chunks(dim).map(|u| nearest_one(groups, u, counts)).collect())
+}
+
+/// The running least values of one data point: over at most `counts[t]` faces for each t, and
+/// the nearest union of at most `counts[0]` faces with its runner-up.
+pub(crate) struct Tally<'a> {
+    counts: &'a [usize],
+    best: Vec<f64>,
+    first: Option<(usize, f64)>,
+    runner: Option<(usize, f64)>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(counts: &'a [usize]) -> Self {
+        Tally { counts, best: vec![f64::INFINITY; counts.len()], first: None, runner: None }
+    }
+
+    /// A feasible point of union `index` (of `faces` faces) at squared distance `value`.
+    pub(crate) fn record(&mut self, index: usize, faces: usize, value: f64) {
+        for (b, &n) in self.best.iter_mut().zip(self.counts) {
+            if faces <= n && value < *b {
+                *b = value;
+            }
+        }
+        if faces > self.counts[0] {
+            return;
+        }
+        match self.first {
+            Some((_, f)) if value >= f => {
+                if self.runner.is_none_or(|(_, r)| value < r) {
+                    self.runner = Some((index, value));
+                }
+            }
+            _ => {
+                self.runner = self.first.or(self.runner);
+                self.first = Some((index, value));
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> NearestUnion {
+        NearestUnion { best: self.best, first: self.first.map(|(i, _)| i), runner: self.runner }
+    }
+}
+
+/// The checks shared by the nearest-point queries: rows of length `dim`, finite, some counts.
+pub(crate) fn check_data(data: &[f64], dim: usize, counts: &[usize]) -> Result<()> {
     if dim == 0 || !data.len().is_multiple_of(dim) {
         return Err(Error::Shape(format!("{} data entries are no rows of length {dim}", data.len())));
     }
@@ -77,17 +128,12 @@ pub fn nearest_unions(groups: &[FaceUnions], data: &[f64], dim: usize, counts: &
     if data.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite("data with NaN or infinity".into()));
     }
-    for g in groups {
-        g.check(dim)?;
-    }
-    Ok(data.par_chunks(dim).map(|u| nearest_one(groups, u, counts)).collect())
+    Ok(())
 }
 
 fn nearest_one(groups: &[FaceUnions], u: &[f64], counts: &[usize]) -> NearestUnion {
     let dim = u.len();
-    let mut best = vec![f64::INFINITY; counts.len()];
-    let (mut first, mut first_value) = (None, f64::INFINITY);
-    let mut runner: Option<(usize, f64)> = None;
+    let mut tally = Tally::new(counts);
     let (mut coef, mut residual) = (Vec::new(), Vec::new());
     for g in groups {
         let m = g.columns();
@@ -110,27 +156,10 @@ fn nearest_one(groups: &[FaceUnions], u: &[f64], counts: &[usize]) -> NearestUni
                 let row = block + j * dim;
                 residual.iter_mut().zip(&g.generator_rows[row..row + dim]).for_each(|(r, gk)| *r -= cj * gk);
             }
-            let value: f64 = residual.iter().map(|r| r * r).sum();
-            for (b, &n) in best.iter_mut().zip(counts) {
-                if faces <= n && value < *b {
-                    *b = value;
-                }
-            }
-            if faces > counts[0] {
-                continue;
-            }
-            if value < first_value {
-                if let Some(f) = first {
-                    runner = Some((f, first_value));
-                }
-                first = Some(index);
-                first_value = value;
-            } else if runner.is_none_or(|(_, r)| value < r) {
-                runner = Some((index, value));
-            }
+            tally.record(index, faces, residual.iter().map(|r| r * r).sum());
         }
     }
-    NearestUnion { best, first, runner }
+    tally.finish()
 }
 
 #[cfg(test)]

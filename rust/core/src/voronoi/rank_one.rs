@@ -1,0 +1,279 @@
+//! Nearest points of {c 1^T + a u^T : a in R^m, u in a polyhedral cone}, for data with m rows
+//! (outputs) over K points: the image of a ReLU network with one hidden neuron and m outputs at
+//! input points (c the output biases, when free).
+//!
+//! The cone is the union of the relative interiors of its faces, each spanned by independent
+//! generators G (k of them). With u = G t, t > 0, the best a for a fixed u is the least-squares
+//! one, which captures the energy |Y~ u~|^2 / |u~|^2 of the data Y~ with the constant removed
+//! (u~ likewise). In an orthonormal basis Q (k x K) of the face's span (orthogonal to 1 when c is
+//! free) with u~ = Q^T s, that is the Rayleigh quotient of A = Z^T Z, Z = Y~ Q^T. A nearest point
+//! inside the face is a critical point of it: an eigenvector s of A whose generator coefficients
+//! t = C s (C: the basis in terms of the generators) have one sign. So the distance is the least
+//! residual over the faces' eigenvectors with coefficients of one sign and the constants alone:
+//! an exact minimum, as for one output (where A has rank one and s is the projection).
+
+use faer::{Mat, Side};
+use rayon::prelude::*;
+
+use super::polyhedral::{check_data, NearestUnion, Tally};
+use crate::error::{Error, Result};
+
+/// Faces of one size k (k = 0: the constants alone): per union an orthonormal basis of the
+/// face's span (k rows of length K, orthogonal to the constant when `free_constant`) and the
+/// generator coefficients of its vectors (k x k, row-major: t = C s), stacked; and the unions'
+/// indices.
+#[derive(Clone, Debug)]
+pub struct RankOneFaces {
+    pub size: usize,
+    pub free_constant: bool,
+    pub basis_rows: Vec<f64>,
+    pub coefficient_rows: Vec<f64>,
+    pub index: Vec<usize>,
+}
+
+impl RankOneFaces {
+    fn check(&self, points: usize) -> Result<()> {
+        let (k, n) = (self.size, self.index.len());
+        if self.basis_rows.len() != n * k * points || self.coefficient_rows.len() != n * k * k {
+            return Err(Error::Shape(format!(
+                "{n} faces of {k} generators at {points} points need {} basis and {} coefficient entries, got {} and {}",
+                n * k * points,
+                n * k * k,
+                self.basis_rows.len(),
+                self.coefficient_rows.len()
+            )));
+        }
+        if self.basis_rows.iter().chain(&self.coefficient_rows).any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite("face bases with NaN or infinity".into()));
+        }
+        Ok(())
+    }
+}
+
+/// For each row of `data` (B rows of `outputs` x `points` values, output by output), the least
+/// squared distance over the unions of at most `counts[t]` faces (0 or 1 here), and for
+/// `counts[0]` the nearest union and the second best; in parallel over the rows.
+pub fn nearest_rank_one(
+    groups: &[RankOneFaces],
+    data: &[f64],
+    points: usize,
+    outputs: usize,
+    counts: &[usize],
+) -> Result<Vec<NearestUnion>> {
+    check_data(data, points * outputs, counts)?;
+    for g in groups {
+        g.check(points)?;
+    }
+    data.par_chunks(points * outputs).map(|y| nearest_one(groups, y, points, outputs, counts)).collect()
+}
+
+fn nearest_one(
+    groups: &[RankOneFaces],
+    y: &[f64],
+    points: usize,
+    outputs: usize,
+    counts: &[usize],
+) -> Result<NearestUnion> {
+    let mut tally = Tally::new(counts);
+    let centered = centered_rows(y, points);
+    let mut residual = vec![0.0; y.len()];
+    for g in groups {
+        let data = if g.free_constant { &centered } else { y };
+        let k = g.size;
+        if k == 0 {
+            for &index in &g.index {
+                tally.record(index, 0, data.iter().map(|v| v * v).sum());
+            }
+            continue;
+        }
+        for (c, &index) in g.index.iter().enumerate() {
+            let basis = &g.basis_rows[c * k * points..(c + 1) * k * points];
+            let coefficients = &g.coefficient_rows[c * k * k..(c + 1) * k * k];
+            // Z = Y~ Q^T (m x k), A = Z^T Z (k x k)
+            let z = Mat::<f64>::from_fn(outputs, k, |o, j| {
+                dot(&data[o * points..(o + 1) * points], &basis[j * points..(j + 1) * points])
+            });
+            let a = z.transpose() * &z;
+            let eigen = a
+                .self_adjoint_eigen(Side::Lower)
+                .map_err(|e| Error::Numerical(format!("eigenvectors of a face's captured energy: {e:?}")))?;
+            let vectors = eigen.U();
+            for e in 0..k {
+                let s: Vec<f64> = (0..k).map(|j| vectors[(j, e)]).collect();
+                let t: Vec<f64> = (0..k).map(|i| dot(&coefficients[i * k..(i + 1) * k], &s)).collect();
+                if t.iter().any(|&v| v > 0.0) && t.iter().any(|&v| v < 0.0) {
+                    continue; // u leaves the cone
+                }
+                // |Y~ - (Z s)(Q^T s)^T|^2 itself: no cancellation where the energy is nearly all of Y~
+                residual.copy_from_slice(data);
+                for o in 0..outputs {
+                    let weight: f64 = (0..k).map(|j| z[(o, j)] * s[j]).sum();
+                    let row = &mut residual[o * points..(o + 1) * points];
+                    for (j, &sj) in s.iter().enumerate() {
+                        let q = &basis[j * points..(j + 1) * points];
+                        row.iter_mut().zip(q).for_each(|(r, qp)| *r -= weight * sj * qp);
+                    }
+                }
+                tally.record(index, 1, residual.iter().map(|r| r * r).sum());
+            }
+        }
+    }
+    Ok(tally.finish())
+}
+
+/// Each row of `points` values minus its mean.
+fn centered_rows(y: &[f64], points: usize) -> Vec<f64> {
+    y.chunks(points)
+        .flat_map(|row| {
+            let mean = row.iter().sum::<f64>() / points as f64;
+            row.iter().map(move |v| v - mean)
+        })
+        .collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quadrant cone(e1, e2) in R^2 (no constant): its faces {e1}, {e2} and {e1, e2}.
+    fn quadrant() -> Vec<RankOneFaces> {
+        let axes = RankOneFaces {
+            size: 1,
+            free_constant: false,
+            basis_rows: vec![1.0, 0.0, 0.0, 1.0],
+            coefficient_rows: vec![1.0, 1.0],
+            index: vec![0, 1],
+        };
+        let pair = RankOneFaces {
+            size: 2,
+            free_constant: false,
+            basis_rows: vec![1.0, 0.0, 0.0, 1.0],
+            coefficient_rows: vec![1.0, 0.0, 0.0, 1.0],
+            index: vec![2],
+        };
+        vec![axes, pair]
+    }
+
+    #[test]
+    fn one_output_is_the_projection_onto_the_cone() {
+        // (0.5, 0.25) lies in the quadrant; (2, -1) is nearest to (2, 0); (-1, -2) lies in -quadrant
+        let out = nearest_rank_one(&quadrant(), &[0.5, 0.25, 2.0, -1.0, -1.0, -2.0], 2, 1, &[1]).unwrap();
+        assert!(out[0].best[0].abs() < 1e-14 && out[0].first == Some(2));
+        assert!((out[1].best[0] - 1.0).abs() < 1e-14 && out[1].first == Some(0));
+        assert!(out[2].best[0].abs() < 1e-14);
+    }
+
+    #[test]
+    fn two_outputs_keep_the_best_rank_one_fit_inside_the_cone() {
+        // Y = [[3, 0], [0, 1]]: over u in the quadrant, the best rank-one a u^T is 3 e1 e1^T
+        // (distance 1); Y = [[1, 1], [1, -1]] / 2: its top eigenvector u ~ (1, 0.414) lies inside,
+        // the second (leaving the quadrant) does not count
+        let out = nearest_rank_one(&quadrant(), &[3.0, 0.0, 0.0, 1.0], 2, 2, &[1, 0]).unwrap();
+        assert!((out[0].best[0] - 1.0).abs() < 1e-12);
+        assert_eq!(out[0].best[1], f64::INFINITY);
+        let y = [1.0, 1.0, 1.0, -1.0];
+        let sv = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        // singular values of [[1, 1], [1, -1]] are both sqrt 2: any unit u captures 2 of the 4
+        assert!((sv[0].best[0] - 2.0).abs() < 1e-12);
+        let y = [2.0, 1.0, 0.0, 0.0];
+        let inside = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        assert!(inside[0].best[0].abs() < 1e-12 && inside[0].first == Some(2));
+        let y = [2.0, -1.0, 0.0, 0.0];
+        let outside = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        assert!((outside[0].best[0] - 1.0).abs() < 1e-12 && outside[0].first == Some(0));
+        assert_eq!(outside[0].runner.map(|(i, _)| i), Some(1));
+    }
+
+    #[test]
+    fn a_free_constant_is_removed_first() {
+        let constants =
+            RankOneFaces { size: 0, free_constant: true, basis_rows: vec![], coefficient_rows: vec![], index: vec![0] };
+        let out = nearest_rank_one(&[constants], &[1.0, 3.0, 5.0, 5.0], 2, 2, &[0]).unwrap();
+        assert!((out[0].best[0] - 2.0).abs() < 1e-14);
+    }
+
+    /// The faces of the simplicial cone of `gens` (rows of length K): every nonempty subset,
+    /// with a Gram-Schmidt basis Q (G^T = Q R) and C = R^-1, grouped by size.
+    #[allow(clippy::needless_range_loop)] // triangular solves read best with indices
+    fn simplicial_cone(gens: &[Vec<f64>]) -> Vec<RankOneFaces> {
+        let (n, points) = (gens.len(), gens[0].len());
+        let mut groups: Vec<RankOneFaces> = (1..=n)
+            .map(|size| RankOneFaces {
+                size,
+                free_constant: false,
+                basis_rows: vec![],
+                coefficient_rows: vec![],
+                index: vec![],
+            })
+            .collect();
+        for mask in 1..(1usize << n) {
+            let face: Vec<&Vec<f64>> = (0..n).filter(|i| mask >> i & 1 == 1).map(|i| &gens[i]).collect();
+            let k = face.len();
+            let (mut q, mut r) = (vec![vec![0.0; points]; k], vec![vec![0.0; k]; k]);
+            for j in 0..k {
+                let mut v = face[j].clone();
+                for i in 0..j {
+                    r[i][j] = dot(&q[i], face[j]);
+                    v.iter_mut().zip(&q[i]).for_each(|(x, qi)| *x -= r[i][j] * qi);
+                }
+                r[j][j] = dot(&v, &v).sqrt();
+                q[j] = v.iter().map(|x| x / r[j][j]).collect();
+            }
+            let mut inverse = vec![vec![0.0; k]; k]; // R^-1 by back substitution, column by column
+            for c in 0..k {
+                for i in (0..k).rev() {
+                    let e = if i == c { 1.0 } else { 0.0 };
+                    inverse[i][c] = (e - (i + 1..k).map(|l| r[i][l] * inverse[l][c]).sum::<f64>()) / r[i][i];
+                }
+            }
+            let g = &mut groups[k - 1];
+            g.basis_rows.extend(q.concat());
+            g.coefficient_rows.extend(inverse.concat());
+            g.index.push(mask);
+        }
+        groups
+    }
+
+    proptest::proptest! {
+        /// Against rank-one fits a u^T with u in the cone (points of the set: upper bounds) and
+        /// the best rank-one fit in the cone's span without the sign (a lower bound).
+        #[test]
+        fn the_distance_lies_between_the_relaxation_and_every_point(
+            gens in proptest::collection::vec(proptest::collection::vec(-1.0f64..1.0, 5), 3),
+            y in proptest::collection::vec(-1.0f64..1.0, 10),
+            ts in proptest::collection::vec(proptest::collection::vec(0.0f64..1.0, 3), 50),
+        ) {
+            let groups = simplicial_cone(&gens);
+            proptest::prop_assume!(groups[2].coefficient_rows.iter().all(|c| c.is_finite() && c.abs() < 1e6));
+            let value = nearest_rank_one(&groups, &y, 5, 2, &[1]).unwrap()[0].best[0];
+            // C = 0: every eigenvector of the whole span counts
+            let whole = RankOneFaces { coefficient_rows: vec![0.0; 9], ..groups[2].clone() };
+            let relaxed = nearest_rank_one(&[whole], &y, 5, 2, &[1]).unwrap()[0].best[0];
+            let total: f64 = y.iter().map(|v| v * v).sum();
+            proptest::prop_assert!(value >= relaxed - 1e-9 * total);
+            for t in &ts {
+                let u: Vec<f64> = (0..5).map(|p| (0..3).map(|i| t[i] * gens[i][p]).sum()).collect();
+                let norm = dot(&u, &u);
+                if norm < 1e-12 {
+                    continue;
+                }
+                let fit: f64 = (0..2).map(|o| dot(&y[o * 5..(o + 1) * 5], &u).powi(2) / norm).sum();
+                proptest::prop_assert!(value <= total - fit + 1e-9 * total);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_shapes_and_values_are_refused() {
+        let groups = quadrant();
+        assert!(nearest_rank_one(&groups, &[1.0, 2.0, 3.0], 2, 2, &[1]).is_err());
+        assert!(nearest_rank_one(&groups, &[1.0, f64::NAN, 0.0, 0.0], 2, 2, &[1]).is_err());
+        let mut broken = groups.clone();
+        broken[1].coefficient_rows.pop();
+        assert!(nearest_rank_one(&broken, &[1.0, 2.0, 0.0, 0.0], 2, 2, &[1]).is_err());
+    }
+}
