@@ -52,8 +52,9 @@
     (`--attention-four-samples`); off by default.
 14. ReLU local searches against the exact method of one hidden layer: how often they reach the
     nearest point, and their edge decisions there (`--relu-searches-samples`, off by default).
-    One ReLU neuron with several outputs, exact (the eigenvectors of each face's captured
-    energy), against the local searches (`--relu-outputs-samples`, off by default).
+    One or two ReLU neurons with several outputs, exact (the eigenvectors of each face's
+    captured energy; two neurons: each union's critical points and the limits of two neurons
+    merging), against the local searches (`--relu-outputs-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -421,12 +422,15 @@ def relu_searches_against_exact(samples: int) -> None:
 
 
 def relu_outputs_against_searches(samples: int) -> None:
-    """One hidden neuron with several outputs (exact: the faces' eigenvectors of the captured
-    energy, ``_core.RankOneFaces``) against the local searches on the same samples."""
+    """One or two hidden neurons with several outputs (exact: the faces' eigenvectors of the
+    captured energy, ``_core.RankOneFaces``; for two neurons on one input the critical points of
+    each union of faces and the limits of two neurons merging, ``_relu_two_neurons``) against
+    the local searches on the same samples."""
     import neuromanifold._voronoi_networks as vn
 
-    cases = [("relu:1,1,2", [[-1.3, -0.4, 0.2, 0.9, 1.7]]), ("relu:1,1,3", [[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]), ("relu:2,1,2", np.random.default_rng(0).standard_normal((2, 6)).tolist())]
-    _relu_exact_against_searches("One ReLU neuron with several outputs: exact against local searches", cases, samples, [(vn.RELU_SIDES, vn.RELU_REVIVALS)])
+    five, six = [[-1.3, -0.4, 0.2, 0.9, 1.7]], [[-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]]
+    cases = [("relu:1,1,2", five), ("relu:1,1,3", six), ("relu:2,1,2", np.random.default_rng(0).standard_normal((2, 6)).tolist()), ("relu:1,2,2", five), ("relu:1,2,3", six)]
+    _relu_exact_against_searches("ReLU networks with several outputs: exact against local searches", cases, samples, [(vn.RELU_SIDES, vn.RELU_REVIVALS)])
 
 
 def _relu_exact_against_searches(title: str, cases: list[tuple[str, list[list[float]]]], samples: int, variants: list[tuple[int, int]]) -> None:

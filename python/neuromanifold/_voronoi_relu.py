@@ -1,6 +1,6 @@
-"""Exact nearest points for ReLU networks with one hidden layer and one output, or one hidden
-neuron and several outputs, seen at input points: the image is a finite union of polyhedral
-cones, or of their rank-one products with the output space.
+"""Exact nearest points for ReLU networks with one hidden layer and one output, or one or two
+hidden neurons and several outputs, seen at input points: the image is a finite union of
+polyhedral cones, or of their rank-one products with the output space.
 
 A neuron's values at the inputs X are relu(v) for v in V = {X^T w + b} (the column space of
 [X^T, 1], or of X^T without biases). The coordinate hyperplanes v_k = 0 cut V into closed cells,
@@ -25,9 +25,12 @@ samples run in the core (``_core.FaceUnions``), in parallel.
 With one neuron and m outputs, M = {c 1^T + a u^T : a in R^m, u in the neuron's cone}: for u in
 a face the best a is a least-squares fit, so the nearest point inside a face is a critical point
 of the captured energy |Y~ u~|^2 / |u~|^2, an eigenvector of a small symmetric matrix with
-coefficients of one sign (``_core.RankOneFaces``): again an exact minimum over the faces. With
-two or more neurons and several outputs the neurons' rank-one terms couple (a weighted low-rank
-problem on each union of faces), and local searches decide.
+coefficients of one sign (``_core.RankOneFaces``): again an exact minimum over the faces. Two
+neurons whose pre-activations fill a plane (one input with biases) couple on each union of faces:
+there the critical points solve two equations in two unknowns, and M is not closed (two neurons
+merging at a kink, with opposite output weights growing, tend to points outside it), so the
+limits join the unions (``_relu_two_neurons.py``). With more neurons or inputs local searches
+decide.
 
 The edge of M (where D mu drops rank): the nearest point is on it when the union of faces that
 holds it lies next to an open cell, for some neuron, on which D mu has lower rank: a spike at an
@@ -47,6 +50,7 @@ import numpy as np
 
 from . import _core
 from .architectures import ReLUNetwork
+from ._relu_two_neurons import TwoNeuronFaces, merging_limit, nearest_coefficients
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
@@ -57,12 +61,12 @@ _BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last netw
 def relu_cells_unavailable(net: NeuromanifoldAt) -> str | None:
     """Why the exact method does not apply to this network, or None."""
     relu = net.net
-    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or min(relu.widths[1], relu.widths[-1]) != 1:
+    if not isinstance(relu, ReLUNetwork) or len(relu.widths) != 3 or (relu.widths[1] > 2 and relu.widths[-1] > 1):
         return (
-            f"{net.spec} is piecewise linear: exact nearest points need one hidden layer with one output or one neuron "
-            "(then M is a finite union of polyhedral cones, or of their products with the outputs); with more, the "
-            "neurons' terms couple (a weighted low-rank problem on each union of faces), and deeper, its pieces are "
-            "images of multilinear maps, with edges that are no stratum; use method='multistart'"
+            f"{net.spec} is piecewise linear: exact nearest points need one hidden layer with one output, or one or two "
+            "neurons with several outputs (then M is a finite union of polyhedral cones, or of their products with the "
+            "outputs); with more, the neurons' terms couple (a weighted low-rank problem on each union of faces), and "
+            "deeper, its pieces are images of multilinear maps, with edges that are no stratum; use method='multistart'"
         )
     try:
         ReluCells.of(net)
@@ -130,7 +134,7 @@ class ReluCells:
     rays: np.ndarray  # (R, K) rays of the arrangement with a nonzero image
     faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
     unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
-    projections: _core.FaceUnions | _core.RankOneFaces  # the unions' nearest points, in the core
+    projections: _core.FaceUnions | _core.RankOneFaces | TwoNeuronFaces  # the unions' nearest points
     _ranks: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -172,9 +176,17 @@ class ReluCells:
         faces = list(unique.values())
         h, outputs = relu.widths[1], relu.widths[-1]
         fixed = 1 if relu.bias else 0
-        if outputs > 1:
+        if outputs > 1 and h == 1:
             unions, rank_one = _rank_one_faces(images, faces, K, outputs, relu.bias)
             return cls(h, outputs, relu.bias, V, rays, faces, unions, rank_one)
+        if outputs > 1:
+            if h > 2 or r > 2:
+                raise ValueError(
+                    f"{net.spec} at {K} points: with several outputs the exact method takes one neuron, or two whose "
+                    "pre-activations fill a plane (one input with biases); the neurons' rank-one terms couple (a weighted "
+                    "low-rank problem on each union of faces); use method='multistart'"
+                )
+            return cls(h, outputs, relu.bias, V, rays, faces, *_two_neuron_faces(images, faces, K, outputs, relu.bias))
         count = _union_count([len(f) for f in faces], h, K - fixed)
         if count > MAX_FACE_UNIONS:
             raise ValueError(
@@ -223,7 +235,7 @@ class ReluCells:
         of faces (when its coefficients are feasible): each neuron's pre-activations are the
         positive combination of its face's rays, its output weight the sign."""
         if self.outputs > 1:
-            return self._rank_one_witness(net, u, union)
+            return self._several_outputs_witness(net, u, union)
         relu = net.net
         d, h = relu.widths[0], relu.widths[1]
         K = net.n_points
@@ -249,41 +261,36 @@ class ReluCells:
             theta[-1] = coef[0] / np.sqrt(K)
         return theta
 
-    def _rank_one_witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
-        """``witness`` for one neuron and several outputs: the face's best eigenvector with
-        coefficients of one sign gives the pre-activations, least squares the output weights
-        and biases."""
+    def _several_outputs_witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
+        """``witness`` with several outputs: the union's nearest generator coefficients (one
+        sign) give the pre-activations, least squares the output weights and biases."""
         relu = net.net
-        d, m, K = relu.widths[0], self.outputs, net.n_points
+        d, h, m = relu.widths
+        K = net.n_points
         Y = u.reshape(m, K)
-        center = (lambda A: A - A.mean(axis=-1, keepdims=True)) if self.bias else (lambda A: A)
-        theta = np.zeros(relu.n_params)
-        weights = d + (1 if self.bias else 0)  # W2 (m x 1) follows W1 (1 x d) and b1
-        if not self.unions[union]:
-            theta[weights + m :] = Y.mean(axis=1)
-            return theta
-        face = list(self.faces[self.unions[union][0]])
-        G = np.maximum(self.rays[face], 0.0).T  # (K, k)
-        Q, R = np.linalg.qr(center(G.T).T)
-        Z = center(Y) @ Q
-        best, t = np.inf, np.zeros(len(face))
-        for s in np.linalg.eigh(Z.T @ Z)[1].T:
-            coef = np.linalg.solve(R, s)
-            if (coef > 0).any() and (coef < 0).any():
-                continue
-            value = ((center(Y) - np.outer(Z @ s, Q @ s)) ** 2).sum()
-            if value < best:
-                best, t = value, np.abs(coef)
-        pre = t @ self.rays[face]
+        if isinstance(self.projections, TwoNeuronFaces) and self.projections.limits[union]:
+            raise ValueError("a limit of two neurons merging lies in the closure of M only: no parameters attain it")
+        faces = [self.faces[i] for i in self.unions[union]]
+        gens, norms = zip(*[_centred_generators(np.maximum(self.rays[list(f)], 0.0), self.bias) for f in faces]) if faces else ((), ())
+        centred = Y - Y.mean(axis=1, keepdims=True) if self.bias else Y
+        coefficients = nearest_coefficients(centred, list(gens))
         B, _ = _preactivations(net)
-        wb = np.linalg.lstsq(B, pre, rcond=None)[0]
-        theta[:weights] = wb[:weights]
-        values = np.maximum(pre, 0.0)
-        centered = center(values)
-        a = center(Y) @ centered / max(centered @ centered, 1e-300)
-        theta[weights : weights + m] = a
-        if self.bias:
-            theta[weights + m :] = (Y - np.outer(a, values)).mean(axis=1)
+        theta = np.zeros(relu.n_params)
+        design = [np.ones(K)] if self.bias else []
+        for i, (f, c, n) in enumerate(zip(faces, coefficients, norms)):
+            pre = (np.abs(c) / n) @ self.rays[list(f)]  # relu is linear on the face's closed cell
+            wb = np.linalg.lstsq(B, pre, rcond=None)[0]
+            theta[i * d : (i + 1) * d] = wb[:d]
+            if self.bias:
+                theta[d * h + i] = wb[d]
+            design.append(np.maximum(pre, 0.0))
+        if design:
+            fit = np.linalg.lstsq(np.column_stack(design), Y.T, rcond=None)[0]  # (1 + neurons, m)
+            start = d * h + (h if self.bias else 0)
+            for i in range(len(faces)):
+                theta[start + np.arange(m) * h + i] = fit[i + (1 if self.bias else 0)]
+            if self.bias:
+                theta[relu.n_params - m :] = fit[0]
         return theta
 
     def drops_rank(self, union: int, dim: int) -> bool:
@@ -294,6 +301,8 @@ class ReluCells:
         extreme input point alone active) is next to the one-point cells, where the rank drops; a
         kink on an inner input point only to full cells on both sides, which fold there."""
         key = (union, dim)
+        if isinstance(self.projections, TwoNeuronFaces) and self.projections.limits[union]:
+            return True  # two neurons merging: a point of the closure only, with divergent parameters
         if key not in self._ranks:
             faces = [self.faces[i] for i in self.unions[union]]
             spare = (self.neurons - len(faces)) * self.outputs  # an off neuron's output weights at most
@@ -306,6 +315,41 @@ class ReluCells:
     def _sides(self, face: tuple[int, ...]) -> list[np.ndarray]:
         """Active sets (boolean, (K,)) of the open cells next to a face."""
         return _cells_next_to(self.V, self.rays[list(face)].sum(axis=0))
+
+
+def _centred_generators(images: np.ndarray, bias: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A face's generator images (k, K), centred with the output biases, as unit rows, and
+    their norms."""
+    G = images - images.mean(axis=1, keepdims=True) if bias else images
+    norms = np.linalg.norm(G, axis=1)
+    return G / np.where(norms > 0, norms, 1.0)[:, None], norms
+
+
+def _two_neuron_faces(images: np.ndarray, faces: list[tuple[int, ...]], K: int, outputs: int, bias: bool) -> tuple[list[tuple[int, ...]], TwoNeuronFaces]:
+    """The unions of at most two faces (faces dependent with the constant left out: their
+    points lie on smaller faces) and the limits of two neurons merging at a ray shared by two
+    2-dimensional faces, with their plans (``TwoNeuronFaces``)."""
+    generators = {}
+    for i, f in enumerate(faces):
+        G, _ = _centred_generators(images[list(f)], bias)
+        if len(f) + (1 if bias else 0) <= K and _independent(G):
+            generators[i] = G
+    kept = list(generators)
+
+    def plan(union: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray]:
+        gens = [generators[i] for i in union]
+        return [g for g in gens if len(g) > 1], np.array([g[0] for g in gens if len(g) == 1]).reshape(-1, K)
+
+    unions: list[tuple[int, ...]] = ([()] if bias else []) + [(i,) for i in kept] + list(combinations(kept, 2))
+    plans = [plan(u) for u in unions]
+    limits = [False] * len(unions)
+    for a, b in combinations([i for i in kept if len(generators[i]) == 2], 2):
+        limit = merging_limit(generators[a], generators[b])
+        if limit is not None:
+            unions.append((a, b))
+            plans.append(([limit[0]], limit[1]))
+            limits.append(True)
+    return unions, TwoNeuronFaces(K, outputs, bias, unions, plans, limits)
 
 
 def _rank_one_faces(images: np.ndarray, faces: list[tuple[int, ...]], K: int, outputs: int, bias: bool) -> tuple[list[tuple[int, ...]], _core.RankOneFaces]:

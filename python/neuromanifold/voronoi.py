@@ -613,8 +613,8 @@ def voronoi_mc(
     ``variety``: a :class:`PlaneCurve`, a :class:`ParametrizedVariety`, an algebraic network (its
     neuromanifold in coefficient space, with the Euclidean distance on coefficients), a
     :class:`NeuromanifoldAt` (a ReLU network's values at input points: exact with one hidden layer
-    and one output, a finite union of polyhedral cones, or one hidden neuron and several outputs;
-    else local searches), or
+    and one output, a finite union of polyhedral cones, or one hidden neuron and several outputs,
+    or two on one input; else local searches), or
     a spec / curve equation string.
     ``target``: ``"singular"`` (all singular strata), a point (of a network: its zero function),
     for parametrized varieties the name of one of their strata, for networks a subnetwork (or its description, or its index in
