@@ -424,7 +424,7 @@ def relu_searches_against_exact(samples: int) -> None:
 def relu_outputs_against_searches(samples: int) -> None:
     """One or two hidden neurons with several outputs (exact: the faces' eigenvectors of the
     captured energy, ``_core.RankOneFaces``; for two neurons on one input the critical points of
-    each union of faces and the limits of two neurons merging, ``_relu_two_neurons``) against
+    each union of faces and the limits of two neurons merging, ``_relu_rank_one``) against
     the local searches on the same samples."""
     import neuromanifold._voronoi_networks as vn
 

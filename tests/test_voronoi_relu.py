@@ -137,36 +137,51 @@ def test_two_neurons_with_several_outputs_match_a_dense_scan_of_their_kinks() ->
     # x -> a_1 relu(w_1 x + b_1) + a_2 relu(w_2 x + b_2) + c, a_i in R^2: for fixed kinks the best
     # a's and c are least squares; a dense scan of both kinks and sides bounds the distance from
     # above (over well-conditioned pairs), and comes near it, also where the nearest point is a
-    # limit of two neurons merging at a kink (opposite output weights growing without bound)
+    # limit of two neurons merging at a kink (output weights growing without bound; among these
+    # samples also the increasing and decreasing affine functions, equal up to the bias)
     m = 2
     M = nm.NeuromanifoldAt(nm.parse(f"relu:1,2,{m}"), X1[None, :])
     cells = ReluCells.of(M)
-    U = np.random.default_rng(1).standard_normal((40, M.ambient_dim))
+    U = np.random.default_rng(11).standard_normal((240, M.ambient_dim))
     best, first, _, _ = cells.nearest(U, [2])
-    limit = np.array([cells.projections.limits[f] for f in first])  # type: ignore[union-attr]
+    limit = np.array([cells.limits[f] for f in first])
     assert 0 < limit.sum() < len(U)
     Yc = U.reshape(len(U), m, len(X1))
     Yc = Yc - Yc.mean(axis=2, keepdims=True)
-    t = np.linspace(X1.min(), X1.max(), 801)
+    t = np.linspace(X1.min(), X1.max(), 401)
     R = np.vstack([np.maximum(X1[None, :] - t[:, None], 0), np.maximum(t[:, None] - X1[None, :], 0)])
     R = R - R.mean(axis=1, keepdims=True)
     R = R[np.linalg.norm(R, axis=1) > 1e-9]
     R /= np.linalg.norm(R, axis=1, keepdims=True)
     G = R @ R.T
-    Z = Yc @ R.T  # (B, m, n)
-    zz = np.einsum("bmi,bmj->bij", Z, Z)
-    own = np.diagonal(zz, axis1=1, axis2=2)
     det = 1.0 - G**2
-    with np.errstate(divide="ignore", invalid="ignore"):  # the energy of span(r_i, r_j), unit r's
-        pairs = np.where(det > 1e-4, (own[:, :, None] - 2 * zz * G + own[:, None, :]) / det, 0.0)
-    scan = (Yc**2).sum(axis=(1, 2)) - np.maximum(pairs.max(axis=(1, 2)), own.max(axis=1))
+    scan = np.empty(len(U))
+    for start in range(0, len(U), 20):
+        Z = Yc[start : start + 20] @ R.T  # (b, m, n)
+        zz = np.einsum("bmi,bmj->bij", Z, Z)
+        own = np.diagonal(zz, axis1=1, axis2=2)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the energy of span(r_i, r_j), unit r's
+            pairs = np.where(det > 1e-4, (own[:, :, None] - 2 * zz * G + own[:, None, :]) / det, 0.0)
+        scan[start : start + 20] = (Yc[start : start + 20] ** 2).sum(axis=(1, 2)) - np.maximum(pairs.max(axis=(1, 2)), own.max(axis=1))
     assert np.all(best[:, 0] <= scan * (1 + 1e-9))
     gap = (scan - best[:, 0]) / scan
-    assert gap[~limit].max() < 1e-3 and gap[limit].max() < 2e-2
+    assert gap[~limit].max() < 1e-2 and gap[limit].max() < 5e-2
     # limits are edges; the other nearest unions are attained by parameters
     assert all(cells.drops_rank(int(f), M.dim()) for f in first[limit])
-    for u, f, b in zip(U[~limit], first[~limit], best[~limit, 0]):
+    for u, f, b in zip(U[~limit][:40], first[~limit][:40], best[~limit, 0][:40]):
         assert np.isclose(((M.mu(cells.witness(M, u, int(f))) - u) ** 2).sum(), b, rtol=1e-8, atol=1e-10)
+
+
+def test_merging_limits_share_a_ray_up_to_sign() -> None:
+    from neuromanifold._relu_rank_one import merging_limit
+
+    r, g, h = np.eye(3)
+    same = merging_limit(np.array([r, g]), np.array([h, r]))
+    assert same is not None and np.allclose(same[0][0], [g, -h]) and np.allclose(same[1], [r])
+    # up to sign (x - x_1 and x_K - x with the biases): the weights grow alike, v in cone(g, h)
+    opposite = merging_limit(np.array([r, g]), np.array([-r, h]))
+    assert opposite is not None and np.allclose(opposite[0][0], [g, h])
+    assert merging_limit(np.array([r, g]), np.array([h, (r + g) / np.sqrt(2)])) is None
 
 
 ONE_LAYER = st.sampled_from([(1, 2, 1), (2, 2, 1), (1, 3, 1), (3, 2, 1)])
@@ -185,7 +200,7 @@ def test_exact_distances_are_attained_and_beat_every_search(widths: tuple[int, .
     best, first, _, _ = cells.nearest(U, [widths[1], 0] if bias else [widths[1]])
     # attained: parameters built from the nearest union of faces give that distance (unless it
     # is a limit of two neurons merging, in the closure of M only)
-    limits = getattr(cells.projections, "limits", [False] * cells.n_unions)
+    limits = cells.limits or [False] * cells.n_unions
     for u, f, b in zip(U, first, best[:, 0]):
         if limits[f]:
             continue
@@ -442,28 +457,33 @@ def test_rank_one_faces_refuse_bad_shapes() -> None:
     from neuromanifold import _core
 
     # the quadrant's axes in R^2, two outputs: Y = [[3, -4], [0, 1]] is nearest to its e2 column
-    faces = _core.RankOneFaces(2, 2, [(1, False, np.eye(2), np.ones((2, 1)), [0, 1])])
+    axes = (1, 0, np.zeros((0, 2)), np.eye(2), np.ones((2, 1)), [1, 1], [0, 1])
+    faces = _core.RankOneFaces(2, 2, [axes])
     best, first, runner, value = faces.nearest(np.array([[3.0, -4.0, 0.0, 1.0]]), [1])
     assert np.isclose(best[0, 0], 9.0) and first[0] == 1 and runner[0] == 0 and np.isclose(value[0], 17.0)
     with pytest.raises(ValueError, match="shape"):
         faces.nearest(np.zeros((1, 3)), [1])
     with pytest.raises(ValueError, match="rows of length"):
-        _core.RankOneFaces(2, 2, [(1, False, np.eye(3), np.ones((3, 1)), [0, 1, 2])])
+        _core.RankOneFaces(2, 2, [(1, 0, np.zeros((0, 2)), np.eye(3), np.ones((3, 1)), [1] * 3, [0, 1, 2])])
     with pytest.raises(ValueError, match="entries"):
-        _core.RankOneFaces(2, 2, [(1, False, np.eye(2)[:1], np.ones((2, 1)), [0, 1])]).nearest(np.zeros((1, 4)), [1])
+        _core.RankOneFaces(2, 2, [(1, 0, np.zeros((0, 2)), np.eye(2)[:1], np.ones((2, 1)), [1, 1], [0, 1])]).nearest(np.zeros((1, 4)), [1])
     with pytest.raises(ValueError, match="NaN"):
         faces.nearest(np.array([[np.nan, 0.0, 0.0, 0.0]]), [1])
+    with pytest.raises(ValueError, match="shape"):
+        _core.cone_pair_point(np.zeros(4), np.eye(2), 2)
 
 
 @settings(max_examples=10, deadline=None)
 @given(d=st.integers(1, 2), bias=st.booleans(), n_points=st.integers(2, 6), seed=st.integers(0, 2**16))
 def test_rank_one_faces_with_one_output_are_the_projections(d: int, bias: bool, n_points: int, seed: int) -> None:
     # with one output the captured energy has rank one: its eigenvector is the projection
-    from neuromanifold._voronoi_relu import _rank_one_faces
+    from neuromanifold._relu_rank_one import core_unions
+    from neuromanifold._voronoi_relu import _several_output_unions
 
     rng = np.random.default_rng(seed)
     M = nm.NeuromanifoldAt(nm.ReLUNetwork((d, 1, 1), bias=bias), rng.standard_normal((d, n_points)))
     cells = ReluCells.of(M)
-    _, rank_one = _rank_one_faces(np.maximum(cells.rays, 0.0), cells.faces, n_points, 1, bias)
+    unions, plans, _ = _several_output_unions(np.maximum(cells.rays, 0.0), cells.faces, n_points, 1, bias)
+    rank_one = core_unions(plans, [len(u) for u in unions], n_points, 1, bias)
     U = rng.standard_normal((20, n_points))
     assert np.allclose(rank_one.nearest(U, [1])[0], cells.nearest(U, [1])[0], rtol=1e-9, atol=1e-12)

@@ -29,7 +29,7 @@ coefficients of one sign (``_core.RankOneFaces``): again an exact minimum over t
 neurons whose pre-activations fill a plane (one input with biases) couple on each union of faces:
 there the critical points solve two equations in two unknowns, and M is not closed (two neurons
 merging at a kink, with opposite output weights growing, tend to points outside it), so the
-limits join the unions (``_relu_two_neurons.py``). With more neurons or inputs local searches
+limits join the unions (``_relu_rank_one.py``). With more neurons or inputs local searches
 decide.
 
 The edge of M (where D mu drops rank): the nearest point is on it when the union of faces that
@@ -50,7 +50,7 @@ import numpy as np
 
 from . import _core
 from .architectures import ReLUNetwork
-from ._relu_two_neurons import TwoNeuronFaces, merging_limit, nearest_coefficients
+from ._relu_rank_one import Plan, core_unions, merging_limit, nearest_coefficients
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
@@ -134,7 +134,9 @@ class ReluCells:
     rays: np.ndarray  # (R, K) rays of the arrangement with a nonzero image
     faces: list[tuple[int, ...]]  # rays spanning a face: one closed cell, independent images
     unions: list[tuple[int, ...]]  # indices into faces, independent together with the bias
-    projections: _core.FaceUnions | _core.RankOneFaces | TwoNeuronFaces  # the unions' nearest points
+    projections: _core.FaceUnions | _core.RankOneFaces  # the unions' nearest points, in the core
+    plans: list[Plan] = field(default_factory=list)  # with several outputs: each union's cones and free rays
+    limits: list[bool] = field(default_factory=list)  # with several outputs: limits of two neurons merging
     _ranks: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -176,17 +178,16 @@ class ReluCells:
         faces = list(unique.values())
         h, outputs = relu.widths[1], relu.widths[-1]
         fixed = 1 if relu.bias else 0
-        if outputs > 1 and h == 1:
-            unions, rank_one = _rank_one_faces(images, faces, K, outputs, relu.bias)
-            return cls(h, outputs, relu.bias, V, rays, faces, unions, rank_one)
         if outputs > 1:
-            if h > 2 or r > 2:
+            if h > 2 or (h == 2 and r > 2):
                 raise ValueError(
                     f"{net.spec} at {K} points: with several outputs the exact method takes one neuron, or two whose "
                     "pre-activations fill a plane (one input with biases); the neurons' rank-one terms couple (a weighted "
                     "low-rank problem on each union of faces); use method='multistart'"
                 )
-            return cls(h, outputs, relu.bias, V, rays, faces, *_two_neuron_faces(images, faces, K, outputs, relu.bias))
+            unions, plans, limits = _several_output_unions(images, faces, K, h, relu.bias)
+            projections = core_unions(plans, [2 if lim else len(u) for u, lim in zip(unions, limits)], K, outputs, relu.bias)
+            return cls(h, outputs, relu.bias, V, rays, faces, unions, projections, plans, limits)
         count = _union_count([len(f) for f in faces], h, K - fixed)
         if count > MAX_FACE_UNIONS:
             raise ValueError(
@@ -264,30 +265,30 @@ class ReluCells:
     def _several_outputs_witness(self, net: NeuromanifoldAt, u: np.ndarray, union: int) -> np.ndarray:
         """``witness`` with several outputs: the union's nearest generator coefficients (one
         sign) give the pre-activations, least squares the output weights and biases."""
+        if self.limits[union]:
+            raise ValueError("a limit of two neurons merging lies in the closure of M only: no parameters attain it")
         relu = net.net
         d, h, m = relu.widths
         K = net.n_points
         Y = u.reshape(m, K)
-        if isinstance(self.projections, TwoNeuronFaces) and self.projections.limits[union]:
-            raise ValueError("a limit of two neurons merging lies in the closure of M only: no parameters attain it")
-        faces = [self.faces[i] for i in self.unions[union]]
-        gens, norms = zip(*[_centred_generators(np.maximum(self.rays[list(f)], 0.0), self.bias) for f in faces]) if faces else ((), ())
         centred = Y - Y.mean(axis=1, keepdims=True) if self.bias else Y
-        coefficients = nearest_coefficients(centred, list(gens))
+        cones = iter(nearest_coefficients(centred, self.plans[union]))
         B, _ = _preactivations(net)
         theta = np.zeros(relu.n_params)
         design = [np.ones(K)] if self.bias else []
-        for i, (f, c, n) in enumerate(zip(faces, coefficients, norms)):
-            pre = (np.abs(c) / n) @ self.rays[list(f)]  # relu is linear on the face's closed cell
+        for i, f in enumerate(self.faces[j] for j in self.unions[union]):
+            _, norms = _centred_generators(np.maximum(self.rays[list(f)], 0.0), self.bias)
+            c = next(cones) if len(f) > 1 else np.ones(1)
+            pre = (np.abs(c) / norms) @ self.rays[list(f)]  # relu is linear on the face's closed cell
             wb = np.linalg.lstsq(B, pre, rcond=None)[0]
             theta[i * d : (i + 1) * d] = wb[:d]
             if self.bias:
                 theta[d * h + i] = wb[d]
             design.append(np.maximum(pre, 0.0))
         if design:
-            fit = np.linalg.lstsq(np.column_stack(design), Y.T, rcond=None)[0]  # (1 + neurons, m)
+            fit = np.linalg.lstsq(np.column_stack(design), Y.T, rcond=None)[0]  # (bias + neurons, m)
             start = d * h + (h if self.bias else 0)
-            for i in range(len(faces)):
+            for i in range(len(design) - (1 if self.bias else 0)):
                 theta[start + np.arange(m) * h + i] = fit[i + (1 if self.bias else 0)]
             if self.bias:
                 theta[relu.n_params - m :] = fit[0]
@@ -301,7 +302,7 @@ class ReluCells:
         extreme input point alone active) is next to the one-point cells, where the rank drops; a
         kink on an inner input point only to full cells on both sides, which fold there."""
         key = (union, dim)
-        if isinstance(self.projections, TwoNeuronFaces) and self.projections.limits[union]:
+        if self.limits and self.limits[union]:
             return True  # two neurons merging: a point of the closure only, with divergent parameters
         if key not in self._ranks:
             faces = [self.faces[i] for i in self.unions[union]]
@@ -325,54 +326,33 @@ def _centred_generators(images: np.ndarray, bias: bool) -> tuple[np.ndarray, np.
     return G / np.where(norms > 0, norms, 1.0)[:, None], norms
 
 
-def _two_neuron_faces(images: np.ndarray, faces: list[tuple[int, ...]], K: int, outputs: int, bias: bool) -> tuple[list[tuple[int, ...]], TwoNeuronFaces]:
-    """The unions of at most two faces (faces dependent with the constant left out: their
-    points lie on smaller faces) and the limits of two neurons merging at a ray shared by two
-    2-dimensional faces, with their plans (``TwoNeuronFaces``)."""
+def _several_output_unions(images: np.ndarray, faces: list[tuple[int, ...]], K: int, neurons: int, bias: bool) -> tuple[list[tuple[int, ...]], list[Plan], list[bool]]:
+    """The unions of at most ``neurons`` (1 or 2) faces, faces dependent with the constant left
+    out (their points lie on smaller faces), then the limits of two neurons merging at a ray
+    shared by two 2-dimensional faces; their plans (cones and free rays, centred with the output
+    biases) and which are limits."""
     generators = {}
     for i, f in enumerate(faces):
         G, _ = _centred_generators(images[list(f)], bias)
         if len(f) + (1 if bias else 0) <= K and _independent(G):
             generators[i] = G
     kept = list(generators)
-
-    def plan(union: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray]:
-        gens = [generators[i] for i in union]
-        return [g for g in gens if len(g) > 1], np.array([g[0] for g in gens if len(g) == 1]).reshape(-1, K)
-
-    unions: list[tuple[int, ...]] = ([()] if bias else []) + [(i,) for i in kept] + list(combinations(kept, 2))
-    plans = [plan(u) for u in unions]
+    unions: list[tuple[int, ...]] = ([()] if bias else []) + [(i,) for i in kept]
+    if neurons == 2:
+        unions += list(combinations(kept, 2))
+    plans: list[Plan] = []
+    for u in unions:
+        gens = [generators[i] for i in u]
+        plans.append(([g for g in gens if len(g) > 1], np.array([g[0] for g in gens if len(g) == 1]).reshape(-1, K)))
     limits = [False] * len(unions)
-    for a, b in combinations([i for i in kept if len(generators[i]) == 2], 2):
-        limit = merging_limit(generators[a], generators[b])
-        if limit is not None:
-            unions.append((a, b))
-            plans.append(([limit[0]], limit[1]))
-            limits.append(True)
-    return unions, TwoNeuronFaces(K, outputs, bias, unions, plans, limits)
-
-
-def _rank_one_faces(images: np.ndarray, faces: list[tuple[int, ...]], K: int, outputs: int, bias: bool) -> tuple[list[tuple[int, ...]], _core.RankOneFaces]:
-    """The unions of at most one face (one neuron) and their orthonormal bases, orthogonal to
-    the constant with the output biases, for the core's rank-one nearest points."""
-    unions: list[tuple[int, ...]] = [()] if bias else []
-    by_size: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[int]]] = {}
-    if bias:
-        by_size[0] = ([np.zeros((0, K))], [np.zeros((0, 0))], [0])
-    for i, f in enumerate(faces):
-        G = images[list(f)]  # (k, K)
-        if bias:
-            G = G - G.mean(axis=1, keepdims=True)
-        if len(f) + (1 if bias else 0) > K or not _independent(G):
-            continue  # dependent with the constant: covered by a smaller face
-        Q, R = np.linalg.qr(G.T)
-        bases, coefficients, index = by_size.setdefault(len(f), ([], [], []))
-        bases.append(Q.T)
-        coefficients.append(np.linalg.inv(R))
-        index.append(len(unions))
-        unions.append((i,))
-    groups = [(k, bias, np.vstack(b) if k else np.zeros((0, K)), np.vstack(c) if k else np.zeros((0, 0)), index) for k, (b, c, index) in sorted(by_size.items())]
-    return unions, _core.RankOneFaces(K, outputs, groups)
+    if neurons == 2:
+        for a, b in combinations([i for i in kept if len(generators[i]) == 2], 2):
+            limit = merging_limit(generators[a], generators[b])
+            if limit is not None:
+                unions.append((a, b))
+                plans.append(limit)
+                limits.append(True)
+    return unions, plans, limits
 
 
 def _cells_next_to(V: np.ndarray, v: np.ndarray) -> list[np.ndarray]:

@@ -83,7 +83,15 @@ pub fn real_root_count(f: &[f64], tol: f64) -> Result<usize> {
     if deg == 0 {
         return Ok(at_infinity);
     }
-    // companion matrix of the monic polynomial
+    let roots = companion_roots(&f[..=deg])?;
+    let real = roots.iter().filter(|z| z.im.abs() <= tol.sqrt() * z.norm().max(1.0)).count();
+    Ok(real + at_infinity)
+}
+
+/// The roots of sum_m f[m] z^m (f's last entry nonzero): the eigenvalues of the companion
+/// matrix of the monic polynomial.
+pub(crate) fn companion_roots(f: &[f64]) -> Result<Vec<faer::c64>> {
+    let deg = f.len() - 1;
     let lead = f[deg];
     let c = Mat::<f64>::from_fn(deg, deg, |i, j| {
         if j == deg - 1 {
@@ -94,9 +102,7 @@ pub fn real_root_count(f: &[f64], tol: f64) -> Result<usize> {
             0.0
         }
     });
-    let roots = c.eigenvalues().map_err(|e| Error::Numerical(format!("eigenvalues of the companion matrix: {e:?}")))?;
-    let real = roots.iter().filter(|z| z.im.abs() <= tol.sqrt() * z.norm().max(1.0)).count();
-    Ok(real + at_infinity)
+    c.eigenvalues().map_err(|e| Error::Numerical(format!("eigenvalues of the companion matrix: {e:?}")))
 }
 
 /// Uniformly random field elements for exact rank computations.

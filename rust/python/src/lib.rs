@@ -19,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<voronoi::FaceUnions>()?;
     m.add_class::<voronoi::RankOneFaces>()?;
     m.add_function(wrap_pyfunction!(voronoi::voronoi_chunk_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(voronoi::cone_pair_point, m)?)?;
     m.add_function(wrap_pyfunction!(network::parse_spec, m)?)?;
     m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;

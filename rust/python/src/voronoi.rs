@@ -1,7 +1,9 @@
 //! Voronoi cells of plane curves by Monte Carlo: numpy in, numpy out, the GIL released.
 
 use neuromanifold::voronoi::{chunk_samples, CurveForm, Distribution, PlaneCurveProblem, Poly2, Target};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 
 use crate::errors::{to_py, IntoPyResult};
@@ -246,45 +248,92 @@ fn nearest_arrays<'py>(
     ))
 }
 
-/// The faces of one neuron's cone, for nearest points of c 1^T + a u^T with several outputs.
+/// The nearest point of a union of two 2-dimensional cones (rows (p_1, q_1, p_2, q_2), 4 x
+/// points) to data (outputs x points, flattened): its squared distance and (z_1, z_2), or None.
+#[pyfunction]
+pub fn cone_pair_point(
+    data: PyReadonlyArray1<'_, f64>,
+    rows: PyReadonlyArray2<'_, f64>,
+    outputs: usize,
+) -> PyResult<Option<(f64, (f64, f64))>> {
+    let points = rows.shape()[1];
+    let (y, h) = (data.as_array().to_vec(), rows.as_array().iter().copied().collect::<Vec<f64>>());
+    if rows.shape()[0] != 4 || y.len() != outputs * points {
+        return Err(to_py(neuromanifold::Error::Shape(format!(
+            "rows must have shape (4, K) and data K * outputs entries, got {:?} and {}",
+            rows.shape(),
+            y.len()
+        ))));
+    }
+    if y.iter().chain(&h).any(|v| !v.is_finite()) {
+        return Err(to_py(neuromanifold::Error::NonFinite("data or rows with NaN or infinity".into())));
+    }
+    let found = neuromanifold::voronoi::cone_pairs::pair_distance(&y, &h, points, outputs).py()?;
+    Ok(found.map(|(d, z)| (d, (z[0], z[1]))))
+}
+
+/// The unions of faces of one or two neurons' cones, for nearest points with several outputs.
 #[pyclass(frozen, module = "neuromanifold._core")]
 pub struct RankOneFaces {
     groups: Vec<neuromanifold::voronoi::rank_one::RankOneFaces>,
+    pairs: Vec<neuromanifold::voronoi::cone_pairs::ConePairs>,
     points: usize,
     outputs: usize,
 }
 
 #[pymethods]
 impl RankOneFaces {
-    /// `groups`: for each face size k (face size, a free constant, orthonormal bases (C k,
-    /// points), generator coefficients of the basis vectors (C k, k), indices (C,)).
+    /// `groups`: per layout (cone size k, free directions f, free bases (C f, points), cone bases
+    /// (C k, points), generator coefficients of the basis vectors (C k, k), neurons (C,),
+    /// indices (C,)); `pairs`: unions of two 2-dimensional cones (centred, rows (p_1, q_1, p_2,
+    /// q_2) (C 4, points), indices (C,)).
     #[new]
+    #[pyo3(signature = (points, outputs, groups, pairs = Vec::new()))]
     #[allow(clippy::type_complexity)]
     fn new(
         points: usize,
         outputs: usize,
-        groups: Vec<(usize, bool, PyReadonlyArray2<'_, f64>, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
+        groups: Vec<(
+            usize,
+            usize,
+            PyReadonlyArray2<'_, f64>,
+            PyReadonlyArray2<'_, f64>,
+            PyReadonlyArray2<'_, f64>,
+            Vec<usize>,
+            Vec<usize>,
+        )>,
+        pairs: Vec<(bool, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
     ) -> PyResult<Self> {
+        let rows = |a: &PyReadonlyArray2<'_, f64>, width: usize| -> PyResult<Vec<f64>> {
+            if a.shape()[0] > 0 && a.shape()[1] != width {
+                return Err(to_py(neuromanifold::Error::Shape(format!(
+                    "rows of length {width} expected, got {:?}",
+                    a.shape()
+                ))));
+            }
+            Ok(a.as_array().iter().copied().collect())
+        };
         let groups = groups
             .into_iter()
-            .map(|(size, free_constant, basis, coefficients, index)| {
-                if size > 0 && (basis.shape()[1] != points || coefficients.shape()[1] != size) {
-                    return Err(to_py(neuromanifold::Error::Shape(format!(
-                        "faces of {size} generators at {points} points need rows of length {points} and {size}, got {:?} and {:?}",
-                        basis.shape(),
-                        coefficients.shape()
-                    ))));
-                }
+            .map(|(size, free, free_rows, basis, coefficients, neurons, index)| {
                 Ok(neuromanifold::voronoi::rank_one::RankOneFaces {
                     size,
-                    free_constant,
-                    basis_rows: basis.as_array().iter().copied().collect(),
-                    coefficient_rows: coefficients.as_array().iter().copied().collect(),
+                    free,
+                    free_rows: rows(&free_rows, points)?,
+                    basis_rows: rows(&basis, points)?,
+                    coefficient_rows: rows(&coefficients, size)?,
+                    neurons,
                     index,
                 })
             })
             .collect::<PyResult<Vec<_>>>()?;
-        Ok(RankOneFaces { groups, points, outputs })
+        let pairs = pairs
+            .into_iter()
+            .map(|(centre, generators, index)| {
+                Ok(neuromanifold::voronoi::cone_pairs::ConePairs { centre, rows: rows(&generators, points)?, index })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(RankOneFaces { groups, pairs, points, outputs })
     }
 
     /// For data (B, outputs * points), output by output: as ``FaceUnions.nearest``.
@@ -299,7 +348,14 @@ impl RankOneFaces {
         let out = py
             .detach(|| {
                 run(|| {
-                    neuromanifold::voronoi::rank_one::nearest_rank_one(&self.groups, &flat, points, outputs, &counts)
+                    neuromanifold::voronoi::rank_one::nearest_rank_one(
+                        &self.groups,
+                        &self.pairs,
+                        &flat,
+                        points,
+                        outputs,
+                        &counts,
+                    )
                 })
             })
             .py()?;

@@ -13,6 +13,7 @@
 //! Samples come in chunks; chunk c draws from its own random stream (seed, c), so counts do not
 //! depend on the number of threads or machines that process the chunks.
 
+pub mod cone_pairs;
 pub mod local;
 pub mod polyhedral;
 pub mod rank_one;

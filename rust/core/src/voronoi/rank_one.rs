@@ -1,49 +1,52 @@
-//! Nearest points of {c 1^T + a u^T : a in R^m, u in a polyhedral cone}, for data with m rows
-//! (outputs) over K points: the image of a ReLU network with one hidden neuron and m outputs at
-//! input points (c the output biases, when free).
+//! Nearest points of {c 1^T + sum_i a_i u_i^T : a_i in R^m, u_i in a polyhedral cone}, for data
+//! with m rows (outputs) over K points: the image of a ReLU network with one or two hidden
+//! neurons and m outputs at input points (c the output biases, when free).
 //!
 //! The cone is the union of the relative interiors of its faces, each spanned by independent
 //! generators G (k of them). With u = G t, t > 0, the best a for a fixed u is the least-squares
-//! one, which captures the energy |Y~ u~|^2 / |u~|^2 of the data Y~ with the constant removed
-//! (u~ likewise). In an orthonormal basis Q (k x K) of the face's span (orthogonal to 1 when c is
-//! free) with u~ = Q^T s, that is the Rayleigh quotient of A = Z^T Z, Z = Y~ Q^T. A nearest point
-//! inside the face is a critical point of it: an eigenvector s of A whose generator coefficients
-//! t = C s (C: the basis in terms of the generators) have one sign. So the distance is the least
-//! residual over the faces' eigenvectors with coefficients of one sign and the constants alone:
-//! an exact minimum, as for one output (where A has rank one and s is the projection).
+//! one, which captures the energy |Y~ u~|^2 / |u~|^2 of the data Y~ with the free directions
+//! removed (the constant; rays whose own output weights are free) and u~ likewise. In an
+//! orthonormal basis Q (k x K) of the projected span with u~ = Q^T s, that is the Rayleigh
+//! quotient of A = Z^T Z, Z = Y~ Q^T. A nearest point inside the face is a critical point of it:
+//! an eigenvector s of A whose generator coefficients t = C s (C: the basis in terms of the
+//! generators) have one sign. So on each union of a cone beside free directions the distance is
+//! the least residual over those eigenvectors (the free directions alone: the projection), an
+//! exact minimum, as for one output (where A has rank one and s is the projection). Unions of two
+//! 2-dimensional cones have their own critical points (`cone_pairs`).
 
 use faer::{Mat, Side};
 use rayon::prelude::*;
 
+use super::cone_pairs::{pair_distance, ConePairs};
 use super::polyhedral::{check_data, NearestUnion, Tally};
 use crate::error::{Error, Result};
 
-/// Faces of one size k (k = 0: the constants alone): per union an orthonormal basis of the
-/// face's span (k rows of length K, orthogonal to the constant when `free_constant`) and the
-/// generator coefficients of its vectors (k x k, row-major: t = C s), stacked; and the unions'
-/// indices.
+/// Unions of one layout: a cone of k generators (k = 0: none) beside f free directions. Per
+/// union an orthonormal basis of the free directions (f rows of length K), one of the cone's
+/// span projected off them (k rows), the generator coefficients of its vectors (k x k,
+/// row-major: t = C s), stacked; the hidden neurons it uses and its index among all unions.
 #[derive(Clone, Debug)]
 pub struct RankOneFaces {
     pub size: usize,
-    pub free_constant: bool,
+    pub free: usize,
+    pub free_rows: Vec<f64>,
     pub basis_rows: Vec<f64>,
     pub coefficient_rows: Vec<f64>,
+    pub neurons: Vec<usize>,
     pub index: Vec<usize>,
 }
 
 impl RankOneFaces {
     fn check(&self, points: usize) -> Result<()> {
-        let (k, n) = (self.size, self.index.len());
-        if self.basis_rows.len() != n * k * points || self.coefficient_rows.len() != n * k * k {
+        let (k, f, n) = (self.size, self.free, self.index.len());
+        let sizes = [n * f * points, n * k * points, n * k * k, n];
+        let got = [self.free_rows.len(), self.basis_rows.len(), self.coefficient_rows.len(), self.neurons.len()];
+        if sizes != got {
             return Err(Error::Shape(format!(
-                "{n} faces of {k} generators at {points} points need {} basis and {} coefficient entries, got {} and {}",
-                n * k * points,
-                n * k * k,
-                self.basis_rows.len(),
-                self.coefficient_rows.len()
+                "{n} unions of {k} generators and {f} free directions at {points} points need {sizes:?} entries (free, basis, coefficients, neurons), got {got:?}"
             )));
         }
-        if self.basis_rows.iter().chain(&self.coefficient_rows).any(|v| !v.is_finite()) {
+        if self.free_rows.iter().chain(&self.basis_rows).chain(&self.coefficient_rows).any(|v| !v.is_finite()) {
             return Err(Error::NonFinite("face bases with NaN or infinity".into()));
         }
         Ok(())
@@ -51,10 +54,11 @@ impl RankOneFaces {
 }
 
 /// For each row of `data` (B rows of `outputs` x `points` values, output by output), the least
-/// squared distance over the unions of at most `counts[t]` faces (0 or 1 here), and for
-/// `counts[0]` the nearest union and the second best; in parallel over the rows.
+/// squared distance over the unions of at most `counts[t]` neurons, and for `counts[0]` the
+/// nearest union and the second best; in parallel over the rows.
 pub fn nearest_rank_one(
     groups: &[RankOneFaces],
+    pairs: &[ConePairs],
     data: &[f64],
     points: usize,
     outputs: usize,
@@ -64,29 +68,38 @@ pub fn nearest_rank_one(
     for g in groups {
         g.check(points)?;
     }
-    data.par_chunks(points * outputs).map(|y| nearest_one(groups, y, points, outputs, counts)).collect()
+    for p in pairs {
+        p.check(points)?;
+    }
+    data.par_chunks(points * outputs).map(|y| nearest_one(groups, pairs, y, points, outputs, counts)).collect()
 }
 
 fn nearest_one(
     groups: &[RankOneFaces],
+    pairs: &[ConePairs],
     y: &[f64],
     points: usize,
     outputs: usize,
     counts: &[usize],
 ) -> Result<NearestUnion> {
     let mut tally = Tally::new(counts);
-    let centered = centered_rows(y, points);
-    let mut residual = vec![0.0; y.len()];
+    let (mut data, mut residual) = (vec![0.0; y.len()], vec![0.0; y.len()]);
     for g in groups {
-        let data = if g.free_constant { &centered } else { y };
-        let k = g.size;
-        if k == 0 {
-            for &index in &g.index {
-                tally.record(index, 0, data.iter().map(|v| v * v).sum());
-            }
-            continue;
-        }
+        let (k, f) = (g.size, g.free);
         for (c, &index) in g.index.iter().enumerate() {
+            // the data off the free directions
+            data.copy_from_slice(y);
+            let free = &g.free_rows[c * f * points..(c + 1) * f * points];
+            for row in data.chunks_mut(points) {
+                for q in free.chunks(points) {
+                    let w = dot(row, q);
+                    row.iter_mut().zip(q).for_each(|(r, qp)| *r -= w * qp);
+                }
+            }
+            if k == 0 {
+                tally.record(index, g.neurons[c], data.iter().map(|v| v * v).sum());
+                continue;
+            }
             let basis = &g.basis_rows[c * k * points..(c + 1) * k * points];
             let coefficients = &g.coefficient_rows[c * k * k..(c + 1) * k * k];
             // Z = Y~ Q^T (m x k), A = Z^T Z (k x k)
@@ -105,7 +118,7 @@ fn nearest_one(
                     continue; // u leaves the cone
                 }
                 // |Y~ - (Z s)(Q^T s)^T|^2 itself: no cancellation where the energy is nearly all of Y~
-                residual.copy_from_slice(data);
+                residual.copy_from_slice(&data);
                 for o in 0..outputs {
                     let weight: f64 = (0..k).map(|j| z[(o, j)] * s[j]).sum();
                     let row = &mut residual[o * points..(o + 1) * points];
@@ -114,7 +127,16 @@ fn nearest_one(
                         row.iter_mut().zip(q).for_each(|(r, qp)| *r -= weight * sj * qp);
                     }
                 }
-                tally.record(index, 1, residual.iter().map(|r| r * r).sum());
+                tally.record(index, g.neurons[c], residual.iter().map(|r| r * r).sum());
+            }
+        }
+    }
+    let centered = centered_rows(y, points);
+    for p in pairs {
+        let data = if p.centre { &centered[..] } else { y };
+        for (c, &index) in p.index.iter().enumerate() {
+            if let Some((value, _)) = pair_distance(data, p.union_rows(c, points), points, outputs)? {
+                tally.record(index, 2, value);
             }
         }
     }
@@ -143,16 +165,20 @@ mod tests {
     fn quadrant() -> Vec<RankOneFaces> {
         let axes = RankOneFaces {
             size: 1,
-            free_constant: false,
+            free: 0,
+            free_rows: vec![],
             basis_rows: vec![1.0, 0.0, 0.0, 1.0],
             coefficient_rows: vec![1.0, 1.0],
+            neurons: vec![1, 1],
             index: vec![0, 1],
         };
         let pair = RankOneFaces {
             size: 2,
-            free_constant: false,
+            free: 0,
+            free_rows: vec![],
             basis_rows: vec![1.0, 0.0, 0.0, 1.0],
             coefficient_rows: vec![1.0, 0.0, 0.0, 1.0],
+            neurons: vec![1],
             index: vec![2],
         };
         vec![axes, pair]
@@ -161,7 +187,7 @@ mod tests {
     #[test]
     fn one_output_is_the_projection_onto_the_cone() {
         // (0.5, 0.25) lies in the quadrant; (2, -1) is nearest to (2, 0); (-1, -2) lies in -quadrant
-        let out = nearest_rank_one(&quadrant(), &[0.5, 0.25, 2.0, -1.0, -1.0, -2.0], 2, 1, &[1]).unwrap();
+        let out = nearest_rank_one(&quadrant(), &[], &[0.5, 0.25, 2.0, -1.0, -1.0, -2.0], 2, 1, &[1]).unwrap();
         assert!(out[0].best[0].abs() < 1e-14 && out[0].first == Some(2));
         assert!((out[1].best[0] - 1.0).abs() < 1e-14 && out[1].first == Some(0));
         assert!(out[2].best[0].abs() < 1e-14);
@@ -172,27 +198,35 @@ mod tests {
         // Y = [[3, 0], [0, 1]]: over u in the quadrant, the best rank-one a u^T is 3 e1 e1^T
         // (distance 1); Y = [[1, 1], [1, -1]] / 2: its top eigenvector u ~ (1, 0.414) lies inside,
         // the second (leaving the quadrant) does not count
-        let out = nearest_rank_one(&quadrant(), &[3.0, 0.0, 0.0, 1.0], 2, 2, &[1, 0]).unwrap();
+        let out = nearest_rank_one(&quadrant(), &[], &[3.0, 0.0, 0.0, 1.0], 2, 2, &[1, 0]).unwrap();
         assert!((out[0].best[0] - 1.0).abs() < 1e-12);
         assert_eq!(out[0].best[1], f64::INFINITY);
         let y = [1.0, 1.0, 1.0, -1.0];
-        let sv = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        let sv = nearest_rank_one(&quadrant(), &[], &y, 2, 2, &[1]).unwrap();
         // singular values of [[1, 1], [1, -1]] are both sqrt 2: any unit u captures 2 of the 4
         assert!((sv[0].best[0] - 2.0).abs() < 1e-12);
         let y = [2.0, 1.0, 0.0, 0.0];
-        let inside = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        let inside = nearest_rank_one(&quadrant(), &[], &y, 2, 2, &[1]).unwrap();
         assert!(inside[0].best[0].abs() < 1e-12 && inside[0].first == Some(2));
         let y = [2.0, -1.0, 0.0, 0.0];
-        let outside = nearest_rank_one(&quadrant(), &y, 2, 2, &[1]).unwrap();
+        let outside = nearest_rank_one(&quadrant(), &[], &y, 2, 2, &[1]).unwrap();
         assert!((outside[0].best[0] - 1.0).abs() < 1e-12 && outside[0].first == Some(0));
         assert_eq!(outside[0].runner.map(|(i, _)| i), Some(1));
     }
 
     #[test]
     fn a_free_constant_is_removed_first() {
-        let constants =
-            RankOneFaces { size: 0, free_constant: true, basis_rows: vec![], coefficient_rows: vec![], index: vec![0] };
-        let out = nearest_rank_one(&[constants], &[1.0, 3.0, 5.0, 5.0], 2, 2, &[0]).unwrap();
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        let constants = RankOneFaces {
+            size: 0,
+            free: 1,
+            free_rows: vec![r, r],
+            basis_rows: vec![],
+            coefficient_rows: vec![],
+            neurons: vec![0],
+            index: vec![0],
+        };
+        let out = nearest_rank_one(&[constants], &[], &[1.0, 3.0, 5.0, 5.0], 2, 2, &[0]).unwrap();
         assert!((out[0].best[0] - 2.0).abs() < 1e-14);
     }
 
@@ -204,9 +238,11 @@ mod tests {
         let mut groups: Vec<RankOneFaces> = (1..=n)
             .map(|size| RankOneFaces {
                 size,
-                free_constant: false,
+                free: 0,
+                free_rows: vec![],
                 basis_rows: vec![],
                 coefficient_rows: vec![],
+                neurons: vec![],
                 index: vec![],
             })
             .collect();
@@ -234,6 +270,7 @@ mod tests {
             g.basis_rows.extend(q.concat());
             g.coefficient_rows.extend(inverse.concat());
             g.index.push(mask);
+            g.neurons.push(1);
         }
         groups
     }
@@ -249,10 +286,10 @@ mod tests {
         ) {
             let groups = simplicial_cone(&gens);
             proptest::prop_assume!(groups[2].coefficient_rows.iter().all(|c| c.is_finite() && c.abs() < 1e6));
-            let value = nearest_rank_one(&groups, &y, 5, 2, &[1]).unwrap()[0].best[0];
+            let value = nearest_rank_one(&groups, &[], &y, 5, 2, &[1]).unwrap()[0].best[0];
             // C = 0: every eigenvector of the whole span counts
             let whole = RankOneFaces { coefficient_rows: vec![0.0; 9], ..groups[2].clone() };
-            let relaxed = nearest_rank_one(&[whole], &y, 5, 2, &[1]).unwrap()[0].best[0];
+            let relaxed = nearest_rank_one(&[whole], &[], &y, 5, 2, &[1]).unwrap()[0].best[0];
             let total: f64 = y.iter().map(|v| v * v).sum();
             proptest::prop_assert!(value >= relaxed - 1e-9 * total);
             for t in &ts {
@@ -270,10 +307,10 @@ mod tests {
     #[test]
     fn bad_shapes_and_values_are_refused() {
         let groups = quadrant();
-        assert!(nearest_rank_one(&groups, &[1.0, 2.0, 3.0], 2, 2, &[1]).is_err());
-        assert!(nearest_rank_one(&groups, &[1.0, f64::NAN, 0.0, 0.0], 2, 2, &[1]).is_err());
+        assert!(nearest_rank_one(&groups, &[], &[1.0, 2.0, 3.0], 2, 2, &[1]).is_err());
+        assert!(nearest_rank_one(&groups, &[], &[1.0, f64::NAN, 0.0, 0.0], 2, 2, &[1]).is_err());
         let mut broken = groups.clone();
         broken[1].coefficient_rows.pop();
-        assert!(nearest_rank_one(&broken, &[1.0, 2.0, 0.0, 0.0], 2, 2, &[1]).is_err());
+        assert!(nearest_rank_one(&broken, &[], &[1.0, 2.0, 0.0, 0.0], 2, 2, &[1]).is_err());
     }
 }
