@@ -54,6 +54,7 @@ from ._relu_rank_one import Plan, core_unions, merging_limit, nearest_coefficien
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
+MAX_CONE_PAIRS = 5_000  # unions of two 2-dimensional cones per sample (a resultant each), at most
 RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
 _BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last network asked for
 
@@ -186,6 +187,12 @@ class ReluCells:
                     "low-rank problem on each union of faces); use method='multistart'"
                 )
             unions, plans, limits = _several_output_unions(images, faces, K, h, relu.bias)
+            pairs = sum(len(cones) == 2 for cones, _ in plans)
+            if pairs > MAX_CONE_PAIRS:
+                raise ValueError(
+                    f"{net.spec} at {K} points: {pairs:,} unions of two cones to solve per sample, over {MAX_CONE_PAIRS:,}; "
+                    "use method='multistart'"
+                )
             projections = core_unions(plans, [2 if lim else len(u) for u, lim in zip(unions, limits)], K, outputs, relu.bias)
             return cls(h, outputs, relu.bias, V, rays, faces, unions, projections, plans, limits)
         count = _union_count([len(f) for f in faces], h, K - fixed)
