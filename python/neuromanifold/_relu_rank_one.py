@@ -87,7 +87,7 @@ def core_unions(plans: list[Plan], neurons: list[int], K: int, outputs: int, bia
         counts.append(n)
         index.append(c)
     groups = [
-        (k, f, np.vstack(free).reshape(-1, K), np.vstack(bases).reshape(-1, K), np.vstack(coefs).reshape(-1, max(k, 1))[:, :k], counts, index)
+        (k, f, np.vstack(free).reshape(-1, K), np.vstack(bases).reshape(-1, K), np.vstack(coefs) if k else np.zeros((0, 0)), counts, index)
         for (k, f), (free, bases, coefs, counts, index) in sorted(layouts.items())
     ]
     return _core.RankOneFaces(K, outputs, groups, [(bias, np.vstack([p for p, _ in pairs]) if pairs else np.zeros((0, K)), [c for _, c in pairs])])

@@ -173,23 +173,14 @@ impl FaceUnions {
         dim: usize,
         groups: Vec<(Vec<usize>, bool, PyReadonlyArray2<'_, f64>, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
     ) -> PyResult<Self> {
-        let contiguous = |a: &PyReadonlyArray2<'_, f64>| -> PyResult<Vec<f64>> {
-            if a.shape()[1] != dim {
-                return Err(to_py(neuromanifold::Error::Shape(format!(
-                    "rows of length {dim} expected, got {:?}",
-                    a.shape()
-                ))));
-            }
-            Ok(a.as_array().iter().copied().collect())
-        };
         let groups = groups
             .into_iter()
             .map(|(sizes, free_first, pinv, generators, index)| {
                 Ok(neuromanifold::voronoi::polyhedral::FaceUnions {
                     sizes,
                     free_first,
-                    pinv_rows: contiguous(&pinv)?,
-                    generator_rows: contiguous(&generators)?,
+                    pinv_rows: array_rows(&pinv, dim)?,
+                    generator_rows: array_rows(&generators, dim)?,
                     index,
                 })
             })
@@ -228,6 +219,17 @@ fn data_rows(data: &PyReadonlyArray2<'_, f64>, dim: usize) -> PyResult<Vec<f64>>
         ))));
     }
     Ok(data.as_array().iter().copied().collect())
+}
+
+/// The rows (n, width) of an array, flattened (no rows: any width), or a shape error.
+fn array_rows(a: &PyReadonlyArray2<'_, f64>, width: usize) -> PyResult<Vec<f64>> {
+    if a.shape()[0] > 0 && a.shape()[1] != width {
+        return Err(to_py(neuromanifold::Error::Shape(format!(
+            "rows of length {width} expected, got {:?}",
+            a.shape()
+        ))));
+    }
+    Ok(a.as_array().iter().copied().collect())
 }
 
 fn nearest_arrays<'py>(
@@ -304,24 +306,15 @@ impl RankOneFaces {
         )>,
         pairs: Vec<(bool, PyReadonlyArray2<'_, f64>, Vec<usize>)>,
     ) -> PyResult<Self> {
-        let rows = |a: &PyReadonlyArray2<'_, f64>, width: usize| -> PyResult<Vec<f64>> {
-            if a.shape()[0] > 0 && a.shape()[1] != width {
-                return Err(to_py(neuromanifold::Error::Shape(format!(
-                    "rows of length {width} expected, got {:?}",
-                    a.shape()
-                ))));
-            }
-            Ok(a.as_array().iter().copied().collect())
-        };
         let groups = groups
             .into_iter()
             .map(|(size, free, free_rows, basis, coefficients, neurons, index)| {
                 Ok(neuromanifold::voronoi::rank_one::RankOneFaces {
                     size,
                     free,
-                    free_rows: rows(&free_rows, points)?,
-                    basis_rows: rows(&basis, points)?,
-                    coefficient_rows: rows(&coefficients, size)?,
+                    free_rows: array_rows(&free_rows, points)?,
+                    basis_rows: array_rows(&basis, points)?,
+                    coefficient_rows: array_rows(&coefficients, size)?,
                     neurons,
                     index,
                 })
@@ -330,7 +323,11 @@ impl RankOneFaces {
         let pairs = pairs
             .into_iter()
             .map(|(centre, generators, index)| {
-                Ok(neuromanifold::voronoi::cone_pairs::ConePairs { centre, rows: rows(&generators, points)?, index })
+                Ok(neuromanifold::voronoi::cone_pairs::ConePairs {
+                    centre,
+                    rows: array_rows(&generators, points)?,
+                    index,
+                })
             })
             .collect::<PyResult<Vec<_>>>()?;
         Ok(RankOneFaces { groups, pairs, points, outputs })

@@ -131,7 +131,9 @@ fn nearest_one(
             }
         }
     }
-    let centered = centered_rows(y, points);
+    // centred once, and only where a pair asks for it
+    let centered =
+        if pairs.iter().any(|p| p.centre && !p.index.is_empty()) { centered_rows(y, points) } else { vec![] };
     for p in pairs {
         let data = if p.centre { &centered[..] } else { y };
         for (c, &index) in p.index.iter().enumerate() {
