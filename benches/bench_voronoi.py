@@ -54,7 +54,8 @@
     nearest point, and their edge decisions there (`--relu-searches-samples`, off by default).
     One or two ReLU neurons with several outputs, exact (the eigenvectors of each face's
     captured energy; two neurons: each union's critical points and the limits of two neurons
-    merging), against the local searches (`--relu-outputs-samples`, off by default).
+    merging), against the local searches (`--relu-outputs-samples`, off by default), and the
+    exact rate of two neurons alone on more points (`--relu-pair-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -433,6 +434,28 @@ def relu_outputs_against_searches(samples: int) -> None:
     _relu_exact_against_searches("ReLU networks with several outputs: exact against local searches", cases, samples, [(vn.RELU_SIDES, vn.RELU_REVIVALS)])
 
 
+def relu_pair_rates(samples: int) -> None:
+    """The exact distances and edge decisions of two ReLU neurons with several outputs alone
+    (unions of faces, their critical points and the limits of merging), 2 threads."""
+    import neuromanifold._voronoi_networks as vn
+
+    cases = [("relu:1,2,2", [-1.3, -0.4, 0.2, 0.9, 1.7]), ("relu:1,2,3", [-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]), ("relu:1,2,2", np.linspace(-2, 2, 12).tolist())]
+    print(f"\nTwo ReLU neurons with several outputs, exact, boundary, {samples} samples, 2 threads\n")
+    print("| variety | edge | undecided | samples/s |")
+    print("|---|---|---|---|")
+    with _threads(2):
+        for spec, x in cases:
+            M = nm.NeuromanifoldAt(nm.parse(spec), np.array([x]))
+            job = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "exhaustive", samples)
+            U = job.samples(0)
+            job._relu_distances(U[:1])  # the faces are built once per network
+            start = time.perf_counter()
+            job._relu_distances(U)
+            rate = samples / (time.perf_counter() - start)
+            decided = job.decide(U, 0)
+            print(f"| {spec} at {len(x)} points | {int((decided == 1).sum())} | {int((decided < 0).sum())} | {_rate(rate)} |")
+
+
 def _relu_exact_against_searches(title: str, cases: list[tuple[str, list[list[float]]]], samples: int, variants: list[tuple[int, int]]) -> None:
     """For each network and points: how often the searches (each variant: RELU_SIDES,
     RELU_REVIVALS) reach the exact distance, the exact edge decisions there, the searches'
@@ -698,6 +721,7 @@ def main() -> None:
     ap.add_argument("--attention-four-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--relu-searches-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--relu-outputs-samples", type=lambda x: int(float(x)), default=0)
+    ap.add_argument("--relu-pair-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-samples", type=lambda x: int(float(x)), default=0)
     ap.add_argument("--edge-rule-spec", action="append", help="a network for --edge-rule-samples (repeat; default: four with an exact edge)")
     ap.add_argument("--deep-seam-samples", type=lambda x: int(float(x)), default=0)
@@ -743,6 +767,8 @@ def main() -> None:
         relu_searches_against_exact(args.relu_searches_samples)
     if args.relu_outputs_samples:
         relu_outputs_against_searches(args.relu_outputs_samples)
+    if args.relu_pair_samples:
+        relu_pair_rates(args.relu_pair_samples)
     if args.attention_four_samples:
         attention_forms_on_four_inputs(args.attention_four_samples)
     if args.edge_rule_samples:

@@ -10,7 +10,7 @@
 //! circle give its coefficients, its roots near (-1, 1) the candidates for z_2, the quadratic
 //! eq_1 those for z_1, and Newton steps on the pair refine them. The resultant's values can span
 //! many orders of magnitude over the box (a near-multiple root blurs the roots next to it), so
-//! descents on the residual from a 6 x 6 grid of the box, each polished by Newton, add their
+//! ascents on E from a 6 x 6 grid of the box, each polished by Newton, add their
 //! critical points. Only converged critical points inside the box count: each is a point of the
 //! set, so an extra one can only bring the distance down to the exact one.
 
@@ -24,8 +24,8 @@ const RESULTANT_DEGREE: usize = 20;
 const NEAR_REAL: f64 = 0.05; // roots within this of the real interval (-1, 1) are refined
 const NEWTON_STEPS: usize = 30;
 const INDEPENDENT: f64 = 1e-10; // det U^T U / (|u_1|^2 |u_2|^2) below this: dependent u's
-const SEEDS: usize = 6; // descents also start from a SEEDS x SEEDS grid of the box
-const DESCENT_STEPS: usize = 60;
+const SEEDS: usize = 6; // ascents also start from a SEEDS x SEEDS grid of the box
+const ASCENT_STEPS: usize = 60;
 
 /// Unions of two 2-dimensional cones: per union the rows (p_1, q_1, p_2, q_2) (4 x points,
 /// stacked), centred when `centre` (then the data are centred too); their indices among all
@@ -122,28 +122,78 @@ fn forms(a: &[[f64; 4]; 4]) -> (Bi, Bi, Bi) {
     (f11, f12, f22)
 }
 
-/// The critical equations (eq_1 of degree <= 2 in z_1, eq_2 of degree <= 2 in z_2) of E for
-/// the data's forms P and the Gram matrix W.
-fn critical_equations(p: &[[f64; 4]; 4], w: &[[f64; 4]; 4]) -> (Bi, Bi) {
-    let (w11, w12, w22) = forms(w);
-    let (p11, p12, p22) = forms(p);
-    let d = sub(&mul(&w11, &w22), &mul(&w12, &w12));
-    let mut nu = sub(&mul(&p11, &w22), &mul(&p12, &w12));
-    nu = sub(&nu, &mul(&p12, &w12));
-    nu.iter_mut().flatten().zip(mul(&p22, &w11).iter().flatten()).for_each(|(x, y)| *x += y);
-    let mut eqs = [[[0.0; 5]; 5]; 2];
-    for (axis, eq) in eqs.iter_mut().enumerate() {
-        *eq = sub(&mul(&derivative(&nu, axis), &d), &mul(&nu, &derivative(&d, axis)));
-        // the top terms cancel exactly
-        for (i, row) in eq.iter_mut().enumerate() {
-            for (j, c) in row.iter_mut().enumerate() {
-                if (axis == 0 && i > 2) || (axis == 1 && j > 2) {
-                    *c = 0.0;
+/// The captured energy E = Nu / D of the data's forms P and the Gram matrix W, the Gram
+/// determinant's bound (D against |u_1|^2 |u_2|^2) and E's critical equations (eq_1 of degree
+/// <= 2 in z_1, eq_2 of degree <= 2 in z_2; (eq_1, eq_2) / D^2 is E's gradient).
+struct Energy {
+    nu: Bi,
+    d: Bi,
+    w11: Bi,
+    w22: Bi,
+    eq1: Bi,
+    eq2: Bi,
+}
+
+impl Energy {
+    fn new(p: &[[f64; 4]; 4], w: &[[f64; 4]; 4]) -> Self {
+        let (w11, w12, w22) = forms(w);
+        let (p11, p12, p22) = forms(p);
+        let d = sub(&mul(&w11, &w22), &mul(&w12, &w12));
+        let mut nu = sub(&mul(&p11, &w22), &mul(&p12, &w12));
+        nu = sub(&nu, &mul(&p12, &w12));
+        nu.iter_mut().flatten().zip(mul(&p22, &w11).iter().flatten()).for_each(|(x, y)| *x += y);
+        let mut eqs = [[[0.0; 5]; 5]; 2];
+        for (axis, eq) in eqs.iter_mut().enumerate() {
+            *eq = sub(&mul(&derivative(&nu, axis), &d), &mul(&nu, &derivative(&d, axis)));
+            // the top terms cancel exactly
+            for (i, row) in eq.iter_mut().enumerate() {
+                for (j, c) in row.iter_mut().enumerate() {
+                    if (axis == 0 && i > 2) || (axis == 1 && j > 2) {
+                        *c = 0.0;
+                    }
                 }
             }
         }
+        let [eq1, eq2] = eqs;
+        Energy { nu, d, w11, w22, eq1, eq2 }
     }
-    (eqs[0], eqs[1])
+
+    /// E at z inside the box, or None outside or where u_1, u_2 are (nearly) dependent.
+    fn at(&self, z: [f64; 2]) -> Option<f64> {
+        if z[0].abs() >= 1.0 || z[1].abs() >= 1.0 {
+            return None;
+        }
+        let d = value(&self.d, z);
+        (d > INDEPENDENT * value(&self.w11, z) * value(&self.w22, z)).then(|| value(&self.nu, z) / d)
+    }
+
+    /// Ascent on E from z inside the box (along the gradient, backtracking), to the top of z's
+    /// basin: Newton on the critical equations needs a start near a root.
+    fn ascend(&self, mut z: [f64; 2]) -> [f64; 2] {
+        let Some(mut here) = self.at(z) else { return z };
+        let mut step = 0.1;
+        for _ in 0..ASCENT_STEPS {
+            let slope = [value(&self.eq1, z), value(&self.eq2, z)];
+            let norm = slope[0].hypot(slope[1]);
+            if norm == 0.0 || !norm.is_finite() {
+                break;
+            }
+            let mut moved = false;
+            while step > 1e-12 {
+                let next = [z[0] + step * slope[0] / norm, z[1] + step * slope[1] / norm];
+                if let Some(v) = self.at(next).filter(|&v| v > here) {
+                    (z, here, moved) = (next, v, true);
+                    step *= 2.0;
+                    break;
+                }
+                step /= 2.0;
+            }
+            if !moved {
+                break;
+            }
+        }
+        z
+    }
 }
 
 /// The determinant of a complex 6 x 6 matrix by elimination with partial pivoting.
@@ -215,46 +265,6 @@ fn newton(eq1: &Bi, eq2: &Bi, mut z: [f64; 2]) -> Option<[f64; 2]> {
     (converged && z[0].abs() < 1.0 && z[1].abs() < 1.0).then_some(z)
 }
 
-/// Descent on the residual from z inside the box (central differences, backtracking), to the
-/// bottom of z's basin: Newton on the critical equations needs a start near a root.
-fn descend(y: &[f64], rows: &[f64], points: usize, mut z: [f64; 2]) -> [f64; 2] {
-    let at = |z: [f64; 2]| if z[0].abs() < 1.0 && z[1].abs() < 1.0 { residual_at(y, rows, z, points) } else { None };
-    let Some(mut here) = at(z) else { return z };
-    let h = 1e-7;
-    let mut step = 0.1;
-    for _ in 0..DESCENT_STEPS {
-        let slope: Vec<f64> = (0..2)
-            .map(|i| {
-                let (mut up, mut down) = (z, z);
-                up[i] += h;
-                down[i] -= h;
-                match (at(up), at(down)) {
-                    (Some(a), Some(b)) => (a - b) / (2.0 * h),
-                    _ => 0.0,
-                }
-            })
-            .collect();
-        let norm = slope[0].hypot(slope[1]);
-        if norm == 0.0 || !norm.is_finite() {
-            break;
-        }
-        let mut moved = false;
-        while step > 1e-12 {
-            let next = [z[0] - step * slope[0] / norm, z[1] - step * slope[1] / norm];
-            if let Some(v) = at(next).filter(|&v| v < here) {
-                (z, here, moved) = (next, v, true);
-                step *= 2.0;
-                break;
-            }
-            step /= 2.0;
-        }
-        if !moved {
-            break;
-        }
-    }
-    z
-}
-
 /// |Y - Y P_U|^2 at u_i = p_i + z_i q_i, or None where u_1, u_2 are (nearly) dependent.
 fn residual_at(y: &[f64], rows: &[f64], z: [f64; 2], points: usize) -> Option<f64> {
     let u: Vec<Vec<f64>> = (0..2)
@@ -278,6 +288,36 @@ fn residual_at(y: &[f64], rows: &[f64], z: [f64; 2], points: usize) -> Option<f6
         total += row.iter().enumerate().map(|(p, &v)| (v - c1 * u[0][p] - c2 * u[1][p]).powi(2)).sum::<f64>();
     }
     Some(total)
+}
+
+/// The squared distance from y (outputs x points) to the span of all four rows (p_1, q_1, p_2,
+/// q_2): a lower bound on the union's distance. Modified Gram-Schmidt, dropping rows within
+/// 1e-10 of the span of the earlier ones (their span is the same up to that).
+pub fn span_residual(y: &[f64], rows: &[f64], points: usize) -> f64 {
+    let mut basis: Vec<f64> = Vec::with_capacity(4 * points);
+    let mut v = vec![0.0; points];
+    for row in rows.chunks(points) {
+        v.copy_from_slice(row);
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        for q in basis.chunks(points) {
+            let w: f64 = v.iter().zip(q).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(q).for_each(|(a, b)| *a -= w * b);
+        }
+        let left = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if left > 1e-10 * norm {
+            basis.extend(v.iter().map(|x| x / left));
+        }
+    }
+    y.chunks(points)
+        .map(|row| {
+            let mut r = row.to_vec();
+            for q in basis.chunks(points) {
+                let w: f64 = r.iter().zip(q).map(|(a, b)| a * b).sum();
+                r.iter_mut().zip(q).for_each(|(a, b)| *a -= w * b);
+            }
+            r.iter().map(|x| x * x).sum::<f64>()
+        })
+        .sum()
 }
 
 /// The least squared distance from y (outputs x points) to the union of two cones with rows
@@ -304,14 +344,15 @@ pub fn pair_distance(y: &[f64], rows: &[f64], points: usize, outputs: usize) -> 
         }
         m.iter_mut().flatten().for_each(|v| *v /= top);
     }
-    let (eq1, eq2) = critical_equations(&p, &w);
+    let energy = Energy::new(&p, &w);
+    let (eq1, eq2) = (&energy.eq1, &energy.eq2);
     // the resultant in z_1 at z_2 = w_n on the unit circle
     let mut values = [Complex64::new(0.0, 0.0); CIRCLE];
     for (n, v) in values.iter_mut().enumerate() {
         let x = Complex64::from_polar(1.0, 2.0 * std::f64::consts::PI * n as f64 / CIRCLE as f64);
         let at = |eq: &Bi, i: usize| eq[i].iter().rev().fold(Complex64::new(0.0, 0.0), |acc, &c| acc * x + c);
-        let f: Vec<Complex64> = (0..3).map(|i| at(&eq1, i)).collect();
-        let g: Vec<Complex64> = (0..5).map(|i| at(&eq2, i)).collect();
+        let f: Vec<Complex64> = (0..3).map(|i| at(eq1, i)).collect();
+        let g: Vec<Complex64> = (0..5).map(|i| at(eq2, i)).collect();
         let mut s = [[Complex64::new(0.0, 0.0); 6]; 6];
         for r in 0..4 {
             for k in 0..3 {
@@ -343,7 +384,7 @@ pub fn pair_distance(y: &[f64], rows: &[f64], points: usize, outputs: usize) -> 
         starts.extend(roots_near_the_box(&quadratic)?.into_iter().map(|z1| [z1, z2]));
     }
     // the resultant's values can span many orders of magnitude over the box, which blurs roots
-    // next to a near-multiple one: descents from a grid of the box as well, each polished by
+    // next to a near-multiple one: ascents from a grid of the box as well, each polished by
     // Newton (every point inside the box is a point of the set, so extra starts can only lower
     // the distance towards the exact one)
     let grid = |k: usize| -1.0 + (2 * k + 1) as f64 / SEEDS as f64;
@@ -359,11 +400,11 @@ pub fn pair_distance(y: &[f64], rows: &[f64], points: usize, outputs: usize) -> 
         }
     };
     for start in starts {
-        let polished = newton(&eq1, &eq2, start);
+        let polished = newton(eq1, eq2, start);
         if let Some(z) = polished {
             offer(z);
         }
-        if let Some(z) = newton(&eq1, &eq2, descend(y, rows, points, polished.unwrap_or(start))) {
+        if let Some(z) = newton(eq1, eq2, energy.ascend(polished.unwrap_or(start))) {
             offer(z);
         }
     }

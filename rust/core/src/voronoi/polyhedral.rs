@@ -112,6 +112,13 @@ impl<'a> Tally<'a> {
         }
     }
 
+    /// Whether no union of `faces` faces at squared distance `value` or more could change the
+    /// tally any more: it would beat neither a least value nor the runner-up.
+    pub(crate) fn settled(&self, faces: usize, value: f64) -> bool {
+        let bests = self.best.iter().zip(self.counts).all(|(&b, &n)| faces > n || value >= b);
+        bests && (faces > self.counts[0] || self.runner.is_some_and(|(_, r)| value >= r))
+    }
+
     pub(crate) fn finish(self) -> NearestUnion {
         NearestUnion { best: self.best, first: self.first.map(|(i, _)| i), runner: self.runner }
     }

@@ -17,7 +17,7 @@
 use faer::{Mat, Side};
 use rayon::prelude::*;
 
-use super::cone_pairs::{pair_distance, ConePairs};
+use super::cone_pairs::{pair_distance, span_residual, ConePairs};
 use super::polyhedral::{check_data, NearestUnion, Tally};
 use crate::error::{Error, Result};
 
@@ -134,12 +134,25 @@ fn nearest_one(
     // centred once, and only where a pair asks for it
     let centered =
         if pairs.iter().any(|p| p.centre && !p.index.is_empty()) { centered_rows(y, points) } else { vec![] };
-    for p in pairs {
-        let data = if p.centre { &centered[..] } else { y };
-        for (c, &index) in p.index.iter().enumerate() {
-            if let Some((value, _)) = pair_distance(data, p.union_rows(c, points), points, outputs)? {
-                tally.record(index, 2, value);
-            }
+    // a union's distance is at least that to the span of its four rows: taken in the order of
+    // these bounds, the unions end where no bound could change the tally
+    let data_of = |p: &ConePairs| if p.centre { &centered[..] } else { y };
+    let mut order: Vec<(f64, usize, usize)> = pairs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, p)| (0..p.index.len()).map(move |c| (k, c)))
+        .map(|(k, c)| (span_residual(data_of(&pairs[k]), pairs[k].union_rows(c, points), points), k, c))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    let scale: f64 = y.iter().map(|v| v * v).sum();
+    for (bound, k, c) in order {
+        // rounding: the bound and a distance computed in another way may differ in the last digits
+        if tally.settled(2, bound * (1.0 - 1e-9) - 1e-12 * scale) {
+            break;
+        }
+        let p = &pairs[k];
+        if let Some((value, _)) = pair_distance(data_of(p), p.union_rows(c, points), points, outputs)? {
+            tally.record(p.index[c], 2, value);
         }
     }
     Ok(tally.finish())
@@ -302,6 +315,42 @@ mod tests {
                 }
                 let fit: f64 = (0..2).map(|o| dot(&y[o * 5..(o + 1) * 5], &u).powi(2) / norm).sum();
                 proptest::prop_assert!(value <= total - fit + 1e-9 * total);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Unions of two cones taken in the order of their span bounds, and left out once no
+        /// bound could change the result, give what all of them give in turn.
+        #[test]
+        fn bounded_unions_agree_with_all_unions(
+            rows in proptest::collection::vec(-1.0f64..1.0, 8 * 4 * 6),
+            y in proptest::collection::vec(-1.0f64..1.0, 12),
+        ) {
+            let pairs: Vec<ConePairs> = (0..2)
+                .map(|k| ConePairs {
+                    centre: k == 1,
+                    rows: rows[k * 4 * 4 * 6..(k + 1) * 4 * 4 * 6].to_vec(),
+                    index: (4 * k..4 * k + 4).collect(),
+                })
+                .collect();
+            let got = &nearest_rank_one(&[], &pairs, &y, 6, 2, &[2, 1]).unwrap()[0];
+            let mut tally = Tally::new(&[2, 1]);
+            for p in &pairs {
+                let data = if p.centre { centered_rows(&y, 6) } else { y.clone() };
+                for (c, &index) in p.index.iter().enumerate() {
+                    let found = pair_distance(&data, p.union_rows(c, 6), 6, 2).unwrap();
+                    if let Some((value, _)) = found {
+                        proptest::prop_assert!(span_residual(&data, p.union_rows(c, 6), 6) <= value * (1.0 + 1e-9) + 1e-12);
+                        tally.record(index, 2, value);
+                    }
+                }
+            }
+            let all = tally.finish();
+            proptest::prop_assert_eq!(&got.best, &all.best);
+            proptest::prop_assert_eq!(got.runner.map(|r| r.1), all.runner.map(|r| r.1));
+            if all.runner.is_none_or(|(_, r)| r > all.best[0]) {
+                proptest::prop_assert_eq!(got.first, all.first);
             }
         }
     }
