@@ -172,6 +172,26 @@ def test_two_neurons_with_several_outputs_match_a_dense_scan_of_their_kinks() ->
         assert np.isclose(((M.mu(cells.witness(M, u, int(f))) - u) ** 2).sum(), b, rtol=1e-8, atol=1e-10)
 
 
+def test_a_limit_that_parameters_attain_is_no_edge() -> None:
+    # the cone of a merging limit can overlap an attained union's cone beside the same free ray:
+    # where the nearest point lies in the overlap, both tie at one point, which the attained
+    # union's parameters reach with D mu of full rank, so it is no edge (here 3 of 1000 samples)
+    M = nm.NeuromanifoldAt(nm.parse("relu:1,2,2"), X1[None, :])
+    job = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 1000, "exhaustive", 1000)
+    U = job.samples(0)
+    D, drop = job._relu_distances(U)
+    cells = ReluCells.of(M)
+    _, first, runner, _ = cells.nearest(U, [2])
+    both = [i for i in range(len(U)) if runner[i] >= 0 and cells.attained_limit(U[i], int(first[i]), int(runner[i]))]
+    assert both and (drop >= 0).all()
+    for i in both:
+        attained = int(runner[i]) if cells.limits[int(first[i])] else int(first[i])
+        theta = cells.witness(M, U[i], attained)
+        assert np.isclose(((M.mu(theta) - U[i]) ** 2).sum(), D[i, 0], rtol=1e-8)
+        sv = np.linalg.svd(M.jacobian(theta), compute_uv=False)
+        assert sv[M.dim() - 1] > 1e-6 * sv[0] and drop[i] == vn.RANK_FULL
+
+
 def test_merging_limits_share_a_ray_up_to_sign() -> None:
     from neuromanifold._relu_rank_one import merging_limit
 

@@ -122,3 +122,12 @@ def nearest_coefficients(Y: np.ndarray, plan: Plan) -> list[np.ndarray]:
         if value < best:
             best, t = value, np.abs(coef)
     return [t]
+
+
+def nearest_point(Y: np.ndarray, plan: Plan) -> np.ndarray:
+    """For one data point Y (m, K), centred as the generators are, a nearest point (m, K) of the
+    union: its projection onto the free rays and each cone's nearest vector."""
+    cones, rays = plan
+    vectors = [c @ np.asarray(g) for c, g in zip(nearest_coefficients(Y, plan), cones)]
+    basis = np.column_stack(list(rays) + vectors) if len(rays) or vectors else np.zeros((Y.shape[1], 0))
+    return (basis @ np.linalg.lstsq(basis, Y.T, rcond=None)[0]).T

@@ -706,6 +706,12 @@ class NetworkJob:
         tie = runner_value <= D[:, 0] * (1 + TIE_BAND) + ZERO_DISTANCE * (U**2).sum(axis=1)
         other = np.array([cells.drops_rank(int(r), dim) if t and r >= 0 else d for r, t, d in zip(runner, tie, drop)], dtype=bool)
         rank_drop = np.where(drop != other, RANK_UNKNOWN, np.where(drop, RANK_DROP, RANK_FULL)).astype(np.int8)
+        # a limit of two neurons merging that an attained union reaches too is attained: the
+        # attained union decides (the limit's cone overlaps it there)
+        for i in np.flatnonzero(rank_drop == RANK_UNKNOWN):
+            f, r = int(first[i]), int(runner[i])
+            if cells.attained_limit(U[i], f, r):
+                rank_drop[i] = RANK_DROP if cells.drops_rank(r if cells.limits[f] else f, dim) else RANK_FULL
         return D, rank_drop
 
     def decide_from(self, D: np.ndarray, rank_drop: np.ndarray, targets: list[int]) -> npt.NDArray[np.int8]:

@@ -50,12 +50,13 @@ import numpy as np
 
 from . import _core
 from .architectures import ReLUNetwork
-from ._relu_rank_one import Plan, core_unions, merging_limit, nearest_coefficients
+from ._relu_rank_one import Plan, core_unions, merging_limit, nearest_coefficients, nearest_point
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
 MAX_CONE_PAIRS = 5_000  # unions of two 2-dimensional cones per sample (a resultant each), at most
 RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
+SAME_POINT = 1e-9  # two unions' nearest points this close (relative to the data) are one point
 _BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last network asked for
 
 
@@ -300,6 +301,21 @@ class ReluCells:
             if self.bias:
                 theta[relu.n_params - m :] = fit[0]
         return theta
+
+    def attained_limit(self, u: np.ndarray, first: int, runner: int) -> bool:
+        """Do two unions at the same distance from u (K m,), one a limit of two neurons merging
+        and one attained, have the same nearest point? The limit's cone can overlap an attained
+        union's (the same cone beside the same free ray, locally): such a point is attained."""
+        if not self.limits or self.limits[first] == self.limits[runner]:
+            return False
+        Y = u.reshape(self.outputs, -1)
+        if self.bias:
+            Y = Y - Y.mean(axis=1, keepdims=True)
+        try:
+            a, b = (nearest_point(Y, self.plans[i]) for i in (first, runner))
+        except ValueError:
+            return False  # a union without its critical point here: the tie stays undecided
+        return bool(np.abs(a - b).max() <= SAME_POINT * (1.0 + np.abs(Y).max()))
 
     def drops_rank(self, union: int, dim: int) -> bool:
         """Does D mu drop rank (below ``dim``) on some open piece of M next to the relative
