@@ -55,7 +55,7 @@
     One or two ReLU neurons with several outputs, exact (the eigenvectors of each face's
     captured energy; two neurons: each union's critical points and the limits of two neurons
     merging), against the local searches (`--relu-outputs-samples`, off by default), and the
-    exact rate of two neurons alone on more points (`--relu-pair-samples`, off by default).
+    rates of two neurons on up to 100 points (`--relu-pair-samples`, off by default).
 
     python benches/bench_voronoi.py [--samples 2000000] [--mlp-samples 10000] [--network-samples 2000] [--closed-form-samples 2000] [--local-samples 200] [--arcs-samples 200] [--derivative-samples 2000]
     (0 skips a part)
@@ -436,24 +436,31 @@ def relu_outputs_against_searches(samples: int) -> None:
 
 def relu_pair_rates(samples: int) -> None:
     """The exact distances and edge decisions of two ReLU neurons with several outputs alone
-    (unions of faces, their critical points and the limits of merging), 2 threads."""
+    (unions of faces, their critical points and the limits of merging), against the local
+    searches' distances alone, up to 100 input points; 2 threads."""
     import neuromanifold._voronoi_networks as vn
+    from neuromanifold._voronoi_relu import ReluCells
 
-    cases = [("relu:1,2,2", [-1.3, -0.4, 0.2, 0.9, 1.7]), ("relu:1,2,3", [-1.3, -0.4, 0.2, 0.9, 1.7, 2.2]), ("relu:1,2,2", np.linspace(-2, 2, 12).tolist())]
-    print(f"\nTwo ReLU neurons with several outputs, exact, boundary, {samples} samples, 2 threads\n")
-    print("| variety | edge | undecided | samples/s |")
-    print("|---|---|---|---|")
+    cases = [("relu:1,2,2", [-1.3, -0.4, 0.2, 0.9, 1.7]), ("relu:1,2,3", [-1.3, -0.4, 0.2, 0.9, 1.7, 2.2])]
+    cases += [("relu:1,2,2", np.linspace(-2, 2, k).tolist()) for k in (12, 45, 100)]
+    print(f"\nTwo ReLU neurons with several outputs, exact against local searches, boundary, {samples} samples, 2 threads\n")
+    print("| variety | unions of two cones | edge: exact | undecided | samples/s: exact, searches |")
+    print("|---|---|---|---|---|")
     with _threads(2):
         for spec, x in cases:
             M = nm.NeuromanifoldAt(nm.parse(spec), np.array([x]))
             job = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "exhaustive", samples)
             U = job.samples(0)
-            job._relu_distances(U[:1])  # the faces are built once per network
+            pairs = sum(len(cones) == 2 for cones, _ in ReluCells.of(M).plans)  # built once per network
             start = time.perf_counter()
             job._relu_distances(U)
             rate = samples / (time.perf_counter() - start)
             decided = job.decide(U, 0)
-            print(f"| {spec} at {len(x)} points | {int((decided == 1).sum())} | {int((decided < 0).sum())} | {_rate(rate)} |")
+            local = vn.NetworkJob.create(M, "boundary", nm.Gaussian(), 0, samples, "multistart", samples)
+            start = time.perf_counter()
+            local._multistart_distances(U, 0)
+            searched = samples / (time.perf_counter() - start)
+            print(f"| {spec} at {len(x)} points | {pairs:,} | {int((decided == 1).sum())} | {int((decided < 0).sum())} | {_rate(rate)}: {_rate(searched)} |")
 
 
 def _relu_exact_against_searches(title: str, cases: list[tuple[str, list[list[float]]]], samples: int, variants: list[tuple[int, int]]) -> None:

@@ -436,6 +436,17 @@ def test_too_many_unions_of_faces_fall_back_to_local_searches() -> None:
     assert NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
 
 
+def test_too_many_unions_of_two_cones_fall_back_to_local_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import neuromanifold._voronoi_relu as vr
+
+    M = nm.NeuromanifoldAt(nm.parse("relu:1,2,2"), np.linspace(-2.0, 2.0, 7)[None, :])
+    monkeypatch.setattr(vr, "MAX_CONE_PAIRS", 10)
+    monkeypatch.setattr(vr, "_BUILT", {})
+    with pytest.raises(ValueError, match="unions of two cones"):
+        nm.voronoi_mc(M, "boundary", 10, progress=False, method="exhaustive")
+    assert NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 10, "auto", 10).method == "multistart"
+
+
 @pytest.mark.parametrize(
     "spec, X",
     [

@@ -54,7 +54,7 @@ from ._relu_rank_one import Plan, core_unions, merging_limit, nearest_coefficien
 from .evaluation import NeuromanifoldAt
 
 MAX_FACE_UNIONS = 200_000  # unions of faces projected onto per sample, at most
-MAX_CONE_PAIRS = 5_000  # unions of two 2-dimensional cones per sample (a resultant each), at most
+MAX_CONE_PAIRS = 20_000  # unions of two 2-dimensional cones per sample (about 100 input points), at most
 RANK_TOL = 1e-9  # relative singular values below this are rank drops (dependent generators)
 SAME_POINT = 1e-9  # two unions' nearest points this close (relative to the data) are one point
 _BUILT: dict[tuple[object, ...], "ReluCells"] = {}  # the cells of the last network asked for
