@@ -192,6 +192,21 @@ def test_a_limit_that_parameters_attain_is_no_edge() -> None:
         assert sv[M.dim() - 1] > 1e-6 * sv[0] and drop[i] == vn.RANK_FULL
 
 
+def test_searches_decide_two_neurons_with_several_outputs_as_the_exact_method() -> None:
+    # where the local searches reach the exact distance they decide the edge alike, also where
+    # D mu is near a drop at a point of full rank (two neurons off at the same input points, with
+    # nearly parallel output weights), which is no edge
+    M = nm.NeuromanifoldAt(nm.parse("relu:1,2,2"), X1[None, :])
+    exact = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 150, "exhaustive", 150)
+    U = exact.samples(0)
+    E, drop = exact._relu_distances(U)
+    local = NetworkJob.create(M, "boundary", nm.Gaussian(), 0, 150, "multistart", 150)
+    D, searched = local._multistart_distances(U, 0)
+    reached = D[:, 0] <= E[:, 0] * (1 + 1e-9) + 1e-12 * (U**2).sum(axis=1)
+    assert reached.sum() > 75 and (drop[reached] == vn.RANK_FULL).any() and (drop[reached] == vn.RANK_DROP).any()
+    assert np.array_equal(searched[reached], drop[reached])
+
+
 def test_merging_limits_share_a_ray_up_to_sign() -> None:
     from neuromanifold._relu_rank_one import merging_limit
 

@@ -861,14 +861,16 @@ class NetworkJob:
         pieces on the other sides too; where one of them has lower rank (a neuron active at one
         extreme input point alone: a spike) the point is on the edge, as the exact method of one
         hidden layer decides (``ReluCells.drops_rank``). The pieces are found by RELU_SIDES small
-        random perturbations of the parameters."""
+        random perturbations of the parameters. Such a piece drops rank exactly, so only ratios
+        below RANK_GAP / RANK_BAND count: D mu can be near a drop at a point of full rank (two
+        neurons off at the same input points, with nearly parallel output weights)."""
         rng = np.random.default_rng([self.seed, salt, 0x51DE])
         step = RELU_SIDE_STEP * (1.0 + np.abs(theta).max(axis=1, keepdims=True))
         least = np.full(len(theta), np.inf)
         for _ in range(RELU_SIDES):
             d = rng.standard_normal(theta.shape)
             least = np.minimum(least, self._ratio_at(theta + step * d / np.linalg.norm(d, axis=1, keepdims=True)))
-        return least <= EDGE_RATIO
+        return least < RANK_GAP / RANK_BAND
 
     def _restarts_at_the_edge(self, U: np.ndarray, cols: list[np.ndarray], rank_drop: np.ndarray, salt: int) -> None:
         """Samples counted for the edge get EDGE_RESTARTS more random starts on the smooth part:
