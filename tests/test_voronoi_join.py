@@ -17,8 +17,9 @@ SEXTICS = nm.parse("poly:2,3,1^6")
 QUARTICS = nm.parse("poly:2,3,2^4")  # two outputs
 
 
-def power(theta: np.ndarray, k: int, monomials: np.ndarray) -> np.ndarray:
-    """Coefficients of (cos t x + sin t y)^k and their first two t-derivatives: (t, A, 3)."""
+def power(theta: np.ndarray, k: int, monomials: np.ndarray, order: int = 2) -> np.ndarray:
+    """Coefficients of (cos t x + sin t y)^k and their first ``order`` t-derivatives (at most
+    two): (t, A, order + 1)."""
 
     def d1(t: np.ndarray) -> np.ndarray:
         # d/dt c^a s^b = -a c^(a-1) s^(b+1) + b c^(a+1) s^(b-1)
@@ -30,7 +31,8 @@ def power(theta: np.ndarray, k: int, monomials: np.ndarray) -> np.ndarray:
     binom = np.array([comb(k, int(j)) for j in b])
     v = binom * np.cos(t)[:, None] ** a * np.sin(t)[:, None] ** b
     h = 1e-5
-    return np.stack([v, d1(t), (d1(t + h) - d1(t - h)) / (2 * h)], axis=-1)
+    columns = [v, d1(t) if order > 0 else None, (d1(t + h) - d1(t - h)) / (2 * h) if order > 1 else None]
+    return np.stack(columns[: order + 1], axis=-1)
 
 
 def distance2(V: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -45,36 +47,38 @@ def brute_force(u: np.ndarray, k: int, monomials: np.ndarray, gap: float = 0.03)
     real neurons: spans of three powers), and to the edge (a neuron and a tangent, three merging
     neurons); grids and Nelder-Mead. Near the diagonal the span of three powers is numerically
     any plane, so the pieces there are charted by derivatives instead."""
-    P = lambda t: power(np.asarray(t, dtype=float), k, monomials)
+    P = lambda t, order=2: power(np.asarray(t, dtype=float), k, monomials, order)
 
     def apart(t: np.ndarray) -> float:
         r = np.sort(np.mod(t, np.pi))
         if np.diff(np.concatenate([r, [r[0] + np.pi]])).min() < gap:
             return np.inf
-        return float(distance2(P(t)[:, :, 0].T, u))
+        return float(distance2(P(t, 0)[:, :, 0].T, u))
 
     def join(t: np.ndarray) -> float:
         g = abs(np.mod(t[0] - t[1], np.pi))
         if min(g, np.pi - g) < gap:
             return np.inf
-        p = P(t)
+        p = P(t, 1)
         return float(distance2(np.column_stack([p[0, :, 0], p[1, :, 0], p[1, :, 1]]), u))
 
     def osculating(t: np.ndarray) -> float:
         return float(distance2(P(t)[0], u))
 
-    def search(f, starts: np.ndarray) -> float:
-        values = np.array([f(s) for s in starts])
+    def search(f, starts: np.ndarray, values: np.ndarray | None = None) -> float:
+        values = np.array([f(s) for s in starts]) if values is None else values
         best = values.min()
         for s in starts[np.argsort(values)[:3]]:
-            best = min(best, minimize(f, s, method="Nelder-Mead", options={"xatol": 1e-11, "fatol": 1e-15, "maxiter": 3000}).fun)
+            best = min(best, minimize(f, s, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-11, "maxiter": 3000}).fun)
         return best
 
     grid = np.pi * np.arange(36) / 36
     triples = np.array([(a, b, c) for a in grid for b in grid for c in grid if a < b < c])
     pairs = np.array([(a, b) for a in grid for b in grid])
     edge = min(search(join, pairs), search(osculating, grid[:, None]))
-    return search(apart, triples), edge
+    # the grid's triples are apart (by pi / 36): their distances at once
+    spans = P(triples.ravel(), 0)[:, :, 0].reshape(len(triples), 3, -1).transpose(0, 2, 1)
+    return search(apart, triples, distance2(spans, u)), edge
 
 
 def edges_seen(decisions: np.ndarray) -> bool:
