@@ -84,11 +84,50 @@ fn start_pair(sys: &System, rng: &mut impl RngExt) -> Result<(Vec<C>, Vec<C>)> {
     ))
 }
 
-fn is_new(known: &[Vec<C>], x: &[C]) -> bool {
-    known.iter().all(|k| {
-        let d: Vec<C> = k.iter().zip(x).map(|(a, b)| a - b).collect();
-        norm(&d) > 1e-6 * (1.0 + norm(x))
-    })
+/// The known solutions, indexed by a random real projection for the search for duplicates: a
+/// point within the tolerance of x has its projection within the tolerance of x's (the
+/// projection has norm 1), so only a narrow window of the sorted projections is compared.
+struct Known {
+    solutions: Vec<Vec<C>>,
+    direction: Vec<C>,
+    sorted: Vec<(f64, usize)>,
+}
+
+impl Known {
+    fn new(x0: Vec<C>, rng: &mut impl RngExt) -> Self {
+        let mut direction: Vec<C> = x0.iter().map(|_| random_complex(rng)).collect();
+        let scale = norm(&direction);
+        direction.iter_mut().for_each(|z| *z /= scale);
+        let mut known = Known { solutions: Vec::new(), direction, sorted: Vec::new() };
+        known.push(x0);
+        known
+    }
+
+    fn key(&self, x: &[C]) -> f64 {
+        // Re <direction, x>, a real functional of norm 1 on C^n as R^2n
+        self.direction.iter().zip(x).map(|(d, z)| d.re * z.re + d.im * z.im).sum()
+    }
+
+    fn len(&self) -> usize {
+        self.solutions.len()
+    }
+
+    fn is_new(&self, x: &[C]) -> bool {
+        let tol = 1e-6 * (1.0 + norm(x));
+        let key = self.key(x);
+        let from = self.sorted.partition_point(|&(k, _)| k < key - tol);
+        self.sorted[from..].iter().take_while(|&&(k, _)| k <= key + tol).all(|&(_, i)| {
+            let d: f64 = self.solutions[i].iter().zip(x).map(|(a, b)| (a - b).norm_sqr()).sum();
+            d.sqrt() > tol
+        })
+    }
+
+    fn push(&mut self, x: Vec<C>) {
+        let key = self.key(&x);
+        let at = self.sorted.partition_point(|&(k, _)| k < key);
+        self.sorted.insert(at, (key, self.solutions.len()));
+        self.solutions.push(x);
+    }
 }
 
 /// All solutions at random complex parameters, by monodromy loops from a constructed start pair.
@@ -101,7 +140,7 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
     // precision): other loops reach its solution by other routes
     let solve = SolveOptions { retry_failed: false, ..opts.solve.clone() };
     let (x0, p0) = start_pair(sys, &mut rng)?;
-    let mut known = vec![x0];
+    let mut known = Known::new(x0, &mut rng_stream(opts.solve.seed, 10));
     let mut quiet = 0;
     let mut loops = 0;
     while loops < opts.max_loops && quiet < opts.loops_without_new {
@@ -112,7 +151,7 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         // a triangle p0 -> p1 -> p2 -> p0 through random complex parameters
         let p1: Vec<C> = p0.iter().map(|_| random_complex(&mut rng)).collect();
         let p2: Vec<C> = p0.iter().map(|_| random_complex(&mut rng)).collect();
-        let mut current = known.clone();
+        let mut current = known.solutions.clone();
         for (a, b) in [(&p0, &p1), (&p1, &p2), (&p2, &p0)] {
             let res = track_parameters(sys, &current, a, std::slice::from_ref(b), &solve)?;
             current =
@@ -123,19 +162,84 @@ pub fn monodromy_solve(sys: &System, opts: &MonodromyOptions) -> Result<Monodrom
         }
         let before = known.len();
         for x in current {
-            if is_new(&known, &x) && converges_to_solution(sys, &x, &p0) {
+            if known.is_new(&x) && converges_to_solution(sys, &x, &p0) {
                 known.push(x);
             }
         }
         quiet = if known.len() > before { 0 } else { quiet + 1 };
     }
-    Ok(MonodromyResult { parameters: p0, solutions: known, loops })
+    Ok(MonodromyResult { parameters: p0, solutions: known.solutions, loops })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::refine::tests::circle_hyperbola;
     use super::*;
+    use crate::system::Term;
+
+    /// Three dense cubics in three variables with every coefficient a parameter: Bezout's 27
+    /// solutions at generic parameters.
+    fn dense_cubics() -> System {
+        let monomials: Vec<[u32; 3]> =
+            (0..4).flat_map(|a| (0..4 - a).flat_map(move |b| (0..4 - a - b).map(move |c| [a, b, c]))).collect();
+        let n_params = 3 * monomials.len();
+        let equations = (0..3)
+            .map(|i| {
+                monomials
+                    .iter()
+                    .enumerate()
+                    .map(|(j, m)| {
+                        let mut exponents = vec![0; 3 + n_params];
+                        exponents[..3].copy_from_slice(m);
+                        exponents[3 + i * monomials.len() + j] = 1;
+                        Term { coefficient: C::new(1.0, 0.0), exponents }
+                    })
+                    .collect()
+            })
+            .collect();
+        System::new(3, n_params, equations).unwrap()
+    }
+
+    #[test]
+    fn loops_find_all_bezout_solutions() {
+        let sys = dense_cubics();
+        for seed in 0..3 {
+            let opts = MonodromyOptions {
+                solve: SolveOptions { seed, ..Default::default() },
+                loops_without_new: 3,
+                ..Default::default()
+            };
+            let res = monodromy_solve(&sys, &opts).unwrap();
+            assert_eq!(res.solutions.len(), 27, "seed {seed}");
+            for x in &res.solutions {
+                assert!(norm(&sys.evaluate(x, &res.parameters)) < 1e-9 * (1.0 + norm(x)));
+            }
+            // the same at a known count, with no more loops than the search without it (the
+            // same loops up to there)
+            let counted = monodromy_solve(&sys, &MonodromyOptions { target_count: Some(27), ..opts.clone() }).unwrap();
+            assert_eq!(counted.solutions.len(), 27);
+            assert!(counted.loops <= res.loops);
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_within_the_tolerance_only() {
+        let mut rng = rng_stream(1, 2);
+        let points: Vec<Vec<C>> = (0..200).map(|_| (0..3).map(|_| random_complex(&mut rng)).collect()).collect();
+        let mut known = Known::new(points[0].clone(), &mut rng);
+        for x in &points[1..] {
+            assert!(known.is_new(x));
+            known.push(x.clone());
+        }
+        for x in &points {
+            // moved by well under the tolerance 1e-6 (1 + |x|) in a random direction: known
+            let nudged: Vec<C> = x.iter().map(|z| z + random_complex(&mut rng) * 1e-7).collect();
+            assert!(!known.is_new(&nudged));
+            // moved by more: new (the points are far apart from each other)
+            let moved: Vec<C> = x.iter().map(|z| z + C::new(1e-4, 0.0)).collect();
+            assert!(known.is_new(&moved));
+        }
+    }
 
     #[test]
     fn monodromy_finds_every_solution_and_only_solutions() {
