@@ -200,20 +200,35 @@ mod tests {
         System::new(3, n_params, equations).unwrap()
     }
 
+    /// Monodromy from `seed` with `quiet` loops without news: `count` solutions, each a root
+    /// (residual below `tol`, times 1 + |x| where `relative`).
+    fn solved(
+        sys: &System,
+        seed: u64,
+        quiet: usize,
+        count: usize,
+        tol: f64,
+        relative: bool,
+    ) -> (MonodromyOptions, MonodromyResult) {
+        let opts = MonodromyOptions {
+            solve: SolveOptions { seed, ..Default::default() },
+            loops_without_new: quiet,
+            ..Default::default()
+        };
+        let res = monodromy_solve(sys, &opts).unwrap();
+        assert_eq!(res.solutions.len(), count, "seed {seed}");
+        for x in &res.solutions {
+            let scale = if relative { 1.0 + norm(x) } else { 1.0 };
+            assert!(norm(&sys.evaluate(x, &res.parameters)) < tol * scale);
+        }
+        (opts, res)
+    }
+
     #[test]
     fn loops_find_all_bezout_solutions() {
         let sys = dense_cubics();
         for seed in 0..3 {
-            let opts = MonodromyOptions {
-                solve: SolveOptions { seed, ..Default::default() },
-                loops_without_new: 3,
-                ..Default::default()
-            };
-            let res = monodromy_solve(&sys, &opts).unwrap();
-            assert_eq!(res.solutions.len(), 27, "seed {seed}");
-            for x in &res.solutions {
-                assert!(norm(&sys.evaluate(x, &res.parameters)) < 1e-9 * (1.0 + norm(x)));
-            }
+            let (opts, res) = solved(&sys, seed, 3, 27, 1e-9, true);
             // the same at a known count, with no more loops than the search without it (the
             // same loops up to there)
             let counted = monodromy_solve(&sys, &MonodromyOptions { target_count: Some(27), ..opts.clone() }).unwrap();
@@ -247,16 +262,7 @@ mod tests {
         for seed in 0..5 {
             // (a loop permutes the solutions only if it winds around the branch locus: enough
             // loops without news)
-            let opts = MonodromyOptions {
-                solve: SolveOptions { seed, ..Default::default() },
-                loops_without_new: 20,
-                ..Default::default()
-            };
-            let res = monodromy_solve(&sys, &opts).unwrap();
-            assert_eq!(res.solutions.len(), 4, "seed {seed}");
-            for x in &res.solutions {
-                assert!(norm(&sys.evaluate(x, &res.parameters)) < 1e-10);
-            }
+            solved(&sys, seed, 20, 4, 1e-10, false);
         }
     }
 }

@@ -294,28 +294,28 @@ fn residual_at(y: &[f64], rows: &[f64], z: [f64; 2], points: usize) -> Option<f6
 /// q_2): a lower bound on the union's distance. Modified Gram-Schmidt, dropping rows within
 /// 1e-10 of the span of the earlier ones (their span is the same up to that).
 pub fn span_residual(y: &[f64], rows: &[f64], points: usize) -> f64 {
+    // v minus its projections on the orthonormal rows of basis, in turn; |v|^2 after that
+    let remove = |basis: &[f64], v: &mut [f64]| {
+        for q in basis.chunks(points) {
+            let w: f64 = v.iter().zip(q).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(q).for_each(|(a, b)| *a -= w * b);
+        }
+        v.iter().map(|x| x * x).sum::<f64>()
+    };
     let mut basis: Vec<f64> = Vec::with_capacity(4 * points);
     let mut v = vec![0.0; points];
     for row in rows.chunks(points) {
         v.copy_from_slice(row);
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        for q in basis.chunks(points) {
-            let w: f64 = v.iter().zip(q).map(|(a, b)| a * b).sum();
-            v.iter_mut().zip(q).for_each(|(a, b)| *a -= w * b);
-        }
-        let left = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let left = remove(&basis, &mut v).sqrt();
         if left > 1e-10 * norm {
             basis.extend(v.iter().map(|x| x / left));
         }
     }
     y.chunks(points)
         .map(|row| {
-            let mut r = row.to_vec();
-            for q in basis.chunks(points) {
-                let w: f64 = r.iter().zip(q).map(|(a, b)| a * b).sum();
-                r.iter_mut().zip(q).for_each(|(a, b)| *a -= w * b);
-            }
-            r.iter().map(|x| x * x).sum::<f64>()
+            v.copy_from_slice(row);
+            remove(&basis, &mut v)
         })
         .sum()
 }
